@@ -1,0 +1,1 @@
+"""GridWatch core: the grid-management library (no Streamlit, no folium)."""

@@ -1,0 +1,73 @@
+"""Errors GridWatch raises on purpose, each worded for the person who can fix the cause.
+
+::
+
+    GridWatchError                 anything GridWatch reports to a user (pages show it with st.error)
+    ├── ValidationError            a layer breaks its schema; ``.problems`` lists every one
+    ├── ReadError                  a file cannot be read as geodata (format, encoding, CRS)
+    ├── StoreError                 the workspace store cannot read or write
+    │   ├── LayerNotFoundError     a layer that the workspace does not hold
+    │   └── WorkspaceBusyError     another writer held the lock for too long
+    └── ConfigError                a setting (environment variable) is wrong
+
+Anything else that escapes ``core`` is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GridWatchError(Exception):
+    """Base of every error GridWatch raises for a user to read."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a layer: where, what, and how to fix it."""
+
+    layer: str
+    column: str | None
+    rows: tuple[str, ...]
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = f"`{self.layer}`"
+        if self.column:
+            where += f" column `{self.column}`"
+        if self.rows:
+            shown = ", ".join(self.rows[:10])
+            more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
+            where += f" (rows {shown}{more})"
+        return f"{where}: {self.what}. Fix: {self.fix}"
+
+
+class ValidationError(GridWatchError):
+    """A layer does not match its schema. ``problems`` lists every problem found."""
+
+    def __init__(self, layer: str, problems: list[Problem]):
+        self.layer = layer
+        self.problems = tuple(problems)
+        lines = "\n".join(f"- {p}" for p in self.problems)
+        super().__init__(f"`{layer}` has {len(self.problems)} problem(s):\n{lines}")
+
+
+class ReadError(GridWatchError):
+    """A file cannot be read as geodata."""
+
+
+class StoreError(GridWatchError):
+    """The workspace store cannot complete a read or write."""
+
+
+class LayerNotFoundError(StoreError):
+    """The workspace holds no such layer."""
+
+
+class WorkspaceBusyError(StoreError):
+    """Another writer kept the workspace lock for longer than the timeout."""
+
+
+class ConfigError(GridWatchError):
+    """A setting has a value GridWatch cannot use."""
