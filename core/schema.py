@@ -112,14 +112,14 @@ GeometryType = Literal["Polygon", "MultiPolygon", "Point"]
 class Column:
     """One column of a layer.
 
-    ``required`` columns must be present; ``nullable`` ones may hold missing values.
+    Columns that are not ``nullable`` must be present and filled; ``nullable`` columns may be absent
+    from a file (``core.validate.conform`` adds them empty).
     ``allowed`` restricts a text column to a set of codes; ``min``/``max`` bound a number.
     """
 
     name: str
     kind: Kind
     doc: str
-    required: bool = True
     nullable: bool = False
     allowed: tuple[str, ...] | None = None
     min: float | None = None

@@ -1,0 +1,212 @@
+"""Check a GeoDataFrame against its canonical layer and report every problem at once.
+
+Column checks (presence, type, missing values, allowed codes, ranges, unique ids) run through a pandera
+schema built from ``core.schema``; geometry checks (CRS, missing/empty, type, validity) are done here with
+shapely because their fixes need a GIS vocabulary pandera does not have. Every failure becomes a
+``Problem`` naming the rows (by id where the row has one), what is wrong, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import shapely
+from pandera.errors import SchemaErrors
+
+from core import schema
+from core.errors import Problem, ValidationError
+
+_KIND_CHECKS = {
+    "str": lambda s: s.map(lambda v: isinstance(v, str)),
+    "int": lambda s: s.map(_is_integral),
+    "float": lambda s: s.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
+                             and not isinstance(v, bool)),
+    "datetime": lambda s: pd.Series(
+        isinstance(s.dtype, pd.DatetimeTZDtype), index=s.index) if len(s) else s.astype(bool),
+    "bool": lambda s: s.map(lambda v: isinstance(v, (bool, np.bool_))),
+}
+
+_KIND_FIX = {
+    "str": "store it as text",
+    "int": "use whole numbers only",
+    "float": "use numbers only",
+    "datetime": "use timezone-aware date-times, e.g. 2026-03-01T08:30:00+08:00",
+    "bool": "use true/false",
+}
+
+
+def _is_integral(v: object) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, np.integer)):
+        return True
+    return isinstance(v, (float, np.floating)) and float(v).is_integer()
+
+
+def _pandera_schema(layer: schema.Layer) -> pa.DataFrameSchema:
+    columns = {}
+    for col in layer.columns:
+        checks = [pa.Check(_KIND_CHECKS[col.kind], element_wise=False, ignore_na=True,
+                           name=f"kind:{col.kind}")]
+        if col.allowed is not None:
+            checks.append(pa.Check.isin(col.allowed, name="allowed", ignore_na=True))
+        if col.min is not None:
+            checks.append(pa.Check(lambda s, lo=col.min: pd.to_numeric(s, errors="coerce") >= lo,
+                                   name="min", ignore_na=True))
+        if col.max is not None:
+            checks.append(pa.Check(lambda s, hi=col.max: pd.to_numeric(s, errors="coerce") <= hi,
+                                   name="max", ignore_na=True))
+        columns[col.name] = pa.Column(
+            checks=checks, nullable=col.nullable, required=not col.nullable,
+            unique=col.name == layer.id_column, coerce=False,
+        )
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+_SCHEMAS: dict[str, pa.DataFrameSchema] = {}
+
+
+def _schema_for(layer: schema.Layer) -> pa.DataFrameSchema:
+    if layer.name not in _SCHEMAS:
+        _SCHEMAS[layer.name] = _pandera_schema(layer)
+    return _SCHEMAS[layer.name]
+
+
+def row_labels(gdf: pd.DataFrame, layer: schema.Layer, index: pd.Index) -> tuple[str, ...]:
+    """Name rows by their id where it is present and unique, else by their 1-based position (#n)."""
+    positions = gdf.index.get_indexer(index)
+    ids = gdf[layer.id_column] if layer.id_column in gdf.columns else None
+    repeated = ids.duplicated(keep=False).to_numpy() if ids is not None else None
+    labels = []
+    for label, pos in zip(index, positions):
+        value = ids.iloc[pos] if ids is not None and pos >= 0 else None
+        if isinstance(value, str) and value.strip() and not repeated[pos]:
+            labels.append(value)
+        elif isinstance(value, str) and value.strip():
+            labels.append(f"{value} (#{pos + 1})")
+        else:
+            labels.append(f"#{pos + 1 if pos >= 0 else label}")
+    return tuple(dict.fromkeys(labels))
+
+
+def _column_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _schema_for(layer).validate(frame, lazy=True)
+        return []
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+    problems = []
+    for missing in cases.loc[cases["check"] == "column_in_dataframe", "failure_case"].unique():
+        spec = layer.column(str(missing))
+        problems.append(Problem(layer.name, spec.name, (),
+                                f"required column `{spec.name}` ({spec.doc}) is missing",
+                                f"add a `{spec.name}` column, or map one of the file's columns to it"))
+    cases = cases[cases["check"] != "column_in_dataframe"]
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        problems.append(_problem_from_check(gdf, layer, column, str(check), group))
+    return problems
+
+
+def _problem_from_check(gdf, layer, column, check, group) -> Problem:
+    rows = row_labels(gdf, layer, pd.Index(group["index"].dropna()))
+    spec = layer.column(column)
+    examples = ", ".join(repr(v) for v in group["failure_case"].dropna().unique()[:3])
+    if check == "not_nullable":
+        return Problem(layer.name, column, rows, "value is missing", f"fill in `{column}` ({spec.doc})")
+    if check == "field_uniqueness":
+        return Problem(layer.name, column, rows, f"ids are not unique ({examples})",
+                       f"give every row its own `{column}`")
+    if check.startswith(("allowed", "isin")):
+        return Problem(layer.name, column, rows, f"unknown value(s) {examples}",
+                       f"use one of: {', '.join(spec.allowed or ())}")
+    if check.startswith("min"):
+        return Problem(layer.name, column, rows, f"value(s) {examples} below {spec.min:g}",
+                       f"use values of at least {spec.min:g}")
+    if check.startswith("max"):
+        return Problem(layer.name, column, rows, f"value(s) {examples} above {spec.max:g}",
+                       f"use values of at most {spec.max:g}")
+    if check.startswith("kind"):
+        return Problem(layer.name, column, rows, f"expected {spec.kind} values, got {examples}",
+                       _KIND_FIX[spec.kind])
+    return Problem(layer.name, column, rows, f"failed check {check} ({examples})", "correct the values")
+
+
+def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:
+    problems: list[Problem] = []
+    if gdf.crs is None:
+        problems.append(Problem(layer.name, None, (), "the layer has no coordinate system",
+                                "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) and convert "
+                                f"to {schema.STORAGE_CRS}"))
+    elif not gdf.crs.equals(schema.STORAGE_CRS):
+        problems.append(Problem(layer.name, None, (), f"coordinates are in {gdf.crs.to_string()}",
+                                f"convert to {schema.STORAGE_CRS} before storing (core.io does this)"))
+    geoms = gdf.geometry.array
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[missing]),
+                                "geometry is missing or empty", "draw the feature or remove the row"))
+    present = ~missing
+    types = gdf.geom_type.to_numpy()
+    wrong = present & ~np.isin(types, list(layer.geometry_types))
+    if wrong.any():
+        found = sorted(set(types[wrong]))
+        fix = ("convert boundary lines into polygons (close the rings), or upload the polygon layer"
+               if "Polygon" in layer.geometry_types else "use one point per row")
+        problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[wrong]),
+                                f"geometry is {'/'.join(found)}, expected "
+                                f"{' or '.join(layer.geometry_types)}", fix))
+    invalid = present & ~wrong & ~shapely.is_valid(geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[invalid]),
+                                f"invalid geometry ({'; '.join(dict.fromkeys(reasons[:3]))})",
+                                "repair it (shapely.make_valid or QGIS 'Fix geometries') and check the "
+                                "result"))
+    return problems
+
+
+def problems_in(gdf: gpd.GeoDataFrame, layer_name: str) -> list[Problem]:
+    """Every problem of ``gdf`` as the canonical layer ``layer_name`` (empty list when it conforms)."""
+    layer = schema.LAYERS[layer_name]
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        return [Problem(layer_name, schema.GEOMETRY, (), "the table has no geometry column",
+                        "upload a spatial file, or name the longitude/latitude columns")]
+    return _column_problems(gdf, layer) + _geometry_problems(gdf, layer)
+
+
+def conform(gdf: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
+    """Add the optional (nullable) columns ``gdf`` lacks, empty, and order columns as in the schema.
+
+    Columns the schema does not know are kept after the canonical ones.
+    """
+    layer = schema.LAYERS[layer_name]
+    out = gdf.copy()
+    for col in layer.columns:
+        if col.name not in out.columns and col.nullable:
+            out[col.name] = _empty_column(col, len(out), out.index)
+    known = [c for c in layer.column_names if c in out.columns]
+    extra = [c for c in out.columns if c not in known and c != out.geometry.name]
+    return out[known + extra + [out.geometry.name]]
+
+
+def _empty_column(col: schema.Column, n: int, index: pd.Index) -> pd.Series:
+    if col.kind == "datetime":
+        return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {schema.TIMEZONE}]")
+    if col.kind in ("int", "float"):
+        return pd.Series(np.nan, index=index, dtype="float64" if col.kind == "float" else "Int64")
+    return pd.Series(None, index=index, dtype="object" if col.kind != "str" else "str")
+
+
+def validate(gdf: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
+    """Return ``gdf`` unchanged if it conforms to ``layer_name``; else raise one ``ValidationError``."""
+    problems = problems_in(gdf, layer_name)
+    if problems:
+        raise ValidationError(layer_name, problems)
+    return gdf
