@@ -1,0 +1,43 @@
+"""Geometry helpers shared by the analyses: metric projection, derived boundaries, display geometry."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pyproj
+import shapely
+
+from core import schema
+
+
+def metric_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
+    """The UTM zone (WGS84) of the layer's centre, for areas and distances in metres."""
+    lon_min, lat_min, lon_max, lat_max = gdf.to_crs(schema.STORAGE_CRS).total_bounds
+    lon, lat = (lon_min + lon_max) / 2, (lat_min + lat_max) / 2
+    zone = int((lon + 180) // 6) + 1
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def area_km2(gdf: gpd.GeoDataFrame) -> gpd.pd.Series:
+    """Area of each feature in km², measured in the layer's metric CRS (never in degrees)."""
+    return gdf.to_crs(metric_crs(gdf)).area / 1e6
+
+
+def communities_from_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Community outlines as the union of their grids (grids tile their communities)."""
+    keys = [schema.STREET, schema.COMMUNITY]
+    return grids[keys + [grids.geometry.name]].dissolve(by=keys, as_index=False)
+
+
+def simplify_for_display(gdf: gpd.GeoDataFrame, tolerance_m: float = 5.0, decimals: int = 6
+                         ) -> gpd.GeoDataFrame:
+    """Polygons simplified for a web map, shared borders kept shared, coordinates rounded.
+
+    ``shapely.coverage_simplify`` simplifies a polygon tiling as a whole, so neighbouring grids still
+    meet without slivers or gaps after simplification.
+    """
+    crs = metric_crs(gdf)
+    projected = gdf.geometry.to_crs(crs)
+    simplified = shapely.coverage_simplify(projected.array, tolerance_m)
+    back = gpd.GeoSeries(simplified, index=gdf.index, crs=crs).to_crs(schema.STORAGE_CRS)
+    rounded = shapely.set_precision(back.array, 10 ** -decimals, mode="pointwise")
+    return gdf.set_geometry(gpd.GeoSeries(rounded, index=gdf.index, crs=schema.STORAGE_CRS))

@@ -1,0 +1,49 @@
+"""Settings read from the environment, each with the default that works out of the box.
+
+| variable | default | meaning |
+|---|---|---|
+| ``GRIDWATCH_HOME`` | ``./var`` | data directory: workspaces live in ``<home>/workspaces/`` |
+| ``GRIDWATCH_DB`` | unset | a ``postgresql://`` URL selects the PostGIS store (not built yet) |
+| ``GRIDWATCH_TILES`` | unset | basemap tile URL template (``{z}/{x}/{y}``); unset = no basemap, works offline |
+| ``GRIDWATCH_TILES_ATTRIBUTION`` | ``""`` | attribution shown with those tiles |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from core.errors import ConfigError
+
+
+def home() -> Path:
+    """The data directory (created on first use)."""
+    path = Path(os.environ.get("GRIDWATCH_HOME", "var")).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"GRIDWATCH_HOME={str(path)!r} cannot be created ({exc.strerror}); "
+            "point it at a writable directory"
+        ) from exc
+    return path
+
+
+def database_url() -> str | None:
+    """The PostGIS URL from ``GRIDWATCH_DB``, or None for the embedded GeoPackage store."""
+    url = os.environ.get("GRIDWATCH_DB", "").strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"GRIDWATCH_DB must be a postgresql:// URL, got {url[:40]!r}")
+    return url or None
+
+
+def tile_url() -> str | None:
+    """The basemap tile URL template, or None to draw without a basemap."""
+    url = os.environ.get("GRIDWATCH_TILES", "").strip()
+    if url and not all(part in url for part in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"GRIDWATCH_TILES must contain {{z}}, {{x}} and {{y}}, got {url!r}")
+    return url or None
+
+
+def tile_attribution() -> str:
+    return os.environ.get("GRIDWATCH_TILES_ATTRIBUTION", "")

@@ -1,0 +1,348 @@
+"""The workspace store: canonical layers, versioned, written atomically by one writer at a time.
+
+A workspace is a set of canonical layers (``core.schema.LAYERS``). Every write makes a new workspace
+*version* (an integer that only grows; the dashboard caches by it). A version maps each layer to an
+immutable stored table, so a write never changes what an earlier version points to:
+
+* **atomic** — the new layer tables are written first; the version row that makes them visible is one
+  SQLite transaction. A crash before it leaves the previous version active and whole.
+* **serialized** — writers take an exclusive file lock (``<workspace>.lock``) around read-modify-write,
+  so concurrent appends cannot lose rows (plain concurrent GeoPackage appends do).
+* **kept** — tables of the newest ``KEEP_VERSIONS`` versions stay, so the previous version can be read
+  and restored (``rollback``); older tables are dropped.
+
+``Store`` is the backend-neutral interface; ``GeoPackageStore`` is the embedded backend (one GeoPackage
+per workspace under ``<GRIDWATCH_HOME>/workspaces/``, WAL mode so readers never block on the writer).
+A PostGIS backend implements the same interface.
+"""
+
+from __future__ import annotations
+
+import abc
+import fcntl
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from core import schema, settings
+from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError
+from core.validate import conform, validate
+
+KEEP_VERSIONS = 2
+LOCK_TIMEOUT_S = 60.0
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One workspace version: which stored table holds each layer, and why it was made."""
+
+    version: int
+    created_at: datetime
+    author: str
+    note: str
+    tables: Mapping[str, str]
+    changed: tuple[str, ...]
+
+
+class Store(abc.ABC):
+    """What every workspace backend offers. Layers in and out are canonical GeoDataFrames."""
+
+    name: str
+
+    @abc.abstractmethod
+    def version(self) -> int:
+        """The active version (0 for an empty workspace)."""
+
+    @abc.abstractmethod
+    def history(self) -> list[VersionInfo]:
+        """Kept versions, newest first."""
+
+    @abc.abstractmethod
+    def layers(self) -> tuple[str, ...]:
+        """Names of the layers the active version holds."""
+
+    @abc.abstractmethod
+    def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:
+        """A layer as of ``version`` (default: active)."""
+
+    @abc.abstractmethod
+    def write_layers(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str,
+                     author: str = "system") -> int:
+        """Replace the given layers in one new version; returns it. Validates everything first."""
+
+    @abc.abstractmethod
+    def initialize(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str) -> bool:
+        """Write ``frames`` as version 1 if the workspace is still empty; False if it was not."""
+
+    @abc.abstractmethod
+    def append(self, layer: str, rows: gpd.GeoDataFrame, *, note: str, author: str = "system") -> int:
+        """Add rows to a layer (ids must stay unique) in one new version; returns it."""
+
+    @abc.abstractmethod
+    def rollback(self, *, author: str = "system") -> int:
+        """Make the previous version's layers active again, as a new version; returns it."""
+
+    def write(self, layer: str, frame: gpd.GeoDataFrame, *, note: str, author: str = "system") -> int:
+        """Replace one layer; see ``write_layers``."""
+        return self.write_layers({layer: frame}, note=note, author=author)
+
+
+def workspaces_dir(home: Path | None = None) -> Path:
+    path = (home or settings.home()) / "workspaces"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def list_workspaces(home: Path | None = None) -> list[str]:
+    """Names of the workspaces under the data directory, sorted."""
+    return sorted(p.stem for p in workspaces_dir(home).glob("*.gpkg"))
+
+
+def open_store(workspace: str, home: Path | None = None) -> Store:
+    """The store of ``workspace`` on the configured backend (created empty if new)."""
+    if not _NAME.match(workspace):
+        raise ConfigError(f"workspace name {workspace!r} may only use letters, digits, '_' and '-'")
+    if settings.database_url():
+        raise ConfigError("GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
+                          "unset GRIDWATCH_DB to use the embedded GeoPackage store")
+    return GeoPackageStore(workspaces_dir(home) / f"{workspace}.gpkg")
+
+
+def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Conform ``frame`` to the canonical ``layer`` and validate it (raises ValidationError)."""
+    if layer not in schema.LAYERS:
+        raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}")
+    return validate(conform(frame, layer), layer)
+
+
+class GeoPackageStore(Store):
+    """A workspace in one GeoPackage file (see the module docstring for the guarantees)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = self.path.stem
+        self._lock_path = self.path.with_suffix(".lock")
+        self._ensure_meta()
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def version(self) -> int:
+        with self._db() as db:
+            row = db.execute("SELECT MAX(version) FROM gw_versions").fetchone()
+        return int(row[0] or 0)
+
+    def history(self) -> list[VersionInfo]:
+        with self._db() as db:
+            rows = db.execute("SELECT version, created_at, author, note, tables, changed "
+                              "FROM gw_versions ORDER BY version DESC LIMIT ?", (KEEP_VERSIONS,)).fetchall()
+        return [VersionInfo(v, datetime.fromisoformat(c), a, n, json.loads(t), tuple(json.loads(ch)))
+                for v, c, a, n, t, ch in rows]
+
+    def layers(self) -> tuple[str, ...]:
+        tables = self._tables(None)
+        return tuple(name for name in schema.LAYERS if name in tables)
+
+    def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:
+        table = self._tables(version).get(layer)
+        if table is None:
+            raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer"
+                                     + (f" in version {version}" if version else "")
+                                     + "; upload it on the Data page")
+        try:
+            frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
+        except pyogrio.errors.DataLayerError as exc:
+            raise StoreError(f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}") from exc
+        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer)
+
+    def _tables(self, version: int | None) -> dict[str, str]:
+        with self._db() as db:
+            if version is None:
+                row = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT 1").fetchone()
+            else:
+                row = db.execute("SELECT tables FROM gw_versions WHERE version = ?", (version,)).fetchone()
+        if row is None:
+            if version is None:
+                return {}
+            raise StoreError(f"workspace `{self.name}` no longer keeps version {version}; "
+                             f"only the newest {KEEP_VERSIONS} are kept")
+        return json.loads(row[0])
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def write_layers(self, frames, *, note, author="system"):
+        prepared = {layer: prepare(layer, frame) for layer, frame in frames.items()}
+        with self._writer():
+            return self._commit(prepared, note=note, author=author)
+
+    def initialize(self, frames, *, note):
+        prepared = {layer: prepare(layer, frame) for layer, frame in frames.items()}
+        with self._writer():
+            if self.version() > 0:
+                return False
+            self._commit(prepared, note=note, author="system")
+            return True
+
+    def append(self, layer, rows, *, note, author="system"):
+        with self._writer():
+            current = self.read(layer) if layer in self._tables(None) else None
+            combined = rows if current is None else pd.concat([current, prepare(layer, rows)],
+                                                              ignore_index=True)
+            return self._commit({layer: prepare(layer, combined)}, note=note, author=author)
+
+    def rollback(self, *, author="system"):
+        with self._writer():
+            kept = self.history()
+            if len(kept) < 2:
+                raise StoreError(f"workspace `{self.name}` has no earlier version to roll back to")
+            current, previous = kept[0], kept[1]
+            changed = tuple(name for name in schema.LAYERS
+                            if current.tables.get(name) != previous.tables.get(name))
+            return self._record(dict(previous.tables), changed, note=f"rollback to version {previous.version}", author=author)
+
+    def _commit(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str) -> int:
+        version = self.version() + 1
+        tables = self._tables(None)
+        for layer, frame in frames.items():
+            table = f"{layer}__v{version}"
+            self._drop_table(table)  # left over by a writer that crashed before recording it
+            _write_table(self.path, table, frame, schema.LAYERS[layer])
+            tables[layer] = table
+        return self._record(tables, tuple(frames), note=note, author=author)
+
+    def _record(self, tables: dict[str, str], changed: tuple[str, ...], *, note: str, author: str) -> int:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            version = int(db.execute("SELECT COALESCE(MAX(version), 0) FROM gw_versions").fetchone()[0]) + 1
+            db.execute("INSERT INTO gw_versions (version, created_at, author, note, tables, changed) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (version, datetime.now(UTC).isoformat(), author, note, json.dumps(tables),
+                        json.dumps(list(changed))))
+            db.execute("COMMIT")
+        self._drop_unreferenced()
+        return version
+
+    def _drop_unreferenced(self) -> None:
+        with self._db() as db:
+            kept_rows = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT ?",
+                                   (KEEP_VERSIONS,)).fetchall()
+            db.execute("DELETE FROM gw_versions WHERE version NOT IN "
+                       "(SELECT version FROM gw_versions ORDER BY version DESC LIMIT ?)", (KEEP_VERSIONS,))
+            stored = [r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")]
+        kept = {t for (row,) in kept_rows for t in json.loads(row).values()}
+        for table in stored:
+            if table not in kept and "__v" in table:
+                self._drop_table(table)
+
+    def _drop_table(self, table: str) -> None:
+        with self._db() as db:
+            exists = db.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (table,)).fetchone()
+            if not exists:
+                return
+            geom = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
+                              (table,)).fetchone()
+            db.execute("BEGIN IMMEDIATE")
+            if geom:
+                db.execute(f'DROP TABLE IF EXISTS "rtree_{table}_{geom[0]}"')
+            db.execute(f'DROP TABLE IF EXISTS "{table}"')
+            for meta in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents"):
+                db.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
+            db.execute("COMMIT")
+
+    # ---- plumbing --------------------------------------------------------------------------------
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Hold the workspace's exclusive write lock (waits up to LOCK_TIMEOUT_S)."""
+        with open(self._lock_path, "a+") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WorkspaceBusyError(
+                            f"workspace `{self.name}` is being changed by another writer; "
+                            f"try again in a minute") from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def _ensure_meta(self) -> None:
+        if self.path.exists():
+            return
+        with self._writer():
+            if self.path.exists():
+                return
+            _create_geopackage(self.path)
+
+
+def _create_geopackage(path: Path) -> None:
+    """An empty GeoPackage with GridWatch's version table, in WAL mode."""
+    tmp = path.with_suffix(".creating.gpkg")
+    tmp.unlink(missing_ok=True)
+    empty = gpd.GeoDataFrame({"k": pd.Series([], dtype="str")}, geometry=gpd.GeoSeries([], crs=4326))
+    pyogrio.write_dataframe(empty, tmp, layer="gw_bootstrap", driver="GPKG", geometry_type="Point")
+    db = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE gw_versions (version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
+                   "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL)")
+    finally:
+        db.close()
+    tmp.replace(path)
+
+
+def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.Layer) -> None:
+    out = frame.copy()
+    for col in layer.datetime_columns():
+        out[col] = out[col].dt.tz_convert("UTC")  # GeoPackage stores UTC date-times
+    geometry_type = "MultiPolygon" if "MultiPolygon" in layer.geometry_types else layer.geometry_types[0]
+    if geometry_type == "MultiPolygon":
+        out = out.set_geometry(_to_multi(out.geometry))
+    pyogrio.write_dataframe(out, path, layer=table, driver="GPKG", geometry_type=geometry_type,
+                            promote_to_multi=False)
+
+
+def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    single = geoms.geom_type == "Polygon"
+    out = geoms.copy()
+    out[single] = shapely.multipolygons(shapely.get_parts(geoms[single].array).reshape(-1, 1))
+    return out
+
+
+def _restore(frame: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
+    """Give a frame read back from storage the canonical dtypes (tz, nullable ints, single polygons)."""
+    layer = schema.LAYERS[layer_name]
+    for col in layer.columns:
+        if col.name not in frame.columns:
+            continue
+        if col.kind == "datetime":
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(schema.TIMEZONE)
+        elif col.kind == "int" and frame[col.name].dtype.kind == "f":
+            frame[col.name] = frame[col.name].astype("Int64")
+    if not layer.is_point_layer:
+        geoms = frame.geometry.array
+        one_part = (shapely.get_num_geometries(geoms) == 1) & (frame.geom_type == "MultiPolygon").to_numpy()
+        if one_part.any():
+            frame.loc[one_part, frame.geometry.name] = shapely.get_geometry(geoms[one_part], 0)
+    return frame
