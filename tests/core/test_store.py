@@ -1,0 +1,175 @@
+"""core.store: versions, atomic and serialized writes, rollback, validation before any change."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import MultiPolygon, Point, Polygon
+
+from core import schema
+from core.errors import ConfigError, LayerNotFoundError, StoreError, ValidationError
+from core.store import GeoPackageStore, list_workspaces, open_store
+
+
+def grids_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {schema.GRID_ID: ["g1", "g2"], schema.NAME: ["一网格", "二网格"], schema.COMMUNITY: ["c", "c"],
+         schema.STREET: ["s", "s"], schema.HOUSEHOLDS: [300, None]},
+        geometry=[Polygon([(0, 0), (1, 0), (1, 1), (0, 1)]),
+                  MultiPolygon([Polygon([(1, 0), (2, 0), (2, 1)]), Polygon([(3, 0), (4, 0), (4, 1)])])],
+        crs=schema.STORAGE_CRS)
+
+
+def tickets_frame(ids: list[str]) -> gpd.GeoDataFrame:
+    n = len(ids)
+    return gpd.GeoDataFrame(
+        {schema.TICKET_ID: ids,
+         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.TIMEZONE), index=range(n)),
+         schema.CATEGORY: ["市容环境"] * n, schema.SOURCE: ["resident"] * n, schema.STAGE: ["closed"] * n,
+         schema.REWORK_COUNT: [0] * n},
+        geometry=[Point(0.5, 0.5)] * n, crs=schema.STORAGE_CRS)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> GeoPackageStore:
+    return open_store("test", tmp_path)
+
+
+def test_new_workspace_is_empty_at_version_zero(ws, tmp_path):
+    assert ws.version() == 0
+    assert ws.layers() == ()
+    assert list_workspaces(tmp_path) == ["test"]
+
+
+def test_write_round_trips_canonical_types(ws):
+    assert ws.write(schema.GRIDS.name, grids_frame(), note="first") == 1
+    back = ws.read(schema.GRIDS.name)
+    assert back[schema.GRID_ID].tolist() == ["g1", "g2"]
+    assert back[schema.NAME].tolist() == ["一网格", "二网格"]
+    assert back.geom_type.tolist() == ["Polygon", "MultiPolygon"]
+    assert back[schema.HOUSEHOLDS].dtype == "Int64"
+    assert back[schema.HOUSEHOLDS].isna().tolist() == [False, True]
+    assert str(back.crs) == schema.STORAGE_CRS
+
+
+def test_datetimes_come_back_in_workspace_timezone(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="t")
+    back = ws.read(schema.TICKETS.name)
+    assert str(back[schema.CREATED_AT].dt.tz) == schema.TIMEZONE
+    assert back[schema.CREATED_AT].iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=schema.TIMEZONE)
+    assert back[schema.CLOSED_AT].isna().all()
+
+
+def test_every_write_bumps_the_version_and_keeps_the_previous(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="a")
+    ws.append(schema.TICKETS.name, tickets_frame(["t2", "t3"]), note="b")
+    assert ws.version() == 2
+    assert len(ws.read(schema.TICKETS.name)) == 3
+    assert len(ws.read(schema.TICKETS.name, version=1)) == 1
+    assert [h.note for h in ws.history()] == ["b", "a"]
+
+
+def test_rollback_restores_previous_layers_as_a_new_version(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="a")
+    ws.append(schema.TICKETS.name, tickets_frame(["t2"]), note="b")
+    assert ws.rollback() == 3
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1"]
+    assert ws.history()[0].changed == (schema.TICKETS.name,)
+
+
+def test_rollback_without_history_is_refused(ws):
+    ws.write(schema.GRIDS.name, grids_frame(), note="a")
+    with pytest.raises(StoreError, match="no earlier version"):
+        ws.rollback()
+
+
+def test_old_tables_are_dropped_beyond_kept_versions(ws):
+    for i in range(4):
+        ws.write(schema.TICKETS.name, tickets_frame([f"t{i}"]), note=str(i))
+    with sqlite3.connect(ws.path) as db:
+        tables = sorted(r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")
+                        if r[0].startswith("tickets"))
+    assert tables == ["tickets__v3", "tickets__v4"]
+    with pytest.raises(StoreError, match="no longer keeps version 1"):
+        ws.read(schema.TICKETS.name, version=1)
+
+
+def test_invalid_layer_changes_nothing(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="a")
+    bad = tickets_frame(["t1", "t1"])
+    bad.loc[1, schema.SOURCE] = "pigeon"
+    with pytest.raises(ValidationError) as info:
+        ws.write_layers({schema.GRIDS.name: grids_frame(), schema.TICKETS.name: bad}, note="bad")
+    text = str(info.value)
+    assert "not unique" in text and "pigeon" in text and "t1 (#2)" in text
+    assert ws.version() == 1
+    assert ws.layers() == (schema.TICKETS.name,)
+
+
+def test_duplicate_ids_across_an_append_are_rejected(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="a")
+    with pytest.raises(ValidationError, match="not unique"):
+        ws.append(schema.TICKETS.name, tickets_frame(["t1"]), note="again")
+    assert ws.version() == 1
+
+
+def test_missing_layer_says_where_to_get_it(ws):
+    with pytest.raises(LayerNotFoundError, match="Data page"):
+        ws.read(schema.CAMERAS.name)
+
+
+def test_initialize_writes_only_once(ws):
+    assert ws.initialize({schema.GRIDS.name: grids_frame()}, note="seed") is True
+    assert ws.initialize({schema.GRIDS.name: grids_frame()}, note="seed") is False
+    assert ws.version() == 1
+
+
+def test_crash_before_recording_leaves_previous_version_readable(ws, monkeypatch):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="a")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(GeoPackageStore, "_record", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ws.append(schema.TICKETS.name, tickets_frame(["t2"]), note="lost")
+    monkeypatch.undo()
+    assert ws.version() == 1
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1"]
+    # the next writer reuses the table name the crashed one left behind
+    assert ws.append(schema.TICKETS.name, tickets_frame(["t3"]), note="b") == 2
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1", "t3"]
+
+
+def test_bad_workspace_names_and_backends_are_refused(tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match="letters, digits"):
+        open_store("../etc", tmp_path)
+    monkeypatch.setenv("GRIDWATCH_DB", "postgresql://localhost/gridwatch")
+    with pytest.raises(ConfigError, match="unset GRIDWATCH_DB"):
+        open_store("x", tmp_path)
+
+
+def _append_many(args: tuple[str, int, int]) -> None:
+    home, writer, batches = args
+    ws = open_store("shared", Path(home))
+    for b in range(batches):
+        ws.append(schema.TICKETS.name, tickets_frame([f"w{writer}-b{b}-{i}" for i in range(3)]),
+                  note=f"writer {writer} batch {b}")
+
+
+def test_concurrent_writers_lose_no_rows(tmp_path):
+    writers, batches = 4, 5
+    open_store("shared", tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(writers) as pool:
+        pool.map(_append_many, [(str(tmp_path), w, batches) for w in range(writers)])
+    ws = open_store("shared", tmp_path)
+    ids = ws.read(schema.TICKETS.name)[schema.TICKET_ID]
+    assert len(ids) == writers * batches * 3
+    assert ids.is_unique
+    assert ws.version() == writers * batches
