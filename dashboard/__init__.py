@@ -1,0 +1,1 @@
+"""GridWatch dashboard: the Streamlit front end over ``core``."""

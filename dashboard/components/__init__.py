@@ -1,0 +1,1 @@
+"""Reusable UI pieces: map builders (pure, no Streamlit), the map view wrapper, widgets."""

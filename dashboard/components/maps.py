@@ -1,0 +1,184 @@
+"""Map builders: pure functions from frames to ``folium.Map`` (no Streamlit; testable without a browser).
+
+Every builder returns an offline map (``offline.make_offline``): no CDN, and no basemap unless
+``GRIDWATCH_TILES`` names a tile server. Feature styles travel as the GeoJSON property ``style``, which
+folium applies with one ``setStyle`` call, instead of a ``style_function`` (folium turns that into a
+JavaScript ``switch`` with a case per feature, which dominates drawing time on large layers).
+Strings from files are HTML-escaped here, because Leaflet tooltips render HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from folium.utilities import JsCode
+from jinja2 import Template
+
+from core import schema, settings
+from dashboard.components.offline import make_offline
+
+# ColorBrewer YlOrRd, 6 classes: sequential, readable on a white or tiled background.
+PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+NO_DATA = "#f0f0f0"
+
+
+@dataclass(frozen=True)
+class Legend:
+    title: str
+    labels: tuple[str, ...]
+    colors: tuple[str, ...]
+
+
+def class_breaks(values: pd.Series, classes: int = len(PALETTE)) -> np.ndarray:
+    """Whole-number upper bounds of up to ``classes`` quantile classes of counts (distinct, increasing)."""
+    finite = values.dropna().to_numpy(dtype=float)
+    if finite.size == 0:
+        return np.array([0.0])
+    return np.unique(np.ceil(np.quantile(finite, np.linspace(0, 1, classes + 1)[1:])))
+
+
+def colors_for(values: pd.Series, breaks: np.ndarray) -> list[str]:
+    palette = PALETTE[-len(breaks):] if len(breaks) < len(PALETTE) else PALETTE
+    idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
+    return [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx)]
+
+
+def legend_for(title: str, breaks: np.ndarray) -> Legend:
+    palette = PALETTE[-len(breaks):] if len(breaks) < len(PALETTE) else PALETTE
+    lows = np.concatenate([[0], np.floor(breaks[:-1]) + 1])
+    labels = tuple(f"{int(lo)}–{int(hi)}" if int(lo) < int(hi) else f"{int(hi)}"
+                   for lo, hi in zip(lows, breaks))
+    return Legend(title, labels, tuple(palette[:len(breaks)]))
+
+
+def base_map(bounds: tuple[float, float, float, float]) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy), offline unless tiles are configured."""
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True,
+                   zoom_snap=0.25)
+    MetricScale().add_to(m)
+    tile_url = settings.tile_url()
+    if tile_url:
+        folium.TileLayer(tile_url, attr=settings.tile_attribution() or " ", name="basemap").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+_HOVER_OUTLINE = JsCode("""
+function(feature, layer) {
+    var s = feature.properties.style;
+    layer.on('mouseover', function() { layer.setStyle({weight: s.weight + 2}); });
+    layer.on('mouseout', function() { layer.setStyle({weight: s.weight}); });
+}""")
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame, styles: list[dict]) -> dict:
+    collection = json.loads(gdf.geometry.to_json(drop_id=True))
+    for feature, (_, props), style in zip(collection["features"], properties.iterrows(), styles):
+        feature["properties"] = {**{k: _json_value(v) for k, v in props.items()}, "style": style}
+    return collection
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return value
+
+
+def grid_count_layer(grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: str, count_label: str,
+                     layer_name: str, legend_title: str) -> tuple[folium.GeoJson, Legend]:
+    """Grids filled by ``counts`` (indexed like ``grids``), with a hover tooltip of name and count."""
+    breaks = class_breaks(counts)
+    fills = colors_for(counts, breaks)
+    props = pd.DataFrame({
+        "grid_id": grids[schema.GRID_ID].map(html.escape).to_numpy(),
+        "name": grids[schema.NAME].fillna("").map(html.escape).to_numpy(),
+        "count": counts.to_numpy(),
+    })
+    styles = [{"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.6, "opacity": 0.9}
+              for f in fills]
+    layer = folium.GeoJson(
+        _feature_collection(grids, props, styles), name=layer_name,
+        on_each_feature=_HOVER_OUTLINE,
+        tooltip=folium.GeoJsonTooltip(fields=["name", "count"],
+                                      aliases=[html.escape(name_label), html.escape(count_label)],
+                                      sticky=True),
+    )
+    return layer, legend_for(legend_title, breaks)
+
+
+def outline_layer(outlines: gpd.GeoDataFrame, label_column: str, *, layer_name: str,
+                  color: str = "#1f3b73", weight: float = 2.2) -> folium.GeoJson:
+    """Unfilled outlines (communities, streets) that let clicks and hovers through to grids below."""
+    props = pd.DataFrame({"label": outlines[label_column].map(html.escape).to_numpy()})
+    styles = [{"fill": False, "color": color, "weight": weight, "opacity": 1.0}] * len(outlines)
+    return folium.GeoJson(_feature_collection(outlines, props, styles), name=layer_name,
+                          interactive=False)
+
+
+class MetricScale(MacroElement):
+    """A metric-only scale bar (folium's ``control_scale`` also shows feet and miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
+class LegendControl(MacroElement):
+    """A legend drawn as a Leaflet control (no branca colormap: under st_folium that pulls d3 from a CDN)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create('div', 'gw-legend');
+                div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;'
+                    + 'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)';
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, legend: Legend):
+        super().__init__()
+        self._name = "LegendControl"
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+            f'background:{c};border:1px solid #999"></span>{html.escape(lbl)}</div>'
+            for lbl, c in zip(legend.labels, legend.colors))
+        self.html = f"<b>{html.escape(legend.title)}</b>{rows}"
+
+
+def district_map(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, counts: pd.Series, *,
+                 labels: dict[str, str]) -> folium.Map:
+    """The Overview map: grids coloured by ticket count, community outlines on top, a legend.
+
+    ``grids`` should already be simplified for display; ``labels`` holds the translated strings
+    ``grid``, ``tickets``, ``grids_layer``, ``communities_layer`` and ``legend``.
+    """
+    m = base_map(tuple(grids.total_bounds))
+    layer, legend = grid_count_layer(grids, counts, name_label=labels["grid"], count_label=labels["tickets"],
+                                     layer_name=labels["grids_layer"], legend_title=labels["legend"])
+    layer.add_to(m)
+    outline_layer(communities, schema.COMMUNITY, layer_name=labels["communities_layer"]).add_to(m)
+    LegendControl(legend).add_to(m)
+    return make_offline(m)

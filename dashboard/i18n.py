@@ -1,0 +1,62 @@
+"""The i18n catalog: every user-visible string, in English and Simplified Chinese.
+
+Strings live in ``dashboard/locales/<lang>.json`` with the same keys in every language (a test checks).
+``translate`` is pure; ``t`` uses the language picked in the sidebar, which defaults to the browser's.
+Enumerated codes from ``core.schema`` (``stage.closed``, ``site_kind.intersection``…) have entries too,
+so data values show in the reader's language; unknown values (e.g. a file's own category names) show as
+they are.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import state
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+_LOCALES = Path(__file__).parent / "locales"
+
+
+@functools.cache
+def catalog(lang: str) -> dict[str, str]:
+    return json.loads((_LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    """The text for ``key`` in ``lang`` with ``values`` filled in; the key itself if it is unknown."""
+    text = catalog(lang).get(key)
+    if text is None:
+        text = catalog("en").get(key, key)
+    return text.format(**values) if values else text
+
+
+def language_from_locale(locale: str | None) -> str:
+    """Map a browser locale (``zh-CN``, ``en-US``…) to a catalog language."""
+    if locale:
+        prefix = locale.split("-")[0].lower()
+        if prefix in LANGUAGES:
+            return prefix
+    return DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    if state.LANGUAGE not in st.session_state:
+        st.session_state[state.LANGUAGE] = language_from_locale(st.context.locale)
+    return st.session_state[state.LANGUAGE]
+
+
+def t(key: str, **values: object) -> str:
+    """The text for ``key`` in the reader's language."""
+    return translate(current_language(), key, **values)
+
+
+def label(group: str, code: object) -> str:
+    """A data code (``stage``/``closed``) in the reader's language, or the value as it is."""
+    if code is None or (isinstance(code, float) and code != code):
+        return "—"
+    return catalog(current_language()).get(f"{group}.{code}", str(code))

@@ -1,0 +1,127 @@
+"""Shared fixtures: the real-data folder, a running dashboard, a headless Chromium that may not leave
+127.0.0.1.
+
+Tests that need a browser or the real-data folder skip outside CI with the reason printed, and fail in
+CI (``CI=true``), where both must be present.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata"
+CHROMIUM = Path(os.environ.get("GRIDWATCH_CHROMIUM", "/usr/bin/chromium"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip (outside CI) or fail (in CI) when a test's external need is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (required in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    require(REALDATA.is_dir(), f"real-data folder {REALDATA} is absent")
+    return REALDATA
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """The dashboard served by ``gridwatch serve`` on a fresh data directory (demo seeded)."""
+    home = tmp_path_factory.mktemp("gridwatch_home")
+    port = _free_port()
+    log = open(home / "server.log", "w")
+    env = {**os.environ, "GRIDWATCH_HOME": str(home)}
+    env.pop("GRIDWATCH_TILES", None)
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            break
+    else:
+        proc.kill()
+        pytest.fail(f"dashboard did not start in 90 s; log: {(home / 'server.log').read_text()[-2000:]}")
+    if proc.poll() is not None:
+        pytest.fail(f"dashboard exited; log: {(home / 'server.log').read_text()[-2000:]}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require(CHROMIUM.exists() or shutil.which("chromium") is not None,
+            f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class OffsiteRequests(list):
+    """URLs the page tried to fetch from anywhere but 127.0.0.1 (each was blocked)."""
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that blocks and records every request leaving 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="en-US")
+    offsite = OffsiteRequests()
+
+    def guard(route):
+        parsed = urlparse(route.request.url)
+        if parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            offsite.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    pg = context.new_page()
+    pg.offsite = offsite
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    path = ROOT / "tests" / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path

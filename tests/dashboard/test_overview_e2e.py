@@ -1,0 +1,107 @@
+"""Overview page in a real browser: the map draws offline with every grid, the figures match core."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core import joins, metrics, schema
+from geodata import load_demo
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+COUNT_GRID_FEATURES = """() => {
+    let grids = 0, drawn = 0, communities = 0;
+    window.map.eachLayer(l => {
+        if (l.feature && l.feature.properties.grid_id !== undefined) {
+            grids += 1;
+            if (l._parts && l._parts.length) drawn += 1;
+        } else if (l.feature && l.feature.properties.label !== undefined) {
+            communities += 1;
+        }
+    });
+    return {grids, drawn, communities};
+}"""
+
+FIRST_GRID_CENTRE = """() => {
+    let target = null;
+    window.map.eachLayer(l => {
+        if (!target && l.feature && l.feature.properties.grid_id !== undefined) target = l;
+    });
+    const p = window.map.latLngToContainerPoint(target.getCenter());
+    return {x: p.x, y: p.y, name: target.feature.properties.name, count: target.feature.properties.count};
+}"""
+
+
+@pytest.fixture(scope="module")
+def expected() -> metrics.HeadlineFigures:
+    layers = load_demo()
+    tickets = joins.join_to_grids(layers[schema.TICKETS.name], layers[schema.GRIDS.name])
+    as_of = metrics.data_as_of(tickets)
+    period = metrics.Period.from_dates(as_of.date() - timedelta(days=29), as_of.date())
+    return metrics.headline_figures(layers[schema.GRIDS.name], layers[schema.CAMERAS.name], tickets,
+                                    layers[schema.MEMBERS.name], period, as_of)
+
+
+def open_overview(page, app_url: str):
+    page.goto(app_url, wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    handle = page.wait_for_selector(MAP_FRAME).content_frame()
+    handle.wait_for_function("() => window.map && window.L", timeout=30_000)
+    handle.wait_for_function("() => !window.map._animatingZoom && !window.map._panAnim?._inProgress")
+    page.wait_for_timeout(500)  # let the canvas repaint after fitting the district
+    return handle
+
+
+def metric_values(page) -> dict[str, str]:
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    return {label.strip(): value.strip() for label, value in zip(labels, values)}
+
+
+def test_overview_map_and_figures_in_english(page, app_url, expected, artifacts):
+    frame = open_overview(page, app_url)
+    layers = frame.evaluate(COUNT_GRID_FEATURES)
+    assert layers["grids"] == expected.grids == 130
+    assert layers["drawn"] == 130, "every grid polygon is drawn in the initial view"
+    assert layers["communities"] == expected.communities
+
+    values = metric_values(page)
+    assert values["Grids"] == f"{expected.grids:,}"
+    assert values["Communities"] == f"{expected.communities:,}"
+    assert values["Cameras online"] == f"{expected.cameras_online:,} / {expected.cameras_total:,}"
+    assert values["Open tickets"] == f"{expected.open_tickets:,}"
+    assert values["Overdue tickets"] == f"{expected.overdue_tickets:,}"
+    assert values["Party members"] == f"{expected.members:,}"
+    assert expected.overdue_tickets > 0
+
+    centre = frame.evaluate(FIRST_GRID_CENTRE)
+    box = page.locator(MAP_FRAME).bounding_box()
+    page.mouse.move(box["x"] + 5, box["y"] + 5)
+    page.mouse.move(box["x"] + centre["x"], box["y"] + centre["y"], steps=8)
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=10_000)
+    text = tooltip.inner_text()
+    assert centre["name"] in text and str(centre["count"]) in text and "Tickets" in text
+
+    assert frame.locator(".gw-legend").inner_text().startswith("Tickets in period")
+    page.screenshot(path=str(artifacts / "overview_en.png"), full_page=True)
+    assert page.offsite == [], f"requests left 127.0.0.1: {page.offsite[:5]}"
+
+
+def test_overview_in_chinese(browser, app_url, expected, artifacts):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        frame = open_overview(page, app_url)
+        values = metric_values(page)
+        assert values["网格数"] == f"{expected.grids:,}"
+        assert values["在办事件"] == f"{expected.open_tickets:,}"
+        assert page.get_by_text("辖区总览").count() >= 1
+        assert frame.locator(".gw-legend").inner_text().startswith("本时段事件数")
+        page.screenshot(path=str(artifacts / "overview_zh.png"), full_page=True)
+    finally:
+        context.close()
