@@ -46,9 +46,10 @@ def workspace_picker() -> str:
 
 def period_picker(as_of: date) -> tuple[date, date]:
     """Whole days ending at the data's ``as_of`` date, or a custom range."""
+    names = {code: t(f"period.{code}") for code in PRESETS}
     preset = st.sidebar.selectbox(
         t("sidebar.period"), list(PRESETS), index=list(PRESETS).index(DEFAULT_PRESET),
-        format_func=lambda code: t(f"period.{code}"), key=state.PERIOD_PRESET,
+        format_func=names.__getitem__, key=state.PERIOD_PRESET,
     )
     days = PRESETS[preset]
     if days is not None:

@@ -1,0 +1,53 @@
+"""The frame and the Overview page run headless (streamlit.testing), in both languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def home(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GRIDWATCH_HOME", str(tmp_path_factory.mktemp("home")))
+    yield
+    mp.undo()
+
+
+def run(language: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[state.LANGUAGE] = language
+    return at.run()
+
+
+def test_overview_runs_and_shows_headline_figures():
+    at = run("en")
+    assert not at.exception
+    assert not at.error
+    values = {m.label: m.value for m in at.metric}
+    assert values["Grids"] == "130"
+    assert values["Communities"] == "12"
+    assert values["Party members"] == "1,938"
+    assert at.sidebar.selectbox(key=state.WORKSPACE).value == "demo"
+
+
+def test_period_change_updates_the_period_count():
+    at = run("en")
+    before = [c.value for c in at.caption if "tickets in the period" in c.value]
+    at.session_state[state.PERIOD_PRESET] = "365d"
+    at.run()
+    after = [c.value for c in at.caption if "tickets in the period" in c.value]
+    assert before and after and before != after
+
+
+def test_chinese_labels():
+    at = run("zh")
+    assert not at.exception
+    assert {m.label for m in at.metric} >= {"网格数", "社区数", "在线摄像头", "在办事件", "超期事件", "党员数"}
+    assert at.title[0].value == "辖区总览"
