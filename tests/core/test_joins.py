@@ -7,8 +7,6 @@ position; ``GridIndex`` must give exactly that, on borders and vertices too, at 
 from __future__ import annotations
 
 import pickle
-import tempfile
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,7 +14,6 @@ import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
-from hypothesis import configuration as hypothesis_configuration
 from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Point, Polygon, box
@@ -25,9 +22,6 @@ from core.errors import GridWatchError, ValidationError
 from core.joins import OUTSIDE, GridIndex, assign_points, join_to_grids
 from core.schema import ASSIGNED, COMMUNITY, GRID_ID, SOURCE_GRID_CODE, STORAGE_CRS, STREET
 
-# Hypothesis caches into ./.hypothesis, which pytest then refuses to skip silently (the project's
-# norecursedirs replaces pytest's defaults), so keep its files out of the project tree.
-hypothesis_configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "gridwatch-hypothesis")
 PROPERTY = settings(max_examples=40, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 CELL_SIZES = (None, 0.03, 0.4, 7.0)  # default, fine, a few cells per grid, coarser than a grid
