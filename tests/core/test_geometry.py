@@ -1,0 +1,54 @@
+"""core.geometry: metric CRS choice, areas in km², community outlines, display simplification."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry import Polygon, box
+
+from core import geometry, schema
+
+
+def tiling() -> gpd.GeoDataFrame:
+    """Four wiggly grids around (120.2E, 30.3N) sharing borders, two per community."""
+    xs = np.linspace(120.20, 120.22, 201)
+    wiggle = 30.30 + 0.00002 * np.sin(xs * 5000)  # a border with many tiny bends
+    south = Polygon([(120.20, 30.29), (120.22, 30.29), *zip(xs[::-1], wiggle[::-1])])
+    north = Polygon([*zip(xs, wiggle), (120.22, 30.31), (120.20, 30.31)])
+    cut = box(120.21, 30.28, 120.23, 30.32)
+    parts = [south.difference(cut), south.intersection(cut), north.difference(cut), north.intersection(cut)]
+    return gpd.GeoDataFrame({schema.GRID_ID: ["a", "b", "c", "d"], schema.COMMUNITY: ["S", "S", "N", "N"],
+                             schema.STREET: ["st"] * 4}, geometry=parts, crs=schema.STORAGE_CRS)
+
+
+def test_metric_crs_is_the_utm_zone_of_the_centre():
+    assert geometry.metric_crs(tiling()).to_epsg() == 32651
+    west = tiling().set_geometry(tiling().translate(-120.21 - 74.0))  # New York-ish longitude
+    assert geometry.metric_crs(west).to_epsg() == 32618
+
+
+def test_area_is_measured_in_metres_not_degrees():
+    areas = geometry.area_km2(tiling())
+    # 0.02° of longitude x 0.02° of latitude at 30.3°N ≈ 1.922 km x 2.218 km
+    assert abs(areas.sum() - 1.922 * 2.218) < 0.02
+
+
+def test_communities_are_the_union_of_their_grids():
+    communities = geometry.communities_from_grids(tiling())
+    assert sorted(communities[schema.COMMUNITY]) == ["N", "S"]
+    assert all(g.geom_type == "Polygon" for g in communities.geometry)
+
+
+def test_display_simplification_keeps_shared_borders_and_rounds():
+    grids = tiling()
+    simple = geometry.simplify_for_display(grids, tolerance_m=5.0, decimals=6)
+    before = shapely.get_num_coordinates(grids.geometry.array).sum()
+    after = shapely.get_num_coordinates(simple.geometry.array).sum()
+    assert after < before / 3
+    # still a clean tiling: no overlaps, no gaps
+    assert shapely.coverage_is_valid(simple.geometry.array)
+    union = shapely.union_all(simple.geometry.array)
+    assert abs(union.area - shapely.union_all(grids.geometry.array).area) < 1e-9
+    coords = shapely.get_coordinates(simple.geometry.array)
+    assert np.allclose(coords, np.round(coords, 6))

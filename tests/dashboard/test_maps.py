@@ -1,0 +1,90 @@
+"""Map builders without a browser: offline assets, escaped strings, styles from properties, legend."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from folium.plugins import MarkerCluster
+from shapely.geometry import box
+
+from core import schema
+from dashboard.components import maps
+from dashboard.components.offline import OfflineAssetError, make_offline
+
+LABELS = {"grid": "Grid", "tickets": "Tickets", "grids_layer": "Grids", "communities_layer": "Communities",
+          "legend": "Tickets in period"}
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def grids() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {schema.GRID_ID: ["g1", "g2", "g3"], schema.NAME: [HOSTILE, "东门网格", None],
+         schema.COMMUNITY: ["<b>c</b>", "c", "c"], schema.STREET: ["s"] * 3},
+        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01),
+                  box(120.02, 30.0, 120.03, 30.01)], crs=schema.STORAGE_CRS)
+
+
+def rendered(counts=(0, 5, 12)) -> str:
+    g = grids()
+    communities = g.dissolve(by=schema.COMMUNITY, as_index=False)
+    m = maps.district_map(g, communities, pd.Series(counts, index=g.index), labels=LABELS)
+    return m.get_root().render()
+
+
+def test_map_needs_nothing_from_the_network(monkeypatch):
+    monkeypatch.delenv("GRIDWATCH_TILES", raising=False)
+    page = rendered()
+    remote = re.findall(r"""(?:src|href)\s*=\s*["'](https?:[^"']+)""", page)
+    assert remote == []
+    assert "data:text/javascript;base64," in page and "data:text/css;base64," in page
+    assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+
+
+def test_configured_tiles_are_used(monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_TILES", "http://tiles.example.gov/{z}/{x}/{y}.png")
+    assert "http://tiles.example.gov/{z}/{x}/{y}.png" in rendered()
+
+
+def test_strings_from_files_are_escaped():
+    g = grids()
+    communities = g.dissolve(by=schema.COMMUNITY, as_index=False)
+    m = maps.district_map(g, communities, pd.Series([1, 2, 3], index=g.index), labels=LABELS)
+    layers = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+    names = [f["properties"]["name"] for f in layers[0].data["features"]]
+    assert names == [html.escape(HOSTILE), "东门网格", ""]
+    assert [f["properties"]["label"] for f in layers[1].data["features"]] == ["&lt;b&gt;c&lt;/b&gt;", "c"]
+    assert HOSTILE not in m.get_root().render()
+
+
+def test_styles_travel_as_properties_not_a_switch():
+    page = rendered()
+    assert "switch(" not in page
+    assert page.count('"fillColor"') == 3
+
+
+def test_colour_classes_and_legend():
+    breaks = maps.class_breaks(pd.Series([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50]))
+    assert list(breaks) == sorted(set(breaks)) and breaks[-1] == 50
+    colours = maps.colors_for(pd.Series([0, 50, np.nan]), breaks)
+    assert colours[0] == maps.PALETTE[0] and colours[1] == maps.PALETTE[-1] and colours[2] == maps.NO_DATA
+    legend = maps.legend_for("t", np.array([2.0, 5.0, 9.0]))
+    assert legend.labels == ("0–2", "3–5", "6–9")
+    assert len(legend.colors) == 3
+
+
+def test_legend_with_one_value():
+    legend = maps.legend_for("t", maps.class_breaks(pd.Series([0, 0, 0])))
+    assert legend.labels == ("0",)
+
+
+def test_an_element_with_a_remote_asset_is_refused():
+    m = folium.Map(tiles=None)
+    MarkerCluster().add_to(m)
+    with pytest.raises(OfflineAssetError, match="MarkerCluster needs https://"):
+        make_offline(m)
