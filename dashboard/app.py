@@ -1,6 +1,13 @@
-"""The frame: page config, the shared sidebar, navigation. Run with ``gridwatch serve``."""
+"""The frame: page config, the shared sidebar, navigation. Run with ``gridwatch serve``.
+
+A ``GridWatchError`` is shown as it is (its message says what to do); anything else is a bug: it is
+logged with its traceback on the server and the reader sees a short notice, never the traceback.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -10,15 +17,28 @@ from dashboard.components.sidebar import render_sidebar
 from dashboard.i18n import t
 from dashboard.views import overview
 
+log = logging.getLogger("gridwatch")
+
+
+def guarded(part: Callable[[], object], name: str) -> bool:
+    """Run ``part``; show its failure to the reader and report whether it succeeded."""
+    try:
+        part()
+        return True
+    except GridWatchError as exc:
+        st.error(str(exc))
+    except Exception:
+        log.exception("%s failed", name)
+        st.error(t("error.unexpected"))
+    return False
+
+
 st.set_page_config(page_title="GridWatch", page_icon="🗺️", layout="wide")
 
-try:
-    st.session_state[state.SELECTION] = render_sidebar()
-except GridWatchError as exc:
-    st.error(str(exc))
+if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar()}), "sidebar"):
     st.stop()
 
 page = st.navigation([
     st.Page(overview.render, title=t("page.overview"), icon="🗺️", url_path="overview", default=True),
 ])
-page.run()
+guarded(page.run, f"page {page.title}")

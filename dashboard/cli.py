@@ -14,7 +14,8 @@ def serve(port: int) -> None:
     args = [sys.executable, "-m", "streamlit", "run", str(APP),
             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
-            "--client.toolbarMode", "minimal"]
+            "--client.toolbarMode", "minimal",
+            "--client.showErrorDetails", "none"]
     print(f"GridWatch: http://127.0.0.1:{port}  (data in {os.environ.get('GRIDWATCH_HOME', 'var')}/)")
     os.execv(sys.executable, args)
 

@@ -3,8 +3,7 @@
 Strings live in ``dashboard/locales/<lang>.json`` with the same keys in every language (a test checks).
 ``translate`` is pure; ``t`` uses the language picked in the sidebar, which defaults to the browser's.
 Enumerated codes from ``core.schema`` (``stage.closed``, ``site_kind.intersection``…) have entries too,
-so data values show in the reader's language; unknown values (e.g. a file's own category names) show as
-they are.
+so data values can be shown in the reader's language.
 """
 
 from __future__ import annotations
@@ -54,9 +53,3 @@ def t(key: str, **values: object) -> str:
     """The text for ``key`` in the reader's language."""
     return translate(current_language(), key, **values)
 
-
-def label(group: str, code: object) -> str:
-    """A data code (``stage``/``closed``) in the reader's language, or the value as it is."""
-    if code is None or (isinstance(code, float) and code != code):
-        return "—"
-    return catalog(current_language()).get(f"{group}.{code}", str(code))

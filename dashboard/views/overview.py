@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
@@ -14,12 +13,8 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("overview.title"))
     st.caption(t("overview.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
-    try:
-        figures, counts = data.overview(sel.workspace, sel.version, sel.first, sel.last)
-        district_map = data.overview_map(sel.workspace, sel.version, sel.first, sel.last, sel.language)
-    except GridWatchError as exc:
-        st.error(str(exc))
-        return
+    figures, _ = data.overview(sel.workspace, sel.version, sel.first, sel.last)
+    district_map = data.overview_map(sel.workspace, sel.version, sel.first, sel.last, sel.language)
 
     row = st.columns([1, 1, 1.5, 1, 1, 1])
     row[0].metric(t("kpi.grids"), f"{figures.grids:,}")

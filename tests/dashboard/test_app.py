@@ -51,3 +51,27 @@ def test_chinese_labels():
     assert not at.exception
     assert {m.label for m in at.metric} >= {"网格数", "社区数", "在线摄像头", "在办事件", "超期事件", "党员数"}
     assert at.title[0].value == "辖区总览"
+
+
+def test_a_bug_shows_a_notice_not_a_traceback(monkeypatch):
+    from dashboard import data
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("internal detail that must not reach the reader")
+
+    monkeypatch.setattr(data, "overview", broken)
+    at = run("en")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Something went wrong. The details have been logged."]
+
+
+def test_a_gridwatch_error_is_shown_as_it_is(monkeypatch):
+    from core.errors import StoreError
+    from dashboard import data
+
+    def unreadable(*args, **kwargs):
+        raise StoreError("layer `tickets` of workspace `demo` could not be read")
+
+    monkeypatch.setattr(data, "overview", unreadable)
+    at = run("en")
+    assert [e.value for e in at.error] == ["layer `tickets` of workspace `demo` could not be read"]
