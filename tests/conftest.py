@@ -8,7 +8,6 @@ CI (``CI=true``), where both must be present.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -85,8 +84,7 @@ def app_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def browser():
-    require(CHROMIUM.exists() or shutil.which("chromium") is not None,
-            f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    require(CHROMIUM.exists(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
