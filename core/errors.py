@@ -24,13 +24,17 @@ class GridWatchError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a layer: where, what, and how to fix it."""
+    """One thing wrong with a layer: where, what, and how to fix it.
+
+    ``severity`` "error" blocks storing the layer; "warning" is shown but lets the user go on.
+    """
 
     layer: str
     column: str | None
     rows: tuple[str, ...]
     what: str
     fix: str
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = f"`{self.layer}`"
@@ -40,7 +44,8 @@ class Problem:
             shown = ", ".join(self.rows[:10])
             more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
             where += f" (rows {shown}{more})"
-        return f"{where}: {self.what}. Fix: {self.fix}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{prefix}{where}: {self.what}. Fix: {self.fix}"
 
 
 class ValidationError(GridWatchError):
