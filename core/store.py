@@ -8,8 +8,8 @@ immutable stored table, so a write never changes what an earlier version points 
   SQLite transaction. A crash before it leaves the previous version active and whole.
 * **serialized** — writers take an exclusive file lock (``<workspace>.lock``) around read-modify-write,
   so concurrent appends cannot lose rows (plain concurrent GeoPackage appends do).
-* **kept** — tables of the newest ``KEEP_VERSIONS`` versions stay, so the previous version can be read
-  and restored (``rollback``); older tables are dropped.
+* **kept** — every version stays readable and can be made active again (``activate``; ``rollback`` is
+  activating the previous one) until ``prune`` drops the oldest.
 
 ``Store`` is the backend-neutral interface; ``GeoPackageStore`` is the embedded backend (one GeoPackage
 per workspace under ``<GRIDWATCH_HOME>/workspaces/``, WAL mode so readers never block on the writer).
@@ -39,7 +39,6 @@ from core import schema, settings
 from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError
 from core.validate import conform, validate
 
-KEEP_VERSIONS = 2
 LOCK_TIMEOUT_S = 60.0
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -91,8 +90,36 @@ class Store(abc.ABC):
         """Add rows to a layer (ids must stay unique) in one new version; returns it."""
 
     @abc.abstractmethod
+    def activate(self, version: int, *, author: str = "system", note: str = "") -> int:
+        """Make the layers of an earlier ``version`` active again, as a new version; returns it."""
+
+    @abc.abstractmethod
+    def prune(self, keep: int) -> int:
+        """Forget all but the newest ``keep`` versions and drop their tables; returns how many went."""
+
+    @abc.abstractmethod
+    def get_setting(self, key: str, default: object = None) -> object:
+        """A workspace setting (JSON value), e.g. the remembered column mapping of a layer."""
+
+    @abc.abstractmethod
+    def set_setting(self, key: str, value: object) -> None:
+        """Remember a workspace setting; settings are not data and do not change the version."""
+
     def rollback(self, *, author: str = "system") -> int:
         """Make the previous version's layers active again, as a new version; returns it."""
+        kept = self.history()
+        if len(kept) < 2:
+            raise StoreError(f"workspace `{self.name}` has no earlier version to roll back to")
+        return self.activate(kept[1].version, author=author, note=f"rollback to version {kept[1].version}")
+
+    def layer_history(self, layer: str) -> list[VersionInfo]:
+        """The versions, oldest first, in which ``layer`` got different content (activations included)."""
+        changes, table = [], None
+        for info in reversed(self.history()):
+            if info.tables.get(layer) not in (None, table):
+                changes.append(info)
+            table = info.tables.get(layer)
+        return changes
 
     def write(self, layer: str, frame: gpd.GeoDataFrame, *, note: str, author: str = "system") -> int:
         """Replace one layer; see ``write_layers``."""
@@ -145,7 +172,7 @@ class GeoPackageStore(Store):
     def history(self) -> list[VersionInfo]:
         with self._db() as db:
             rows = db.execute("SELECT version, created_at, author, note, tables, changed "
-                              "FROM gw_versions ORDER BY version DESC LIMIT ?", (KEEP_VERSIONS,)).fetchall()
+                              "FROM gw_versions ORDER BY version DESC").fetchall()
         return [VersionInfo(v, datetime.fromisoformat(c), a, n, json.loads(t), tuple(json.loads(ch)))
                 for v, c, a, n, t, ch in rows]
 
@@ -174,8 +201,8 @@ class GeoPackageStore(Store):
         if row is None:
             if version is None:
                 return {}
-            raise StoreError(f"workspace `{self.name}` no longer keeps version {version}; "
-                             f"only the newest {KEEP_VERSIONS} are kept")
+            raise StoreError(f"workspace `{self.name}` has no version {version}; "
+                             "pick one from its history")
         return json.loads(row[0])
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -199,22 +226,40 @@ class GeoPackageStore(Store):
                                                               ignore_index=True)
             return self._commit({layer: prepare(layer, combined)}, note=note, author=author)
 
-    def rollback(self, *, author="system"):
+    def activate(self, version, *, author="system", note=""):
         with self._writer():
-            kept = self.history()
-            if len(kept) < 2:
-                raise StoreError(f"workspace `{self.name}` has no earlier version to roll back to")
-            current, previous = kept[0], kept[1]
-            changed = tuple(name for name in schema.LAYERS
-                            if current.tables.get(name) != previous.tables.get(name))
-            return self._record(dict(previous.tables), changed, note=f"rollback to version {previous.version}", author=author)
+            current = self._tables(None)
+            target = self._tables(version)
+            changed = tuple(name for name in schema.LAYERS if current.get(name) != target.get(name))
+            return self._record(dict(target), changed, note=note or f"re-activate version {version}",
+                                author=author)
+
+    def prune(self, keep):
+        if keep < 1:
+            raise ValueError(f"keep at least one version, got {keep}")
+        with self._writer():
+            with self._db() as db:
+                gone = db.execute("DELETE FROM gw_versions WHERE version NOT IN (SELECT version FROM "
+                                  "gw_versions ORDER BY version DESC LIMIT ?)", (keep,)).rowcount
+            self._drop_unreferenced()
+        return gone
+
+    def get_setting(self, key, default=None):
+        with self._db() as db:
+            row = db.execute("SELECT value FROM gw_settings WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_setting(self, key, value):
+        with self._db() as db:
+            db.execute("INSERT INTO gw_settings (key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
     def _commit(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str) -> int:
+        self._drop_unreferenced()  # tables a writer that crashed before recording them left behind
         version = self.version() + 1
         tables = self._tables(None)
         for layer, frame in frames.items():
             table = f"{layer}__v{version}"
-            self._drop_table(table)  # left over by a writer that crashed before recording it
             _write_table(self.path, table, frame, schema.LAYERS[layer])
             tables[layer] = table
         return self._record(tables, tuple(frames), note=note, author=author)
@@ -228,15 +273,11 @@ class GeoPackageStore(Store):
                        (version, datetime.now(UTC).isoformat(), author, note, json.dumps(tables),
                         json.dumps(list(changed))))
             db.execute("COMMIT")
-        self._drop_unreferenced()
         return version
 
     def _drop_unreferenced(self) -> None:
         with self._db() as db:
-            kept_rows = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT ?",
-                                   (KEEP_VERSIONS,)).fetchall()
-            db.execute("DELETE FROM gw_versions WHERE version NOT IN "
-                       "(SELECT version FROM gw_versions ORDER BY version DESC LIMIT ?)", (KEEP_VERSIONS,))
+            kept_rows = db.execute("SELECT tables FROM gw_versions").fetchall()
             stored = [r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")]
         kept = {t for (row,) in kept_rows for t in json.loads(row).values()}
         for table in stored:
@@ -307,6 +348,7 @@ def _create_geopackage(path: Path) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE gw_versions (version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
                    "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL)")
+        db.execute("CREATE TABLE gw_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     finally:
         db.close()
     tmp.replace(path)

@@ -88,15 +88,46 @@ def test_rollback_without_history_is_refused(ws):
         ws.rollback()
 
 
-def test_old_tables_are_dropped_beyond_kept_versions(ws):
+def test_any_earlier_version_can_be_activated_again(ws):
     for i in range(4):
         ws.write(schema.TICKETS.name, tickets_frame([f"t{i}"]), note=str(i))
+    ws.write(schema.GRIDS.name, grids_frame(), note="grids")
+    assert ws.activate(2, author="王芳", note="back to the second list") == 6
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1"]
+    assert ws.layers() == (schema.TICKETS.name,)  # version 2 had no grids yet
+    newest = ws.history()[0]
+    assert (newest.author, newest.note) == ("王芳", "back to the second list")
+    assert newest.changed == (schema.GRIDS.name, schema.TICKETS.name)
+    assert len(ws.history()) == 6
+
+
+def test_layer_history_lists_each_change_of_a_layer(ws):
+    ws.write(schema.GRIDS.name, grids_frame(), note="first grids")
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="tickets")
+    ws.write(schema.GRIDS.name, grids_frame(), note="second grids")
+    ws.rollback()
+    assert [v.version for v in ws.layer_history(schema.GRIDS.name)] == [1, 3, 4]
+
+
+def test_prune_drops_old_versions_and_their_tables(ws):
+    for i in range(4):
+        ws.write(schema.TICKETS.name, tickets_frame([f"t{i}"]), note=str(i))
+    assert ws.prune(keep=2) == 2
     with sqlite3.connect(ws.path) as db:
         tables = sorted(r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")
                         if r[0].startswith("tickets"))
     assert tables == ["tickets__v3", "tickets__v4"]
-    with pytest.raises(StoreError, match="no longer keeps version 1"):
+    with pytest.raises(StoreError, match="has no version 1"):
         ws.read(schema.TICKETS.name, version=1)
+
+
+def test_settings_are_remembered_without_a_new_version(ws):
+    assert ws.get_setting("mapping.grids", {}) == {}
+    ws.set_setting("mapping.grids", {"grid_id": "网格编号"})
+    ws.set_setting("mapping.grids", {"grid_id": "网格编号", "name": "所属组织"})
+    assert open_store("test", ws.path.parent.parent).get_setting("mapping.grids") == {
+        "grid_id": "网格编号", "name": "所属组织"}
+    assert ws.version() == 0
 
 
 def test_invalid_layer_changes_nothing(ws):
