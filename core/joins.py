@@ -17,6 +17,7 @@ it; it pickles.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -25,7 +26,8 @@ import pandas as pd
 import shapely
 
 from core.errors import Problem, ValidationError
-from core.schema import ASSIGNED, COMMUNITY, GEOMETRY, GRID_ID, JOINED_COLUMNS, SOURCE_GRID_CODE, STREET
+from core.schema import (ASSIGNED, COMMUNITY, GEOMETRY, GRID_ID, JOINED_COLUMNS, SOURCE_GRID_CODE,
+                         STREET)
 
 OUTSIDE = -1
 """Assignment of a point that no grid covers."""
@@ -191,6 +193,30 @@ def join_to_grids(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
             joined[column] = pd.Series(index=joined.index, dtype="str")
     joined[ASSIGNED] = assignment != OUTSIDE
     return joined
+
+
+def grid_at_time(points: gpd.GeoDataFrame, times: pd.Series,
+                 boundaries: Sequence[tuple[pd.Timestamp, gpd.GeoDataFrame]]) -> pd.Series:
+    """The ``grid_id`` each point had under the boundaries active at its time.
+
+    ``boundaries`` lists each grids version with the moment it became active, oldest first. A point
+    dated before the first activation uses the first boundaries (history before GridWatch held any);
+    a point with a missing time uses the newest. Keeping this beside the current ``grid_id`` lets
+    figures stay comparable across redraws.
+    """
+    if not boundaries:
+        raise ValueError("no boundaries given")
+    starts = pd.Series([start for start, _ in boundaries])
+    era = np.searchsorted(starts.to_numpy(), times.to_numpy(), side="right") - 1
+    era = np.where(times.isna().to_numpy(), len(boundaries) - 1, np.clip(era, 0, None))
+    result = pd.Series(pd.NA, index=points.index, dtype="str")
+    for i, (_, grids) in enumerate(boundaries):
+        members = np.flatnonzero(era == i)
+        if members.size:
+            found = assign_points(points.iloc[members], grids)
+            ids = grids[GRID_ID].array.take(found, allow_fill=True)
+            result.iloc[members] = np.asarray(ids, dtype=object)
+    return result
 
 
 def _geometry_array(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:

@@ -70,6 +70,7 @@ CHECKED_AT = "checked_at"
 
 # added by core.joins to every point layer
 SOURCE_GRID_CODE = "source_grid_code"
+GRID_ID_AT_CREATION = "grid_id_at_creation"  # tickets: the grid under the boundaries active when created
 ASSIGNED = "assigned"
 JOINED_COLUMNS = (GRID_ID, COMMUNITY, STREET)
 

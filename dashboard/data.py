@@ -54,9 +54,15 @@ def grid_index(name: str, ver: int) -> joins.GridIndex:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
-    """A point layer with grid_id/community/street from the active grids."""
+    """A point layer with grid_id/community/street from the active grids; tickets also carry the grid
+    they had under the boundaries active when they were created."""
     grids = layer(name, ver, schema.GRIDS.name)
-    return joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver))
+    points = joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver))
+    if layer_name == schema.TICKETS.name:
+        eras = [(pd.Timestamp(info.created_at), layer(name, info.version, schema.GRIDS.name))
+                for info in workspace(name).layer_history(schema.GRIDS.name) if info.version <= ver]
+        points[schema.GRID_ID_AT_CREATION] = joins.grid_at_time(points, points[schema.CREATED_AT], eras)
+    return points
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

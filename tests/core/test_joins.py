@@ -391,3 +391,22 @@ def test_real_hangzhou_grids_match_brute_force(realdata):
     expected[expected == len(geometries)] = OUTSIDE
     np.testing.assert_array_equal(assigned, expected)
     assert (assigned >= 0).mean() > 0.5
+
+
+def test_grid_at_time_uses_the_boundaries_active_then():
+    from core.joins import grid_at_time
+
+    before = gpd.GeoDataFrame({GRID_ID: ["old-A", "old-B"]}, geometry=[box(0, 0, 1, 2), box(1, 0, 2, 2)],
+                              crs=STORAGE_CRS)
+    after = gpd.GeoDataFrame({GRID_ID: ["new-S", "new-N"]}, geometry=[box(0, 0, 2, 1), box(0, 1, 2, 2)],
+                             crs=STORAGE_CRS)
+    points = gpd.GeoDataFrame(geometry=[Point(0.5, 1.5), Point(0.5, 1.5), Point(1.5, 0.5), Point(9, 9),
+                                        Point(1.5, 1.5)], crs=STORAGE_CRS)
+    tz = "Asia/Shanghai"
+    times = pd.Series(pd.to_datetime(["2025-01-01", "2026-06-01", "2026-01-01", "2026-06-01", None])
+                      .tz_localize(tz))
+    switch = [(pd.Timestamp("2026-01-01", tz=tz), before), (pd.Timestamp("2026-05-01", tz=tz), after)]
+    result = grid_at_time(points, times, switch)
+    assert result.tolist()[:3] == ["old-A", "new-N", "old-B"]
+    assert pd.isna(result.iloc[3])
+    assert result.iloc[4] == "new-N"  # no time: the newest boundaries
