@@ -1,0 +1,167 @@
+"""KML parsing: Placemarks, their layers (Folders), ExtendedData and geometry, without GDAL.
+
+Parsed here rather than by GDAL's KML drivers so that nothing in the file is ever followed (NetworkLink,
+external styles, schemas). Any DOCTYPE or ENTITY declaration is refused before a parser sees the
+bytes, and the parser (defusedxml) refuses them again. Coordinates are WGS84 lon,lat[,alt]; altitudes
+are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as safe_xml
+import shapely
+from defusedxml import DefusedXmlException
+
+from core.errors import ReadError
+
+_XML_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
+
+
+def placemarks(label: str, data: bytes, default_layer: str) -> list[tuple[str, Element]]:
+    """Every Placemark of the KML document ``data`` with its layer: the path of Folders it sits in
+    ("区/社区"), else the Document's name (or ``default_layer``) for Placemarks outside any Folder.
+    ``label`` names the file in errors."""
+    root = _root(label, data)
+    document = next((e for e in root.iter() if _local(e.tag) == "Document"), None)
+    top = (_name(document) if document is not None else "") or default_layer
+    found: list[tuple[str, Element]] = []
+
+    def walk(elem, path: tuple[str, ...]) -> None:
+        for child in elem:
+            tag = _local(child.tag)
+            if tag == "Placemark":
+                found.append(("/".join(path) or top, child))
+            elif tag == "Folder":
+                walk(child, (*path, _name(child) or f"folder {len(found) + 1}"))
+            elif tag == "Document":
+                walk(child, path)
+
+    walk(root, ())
+    return found
+
+
+def features(found: list[tuple[str, Element]]) -> tuple[list[dict[str, str | None]], list, int]:
+    """(properties, geometries, how many had altitudes) of Placemarks: properties are name,
+    description and every ExtendedData Data/SimpleData value; geometry is 2-D shapely or None."""
+    rows, geoms, with_z = [], [], 0
+    for _, placemark in found:
+        rows.append(_properties(placemark))
+        geom, has_z = _geometry(placemark)
+        geoms.append(geom)
+        with_z += has_z
+    return rows, geoms, with_z
+
+
+def declared_encoding(data: bytes) -> str:
+    """The encoding in the XML declaration (UTF-8 when there is none)."""
+    declared = _XML_ENCODING.match(data)
+    return declared.group(1).decode().lower() if declared else "utf-8"
+
+
+def _root(label: str, data: bytes) -> Element:
+    """The parsed document, after refusing any DOCTYPE/ENTITY (entity expansion, external fetches)."""
+    probe = data
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        probe = data.decode("utf-16", errors="replace").encode("utf-8")
+    if _XML_DECLARATIONS.search(probe):
+        raise ReadError(f"`{label}` declares a DOCTYPE or ENTITY; XML with declarations is refused for "
+                        "safety. Export the KML again from Google Earth or QGIS (they do not write one).")
+    try:
+        return safe_xml.fromstring(data)
+    except (ParseError, DefusedXmlException) as exc:
+        raise ReadError(f"`{label}` is not well-formed KML ({str(exc)[:120]}). Export it again.") from None
+
+
+def _local(tag) -> str:
+    """A tag without its namespace ("{http://www.opengis.net/kml/2.2}Point" → "Point")."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child(elem, tag: str) -> Element | None:
+    """The first child with this local tag."""
+    return next((c for c in elem if _local(c.tag) == tag), None)
+
+
+def _text(elem) -> str | None:
+    """An element's stripped text; None for a missing element or empty text."""
+    return ((elem.text or "").strip() or None) if elem is not None else None
+
+
+def _name(elem) -> str:
+    return _text(_child(elem, "name")) or ""
+
+
+def _properties(placemark: Element) -> dict[str, str | None]:
+    """name, description and every ExtendedData Data/SimpleData value of a Placemark."""
+    row = {tag: _text(_child(placemark, tag)) for tag in ("name", "description")
+           if _child(placemark, tag) is not None}
+    for elem in placemark.iter():
+        tag = _local(elem.tag)
+        if tag == "Data" and elem.get("name"):
+            row[elem.get("name")] = _text(_child(elem, "value"))
+        elif tag == "SimpleData" and elem.get("name"):
+            row[elem.get("name")] = _text(elem)
+    return row
+
+
+def _geometry(placemark: Element):
+    """(shapely geometry or None, has Z) of a Placemark; unreadable coordinates give None."""
+    elem = next((c for c in placemark.iter() if _local(c.tag) in _GEOMETRIES), None)
+    if elem is None:
+        return None, False
+    try:
+        return _GEOMETRIES[_local(elem.tag)](elem)
+    except (ValueError, IndexError, shapely.errors.GEOSException):
+        return None, False
+
+
+def _coords(elem) -> tuple[list[tuple[float, float]], bool]:
+    """The (lon, lat) pairs of a ``coordinates`` element and whether any had an altitude."""
+    coords = _child(elem, "coordinates")
+    pairs, has_z = [], False
+    for token in (coords.text or "").split() if coords is not None else ():
+        values = [float(v) for v in token.split(",")]
+        pairs.append((values[0], values[1]))
+        has_z = has_z or len(values) > 2
+    return pairs, has_z
+
+
+def _point(elem):
+    pairs, has_z = _coords(elem)
+    return shapely.Point(pairs[0]), has_z
+
+
+def _line(elem):
+    pairs, has_z = _coords(elem)
+    return shapely.LineString(pairs), has_z
+
+
+def _polygon(elem):
+    rings, has_z = [], False
+    for boundary in ("outerBoundaryIs", "innerBoundaryIs"):
+        for part in (c for c in elem if _local(c.tag) == boundary):
+            pairs, z = _coords(_child(part, "LinearRing"))
+            rings.append(pairs)
+            has_z = has_z or z
+    return shapely.Polygon(rings[0], rings[1:]), has_z
+
+
+def _multi(elem):
+    parts = [(_GEOMETRIES[_local(c.tag)](c)) for c in elem if _local(c.tag) in _GEOMETRIES]
+    geoms = [g for g, _ in parts]
+    has_z = any(z for _, z in parts)
+    types = {g.geom_type for g in geoms}
+    multi = {"Point": shapely.MultiPoint, "LineString": shapely.MultiLineString,
+             "Polygon": shapely.MultiPolygon}
+    if len(types) == 1 and next(iter(types)) in multi:
+        return multi[next(iter(types))](geoms), has_z
+    return shapely.GeometryCollection(geoms), has_z
+
+
+_GEOMETRIES = {"Point": _point, "LineString": _line, "LinearRing": _line, "Polygon": _polygon,
+               "MultiGeometry": _multi}
