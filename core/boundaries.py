@@ -27,8 +27,9 @@ The largest ``_LISTED`` findings of a kind are listed one by one and the rest su
 How it stays fast: GEOS's coverage validator (``shapely.coverage_invalid_edges``) checks the whole layer
 in one pass and marks every grid whose edges do not match its neighbours' exactly. An unmarked grid
 neither overlaps nor duplicates any other, so only pairs with a marked grid are intersected, and the
-unmarked grids are merged by the linear-time coverage union. A clean 20,000-grid district is checked in
-about 2 s on 2 cores (``tests/perf/bench_upload.py``).
+unmarked grids are merged by the linear-time coverage union. 20,000 grids with a few dozen problems are
+checked in 2–3 s on 2 cores, 2.6 times faster than sjoin + pairwise intersections + ``union_all``
+(``tests/perf/bench_upload.py``).
 
 The repairs (``repair_invalid``, ``polygonize_lines``, ``drop_z``) each return a :class:`Repair`: the
 repaired copy and what changed, for the user to read before accepting it.
@@ -104,8 +105,8 @@ def district_outline(grids: gpd.GeoDataFrame) -> shapely.Geometry:
     """The union of the grids' polygons in their own CRS: the district outline ``boundary_problems`` takes.
 
     Grids whose edges match their neighbours' exactly are merged by the fast coverage union; only the
-    rest go through the general union (about 3 times faster than ``shapely.union_all`` on a clean
-    district). Missing, empty and non-polygonal rows are left out; invalid polygons are made valid.
+    rest go through the general union (twice as fast as ``shapely.union_all`` on 20,000 clean grids).
+    Missing, empty and non-polygonal rows are left out; invalid polygons are made valid.
     """
     geometries = _valid_polygons(_geometries(grids)[_polygonal_rows(grids)])
     if not len(geometries):

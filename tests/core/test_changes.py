@@ -79,6 +79,20 @@ def test_shape_changes_within_the_tolerance_and_equal_missing_values_are_unchang
     assert diff.changed[changes.SHAPE_CHANGE_M2].iloc[0] == pytest.approx(0.5, rel=1e-3)
 
 
+def test_coordinates_perturbed_in_the_last_digits_are_unchanged_without_an_overlay():
+    # a GeoJSON round trip moves coordinates by ~1e-14°; 2e-6° (about 0.19 m east) is a real change
+    def shifted(dx):
+        return ACTIVE.set_geometry(ACTIVE.geometry.translate(dx, 0))
+
+    assert changes.diff_grids(ACTIVE, shifted(1e-13)).unchanged == 4
+    diff = changes.diff_grids(ACTIVE, shifted(2e-6))
+    to_utm = pyproj.Transformer.from_crs(schema.STORAGE_CRS, UTM, always_xy=True)
+    dx, dy = np.subtract(to_utm.transform(120.17 + 2e-6, 30.28), to_utm.transform(120.17, 30.28))
+    assert diff.unchanged == 0  # a 100 m square moved by (dx, dy) m: the bands on its four sides
+    expected = 2 * 100 * (abs(dx) + abs(dy)) - 2 * abs(dx * dy)
+    assert diff.changed[changes.SHAPE_CHANGE_M2].to_numpy() == pytest.approx(expected, rel=0.001)
+
+
 def test_a_column_only_one_version_has_counts_as_changed_values():
     before = grids([box(0, 0, 100, 100)], ["a"])
     after = grids([box(0, 0, 100, 100)], ["a"], leader=["王芳"])
@@ -117,16 +131,19 @@ TICKETS = points([(110, 50),   # b → a (a grew)
 
 
 def test_impact_counts_moves_and_points_falling_out_or_in():
-    impact = changes.join_impact({"tickets": TICKETS}, ACTIVE, NEW)
-    assert impact.by_layer == {"tickets": changes.ImpactCounts(total=6, moved=1, newly_unassigned=1,
-                                                               newly_assigned=1)}
+    unmoved = points([(250, 50), (150, 50)], ["p1", "p2"])
+    impact = changes.join_impact({"tickets": TICKETS, "service_points": unmoved}, ACTIVE, NEW)
+    assert impact.by_layer == {
+        "tickets": changes.ImpactCounts(total=6, moved=1, newly_unassigned=1, newly_assigned=1),
+        "service_points": changes.ImpactCounts(total=2, moved=0, newly_unassigned=0, newly_assigned=0)}
     moves = impact.moves.astype(object).where(impact.moves.notna(), None)
     assert sorted(moves.itertuples(index=False, name=None), key=str) == sorted(
         [("tickets", "b", "a", 1), ("tickets", "d", None, 1), ("tickets", None, "e", 1)], key=str)
     assert impact.table().to_dict("records") == [
-        {"layer": "tickets", "total": 6, "moved": 1, "newly_unassigned": 1, "newly_assigned": 1}]
-    assert impact.summary_lines() == [
-        "tickets: 1 of 6 move to another grid, 1 fall outside every grid, 1 come inside a grid"]
+        {"layer": "tickets", "total": 6, "moved": 1, "newly_unassigned": 1, "newly_assigned": 1},
+        {"layer": "service_points", "total": 2, "moved": 0, "newly_unassigned": 0, "newly_assigned": 0}]
+    assert impact.summary_lines()[0] == (
+        "tickets: 1 of 6 move to another grid, 1 fall outside every grid, 1 come inside a grid")
 
 
 def test_moves_are_counted_per_grid_pair_largest_first():
