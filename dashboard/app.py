@@ -15,7 +15,7 @@ from core.errors import GridWatchError
 from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.i18n import t
-from dashboard.views import overview
+from dashboard.views import data, overview
 
 log = logging.getLogger("gridwatch")
 
@@ -39,6 +39,7 @@ if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar(
     st.stop()
 
 page = st.navigation([
-    st.Page(overview.render, title=t("page.overview"), icon="🗺️", url_path="overview", default=True),
+    st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", default=True),
+    st.Page(data.render, title=t("page.data"), icon=":material/database:", url_path="data"),
 ])
 guarded(page.run, f"page {page.title}")

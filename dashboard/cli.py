@@ -1,4 +1,10 @@
-"""``gridwatch`` command: ``serve`` starts the dashboard on 127.0.0.1, ``demo`` rewrites the demo data."""
+"""``gridwatch`` command.
+
+* ``serve`` starts the dashboard on 127.0.0.1;
+* ``demo`` rewrites the bundled demo data;
+* ``import LAYER FILE`` checks a file like the Data page does, prints the report, and with
+  ``--activate`` stores it as a new workspace version. Exit status 1 when the report has errors.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +35,42 @@ def demo(seed: int | None) -> None:
     print(f"written to {generate.DEMO_DIR}; existing workspaces are unchanged")
 
 
+IMPORT_LAYERS = {name.replace("_", "-"): name for name in ("grids", "cameras", "service_points", "tickets",
+                                                          "members", "patrol_teams", "patrol_checkins")}
+
+
+def import_file(args: argparse.Namespace) -> int:
+    from core import store, uploads
+    from core.errors import GridWatchError
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    options = uploads.UploadOptions(
+        file_layer=args.layer, crs=args.crs, encoding=args.encoding, x_column=args.x_column,
+        y_column=args.y_column, wkt_column=args.wkt_column, datum=args.datum,
+        repair_invalid=args.repair, polygonize=args.polygonize)
+    try:
+        ws = store.open_store(args.workspace)
+        layer_name = IMPORT_LAYERS[args.layer_name]
+        overrides = dict(item.split("=", 1) for item in args.map or () if "=" in item)
+        check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides)
+        print("\n".join(uploads.report_lines(check)))
+        if not check.can_activate:
+            return 1
+        if args.activate:
+            version = uploads.activate_upload(ws, check, note=args.note or f"import {path.name}",
+                                              author=args.author, mode="append" if args.append else "replace")
+            print(f"activated as version {version} of workspace `{ws.name}`")
+        return 0
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,11 +78,33 @@ def main(argv: list[str] | None = None) -> None:
     p_serve.add_argument("--port", type=int, default=8501)
     p_demo = sub.add_parser("demo", help="regenerate the bundled demo district")
     p_demo.add_argument("--seed", type=int, default=None)
+    p_import = sub.add_parser("import", help="check a file (and with --activate, store it)")
+    p_import.add_argument("layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER",
+                          help=f"one of: {', '.join(IMPORT_LAYERS)}")
+    p_import.add_argument("file")
+    p_import.add_argument("--workspace", default="demo")
+    p_import.add_argument("--layer", help="layer inside the file (GeoPackage, zip with several shapefiles)")
+    p_import.add_argument("--crs", help="coordinate system of the file, e.g. EPSG:4490")
+    p_import.add_argument("--encoding", help="text encoding, e.g. gbk or utf-8")
+    p_import.add_argument("--x-column")
+    p_import.add_argument("--y-column")
+    p_import.add_argument("--wkt-column")
+    p_import.add_argument("--datum", choices=["gcj02", "bd09"], help="convert from this datum to WGS84")
+    p_import.add_argument("--repair", action="store_true", help="repair invalid polygons (make_valid)")
+    p_import.add_argument("--polygonize", action="store_true", help="turn boundary lines into polygons")
+    p_import.add_argument("--map", action="append", metavar="FIELD=COLUMN",
+                          help="map a file column to a canonical field (repeatable)")
+    p_import.add_argument("--activate", action="store_true", help="store it as a new version if it passes")
+    p_import.add_argument("--append", action="store_true", help="add the rows instead of replacing the layer")
+    p_import.add_argument("--note", default="")
+    p_import.add_argument("--author", default=os.environ.get("USER", "cli"))
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.port)
-    else:
+    elif args.command == "demo":
         demo(args.seed)
+    else:
+        sys.exit(import_file(args))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from core import geometry, joins, metrics, schema, store
+from core import geometry, io, joins, metrics, schema, store, uploads
 from dashboard.components import maps
 from dashboard.i18n import translate
 from geodata import load_demo
@@ -98,3 +98,75 @@ def overview_map(name: str, ver: int, first: date, last: date, lang: str) -> fol
               for key in ("grid", "tickets", "grids_layer", "communities_layer", "legend")}
     aligned = counts.reindex(grids[schema.GRID_ID]).reset_index(drop=True).set_axis(grids.index)
     return maps.district_map(grids, communities, aligned, labels=labels)
+
+
+# ---- Data page -----------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=8)
+def file_layers(file_name: str, payload: bytes) -> tuple[str, ...]:
+    return io.list_layers(file_name, payload)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def active_state(name: str, ver: int) -> uploads.Active:
+    """The active layers, outline and grid index that upload checks compare against."""
+    return uploads.Active.from_store(workspace(name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def check(name: str, ver: int, layer_name: str, file_name: str, payload: bytes,
+          options: uploads.UploadOptions = uploads.UploadOptions(),
+          mapping: dict[str, str] | None = None) -> uploads.UploadCheck:
+    """The report on an upload against version ``ver`` (read-only; nothing is stored)."""
+    return uploads.check_upload(workspace(name), layer_name, file_name, payload, options, mapping,
+                                active=active_state(name, ver))
+
+
+def activate(name: str, upload_check: uploads.UploadCheck, *, note: str, author: str,
+             mode: uploads.Mode) -> int:
+    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author, mode=mode)
+
+
+def reactivate(name: str, version_number: int, *, author: str) -> int:
+    return workspace(name).activate(version_number, author=author)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def history(name: str, ver: int) -> list[store.VersionInfo]:
+    return workspace(name).history()
+
+
+PREVIEW_ALL_MAX = 2_000  # above this many grids the preview shows only what the change touches
+
+
+def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
+    """New boundaries, coloured by what the change does to them, over the active ones (built per run:
+    st_folium must get a fresh map)."""
+    diff, new = upload_check.diff, upload_check.frame
+    status = pd.Series("unchanged", index=new.index)
+    status[new[schema.GRID_ID].isin(diff.added[schema.GRID_ID])] = "added"
+    status[new[schema.GRID_ID].isin(diff.changed[schema.GRID_ID])] = "changed"
+    state = active_state(name, ver)
+    active = display_boundaries(name, ver)[0] if state.grids is not None else None
+    outline = None
+    if len(new) > PREVIEW_ALL_MAX:
+        touched = status != "unchanged"
+        new, status = new[touched], status[touched]
+        if active is not None:
+            gone = set(diff.removed[schema.GRID_ID]) | set(diff.changed[schema.GRID_ID])
+            active = active[active[schema.GRID_ID].isin(gone)]
+            outline = geometry.simplify_for_display(
+                gpd.GeoDataFrame(geometry=[state.outline], crs=schema.STORAGE_CRS)).geometry
+    shown = geometry.simplify_for_display(new) if len(new) else new
+    keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed",
+            "status.unchanged")
+    labels = {key: translate(lang, f"map.{key}") for key in keys}
+    return maps.boundary_preview_map(active, shown, status, labels=labels, outline=outline)
+
+
+def points_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
+    """The uploaded points counted per active grid."""
+    grids, communities = display_boundaries(name, ver)
+    counts = upload_check.counts.reindex(grids[schema.GRID_ID]).fillna(0).set_axis(grids.index)
+    labels = {key: translate(lang, f"map.{key}") for key in ("grid", "grids_layer", "communities_layer")}
+    labels["tickets"] = labels["legend"] = translate(lang, "map.points")
+    return maps.district_map(grids, communities, counts, labels=labels)

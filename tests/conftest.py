@@ -47,9 +47,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> str:
-    """The dashboard served by ``gridwatch serve`` on a fresh data directory (demo seeded)."""
+    """The dashboard served by ``gridwatch serve`` on a fresh data directory (demo seeded), one per
+    test module so that a module that changes the workspace does not affect another."""
     home = tmp_path_factory.mktemp("gridwatch_home")
     port = _free_port()
     log = open(home / "server.log", "w")

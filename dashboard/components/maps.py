@@ -17,6 +17,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
@@ -80,18 +81,12 @@ function(feature, layer) {
 
 
 def _feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame, styles: list[dict]) -> dict:
-    collection = json.loads(gdf.geometry.to_json(drop_id=True))
-    for feature, (_, props), style in zip(collection["features"], properties.iterrows(), styles):
-        feature["properties"] = {**{k: _json_value(v) for k, v in props.items()}, "style": style}
-    return collection
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    return value
+    """A GeoJSON FeatureCollection; geometry JSON comes from shapely in one vectorised call."""
+    geometries = shapely.to_geojson(gdf.geometry.array)
+    records = json.loads(properties.to_json(orient="records", force_ascii=False))
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": json.loads(geometry), "properties": {**props, "style": style}}
+        for geometry, props, style in zip(geometries, records, styles)]}
 
 
 def grid_count_layer(grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: str, count_label: str,
@@ -181,4 +176,43 @@ def district_map(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, counts:
     layer.add_to(m)
     outline_layer(communities, schema.COMMUNITY, layer_name=labels["communities_layer"]).add_to(m)
     LegendControl(legend).add_to(m)
+    return make_offline(m)
+
+
+STATUS_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1"}
+
+
+def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, status: pd.Series, *,
+                         labels: dict[str, str], outline: gpd.GeoSeries | None = None) -> folium.Map:
+    """New boundaries coloured by ``status`` (added / changed / unchanged, aligned with ``new``) over the
+    active ones (grey), with a hover tooltip, for the Data page.
+
+    Pass display-simplified frames. For a whole city pass only the grids the change touches plus the
+    district ``outline``; drawing 20,000 grids twice makes a page of tens of megabytes.
+    ``labels`` holds ``grid``, ``active_layer``, ``new_layer``, ``outline_layer`` and ``status.<code>``.
+    """
+    frames = [f for f in (active, new, outline) if f is not None and len(f)]
+    bounds = np.array([f.total_bounds for f in frames])
+    m = base_map((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
+    if outline is not None:
+        folium.GeoJson(_feature_collection(outline.to_frame("geometry"), pd.DataFrame(index=outline.index),
+                                           [{"fill": False, "color": "#1f3b73", "weight": 2.5}] * len(outline)),
+                       name=labels["outline_layer"], interactive=False).add_to(m)
+    if active is not None and len(active):
+        outline_layer(active, schema.GRID_ID, layer_name=labels["active_layer"], color="#888888",
+                      weight=3.0).add_to(m)
+    props = pd.DataFrame({"grid_id": new[schema.GRID_ID].fillna("").map(html.escape).to_numpy(),
+                          "name": new[schema.NAME].fillna("").map(html.escape).to_numpy(),
+                          "status": [labels[f"status.{code}"] for code in status]})
+    styles = [{"fillColor": STATUS_COLORS[code], "fillOpacity": 0.35, "color": STATUS_COLORS[code],
+               "weight": 1.2, "opacity": 1} for code in status]
+    folium.GeoJson(_feature_collection(new, props, styles), name=labels["new_layer"],
+                   on_each_feature=_HOVER_OUTLINE,
+                   tooltip=folium.GeoJsonTooltip(fields=["grid_id", "name", "status"],
+                                                 aliases=["ID", html.escape(labels["grid"]), ""],
+                                                 sticky=True)).add_to(m)
+    codes = [code for code in STATUS_COLORS if code in set(status)]
+    LegendControl(Legend(labels["new_layer"], tuple(labels[f"status.{c}"] for c in codes),
+                         tuple(STATUS_COLORS[c] for c in codes))).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
     return make_offline(m)

@@ -1,0 +1,223 @@
+"""From an uploaded file to an activated version: the steps the Data page and ``gridwatch import`` share.
+
+::
+
+    bytes ──io.read_upload──> raw frame (EPSG:4326) ──[datum fix]──[repairs]──io.apply_mapping──> canonical
+          ──validate.problems_in (+ boundaries.boundary_problems for grids)──> one report
+          ──changes.diff_grids / join_impact (grids) or grid assignment (points)──> preview
+          ──activate_upload──> new workspace version (only if the report has no errors)
+
+Nothing here writes to the workspace except ``activate_upload``; checking a file never changes what is
+active. Mappings that were activated are remembered per workspace and layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from core import boundaries, changes, io, joins, schema
+from core.errors import GridWatchError, Problem, ReadError
+from core.store import Store
+from core.validate import conform, problems_in, row_labels
+
+Mode = Literal["replace", "append"]
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """What the user chose about reading the file (everything optional: detection fills the rest)."""
+
+    file_layer: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    x_column: str | None = None
+    y_column: str | None = None
+    wkt_column: str | None = None
+    datum: str | None = None  # "gcj02" / "bd09": convert to WGS84
+    repair_invalid: bool = False
+    polygonize: bool = False
+
+
+@dataclass(frozen=True)
+class UploadCheck:
+    """Everything known about an upload before activation."""
+
+    layer_name: str
+    read: io.ReadResult
+    offset: io.OffsetGuess | None
+    mapping: dict[str, str]
+    frame: gpd.GeoDataFrame
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+    diff: changes.GridDiff | None = None
+    impact: changes.Impact | None = None
+    counts: pd.Series | None = field(default=None, repr=False)  # points per active grid (point layers)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity != "error")
+
+    @property
+    def can_activate(self) -> bool:
+        return not self.errors and not self.read.confirm
+
+    @property
+    def geometry_usable(self) -> bool:
+        """No geometry errors, so topology checks and joins can run."""
+        return not any(p.column == schema.GEOMETRY for p in self.errors)
+
+
+@dataclass(frozen=True, eq=False)
+class Active:
+    """What checks need from the active workspace. Build it once per workspace version and reuse it
+    (the dashboard caches it): reading the layers and indexing the grids is the costly part."""
+
+    grids: gpd.GeoDataFrame | None
+    outline: shapely.Geometry | None
+    index: joins.GridIndex | None
+    points: dict[str, gpd.GeoDataFrame]
+
+    @classmethod
+    def from_store(cls, store: Store) -> "Active":
+        held = store.layers()
+        grids = store.read(schema.GRIDS.name) if schema.GRIDS.name in held else None
+        return cls(
+            grids=grids,
+            outline=boundaries.district_outline(grids) if grids is not None else None,
+            index=joins.GridIndex.from_grids(grids) if grids is not None else None,
+            points={name: store.read(name) for name in schema.POINT_LAYERS if name in held},
+        )
+
+
+def mapping_key(layer_name: str) -> str:
+    return f"mapping.{layer_name}"
+
+
+def proposed_mapping(store: Store, layer_name: str, columns: list[str]) -> dict[str, str]:
+    """Suggested canonical→file column mapping: remembered choices first, then name-based guesses."""
+    remembered = store.get_setting(mapping_key(layer_name), {}) or {}
+    mapping = io.suggest_mapping(columns, layer_name)
+    mapping.update({canon: col for canon, col in remembered.items() if col in columns})
+    return mapping
+
+
+def check_upload(store: Store, layer_name: str, name: str, data: bytes,
+                 options: UploadOptions = UploadOptions(), mapping: dict[str, str] | None = None,
+                 overrides: dict[str, str] | None = None, active: Active | None = None) -> UploadCheck:
+    """Read, map, repair and check an upload against the active workspace; changes nothing.
+
+    ``mapping`` (canonical field → file column) replaces the proposed mapping; ``overrides`` change
+    single fields of it. ``active`` is the cached state of the workspace (read from ``store`` if not
+    given). Raises ``ReadError`` when the file cannot be read at all; every other problem is in the
+    result.
+    """
+    if layer_name not in schema.LAYERS:
+        raise ReadError(f"unknown layer {layer_name!r}; expected one of {', '.join(schema.LAYERS)}")
+    read = io.read_upload(name, data, layer=options.file_layer, crs=options.crs, encoding=options.encoding,
+                          x_column=options.x_column, y_column=options.y_column,
+                          wkt_column=options.wkt_column)
+    active = active if active is not None else Active.from_store(store)
+    grids = active.grids
+    frame, notes = read.frame, list(read.notes)
+    offset = io.detect_datum_offset(frame, grids) if grids is not None else None
+    if options.datum:
+        frame = io.convert_datum(frame, options.datum)
+        notes.append(f"converted from {options.datum.upper()} to WGS84")
+    if mapping is None:
+        mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
+    mapping = {**mapping, **(overrides or {})}
+    frame, repair_notes = _repairs(frame, layer_name, options)
+    notes += repair_notes
+    canonical = conform(io.apply_mapping(frame, mapping, layer_name), layer_name)
+    problems = problems_in(canonical, layer_name)
+    check = UploadCheck(layer_name, read, offset, dict(mapping), canonical, tuple(problems), tuple(notes))
+    if layer_name == schema.GRIDS.name:
+        return _with_boundary_checks(check, active)
+    return _with_point_preview(check, active)
+
+
+def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions
+             ) -> tuple[gpd.GeoDataFrame, list[str]]:
+    notes = []
+    if layer_name == schema.GRIDS.name and options.polygonize:
+        result = boundaries.polygonize_lines(frame)
+        frame, notes = result.frame, notes + [result.description]
+    if layer_name == schema.GRIDS.name and options.repair_invalid:
+        result = boundaries.repair_invalid(frame)
+        frame, notes = result.frame, notes + [result.description]
+    return frame, notes
+
+
+def _with_boundary_checks(check: UploadCheck, active: Active) -> UploadCheck:
+    if not check.geometry_usable:
+        return check
+    problems = check.problems + tuple(boundaries.boundary_problems(check.frame, outline=active.outline))
+    return replace(check, problems=problems, diff=changes.diff_grids(active.grids, check.frame),
+                   impact=changes.join_impact(active.points, active.grids, check.frame,
+                                              active_index=active.index))
+
+
+def _with_point_preview(check: UploadCheck, active: Active) -> UploadCheck:
+    if active.grids is None or not check.geometry_usable:
+        return check
+    joined = joins.join_to_grids(check.frame, active.grids, active.index)
+    outside = ~joined[schema.ASSIGNED]
+    problems = check.problems
+    if outside.any():
+        layer = schema.LAYERS[check.layer_name]
+        rows = row_labels(check.frame, layer, check.frame.index[outside.to_numpy()])
+        problems += (Problem(check.layer_name, schema.GEOMETRY, rows,
+                             f"{int(outside.sum())} of {len(joined)} points lie outside every active grid",
+                             "check the coordinates and the coordinate system; they are kept and counted "
+                             "as unassigned", severity="warning"),)
+    counts = joined[schema.GRID_ID].value_counts().reindex(active.grids[schema.GRID_ID], fill_value=0)
+    return replace(check, problems=problems, counts=counts)
+
+
+def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
+                    mode: Mode = "replace") -> int:
+    """Store a checked upload as a new version (all or nothing) and remember its column mapping."""
+    if not check.can_activate:
+        raise GridWatchError(f"this upload of `{check.layer_name}` cannot be activated: fix the "
+                             f"{len(check.errors)} error(s) in the report"
+                             + (" and confirm the detected settings" if check.read.confirm else ""))
+    keep = {*schema.LAYERS[check.layer_name].column_names, schema.SOURCE_GRID_CODE, check.frame.geometry.name}
+    frame = check.frame[[c for c in check.frame.columns if c in keep]]
+    if mode == "append":
+        version = store.append(check.layer_name, frame, note=note, author=author)
+    else:
+        version = store.write(check.layer_name, frame, note=note, author=author)
+    store.set_setting(mapping_key(check.layer_name), check.mapping)
+    return version
+
+
+def report_lines(check: UploadCheck) -> list[str]:
+    """The check as plain text (the command line's report)."""
+    read = check.read
+    lines = [f"{check.layer_name}: {len(check.frame)} features"
+             + (f" from layer `{read.layer}`" if read.layer else "")
+             + f"; CRS {read.source_crs or 'unknown'} ({read.crs_origin})"
+             + (f"; encoding {read.encoding} ({read.encoding_origin})" if read.encoding else "")]
+    lines += [f"  note: {n}" for n in check.notes]
+    lines += [f"  confirm: {c} (pass --crs to confirm)" for c in read.confirm]
+    if check.offset is not None and check.offset.datum:
+        lines.append(f"  datum: {check.offset.explanation} (pass --datum {check.offset.datum} to convert)")
+    lines.append("  mapping: " + ", ".join(f"{k}←{v}" for k, v in check.mapping.items()))
+    lines.append(f"{len(check.errors)} error(s), {len(check.warnings)} warning(s)")
+    lines += [f"  - {p}" for p in check.problems]
+    if check.diff is not None:
+        d = check.diff
+        lines.append(f"diff: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, "
+                     f"{d.unchanged} unchanged")
+    if check.impact is not None:
+        lines += [f"impact: {line}" for line in check.impact.summary_lines()]
+    return lines

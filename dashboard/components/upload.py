@@ -1,0 +1,111 @@
+"""Widgets of the Data page; each returns plain values (the page decides what to do with them)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import schema
+from core.uploads import UploadCheck, UploadOptions
+from dashboard.i18n import t
+
+FILE_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "txt", "xlsx"]
+ENCODINGS = ["", "utf-8", "gbk", "gb18030", "big5", "latin-1"]
+UPLOAD_LAYERS = ("grids", "cameras", "service_points", "tickets", "members", "patrol_teams",
+                 "patrol_checkins")
+
+
+def md_text(value: object) -> str:
+    """A string from a file or a user, made inert for Streamlit markdown (no links, images, HTML)."""
+    text = str(value)
+    for ch in "\\`*_{}[]()<>#+-.!|~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def layer_picker(key: str) -> str:
+    return st.radio(t("data.layer"), UPLOAD_LAYERS, horizontal=True, key=key,
+                    format_func=lambda name: t(f"layer.{name}"))
+
+
+def options_form(file_layers: tuple[str, ...], columns: list[str], layer_name: str,
+                 detected_crs: str | None, key: str) -> UploadOptions:
+    """Reading options; empty choices mean "detect"."""
+    with st.expander(t("data.options"), expanded=False):
+        cols = st.columns(3)
+        file_layer = (cols[0].selectbox(t("data.file_layer"), file_layers, key=f"{key}_layer")
+                      if len(file_layers) > 1 else None)
+        crs = cols[1].text_input(t("data.crs"), placeholder=detected_crs or "EPSG:4490",
+                                 key=f"{key}_crs").strip() or None
+        encoding = cols[2].selectbox(t("data.encoding"), ENCODINGS, key=f"{key}_enc",
+                                     format_func=lambda e: e or t("data.detect")) or None
+        choice = [""] + columns
+        xy = st.columns(3)
+        x_column = xy[0].selectbox(t("data.x_column"), choice, key=f"{key}_x",
+                                   format_func=lambda c: c or t("data.detect")) or None
+        y_column = xy[1].selectbox(t("data.y_column"), choice, key=f"{key}_y",
+                                   format_func=lambda c: c or t("data.detect")) or None
+        wkt_column = xy[2].selectbox(t("data.wkt_column"), choice, key=f"{key}_wkt",
+                                     format_func=lambda c: c or t("data.detect")) or None
+        repair = polygonize = False
+        if layer_name == schema.GRIDS.name:
+            repair = st.checkbox(t("data.repair"), key=f"{key}_repair")
+            polygonize = st.checkbox(t("data.polygonize"), key=f"{key}_polygonize")
+    return UploadOptions(file_layer=file_layer, crs=crs, encoding=encoding, x_column=x_column,
+                         y_column=y_column, wkt_column=wkt_column, repair_invalid=repair,
+                         polygonize=polygonize)
+
+
+def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> dict[str, str]:
+    """The canonical field → file column table, editable; returns the mapping as edited."""
+    layer = schema.LAYERS[check.layer_name]
+    table = pd.DataFrame({
+        "field": list(layer.column_names),
+        "required": [not c.nullable for c in layer.columns],
+        "column": [check.mapping.get(name, "") for name in layer.column_names],
+    })
+    edited = st.data_editor(
+        table, key=key, hide_index=True, width="stretch", disabled=["field", "required"],
+        column_config={
+            "field": st.column_config.TextColumn(t("data.field")),
+            "required": st.column_config.CheckboxColumn(t("data.required")),
+            "column": st.column_config.SelectboxColumn(t("data.file_column"), options=[""] + columns),
+        })
+    return {row.field: row.column for row in edited.itertuples() if row.column}
+
+
+def report(check: UploadCheck) -> None:
+    """Counts and the table of every problem, errors first (a plain table: readable, copyable)."""
+    errors, warnings = len(check.errors), len(check.warnings)
+    if errors:
+        st.error(t("data.errors_block", errors=errors, warnings=warnings))
+    elif warnings:
+        st.warning(t("data.warnings_only", warnings=warnings))
+    else:
+        st.success(t("data.no_problems", count=f"{len(check.frame):,}"))
+    if not check.problems:
+        return
+    rows = sorted(check.problems, key=lambda p: p.severity != "error")
+    st.table(pd.DataFrame({
+        t("data.severity"): [t(f"severity.{p.severity}") for p in rows],
+        t("data.column"): [p.column or "" for p in rows],
+        t("data.rows"): [", ".join(p.rows[:20]) + (" …" if len(p.rows) > 20 else "") for p in rows],
+        t("data.problem"): [p.what for p in rows],
+        t("data.fix"): [p.fix for p in rows],
+    }).set_index(t("data.severity")))
+
+
+def diff_tables(check: UploadCheck) -> None:
+    diff = check.diff
+    cols = st.columns(4)
+    cols[0].metric(t("data.added"), f"{len(diff.added):,}")
+    cols[1].metric(t("data.removed"), f"{len(diff.removed):,}")
+    cols[2].metric(t("data.changed"), f"{len(diff.changed):,}")
+    cols[3].metric(t("data.unchanged"), f"{diff.unchanged:,}")
+    for title, frame in ((t("data.added"), diff.added), (t("data.removed"), diff.removed),
+                         (t("data.changed"), diff.changed)):
+        if len(frame):
+            with st.expander(f"{title} ({len(frame):,})"):
+                st.dataframe(frame, hide_index=True, width="stretch")
+    if check.impact is not None:
+        st.dataframe(check.impact.table(), hide_index=True, width="stretch")
