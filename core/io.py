@@ -511,6 +511,44 @@ def _ignore_encoding(raw: _Raw, options: _Options, why: str) -> None:
 
 def _read_json(name: str, data: bytes, options: _Options) -> _Raw:
     text, encoding, origin = _decoded(name, data, options.encoding)
+    raw = None
+    if text.lstrip()[:1] == "{" and '"type"' in text and '"service_requests"' not in text:
+        leading = _leading_crs(text)
+        if leading is not None:  # GeoJSON GDAL can parse alone: the file is parsed once, not twice
+            try:
+                raw = _read_geojson(name, leading[0], leading[1], encoding)
+            except ReadError:
+                raw = None  # parsed below, for the clearer message
+    if raw is None:
+        raw = _read_json_document(name, text, encoding, options)
+    raw.encoding, raw.encoding_origin = encoding, origin
+    raw.notes[:0] = encodings.text_notes(encoding, origin)
+    return raw
+
+
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*')
+_HEAD = 4096
+
+
+def _leading_crs(text: str) -> tuple[object, str] | None:
+    """``(crs member or None, text without it)`` when any ``crs`` member sits at the top of the
+    FeatureCollection before its features (as GDAL and QGIS write it); None when that cannot be told
+    without parsing the whole document."""
+    match = _CRS_MEMBER.search(text, 0, _HEAD)
+    features = text.find('"features"', 0, _HEAD)
+    if match is None:
+        return (None, text) if '"crs"' not in text else None
+    if -1 < features < match.start() or text.count("{", 0, match.start()) - text.count("}", 0, match.start()) != 1:
+        return None
+    try:
+        declared, end = json.JSONDecoder().raw_decode(text, match.end())
+    except json.JSONDecodeError:
+        return None
+    rest = text[end:].lstrip()
+    return declared, text[:match.start()] + (rest[1:] if rest.startswith(",") else rest)
+
+
+def _read_json_document(name: str, text: str, encoding: str, options: _Options) -> _Raw:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -519,29 +557,19 @@ def _read_json(name: str, data: bytes, options: _Options) -> _Raw:
     if isinstance(document, dict) and isinstance(document.get("service_requests"), list):
         document = document["service_requests"]
     if isinstance(document, list):
-        raw = _read_open311(name, document, options)
-    elif isinstance(document, dict) and "type" in document:
-        raw = _read_geojson(name, document, text, data, encoding)
-    else:
-        raise ReadError(f"`{_basename(name)}` is JSON but neither GeoJSON (no \"type\" member) nor an "
-                        "Open311 list of service requests. Export it as GeoJSON.")
-    raw.encoding, raw.encoding_origin = encoding, origin
-    raw.notes[:0] = encodings.text_notes(encoding, origin)
-    return raw
+        return _read_open311(name, document, options)
+    if isinstance(document, dict) and "type" in document:
+        declared = document.pop("crs", None)
+        return _read_geojson(name, declared, json.dumps(document) if declared is not None else text, encoding)
+    raise ReadError(f"`{_basename(name)}` is JSON but neither GeoJSON (no \"type\" member) nor an "
+                    "Open311 list of service requests. Export it as GeoJSON.")
 
 
-def _read_geojson(name: str, document: dict, text: str, data: bytes, encoding: str) -> _Raw:
-    """GeoJSON through GDAL, from memory. A legacy ``crs`` member is read here and never given to GDAL
-    (a "link" crs would make GDAL fetch a URL)."""
-    declared = document.pop("crs", None)
+def _read_geojson(name: str, declared: object, text: str, encoding: str) -> _Raw:
+    """GeoJSON through GDAL, from memory. The legacy ``crs`` member (``declared``) has been taken out of
+    ``text`` and is interpreted here: GDAL never sees it (a "link" crs would make GDAL fetch a URL)."""
     crs, confirm = _geojson_crs(name, declared)
-    if declared is not None:
-        payload = json.dumps(document).encode("utf-8")
-    elif encoding == "utf-8":
-        payload = data
-    else:
-        payload = text.encode("utf-8")
-    frame, notes = _gdal(name, pyogrio.read_dataframe, payload)
+    frame, notes = _gdal(name, pyogrio.read_dataframe, text.encode("utf-8"))
     return _Raw(frame, crs, (_stem(name),), _stem(name), notes=notes, confirm=confirm)
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 from core.errors import GridWatchError
 from dashboard import state
 from dashboard.components.sidebar import render_sidebar
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 from dashboard.views import data, overview
 
@@ -26,7 +27,7 @@ def guarded(part: Callable[[], object], name: str) -> bool:
         part()
         return True
     except GridWatchError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
     except Exception:
         log.exception("%s failed", name)
         st.error(t("error.unexpected"))

@@ -135,32 +135,16 @@ def history(name: str, ver: int) -> list[store.VersionInfo]:
     return workspace(name).history()
 
 
-PREVIEW_ALL_MAX = 2_000  # above this many grids the preview shows only what the change touches
-
-
 def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
     """New boundaries, coloured by what the change does to them, over the active ones (built per run:
     st_folium must get a fresh map)."""
-    diff, new = upload_check.diff, upload_check.frame
-    status = pd.Series("unchanged", index=new.index)
-    status[new[schema.GRID_ID].isin(diff.added[schema.GRID_ID])] = "added"
-    status[new[schema.GRID_ID].isin(diff.changed[schema.GRID_ID])] = "changed"
     state = active_state(name, ver)
     active = display_boundaries(name, ver)[0] if state.grids is not None else None
-    outline = None
-    if len(new) > PREVIEW_ALL_MAX:
-        touched = status != "unchanged"
-        new, status = new[touched], status[touched]
-        if active is not None:
-            gone = set(diff.removed[schema.GRID_ID]) | set(diff.changed[schema.GRID_ID])
-            active = active[active[schema.GRID_ID].isin(gone)]
-            outline = geometry.simplify_for_display(
-                gpd.GeoDataFrame(geometry=[state.outline], crs=schema.STORAGE_CRS)).geometry
-    shown = geometry.simplify_for_display(new) if len(new) else new
     keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed",
             "status.unchanged")
     labels = {key: translate(lang, f"map.{key}") for key in keys}
-    return maps.boundary_preview_map(active, shown, status, labels=labels, outline=outline)
+    return maps.boundary_change_map(active, upload_check.frame, upload_check.diff, state.outline,
+                                    labels=labels)
 
 
 def points_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:

@@ -7,20 +7,13 @@ import streamlit as st
 
 from core import schema
 from core.uploads import UploadCheck, UploadOptions
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 
 FILE_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "txt", "xlsx"]
 ENCODINGS = ["", "utf-8", "gbk", "gb18030", "big5", "latin-1"]
 UPLOAD_LAYERS = ("grids", "cameras", "service_points", "tickets", "members", "patrol_teams",
                  "patrol_checkins")
-
-
-def md_text(value: object) -> str:
-    """A string from a file or a user, made inert for Streamlit markdown (no links, images, HTML)."""
-    text = str(value)
-    for ch in "\\`*_{}[]()<>#+-.!|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 def layer_picker(key: str) -> str:
@@ -88,10 +81,10 @@ def report(check: UploadCheck) -> None:
     rows = sorted(check.problems, key=lambda p: p.severity != "error")
     st.table(pd.DataFrame({
         t("data.severity"): [t(f"severity.{p.severity}") for p in rows],
-        t("data.column"): [p.column or "" for p in rows],
-        t("data.rows"): [", ".join(p.rows[:20]) + (" …" if len(p.rows) > 20 else "") for p in rows],
-        t("data.problem"): [p.what for p in rows],
-        t("data.fix"): [p.fix for p in rows],
+        t("data.column"): [md_text(p.column or "") for p in rows],
+        t("data.rows"): [md_text(", ".join(p.rows[:20]) + (" …" if len(p.rows) > 20 else "")) for p in rows],
+        t("data.problem"): [md_text(p.what) for p in rows],
+        t("data.fix"): [md_text(p.fix) for p in rows],
     }).set_index(t("data.severity")))
 
 

@@ -16,6 +16,7 @@ from core.uploads import UploadCheck, UploadOptions
 from dashboard import data, state
 from dashboard.components import upload
 from dashboard.components.map_view import show_map
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 
 
@@ -64,9 +65,9 @@ def upload_section(sel, author: str) -> None:
             return
 
     for note in check.notes:
-        st.info(upload.md_text(note))
+        st.info(md_text(note))
     for item in check.read.confirm:
-        st.warning(upload.md_text(item))
+        st.warning(md_text(item))
     upload.report(check)
     preview(sel, check)
     activation(sel, check, layer_name, author)
@@ -78,7 +79,7 @@ def checked(sel, layer_name: str, name: str, payload: bytes, options: UploadOpti
     try:
         return data.check(sel.workspace, sel.version, layer_name, name, payload, options, mapping)
     except ReadError as exc:
-        st.error(str(exc))
+        st.error(md_text(exc))
         return None
 
 
@@ -111,7 +112,7 @@ def activation(sel, check, layer_name: str, author: str) -> None:
         try:
             version = data.activate(sel.workspace, check, note=note, author=author, mode=mode)
         except GridWatchError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
             return
         st.session_state[state.FLASH] = t("data.activated", version=version)
         st.session_state[state.UPLOAD_NONCE] = st.session_state.get(state.UPLOAD_NONCE, 0) + 1

@@ -608,3 +608,22 @@ def test_json_that_is_neither_geojson_nor_open311():
         read_upload("x.json", b'[{"a": 1}]')
     with pytest.raises(ReadError, match="not valid JSON"):
         read_upload("x.geojson", b'{"type": ')
+
+
+def test_geojson_crs_member_is_read_without_parsing_the_whole_file_twice():
+    from core.io import _leading_crs
+
+    named = {"type": "FeatureCollection", "name": "x", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+             "features": [{"type": "Feature", "properties": {"note": "{crs}"},
+                           "geometry": {"type": "Point", "coordinates": [13358338.9, 3503549.8]}}]}
+    declared, rest = _leading_crs(json.dumps(named))
+    assert declared == {"type": "name", "properties": {"name": "EPSG:3857"}}
+    assert json.loads(rest)["features"][0]["properties"]["note"] == "{crs}" and "crs" not in json.loads(rest)
+    result = read_upload("x.geojson", json.dumps(named).encode())
+    assert (result.source_crs, result.crs_origin) == ("EPSG:3857", "file")
+    assert abs(result.frame.geometry.iloc[0].x - 120.0) < 1e-6
+    # a "crs" that is only a property name cannot be told apart without parsing: the slow path reads it
+    only_property = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"crs": "x"}, "geometry": {"type": "Point", "coordinates": [120, 30]}}]}
+    assert _leading_crs(json.dumps(only_property)) is None
+    assert read_upload("y.geojson", json.dumps(only_property).encode()).frame["crs"].tolist() == ["x"]

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
+from dashboard.components.text import md_text
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
@@ -74,4 +75,4 @@ def test_a_gridwatch_error_is_shown_as_it_is(monkeypatch):
 
     monkeypatch.setattr(data, "overview", unreadable)
     at = run("en")
-    assert [e.value for e in at.error] == ["layer `tickets` of workspace `demo` could not be read"]
+    assert [e.value for e in at.error] == [md_text("layer `tickets` of workspace `demo` could not be read")]

@@ -64,7 +64,7 @@ def test_bad_files_are_refused_and_change_nothing(page, app_url, realdata, artif
     if case == "doctype_kml":
         kml = (b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                b'<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name></Placemark></kml>')
-        upload(page, "grids.kml", kml)
+        upload(page, "![x](http://203.0.113.9/track.png).kml", kml)  # a hostile name is shown inert
         page.get_by_text(re.compile("DOCTYPE|entit", re.I)).first.wait_for(timeout=60_000)
     elif case == "duplicates_and_bowtie":
         upload(page, "grids.geojson", demo_grids_geojson(duplicate=True, bowtie=True))

@@ -14,12 +14,12 @@ shifted by 15 m (overlaps, some across community lines, and gaps), a duplicate r
 It travels as GeoJSON bytes.
 
 Stages (the target is the whole pipeline in 10 s on 2 cores):
-read (pyogrio from bytes), schema (core.validate.problems_in), outline (core.boundaries.district_outline
+read (core.io.read_upload from bytes, as the Data page does), schema (core.validate.problems_in), outline (core.boundaries.district_outline
 of the active grids), topology (core.boundaries.boundary_problems), diff (core.changes.diff_grids),
 index (the active grids' GridIndex, as the dashboard builds it), impact (core.changes.join_impact on
-100,000 tickets with that index; it builds the new version's), simplify
-(core.geometry.simplify_for_display of both versions), map (dashboard.components.maps
-.boundary_preview_map) and html (``m.get_root().render()``). Stages marked * depend on the active
+100,000 tickets with that index; it builds the new version's), simplify (the active grids for
+display), map (dashboard.components.maps.boundary_change_map: the grids the change touches over the
+district outline, as the Data page shows a city) and html (``m.get_root().render()``). Stages marked * depend on the active
 version only; the dashboard caches them per version (``dashboard/data.py``), so an upload pays the rest.
 
 Baselines, on the same data in the same run: topology — geopandas ``sjoin(predicate="intersects")`` on
@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core import boundaries, changes, schema  # noqa: E402
 from core.geometry import metric_crs, simplify_for_display  # noqa: E402
+from core.io import read_upload  # noqa: E402
 from core.joins import GridIndex  # noqa: E402
 from core.validate import problems_in  # noqa: E402
 from dashboard.components import maps  # noqa: E402
@@ -56,7 +57,8 @@ UTM = "EPSG:32651"
 CENTRE = pyproj.Transformer.from_crs(schema.STORAGE_CRS, UTM, always_xy=True).transform(120.17, 30.28)
 GRID_SIDE_M = 230.0  # Xiacheng's median grid is 0.05 km²
 TARGET_S = 10.0
-LABELS = {"grid": "grid", "active_layer": "active", "new_layer": "new"}
+LABELS = {"grid": "grid", "active_layer": "active", "new_layer": "new", "outline_layer": "outline",
+          "status.added": "added", "status.changed": "changed", "status.unchanged": "unchanged"}
 
 
 # ---- the district -----------------------------------------------------------------------------------
@@ -211,16 +213,15 @@ def pipeline(payload: bytes, active: gpd.GeoDataFrame, points: gpd.GeoDataFrame)
         seconds[name] = time.perf_counter() - start
         return out[name]
 
-    new = stage("read", lambda: pyogrio.read_dataframe(io.BytesIO(payload)))
+    new = stage("read", lambda: read_upload("grids.geojson", payload).frame)
     stage("schema", lambda: problems_in(new, "grids"))
     outline = stage("outline*", lambda: boundaries.district_outline(active))
     stage("topology", lambda: boundaries.boundary_problems(new, outline=outline))
-    stage("diff", lambda: changes.diff_grids(active, new))
+    diff = stage("diff", lambda: changes.diff_grids(active, new))
     index = stage("index*", lambda: GridIndex.from_grids(active))
     stage("impact", lambda: changes.join_impact({"tickets": points}, active, new, active_index=index))
     active_shown = stage("simplify*", lambda: simplify_for_display(active))
-    new_shown = stage("simplify", lambda: simplify_for_display(new))
-    preview = stage("map", lambda: maps.boundary_preview_map(active_shown, new_shown, labels=LABELS))
+    preview = stage("map", lambda: maps.boundary_change_map(active_shown, new, diff, outline, labels=LABELS))
     stage("html", lambda: preview.get_root().render())
     return seconds, out
 
