@@ -139,11 +139,10 @@ def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lan
     """New boundaries, coloured by what the change does to them, over the active ones (built per run:
     st_folium must get a fresh map)."""
     state = active_state(name, ver)
-    active = display_boundaries(name, ver)[0] if state.grids is not None else None
     keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed",
             "status.unchanged")
     labels = {key: translate(lang, f"map.{key}") for key in keys}
-    return maps.boundary_change_map(active, upload_check.frame, upload_check.diff, state.outline,
+    return maps.boundary_change_map(state.grids, upload_check.frame, upload_check.diff, state.outline,
                                     labels=labels)
 
 

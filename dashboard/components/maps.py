@@ -185,13 +185,12 @@ STATUS_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1
 PREVIEW_ALL_MAX = 2_000  # above this many grids a change preview shows only the grids it touches
 
 
-def boundary_change_map(active_shown: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, diff: GridDiff,
+def boundary_change_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, diff: GridDiff,
                         outline: shapely.Geometry | None, *, labels: dict[str, str]) -> folium.Map:
     """The Data page preview of a boundary upload: every grid for a district; for a city (more than
     ``PREVIEW_ALL_MAX`` grids) only the added, changed and removed grids over the district outline.
 
-    ``active_shown`` is the active grids already simplified for display (cached per version); ``new``
-    is the upload as checked, simplified here after the selection.
+    ``active`` and ``new`` are the grids as stored and as checked; only what is drawn is simplified.
     """
     status = pd.Series("unchanged", index=new.index)
     status[new[schema.GRID_ID].isin(diff.added[schema.GRID_ID])] = "added"
@@ -200,15 +199,15 @@ def boundary_change_map(active_shown: gpd.GeoDataFrame | None, new: gpd.GeoDataF
     if len(new) > PREVIEW_ALL_MAX:
         touched = (status != "unchanged").to_numpy()
         new, status = new[touched], status[touched]
-        if active_shown is not None:
+        if active is not None:
             gone = set(diff.removed[schema.GRID_ID]) | set(diff.changed[schema.GRID_ID])
-            active_shown = active_shown[active_shown[schema.GRID_ID].isin(gone)]
+            active = active[active[schema.GRID_ID].isin(gone)]
         if outline is not None:
             outline_shown = simplify_for_display(
                 gpd.GeoDataFrame(geometry=[outline], crs=schema.STORAGE_CRS)).geometry
+    active_shown = simplify_for_display(active) if active is not None and len(active) else None
     shown = simplify_for_display(new) if len(new) else new
     return boundary_preview_map(active_shown, shown, status, labels=labels, outline=outline_shown)
-
 
 
 def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, status: pd.Series, *,

@@ -17,8 +17,8 @@ Stages (the target is the whole pipeline in 10 s on 2 cores):
 read (core.io.read_upload from bytes, as the Data page does), schema (core.validate.problems_in), outline (core.boundaries.district_outline
 of the active grids), topology (core.boundaries.boundary_problems), diff (core.changes.diff_grids),
 index (the active grids' GridIndex, as the dashboard builds it), impact (core.changes.join_impact on
-100,000 tickets with that index; it builds the new version's), simplify (the active grids for
-display), map (dashboard.components.maps.boundary_change_map: the grids the change touches over the
+100,000 tickets with that index; it builds the new version's), map
+(dashboard.components.maps.boundary_change_map: the grids the change touches, simplified, over the
 district outline, as the Data page shows a city) and html (``m.get_root().render()``). Stages marked * depend on the active
 version only; the dashboard caches them per version (``dashboard/data.py``), so an upload pays the rest.
 
@@ -47,7 +47,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core import boundaries, changes, schema  # noqa: E402
-from core.geometry import metric_crs, simplify_for_display  # noqa: E402
+from core.geometry import metric_crs  # noqa: E402
 from core.io import read_upload  # noqa: E402
 from core.joins import GridIndex  # noqa: E402
 from core.validate import problems_in  # noqa: E402
@@ -220,8 +220,7 @@ def pipeline(payload: bytes, active: gpd.GeoDataFrame, points: gpd.GeoDataFrame)
     diff = stage("diff", lambda: changes.diff_grids(active, new))
     index = stage("index*", lambda: GridIndex.from_grids(active))
     stage("impact", lambda: changes.join_impact({"tickets": points}, active, new, active_index=index))
-    active_shown = stage("simplify*", lambda: simplify_for_display(active))
-    preview = stage("map", lambda: maps.boundary_change_map(active_shown, new, diff, outline, labels=LABELS))
+    preview = stage("map", lambda: maps.boundary_change_map(active, new, diff, outline, labels=LABELS))
     stage("html", lambda: preview.get_root().render())
     return seconds, out
 
