@@ -6,7 +6,7 @@ from datetime import date
 
 import geopandas as gpd
 import pandas as pd
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
 from core import metrics, schema
 
