@@ -35,6 +35,7 @@ AREA_KM2 = "area_km2"
 OLD_AREA_KM2 = "old_area_km2"
 NEW_AREA_KM2 = "new_area_km2"
 AREA_CHANGE_PCT = "area_change_pct"
+BORDER_SHIFT_M = "border_shift_m"
 SHAPE_CHANGE_M2 = "shape_change_m2"
 """Area of the symmetric difference between the old and the new polygon."""
 GEOMETRY_CHANGED = "geometry_changed"
@@ -65,7 +66,7 @@ class GridDiff:
 
     ``added`` and ``removed`` have ``grid_id``, ``name``, ``community``, ``street`` and ``area_km2``.
     ``changed`` has the new ``grid_id``, ``name``, ``community``, ``street``, then ``old_area_km2``,
-    ``new_area_km2``, ``area_change_pct``, ``shape_change_m2``, ``geometry_changed``,
+    ``new_area_km2``, ``area_change_pct``, ``shape_change_m2``, ``border_shift_m``, ``geometry_changed``,
     ``attributes_changed`` and ``attribute_details``; the largest shape changes come first.
     """
 
@@ -113,12 +114,14 @@ class Impact:
 
 
 def diff_grids(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *,
-               tolerance_m2: float = 1.0) -> GridDiff:
+               tolerance_m2: float = 1.0, shift_tolerance_m: float = 1.0) -> GridDiff:
     """Grids added, removed and changed by ``new`` compared with ``active`` (``None``: nothing active).
 
     A grid's geometry has changed when the symmetric difference of its old and new polygons covers more
-    than ``tolerance_m2``, measured in the metric CRS of both versions (``core.geometry.metric_crs``); a
-    polygon that appears or disappears has changed. Attributes are the grid columns of ``core.schema``
+    than ``tolerance_m2`` *and* some part of its border moved by more than ``shift_tolerance_m`` (the
+    Hausdorff distance), both measured in the metric CRS of both versions (``core.geometry.metric_crs``);
+    so a file re-exported with coordinates rounded to 6 decimals (≈ 0.1 m) shows no change, while a
+    border redrawn by a few metres does. A polygon that appears or disappears has changed. Attributes are the grid columns of ``core.schema``
     other than ``grid_id``; a missing value equals a missing value, and a column one version lacks counts
     as all missing there. Both versions are compared in EPSG:4326.
     """
@@ -135,13 +138,20 @@ def diff_grids(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *,
     new_geometry = now[schema.GEOMETRY].to_numpy()
     present_old, present_new = _present(old_geometry), _present(new_geometry)
     shape_change = np.zeros(len(common))
+    border_shift = np.zeros(len(common))
     compare = present_old & present_new
     compare[compare] = ~_nearly_equal(old_geometry[compare], new_geometry[compare], tolerance_m2)
     if compare.any():
-        shape_change[compare] = shapely.area(shapely.symmetric_difference(
-            _metric(old_geometry[compare], crs), _metric(new_geometry[compare], crs)))
+        old_m, new_m = _metric(old_geometry[compare], crs), _metric(new_geometry[compare], crs)
+        shape_change[compare] = shapely.area(shapely.symmetric_difference(old_m, new_m))
+        moved = shape_change[compare] > tolerance_m2
+        shifts = np.zeros(len(old_m))
+        shifts[moved] = shapely.hausdorff_distance(old_m[moved], new_m[moved])
+        border_shift[compare] = shifts
     shape_change[present_old != present_new] = np.nan  # appeared or disappeared
-    geometry_changed = (present_old != present_new) | (shape_change > tolerance_m2)
+    border_shift[present_old != present_new] = np.nan
+    geometry_changed = (present_old != present_new) | (
+        (shape_change > tolerance_m2) & (border_shift > shift_tolerance_m))
     names, details = _attribute_changes(old, now)
     changed = geometry_changed | (names != "")
     unchanged = int((~changed).sum())
@@ -155,6 +165,7 @@ def diff_grids(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *,
     table[AREA_CHANGE_PCT] = np.divide(100 * (new_km2 - old_km2), old_km2,
                                        out=np.full(len(rows), np.nan), where=old_km2 > 0)
     table[SHAPE_CHANGE_M2] = shape_change[rows]
+    table[BORDER_SHIFT_M] = border_shift[rows]
     table[GEOMETRY_CHANGED] = geometry_changed[rows]
     table[ATTRIBUTES_CHANGED] = names[rows]
     table[ATTRIBUTE_DETAILS] = details[rows]

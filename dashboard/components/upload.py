@@ -40,13 +40,26 @@ def options_form(file_layers: tuple[str, ...], columns: list[str], layer_name: s
                                    format_func=lambda c: c or t("data.detect")) or None
         wkt_column = xy[2].selectbox(t("data.wkt_column"), choice, key=f"{key}_wkt",
                                      format_func=lambda c: c or t("data.detect")) or None
-        repair = polygonize = False
-        if layer_name == schema.GRIDS.name:
-            repair = st.checkbox(t("data.repair"), key=f"{key}_repair")
-            polygonize = st.checkbox(t("data.polygonize"), key=f"{key}_polygonize")
     return UploadOptions(file_layer=file_layer, crs=crs, encoding=encoding, x_column=x_column,
-                         y_column=y_column, wkt_column=wkt_column, repair_invalid=repair,
-                         polygonize=polygonize)
+                         y_column=y_column, wkt_column=wkt_column,
+                         repair_invalid=bool(st.session_state.get(REPAIR_KEY)),
+                         polygonize=bool(st.session_state.get(POLYGONIZE_KEY)))
+
+
+REPAIR_KEY, POLYGONIZE_KEY = "gw_offer_repair", "gw_offer_polygonize"
+
+
+def repair_offers(check: UploadCheck) -> None:
+    """Offer the repairs the report calls for, next to it; a ticked offer stays shown (and applied)."""
+    if check.layer_name != schema.GRIDS.name:
+        return
+    geometry_errors = [p for p in check.errors if p.column == schema.GEOMETRY]
+    invalid = sum(len(p.rows) for p in geometry_errors if p.what.startswith("invalid geometry"))
+    lines = sum(len(p.rows) for p in geometry_errors if "LineString" in p.what)
+    if invalid or st.session_state.get(REPAIR_KEY):
+        st.checkbox(t("data.repair_offer"), key=REPAIR_KEY)
+    if lines or st.session_state.get(POLYGONIZE_KEY):
+        st.checkbox(t("data.polygonize_offer"), key=POLYGONIZE_KEY)
 
 
 def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> dict[str, str]:

@@ -69,6 +69,7 @@ def upload_section(sel, author: str) -> None:
     for item in check.read.confirm:
         st.warning(md_text(item))
     upload.report(check)
+    upload.repair_offers(check)
     preview(sel, check)
     activation(sel, check, layer_name, author)
 

@@ -75,8 +75,10 @@ def test_shape_changes_within_the_tolerance_and_equal_missing_values_are_unchang
     nudged = grids([box(0, 0, 100.005, 100)], ["a"], households=[np.nan])  # 0.5 m² more
     before = grids([box(0, 0, 100, 100)], ["a"], households=[None])
     assert changes.diff_grids(before, nudged).unchanged == 1
-    diff = changes.diff_grids(before, nudged, tolerance_m2=0.1)
+    assert changes.diff_grids(before, nudged, tolerance_m2=0.1).unchanged == 1  # the border moved 5 mm
+    diff = changes.diff_grids(before, nudged, tolerance_m2=0.1, shift_tolerance_m=0.001)
     assert diff.changed[changes.SHAPE_CHANGE_M2].iloc[0] == pytest.approx(0.5, rel=1e-3)
+    assert diff.changed[changes.BORDER_SHIFT_M].iloc[0] == pytest.approx(0.005, rel=1e-2)
 
 
 def test_coordinates_perturbed_in_the_last_digits_are_unchanged_without_an_overlay():
@@ -85,7 +87,8 @@ def test_coordinates_perturbed_in_the_last_digits_are_unchanged_without_an_overl
         return ACTIVE.set_geometry(ACTIVE.geometry.translate(dx, 0))
 
     assert changes.diff_grids(ACTIVE, shifted(1e-13)).unchanged == 4
-    diff = changes.diff_grids(ACTIVE, shifted(2e-6))
+    assert changes.diff_grids(ACTIVE, shifted(2e-6)).unchanged == 4  # 0.19 m: below the 1 m border rule
+    diff = changes.diff_grids(ACTIVE, shifted(2e-6), shift_tolerance_m=0.1)
     to_utm = pyproj.Transformer.from_crs(schema.STORAGE_CRS, UTM, always_xy=True)
     dx, dy = np.subtract(to_utm.transform(120.17 + 2e-6, 30.28), to_utm.transform(120.17, 30.28))
     assert diff.unchanged == 0  # a 100 m square moved by (dx, dy) m: the bands on its four sides
@@ -173,3 +176,19 @@ def test_no_point_layers_give_an_empty_impact():
 def test_points_in_another_crs_are_refused():
     with pytest.raises(ValidationError, match="CRS mismatch"):
         changes.join_impact({"tickets": TICKETS.to_crs(UTM)}, ACTIVE, NEW)
+
+
+def test_rounding_to_six_decimals_is_not_a_change_but_a_redrawn_border_is():
+    from geodata import load_demo
+    import shapely
+
+    from core.changes import diff_grids
+
+    active = load_demo()["grids"]
+    rounded = active.set_geometry(shapely.set_precision(active.geometry.array, 1e-6))
+    assert len(diff_grids(active, rounded).changed) == 0
+    moved = active.copy()
+    moved.loc[0, "geometry"] = shapely.affinity.translate(moved.geometry.iloc[0], xoff=0.00005)  # ≈ 5 m
+    changed = diff_grids(active, moved).changed
+    assert changed["grid_id"].tolist() == [active["grid_id"].iloc[0]]
+    assert 4.0 < changed["border_shift_m"].iloc[0] < 6.0

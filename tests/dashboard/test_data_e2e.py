@@ -8,7 +8,9 @@ import json
 import re
 import zipfile
 
+import numpy as np
 import pytest
+import shapely
 
 from geodata import load_demo
 
@@ -34,18 +36,30 @@ def remove_upload(page) -> None:
     page.locator('[data-testid="stFileUploaderDeleteBtn"] button').click()
 
 
+def self_touching(polygon: shapely.Polygon) -> shapely.Polygon:
+    """``polygon`` with a ~1 m loop drawn into it from the middle of its first edge, the ring touching
+    itself there: the kind of digitising slip behind 'Ring Self-intersection' in real files."""
+    ring = np.array(polygon.exterior.coords)
+    edge = ring[1] - ring[0]
+    along = edge / np.hypot(*edge)
+    inward = np.array([-along[1], along[0]])
+    middle = ring[0] + 0.5 * edge
+    if not polygon.contains(shapely.Point(middle + 1e-5 * inward)):
+        inward = -inward
+    loop = [middle, middle + 1e-5 * (inward + along), middle + 1e-5 * (inward - along), middle]
+    return shapely.Polygon(np.vstack([ring[:1], loop, ring[1:]]))
+
+
 def demo_grids_geojson(rename: dict[str, str] | None = None, duplicate: bool = False,
-                       bowtie: bool = False) -> bytes:
+                       invalid: bool = False) -> bytes:
     grids = load_demo()["grids"].copy()
     if rename:
         grids["name"] = grids["grid_id"].map(rename).fillna(grids["name"])
+    if invalid:
+        grids.loc[2, "geometry"] = self_touching(grids.geometry.iloc[2])
     collection = json.loads(grids.to_json(drop_id=True))
     if duplicate:
         collection["features"][1]["properties"]["grid_id"] = collection["features"][0]["properties"]["grid_id"]
-    if bowtie:
-        collection["features"][2]["geometry"] = {
-            "type": "Polygon",
-            "coordinates": [[[120.2, 30.3], [120.21, 30.31], [120.21, 30.3], [120.2, 30.31], [120.2, 30.3]]]}
     return json.dumps(collection, ensure_ascii=False).encode("utf-8")
 
 
@@ -57,7 +71,7 @@ def zipped_folder(folder) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("case", ["doctype_kml", "duplicates_and_bowtie", "lines_not_polygons"])
+@pytest.mark.parametrize("case", ["doctype_kml", "duplicates_and_self_intersection", "lines_not_polygons"])
 def test_bad_files_are_refused_and_change_nothing(page, app_url, realdata, artifacts, case):
     open_data_page(page, app_url)
     before = active_version(page)
@@ -66,8 +80,8 @@ def test_bad_files_are_refused_and_change_nothing(page, app_url, realdata, artif
                b'<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name></Placemark></kml>')
         upload(page, "![x](http://203.0.113.9/track.png).kml", kml)  # a hostile name is shown inert
         page.get_by_text(re.compile("DOCTYPE|entit", re.I)).first.wait_for(timeout=60_000)
-    elif case == "duplicates_and_bowtie":
-        upload(page, "grids.geojson", demo_grids_geojson(duplicate=True, bowtie=True))
+    elif case == "duplicates_and_self_intersection":
+        upload(page, "grids.geojson", demo_grids_geojson(duplicate=True, invalid=True))
         page.get_by_text(re.compile(r"\d+ error\(s\)")).wait_for(timeout=60_000)
         table = page.locator('[data-testid="stTable"]')
         table.get_by_text(re.compile("ids are not unique")).wait_for(timeout=30_000)
@@ -117,3 +131,15 @@ def test_activate_then_roll_back(page, app_url, artifacts):
     assert active_version(page) == before + 2
     page.screenshot(path=str(artifacts / "data_rolled_back.png"))
     assert page.offsite == []
+
+
+def test_an_invalid_polygon_is_repaired_on_request(page, app_url, artifacts):
+    open_data_page(page, app_url)
+    upload(page, "grids_slip.geojson", demo_grids_geojson(invalid=True))
+    page.get_by_text(re.compile(r"1 error\(s\)")).wait_for(timeout=60_000)
+    page.get_by_text("Repair invalid polygons with make_valid").click()
+    page.get_by_text(re.compile(r"repaired 1 invalid geometry .*m²")).wait_for(timeout=60_000)
+    page.get_by_text("No errors, 1 warning(s): you may activate.").wait_for(timeout=60_000)
+    assert "in no grid" in page.locator('[data-testid="stTable"]').inner_text()  # the loop left a hole
+    assert page.get_by_role("button", name="Activate as a new version").is_disabled()  # no name yet
+    page.screenshot(path=str(artifacts / "data_repaired.png"))
