@@ -15,7 +15,7 @@ Anything else that escapes ``core`` is a bug.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class GridWatchError(Exception):
@@ -27,6 +27,8 @@ class Problem:
     """One thing wrong with a layer: where, what, and how to fix it.
 
     ``severity`` "error" blocks storing the layer; "warning" is shown but lets the user go on.
+    ``code`` and ``params`` let a front end word it in the reader's language (``what``/``fix`` are the
+    English wording, used where no translation exists).
     """
 
     layer: str
@@ -35,6 +37,8 @@ class Problem:
     what: str
     fix: str
     severity: str = "error"
+    code: str = ""
+    params: dict = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = f"`{self.layer}`"

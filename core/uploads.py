@@ -178,7 +178,8 @@ def _with_point_preview(check: UploadCheck, active: Active) -> UploadCheck:
         problems += (Problem(check.layer_name, schema.GEOMETRY, rows,
                              f"{int(outside.sum())} of {len(joined)} points lie outside every active grid",
                              "check the coordinates and the coordinate system; they are kept and counted "
-                             "as unassigned", severity="warning"),)
+                             "as unassigned", severity="warning", code="outside_grids",
+                             params={"count": int(outside.sum()), "total": len(joined)}),)
     counts = joined[schema.GRID_ID].value_counts().reindex(active.grids[schema.GRID_ID], fill_value=0)
     return replace(check, problems=problems, counts=counts)
 

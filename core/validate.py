@@ -107,7 +107,8 @@ def _column_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem
         spec = layer.column(str(missing))
         problems.append(Problem(layer.name, spec.name, (),
                                 f"required column `{spec.name}` ({spec.doc}) is missing",
-                                f"add a `{spec.name}` column, or map one of the file's columns to it"))
+                                f"add a `{spec.name}` column, or map one of the file's columns to it",
+                                code="missing_column", params={"column": spec.name}))
     cases = cases[cases["check"] != "column_in_dataframe"]
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
         problems.append(_problem_from_check(gdf, layer, column, str(check), group))
@@ -119,22 +120,27 @@ def _problem_from_check(gdf, layer, column, check, group) -> Problem:
     spec = layer.column(column)
     examples = ", ".join(repr(v) for v in group["failure_case"].dropna().unique()[:3])
     if check == "not_nullable":
-        return Problem(layer.name, column, rows, "value is missing", f"fill in `{column}` ({spec.doc})")
+        return Problem(layer.name, column, rows, "value is missing", f"fill in `{column}` ({spec.doc})",
+                       code="missing_value", params={"column": column})
     if check == "field_uniqueness":
         return Problem(layer.name, column, rows, f"ids are not unique ({examples})",
-                       f"give every row its own `{column}`")
+                       f"give every row its own `{column}`", code="not_unique",
+                       params={"column": column, "examples": examples})
     if check.startswith(("allowed", "isin")):
-        return Problem(layer.name, column, rows, f"unknown value(s) {examples}",
-                       f"use one of: {', '.join(spec.allowed or ())}")
+        allowed = ", ".join(spec.allowed or ())
+        return Problem(layer.name, column, rows, f"unknown value(s) {examples}", f"use one of: {allowed}",
+                       code="unknown_values", params={"examples": examples, "allowed": allowed})
     if check.startswith("min"):
         return Problem(layer.name, column, rows, f"value(s) {examples} below {spec.min:g}",
-                       f"use values of at least {spec.min:g}")
+                       f"use values of at least {spec.min:g}", code="below_min",
+                       params={"examples": examples, "limit": f"{spec.min:g}"})
     if check.startswith("max"):
         return Problem(layer.name, column, rows, f"value(s) {examples} above {spec.max:g}",
-                       f"use values of at most {spec.max:g}")
+                       f"use values of at most {spec.max:g}", code="above_max",
+                       params={"examples": examples, "limit": f"{spec.max:g}"})
     if check.startswith("kind"):
         return Problem(layer.name, column, rows, f"expected {spec.kind} values, got {examples}",
-                       _KIND_FIX[spec.kind])
+                       _KIND_FIX[spec.kind], code=f"wrong_kind_{spec.kind}", params={"examples": examples})
     return Problem(layer.name, column, rows, f"failed check {check} ({examples})", "correct the values")
 
 
@@ -143,15 +149,17 @@ def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Probl
     if gdf.crs is None:
         problems.append(Problem(layer.name, None, (), "the layer has no coordinate system",
                                 "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) and convert "
-                                f"to {schema.STORAGE_CRS}"))
+                                f"to {schema.STORAGE_CRS}", code="no_crs"))
     elif not gdf.crs.equals(schema.STORAGE_CRS):
         problems.append(Problem(layer.name, None, (), f"coordinates are in {gdf.crs.to_string()}",
-                                f"convert to {schema.STORAGE_CRS} before storing (core.io does this)"))
+                                f"convert to {schema.STORAGE_CRS} before storing (core.io does this)",
+                                code="wrong_crs", params={"crs": gdf.crs.to_string()}))
     geoms = gdf.geometry.array
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[missing]),
-                                "geometry is missing or empty", "draw the feature or remove the row"))
+                                "geometry is missing or empty", "draw the feature or remove the row",
+                                code="missing_geometry"))
     present = ~missing
     types = gdf.geom_type.to_numpy()
     wrong = present & ~np.isin(types, list(layer.geometry_types))
@@ -161,14 +169,18 @@ def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Probl
                if "Polygon" in layer.geometry_types else "use one point per row")
         problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[wrong]),
                                 f"geometry is {'/'.join(found)}, expected "
-                                f"{' or '.join(layer.geometry_types)}", fix))
+                                f"{' or '.join(layer.geometry_types)}", fix,
+                                code="wrong_geometry_" + ("polygon" if "Polygon" in layer.geometry_types
+                                                          else "point"),
+                                params={"found": "/".join(found)}))
     invalid = present & ~wrong & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
         problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[invalid]),
                                 f"invalid geometry ({'; '.join(dict.fromkeys(reasons[:3]))})",
                                 "repair it (shapely.make_valid or QGIS 'Fix geometries') and check the "
-                                "result"))
+                                "result", code="invalid_geometry",
+                                params={"reasons": "; ".join(dict.fromkeys(reasons[:3]))}))
     return problems
 
 
@@ -177,7 +189,8 @@ def problems_in(gdf: gpd.GeoDataFrame, layer_name: str) -> list[Problem]:
     layer = schema.LAYERS[layer_name]
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         return [Problem(layer_name, schema.GEOMETRY, (), "the table has no geometry column",
-                        "upload a spatial file, or name the longitude/latitude columns")]
+                        "upload a spatial file, or name the longitude/latitude columns",
+                        code="no_geometry_column")]
     return _column_problems(gdf, layer) + _geometry_problems(gdf, layer)
 
 

@@ -53,3 +53,13 @@ def t(key: str, **values: object) -> str:
     """The text for ``key`` in the reader's language."""
     return translate(current_language(), key, **values)
 
+
+
+def problem_text(problem) -> tuple[str, str]:
+    """A ``core.errors.Problem`` as (what, fix) in the reader's language; the English wording from
+    ``core`` where the catalog has no entry for its code."""
+    lang = current_language()
+    what_key, fix_key = f"problem.{problem.code}.what", f"problem.{problem.code}.fix"
+    if lang == "en" or not problem.code or what_key not in catalog(lang):
+        return problem.what, problem.fix
+    return (translate(lang, what_key, **problem.params), translate(lang, fix_key, **problem.params))

@@ -8,7 +8,7 @@ import streamlit as st
 from core import schema
 from core.uploads import UploadCheck, UploadOptions
 from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import problem_text, t
 
 FILE_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "txt", "xlsx"]
 ENCODINGS = ["", "utf-8", "gbk", "gb18030", "big5", "latin-1"]
@@ -92,12 +92,13 @@ def report(check: UploadCheck) -> None:
     if not check.problems:
         return
     rows = sorted(check.problems, key=lambda p: p.severity != "error")
+    texts = [problem_text(p) for p in rows]
     st.table(pd.DataFrame({
         t("data.severity"): [t(f"severity.{p.severity}") for p in rows],
         t("data.column"): [md_text(p.column or "") for p in rows],
         t("data.rows"): [md_text(", ".join(p.rows[:20]) + (" …" if len(p.rows) > 20 else "")) for p in rows],
-        t("data.problem"): [md_text(p.what) for p in rows],
-        t("data.fix"): [md_text(p.fix) for p in rows],
+        t("data.problem"): [md_text(what) for what, _ in texts],
+        t("data.fix"): [md_text(fix) for _, fix in texts],
     }).set_index(t("data.severity")))
 
 

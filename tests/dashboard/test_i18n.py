@@ -47,3 +47,44 @@ def test_translate_fills_values_and_falls_back():
                                               ("fr-FR", "zh"), (None, "zh")])
 def test_browser_locale_picks_the_language(locale, lang):
     assert i18n.language_from_locale(locale) == lang
+
+
+def test_problems_are_worded_in_the_readers_language(monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from core.validate import problems_in
+
+    frame = gpd.GeoDataFrame({schema.CAMERA_ID: ["c1", "c1"], schema.SITE_KIND: ["路口", "intersection"],
+                              schema.STATUS: ["online", "online"], schema.FOV_DEG: [90.0, 90.0],
+                              schema.RANGE_M: [50.0, 50.0]},
+                             geometry=[Point(120, 30), None], crs=schema.STORAGE_CRS)
+    problems = problems_in(frame, schema.CAMERAS.name)
+    assert {p.code for p in problems} == {"not_unique", "unknown_values", "missing_geometry"}
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    worded = {p.code: i18n.problem_text(p) for p in problems}
+    assert worded["not_unique"] == ("编号重复（'c1'）", "每行使用唯一的 `camera_id`")
+    assert worded["unknown_values"][0] == "无法识别的取值 '路口'"
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    assert i18n.problem_text(problems[0]) == (problems[0].what, problems[0].fix)
+
+
+def test_every_problem_code_has_both_texts_in_every_language():
+    codes = {k.split(".")[1] for k in i18n.catalog("en") if k.startswith("problem.")}
+    for lang in i18n.LANGUAGES:
+        for code in codes:
+            assert f"problem.{code}.what" in i18n.catalog(lang) and f"problem.{code}.fix" in i18n.catalog(lang)
+
+
+def test_every_problem_code_core_emits_is_in_the_catalog():
+    import core
+
+    core_dir = Path(core.__file__).parent
+    emitted = set()
+    for path in core_dir.glob("*.py"):
+        emitted |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
+    emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
+    emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
+    assert "not_unique" in emitted
+    emitted.discard("wrong_geometry_")  # the prefix of the two codes above
+    assert sorted(c for c in emitted if f"problem.{c}.what" not in i18n.catalog("zh")) == []
