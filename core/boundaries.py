@@ -232,12 +232,12 @@ class _MetricGrids:
         return _valid_polygons(_to_crs(np.array([geometry], dtype=object), crs, self.crs))[0]
 
     def where(self, pieces: np.ndarray) -> list[str]:
-        """Where to look for each piece: 'near lon, lat' of a point inside it."""
+        """Where to look for each piece: 'lon, lat' of a point inside it."""
         if not len(pieces):
             return []
         xy = shapely.get_coordinates(shapely.point_on_surface(pieces))
         lon, lat = self.to_lonlat.transform(xy[:, 0], xy[:, 1])
-        return [f"near {x:.5f}, {y:.5f} (lon, lat)" for x, y in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
+        return [f"{x:.5f}, {y:.5f}" for x, y in zip(np.atleast_1d(lon), np.atleast_1d(lat))]
 
 
 def _union(geometries: np.ndarray, suspect: np.ndarray) -> shapely.Geometry:
@@ -256,14 +256,16 @@ def _union(geometries: np.ndarray, suspect: np.ndarray) -> shapely.Geometry:
 class _Findings:
     """Findings of one kind, as parallel arrays: how big (m²), which grids, and the piece to point at.
 
-    ``describe(k, names, where)`` words finding ``k`` as ``(what, fix)``; ``column`` and ``severity``
-    are those of its problems, and ``noun``/``fix`` word the summary of the findings not listed.
+    ``describe(k, names, where)`` words finding ``k`` as ``(what, fix, code, params)`` (``code`` and
+    ``params`` let the front end word it in another language; ``params`` gains ``at``, the lon/lat);
+    ``column`` and ``severity`` are those of its problems, and ``noun``/``fix`` word the summary of the
+    findings not listed.
     """
 
     sizes: np.ndarray
     grids: list[np.ndarray]
     pieces: np.ndarray
-    describe: Callable[[int, tuple[str, ...], str], tuple[str, str]]
+    describe: Callable[[int, tuple[str, ...], str], tuple[str, str, str, dict]]
     column: str
     severity: str
     noun: str
@@ -274,10 +276,11 @@ class _Findings:
         order = np.argsort(self.sizes if smallest_first else -self.sizes, kind="stable")
         listed, rest = order[:_LISTED], order[_LISTED:]
         problems = []
-        for k, where in zip(listed, layer.where(self.pieces[listed])):
+        for k, lonlat in zip(listed, layer.where(self.pieces[listed])):
             names = layer.names(self.grids[k])
-            what, fix = self.describe(k, names, where)
-            problems.append(Problem(schema.GRIDS.name, self.column, names, what, fix, self.severity))
+            what, fix, code, params = self.describe(k, names, f"near {lonlat} (lon, lat)")
+            problems.append(Problem(schema.GRIDS.name, self.column, names, what, fix, self.severity,
+                                    code=code, params={**params, "at": lonlat}))
         if len(rest):
             grids = np.concatenate([self.grids[k] for k in rest])
             problems.append(Problem(schema.GRIDS.name, self.column, layer.names(grids),
@@ -326,9 +329,11 @@ def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _
         groups.setdefault(root(grid), []).append(grid)
     leaders = np.array(list(groups), dtype=np.int64)
 
-    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str]:
-        return (f"{len(names)} rows have the same polygon ({_m2(layer.areas[leaders[k]])}, {where})",
-                "keep one row per grid: delete the copies, or draw each grid's own boundary")
+    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
+        area = _m2(layer.areas[leaders[k]])
+        return (f"{len(names)} rows have the same polygon ({area}, {where})",
+                "keep one row per grid: delete the copies, or draw each grid's own boundary",
+                "duplicate_polygon", {"count": len(names), "area": area})
 
     return _Findings(layer.areas[leaders], [np.array(members) for members in groups.values()],
                      layer.geometries[leaders], describe, schema.GEOMETRY, "error",
@@ -340,20 +345,22 @@ def _overlaps(layer: _MetricGrids, first: np.ndarray, second: np.ndarray, shared
     """One finding per overlapping pair: within a community, or across a community line."""
     index = np.flatnonzero(selected)
 
-    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str]:
+    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         a, b = first[index[k]], second[index[k]]
         size = area[index[k]]
-        share = (f"{_percent(size / layer.areas[a])} of {names[0]}, "
-                 f"{_percent(size / layer.areas[b])} of {names[-1]}")
+        params = {"a": names[0], "b": names[-1], "area": _m2(size),
+                  "share_a": _percent(size / layer.areas[a]), "share_b": _percent(size / layer.areas[b]),
+                  "community_a": layer.communities[a], "community_b": layer.communities[b]}
+        share = f"{params['share_a']} of {names[0]}, {params['share_b']} of {names[-1]}"
         if crossing:
             return (f"grids {names[0]} (community {layer.communities[a]}) and {names[-1]} "
                     f"(community {layer.communities[b]}) overlap by {_m2(size)} ({share}) {where}: "
                     "the grids cross the line between their communities",
                     "cut the overlap from the grid that does not belong there, or correct the "
-                    "`community` of a grid filed under the wrong one")
+                    "`community` of a grid filed under the wrong one", "community_crossing", params)
         return (f"grids {names[0]} and {names[-1]} overlap by {_m2(size)} ({share}) {where}",
                 "redraw the shared border so every place lies in one grid (QGIS: Difference, or "
-                "Topology Checker 'must not overlap')")
+                "Topology Checker 'must not overlap')", "overlap", params)
 
     return _Findings(area[index], list(np.stack([first[index], second[index]], axis=1)), shared[index],
                      describe, schema.COMMUNITY if crossing else schema.GEOMETRY, "error",
@@ -371,10 +378,11 @@ def _gap_problems(layer: _MetricGrids, union: shapely.Geometry, boundary: shapel
     inside = "inside the active district" if boundary is not None else "enclosed by grids"
     areas = shapely.area(pieces)
 
-    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str]:
+    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         return (f"{_m2(areas[k])} {inside} is in no grid {where}",
                 "extend the neighbouring grids over it, or leave it if it is meant to be in no grid "
-                "(water, a closed site)")
+                "(water, a closed site)", "gap_inside" if boundary is not None else "gap_enclosed",
+                {"area": _m2(areas[k])})
 
     return _Findings(areas, _grouped(around, neighbour, len(pieces)), pieces, describe, schema.GEOMETRY,
                      "warning", f"gaps {inside}", "extend the neighbouring grids over them").problems(layer)
@@ -390,15 +398,18 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
     count = np.bincount(owner[small], minlength=len(layer.geometries))
     total = np.bincount(owner[small], weights=areas[small], minlength=len(layer.geometries))
 
-    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str]:
+    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         grid = grids[k]
+        params = {"grid": names[0], "area": _m2(total[grid]), "count": int(count[grid]),
+                  "limit": _m2(sliver_max_m2)}
         if pieces[grid] == 1:
             return (f"grid {names[0]} is only {_m2(total[grid])} {where}",
-                    "check whether it is a leftover of digitizing; merge it into its neighbour or delete it")
+                    "check whether it is a leftover of digitizing; merge it into its neighbour or delete it",
+                    "sliver_grid", params)
         return (f"grid {names[0]} has {_count(count[grid], 'separate piece', 'separate pieces')} under "
                 f"{_m2(sliver_max_m2)} ({_m2(total[grid])} in all) {where}",
                 "delete the stray piece or merge it into the grid it lies in (QGIS: Multipart to "
-                "singleparts, then Eliminate selected polygons)")
+                "singleparts, then Eliminate selected polygons)", "sliver_pieces", params)
 
     findings = _Findings(total[grids], list(grids[:, None]), parts[small[first]], describe, schema.GEOMETRY,
                          "warning", f"grids with slivers under {_m2(sliver_max_m2)}",
@@ -428,14 +439,18 @@ def _outside_problems(layer: _MetricGrids, union: shapely.Geometry, boundary: sh
     far = (reach >= outside_min_m) | (share >= outside_min_share)
     flagged = np.flatnonzero((outside >= noise_m2) & far)
 
-    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str]:
+    def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         g = flagged[k]
         fix = ("check the grid's outer border against the district boundary; if the district really "
                "grows here, go on")
+        params = {"grid": names[0], "area": _m2(outside[g]), "reach": f"{reach[g]:,.0f}",
+                  "share": _percent(share[g])}
         if share[g] >= 0.999:
-            return f"grid {names[0]} ({_m2(outside[g])}) lies outside the active district {where}", fix
+            return (f"grid {names[0]} ({_m2(outside[g])}) lies outside the active district {where}", fix,
+                    "outside_whole", params)
         return (f"grid {names[0]} reaches {reach[g]:,.0f} m beyond the active district's outline "
-                f"({_m2(outside[g])}, {_percent(share[g])} of the grid) {where}", fix)
+                f"({_m2(outside[g])}, {_percent(share[g])} of the grid) {where}", fix, "outside_reach",
+                params)
 
     return _Findings(outside[flagged], list(flagged[:, None]), bits[largest[flagged]], describe,
                      schema.GEOMETRY, "warning", "grids reaching beyond the active district",

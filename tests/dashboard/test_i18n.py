@@ -83,8 +83,26 @@ def test_every_problem_code_core_emits_is_in_the_catalog():
     emitted = set()
     for path in core_dir.glob("*.py"):
         emitted |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
+        emitted |= set(re.findall(r'"([a-z_]+)",\s*(?:params|\{)', path.read_text(encoding="utf-8")))
     emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
+    emitted |= {"gap_inside", "gap_enclosed", "outside_reach"}  # chosen in expressions
     emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
     assert "not_unique" in emitted
     emitted.discard("wrong_geometry_")  # the prefix of the two codes above
     assert sorted(c for c in emitted if f"problem.{c}.what" not in i18n.catalog("zh")) == []
+
+
+def test_topology_findings_are_worded_in_chinese(monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from core.boundaries import boundary_problems
+
+    grids = gpd.GeoDataFrame({schema.GRID_ID: ["a", "b"], schema.COMMUNITY: ["东社区", "西社区"]},
+                             geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.009, 30.0, 120.02, 30.01)],
+                             crs=schema.STORAGE_CRS)
+    (crossing,) = [p for p in boundary_problems(grids) if p.code == "community_crossing"]
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    what, fix = i18n.problem_text(crossing)
+    assert what.startswith("网格 a（东社区）与 b（西社区）重叠") and "跨越了社区界线" in what
+    assert "位于 120.0" in what and fix.startswith("从不属于该社区的网格中切除")
