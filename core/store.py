@@ -69,8 +69,8 @@ class Store(abc.ABC):
         """Kept versions, newest first."""
 
     @abc.abstractmethod
-    def layers(self) -> tuple[str, ...]:
-        """Names of the layers the active version holds."""
+    def layers(self, version: int | None = None) -> tuple[str, ...]:
+        """Names of the layers ``version`` (default: the active one) holds."""
 
     @abc.abstractmethod
     def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:
@@ -176,8 +176,8 @@ class GeoPackageStore(Store):
         return [VersionInfo(v, datetime.fromisoformat(c), a, n, json.loads(t), tuple(json.loads(ch)))
                 for v, c, a, n, t, ch in rows]
 
-    def layers(self) -> tuple[str, ...]:
-        tables = self._tables(None)
+    def layers(self, version: int | None = None) -> tuple[str, ...]:
+        tables = self._tables(version)
         return tuple(name for name in schema.LAYERS if name in tables)
 
     def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:

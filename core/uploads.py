@@ -87,15 +87,19 @@ class Active:
     points: dict[str, gpd.GeoDataFrame]
 
     @classmethod
-    def from_store(cls, store: Store) -> "Active":
-        held = store.layers()
-        grids = store.read(schema.GRIDS.name) if schema.GRIDS.name in held else None
-        return cls(
-            grids=grids,
-            outline=boundaries.district_outline(grids) if grids is not None else None,
-            index=joins.GridIndex.from_grids(grids) if grids is not None else None,
-            points={name: store.read(name) for name in schema.POINT_LAYERS if name in held},
-        )
+    def of(cls, grids: gpd.GeoDataFrame | None, points: dict[str, gpd.GeoDataFrame],
+           index: joins.GridIndex | None = None) -> "Active":
+        """The snapshot of these layers; pass a grid ``index`` already built for ``grids`` to reuse it."""
+        if grids is None:
+            return cls(None, None, None, points)
+        return cls(grids, boundaries.district_outline(grids), index or joins.GridIndex.from_grids(grids),
+                   points)
+
+    @classmethod
+    def from_store(cls, store: Store, version: int | None = None) -> "Active":
+        held = store.layers(version)
+        grids = store.read(schema.GRIDS.name, version) if schema.GRIDS.name in held else None
+        return cls.of(grids, {name: store.read(name, version) for name in schema.POINT_LAYERS if name in held})
 
 
 def mapping_key(layer_name: str) -> str:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from core import boundaries, geometry, io, joins, metrics, schema, store, uploads
+from core import geometry, io, joins, metrics, schema, store, uploads
 from dashboard.components import maps
 from dashboard.i18n import translate
 from geodata import load_demo
@@ -110,12 +110,11 @@ def file_layers(file_name: str, payload: bytes) -> tuple[str, ...]:
 def active_state(name: str, ver: int) -> uploads.Active:
     """The active layers, outline and grid index that upload checks compare against (from the caches
     above, so nothing is read or indexed twice)."""
-    held = workspace(name).layers()
+    held = workspace(name).layers(ver)
+    points = {p: layer(name, ver, p) for p in schema.POINT_LAYERS if p in held}
     if schema.GRIDS.name not in held:
-        return uploads.Active.from_store(workspace(name))
-    grids = layer(name, ver, schema.GRIDS.name)
-    return uploads.Active(grids=grids, outline=boundaries.district_outline(grids), index=grid_index(name, ver),
-                          points={p: layer(name, ver, p) for p in schema.POINT_LAYERS if p in held})
+        return uploads.Active.of(None, points)
+    return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)

@@ -77,7 +77,8 @@ def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> dict[str
             "required": st.column_config.CheckboxColumn(t("data.required")),
             "column": st.column_config.SelectboxColumn(t("data.file_column"), options=[""] + columns),
         })
-    return {row.field: row.column for row in edited.itertuples() if row.column}
+    hidden = {k: v for k, v in check.mapping.items() if k not in layer.column_names}  # e.g. source_grid_code
+    return {**hidden, **{row.field: row.column for row in edited.itertuples() if row.column}}
 
 
 def report(check: UploadCheck) -> None:
