@@ -74,6 +74,22 @@ def overdue_mask(tickets: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     return open_mask(tickets) & (tickets[schema.DEADLINE_AT] < as_of).fillna(False).astype(bool)
 
 
+def registered_mask(tickets: pd.DataFrame) -> pd.Series:
+    """立案: every ticket that was not cancelled."""
+    return tickets[schema.STAGE] != "cancelled"
+
+
+def due_mask(tickets: pd.DataFrame, period: Period) -> pd.Series:
+    """应结案: registered tickets whose deadline falls in ``period``."""
+    return registered_mask(tickets) & period.contains(tickets[schema.DEADLINE_AT]).fillna(False).astype(bool)
+
+
+def on_time_mask(tickets: pd.DataFrame) -> pd.Series:
+    """按期结案: closed no later than the deadline (combine with ``due_mask`` for the rate)."""
+    closed_by = tickets[schema.CLOSED_AT] <= tickets[schema.DEADLINE_AT]
+    return (tickets[schema.STAGE] == "closed") & closed_by.fillna(False).astype(bool)
+
+
 def ticket_count_by_grid(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: Period) -> pd.Series:
     """Tickets created in ``period`` per grid (indexed by grid_id, zeros included; cancelled excluded).
 

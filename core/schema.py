@@ -46,6 +46,7 @@ TICKET_ID = "ticket_id"
 CREATED_AT = "created_at"
 CATEGORY = "category"
 SUBCATEGORY = "subcategory"
+DESCRIPTION = "description"
 SOURCE = "source"
 STAGE = "stage"
 DISPATCHED_AT = "dispatched_at"
@@ -216,6 +217,7 @@ TICKETS = Layer(
         Column(CREATED_AT, "datetime", "when the ticket was received"),
         Column(CATEGORY, "str", "category, e.g. 市容环境"),
         Column(SUBCATEGORY, "str", "subcategory", nullable=True),
+        Column(DESCRIPTION, "str", "what was reported, in the reporter's words (untrusted text)", nullable=True),
         Column(SOURCE, "str", "who reported it", allowed=TICKET_SOURCES),
         Column(STAGE, "str", "current stage of handling", allowed=TICKET_STAGES),
         Column(DISPATCHED_AT, "datetime", "when it was dispatched", nullable=True),

@@ -6,6 +6,7 @@
 | ``GRIDWATCH_DB`` | unset | a ``postgresql://`` URL selects the PostGIS store (not built yet) |
 | ``GRIDWATCH_TILES`` | unset | basemap tile URL template (``{z}/{x}/{y}``); unset = no basemap, works offline |
 | ``GRIDWATCH_TILES_ATTRIBUTION`` | ``""`` | attribution shown with those tiles |
+| ``GRIDWATCH_REFRESH_SECONDS`` | ``30`` | how often the command center checks the store for a new version |
 """
 
 from __future__ import annotations
@@ -47,3 +48,15 @@ def tile_url() -> str | None:
 
 def tile_attribution() -> str:
     return os.environ.get("GRIDWATCH_TILES_ATTRIBUTION", "")
+
+
+def refresh_seconds() -> float:
+    """Seconds between the command center's checks for a new workspace version (at least 1)."""
+    text = os.environ.get("GRIDWATCH_REFRESH_SECONDS", "30").strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ConfigError(f"GRIDWATCH_REFRESH_SECONDS must be a number of seconds, got {text!r}") from None
+    if not seconds >= 1:
+        raise ConfigError(f"GRIDWATCH_REFRESH_SECONDS must be at least 1, got {text!r}")
+    return seconds

@@ -16,7 +16,7 @@ from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.components.text import md_text
 from dashboard.i18n import t
-from dashboard.views import data, overview
+from dashboard.views import command, data, overview
 
 log = logging.getLogger("gridwatch")
 
@@ -34,13 +34,25 @@ def guarded(part: Callable[[], object], name: str) -> bool:
     return False
 
 
+WALL_CSS = """<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"]
+    {display: none !important;}
+.block-container {padding: 0.6rem 1.4rem !important; max-width: 100% !important;}
+html {font-size: 19px;}
+[data-testid="stMetricValue"] {font-size: 2.6rem;}
+</style>"""
+
 st.set_page_config(page_title="GridWatch", page_icon="🗺️", layout="wide")
+wall = st.query_params.get("wall") == "1"
+if wall:
+    st.html(WALL_CSS)
 
 if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar()}), "sidebar"):
     st.stop()
 
 page = st.navigation([
     st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", default=True),
+    st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
     st.Page(data.render, title=t("page.data"), icon=":material/database:", url_path="data"),
-])
+], position="hidden" if wall else "sidebar")
 guarded(page.run, f"page {page.title}")

@@ -11,15 +11,17 @@ from datetime import date
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import geometry, io, joins, metrics, schema, store, uploads
-from dashboard.components import maps
+from core import command, geometry, hotspots, io, joins, metrics, schema, store, uploads
+from dashboard.components import live_map, maps
 from dashboard.i18n import translate
 from geodata import load_demo
 
 DEMO_WORKSPACE = "demo"
+DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
 
 
 @st.cache_resource(show_spinner=False)
@@ -65,10 +67,19 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     return points
 
 
+def boundary_version(name: str, ver: int) -> int:
+    """The version in which the grids active at ``ver`` were stored: the key of display geometry, so a
+    ticket written to the store does not re-simplify the boundaries."""
+    changes = [info.version for info in history(name, ver) if schema.GRIDS.name in info.changed
+               and info.version <= ver]
+    return max(changes, default=ver)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
-def display_boundaries(name: str, ver: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Grids and community outlines simplified for the web map."""
-    grids = geometry.simplify_for_display(layer(name, ver, schema.GRIDS.name))
+def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Grids and community outlines simplified for the web map (at most ``DISPLAY_VERTICES`` vertices)."""
+    grids = geometry.simplify_for_display(layer(name, boundary_ver, schema.GRIDS.name),
+                                          max_vertices=DISPLAY_VERTICES)
     return grids, geometry.communities_from_grids(grids)
 
 
@@ -92,12 +103,116 @@ def overview(name: str, ver: int, first: date, last: date) -> tuple[metrics.Head
 def overview_map(name: str, ver: int, first: date, last: date, lang: str) -> folium.Map:
     """A new map each run from cached parts (st_folium renames a map's variables as it renders it, so
     one map object must not be shown twice)."""
-    grids, communities = display_boundaries(name, ver)
+    grids, communities = display_boundaries(name, boundary_version(name, ver))
     _, counts = overview(name, ver, first, last)
     labels = {key: translate(lang, f"map.{key}")
               for key in ("grid", "tickets", "grids_layer", "communities_layer", "legend")}
     aligned = counts.reindex(grids[schema.GRID_ID]).reset_index(drop=True).set_axis(grids.index)
     return maps.district_map(grids, communities, aligned, labels=labels)
+
+
+# ---- Command center ------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=4)
+def command_base(name: str, boundary_ver: int, lang: str) -> dict:
+    """The static map's configuration: encoded boundaries and translated labels."""
+    grids, communities = display_boundaries(name, boundary_ver)
+    outlines = [live_map.Outline(communities, "communities", "#1f3b73", 2.2)]
+    if grids[schema.STREET].nunique() > 1:
+        outlines.append(live_map.Outline(geometry.streets_from_grids(grids), "streets", "#08306b", 3.4))
+    return live_map.base_config(grids, outlines, command_labels(lang))
+
+
+def command_labels(lang: str) -> dict:
+    words = {key: translate(lang, f"command.map.{key}")
+             for key in ("cameras", "down", "services", "open", "overdue", "tickets", "members", "checkins")}
+    layers = {f"layer.{group}": translate(lang, f"command.layer.{group}")
+              for group in ("grids", "communities", "streets", "density", "cameras", "views", "services",
+                            "tickets", "checkins")}
+    return words | layers | {
+        "status": {s: translate(lang, f"camera_status.{s}") for s in schema.CAMERA_STATUSES},
+        "service_kinds": {k: (translate(lang, f"service_kind.{k}"), translate(lang, f"command.symbol.{k}"))
+                          for k in schema.SERVICE_KINDS},
+    }
+
+
+def command_map(name: str, ver: int, lang: str) -> folium.Map:
+    return live_map.live_base_map(command_base(name, boundary_version(name, ver), lang))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def command_state(name: str, ver: int, first: date, last: date, flt: command.TicketFilter
+                  ) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
+    """Per-grid measures, the counters and the overdue list for the filter."""
+    period = metrics.Period.from_dates(first, last)
+    clock = as_of(name, ver) or period.end
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    measures = command.grid_measures(layer(name, ver, schema.GRIDS.name), tickets,
+                                     joined(name, ver, schema.MEMBERS.name), period, clock)
+    counters = command.counters(tickets, layer(name, ver, schema.CAMERAS.name),
+                                layer(name, ver, schema.PATROL_TEAMS.name),
+                                layer(name, ver, schema.PATROL_CHECKINS.name), clock)
+    return measures, counters, command.overdue_list(tickets, clock)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def command_density(name: str, ver: int, first: date, last: date, flt: command.TicketFilter) -> dict:
+    """H3 hexagons of the tickets created in the period."""
+    period = metrics.Period.from_dates(first, last)
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
+    resolution = hotspots.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
+    counts = hotspots.hex_counts(flow, resolution)
+    return live_map.density_payload(hotspots.hex_boundaries(counts.index), counts)
+
+
+MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_time_rate": "rate",
+                 "members": "count"}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def command_payload(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str,
+                    lang: str, focus: tuple[float, float] | None, selected: str | None) -> dict:
+    """Everything the live layers draw for this selection."""
+    measures, _, _ = command_state(name, ver, first, last, flt)
+    grids, _ = display_boundaries(name, boundary_version(name, ver))
+    clock = as_of(name, ver) or metrics.Period.from_dates(first, last).end
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    open_now = tickets[metrics.open_mask(tickets)]
+    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock))
+    labels = {"measure": translate(lang, f"command.measure.{measure}"),
+              "deadline": translate(lang, "command.deadline"),
+              "stage": {s: translate(lang, f"stage.{s}") for s in schema.TICKET_STAGES}}
+    return live_map.live_payload(
+        grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure],
+        density=command_density(name, ver, first, last, flt),
+        cameras=layer(name, ver, schema.CAMERAS.name), services=layer(name, ver, schema.SERVICE_POINTS.name),
+        open_tickets=open_now,
+        checkins=command.tonight_checkins(layer(name, ver, schema.PATROL_CHECKINS.name),
+                                          layer(name, ver, schema.PATROL_TEAMS.name), clock),
+        labels=labels, focus=focus, selected=selected)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def grid_card(name: str, ver: int, grid_id: str) -> command.GridCard:
+    return command.grid_card(grid_id, layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.TICKETS.name),
+                             joined(name, ver, schema.CAMERAS.name), joined(name, ver, schema.PATROL_CHECKINS.name),
+                             layer(name, ver, schema.PATROL_TEAMS.name), joined(name, ver, schema.MEMBERS.name),
+                             as_of(name, ver) or pd.Timestamp.now(tz=schema.TIMEZONE))
+
+
+def grid_at(name: str, ver: int, lon: float, lat: float) -> str | None:
+    """The grid under a map click (None outside every grid)."""
+    position = grid_index(name, ver).assign(np.array([lon]), np.array([lat]))[0]
+    return None if position < 0 else str(layer(name, ver, schema.GRIDS.name)[schema.GRID_ID].iloc[position])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Categories and communities present, for the filters."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    tickets = layer(name, ver, schema.TICKETS.name)
+    return (tuple(sorted(tickets[schema.CATEGORY].dropna().unique())),
+            tuple(sorted(grids[schema.COMMUNITY].dropna().unique())))
 
 
 # ---- Data page -----------------------------------------------------------------------------------
@@ -153,7 +268,7 @@ def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lan
 
 def points_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
     """The uploaded points counted per active grid."""
-    grids, communities = display_boundaries(name, ver)
+    grids, communities = display_boundaries(name, boundary_version(name, ver))
     counts = upload_check.counts.reindex(grids[schema.GRID_ID]).fillna(0).set_axis(grids.index)
     labels = {key: translate(lang, f"map.{key}") for key in ("grid", "grids_layer", "communities_layer")}
     labels["tickets"] = labels["legend"] = translate(lang, "map.points")

@@ -317,11 +317,22 @@ def ticket_table(rng: np.random.Generator, start: pd.Timestamp, as_of: pd.Timest
         schema.CREATED_AT: _times(start, secs),
         schema.CATEGORY: np.array([c.name for c in CATALOGUE], dtype=object)[cat],
         schema.SUBCATEGORY: _SUB_NAME[flat],
+        schema.DESCRIPTION: _describe(_SUB_NAME[flat]),
         schema.SOURCE: np.asarray(SOURCES, dtype=object)[src],
         **life,
     })
     frame.insert(0, schema.TICKET_ID, _ticket_ids(frame[schema.CREATED_AT]))
     return frame, xy
+
+
+_DESCRIPTIONS = ("居民反映{}，请尽快处理", "巡查发现{}，已拍照留存", "{}，多次反映未解决", "来电反映{}",
+                 "{}，影响居民出行")
+
+
+def _describe(subcategories: np.ndarray) -> np.ndarray:
+    """A short report text per ticket (no random draws, so adding it left every other column unchanged)."""
+    templates = np.asarray(_DESCRIPTIONS, dtype=object)[np.arange(len(subcategories)) % len(_DESCRIPTIONS)]
+    return np.array([t.format(s) for t, s in zip(templates, subcategories)], dtype=object)
 
 
 def _ticket_ids(created: pd.Series) -> np.ndarray:

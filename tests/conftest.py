@@ -47,18 +47,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class AppUrl(str):
+    """The served dashboard's base URL; ``home`` is its data directory."""
+
+    home: Path
+
+
+REFRESH_SECONDS = 2
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> str:
+def app_url(tmp_path_factory) -> AppUrl:
     """The dashboard served by ``gridwatch serve`` on a fresh data directory (demo seeded), one per
-    test module so that a module that changes the workspace does not affect another."""
+    test module so that a module that changes the workspace does not affect another. The command
+    center checks for new data every ``REFRESH_SECONDS``."""
     home = tmp_path_factory.mktemp("gridwatch_home")
     port = _free_port()
     log = open(home / "server.log", "w")
-    env = {**os.environ, "GRIDWATCH_HOME": str(home)}
+    env = {**os.environ, "GRIDWATCH_HOME": str(home), "GRIDWATCH_REFRESH_SECONDS": str(REFRESH_SECONDS)}
     env.pop("GRIDWATCH_TILES", None)
     proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = AppUrl(f"http://127.0.0.1:{port}")
+    url.home = home
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:

@@ -158,11 +158,16 @@ class LegendControl(MacroElement):
     def __init__(self, legend: Legend):
         super().__init__()
         self._name = "LegendControl"
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-            f'background:{c};border:1px solid #999"></span>{html.escape(lbl)}</div>'
-            for lbl, c in zip(legend.labels, legend.colors))
-        self.html = f"<b>{html.escape(legend.title)}</b>{rows}"
+        self.html = legend_html(legend)
+
+
+def legend_html(legend: Legend) -> str:
+    """The legend's title and colour swatches as HTML (text escaped)."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+        f'background:{c};border:1px solid #999"></span>{html.escape(lbl)}</div>'
+        for lbl, c in zip(legend.labels, legend.colors))
+    return f"<b>{html.escape(legend.title)}</b>{rows}"
 
 
 def district_map(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, counts: pd.Series, *,

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import data, i18n, state
 from dashboard.i18n import t
 
-PRESETS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365, "custom": None}
+PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365, "custom": None}
 DEFAULT_PRESET = "30d"
 
 

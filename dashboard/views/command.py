@@ -1,0 +1,130 @@
+"""Command center: the live map duty staff watch all shift, the counters, the overdue list and the card
+of the grid they click.
+
+The map is drawn once per boundary version; live data is swapped into it (``components.live_map``), so
+neither a filter change nor a refresh reloads it or loses its zoom. Only clicks come back from the map.
+A fragment checks the store every ``GRIDWATCH_REFRESH_SECONDS`` and reruns the page when the workspace
+version changed. ``?wall=1`` is the wall-screen mode (``app.py`` hides the sidebar).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import command, schema, settings
+from dashboard import data, state
+from dashboard.components import grid_panel
+from dashboard.components.live_map import live_update
+from dashboard.components.map_view import show_map
+from dashboard.i18n import t
+
+FOCUS_ZOOM = 17
+
+
+def render() -> None:
+    sel = st.session_state[state.SELECTION]
+    wall = st.query_params.get("wall") == "1"
+    head, mode = st.columns([5, 1], vertical_alignment="bottom")
+    head.title(t("command.title"))
+    if mode.toggle(t("command.wall"), value=wall, key="gw_wall_toggle") != wall:
+        if wall:
+            del st.query_params["wall"]
+        else:
+            st.query_params["wall"] = "1"
+        st.rerun()
+    st.caption(t("command.caption", as_of=sel.as_of.isoformat(), version=sel.version,
+                 seconds=f"{settings.refresh_seconds():g}"))
+    flt, measure = filters(sel)
+    measures, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
+    counter_row(counters)
+
+    focus = st.session_state.get(state.FOCUS)
+    grid_id = st.session_state.get(state.SELECTED_GRID)
+    map_side, panel_side = st.columns([3, 1.25])
+    with map_side:
+        payload = data.command_payload(sel.workspace, sel.version, sel.first, sel.last, flt, measure,
+                                       sel.language, focus, grid_id)
+        clicked = show_map(data.command_map(sel.workspace, sel.version, sel.language), key="command_map",
+                           height=760 if wall else 620, returned_objects=["last_clicked"],
+                           live=live_update(payload), center=focus, zoom=FOCUS_ZOOM if focus else None)
+        select_clicked_grid(sel, clicked.get("last_clicked"))
+    with panel_side:
+        card = selected_card(sel, grid_id)
+        if card is None:
+            st.info(t("command.click_hint"))
+        else:
+            grid_panel.render(card)
+    overdue_section(sel, overdue)
+    watch_for_new_version(sel.workspace, sel.version)
+
+
+def filters(sel) -> tuple[command.TicketFilter, str]:
+    categories, communities = data.ticket_choices(sel.workspace, sel.version)
+    cols = st.columns([1.2, 1.3, 1, 1, 1.3])
+    measure = cols[0].selectbox(t("command.colour_by"), command.MEASURES, key="gw_cc_measure",
+                                format_func=lambda m: t(f"command.measure.{m}"))
+    chosen_categories = cols[1].multiselect(t("command.category"), categories, key="gw_cc_category",
+                                            placeholder=t("command.all"))
+    sources = cols[2].multiselect(t("command.source"), schema.TICKET_SOURCES, key="gw_cc_source",
+                                  format_func=lambda s: t(f"source.{s}"), placeholder=t("command.all"))
+    stages = cols[3].multiselect(t("command.stage"), schema.TICKET_STAGES, key="gw_cc_stage",
+                                 format_func=lambda s: t(f"stage.{s}"), placeholder=t("command.all"))
+    chosen_communities = cols[4].multiselect(t("command.community"), communities, key="gw_cc_community",
+                                             placeholder=t("command.all"))
+    flt = command.TicketFilter(tuple(chosen_categories), tuple(sources), tuple(stages), tuple(chosen_communities))
+    return flt, measure
+
+
+def counter_row(c: command.Counters) -> None:
+    row = st.columns(5)
+    row[0].metric(t("command.new_today"), f"{c.new_today:,}", delta=f"{c.new_today - c.new_yesterday:+,}",
+                  delta_color="off", help=t("command.new_today_help"))
+    row[1].metric(t("kpi.open_tickets"), f"{c.open:,}")
+    row[2].metric(t("kpi.overdue_tickets"), f"{c.overdue:,}")
+    row[3].metric(t("command.cameras_down"), f"{c.cameras_down:,} / {c.cameras_total:,}")
+    row[4].metric(t("command.teams_tonight"), f"{c.teams_signed_in:,} / {c.teams_total:,}")
+
+
+def select_clicked_grid(sel, click: dict | None) -> None:
+    """A new click on the map selects the grid under it (a click outside every grid clears it)."""
+    if not click or click == st.session_state.get(state.LAST_MAP_CLICK):
+        return
+    st.session_state[state.LAST_MAP_CLICK] = click
+    st.session_state[state.SELECTED_GRID] = data.grid_at(sel.workspace, sel.version, click["lng"], click["lat"])
+    st.rerun()
+
+
+def selected_card(sel, grid_id: str | None) -> command.GridCard | None:
+    """The clicked grid's card; None when nothing is selected or the grid is gone from the boundaries."""
+    if not grid_id:
+        return None
+    try:
+        return data.grid_card(sel.workspace, sel.version, grid_id)
+    except KeyError:
+        st.session_state[state.SELECTED_GRID] = None
+        return None
+
+
+def overdue_section(sel, overdue) -> None:
+    st.subheader(t("command.overdue_title", count=f"{len(overdue):,}"))
+    if overdue.empty:
+        st.caption(t("command.no_overdue"))
+        return
+    event = st.dataframe(grid_panel.overdue_table(overdue), key="gw_cc_overdue", hide_index=True,
+                         on_select="rerun", selection_mode="single-row", height=320, use_container_width=True)
+    rows = event.selection.rows
+    if rows:
+        ticket = overdue.iloc[rows[0]]
+        focus = (float(ticket.geometry.y), float(ticket.geometry.x))
+        if st.session_state.get(state.FOCUS) != focus:
+            st.session_state[state.FOCUS] = focus
+            st.session_state[state.SELECTED_GRID] = ticket[schema.GRID_ID] if ticket[schema.ASSIGNED] else None
+            st.rerun()
+
+
+def watch_for_new_version(name: str, shown: int) -> None:
+    @st.fragment(run_every=settings.refresh_seconds())
+    def check() -> None:
+        if data.version(name) != shown:
+            st.rerun(scope="app")
+    check()
