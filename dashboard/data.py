@@ -1,7 +1,8 @@
 """Cached loaders: every ``st.cache_*`` of the dashboard lives here.
 
 Keys are the workspace name, its version (which changes on every write) and plain parameters — never a
-GeoDataFrame (CRS objects break Streamlit's hashing). Heavy work (reading layers, the point→grid join,
+GeoDataFrame (CRS objects break Streamlit's hashing). Layers are ``cache_resource``: one shared,
+read-only copy (no caller modifies a frame it is given; ``core`` functions return new frames). Heavy work (reading layers, the point→grid join,
 display geometry, the map) happens once per workspace version, not on every rerun.
 """
 
@@ -44,8 +45,10 @@ def version(name: str) -> int:
     return workspace(name).version()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def layer(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
+    """A stored layer, shared by every session: treat it as read-only. (``cache_data`` would hand out
+    a copy on every call, and unpickling a million tickets takes seconds.)"""
     return workspace(name).read(layer_name, ver)
 
 
@@ -54,10 +57,10 @@ def grid_index(name: str, ver: int) -> joins.GridIndex:
     return joins.GridIndex.from_grids(layer(name, ver, schema.GRIDS.name))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     """A point layer with grid_id/community/street from the active grids; tickets also carry the grid
-    they had under the boundaries active when they were created."""
+    they had under the boundaries active when they were created. Shared and read-only, like ``layer``."""
     grids = layer(name, ver, schema.GRIDS.name)
     points = joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver))
     if layer_name == schema.TICKETS.name:
@@ -169,10 +172,20 @@ MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_t
                  "members": "count"}
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def command_assets(name: str, ver: int) -> dict:
+    """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
+    clock = as_of(name, ver) or pd.Timestamp.now(tz=schema.TIMEZONE)
+    return live_map.asset_payload(
+        layer(name, ver, schema.CAMERAS.name), layer(name, ver, schema.SERVICE_POINTS.name),
+        command.tonight_checkins(layer(name, ver, schema.PATROL_CHECKINS.name),
+                                 layer(name, ver, schema.PATROL_TEAMS.name), clock))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
-def command_payload(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str,
-                    lang: str, focus: tuple[float, float] | None, selected: str | None) -> dict:
-    """Everything the live layers draw for this selection."""
+def command_tickets(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str,
+                    lang: str) -> dict:
+    """Grid colours for ``measure`` and the open-ticket markers for this filter."""
     measures, _, _ = command_state(name, ver, first, last, flt)
     grids, _ = display_boundaries(name, boundary_version(name, ver))
     clock = as_of(name, ver) or metrics.Period.from_dates(first, last).end
@@ -182,14 +195,17 @@ def command_payload(name: str, ver: int, first: date, last: date, flt: command.T
     labels = {"measure": translate(lang, f"command.measure.{measure}"),
               "deadline": translate(lang, "command.deadline"),
               "stage": {s: translate(lang, f"stage.{s}") for s in schema.TICKET_STAGES}}
-    return live_map.live_payload(
-        grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure],
-        density=command_density(name, ver, first, last, flt),
-        cameras=layer(name, ver, schema.CAMERAS.name), services=layer(name, ver, schema.SERVICE_POINTS.name),
-        open_tickets=open_now,
-        checkins=command.tonight_checkins(layer(name, ver, schema.PATROL_CHECKINS.name),
-                                          layer(name, ver, schema.PATROL_TEAMS.name), clock),
-        labels=labels, focus=focus, selected=selected)
+    return live_map.ticket_payload(grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure],
+                                   open_tickets=open_now, labels=labels)
+
+
+def command_payload(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str,
+                    lang: str, focus: tuple[float, float] | None, selected: str | None) -> dict:
+    """Everything the live layers draw for this selection (from the cached parts above)."""
+    grids, _ = display_boundaries(name, boundary_version(name, ver))
+    return live_map.live_payload(grids[schema.GRID_ID], command_tickets(name, ver, first, last, flt, measure, lang),
+                                 command_assets(name, ver), command_density(name, ver, first, last, flt),
+                                 focus=focus, selected=selected)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

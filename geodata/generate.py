@@ -157,11 +157,12 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, gpd.GeoDataFrame]:
         schema.PATROL_TEAMS.name: (teams, _space.points_to_lonlat(team_xy)),
         schema.PATROL_CHECKINS.name: (checkins, _space.points_to_lonlat(checkin_xy)),
     }
-    return {name: _finish(name, *frames[name]) for name in schema.LAYERS}
+    return {name: finish_layer(name, *frames[name]) for name in schema.LAYERS}
 
 
-def _finish(layer_name: str, frame: pd.DataFrame, geometry: np.ndarray) -> gpd.GeoDataFrame:
-    """Typed, conformed and validated GeoDataFrame of one layer (raises ValidationError if not)."""
+def finish_layer(layer_name: str, frame: pd.DataFrame, geometry: np.ndarray) -> gpd.GeoDataFrame:
+    """Typed, conformed and validated GeoDataFrame of one layer (raises ValidationError if not);
+    ``geometry`` is an array of shapely geometries in EPSG:4326."""
     layer = schema.LAYERS[layer_name]
     frame = frame.reset_index(drop=True).copy()
     for col in layer.columns:

@@ -2,6 +2,7 @@
 // Inserted by dashboard/components/live_map.py, which fills in the map variable and the configuration. Every string in `cfg` and
 // in update payloads was HTML-escaped on the server; it is still only put into tooltips, never run.
 (function () {
+  var started = performance.now();
   var map = __MAP__;
   var cfg = __CONFIG__;
   var L_ = cfg.labels;
@@ -166,9 +167,11 @@
     if (entry.on) groups[entry.group].addTo(map);
   });
   L.control.layers(null, overlays, {collapsed: cfg.collapsedControl, position: 'topright'}).addTo(map);
+  gw.baseMs = performance.now() - started;  // read by the benchmark
 
   // ---- live data ----
   gw.update = function (d) {
+    var updateStarted = performance.now();
     var g = gw.grid = d.grid;
     gw.selected = d.selected;
     gridLayers.forEach(function (layer, i) {
@@ -194,6 +197,7 @@
       L.circleMarker(d.focus, {radius: 16, color: '#d7301f', weight: 3, fill: false, interactive: false})
         .addTo(focusGroup);
     }
+    gw.updateMs = performance.now() - updateStarted;
     gw.updated = (gw.updated || 0) + 1;
     map.getContainer().setAttribute('data-gw-updates', String(gw.updated));
   };

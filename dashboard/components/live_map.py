@@ -206,19 +206,30 @@ def measure_colors(values: pd.Series, kind: str) -> tuple[list[int], tuple[str, 
         palette = RATE_PALETTE
     else:
         breaks = maps.class_breaks(values)
-        palette = maps.PALETTE[-len(breaks):] if len(breaks) < len(maps.PALETTE) else maps.PALETTE
+        palette = spread(maps.PALETTE, len(breaks))
         idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
         texts = maps.legend_for("", breaks).labels
     fill = [-1 if pd.isna(v) else int(min(i, len(palette) - 1)) for v, i in zip(values, idx)]
     return fill, tuple(palette), maps.Legend("", texts, tuple(palette[:len(texts)]))
 
 
+def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
+    """``classes`` colours spread over a sequential ``palette``, lightest and darkest kept, so that
+    two classes are not two shades of dark red."""
+    if classes >= len(palette):
+        return palette
+    return tuple(palette[i] for i in np.linspace(0, len(palette) - 1, max(classes, 1)).round().astype(int))
+
+
 def density_payload(rings: list[np.ndarray], counts: pd.Series) -> dict:
     """Hexagons (lon/lat outlines) with their counts, in six quantile classes."""
     breaks = maps.class_breaks(counts)
-    palette = DENSITY_PALETTE[-len(breaks):] if len(breaks) < len(DENSITY_PALETTE) else DENSITY_PALETTE
+    palette = spread(DENSITY_PALETTE, len(breaks))
     cls = np.minimum(np.searchsorted(breaks, counts.to_numpy(dtype=float), side="left"), len(palette) - 1)
-    encoded = [encode_polyline(r[:, 1], r[:, 0])[0] for r in rings]
+    lengths = np.array([len(r) for r in rings], dtype=np.int64)
+    coords = np.concatenate(rings) if rings else np.empty((0, 2))
+    encoded = encode_polyline(coords[:, 1], coords[:, 0], np.concatenate([[0], np.cumsum(lengths)[:-1]])) \
+        if rings else []
     return {"rings": encoded, "counts": counts.astype(int).tolist(), "cls": cls.tolist(), "palette": list(palette)}
 
 
@@ -228,24 +239,39 @@ def _value_text(value: float, kind: str) -> str:
     return f"{value:.1%}" if kind == "rate" else f"{value:.1f}" if kind == "ratio" else f"{int(value):,}"
 
 
-def live_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, kind: str, *,
-                 density: dict, cameras: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
-                 open_tickets: gpd.GeoDataFrame, checkins: gpd.GeoDataFrame, labels: dict,
-                 focus: tuple[float, float] | None = None, selected: str | None = None) -> dict:
-    """What ``gw.update`` draws. ``grid_ids`` is the base map's grid order; ``measures`` is
-    ``core.command.grid_measures``; ``kind`` is "count", "ratio" or "rate"; ``open_tickets`` carries
-    an ``overdue`` flag; ``checkins`` a ``team_name``. ``labels``: ``measure`` (the legend title),
-    ``stage`` (code → text) and ``deadline``. ``focus`` (lat, lon) is ringed; the ``selected`` grid
-    is outlined."""
+def asset_payload(cameras: gpd.GeoDataFrame, services: gpd.GeoDataFrame, checkins: gpd.GeoDataFrame) -> dict:
+    """The layers that no ticket filter changes: cameras, service points, tonight's sign-ins
+    (``checkins`` carries a ``team_name``). Camera ids travel only for cameras that are down."""
+    service_kind = {k: i for i, k in enumerate(schema.SERVICE_KINDS)}
+    status = {s: i for i, s in enumerate(schema.CAMERA_STATUSES)}
+    down = np.flatnonzero((cameras[schema.STATUS] != "online").to_numpy())
+    return {
+        "cameras": {"pts": points_code(cameras),
+                    "ids": dict(zip(map(str, down), escaped(cameras[schema.CAMERA_ID].iloc[down]), strict=True)),
+                    "status": cameras[schema.STATUS].map(status).fillna(0).astype(int).tolist(),
+                    "az": cameras[schema.AZIMUTH_DEG].astype(float).fillna(-1).round().astype(int).tolist(),
+                    "fov": cameras[schema.FOV_DEG].astype(float).round().astype(int).tolist(),
+                    "range": cameras[schema.RANGE_M].astype(float).round().astype(int).tolist()},
+        "services": {"pts": points_code(services), "names": escaped(services[schema.NAME]),
+                     "kind": services[schema.KIND].map(service_kind).fillna(len(service_kind) - 1)
+                     .astype(int).tolist()},
+        "checkins": {"pts": points_code(checkins),
+                     "tips": [f"{html.escape(str(team))} · {at.tz_convert(schema.TIMEZONE).strftime('%H:%M')}"
+                              for team, at in zip(checkins["team_name"].fillna(checkins[schema.TEAM_ID]),
+                                                  checkins[schema.CHECKED_AT], strict=True)]},
+    }
+
+
+def ticket_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, kind: str, *,
+                   open_tickets: gpd.GeoDataFrame, labels: dict) -> dict:
+    """Grid colours and tooltips for ``measure`` and the open-ticket markers. ``grid_ids`` is the
+    base map's grid order; ``measures`` is ``core.command.grid_measures``; ``kind`` is "count",
+    "ratio" or "rate"; ``open_tickets`` carries an ``overdue`` flag. ``labels``: ``measure`` (the
+    legend title), ``stage`` (code → text) and ``deadline``."""
     rows = measures.reindex(grid_ids.to_numpy())
     values = rows[measure]
     fill, palette, legend = measure_colors(values, kind)
     legend = maps.Legend(labels["measure"], legend.labels, legend.colors)
-    service_kind = {k: i for i, k in enumerate(schema.SERVICE_KINDS)}
-    status = {s: i for i, s in enumerate(schema.CAMERA_STATUSES)}
-    azimuth = cameras[schema.AZIMUTH_DEG].astype(float)
-    down = np.flatnonzero((cameras[schema.STATUS] != "online").to_numpy())  # ids only where they matter
-    down_ids = dict(zip(map(str, down), escaped(cameras[schema.CAMERA_ID].iloc[down]), strict=True))
     stages = labels["stage"]
     ticket_tips = [
         f"<b>{html.escape(str(tid))}</b> · {html.escape(str(cat))}<br>{html.escape(str(desc)[:80])}<br>"
@@ -254,7 +280,7 @@ def live_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, kind
         for tid, cat, desc, stage, deadline in zip(
             open_tickets[schema.TICKET_ID], open_tickets[schema.CATEGORY],
             open_tickets[schema.DESCRIPTION].fillna(""), open_tickets[schema.STAGE],
-            open_tickets[schema.DEADLINE_AT])]
+            open_tickets[schema.DEADLINE_AT], strict=True)]
     return {
         "grid": {"fill": fill, "palette": list(palette), "legend": maps.legend_html(legend),
                  "measure": html.escape(labels["measure"]),
@@ -262,21 +288,15 @@ def live_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, kind
                  "open": rows["open"].fillna(0).astype(int).tolist(),
                  "overdue": rows["overdue"].fillna(0).astype(int).tolist(),
                  "members": rows["members"].fillna(0).astype(int).tolist()},
-        "density": density,
-        "cameras": {"pts": points_code(cameras), "ids": down_ids,
-                    "status": cameras[schema.STATUS].map(status).fillna(0).astype(int).tolist(),
-                    "az": azimuth.fillna(-1).round().astype(int).tolist(),
-                    "fov": cameras[schema.FOV_DEG].astype(float).round().astype(int).tolist(),
-                    "range": cameras[schema.RANGE_M].astype(float).round().astype(int).tolist()},
-        "services": {"pts": points_code(services), "names": escaped(services[schema.NAME]),
-                     "kind": services[schema.KIND].map(service_kind).fillna(len(service_kind) - 1)
-                     .astype(int).tolist()},
         "tickets": {"pts": points_code(open_tickets), "tips": ticket_tips,
                     "overdue": open_tickets["overdue"].astype(int).tolist()},
-        "checkins": {"pts": points_code(checkins),
-                     "tips": [f"{html.escape(str(team))} · {at.tz_convert(schema.TIMEZONE).strftime('%H:%M')}"
-                              for team, at in zip(checkins["team_name"].fillna(checkins[schema.TEAM_ID]),
-                                                  checkins[schema.CHECKED_AT])]},
-        "focus": list(focus) if focus else None,
-        "selected": int(np.flatnonzero(grid_ids.to_numpy() == selected)[0]) if selected in set(grid_ids) else -1,
     }
+
+
+def live_payload(grid_ids: pd.Series, tickets: dict, assets: dict, density: dict, *,
+                 focus: tuple[float, float] | None = None, selected: str | None = None) -> dict:
+    """What ``gw.update`` draws: ``ticket_payload`` + ``asset_payload`` + ``density_payload``, the
+    ``focus`` (lat, lon) to ring and the ``selected`` grid to outline."""
+    ids = grid_ids.to_numpy()
+    return {**tickets, **assets, "density": density, "focus": list(focus) if focus else None,
+            "selected": int(np.flatnonzero(ids == selected)[0]) if selected is not None and selected in ids else -1}

@@ -35,7 +35,7 @@ def render() -> None:
     st.caption(t("command.caption", as_of=sel.as_of.isoformat(), version=sel.version,
                  seconds=f"{settings.refresh_seconds():g}"))
     flt, measure = filters(sel)
-    measures, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
+    _, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
     counter_row(counters)
 
     focus = st.session_state.get(state.FOCUS)

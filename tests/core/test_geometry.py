@@ -52,3 +52,13 @@ def test_display_simplification_keeps_shared_borders_and_rounds():
     assert abs(union.area - shapely.union_all(grids.geometry.array).area) < 1e-9
     coords = shapely.get_coordinates(simple.geometry.array)
     assert np.allclose(coords, np.round(coords, 6))
+
+
+def test_display_simplification_coarsens_to_fit_a_vertex_budget():
+    grids = tiling()
+    fine = shapely.get_num_coordinates(geometry.simplify_for_display(grids, tolerance_m=0.1).geometry.array).sum()
+    budget = fine // 3
+    fitted = geometry.simplify_for_display(grids, tolerance_m=0.1, max_vertices=budget)
+    assert shapely.get_num_coordinates(fitted.geometry.array).sum() <= budget
+    assert shapely.coverage_is_valid(fitted.geometry.array)
+    assert geometry.streets_from_grids(grids)[schema.STREET].tolist() == ["st"]

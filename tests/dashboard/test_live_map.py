@@ -91,15 +91,26 @@ def test_payload_escapes_every_file_string():
     checkins = gpd.GeoDataFrame({schema.TEAM_ID: ["A"], "team_name": [hostile],
                                  schema.CHECKED_AT: [pd.Timestamp("2026-10-31 20:05", tz=schema.TIMEZONE)]},
                                 geometry=point)
+    labels = {"measure": "按期结案率", "deadline": "时限", "stage": {"handling": "处置中"}}
     payload = live_map.live_payload(
-        grids, measures, "on_time_rate", "rate", density={"rings": [], "counts": [], "cls": [], "palette": []},
-        cameras=cameras, services=services, open_tickets=tickets, checkins=checkins,
-        labels={"measure": "按期结案率", "deadline": "时限", "stage": {"handling": "处置中"}}, selected="g2")
+        grids, live_map.ticket_payload(grids, measures, "on_time_rate", "rate", open_tickets=tickets, labels=labels),
+        live_map.asset_payload(cameras, services, checkins), live_map.density_payload([], pd.Series(dtype=int)),
+        selected="g2")
     text = json.dumps(payload, ensure_ascii=False)
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
     assert payload["grid"]["values"] == ["50.0%", "–"] and payload["grid"]["fill"] == [0, -1]
     assert payload["cameras"]["az"] == [-1] and payload["cameras"]["status"] == [2]
+    assert payload["cameras"]["ids"] == {"0": "&lt;img src=x onerror=alert(1)&gt;"}  # down cameras only
     assert payload["tickets"]["overdue"] == [1] and "${alert(1)}" in payload["tickets"]["tips"][0]
     assert payload["checkins"]["tips"] == ["&lt;img src=x onerror=alert(1)&gt; · 20:05"]
     assert payload["selected"] == 1
     assert decode(payload["cameras"]["pts"]) == [(30.2, 120.1)]
+
+
+def test_density_hexagons_are_encoded_in_one_pass():
+    rings = [np.array([[120.1, 30.2], [120.2, 30.2], [120.2, 30.3]]), np.array([[121.0, 31.0], [121.1, 31.1]])]
+    payload = live_map.density_payload(rings, pd.Series([1, 9]))
+    assert [decode(r) for r in payload["rings"]] == [[(30.2, 120.1), (30.2, 120.2), (30.3, 120.2)],
+                                                     [(31.0, 121.0), (31.1, 121.1)]]
+    assert payload["counts"] == [1, 9] and payload["cls"] == [0, len(payload["palette"]) - 1]
+    assert payload["palette"][0] == live_map.DENSITY_PALETTE[0]  # the lightest colour for the fewest

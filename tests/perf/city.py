@@ -45,7 +45,7 @@ from core.errors import StoreError  # noqa: E402
 from core.store import Store, open_store  # noqa: E402
 from core.validate import conform, problems_in, validate  # noqa: E402
 from geodata import load_demo  # noqa: E402
-from geodata.generate import AS_OF, PERIOD_START  # noqa: E402
+from geodata.generate import AS_OF, PERIOD_START, finish_layer  # noqa: E402
 
 NOTE = "synthetic city"
 GRIDS_PER_SERVICE_POINT = 5
@@ -82,7 +82,8 @@ def city_layers(n_grids: int = 20_000, n_tickets: int = 1_000_000, n_cameras: in
         schema.PATROL_CHECKINS.name: _patrol_checkins(rng, demo, city, teams, team_xy, template),
     }
     layers = {schema.GRIDS.name: validate(conform(grids, schema.GRIDS.name), schema.GRIDS.name)}
-    layers |= {name: _finish(name, *frames[name]) for name in schema.POINT_LAYERS}
+    layers |= {name: finish_layer(name, frame, shapely.points(xy)) for name, (frame, xy) in frames.items()
+               if name in schema.POINT_LAYERS}
     return {name: layers[name] for name in schema.LAYERS}
 
 
@@ -298,22 +299,6 @@ def _patrol_checkins(rng: np.random.Generator, demo: dict, city: _City, teams: p
     return frame[keep].iloc[order].reset_index(drop=True), xy[keep][order]
 
 
-def _finish(layer_name: str, frame: pd.DataFrame, xy: np.ndarray) -> gpd.GeoDataFrame:
-    """Typed, conformed and validated point layer, as ``geodata.generate`` finishes its frames."""
-    layer = schema.LAYERS[layer_name]
-    frame = frame.reset_index(drop=True).copy()
-    for col in layer.columns:
-        if col.name not in frame.columns:
-            continue
-        if col.kind == "str":
-            frame[col.name] = frame[col.name].astype("str")
-        elif col.kind == "datetime":
-            frame[col.name] = pd.to_datetime(frame[col.name]).dt.tz_convert(schema.TIMEZONE).dt.as_unit("ns")
-        elif col.kind == "float":
-            frame[col.name] = frame[col.name].astype("float64")
-    gdf = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1], crs=schema.STORAGE_CRS),
-                           crs=schema.STORAGE_CRS)
-    return validate(conform(gdf, layer_name), layer_name)
 
 
 # ---- command line ---------------------------------------------------------------------------------
