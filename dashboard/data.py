@@ -2,8 +2,9 @@
 
 Keys are the workspace name, its version (which changes on every write) and plain parameters — never a
 GeoDataFrame (CRS objects break Streamlit's hashing). Layers are ``cache_resource``: one shared,
-read-only copy (no caller modifies a frame it is given; ``core`` functions return new frames). Heavy work (reading layers, the point→grid join,
-display geometry, the map) happens once per workspace version, not on every rerun.
+read-only copy (no caller modifies a frame it is given; ``core`` functions return new frames). Heavy
+work (reading layers, the point→grid join, display geometry, the map) happens once per workspace
+version, not on every rerun.
 """
 
 from __future__ import annotations

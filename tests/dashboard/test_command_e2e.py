@@ -121,6 +121,8 @@ def test_new_ticket_appears_without_reload_and_stays_text(page, app_url, demo, a
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     frame = open_command(page, f"{app_url}/command")
     page.evaluate("window.__sameDocument = true")
+    frame.evaluate("() => { const c = gw.groups.grids.getBounds().getCenter(); map.setView(c, 15, {animate: false}); }")
+    view = frame.evaluate("() => [map.getZoom(), map.getCenter().lat, map.getCenter().lng]")
     before = frame.evaluate(LAYER_COUNTS)
     open_before = metric_values(page)["Open tickets"]
 
@@ -144,6 +146,8 @@ def test_new_ticket_appears_without_reload_and_stays_text(page, app_url, demo, a
     frame.wait_for_function(f"() => window.gw.updated > {before['updates']}", timeout=30_000)
     after = frame.evaluate(LAYER_COUNTS)
     assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
+    assert frame.evaluate("() => [map.getZoom(), map.getCenter().lat, map.getCenter().lng]") == pytest.approx(view), \
+        "the refresh kept the map's zoom and position"
     assert after["overdue"] == before["overdue"] + 1
     tip = next(t for t in after["ticketTips"] if "E2E-XSS-1" in t)
     assert "&lt;img src=x onerror=alert(1)&gt; ${alert(1)}" in tip and "&lt;b&gt;" in tip
