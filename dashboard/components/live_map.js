@@ -1,6 +1,7 @@
 // GridWatch command-center map: the base layers and window.gw.update(data) for the live ones.
-// Inserted by dashboard/components/live_map.py, which fills in the map variable and the configuration. Every string in `cfg` and
-// in update payloads was HTML-escaped on the server; it is still only put into tooltips, never run.
+// dashboard/components/live_map.py inserts it and fills in the map variable and the configuration.
+// Every string in `cfg` and in update payloads was HTML-escaped on the server; it only goes into
+// tooltips and legends, never into code.
 (function () {
   var started = performance.now();
   var map = __MAP__;
@@ -166,7 +167,7 @@
     overlays[entry.label] = groups[entry.group];
     if (entry.on) groups[entry.group].addTo(map);
   });
-  L.control.layers(null, overlays, {collapsed: cfg.collapsedControl, position: 'topright'}).addTo(map);
+  L.control.layers(null, overlays, {collapsed: true, position: 'topright'}).addTo(map);
   gw.baseMs = performance.now() - started;  // read by the benchmark
 
   // ---- live data ----

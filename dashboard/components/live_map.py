@@ -160,9 +160,9 @@ def live_base_map(config: dict) -> folium.Map:
 
 def base_config(grids: gpd.GeoDataFrame, outlines: list[Outline], labels: dict) -> dict:
     """What the static part draws. ``grids`` (display-simplified) fix the order of every per-grid
-    array sent later. ``labels`` holds the translated strings: ``layer.<group>`` for each layer, ``status`` (codes
-    → text), ``service_kinds`` (code → (label, symbol)), and ``cameras``, ``down``, ``services``,
-    ``open``, ``overdue``, ``tickets``."""
+    array sent later. ``labels`` holds the translated strings: ``layer.<group>`` for each layer,
+    ``status`` (code → text), ``service_kinds`` (code → (label, symbol)), and ``cameras``, ``down``,
+    ``services``, ``open``, ``overdue``, ``tickets``, ``members``, ``checkins``."""
     kinds = labels["service_kinds"]
     return {
         "bounds": [float(v) for v in grids.total_bounds],
@@ -183,7 +183,6 @@ def base_config(grids: gpd.GeoDataFrame, outlines: list[Outline], labels: dict) 
                          for i, k in enumerate(schema.SERVICE_KINDS)],
         "detailZoom": DETAIL_ZOOM,
         "viewZoom": VIEW_ZOOM,
-        "collapsedControl": True,
     }
 
 
