@@ -8,6 +8,12 @@ Definitions used here (DESIGN.md lists the full indicator set):
 
 ``as_of`` is the data's own clock (``data_as_of``: the newest time recorded in the tickets), so a
 snapshot loaded weeks later does not turn every open ticket overdue.
+
+The standard indicators of Chinese digital urban management (立案数, 应结案数, 结案数 and 结案率,
+按期结案数 and 按期结案率, 返工率, 满意率, 监督举报率, handling time, per 1,000 residents and per km²)
+are ``indicators`` per grid, community or street; ``ticket_flags`` says which tickets each number
+counts, ``previous_period``/``same_period_last_year`` give 环比/同比, ``smoothed_rate`` ranks fairly
+and ``composite_score`` is the 综合指标值.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from core import schema
+from core.geometry import area_km2
 
 
 @dataclass(frozen=True)
@@ -121,3 +129,175 @@ def headline_figures(grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, tickets
         members=len(members),
         unassigned_tickets=int((~tickets[schema.ASSIGNED]).sum()),
     )
+
+
+# ---- the standard indicators (立案, 应结案, 结案, 按期结案 …) per grid, community or street ----------
+LEVELS = {"grid": schema.GRID_ID, "community": schema.COMMUNITY, "street": schema.STREET}
+PUBLIC_SOURCES = ("resident", "hotline")
+SATISFIED = ("satisfied", "basically_satisfied")
+
+COUNTS = ("registered", "due", "closed", "on_time", "reworked", "rated", "satisfied", "public_reports",
+          "open", "overdue")
+RATES = {  # rate: (numerator, denominator)
+    "closure_rate": ("closed", "due"),
+    "on_time_rate": ("on_time", "due"),
+    "rework_rate": ("reworked", "closed"),
+    "satisfaction_rate": ("satisfied", "rated"),
+    "public_report_rate": ("public_reports", "registered"),
+}
+HIGHER_IS_BETTER = {"closure_rate": True, "on_time_rate": True, "rework_rate": False,
+                    "satisfaction_rate": True, "public_report_rate": False, "per_1000": False,
+                    "per_km2": False, "overdue": False, "handling_hours_median": False}
+
+
+@dataclass(frozen=True)
+class IndicatorOptions:
+    """Choices that vary between cities: the rework rate's denominator (结案数 or 立案数) and which
+    ratings count as satisfied (满意 + 基本满意 by default)."""
+
+    rework_denominator: str = "closed"
+    satisfied: tuple[str, ...] = SATISFIED
+
+    def __post_init__(self) -> None:
+        if self.rework_denominator not in ("closed", "registered"):
+            raise ValueError(f"rework_denominator must be 'closed' or 'registered', got {self.rework_denominator!r}")
+
+
+def ticket_flags(tickets: pd.DataFrame, period: Period, as_of: pd.Timestamp,
+                 options: IndicatorOptions = IndicatorOptions()) -> pd.DataFrame:
+    """One boolean column per counted indicator (``COUNTS``) for every ticket, plus
+    ``handling_hours`` (dispatched → closed, for tickets closed in ``period``).
+
+    * 立案 registered: created in the period, not cancelled;
+    * 应结案 due: not cancelled, deadline in the period (wherever it was created);
+    * 结案 closed: due and closed before the period ended; 按期结案 on_time: closed by the deadline;
+    * reworked: closed (or registered, see ``IndicatorOptions``) and sent back at least once;
+    * rated / satisfied: registered with a rating / with a satisfied one; public_reports: registered
+      and reported by a resident or the hotline;
+    * open / overdue: states at ``as_of``.
+    These flags are what a drill-down lists: the tickets behind any number are the rows where its flag
+    is set.
+    """
+    not_cancelled = registered_mask(tickets)
+    registered = not_cancelled & period.contains(tickets[schema.CREATED_AT])
+    due = due_mask(tickets, period)
+    closed_by_end = (tickets[schema.STAGE] == "closed") & (tickets[schema.CLOSED_AT] < period.end).fillna(False)
+    closed = due & closed_by_end.astype(bool)
+    reworked_base = closed if options.rework_denominator == "closed" else registered
+    rated = registered & tickets[schema.SATISFACTION].notna()
+    closed_in_period = (tickets[schema.STAGE] == "closed") & period.contains(tickets[schema.CLOSED_AT]).fillna(False)
+    hours = (tickets[schema.CLOSED_AT] - tickets[schema.DISPATCHED_AT]).dt.total_seconds() / 3600
+    return pd.DataFrame({
+        "registered": registered,
+        "due": due,
+        "closed": closed,
+        "on_time": closed & on_time_mask(tickets),
+        "reworked": reworked_base & (tickets[schema.REWORK_COUNT] > 0),
+        "rated": rated,
+        "satisfied": rated & tickets[schema.SATISFACTION].isin(options.satisfied),
+        "public_reports": registered & tickets[schema.SOURCE].isin(PUBLIC_SOURCES),
+        "open": open_mask(tickets),
+        "overdue": overdue_mask(tickets, as_of),
+        "handling_hours": hours.where(closed_in_period.astype(bool) & hours.notna()),
+    }, index=tickets.index)
+
+
+def indicators(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: Period, as_of: pd.Timestamp,
+               level: str = "grid", options: IndicatorOptions = IndicatorOptions(),
+               flags: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every standard indicator per unit of ``level`` ("grid", "community" or "street"), indexed by
+    the unit's key (grid_id, community, street), every unit of ``grids`` included.
+
+    Counts (``COUNTS``), rates with their numerators and denominators (``RATES``; empty when the
+    denominator is 0), ``handling_hours_median``/``_p90``, ``population``, ``area_km2``,
+    ``per_1000`` (registered per 1,000 residents) and ``per_km2``. ``tickets`` must carry
+    ``grid_id``/``community``/``street``/``assigned`` from ``core.joins``; tickets outside every grid
+    belong to no unit. A unit's counts are the sums of its grids' counts. Pass ``flags``
+    (``ticket_flags`` of the same period and options) to reuse them across levels.
+    """
+    key = LEVELS[level]
+    flags = ticket_flags(tickets, period, as_of, options) if flags is None else flags
+    inside = tickets[schema.ASSIGNED].to_numpy(dtype=bool) & tickets[key].notna().to_numpy()
+    units = grids[key].drop_duplicates()
+    codes, found = pd.factorize(tickets[key].to_numpy()[inside])  # once; bincount per indicator
+    counts = pd.DataFrame({c: np.bincount(codes, weights=flags[c].to_numpy()[inside], minlength=len(found))
+                           for c in COUNTS}, index=found)
+    out = counts.reindex(units.to_numpy(), fill_value=0).astype("int64")
+    if options.rework_denominator == "registered":
+        rates = {**RATES, "rework_rate": ("reworked", "registered")}
+    else:
+        rates = RATES
+    for rate, (numerator, denominator) in rates.items():
+        out[rate] = out[numerator] / out[denominator].where(out[denominator] > 0)
+    hours = pd.Series(flags["handling_hours"].to_numpy()[inside]).groupby(codes)
+    for column, q in (("handling_hours_median", 0.5), ("handling_hours_p90", 0.9)):
+        per_code = hours.quantile(q)
+        out[column] = pd.Series(per_code.to_numpy(), index=found[per_code.index]).reindex(out.index)
+    grid_figures = pd.DataFrame({key: grids[key].to_numpy(),
+                                 "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").to_numpy(),
+                                 "area_km2": area_km2(grids).to_numpy()})
+    sums = grid_figures.groupby(key).sum(min_count=1).reindex(out.index)
+    out["population"] = sums["population"]
+    out["area_km2"] = sums["area_km2"]
+    out["per_1000"] = out["registered"] * 1000 / out["population"].where(out["population"] > 0)
+    out["per_km2"] = out["registered"] / out["area_km2"].where(out["area_km2"] > 0)
+    out.index.name = key
+    return out
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before (环比)."""
+    length = period.end - period.start
+    return Period(period.start - length, period.start)
+
+
+def same_period_last_year(period: Period) -> Period:
+    """The same dates a year earlier (同比)."""
+    year = pd.DateOffset(years=1)
+    return Period(period.start - year, period.end - year)
+
+
+def changes(current: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """Current minus earlier for every numeric indicator (units missing earlier give empty values);
+    rates change in percentage points ×0.01 (0.05 = five points)."""
+    columns = [c for c in current.columns if pd.api.types.is_numeric_dtype(current[c])]
+    return current[columns] - earlier.reindex(current.index)[columns]
+
+
+def smoothed_rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Empirical-Bayes rates: each unit's rate shrunk towards the overall rate, the more the fewer its
+    cases (beta-binomial, prior fitted by the method of moments). A unit with 3 of 3 on time does not
+    outrank one with 290 of 300. Units with no cases get the overall rate."""
+    n = denominator.to_numpy(dtype=float)
+    x = numerator.to_numpy(dtype=float)
+    has = n > 0
+    if not has.any():
+        return pd.Series(np.nan, index=numerator.index)
+    mean = x[has].sum() / n[has].sum()
+    rates = x[has] / n[has]
+    weights = n[has] / n[has].sum()
+    variance = float(np.sum(weights * (rates - mean) ** 2))
+    noise = mean * (1 - mean) * np.mean(1 / n[has])
+    between = variance - noise
+    if between <= 0 or mean in (0.0, 1.0):
+        return pd.Series(np.full(len(n), mean), index=numerator.index)
+    strength = max(mean * (1 - mean) / between - 1, 0.0)  # the prior's weight, in cases
+    return pd.Series((x + mean * strength) / (n + strength), index=numerator.index)
+
+
+def composite_score(table: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """综合指标值: the weighted mean of each weighted indicator scaled to 0–100 across the units (100 =
+    best unit, direction from ``HIGHER_IS_BETTER``); weights need not sum to 1. Units missing an
+    indicator are scored on the others."""
+    unknown = set(weights) - set(HIGHER_IS_BETTER)
+    if unknown:
+        raise ValueError(f"no direction known for {sorted(unknown)}; use some of {sorted(HIGHER_IS_BETTER)}")
+    scores, total = pd.DataFrame(index=table.index), pd.Series(0.0, index=table.index)
+    for column, weight in weights.items():
+        values = table[column].astype(float)
+        low, high = values.min(), values.max()
+        scaled = (values - low) / (high - low) * 100 if high > low else values * 0 + 100
+        scores[column] = scaled if HIGHER_IS_BETTER[column] else 100 - scaled
+        total += scores[column].notna() * weight
+    weighted = sum(scores[c].fillna(0) * w for c, w in weights.items())
+    return (weighted / total.where(total > 0)).rename("composite_score")

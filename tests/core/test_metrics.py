@@ -1,11 +1,14 @@
-"""core.metrics: period windows, open/overdue at the data's own clock, counts per grid, headline figures."""
+"""core.metrics: period windows, open/overdue at the data's own clock, counts per grid, headline figures,
+the standard indicators (a fixture reproduces published city figures), 环比/同比, smoothing, composite."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pytest
 from shapely.geometry import box
 
 from core import metrics, schema
@@ -67,3 +70,112 @@ def test_headline_figures():
     assert figures == metrics.HeadlineFigures(
         grids=3, communities=2, streets=1, cameras_online=2, cameras_total=4, tickets_in_period=3,
         open_tickets=3, overdue_tickets=2, members=2, unassigned_tickets=1)
+
+
+# ---- standard indicators -------------------------------------------------------------------------
+def published_month() -> tuple[pd.DataFrame, gpd.GeoDataFrame, metrics.Period]:
+    """A month built to a city's published figures: 立案 996, 应结案 972, 结案 911, 按期结案 737.
+
+    996 tickets are created in the month; 972 of them are due in it (24 are due next month); of the
+    due, 911 are closed within the month, 737 of those by their deadline; 61 due ones are still open.
+    Two grids in two communities share them (the first 500 rows go to g1).
+    """
+    n, due_n, closed_n, on_time_n = 996, 972, 911, 737
+    i = np.arange(n)
+    created = ts("2026-09-01 08:00") + pd.to_timedelta(i % 20, unit="D")
+    deadline = created + pd.Timedelta(days=5)
+    deadline = deadline.where(i < due_n, ts("2026-10-05"))
+    closed = pd.Series(pd.NaT, index=i, dtype=f"datetime64[ns, {TZ}]")
+    closed[i < on_time_n] = deadline[i < on_time_n] - pd.Timedelta(hours=1)
+    late = (i >= on_time_n) & (i < closed_n)
+    closed[late] = deadline[late] + pd.Timedelta(hours=3)
+    stage = np.where(i < closed_n, "closed", "handling")
+    frame = pd.DataFrame({
+        schema.TICKET_ID: [f"T{k}" for k in i], schema.CREATED_AT: created, schema.DISPATCHED_AT: created,
+        schema.DEADLINE_AT: deadline, schema.CLOSED_AT: closed, schema.STAGE: stage,
+        schema.SOURCE: np.where(i % 4 == 0, "hotline", "grid_worker"), schema.REWORK_COUNT: (i % 10 == 0).astype(int),
+        schema.SATISFACTION: np.where(i % 3 == 0, "dissatisfied", np.where(i % 3 == 1, "satisfied", None)),
+        schema.GRID_ID: np.where(i < 500, "g1", "g2"), schema.COMMUNITY: np.where(i < 500, "c1", "c2"),
+        schema.STREET: "s", schema.ASSIGNED: True,
+    })
+    grids = gpd.GeoDataFrame({schema.GRID_ID: ["g1", "g2"], schema.COMMUNITY: ["c1", "c2"], schema.STREET: ["s", "s"],
+                              schema.POPULATION: [1000, 3000]},
+                             geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01)], crs=4326)
+    return frame, grids, metrics.Period.from_dates(date(2026, 9, 1), date(2026, 9, 30))
+
+
+def test_published_city_figures_are_reproduced():
+    tickets, grids, september = published_month()
+    street = metrics.indicators(tickets, grids, september, ts("2026-10-31"), level="street").loc["s"]
+    assert (street["registered"], street["due"], street["closed"], street["on_time"]) == (996, 972, 911, 737)
+    assert round(street["closure_rate"] * 100, 2) == 93.72
+    assert round(street["on_time_rate"] * 100, 2) == 75.82
+
+
+def test_grid_totals_equal_the_street_and_rates_come_from_the_sums():
+    tickets, grids, september = published_month()
+    as_of = ts("2026-10-31")
+    by_grid = metrics.indicators(tickets, grids, september, as_of, level="grid")
+    by_community = metrics.indicators(tickets, grids, september, as_of, level="community")
+    street = metrics.indicators(tickets, grids, september, as_of, level="street")
+    for column in metrics.COUNTS + ("population",):
+        assert by_grid[column].sum() == by_community[column].sum() == street[column].sum()
+    assert street["rework_rate"].iloc[0] == pytest.approx(street["reworked"].iloc[0] / street["closed"].iloc[0])
+    assert by_grid.loc["g1", "per_1000"] == pytest.approx(by_grid.loc["g1", "registered"])  # 1,000 residents
+    assert by_grid.loc["g2", "area_km2"] == pytest.approx(0.96 * 1.11, rel=0.02)
+
+
+def test_rework_denominator_is_configurable():
+    tickets, grids, september = published_month()
+    options = metrics.IndicatorOptions(rework_denominator="registered")
+    street = metrics.indicators(tickets, grids, september, ts("2026-10-31"), "street", options).iloc[0]
+    assert street["rework_rate"] == pytest.approx(street["reworked"] / street["registered"])
+    with pytest.raises(ValueError):
+        metrics.IndicatorOptions(rework_denominator="due")
+
+
+def test_previous_period_and_same_period_last_year():
+    march = metrics.Period.from_dates(date(2026, 3, 1), date(2026, 3, 31))
+    assert metrics.previous_period(march) == metrics.Period(ts("2026-01-29"), ts("2026-03-01"))
+    assert metrics.same_period_last_year(march) == metrics.Period(ts("2025-03-01"), ts("2025-04-01"))
+
+
+def test_month_over_month_and_year_over_year_on_a_fixture():
+    tickets, grids, september = published_month()
+    last_year = tickets.copy()
+    for column in (schema.CREATED_AT, schema.DISPATCHED_AT, schema.DEADLINE_AT, schema.CLOSED_AT):
+        last_year[column] = last_year[column] - pd.DateOffset(years=1)
+    last_year[schema.TICKET_ID] = "Y" + last_year[schema.TICKET_ID]
+    both = pd.concat([tickets, last_year.iloc[:500]], ignore_index=True)  # half as many a year ago
+    as_of = ts("2026-10-31")
+    now = metrics.indicators(both, grids, september, as_of, "street")
+    year_ago = metrics.indicators(both, grids, metrics.same_period_last_year(september), as_of, "street")
+    month_ago = metrics.indicators(both, grids, metrics.previous_period(september), as_of, "street")
+    assert year_ago["registered"].iloc[0] == 500 and month_ago["registered"].iloc[0] == 0
+    assert metrics.changes(now, year_ago)["registered"].iloc[0] == 496
+    assert metrics.changes(now, month_ago)["registered"].iloc[0] == 996
+
+
+def test_smoothing_keeps_small_units_off_the_top():
+    numerator = pd.Series([3, 290, 50, 70], index=list("abcd"))
+    denominator = pd.Series([3, 300, 100, 100], index=list("abcd"))
+    smoothed = metrics.smoothed_rate(numerator, denominator)
+    assert smoothed.idxmax() == "b"  # 290/300 outranks 3/3 once shrunk
+    assert smoothed["a"] < 1.0 and abs(smoothed["b"] - 290 / 300) < abs(smoothed["a"] - 1.0)
+    assert metrics.smoothed_rate(pd.Series([0]), pd.Series([0])).isna().all()
+
+
+def test_composite_score_scales_and_orients_each_indicator():
+    table = pd.DataFrame({"on_time_rate": [0.9, 0.7, 0.8], "rework_rate": [0.1, 0.3, 0.2]}, index=list("xyz"))
+    score = metrics.composite_score(table, {"on_time_rate": 2, "rework_rate": 1})
+    assert score.tolist() == pytest.approx([100, 0, 50])
+    with pytest.raises(ValueError):
+        metrics.composite_score(table, {"colour": 1})
+
+
+def test_flags_list_exactly_the_tickets_behind_a_number():
+    tickets, grids, september = published_month()
+    flags = metrics.ticket_flags(tickets, september, ts("2026-10-31"))
+    g1 = metrics.indicators(tickets, grids, september, ts("2026-10-31")).loc["g1"]
+    behind = tickets[flags["on_time"] & (tickets[schema.GRID_ID] == "g1")]
+    assert len(behind) == g1["on_time"] == 500  # rows 0–499 are all on time
