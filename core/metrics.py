@@ -301,3 +301,28 @@ def composite_score(table: pd.DataFrame, weights: dict[str, float]) -> pd.Series
         total += scores[column].notna() * weight
     weighted = sum(scores[c].fillna(0) * w for c, w in weights.items())
     return (weighted / total.where(total > 0)).rename("composite_score")
+
+
+DEFAULT_WEIGHTS = {"closure_rate": 0.3, "on_time_rate": 0.3, "satisfaction_rate": 0.2, "rework_rate": 0.1,
+                   "overdue": 0.1}
+MIN_RANKED = 10  # units with fewer registered tickets get no rank: their rates are mostly noise
+
+
+def ranking(current: pd.DataFrame, previous: pd.DataFrame, weights: dict[str, float] | None = None,
+            min_registered: int = MIN_RANKED) -> pd.DataFrame:
+    """The ranking table: ``current`` indicators, each rate also smoothed (``<rate>_smoothed``, what
+    the composite and the rank use), the change of every rate and of ``registered`` against
+    ``previous`` (``<column>_change``), the ``composite_score`` and its ``rank`` (1 = best; empty
+    for units with fewer than ``min_registered`` registered tickets, listed last)."""
+    out = current.copy()
+    smoothed = out.copy()
+    for rate, (numerator, denominator) in RATES.items():
+        out[f"{rate}_smoothed"] = smoothed_rate(out[numerator], out[denominator])
+        smoothed[rate] = out[f"{rate}_smoothed"]
+    delta = changes(current, previous)
+    for column in (*RATES, "registered"):
+        out[f"{column}_change"] = delta[column]
+    out["composite_score"] = composite_score(smoothed, weights or DEFAULT_WEIGHTS)
+    ranked = out["composite_score"].where(out["registered"] >= min_registered)
+    out["rank"] = ranked.rank(ascending=False, method="min").astype("Int64")
+    return out.sort_values(["rank"], na_position="last")

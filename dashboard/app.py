@@ -16,7 +16,7 @@ from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.components.text import md_text
 from dashboard.i18n import t
-from dashboard.views import command, data, overview
+from dashboard.views import command, data, overview, performance
 
 log = logging.getLogger("gridwatch")
 
@@ -53,6 +53,7 @@ if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar(
 page = st.navigation([
     st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", default=True),
     st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
+    st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
     st.Page(data.render, title=t("page.data"), icon=":material/database:", url_path="data"),
 ], position="hidden" if wall else "sidebar")
 guarded(page.run, f"page {page.title}")

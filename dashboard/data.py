@@ -232,6 +232,114 @@ def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...
             tuple(sorted(grids[schema.COMMUNITY].dropna().unique())))
 
 
+# ---- Performance -------------------------------------------------------------------------------
+WEIGHTS_SETTING = "composite_weights"
+
+
+def composite_weights(name: str) -> dict[str, float]:
+    """The workspace's saved composite weights (the defaults until someone saves others)."""
+    saved = workspace(name).get_setting(WEIGHTS_SETTING)
+    return dict(saved) if saved else dict(metrics.DEFAULT_WEIGHTS)
+
+
+def save_composite_weights(name: str, weights: dict[str, float]) -> None:
+    workspace(name).set_setting(WEIGHTS_SETTING, weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def performance(name: str, ver: int, first: date, last: date, level: str,
+                weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    """The ranking table of ``level`` for the period, with changes against the previous period."""
+    period = metrics.Period.from_dates(first, last)
+    clock = as_of(name, ver) or period.end
+    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
+    current = metrics.indicators(tickets, grids, period, clock, level)
+    previous = metrics.indicators(tickets, grids, metrics.previous_period(period), clock, level)
+    return metrics.ranking(current, previous, dict(weights))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def year_over_year(name: str, ver: int, first: date, last: date, level: str) -> pd.DataFrame:
+    """同比: the change of every indicator against the same period a year earlier."""
+    period = metrics.Period.from_dates(first, last)
+    clock = as_of(name, ver) or period.end
+    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
+    return metrics.changes(metrics.indicators(tickets, grids, period, clock, level),
+                           metrics.indicators(tickets, grids, metrics.same_period_last_year(period), clock, level))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def monthly(name: str, ver: int, level: str) -> pd.DataFrame:
+    """Every indicator per unit and calendar month over the data's last 12 months (long format)."""
+    clock = as_of(name, ver)
+    if clock is None:
+        return pd.DataFrame()
+    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
+    end = clock.tz_convert(schema.TIMEZONE).normalize().replace(day=1) + pd.DateOffset(months=1)
+    frames = []
+    for k in range(12, 0, -1):
+        start = end - pd.DateOffset(months=k)
+        table = metrics.indicators(tickets, grids, metrics.Period(start, start + pd.DateOffset(months=1)),
+                                   clock, level)
+        frames.append(table.reset_index().rename(columns={metrics.LEVELS[level]: "unit"}).assign(
+            month=start.strftime("%Y-%m")))
+    return pd.concat(frames, ignore_index=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def behind(name: str, ver: int, first: date, last: date, level: str, unit: str, numerator: str,
+           denominator: str) -> pd.DataFrame:
+    """The tickets behind an indicator of one unit: those its denominator counts, with a flag for the
+    ones its numerator counts."""
+    period = metrics.Period.from_dates(first, last)
+    tickets = joined(name, ver, schema.TICKETS.name)
+    flags = metrics.ticket_flags(tickets, period, as_of(name, ver) or period.end)
+    mine = (tickets[metrics.LEVELS[level]] == unit).to_numpy() & tickets[schema.ASSIGNED].to_numpy(dtype=bool)
+    rows = mine & flags[denominator].to_numpy()
+    return pd.DataFrame(tickets.drop(columns="geometry")[rows]).assign(counted=flags[numerator].to_numpy()[rows])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def unit_names(name: str, ver: int, level: str) -> dict[str, str]:
+    """Display names of the units (grid names; communities and streets are their own names)."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    key = metrics.LEVELS[level]
+    if level != "grid":
+        return {k: k for k in grids[key].dropna().unique()}
+    return dict(zip(grids[schema.GRID_ID], grids[schema.NAME].fillna(grids[schema.GRID_ID]), strict=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def period_tickets(name: str, ver: int, first: date, last: date) -> pd.DataFrame:
+    """The registered tickets of the period, inside the grids, without geometry (for the patterns)."""
+    tickets = joined(name, ver, schema.TICKETS.name)
+    flags = metrics.ticket_flags(tickets, metrics.Period.from_dates(first, last), as_of(name, ver) or pd.Timestamp.now(
+        tz=schema.TIMEZONE))
+    keep = flags["registered"].to_numpy() & tickets[schema.ASSIGNED].to_numpy(dtype=bool)
+    return pd.DataFrame(tickets.drop(columns="geometry")[keep])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def unit_shapes(name: str, boundary_ver: int, level: str) -> gpd.GeoDataFrame:
+    """Display outlines of every unit of ``level``."""
+    grids, communities = display_boundaries(name, boundary_ver)
+    if level == "grid":
+        return grids
+    return communities if level == "community" else geometry.streets_from_grids(grids)
+
+
+def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column: str, lang: str) -> folium.Map:
+    """The units of ``level`` coloured by ``column`` of the ranking table (a new map each run)."""
+    shapes = unit_shapes(name, boundary_version(name, ver), level)
+    key = metrics.LEVELS[level]
+    base = column.removesuffix("_smoothed")
+    better = True if base == "composite_score" else metrics.HIGHER_IS_BETTER.get(base)
+    return maps.choropleth_map(shapes, schema.NAME if level == "grid" else key,
+                               table[column].reindex(shapes[key].to_numpy()),
+                               title=translate(lang, f"perf.col.{column}"), better=better,
+                               percent=base in metrics.RATES, unit_label=translate(lang, f"perf.level.{level}"))
+
+
 # ---- Data page -----------------------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=8)
 def file_layers(file_name: str, payload: bytes) -> tuple[str, ...]:

@@ -249,3 +249,37 @@ def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame,
                          tuple(STATUS_COLORS[c] for c in codes))).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return make_offline(m)
+
+
+DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
+
+
+def choropleth_map(units: gpd.GeoDataFrame, label_column: str, values: pd.Series, *, title: str,
+                   better: bool | None, percent: bool, unit_label: str) -> folium.Map:
+    """Units (display-simplified) filled by quintiles of ``values`` (aligned with ``units``): red to
+    green when ``better`` says which way is better (True = higher), else light to dark; hover shows
+    the unit and its value."""
+    finite = values.dropna().to_numpy(dtype=float)
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, 6))) if finite.size else np.array([0.0])
+    inner = edges[1:-1]
+    idx = np.searchsorted(inner, values.to_numpy(dtype=float), side="right")
+    classes = len(inner) + 1
+    if better is None:
+        palette = PALETTE[:: max(len(PALETTE) // classes, 1)][:classes]
+    else:
+        spread = DIVERGING[:: max(len(DIVERGING) // classes, 1)][:classes] if classes < len(DIVERGING) else DIVERGING
+        palette = spread if better else spread[::-1]
+    text = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:,.1f}")
+    bounds = np.concatenate([edges[:1], inner, edges[-1:]]) if finite.size else np.array([0.0, 0.0])
+    labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:]))
+    fills = [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx)]
+    props = pd.DataFrame({"unit": units[label_column].fillna("").astype(str).map(html.escape).to_numpy(),
+                          "value": ["–" if pd.isna(v) else text(v) for v in values]})
+    styles = [{"fillColor": f, "fillOpacity": 0.8, "color": "#555555", "weight": 0.6, "opacity": 0.9} for f in fills]
+    m = base_map(tuple(units.total_bounds))
+    folium.GeoJson(_feature_collection(units, props, styles), name=html.escape(title), on_each_feature=_HOVER_OUTLINE,
+                   tooltip=folium.GeoJsonTooltip(fields=["unit", "value"],
+                                                 aliases=[html.escape(unit_label), html.escape(title)],
+                                                 sticky=True)).add_to(m)
+    LegendControl(Legend(title, labels[: len(palette)], tuple(palette))).add_to(m)
+    return make_offline(m)

@@ -179,3 +179,16 @@ def test_flags_list_exactly_the_tickets_behind_a_number():
     g1 = metrics.indicators(tickets, grids, september, ts("2026-10-31")).loc["g1"]
     behind = tickets[flags["on_time"] & (tickets[schema.GRID_ID] == "g1")]
     assert len(behind) == g1["on_time"] == 500  # rows 0–499 are all on time
+
+
+def test_ranking_adds_smoothed_rates_changes_and_a_rank():
+    tickets, grids, september = published_month()
+    as_of = ts("2026-10-31")
+    current = metrics.indicators(tickets, grids, september, as_of)
+    previous = metrics.indicators(tickets, grids, metrics.previous_period(september), as_of)
+    table = metrics.ranking(current, previous)
+    assert table["rank"].tolist() == [1, 2] and table["rank"].notna().all()
+    assert (table["registered_change"] == current.loc[table.index, "registered"]).all()  # nothing in August
+    assert table["on_time_rate_smoothed"].between(0, 1).all()
+    few = metrics.ranking(current, previous, min_registered=497)  # g1 has 500, g2 496
+    assert few["rank"].isna().tolist() == [False, True]

@@ -1,0 +1,142 @@
+"""Performance: the standard indicators per grid, community or street for a meeting — district totals
+with their formulas, a map of any indicator, the ranking (fair: rates smoothed towards the district's),
+the tickets behind any number, monthly trends, category and time patterns, CSV/XLSX exports.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import metrics, schema
+from dashboard import data, state
+from dashboard.components import perf_charts
+from dashboard.components.map_view import show_map
+from dashboard.i18n import t
+
+LEVELS = ("grid", "community", "street")
+TABLE = ("rank", "composite_score", "registered", "registered_change", "due", "closed", "closure_rate",
+         "closure_rate_change", "on_time", "on_time_rate", "on_time_rate_smoothed", "on_time_rate_change",
+         "rework_rate", "satisfaction_rate", "public_report_rate", "handling_hours_median", "handling_hours_p90",
+         "open", "overdue", "per_1000", "per_km2")
+MAPPABLE = ("composite_score", "closure_rate_smoothed", "on_time_rate_smoothed", "satisfaction_rate_smoothed",
+            "rework_rate_smoothed", "public_report_rate", "per_1000", "per_km2", "registered", "overdue")
+HEADLINE = ("registered", "due", "closed", "on_time")
+
+
+def render() -> None:
+    sel = st.session_state[state.SELECTION]
+    st.title(t("perf.title"))
+    st.caption(t("perf.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    level = st.radio(t("perf.level"), LEVELS, horizontal=True, key="gw_perf_level",
+                     format_func=lambda v: t(f"perf.level.{v}"))
+    weights = data.composite_weights(sel.workspace)
+    table = data.performance(sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())))
+    headline(table)
+
+    chosen = st.selectbox(t("perf.map_indicator"), MAPPABLE, key="gw_perf_map",
+                          format_func=lambda c: t(f"perf.col.{c}"))
+    show_map(data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language),
+             key="perf_map", height=460)
+
+    st.subheader(t("perf.ranking"))
+    shown = ranking_frame(sel, table, level)
+    event = st.dataframe(shown, key="gw_perf_table", hide_index=True, on_select="rerun",
+                         selection_mode="single-row", use_container_width=True, height=380)
+    downloads(shown, level)
+    if event.selection.rows:
+        drill_down(sel, level, table.index[event.selection.rows[0]])
+    else:
+        st.caption(t("perf.select_hint"))
+    patterns(sel, level)
+    weight_editor(sel.workspace, weights)
+
+
+def headline(table: pd.DataFrame) -> None:
+    """District totals with the formula of each rate (the sums of the units' counts)."""
+    total = table[list(metrics.COUNTS)].sum()
+    row = st.columns(6)
+    for box, column in zip(row, HEADLINE):
+        box.metric(t(f"perf.col.{column}"), f"{int(total[column]):,}")
+    for box, rate in zip(row[4:], ("closure_rate", "on_time_rate")):
+        numerator, denominator = metrics.RATES[rate]
+        value = total[numerator] / total[denominator] if total[denominator] else float("nan")
+        box.metric(t(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}",
+                   help=t("perf.formula", rate=t(f"perf.col.{rate}"), numerator=t(f"perf.col.{numerator}"),
+                          denominator=t(f"perf.col.{denominator}"), n=f"{int(total[numerator]):,}",
+                          d=f"{int(total[denominator]):,}"))
+
+
+def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
+    names = data.unit_names(sel.workspace, sel.version, level)
+    frame = table[list(TABLE)].copy()
+    yoy = data.year_over_year(sel.workspace, sel.version, sel.first, sel.last, level).reindex(table.index)
+    frame.insert(frame.columns.get_loc("registered_change") + 1, "registered_yoy", yoy["registered"])
+    frame.insert(frame.columns.get_loc("on_time_rate_change") + 1, "on_time_rate_yoy", yoy["on_time_rate"])
+    for column in frame.columns:
+        if column.endswith(("rate", "rate_smoothed", "rate_change", "rate_yoy")):
+            frame[column] = (frame[column] * 100).round(1)
+        elif frame[column].dtype.kind == "f":
+            frame[column] = frame[column].round(1)
+    frame.insert(0, "unit", table.index.map(lambda k: names.get(k, k)))
+    return frame.rename(columns=lambda c: t(f"perf.col.{c}"))
+
+
+def downloads(shown: pd.DataFrame, level: str) -> None:
+    left, right, _ = st.columns([1, 1, 4])
+    name = f"gridwatch_{level}_ranking"
+    left.download_button(t("perf.csv"), shown.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
+                         key="gw_perf_csv")
+    right.download_button(t("perf.xlsx"), perf_charts.xlsx_bytes(shown, t("perf.ranking")), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="gw_perf_xlsx")
+
+
+def drill_down(sel, level: str, unit: str) -> None:
+    """The tickets behind one indicator of the selected unit: its denominator's, numerator flagged."""
+    rate = st.selectbox(t("perf.drill_indicator"), tuple(metrics.RATES), key="gw_perf_drill",
+                        format_func=lambda c: t(f"perf.col.{c}"))
+    numerator, denominator = metrics.RATES[rate]
+    tickets = data.behind(sel.workspace, sel.version, sel.first, sel.last, level, unit, numerator, denominator)
+    name = data.unit_names(sel.workspace, sel.version, level).get(unit, unit)
+    st.markdown(t("perf.drill_caption", unit=name, rate=t(f"perf.col.{rate}"), n=int(tickets["counted"].sum()),
+                  d=len(tickets), numerator=t(f"perf.col.{numerator}"), denominator=t(f"perf.col.{denominator}")))
+    columns = [schema.TICKET_ID, "counted", schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.STAGE,
+               schema.DEADLINE_AT, schema.CLOSED_AT, schema.REWORK_COUNT, schema.SATISFACTION, schema.SOURCE]
+    shown = tickets[columns].copy()
+    for column, prefix in ((schema.STAGE, "stage"), (schema.SOURCE, "source"), (schema.SATISFACTION, "satisfaction")):
+        shown[column] = shown[column].map(lambda v, p=prefix: "" if pd.isna(v) else t(f"{p}.{v}"))
+    for column in (schema.CREATED_AT, schema.DEADLINE_AT, schema.CLOSED_AT):
+        shown[column] = shown[column].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    st.dataframe(shown.rename(columns=lambda c: t(f"perf.ticket.{c}")), hide_index=True,
+                 use_container_width=True, key="gw_perf_drill_table")
+
+
+def patterns(sel, level: str) -> None:
+    trend_tab, heat_tab, time_tab = st.tabs([t("perf.trends"), t("perf.heat"), t("perf.time")])
+    with trend_tab:
+        column = st.selectbox(t("perf.trend_indicator"), ("registered",) + tuple(metrics.RATES), key="gw_perf_trend",
+                              format_func=lambda c: t(f"perf.col.{c}"))
+        monthly = data.monthly(sel.workspace, sel.version, "community")
+        if not monthly.empty:
+            st.altair_chart(perf_charts.trend_lines(monthly, column, t(f"perf.col.{column}"),
+                                                    t("perf.level.community")))
+    flow = data.period_tickets(sel.workspace, sel.version, sel.first, sel.last)
+    with heat_tab:
+        st.altair_chart(perf_charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"),
+                                               t("perf.col.registered")), use_container_width=True)
+    with time_tab:
+        st.altair_chart(perf_charts.hour_weekday(flow, [t(f"perf.weekday.{d}") for d in range(7)],
+                                                 t("perf.col.registered")), use_container_width=True)
+
+
+def weight_editor(name: str, weights: dict[str, float]) -> None:
+    with st.expander(t("perf.weights")):
+        st.caption(t("perf.weights_help"))
+        chosen = {key: st.number_input(t(f"perf.col.{key}"), 0.0, 10.0, float(weights.get(key, 0.0)), 0.05,
+                                       key=f"gw_perf_weight_{key}") for key in metrics.HIGHER_IS_BETTER}
+        if st.button(t("perf.save_weights"), key="gw_perf_save_weights"):
+            if sum(chosen.values()) <= 0:
+                st.error(t("perf.weights_zero"))
+            else:
+                data.save_composite_weights(name, chosen)
+                st.rerun()
