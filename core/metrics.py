@@ -326,3 +326,24 @@ def ranking(current: pd.DataFrame, previous: pd.DataFrame, weights: dict[str, fl
     ranked = out["composite_score"].where(out["registered"] >= min_registered)
     out["rank"] = ranked.rank(ascending=False, method="min").astype("Int64")
     return out.sort_values(["rank"], na_position="last")
+
+
+FLAG_POINTS = (("red", 0.10), ("yellow", 0.05))  # worse by at least this many points (0.10 = 10 points)
+
+
+def worsened(table: pd.DataFrame, min_registered: int = MIN_RANKED) -> pd.DataFrame:
+    """Red/yellow flags of a ``ranking`` table: every rate that got worse against the previous period
+    by at least 10 (red) or 5 (yellow) percentage points, in units with at least ``min_registered``
+    registered tickets. Columns: unit, indicator, change (signed, as in the table), severity; worst
+    first."""
+    rows = []
+    counted = table[table["registered"] >= min_registered]
+    for rate in RATES:
+        change = counted[f"{rate}_change"]
+        worse = -change if HIGHER_IS_BETTER[rate] else change
+        for severity, points in FLAG_POINTS:
+            hit = worse >= points
+            rows += [(unit, rate, float(change[unit]), severity, float(worse[unit])) for unit in change.index[hit]]
+            worse = worse.where(~hit)
+    out = pd.DataFrame(rows, columns=["unit", "indicator", "change", "severity", "worse_by"])
+    return out.sort_values("worse_by", ascending=False).drop(columns="worse_by").reset_index(drop=True)

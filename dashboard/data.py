@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core import command, geometry, hotspots, io, joins, metrics, schema, store, uploads
-from dashboard.components import live_map, maps
+from dashboard.components import live_map, maps, perf_charts, report
 from dashboard.i18n import translate
 from geodata import load_demo
 
@@ -338,6 +338,76 @@ def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column
                                table[column].reindex(shapes[key].to_numpy()),
                                title=translate(lang, f"perf.col.{column}"), better=better,
                                percent=base in metrics.RATES, unit_label=translate(lang, f"perf.level.{level}"))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def xlsx_bytes(table: pd.DataFrame, sheet: str) -> bytes:
+    return perf_charts.xlsx_bytes(table, sheet)
+
+
+REPORT_COLUMNS = ("rank", "composite_score", "registered", "closure_rate", "on_time_rate", "rework_rate",
+                  "satisfaction_rate", "overdue")
+REPORT_ROWS = 30
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def meeting_report(name: str, ver: int, first: date, last: date, level: str,
+                   weights: tuple[tuple[str, float], ...], lang: str) -> tuple[bytes, str]:
+    """The meeting report as (PDF bytes, HTML text) in ``lang``."""
+    def tr(key: str, **values) -> str:
+        return translate(lang, key, **values)
+
+    period = metrics.Period.from_dates(first, last)
+    clock = as_of(name, ver) or period.end
+    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
+    now = metrics.indicators(tickets, grids, period, clock, "street")[list(metrics.COUNTS)].sum()
+    before = metrics.indicators(tickets, grids, metrics.previous_period(period), clock, "street")[
+        list(metrics.COUNTS)].sum()
+    totals = []
+    for column in ("registered", "due", "closed", "on_time"):
+        totals.append((tr(f"perf.col.{column}"), f"{int(now[column]):,}", ""))
+    district = pd.DataFrame({"registered": [int(now["registered"])]}, index=[tr("report.district")])
+    for rate, (numerator, denominator) in metrics.RATES.items():
+        value = now[numerator] / now[denominator] if now[denominator] else float("nan")
+        earlier = before[numerator] / before[denominator] if before[denominator] else float("nan")
+        district[f"{rate}_change"] = value - earlier
+        totals.append((tr(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}",
+                       tr("perf.formula", rate=tr(f"perf.col.{rate}"), numerator=tr(f"perf.col.{numerator}"),
+                          denominator=tr(f"perf.col.{denominator}"), n=f"{int(now[numerator]):,}",
+                          d=f"{int(now[denominator]):,}")))
+    table = performance(name, ver, first, last, level, weights)
+    names = unit_names(name, ver, level)
+    flags = pd.concat([metrics.worsened(district), metrics.worsened(table)], ignore_index=True)
+    flag_lines = [(row.severity, tr("report.flag", unit=names.get(row.unit, row.unit),
+                                    indicator=tr(f"perf.col.{row.indicator}"), points=f"{row.change * 100:+.1f}"))
+                  for row in flags.itertuples()]
+    shapes = unit_shapes(name, boundary_version(name, ver), level)
+    key = metrics.LEVELS[level]
+    fills, legend, _ = maps.choropleth_classes(table["composite_score"].reindex(shapes[key].to_numpy()),
+                                               title="", better=True, percent=False)
+    monthly_street = monthly(name, ver, "street").groupby("month")[list(metrics.COUNTS)].sum()
+    trend = {tr(f"perf.col.{rate}"): (monthly_street[metrics.RATES[rate][0]] * 100
+                                      / monthly_street[metrics.RATES[rate][1]].where(
+                                          monthly_street[metrics.RATES[rate][1]] > 0)).round(1).tolist()
+             for rate in ("closure_rate", "on_time_rate", "satisfaction_rate")}
+    ranking = table[list(REPORT_COLUMNS)].head(REPORT_ROWS).copy()
+    for column in ranking.columns:
+        if column.endswith("rate"):
+            ranking[column] = (ranking[column] * 100).round(1)
+        elif ranking[column].dtype.kind == "f":
+            ranking[column] = ranking[column].round(1)
+    ranking.insert(0, "unit", table.index[:REPORT_ROWS].map(lambda k: names.get(k, k)))
+    content = report.ReportContent(
+        title=tr("report.title"),
+        subtitle=tr("report.subtitle", first=first.isoformat(), last=last.isoformat(),
+                    level=tr(f"perf.level.{level}"), as_of=clock.strftime("%Y-%m-%d %H:%M")),
+        totals=totals, flags_title=tr("report.flags"), flags=flag_lines, no_flags=tr("report.no_flags"),
+        map_title=tr("report.map", level=tr(f"perf.level.{level}")), units=shapes, fills=fills,
+        legend=list(zip(legend.colors, legend.labels, strict=True)), trend_title=tr("report.trend"),
+        months=monthly_street.index.tolist(), trend=trend,
+        ranking_title=tr("report.ranking", count=min(REPORT_ROWS, len(table))),
+        ranking=ranking.rename(columns=lambda c: tr(f"perf.col.{c}")))
+    return report.report_pdf(content), report.report_html(content, lang)
 
 
 # ---- Data page -----------------------------------------------------------------------------------

@@ -256,9 +256,24 @@ DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse →
 
 def choropleth_map(units: gpd.GeoDataFrame, label_column: str, values: pd.Series, *, title: str,
                    better: bool | None, percent: bool, unit_label: str) -> folium.Map:
-    """Units (display-simplified) filled by quintiles of ``values`` (aligned with ``units``): red to
-    green when ``better`` says which way is better (True = higher), else light to dark; hover shows
-    the unit and its value."""
+    """Units (display-simplified) filled by quintiles of ``values`` (aligned with ``units``, classes
+    from ``choropleth_classes``); hover shows the unit and its value."""
+    fills, legend, text = choropleth_classes(values, title=title, better=better, percent=percent)
+    props = pd.DataFrame({"unit": units[label_column].fillna("").astype(str).map(html.escape).to_numpy(),
+                          "value": ["–" if pd.isna(v) else text(v) for v in values]})
+    styles = [{"fillColor": f, "fillOpacity": 0.8, "color": "#555555", "weight": 0.6, "opacity": 0.9} for f in fills]
+    m = base_map(tuple(units.total_bounds))
+    folium.GeoJson(_feature_collection(units, props, styles), name=html.escape(title), on_each_feature=_HOVER_OUTLINE,
+                   tooltip=folium.GeoJsonTooltip(fields=["unit", "value"],
+                                                 aliases=[html.escape(unit_label), html.escape(title)],
+                                                 sticky=True)).add_to(m)
+    LegendControl(legend).add_to(m)
+    return make_offline(m)
+
+
+def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, percent: bool):
+    """(fill colour per value, the legend, the value formatter) for quintile classes of ``values``:
+    red to green when ``better`` says which way is better (True = higher), else light to dark."""
     finite = values.dropna().to_numpy(dtype=float)
     edges = np.unique(np.quantile(finite, np.linspace(0, 1, 6))) if finite.size else np.array([0.0])
     inner = edges[1:-1]
@@ -269,17 +284,11 @@ def choropleth_map(units: gpd.GeoDataFrame, label_column: str, values: pd.Series
     else:
         spread = DIVERGING[:: max(len(DIVERGING) // classes, 1)][:classes] if classes < len(DIVERGING) else DIVERGING
         palette = spread if better else spread[::-1]
-    text = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:,.1f}")
+
+    def text(v: float) -> str:
+        return f"{v:.1%}" if percent else f"{v:,.1f}"
+
     bounds = np.concatenate([edges[:1], inner, edges[-1:]]) if finite.size else np.array([0.0, 0.0])
-    labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:]))
-    fills = [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx)]
-    props = pd.DataFrame({"unit": units[label_column].fillna("").astype(str).map(html.escape).to_numpy(),
-                          "value": ["–" if pd.isna(v) else text(v) for v in values]})
-    styles = [{"fillColor": f, "fillOpacity": 0.8, "color": "#555555", "weight": 0.6, "opacity": 0.9} for f in fills]
-    m = base_map(tuple(units.total_bounds))
-    folium.GeoJson(_feature_collection(units, props, styles), name=html.escape(title), on_each_feature=_HOVER_OUTLINE,
-                   tooltip=folium.GeoJsonTooltip(fields=["unit", "value"],
-                                                 aliases=[html.escape(unit_label), html.escape(title)],
-                                                 sticky=True)).add_to(m)
-    LegendControl(Legend(title, labels[: len(palette)], tuple(palette))).add_to(m)
-    return make_offline(m)
+    labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
+    fills = [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx, strict=True)]
+    return fills, Legend(title, labels[: len(palette)], tuple(palette)), text

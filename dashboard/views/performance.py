@@ -20,7 +20,11 @@ TABLE = ("rank", "composite_score", "registered", "registered_change", "due", "c
          "rework_rate", "satisfaction_rate", "public_report_rate", "handling_hours_median", "handling_hours_p90",
          "open", "overdue", "per_1000", "per_km2")
 MAPPABLE = ("composite_score", "closure_rate_smoothed", "on_time_rate_smoothed", "satisfaction_rate_smoothed",
-            "rework_rate_smoothed", "public_report_rate", "per_1000", "per_km2", "registered", "overdue")
+            "rework_rate_smoothed", "public_report_rate_smoothed", "closure_rate", "on_time_rate",
+            "satisfaction_rate", "rework_rate", "public_report_rate", "handling_hours_median",
+            "handling_hours_p90", "per_1000", "per_km2", "registered", "due", "closed", "on_time", "open",
+            "overdue")
+DRILLABLE = (*metrics.RATES, "registered", "due", "closed", "on_time", "open", "overdue")
 HEADLINE = ("registered", "due", "closed", "on_time")
 
 
@@ -34,10 +38,7 @@ def render() -> None:
     table = data.performance(sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())))
     headline(table)
 
-    chosen = st.selectbox(t("perf.map_indicator"), MAPPABLE, key="gw_perf_map",
-                          format_func=lambda c: t(f"perf.col.{c}"))
-    show_map(data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language),
-             key="perf_map", height=460)
+    indicator_map(sel, table, level)
 
     st.subheader(t("perf.ranking"))
     shown = ranking_frame(sel, table, level)
@@ -49,7 +50,17 @@ def render() -> None:
     else:
         st.caption(t("perf.select_hint"))
     patterns(sel, level)
+    meeting_report(sel, level, weights)
     weight_editor(sel.workspace, weights)
+
+
+@st.fragment
+def indicator_map(sel, table: pd.DataFrame, level: str) -> None:
+    """The map of one indicator; choosing another reruns only this part."""
+    chosen = st.selectbox(t("perf.map_indicator"), MAPPABLE, key="gw_perf_map",
+                          format_func=lambda c: t(f"perf.col.{c}"))
+    show_map(data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language),
+             key="perf_map", height=460)
 
 
 def headline(table: pd.DataFrame) -> None:
@@ -58,13 +69,19 @@ def headline(table: pd.DataFrame) -> None:
     row = st.columns(6)
     for box, column in zip(row, HEADLINE):
         box.metric(t(f"perf.col.{column}"), f"{int(total[column]):,}")
-    for box, rate in zip(row[4:], ("closure_rate", "on_time_rate")):
-        numerator, denominator = metrics.RATES[rate]
+    formulas = {}
+    for rate, (numerator, denominator) in metrics.RATES.items():
         value = total[numerator] / total[denominator] if total[denominator] else float("nan")
-        box.metric(t(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}",
-                   help=t("perf.formula", rate=t(f"perf.col.{rate}"), numerator=t(f"perf.col.{numerator}"),
-                          denominator=t(f"perf.col.{denominator}"), n=f"{int(total[numerator]):,}",
-                          d=f"{int(total[denominator]):,}"))
+        formulas[rate] = (value, t("perf.formula", rate=t(f"perf.col.{rate}"), numerator=t(f"perf.col.{numerator}"),
+                                   denominator=t(f"perf.col.{denominator}"), n=f"{int(total[numerator]):,}",
+                                   d=f"{int(total[denominator]):,}"))
+    for box, rate in zip(row[4:], ("closure_rate", "on_time_rate")):
+        value, formula = formulas[rate]
+        box.metric(t(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}", help=formula)
+    with st.expander(t("perf.formulas")):
+        st.markdown("\n".join(f"- {formula} = {'–' if pd.isna(value) else f'{value:.2%}'}"
+                               for value, formula in formulas.values()))
+        st.caption(t("perf.definitions"))
 
 
 def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -86,16 +103,17 @@ def downloads(shown: pd.DataFrame, level: str) -> None:
     left, right, _ = st.columns([1, 1, 4])
     name = f"gridwatch_{level}_ranking"
     left.download_button(t("perf.csv"), shown.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
-                         key="gw_perf_csv")
-    right.download_button(t("perf.xlsx"), perf_charts.xlsx_bytes(shown, t("perf.ranking")), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="gw_perf_xlsx")
+                         key="gw_perf_csv", on_click="ignore")
+    right.download_button(t("perf.xlsx"), data.xlsx_bytes(shown, t("perf.ranking")), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="gw_perf_xlsx",
+                           on_click="ignore")
 
 
 def drill_down(sel, level: str, unit: str) -> None:
     """The tickets behind one indicator of the selected unit: its denominator's, numerator flagged."""
-    rate = st.selectbox(t("perf.drill_indicator"), tuple(metrics.RATES), key="gw_perf_drill",
+    rate = st.selectbox(t("perf.drill_indicator"), DRILLABLE, key="gw_perf_drill",
                         format_func=lambda c: t(f"perf.col.{c}"))
-    numerator, denominator = metrics.RATES[rate]
+    numerator, denominator = metrics.RATES.get(rate, (rate, rate))  # a count is its own denominator
     tickets = data.behind(sel.workspace, sel.version, sel.first, sel.last, level, unit, numerator, denominator)
     name = data.unit_names(sel.workspace, sel.version, level).get(unit, unit)
     st.markdown(t("perf.drill_caption", unit=name, rate=t(f"perf.col.{rate}"), n=int(tickets["counted"].sum()),
@@ -127,6 +145,19 @@ def patterns(sel, level: str) -> None:
     with time_tab:
         st.altair_chart(perf_charts.hour_weekday(flow, [t(f"perf.weekday.{d}") for d in range(7)],
                                                  t("perf.col.registered")), use_container_width=True)
+
+
+def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
+    st.subheader(t("report.heading"))
+    st.caption(t("report.help"))
+    pdf, page = data.meeting_report(sel.workspace, sel.version, sel.first, sel.last, level,
+                                    tuple(sorted(weights.items())), sel.language)
+    name = f"gridwatch_report_{sel.first.isoformat()}_{sel.last.isoformat()}"
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("report.pdf"), pdf, f"{name}.pdf", "application/pdf", key="gw_report_pdf",
+                         on_click="ignore")
+    right.download_button(t("report.html"), page.encode("utf-8"), f"{name}.html", "text/html", key="gw_report_html",
+                          on_click="ignore")
 
 
 def weight_editor(name: str, weights: dict[str, float]) -> None:

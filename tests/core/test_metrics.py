@@ -192,3 +192,15 @@ def test_ranking_adds_smoothed_rates_changes_and_a_rank():
     assert table["on_time_rate_smoothed"].between(0, 1).all()
     few = metrics.ranking(current, previous, min_registered=497)  # g1 has 500, g2 496
     assert few["rank"].isna().tolist() == [False, True]
+
+
+def test_worsened_flags_red_and_yellow():
+    table = pd.DataFrame({"registered": [50, 50, 50, 3],
+                          **{f"{rate}_change": [0.0] * 4 for rate in metrics.RATES}}, index=list("abcd"))
+    table.loc["a", "on_time_rate_change"] = -0.12  # 12 points worse: red
+    table.loc["b", "rework_rate_change"] = 0.06  # rework up 6 points: yellow (lower is better)
+    table.loc["c", "closure_rate_change"] = 0.20  # better: no flag
+    table.loc["d", "on_time_rate_change"] = -0.50  # too few tickets to flag
+    flags = metrics.worsened(table)
+    assert flags[["unit", "indicator", "severity"]].values.tolist() == [["a", "on_time_rate", "red"],
+                                                                        ["b", "rework_rate", "yellow"]]

@@ -1,5 +1,6 @@
 """Performance page in a real browser: district totals equal core's, the ranking, a drill-down that
-lists exactly the tickets counted, and the Excel/CSV downloads read back."""
+lists exactly the tickets counted, and the Excel/CSV downloads and the meeting report (PDF, HTML) read
+back."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
 from core import joins, metrics, schema
 from geodata import load_demo
@@ -59,6 +61,19 @@ def test_ranking_drill_down_and_downloads(page, app_url, expected, artifacts):
     csv = pd.read_csv(csv_download.value.path(), encoding="utf-8-sig")
     assert len(csv) == len(grids) and csv["Registered (立案)"].sum() == table["registered"].sum()
 
+    with page.expect_download() as pdf_download:
+        page.get_by_role("button", name="Report (PDF)").click()
+    pdf = PdfReader(pdf_download.value.path())
+    text = " ".join(page_.extract_text() for page_ in pdf.pages)
+    assert "Grid management performance report" in text and f"{table['registered'].sum():,}" in text
+    assert name in text  # the top-ranked grid, in Chinese, in the ranking
+    with page.expect_download() as html_download:
+        page.get_by_role("button", name="Report (HTML)").click()
+    report = Path(html_download.value.path()).read_text(encoding="utf-8")
+    assert report.count("<svg") == 2 and "<script" not in report
+    assert "http" not in report.replace("http://www.w3.org", ""), "the report loads nothing from the network"
+
+    grid_table.scroll_into_view_if_needed()
     box = grid_table.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first row's marker
     caption = page.get_by_text("of Due (应结案)", exact=False).first  # closure rate: closed of due
