@@ -328,16 +328,24 @@ def unit_shapes(name: str, boundary_ver: int, level: str) -> gpd.GeoDataFrame:
     return communities if level == "community" else geometry.streets_from_grids(grids)
 
 
-def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column: str, lang: str) -> folium.Map:
-    """The units of ``level`` coloured by ``column`` of the ranking table (a new map each run)."""
-    shapes = unit_shapes(name, boundary_version(name, ver), level)
-    key = metrics.LEVELS[level]
+@st.cache_data(show_spinner=False, max_entries=8)
+def performance_base(name: str, boundary_ver: int, level: str) -> dict:
+    shapes = unit_shapes(name, boundary_ver, level)
+    return live_map.choropleth_config(shapes, schema.NAME if level == "grid" else metrics.LEVELS[level])
+
+
+def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column: str, lang: str
+                    ) -> tuple[folium.Map, folium.FeatureGroup]:
+    """The units of ``level`` (drawn once per boundary version and level) and, swapped into them, the
+    colours of ``column`` of the ranking table."""
+    boundary_ver = boundary_version(name, ver)
+    shapes = unit_shapes(name, boundary_ver, level)
     base = column.removesuffix("_smoothed")
     better = True if base == "composite_score" else metrics.HIGHER_IS_BETTER.get(base)
-    return maps.choropleth_map(shapes, schema.NAME if level == "grid" else key,
-                               table[column].reindex(shapes[key].to_numpy()),
-                               title=translate(lang, f"perf.col.{column}"), better=better,
-                               percent=base in metrics.RATES, unit_label=translate(lang, f"perf.level.{level}"))
+    values = table[column].reindex(shapes[metrics.LEVELS[level]].to_numpy())
+    return (live_map.choropleth_base_map(performance_base(name, boundary_ver, level)),
+            live_map.choropleth_update(values, title=translate(lang, f"perf.col.{column}"), better=better,
+                                       percent=base in metrics.RATES))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -10,25 +10,7 @@
   var canvas = L.canvas({padding: 0.4});
   var CELL_PX = 84;
 
-  // Google encoded polyline (precision 5) -> [[lat, lng], ...]
-  function decode(str) {
-    var out = [], index = 0, lat = 0, lng = 0;
-    while (index < str.length) {
-      var values = [0, 0];
-      for (var k = 0; k < 2; k++) {
-        var shift = 0, result = 0, b;
-        do { b = str.charCodeAt(index++) - 63; result |= (b & 31) << shift; shift += 5; } while (b >= 32);
-        values[k] = (result & 1) ? ~(result >> 1) : (result >> 1);
-      }
-      lat += values[0]; lng += values[1];
-      out.push([lat / 1e5, lng / 1e5]);
-    }
-    return out;
-  }
-  function shapes(polys) {
-    var latlngs = polys.map(function (rings) { return rings.map(decode); });
-    return latlngs.length === 1 ? latlngs[0] : latlngs;
-  }
+  __POLYLINE__
 
   var gw = window.gw = {map: map, grid: null, points: {}};
   var groups = {};

@@ -44,7 +44,10 @@ SERVICE_COLORS = ("#6a51a3", "#2171b5", "#cb181d", "#238b45", "#d94801", "#8c6d3
 RATE_BREAKS = np.array([0.8, 0.9, 0.95, 0.99, 1.0])
 RATE_PALETTE = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
 DENSITY_PALETTE = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")
-_JS = (Path(__file__).with_name("live_map.js")).read_text(encoding="utf-8")
+_POLYLINE_JS = Path(__file__).with_name("polyline.js").read_text(encoding="utf-8")
+_JS = Path(__file__).with_name("live_map.js").read_text(encoding="utf-8").replace("__POLYLINE__", _POLYLINE_JS)
+_CHOROPLETH_JS = Path(__file__).with_name("choropleth.js").read_text(encoding="utf-8").replace(
+    "__POLYLINE__", _POLYLINE_JS)
 
 
 # ---- compact encodings ---------------------------------------------------------------------------
@@ -122,23 +125,28 @@ def escaped(values: pd.Series) -> list[str]:
 
 
 # ---- the base map --------------------------------------------------------------------------------
-class _LiveLayers(MacroElement):
+class _Script(MacroElement):
+    """A drawing script with its configuration, run against the map it is added to."""
+
     _template = Template("{% macro script(this, kwargs) %}"
                          "{{ this.code.replace('__MAP__', this._parent.get_name()) }}{% endmacro %}")
 
-    def __init__(self, config: dict):
+    def __init__(self, code: str, config: dict):
         super().__init__()
-        self._name = "LiveLayers"
-        self.code = _JS.replace("__CONFIG__", script_json(config))
+        self._name = "GridWatchScript"
+        self.code = code.replace("__CONFIG__", script_json(config))
 
 
-class _LiveUpdate(MacroElement):
-    _template = Template("{% macro script(this, kwargs) %}window.gw.update({{ this.payload_json }});"
+class _Update(MacroElement):
+    """A call of ``window.<target>.update(payload)`` (the target was set up by a ``_Script``)."""
+
+    _template = Template("{% macro script(this, kwargs) %}window.{{ this.target }}.update({{ this.payload_json }});"
                          "{% endmacro %}")
 
-    def __init__(self, payload: dict):
+    def __init__(self, target: str, payload: dict):
         super().__init__()
-        self._name = "LiveUpdate"
+        self._name = "GridWatchUpdate"
+        self.target = target
         self.payload_json = script_json(payload)
 
 
@@ -154,7 +162,7 @@ def live_base_map(config: dict) -> folium.Map:
     """The static part, from ``base_config`` (a new map object each time: st_folium renames a map's
     variables as it renders it)."""
     m = maps.base_map(tuple(config["bounds"]))
-    _LiveLayers(config).add_to(m)
+    _Script(_JS, config).add_to(m)
     return make_offline(m)
 
 
@@ -189,7 +197,29 @@ def base_config(grids: gpd.GeoDataFrame, outlines: list[Outline], labels: dict) 
 def live_update(payload: dict) -> folium.FeatureGroup:
     """The live part, for st_folium's ``feature_group_to_add``."""
     group = folium.FeatureGroup(name="live", control=False)
-    _LiveUpdate(payload).add_to(group)
+    _Update("gw", payload).add_to(group)
+    return group
+
+
+# ---- the indicator map (Performance page): same split, outlines drawn once ----------------------
+def choropleth_config(units: gpd.GeoDataFrame, label_column: str) -> dict:
+    """The static part: encoded outlines and escaped names of ``units`` (display-simplified)."""
+    return {"bounds": [float(v) for v in units.total_bounds], "rings": polygon_rings(units.geometry.array),
+            "names": escaped(units[label_column])}
+
+
+def choropleth_base_map(config: dict) -> folium.Map:
+    m = maps.base_map(tuple(config["bounds"]))
+    _Script(_CHOROPLETH_JS, config).add_to(m)
+    return make_offline(m)
+
+
+def choropleth_update(values: pd.Series, *, title: str, better: bool | None, percent: bool) -> folium.FeatureGroup:
+    """Colours, hover values and legend for ``values`` (aligned with the config's units)."""
+    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=percent)
+    group = folium.FeatureGroup(name="live", control=False)
+    _Update("gwp", {"fills": fills, "values": ["–" if pd.isna(v) else text(v) for v in values],
+                    "title": html.escape(title), "legend": maps.legend_html(legend)}).add_to(group)
     return group
 
 

@@ -254,23 +254,6 @@ def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame,
 DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
 
 
-def choropleth_map(units: gpd.GeoDataFrame, label_column: str, values: pd.Series, *, title: str,
-                   better: bool | None, percent: bool, unit_label: str) -> folium.Map:
-    """Units (display-simplified) filled by quintiles of ``values`` (aligned with ``units``, classes
-    from ``choropleth_classes``); hover shows the unit and its value."""
-    fills, legend, text = choropleth_classes(values, title=title, better=better, percent=percent)
-    props = pd.DataFrame({"unit": units[label_column].fillna("").astype(str).map(html.escape).to_numpy(),
-                          "value": ["–" if pd.isna(v) else text(v) for v in values]})
-    styles = [{"fillColor": f, "fillOpacity": 0.8, "color": "#555555", "weight": 0.6, "opacity": 0.9} for f in fills]
-    m = base_map(tuple(units.total_bounds))
-    folium.GeoJson(_feature_collection(units, props, styles), name=html.escape(title), on_each_feature=_HOVER_OUTLINE,
-                   tooltip=folium.GeoJsonTooltip(fields=["unit", "value"],
-                                                 aliases=[html.escape(unit_label), html.escape(title)],
-                                                 sticky=True)).add_to(m)
-    LegendControl(legend).add_to(m)
-    return make_offline(m)
-
-
 def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, percent: bool):
     """(fill colour per value, the legend, the value formatter) for quintile classes of ``values``:
     red to green when ``better`` says which way is better (True = higher), else light to dark."""

@@ -59,8 +59,8 @@ def indicator_map(sel, table: pd.DataFrame, level: str) -> None:
     """The map of one indicator; choosing another reruns only this part."""
     chosen = st.selectbox(t("perf.map_indicator"), MAPPABLE, key="gw_perf_map",
                           format_func=lambda c: t(f"perf.col.{c}"))
-    show_map(data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language),
-             key="perf_map", height=460)
+    base, colours = data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language)
+    show_map(base, key="perf_map", height=460, live=colours)
 
 
 def headline(table: pd.DataFrame) -> None:

@@ -132,6 +132,7 @@ def page_rerun() -> None:
             page.goto("http://127.0.0.1:8733/performance")
             legend = page.frame_locator(MAP_FRAME).locator(".gw-legend")
             legend.wait_for(timeout=300_000)
+            page.wait_for_timeout(3000)  # let the page finish drawing its charts before the first switch
             times: dict[str, list[float]] = {"new": [], "cached": []}
             shown = {"Composite score"}
             for indicator in ("Per 1,000 residents", "Overdue now", "Composite score", "Per 1,000 residents"):
