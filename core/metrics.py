@@ -219,7 +219,8 @@ def indicators(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: Period, a
     flags = ticket_flags(tickets, period, as_of, options) if flags is None else flags
     inside = tickets[schema.ASSIGNED].to_numpy(dtype=bool) & tickets[key].notna().to_numpy()
     units = grids[key].drop_duplicates()
-    codes, found = pd.factorize(tickets[key].to_numpy()[inside])  # once; bincount per indicator
+    codes, found = pd.factorize(tickets[key])  # once, on the column itself (Arrow-backed text stays fast)
+    codes = codes[inside]
     counts = pd.DataFrame({c: np.bincount(codes, weights=flags[c].to_numpy()[inside], minlength=len(found))
                            for c in COUNTS}, index=found)
     out = counts.reindex(units.to_numpy(), fill_value=0).astype("int64")
