@@ -1,10 +1,10 @@
 // GridWatch indicator map: unit outlines drawn once, window.gwp.update(data) recolours them.
 // dashboard/components/live_map.py inserts it and fills in the map variable, the configuration and
-// the polyline decoder. Strings were HTML-escaped on the server.
+// map_common.js. Strings were HTML-escaped on the server.
 (function () {
   var map = __MAP__;
   var cfg = __CONFIG__;
-  __POLYLINE__
+  __COMMON__
   var canvas = L.canvas({padding: 0.4});
   var gwp = window.gwp = {values: null, title: ''};
   var layers = cfg.rings.map(function (polys, i) {
@@ -17,14 +17,7 @@
     layer.on('mouseout', function () { layer.setStyle({weight: 0.6}); });
     return layer.addTo(map);
   });
-  var legend = L.control({position: 'bottomright'});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create('div', 'gw-legend');
-    div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;'
-      + 'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)';
-    return div;
-  };
-  legend.addTo(map);
+  var legend = legendControl(map);
   gwp.update = function (d) {
     gwp.values = d.values; gwp.title = d.title;
     layers.forEach(function (layer, i) { layer.setStyle({fillColor: d.fills[i]}); });

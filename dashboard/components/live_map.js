@@ -10,7 +10,7 @@
   var canvas = L.canvas({padding: 0.4});
   var CELL_PX = 84;
 
-  __POLYLINE__
+  __COMMON__
 
   var gw = window.gw = {map: map, grid: null, points: {}};
   var groups = {};
@@ -136,14 +136,7 @@
   };
 
   // ---- legend and layer control ----
-  var legend = L.control({position: 'bottomright'});
-  legend.onAdd = function () {
-    var div = L.DomUtil.create('div', 'gw-legend');
-    div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;'
-      + 'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:220px';
-    return div;
-  };
-  legend.addTo(map);
+  var legend = legendControl(map);
   var overlays = {};
   cfg.layers.forEach(function (entry) {
     overlays[entry.label] = groups[entry.group];

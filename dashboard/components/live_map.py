@@ -44,10 +44,10 @@ SERVICE_COLORS = ("#6a51a3", "#2171b5", "#cb181d", "#238b45", "#d94801", "#8c6d3
 RATE_BREAKS = np.array([0.8, 0.9, 0.95, 0.99, 1.0])
 RATE_PALETTE = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
 DENSITY_PALETTE = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")
-_POLYLINE_JS = Path(__file__).with_name("polyline.js").read_text(encoding="utf-8")
-_JS = Path(__file__).with_name("live_map.js").read_text(encoding="utf-8").replace("__POLYLINE__", _POLYLINE_JS)
+_COMMON_JS = Path(__file__).with_name("map_common.js").read_text(encoding="utf-8")
+_JS = Path(__file__).with_name("live_map.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
 _CHOROPLETH_JS = Path(__file__).with_name("choropleth.js").read_text(encoding="utf-8").replace(
-    "__POLYLINE__", _POLYLINE_JS)
+    "__COMMON__", _COMMON_JS)
 
 
 # ---- compact encodings ---------------------------------------------------------------------------
