@@ -235,25 +235,17 @@ def measure_colors(values: pd.Series, kind: str) -> tuple[list[int], tuple[str, 
         palette = RATE_PALETTE
     else:
         breaks = maps.class_breaks(values)
-        palette = spread(maps.PALETTE, len(breaks))
+        palette = maps.spread(maps.PALETTE, len(breaks))
         idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
         texts = maps.legend_for("", breaks).labels
     fill = [-1 if pd.isna(v) else int(min(i, len(palette) - 1)) for v, i in zip(values, idx)]
     return fill, tuple(palette), maps.Legend("", texts, tuple(palette[:len(texts)]))
 
 
-def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
-    """``classes`` colours spread over a sequential ``palette``, lightest and darkest kept, so that
-    two classes are not two shades of dark red."""
-    if classes >= len(palette):
-        return palette
-    return tuple(palette[i] for i in np.linspace(0, len(palette) - 1, max(classes, 1)).round().astype(int))
-
-
 def density_payload(rings: list[np.ndarray], counts: pd.Series) -> dict:
     """Hexagons (lon/lat outlines) with their counts, in six quantile classes."""
     breaks = maps.class_breaks(counts)
-    palette = spread(DENSITY_PALETTE, len(breaks))
+    palette = maps.spread(DENSITY_PALETTE, len(breaks))
     cls = np.minimum(np.searchsorted(breaks, counts.to_numpy(dtype=float), side="left"), len(palette) - 1)
     lengths = np.array([len(r) for r in rings], dtype=np.int64)
     coords = np.concatenate(rings) if rings else np.empty((0, 2))

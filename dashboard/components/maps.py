@@ -254,6 +254,14 @@ def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame,
 DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
 
 
+def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
+    """``classes`` colours spread over a sequential ``palette``, lightest and darkest kept, so that
+    two classes are not two shades of dark red."""
+    if classes >= len(palette):
+        return palette
+    return tuple(palette[i] for i in np.linspace(0, len(palette) - 1, max(classes, 1)).round().astype(int))
+
+
 def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, percent: bool):
     """(fill colour per value, the legend, the value formatter) for quintile classes of ``values``:
     red to green when ``better`` says which way is better (True = higher), else light to dark."""
@@ -263,10 +271,9 @@ def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, pe
     idx = np.searchsorted(inner, values.to_numpy(dtype=float), side="right")
     classes = len(inner) + 1
     if better is None:
-        palette = PALETTE[:: max(len(PALETTE) // classes, 1)][:classes]
+        palette = spread(PALETTE, classes)
     else:
-        spread = DIVERGING[:: max(len(DIVERGING) // classes, 1)][:classes] if classes < len(DIVERGING) else DIVERGING
-        palette = spread if better else spread[::-1]
+        palette = spread(DIVERGING if better else DIVERGING[::-1], classes)
 
     def text(v: float) -> str:
         return f"{v:.1%}" if percent else f"{v:,.1f}"

@@ -88,3 +88,15 @@ def test_an_element_with_a_remote_asset_is_refused():
     MarkerCluster().add_to(m)
     with pytest.raises(OfflineAssetError, match="MarkerCluster needs https://"):
         make_offline(m)
+
+
+def test_choropleth_classes_run_from_worst_to_best_colour():
+    import pandas as pd
+
+    from dashboard.components import maps as m
+    values = pd.Series([0.2] + [0.5] * 5 + [0.9, None])  # quintile edges 0.2, 0.5, 0.9: two classes
+    fills, legend, text = m.choropleth_classes(values, title="t", better=True, percent=True)
+    assert fills == [m.DIVERGING[0]] + [m.DIVERGING[-1]] * 6 + [m.NO_DATA]  # red and green, not red and yellow
+    assert legend.colors == (m.DIVERGING[0], m.DIVERGING[-1]) and text(0.5) == "50.0%"
+    worse_high, _, _ = m.choropleth_classes(values.dropna(), title="t", better=False, percent=True)
+    assert worse_high[0] == m.DIVERGING[-1] and worse_high[-1] == m.DIVERGING[0]
