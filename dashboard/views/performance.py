@@ -104,7 +104,8 @@ def downloads(shown: pd.DataFrame, level: str) -> None:
     name = f"gridwatch_{level}_ranking"
     left.download_button(t("perf.csv"), shown.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
                          key="gw_perf_csv", on_click="ignore")
-    right.download_button(t("perf.xlsx"), data.xlsx_bytes(shown, t("perf.ranking")), f"{name}.xlsx",
+    sheet = t("perf.ranking")  # the file is made only when clicked (deferred download)
+    right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, sheet), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="gw_perf_xlsx",
                            on_click="ignore")
 
@@ -150,14 +151,14 @@ def patterns(sel, level: str) -> None:
 def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
     st.subheader(t("report.heading"))
     st.caption(t("report.help"))
-    pdf, page = data.meeting_report(sel.workspace, sel.version, sel.first, sel.last, level,
-                                    tuple(sorted(weights.items())), sel.language)
+    args = (sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())), sel.language)
     name = f"gridwatch_report_{sel.first.isoformat()}_{sel.last.isoformat()}"
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("report.pdf"), pdf, f"{name}.pdf", "application/pdf", key="gw_report_pdf",
-                         on_click="ignore")
-    right.download_button(t("report.html"), page.encode("utf-8"), f"{name}.html", "text/html", key="gw_report_html",
-                          on_click="ignore")
+    # deferred: the report is made when a button is clicked, not on every visit of the page
+    left.download_button(t("report.pdf"), lambda: data.meeting_report(*args)[0], f"{name}.pdf",
+                         "application/pdf", key="gw_report_pdf", on_click="ignore")
+    right.download_button(t("report.html"), lambda: data.meeting_report(*args)[1].encode("utf-8"), f"{name}.html",
+                          "text/html", key="gw_report_html", on_click="ignore")
 
 
 def weight_editor(name: str, weights: dict[str, float]) -> None:
