@@ -1,21 +1,59 @@
-"""Where incidents concentrate: H3 hexagon bins (the density layer of the maps).
+"""Where and when incidents concentrate: density, statistical hot spots, emerging hot spots, repeats and
+time patterns.
 
-H3 cells are equal-area within a few percent at a district's scale, so a count per cell is a density.
-``hex_resolution_for`` picks the finest resolution that keeps the number of cells over an extent
-drawable on a web map.
+* **Density.** H3 hexagon bins (equal-area within a few percent at a district's scale, so a count per cell
+  is a density) and a kernel density surface (tickets binned on a fine raster, then smoothed with a
+  Gaussian kernel: the usual binned KDE, linear in the number of tickets).
+* **Hot and cold spots.** Getis-Ord Gi* from ``esda`` on grids (queen contiguity; an island grid is joined
+  to its nearest grid) or on hexagons (the cells within ``k`` rings). Each unit gets its z-score, a
+  two-sided p-value and a confidence class (±3 = 99 %, ±2 = 95 %, ±1 = 90 %, 0 = not significant);
+  with ``fdr=True`` each level's threshold is the Benjamini-Hochberg false-discovery-rate threshold
+  (``esda.fdr``) instead of the raw p-value.
+* **Emerging hot spots.** Gi* per month, then a Mann-Kendall trend test of each unit's monthly z-scores
+  (Kendall's tau against time, vectorised over units; equal to ``scipy.stats.kendalltau``),
+  classified as in ArcGIS's emerging hot spot
+  analysis: new, consecutive, intensifying, persistent, diminishing, sporadic, oscillating, historical.
+* **Repeats (重复案件).** A ticket is a repeat when an earlier ticket of the same category lies within
+  ``distance_m`` and ``days``.
+* **Time.** Hour-of-day × weekday and month-by-month tables, optionally by category.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import esda
+import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
+from esda.getisord import G_Local
+from libpysal.graph import Graph
+from scipy import ndimage, stats
+from scipy.spatial import cKDTree
+
+from core import schema
+from core.errors import GridWatchError
+from core.geometry import metric_crs
 
 FINEST_RESOLUTION = 9  # ~0.1 km² cells, edge ~200 m: about a block
 MAX_CELLS = 4_000  # cells over the whole extent at most; more is slow to draw and hard to read
+CONFIDENCE = ((3, 0.01), (2, 0.05), (1, 0.10))  # class: two-sided p below which a unit is that confident
+PERSISTENT_SHARE = 0.9  # hot in at least this share of months: persistent / intensifying / diminishing
+TREND_ALPHA = 0.05  # Mann-Kendall significance for intensifying / diminishing
+EMERGING_CLASSES = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
+                    "oscillating", "historical", "none")
+WEEKDAYS = 7
+HOURS = 24
 
 
+class HotspotError(GridWatchError):
+    """An analysis cannot run on what was asked (too few units, months or tickets)."""
+
+
+# ---- density --------------------------------------------------------------------------------------
 def hex_resolution_for(bounds: tuple[float, float, float, float], max_cells: int = MAX_CELLS) -> int:
     """The finest resolution (≤ ``FINEST_RESOLUTION``) with at most ``max_cells`` cells over ``bounds``
     (lon/lat: minx, miny, maxx, maxy)."""
@@ -28,17 +66,284 @@ def hex_resolution_for(bounds: tuple[float, float, float, float], max_cells: int
     return 0
 
 
+def hex_cells_of(points: pd.DataFrame, resolution: int) -> np.ndarray:
+    """The H3 cell of every point (a point GeoDataFrame in EPSG:4326), as an object array."""
+    lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon.tolist(), lat.tolist())],
+                    dtype=object)
+
+
 def hex_counts(points: pd.DataFrame, resolution: int) -> pd.Series:
     """Points per H3 cell (index: cell id, sorted; only cells with points). ``points`` is a point
     GeoDataFrame in EPSG:4326."""
     if points.empty:
         return pd.Series(dtype="int64", name="count")
-    lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    cells = np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon, lat)], dtype=object)
-    return pd.Series(cells).value_counts().sort_index().rename("count").rename_axis("cell")
+    return pd.Series(hex_cells_of(points, resolution)).value_counts().sort_index().rename("count").rename_axis(
+        "cell")
+
+
+def hex_cover(areas: gpd.GeoSeries, resolution: int) -> pd.Index:
+    """Every H3 cell whose centre lies in ``areas`` (polygons in EPSG:4326), sorted: the units of a hex
+    analysis, empty cells included, so quiet parts of the district count as quiet rather than missing."""
+    cells: set[str] = set()
+    for geom in areas.geometry.array:
+        if geom is None or geom.is_empty:
+            continue
+        cells.update(h3.geo_to_cells(geom.__geo_interface__, resolution))
+    return pd.Index(sorted(cells), name="cell")
 
 
 def hex_boundaries(cells: pd.Index) -> list[np.ndarray]:
     """Each cell's outline as an (n, 2) array of lon/lat (open ring)."""
     return [np.asarray(h3.cell_to_boundary(cell))[:, ::-1] for cell in cells]
 
+
+@dataclass(frozen=True)
+class DensitySurface:
+    """A kernel density surface: tickets per km² on a raster (row 0 = north) over ``bounds`` (lon/lat)."""
+
+    values: np.ndarray  # (rows, cols) tickets per km²
+    bounds: tuple[float, float, float, float]  # west, south, east, north
+    cell_m: float
+    bandwidth_m: float
+
+
+def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m: float = 200.0,
+                   cell_m: float | None = None, max_cells: int = 250_000) -> DensitySurface:
+    """Gaussian kernel density of ``points`` over the extent of ``area`` (both EPSG:4326).
+
+    Points are counted on a raster of ``cell_m`` (default a quarter of the bandwidth, coarsened until
+    the raster has at most ``max_cells`` cells) and smoothed with a Gaussian of ``bandwidth_m``; the
+    result integrates to the number of points (less what the kernel spreads past the edge).
+    """
+    if bandwidth_m <= 0:
+        raise HotspotError(f"the kernel bandwidth must be positive; got {bandwidth_m} m")
+    crs = metric_crs(area)
+    x0, y0, x1, y1 = area.to_crs(crs).total_bounds
+    pad = 3 * bandwidth_m
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
+    cell = cell_m or bandwidth_m / 4
+    while (x1 - x0) * (y1 - y0) / cell**2 > max_cells:
+        cell *= 1.25
+    cols, rows = int(np.ceil((x1 - x0) / cell)), int(np.ceil((y1 - y0) / cell))
+    xy = shapely.get_coordinates(points.to_crs(crs).geometry.array) if len(points) else np.empty((0, 2))
+    counts, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=(rows, cols),
+                                  range=((y0, y0 + rows * cell), (x0, x0 + cols * cell)))
+    smoothed = ndimage.gaussian_filter(counts, sigma=bandwidth_m / cell, mode="constant", truncate=3.0)
+    per_km2 = smoothed[::-1] / (cell * cell / 1e6)
+    back = pyproj.Transformer.from_crs(crs, schema.STORAGE_CRS, always_xy=True)
+    (west, east), (south, north) = back.transform([x0, x0 + cols * cell], [y0, y0 + rows * cell])
+    return DensitySurface(per_km2, (west, south, east, north), cell, bandwidth_m)
+
+
+# ---- hot and cold spots ----------------------------------------------------------------------------
+def grid_graph(grids: gpd.GeoDataFrame) -> Graph:
+    """Queen contiguity between grids (ids: ``grid_id``); a grid with no neighbour (an island) is
+    joined both ways to its nearest grid, so that every grid has a neighbourhood to compare with."""
+    ids = pd.Index(grids[schema.GRID_ID], name="focal")
+    frame = gpd.GeoDataFrame(geometry=grids.geometry.array, index=ids, crs=grids.crs)
+    graph = Graph.build_contiguity(frame, rook=False)
+    if not len(graph.isolates) or len(frame) < 2:
+        return graph
+    adjacency = graph.adjacency.reset_index()
+    adjacency = adjacency[adjacency["weight"] > 0]  # an isolate is held as a self-loop of weight 0
+    xy = shapely.get_coordinates(frame.to_crs(metric_crs(frame)).representative_point().array)
+    lonely = ids.get_indexer(graph.isolates)
+    nearest = cKDTree(xy).query(xy[lonely], k=2)[1][:, 1]
+    focal = np.concatenate([adjacency["focal"].to_numpy(), ids[lonely], ids[nearest]])
+    neighbor = np.concatenate([adjacency["neighbor"].to_numpy(), ids[nearest], ids[lonely]])
+    pairs = pd.DataFrame({"focal": focal, "neighbor": neighbor}).drop_duplicates()
+    return Graph.from_arrays(pairs["focal"].to_numpy(), pairs["neighbor"].to_numpy(), np.ones(len(pairs)))
+
+
+def hex_graph(cells: pd.Index, rings: int = 1) -> Graph:
+    """H3 cells within ``rings`` steps of each other are neighbours (a distance band of about
+    ``rings`` × the cell spacing)."""
+    return Graph.build_h3(pd.Index(cells, name="focal"), order=rings, weight="binary")
+
+
+def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
+    """Getis-Ord Gi* of ``values`` (index = the graph's units) with binary weights and the unit itself.
+
+    Returns ``value``, ``z``, ``p`` (two-sided, from esda's normal approximation) and ``confidence``
+    (signed class: +3 hot at 99 %, …, -3 cold at 99 %, 0 not significant). With ``fdr`` each level's
+    p threshold is the false-discovery-rate threshold of the level (Benjamini-Hochberg), which keeps
+    chance hot spots out when thousands of units are tested at once.
+    """
+    units = graph.unique_ids
+    y = values.reindex(units).fillna(0).to_numpy(dtype=float)
+    if len(y) < 3:
+        raise HotspotError(f"hot-spot analysis needs at least 3 areas; got {len(y)}")
+    if y.sum() <= 0 or np.all(y == y[0]):
+        z = np.zeros(len(y))
+    else:
+        g = G_Local(y, graph.assign_self_weight(1), transform="B", permutations=0, star=True)
+        z = np.nan_to_num(np.asarray(g.Zs, dtype=float))
+    p = np.minimum(2 * stats.norm.sf(np.abs(z)), 1.0)
+    confidence = np.zeros(len(y), dtype="int64")
+    for level, alpha in CONFIDENCE[::-1]:  # 90 → 99, so the most confident class is written last
+        significant = p <= esda.fdr(p, alpha) if fdr else p < alpha
+        confidence[significant] = level
+    confidence *= np.sign(z).astype("int64")
+    return pd.DataFrame({"value": y, "z": z, "p": p, "confidence": confidence}, index=units)
+
+
+# ---- emerging hot spots -----------------------------------------------------------------------------
+def monthly_counts(tickets: pd.DataFrame, key: pd.Series, units: pd.Index, months: pd.PeriodIndex
+                   ) -> pd.DataFrame:
+    """Tickets per unit (rows, ``units`` order) and calendar month (columns, ``months``); ``key`` gives
+    each ticket's unit (NaN = outside every unit)."""
+    month = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.tz_localize(None).dt.to_period("M")
+    table = pd.crosstab(key, month).reindex(index=units, columns=months, fill_value=0)
+    return table.fillna(0).astype("int64")
+
+
+def emerging_hotspots(counts: pd.DataFrame, graph: Graph, fdr: bool = False) -> pd.DataFrame:
+    """Each unit's emerging hot-spot class from its monthly counts (``counts``: units × months, in time
+    order). A month is *hot* when the unit's Gi* is hot at 90 % or more that month.
+
+    Classes (as in ArcGIS's emerging hot spot analysis, hot side): ``new`` hot only in the last month;
+    ``consecutive`` one unbroken run of hot months ending in the last, under 90 % of months;
+    ``intensifying`` / ``persistent`` / ``diminishing`` hot in ≥ 90 % of months including the last, with
+    a significant rising / no / falling Mann-Kendall trend of its z-scores; ``sporadic`` hot in the last
+    month, on and off, never cold; ``oscillating`` the same but cold in some month; ``historical`` not hot
+    in the last month but hot in ≥ 90 % of months; ``none`` otherwise.
+    """
+    if counts.shape[1] < 3:
+        raise HotspotError(f"emerging hot spots need at least 3 months of tickets; got {counts.shape[1]}")
+    each = [gi_star(counts[m], graph, fdr).reindex(counts.index) for m in counts.columns]
+    z = np.column_stack([g["z"].to_numpy() for g in each])
+    conf = np.column_stack([g["confidence"].to_numpy() for g in each])
+    hot, cold = conf > 0, conf < 0
+    months = counts.shape[1]
+    tau, trend_p = _mann_kendall(z)
+    share = hot.mean(axis=1)
+    last = hot[:, -1]
+    ever_cold = cold.any(axis=1)
+    run = _trailing_run(hot)
+    hot_before_run = (hot.sum(axis=1) - run) > 0
+    persistent = share >= PERSISTENT_SHARE
+    rising = (trend_p < TREND_ALPHA) & (tau > 0)
+    falling = (trend_p < TREND_ALPHA) & (tau < 0)
+    pattern = np.select(
+        [last & (hot.sum(axis=1) == 1),
+         last & persistent & rising,
+         last & persistent & falling,
+         last & persistent,
+         last & (run >= 2) & ~hot_before_run,
+         last & ~ever_cold,
+         last & ever_cold,
+         ~last & persistent],
+        ["new", "intensifying", "diminishing", "persistent", "consecutive", "sporadic", "oscillating",
+         "historical"], default="none")
+    return pd.DataFrame({"pattern": pattern, "hot_months": hot.sum(axis=1), "months": months,
+                         "trend_tau": tau, "trend_p": trend_p, "z_last": z[:, -1]}, index=counts.index)
+
+
+def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The Mann-Kendall trend test of every row against time at once: Kendall's tau-b and the two-sided
+    p-value of S under the normal approximation with the tie-corrected variance (as
+    ``scipy.stats.kendalltau(t, row, method="asymptotic")``, which would take one call per unit)."""
+    n = z.shape[1]
+    first, second = np.triu_indices(n, 1)
+    s = np.sign(z[:, second] - z[:, first]).sum(axis=1)
+    tie_size = (z[:, :, None] == z[:, None, :]).sum(axis=2)  # size of each value's tie group
+    tie_term = ((tie_size - 1) * (2 * tie_size + 5)).sum(axis=1)  # Σ over groups t(t-1)(2t+5)
+    variance = (n * (n - 1) * (2 * n + 5) - tie_term) / 18
+    pairs = n * (n - 1) / 2
+    tied_pairs = ((tie_size - 1).sum(axis=1)) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = np.where(tied_pairs < pairs, s / np.sqrt(pairs * (pairs - tied_pairs)), 0.0)
+        p = np.where(variance > 0, 2 * stats.norm.sf(np.abs(s) / np.sqrt(variance)), 1.0)
+    return tau, np.minimum(p, 1.0)
+
+
+def _trailing_run(flags: np.ndarray) -> np.ndarray:
+    """Length of the unbroken run of True at the end of each row."""
+    return np.cumprod(flags[:, ::-1], axis=1).sum(axis=1)
+
+
+# ---- repeats --------------------------------------------------------------------------------------
+def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: float = 7.0) -> pd.DataFrame:
+    """Tickets with an earlier ticket of the same category within ``distance_m`` and ``days`` (重复案件).
+
+    Returns one row per repeat ticket (index as in ``tickets``): ``repeat_of`` (the first ticket of its
+    chain: follow each repeat back to a ticket that is not one) and ``gap_hours`` to the nearest earlier
+    match. Pairs are found with a k-d tree in (x, y, time) scaled so the search box is ``distance_m`` ×
+    ``days``, then filtered by true distance.
+    """
+    if distance_m <= 0 or days <= 0:
+        raise HotspotError(f"repeat distance and days must be positive; got {distance_m} m, {days} days")
+    empty = pd.DataFrame({"repeat_of": pd.Series(dtype="str"), "gap_hours": pd.Series(dtype="float64")})
+    if len(tickets) < 2:
+        return empty
+    xy = shapely.get_coordinates(tickets.to_crs(metric_crs(tickets)).geometry.array)
+    seconds = (tickets[schema.CREATED_AT] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
+    category = pd.factorize(tickets[schema.CATEGORY])[0]
+    window = days * 86_400
+    first, second = [], []
+    for c in np.unique(category):
+        rows = np.flatnonzero(category == c)
+        if rows.size < 2:
+            continue
+        scaled = np.column_stack([xy[rows] / distance_m, seconds[rows] / window])
+        pairs = cKDTree(scaled).query_pairs(1.0, p=np.inf, output_type="ndarray")
+        if not len(pairs):
+            continue
+        a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
+        near = np.hypot(*(xy[a] - xy[b]).T) <= distance_m
+        first.append(a[near])
+        second.append(b[near])
+    if not first:
+        return empty
+    a, b = np.concatenate(first), np.concatenate(second)
+    earlier = np.where(seconds[a] <= seconds[b], a, b)
+    later = np.where(seconds[a] <= seconds[b], b, a)
+    tie = seconds[a] == seconds[b]
+    earlier, later = np.where(tie, np.minimum(a, b), earlier), np.where(tie, np.maximum(a, b), later)
+    gap = (seconds[later] - seconds[earlier]) / 3600
+    order = np.lexsort((gap, later))
+    later, earlier, gap = later[order], earlier[order], gap[order]
+    keep = np.r_[True, later[1:] != later[:-1]]  # the nearest earlier match of each repeat
+    later, earlier, gap = later[keep], earlier[keep], gap[keep]
+    root = np.arange(len(tickets))
+    root[later] = earlier
+    for _ in range(64):  # follow chains back to their first ticket (pointer jumping)
+        jumped = root[root]
+        if np.array_equal(jumped, root):
+            break
+        root = jumped
+    ids = tickets[schema.TICKET_ID].to_numpy()
+    return pd.DataFrame({"repeat_of": ids[root[later]], "gap_hours": gap}, index=tickets.index[later])
+
+
+def repeat_rates(tickets: pd.DataFrame, repeats: pd.DataFrame, units: pd.Index, key: str = schema.GRID_ID
+                 ) -> pd.DataFrame:
+    """Per unit: ``tickets``, ``repeats`` (of them) and ``repeat_rate`` = repeats / tickets."""
+    total = tickets[key].value_counts().reindex(units, fill_value=0)
+    rep = tickets.loc[repeats.index, key].value_counts().reindex(units, fill_value=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(total > 0, rep / total.where(total > 0), np.nan)
+    return pd.DataFrame({"tickets": total.astype("int64"), "repeats": rep.astype("int64"), "repeat_rate": rate},
+                        index=units)
+
+
+# ---- time patterns -----------------------------------------------------------------------------------
+def hour_weekday(tickets: pd.DataFrame) -> pd.DataFrame:
+    """Tickets by weekday (rows 0 = Monday … 6) × local hour of day (columns 0 … 23)."""
+    local = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE)
+    table = pd.crosstab(local.dt.day_of_week, local.dt.hour)
+    return table.reindex(index=range(WEEKDAYS), columns=range(HOURS), fill_value=0).astype("int64")
+
+
+def monthly_seasonality(tickets: pd.DataFrame, months: pd.PeriodIndex, by: str | None = schema.CATEGORY
+                        ) -> pd.DataFrame:
+    """Tickets per calendar month of ``months`` (rows, "YYYY-MM") and ``by`` (columns; one ``total`` column
+    when None). Twelve consecutive months show the seasonal cycle; more show it year on year."""
+    month = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.tz_localize(None).dt.to_period("M")
+    if by is None:
+        table = month.value_counts().to_frame("total")
+    else:
+        table = pd.crosstab(month, tickets[by])
+    table = table.reindex(months, fill_value=0).astype("int64")
+    return table.set_axis(months.strftime("%Y-%m"), axis=0).rename_axis("month")

@@ -277,4 +277,8 @@ LAYERS: dict[str, Layer] = {
     layer.name: layer
     for layer in (GRIDS, CAMERAS, SERVICE_POINTS, TICKETS, MEMBERS, PATROL_TEAMS, PATROL_CHECKINS)
 }
+PATROL_ASSIGNMENTS = "patrol_assignments"
+"""The patrol duty roster (which team patrols which grid): a table kept as a workspace setting, not a
+layer, since it has no geometry; ``PATROL_ASSIGNMENT_COLUMNS`` are its columns, one row per grid."""
+PATROL_ASSIGNMENT_COLUMNS = (TEAM_ID, GRID_ID)
 POINT_LAYERS = tuple(name for name, layer in LAYERS.items() if layer.is_point_layer)

@@ -15,15 +15,31 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
+from libpysal.graph import Graph
 
 from core import command, geometry, hotspots, io, joins, metrics, schema, store, uploads
 from dashboard.components import live_map, maps, perf_charts, report
 from dashboard.i18n import translate
 from geodata import load_demo
+from geodata.generate import load_demo_assignments
 
 DEMO_WORKSPACE = "demo"
 DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
+
+
+def assignments(name: str) -> pd.DataFrame:
+    """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
+    saved = workspace(name).get_setting(schema.PATROL_ASSIGNMENTS, {})
+    return pd.DataFrame(saved.get("rows", []), columns=list(schema.PATROL_ASSIGNMENT_COLUMNS), dtype="str")
+
+
+def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
+    """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
+    rows = roster[list(schema.PATROL_ASSIGNMENT_COLUMNS)].astype(str).to_numpy().tolist()
+    workspace(name).set_setting(schema.PATROL_ASSIGNMENTS, {
+        "rows": rows, "author": author, "saved_at": pd.Timestamp.now(tz=schema.TIMEZONE).isoformat()})
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,7 +47,9 @@ def workspace_names() -> list[str]:
     """Workspaces under the data directory; seeds the demo district on first run."""
     names = store.list_workspaces()
     if not names:
-        store.open_store(DEMO_WORKSPACE).initialize(load_demo(), note="demo district (synthetic)")
+        demo = store.open_store(DEMO_WORKSPACE)
+        if demo.initialize(load_demo(), note="demo district (synthetic)"):
+            save_assignments(DEMO_WORKSPACE, load_demo_assignments(), author="demo")
         names = store.list_workspaces()
     return names
 
@@ -416,6 +434,185 @@ def meeting_report(name: str, ver: int, first: date, last: date, level: str,
         ranking_title=tr("report.ranking", count=min(REPORT_ROWS, len(table))),
         ranking=ranking.rename(columns=lambda c: tr(f"perf.col.{c}")))
     return report.report_pdf(content), report.report_html(content, lang)
+
+
+# ---- Hotspots ------------------------------------------------------------------------------------
+HOT_COLORS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
+EMERGING_COLORS = {"new": "#fed976", "consecutive": "#fd8d3c", "intensifying": "#bd0026", "persistent": "#800026",
+                   "diminishing": "#fc9272", "sporadic": "#c994c7", "oscillating": "#807dba",
+                   "historical": "#bdbdbd", "none": "#f7f7f7"}
+MIN_EMERGING_MONTHS = 6  # fewer months in the period: the twelve months that end with it are analysed
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def hex_units(name: str, boundary_ver: int, resolution: int) -> gpd.GeoDataFrame:
+    """The H3 cells covering the district (empty ones included), with their outlines and a label."""
+    grids = layer(name, boundary_ver, schema.GRIDS.name)
+    cells = hotspots.hex_cover(geometry.streets_from_grids(grids), resolution)
+    polygons = [shapely.Polygon(ring) for ring in hotspots.hex_boundaries(cells)]
+    return gpd.GeoDataFrame({"unit": cells, schema.NAME: cells}, geometry=polygons, crs=schema.STORAGE_CRS)
+
+
+def hotspot_shapes(name: str, boundary_ver: int, unit: str, resolution: int) -> gpd.GeoDataFrame:
+    """The analysis units' display outlines with a ``unit`` id column (grid ids or H3 cells)."""
+    if unit == "hex":
+        return hex_units(name, boundary_ver, resolution)
+    grids, _ = display_boundaries(name, boundary_ver)
+    return grids.assign(unit=grids[schema.GRID_ID])
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def hotspot_graph(name: str, boundary_ver: int, unit: str, resolution: int) -> Graph:
+    if unit == "hex":
+        return hotspots.hex_graph(pd.Index(hex_units(name, boundary_ver, resolution)["unit"]))
+    return hotspots.grid_graph(layer(name, boundary_ver, schema.GRIDS.name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def hotspot_tickets(name: str, ver: int, flt: command.TicketFilter) -> gpd.GeoDataFrame:
+    """Registered tickets inside the district that pass ``flt``."""
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    return tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def ticket_cells(name: str, ver: int, flt: command.TicketFilter, resolution: int) -> pd.Series:
+    """The H3 cell of each of ``hotspot_tickets``."""
+    tickets = hotspot_tickets(name, ver, flt)
+    return pd.Series(hotspots.hex_cells_of(tickets, resolution), index=tickets.index)
+
+
+def unit_keys(name: str, ver: int, flt: command.TicketFilter, unit: str, resolution: int) -> pd.Series:
+    """Each ticket's analysis unit: its H3 cell or its grid."""
+    if unit == "hex":
+        return ticket_cells(name, ver, flt, resolution)
+    return hotspot_tickets(name, ver, flt)[schema.GRID_ID]
+
+
+def analysis_months(first: date, last: date) -> pd.PeriodIndex:
+    """The calendar months of the emerging analysis: those of the period, or the twelve ending with it
+    when the period spans fewer than ``MIN_EMERGING_MONTHS``."""
+    months = pd.period_range(first, last, freq="M")
+    if len(months) >= MIN_EMERGING_MONTHS:
+        return months
+    return pd.period_range(end=pd.Period(last, freq="M"), periods=12, freq="M")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def hotspot_table(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
+                  resolution: int, fdr: bool) -> pd.DataFrame:
+    """Per unit: tickets in the period, rates (grids), Gi* z / p / confidence, and the emerging class."""
+    boundary_ver = boundary_version(name, ver)
+    graph = hotspot_graph(name, boundary_ver, unit, resolution)
+    tickets = hotspot_tickets(name, ver, flt)
+    key = unit_keys(name, ver, flt, unit, resolution)
+    period = metrics.Period.from_dates(first, last)
+    in_period = period.contains(tickets[schema.CREATED_AT])
+    units = pd.Index(graph.unique_ids)
+    table = hotspots.gi_star(key[in_period].value_counts().reindex(units, fill_value=0), graph, fdr)
+    table = table.rename(columns={"value": "tickets"})
+    table["tickets"] = table["tickets"].astype("int64")
+    if unit == "grid":
+        grids = layer(name, ver, schema.GRIDS.name).set_index(schema.GRID_ID)
+        table.insert(0, "name", grids[schema.NAME].reindex(units))
+        table.insert(1, "community", grids[schema.COMMUNITY].reindex(units))
+        km2 = geometry.area_km2(grids).reindex(units)
+        population = pd.to_numeric(grids[schema.POPULATION], errors="coerce").reindex(units)
+        table["per_1000"] = table["tickets"] * 1000 / population.where(population > 0)
+        table["per_km2"] = table["tickets"] / km2.where(km2 > 0)
+    months = analysis_months(first, last)
+    counts = hotspots.monthly_counts(tickets, key, units, months)
+    emerging = hotspots.emerging_hotspots(counts, graph, fdr)
+    return table.join(emerging[["pattern", "hot_months", "trend_tau", "trend_p"]])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> dict:
+    return live_map.choropleth_config(hotspot_shapes(name, boundary_ver, unit, resolution), schema.NAME)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def density_surface(name: str, ver: int, first: date, last: date, flt: command.TicketFilter,
+                    bandwidth_m: float) -> hotspots.DensitySurface:
+    tickets = hotspot_tickets(name, ver, flt)
+    flow = tickets[metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    return hotspots.kernel_density(flow, layer(name, ver, schema.GRIDS.name), bandwidth_m=bandwidth_m)
+
+
+def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
+                resolution: int, table: pd.DataFrame, show: str, lang: str
+                ) -> tuple[folium.Map, folium.FeatureGroup]:
+    """The units (drawn once per boundary version, unit and resolution) and, swapped in, the colours of
+    ``show``: ``gi`` hot/cold classes, ``emerging`` classes, ``tickets``/``per_1000`` quantiles, or
+    ``density`` (the kernel surface over bare outlines)."""
+    def tr(key: str, **values) -> str:
+        return translate(lang, key, **values)
+
+    boundary_ver = boundary_version(name, ver)
+    ids = hotspot_shapes(name, boundary_ver, unit, resolution)["unit"].to_numpy()
+    rows = table.reindex(ids)
+    base = live_map.choropleth_base_map(hotspot_base(name, boundary_ver, unit, resolution))
+    title = tr(f"hot.show.{show}")
+    if show == "gi":
+        levels = sorted(HOT_COLORS, reverse=True)
+        legend = maps.Legend(title, tuple(tr(f"hot.class.{c}") for c in levels), tuple(HOT_COLORS[c] for c in levels))
+        fills = [HOT_COLORS[int(c)] for c in rows["confidence"].fillna(0)]
+        values = [f"{tr(f'hot.class.{int(c)}')} (z = {z:.2f}, {n:,})" for c, z, n in
+                  zip(rows["confidence"].fillna(0), rows["z"].fillna(0), rows["tickets"].fillna(0))]
+        return base, live_map.colour_update(fills, values, legend)
+    if show == "emerging":
+        legend = maps.Legend(title, tuple(tr(f"hot.pattern.{p}") for p in EMERGING_COLORS),
+                             tuple(EMERGING_COLORS.values()))
+        patterns = rows["pattern"].fillna("none")
+        return base, live_map.colour_update([EMERGING_COLORS[p] for p in patterns],
+                                            [tr(f"hot.pattern.{p}") for p in patterns], legend)
+    if show == "density":
+        surface = density_surface(name, ver, first, last, flt, DENSITY_BANDWIDTH_M)
+        legend = maps.Legend(tr("hot.density_legend", bandwidth=f"{surface.bandwidth_m:g}"),
+                             (f"{surface.values.max():,.0f}", f"{surface.values.max() / 10:,.0f}",
+                              f"{surface.values.max() / 100:,.0f}"), ("#bd0026", "#fd8d3c", "#ffffb2"))
+        return base, live_map.colour_update(["#ffffff"] * len(ids), [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
+                                            legend, fill_opacity=0.0, hover_title=tr("hot.show.tickets"),
+                                            overlay=live_map.density_overlay(surface.values, surface.bounds))
+    return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False)
+
+
+DENSITY_BANDWIDTH_M = 250.0
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def repeats(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float,
+            days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(repeat tickets of the period with their first report, repeat rates per grid)."""
+    tickets = hotspot_tickets(name, ver, flt)
+    flow = tickets[metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    found = hotspots.repeat_cases(flow, distance_m, days)
+    columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.GRID_ID]
+    cases = pd.DataFrame(flow.loc[found.index, columns]).join(found)
+    grids = layer(name, ver, schema.GRIDS.name).set_index(schema.GRID_ID)
+    rates = hotspots.repeat_rates(flow, found, pd.Index(grids.index))
+    rates.insert(0, "name", grids[schema.NAME])
+    return cases.sort_values(schema.CREATED_AT, ascending=False), rates.sort_values(
+        ["repeats", "repeat_rate"], ascending=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def time_patterns(name: str, ver: int, first: date, last: date, flt: command.TicketFilter
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(weekday × hour table of the period's tickets, month × category table of the analysis months)."""
+    tickets = pd.DataFrame(hotspot_tickets(name, ver, flt).drop(columns="geometry"))
+    flow = tickets[metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    return hotspots.hour_weekday(flow), hotspots.monthly_seasonality(tickets, analysis_months(first, last))
+
+
+def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
+                 resolution: int, unit_id: str) -> pd.DataFrame:
+    """The period's tickets in one unit (a map click), newest first."""
+    tickets = hotspot_tickets(name, ver, flt)
+    key = unit_keys(name, ver, flt, unit, resolution)
+    mine = tickets[(key == unit_id) & metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE]
+    return pd.DataFrame(mine[columns]).sort_values(schema.CREATED_AT, ascending=False)
 
 
 # ---- Data page -----------------------------------------------------------------------------------

@@ -419,7 +419,7 @@ def patrol_tables(rng: np.random.Generator, police_xy: np.ndarray, roads: Roads,
         schema.SIZE: rng.integers(4, 9, PATROL_TEAMS).astype("int64"),
         schema.SHIFT: shift,
     })
-    areas = _team_areas(base, community_polys)
+    areas = team_areas(base, community_polys)
     nights = pd.date_range(end=last_night, periods=PATROL_NIGHTS, freq="D")
     storm = rng.choice(np.arange(1, PATROL_NIGHTS - 1), size=STORM_NIGHTS, replace=False)  # not first/last
     frames, xys = [], []
@@ -436,7 +436,7 @@ def patrol_tables(rng: np.random.Generator, police_xy: np.ndarray, roads: Roads,
     return teams, base, checkins.iloc[order].reset_index(drop=True), xy[order]
 
 
-def _team_areas(base: np.ndarray, community_polys: np.ndarray) -> np.ndarray:
+def team_areas(base: np.ndarray, community_polys: np.ndarray) -> np.ndarray:
     """Deal communities to teams in turns, each team taking the nearest one left to its base."""
     centres = shapely.get_coordinates(shapely.centroid(community_polys))
     owner = np.full(len(centres), -1)

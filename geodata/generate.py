@@ -31,6 +31,7 @@ from geodata import _assets, _names, _space, _tickets
 DEFAULT_SEED = 20261031
 DEMO_DIR = Path(__file__).parent / "demo"
 MANIFEST_NAME = "manifest.json"
+ASSIGNMENTS_NAME = "patrol_assignments.csv"
 PARQUET_COMPRESSION = "zstd"
 
 AREA_KM2 = 45.0
@@ -193,6 +194,9 @@ def write_demo(out_dir: Path = DEMO_DIR, seed: int = DEFAULT_SEED) -> dict[str, 
         tmp = out_dir / f".{name}.parquet.tmp"
         gdf.to_parquet(tmp, index=False, compression=PARQUET_COMPRESSION)
         os.replace(tmp, out_dir / f"{name}.parquet")
+    tmp = out_dir / f".{ASSIGNMENTS_NAME}.tmp"
+    tmp.write_bytes(demo_assignments(layers).to_csv(index=False).encode("utf-8"))
+    os.replace(tmp, out_dir / ASSIGNMENTS_NAME)
     manifest = build_manifest(layers, seed)
     tmp = out_dir / f".{MANIFEST_NAME}.tmp"
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -204,6 +208,38 @@ def load_demo(demo_dir: Path = DEMO_DIR) -> dict[str, gpd.GeoDataFrame]:
     """Read the committed demo layers (keys in ``schema.LAYERS`` order)."""
     demo_dir = Path(demo_dir)
     return {name: gpd.read_parquet(demo_dir / f"{name}.parquet") for name in schema.LAYERS}
+
+
+def demo_hot_spots(seed: int = DEFAULT_SEED) -> dict[str, object]:
+    """Where ``generate(seed)`` puts its hot spots (lon/lat), replaying its first draws: the places a
+    hot-spot analysis of the demo should find."""
+    rng = np.random.default_rng(seed)
+    d = build_district(rng)
+    _assets.grid_table(rng, d.community_names, d.grid_community, d.grid_seq, POPULATION)
+    spots = hot_spots(rng, d)
+
+    def lonlat(xy: np.ndarray) -> list[list[float]]:
+        return [[round(p.x, 6), round(p.y, 6)] for p in _space.points_to_lonlat(np.atleast_2d(xy))]
+
+    return {"market": lonlat(spots.market)[0], "nightlife_street": lonlat(spots.nightlife),
+            "old_estate": lonlat(spots.old_estate)[0], "old_estate_radius_m": spots.old_estate_radius}
+
+
+def demo_assignments(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """The demo's patrol duty roster (``team_id``, ``grid_id``): communities dealt to teams in turns,
+    each team taking the community nearest its base, as the generator placed the teams' sign-ins."""
+    grids, teams = layers["grids"], layers["patrol_teams"]
+    communities = grids.to_crs(_space.METRIC_CRS).dissolve(by=schema.COMMUNITY, sort=True)
+    base = shapely.get_coordinates(teams.to_crs(_space.METRIC_CRS).geometry.array)
+    owner = _assets.team_areas(base, communities.geometry.to_numpy())
+    team_of = pd.Series(teams[schema.TEAM_ID].to_numpy()[owner], index=communities.index)
+    return pd.DataFrame({schema.TEAM_ID: grids[schema.COMMUNITY].map(team_of).to_numpy(),
+                         schema.GRID_ID: grids[schema.GRID_ID].to_numpy()})
+
+
+def load_demo_assignments(demo_dir: Path = DEMO_DIR) -> pd.DataFrame:
+    """The committed demo duty roster (``team_id``, ``grid_id``)."""
+    return pd.read_csv(Path(demo_dir) / ASSIGNMENTS_NAME, dtype=str)
 
 
 def build_manifest(layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict:
@@ -221,6 +257,8 @@ def build_manifest(layers: dict[str, gpd.GeoDataFrame], seed: int) -> dict:
         "period": {"start": PERIOD_START.isoformat(), "as_of": AS_OF.isoformat()},
         "layers": {name: {"file": f"{name}.parquet", "rows": len(gdf)} for name, gdf in layers.items()},
         "figures": headline_figures(layers),
+        "hot_spots": demo_hot_spots(seed),
+        "patrol_assignments": ASSIGNMENTS_NAME,
     }
 
 

@@ -1,4 +1,5 @@
-// GridWatch indicator map: unit outlines drawn once, window.gwp.update(data) recolours them.
+// GridWatch indicator map: unit outlines drawn once, window.gwp.update(data) recolours them and replaces
+// the optional overlay layers (polygons with a colour, toggled in a layer switch).
 // dashboard/components/live_map.py inserts it and fills in the map variable, the configuration and
 // map_common.js. Strings were HTML-escaped on the server.
 (function () {
@@ -6,7 +7,7 @@
   var cfg = __CONFIG__;
   __COMMON__
   var canvas = L.canvas({padding: 0.4});
-  var gwp = window.gwp = {values: null, title: ''};
+  var gwp = window.gwp = {values: null, title: '', map: map};
   var layers = cfg.rings.map(function (polys, i) {
     var layer = L.polygon(shapes(polys), {renderer: canvas, weight: 0.6, color: '#555555', opacity: 0.9,
                                           fillColor: '#f0f0f0', fillOpacity: 0.8});
@@ -18,9 +19,28 @@
     return layer.addTo(map);
   });
   var legend = legendControl(map);
+  var overlays = [], switcher = null;
+  function drawOverlays(list) {
+    overlays.forEach(function (group) { map.removeLayer(group); if (switcher) { switcher.removeLayer(group); } });
+    overlays = (list || []).map(function (o) {
+      var group = L.layerGroup();
+      o.rings.forEach(function (polys, i) {
+        var shape = L.polygon(shapes(polys), {renderer: canvas, weight: 0.8, color: o.color, opacity: 0.9,
+                                              fillColor: o.color, fillOpacity: o.opacity, interactive: !!o.tips});
+        if (o.tips) { shape.bindTooltip(o.tips[i], {sticky: true}); }
+        group.addLayer(shape);
+      });
+      if (o.on) { group.addTo(map); }
+      if (!switcher) { switcher = L.control.layers(null, null, {collapsed: false, position: 'topright'}).addTo(map); }
+      switcher.addOverlay(group, o.label);
+      return group;
+    });
+    gwp.overlays = overlays.map(function (g) { return g.getLayers().length; });
+  }
   gwp.update = function (d) {
-    gwp.values = d.values; gwp.title = d.title;
-    layers.forEach(function (layer, i) { layer.setStyle({fillColor: d.fills[i]}); });
+    drawOverlays(d.overlays);
+    gwp.values = d.values; gwp.title = d.title; gwp.fills = d.fills; gwp.count = layers.length;
+    layers.forEach(function (layer, i) { layer.setStyle({fillColor: d.fills[i], fillOpacity: d.fillOpacity}); });
     legend.getContainer().innerHTML = d.legend;
     gwp.updated = (gwp.updated || 0) + 1;
   };

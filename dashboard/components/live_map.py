@@ -19,10 +19,12 @@ Every string from a file or a resident is HTML-escaped here; the JSON is made sa
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import folium
@@ -32,6 +34,7 @@ import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
+from PIL import Image
 
 from core import schema
 from dashboard.components import maps
@@ -217,10 +220,59 @@ def choropleth_base_map(config: dict) -> folium.Map:
 def choropleth_update(values: pd.Series, *, title: str, better: bool | None, percent: bool) -> folium.FeatureGroup:
     """Colours, hover values and legend for ``values`` (aligned with the config's units)."""
     fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=percent)
+    return colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Polygons drawn over the units in one colour, as a layer of the map's layer switch."""
+
+    geometries: np.ndarray  # display-simplified polygons in EPSG:4326
+    label: str
+    color: str
+    fill_opacity: float = 0.5
+    on: bool = True
+    tips: tuple[str, ...] | None = None  # hover text per polygon (escaped here)
+
+
+def colour_update(fills: list[str], values: list[str], legend: maps.Legend, *, fill_opacity: float = 0.8,
+                  overlay: folium.raster_layers.ImageOverlay | None = None, hover_title: str | None = None,
+                  overlays: tuple[Overlay, ...] = ()) -> folium.FeatureGroup:
+    """The indicator map's live part: a fill colour and hover text per unit (under ``hover_title``, by
+    default the legend's title), the legend, optionally an image drawn over the units (with
+    ``fill_opacity`` 0 the units are outlines only) and polygon ``overlays``."""
     group = folium.FeatureGroup(name="live", control=False)
-    _Update("gwp", {"fills": fills, "values": ["–" if pd.isna(v) else text(v) for v in values],
-                    "title": html.escape(title), "legend": maps.legend_html(legend)}).add_to(group)
+    if overlay is not None:
+        overlay.add_to(group)
+    title = legend.title if hover_title is None else hover_title
+    layers = [{"rings": polygon_rings(o.geometries), "label": html.escape(o.label), "color": o.color,
+               "opacity": o.fill_opacity, "on": o.on,
+               "tips": None if o.tips is None else [html.escape(tip) for tip in o.tips]} for o in overlays]
+    _Update("gwp", {"fills": fills, "values": [html.escape(v) for v in values], "title": html.escape(title),
+                    "legend": maps.legend_html(legend), "fillOpacity": fill_opacity, "overlays": layers}).add_to(group)
     return group
+
+
+def density_overlay(values: np.ndarray, bounds: tuple[float, float, float, float], *, opacity: float = 0.75
+                    ) -> folium.raster_layers.ImageOverlay:
+    """A density raster (row 0 = north) as a PNG inlined in the page: yellow → red on a log scale from
+    a hundredth of the peak, transparent below it."""
+    peak = float(np.nanmax(values)) if values.size else 0.0
+    scaled = np.zeros(values.shape) if peak <= 0 else np.clip(
+        np.log10(np.maximum(values, peak / 100) / (peak / 100)) / 2, 0, 1)
+    ramp = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32], [189, 0, 38]], dtype=float)
+    position = scaled * (len(ramp) - 1)
+    low = np.floor(position).astype(int).clip(0, len(ramp) - 2)
+    frac = (position - low)[..., None]
+    rgb = ramp[low] * (1 - frac) + ramp[low + 1] * frac
+    alpha = np.where(values > peak / 100, 80 + 175 * scaled, 0) if peak > 0 else np.zeros(values.shape)
+    image = Image.fromarray(np.dstack([rgb, alpha]).round().astype(np.uint8), "RGBA")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    west, south, east, north = bounds
+    return folium.raster_layers.ImageOverlay(
+        "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+        bounds=[[south, west], [north, east]], opacity=opacity, interactive=False)
 
 
 # ---- the live payload ----------------------------------------------------------------------------

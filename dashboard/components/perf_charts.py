@@ -31,11 +31,10 @@ def heat_table(tickets: pd.DataFrame, key: str, key_title: str, count_title: str
         tooltip=[key, schema.CATEGORY, "tickets"])
 
 
-def hour_weekday(tickets: pd.DataFrame, weekdays: list[str], count_title: str) -> alt.Chart:
-    """Tickets by hour of day × weekday (local time)."""
-    local = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE)
-    data = pd.DataFrame({"hour": local.dt.hour, "weekday": local.dt.weekday.map(dict(enumerate(weekdays)))})
-    data = data.value_counts().rename("tickets").reset_index()
+def hour_weekday(matrix: pd.DataFrame, weekdays: list[str], count_title: str) -> alt.Chart:
+    """Tickets by hour of day × weekday, from ``core.hotspots.hour_weekday``'s table."""
+    data = matrix.rename(index=dict(enumerate(weekdays))).rename_axis(index="weekday", columns="hour")
+    data = data.stack().rename("tickets").reset_index()
     return alt.Chart(data).mark_rect().encode(
         x=alt.X("hour:O", title=None), y=alt.Y("weekday:O", title=None, sort=weekdays),
         color=alt.Color("tickets:Q", title=count_title, scale=alt.Scale(scheme="blues")),

@@ -14,6 +14,7 @@ import streamlit as st
 from core import command, schema, settings
 from dashboard import data, state
 from dashboard.components import grid_panel
+from dashboard.components.filters import ticket_filter
 from dashboard.components.live_map import live_update
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
@@ -59,20 +60,10 @@ def render() -> None:
 
 
 def filters(sel) -> tuple[command.TicketFilter, str]:
-    categories, communities = data.ticket_choices(sel.workspace, sel.version)
     cols = st.columns([1.2, 1.3, 1, 1, 1.3])
     measure = cols[0].selectbox(t("command.colour_by"), command.MEASURES, key="gw_cc_measure",
                                 format_func=lambda m: t(f"command.measure.{m}"))
-    chosen_categories = cols[1].multiselect(t("command.category"), categories, key="gw_cc_category",
-                                            placeholder=t("command.all"))
-    sources = cols[2].multiselect(t("command.source"), schema.TICKET_SOURCES, key="gw_cc_source",
-                                  format_func=lambda s: t(f"source.{s}"), placeholder=t("command.all"))
-    stages = cols[3].multiselect(t("command.stage"), schema.TICKET_STAGES, key="gw_cc_stage",
-                                 format_func=lambda s: t(f"stage.{s}"), placeholder=t("command.all"))
-    chosen_communities = cols[4].multiselect(t("command.community"), communities, key="gw_cc_community",
-                                             placeholder=t("command.all"))
-    flt = command.TicketFilter(tuple(chosen_categories), tuple(sources), tuple(stages), tuple(chosen_communities))
-    return flt, measure
+    return ticket_filter(sel, "gw_cc", cols[1:]), measure
 
 
 def counter_row(c: command.Counters) -> None:

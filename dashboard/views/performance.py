@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import metrics, schema
+from core import hotspots, metrics, schema
 from dashboard import data, state
 from dashboard.components import perf_charts
 from dashboard.components.map_view import show_map
@@ -144,7 +144,8 @@ def patterns(sel, level: str) -> None:
         st.altair_chart(perf_charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"),
                                                t("perf.col.registered")), use_container_width=True)
     with time_tab:
-        st.altair_chart(perf_charts.hour_weekday(flow, [t(f"perf.weekday.{d}") for d in range(7)],
+        weekdays = [t(f"perf.weekday.{d}") for d in range(7)]
+        st.altair_chart(perf_charts.hour_weekday(hotspots.hour_weekday(flow), weekdays,
                                                  t("perf.col.registered")), use_container_width=True)
 
 

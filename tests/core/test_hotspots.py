@@ -1,13 +1,21 @@
-"""core.hotspots: H3 hexagon counts and the resolution chosen for an extent."""
+"""core.hotspots: hexagon counts, Gi* (against esda and the textbook formula), planted and uniform fields,
+emerging classes, repeats, time tables and the kernel density surface."""
 
 from __future__ import annotations
+
+import json
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import pytest
+import shapely
+from esda.getisord import G_Local
+from scipy import stats
 
-from core import hotspots
+from core import geometry, hotspots, joins, schema
+from geodata.generate import DEMO_DIR, MANIFEST_NAME, load_demo
 
 
 def test_hex_counts_sum_to_the_points_and_match_h3():
@@ -36,3 +44,257 @@ def test_boundaries_are_lon_lat_rings_around_the_cell():
     ring = hotspots.hex_boundaries(pd.Index([cell]))[0]
     assert ring.shape == (6, 2)
     assert np.allclose(ring.mean(axis=0), [120.18, 30.27], atol=0.003)
+
+
+# ---- Gi* ---------------------------------------------------------------------------------------------
+def lattice(rows: int, cols: int, size: float = 0.002) -> gpd.GeoDataFrame:
+    """rows × cols square grids near Hangzhou, ids "r{row:02d}c{col:02d}"."""
+    boxes = [shapely.box(120.1 + c * size, 30.2 + r * size, 120.1 + (c + 1) * size, 30.2 + (r + 1) * size)
+             for r in range(rows) for c in range(cols)]
+    ids = [f"r{r:02d}c{c:02d}" for r in range(rows) for c in range(cols)]
+    return gpd.GeoDataFrame({schema.GRID_ID: ids}, geometry=boxes, crs=4326)
+
+
+def test_gi_star_equals_esda_and_the_textbook_formula():
+    grids = lattice(5, 6)
+    graph = hotspots.grid_graph(grids)
+    values = pd.Series(np.random.default_rng(1).poisson(6, len(grids)), index=grids[schema.GRID_ID])
+    ours = hotspots.gi_star(values, graph)
+    ref = G_Local(values.reindex(graph.unique_ids).to_numpy(float), graph.assign_self_weight(1),
+                  transform="B", permutations=0, star=True)
+    assert np.allclose(ours["z"], ref.Zs)
+    assert np.allclose(ours["p"], 2 * ref.p_norm)
+    # Getis & Ord (1992) Gi* for the interior grid r02c02 with binary weights: itself + 8 queen neighbours
+    x = values.to_numpy(float)
+    n, mean, s = len(x), x.mean(), np.sqrt((x**2).mean() - x.mean() ** 2)
+    neighbourhood = [f"r{r:02d}c{c:02d}" for r in (1, 2, 3) for c in (1, 2, 3)]
+    w = len(neighbourhood)
+    z = (values[neighbourhood].sum() - mean * w) / (s * np.sqrt((n * w - w**2) / (n - 1)))
+    assert ours.loc["r02c02", "z"] == pytest.approx(z)
+
+
+def test_a_planted_cluster_is_a_99_percent_hot_spot_and_a_uniform_field_has_none_after_fdr():
+    grids = lattice(20, 20)
+    graph = hotspots.grid_graph(grids)
+    rng = np.random.default_rng(7)
+    ids = grids[schema.GRID_ID]
+    background = pd.Series(rng.poisson(5, len(grids)), index=ids)
+    cluster = [f"r{r:02d}c{c:02d}" for r in (9, 10, 11) for c in (4, 5, 6)]
+    planted = background.copy()
+    planted[cluster] += rng.poisson(20, len(cluster))
+    found = hotspots.gi_star(planted, graph, fdr=True)
+    assert found.loc["r10c05", "confidence"] == 3
+    assert set(found.index[found["confidence"] == 3]) <= set(cluster) | {
+        f"r{r:02d}c{c:02d}" for r in range(8, 13) for c in range(3, 8)}  # the cluster and its rim
+    for seed in range(5):
+        uniform = pd.Series(np.random.default_rng(100 + seed).poisson(5, len(grids)), index=ids)
+        assert (hotspots.gi_star(uniform, graph, fdr=True)["confidence"] == 0).all()
+        # without the FDR correction, chance alone makes some of 400 tests "significant"
+    loose = [(hotspots.gi_star(pd.Series(np.random.default_rng(100 + s).poisson(5, len(grids)), index=ids),
+                               graph)["confidence"] != 0).sum() for s in range(5)]
+    assert sum(loose) > 0
+
+
+def test_gi_star_of_a_flat_or_empty_field_is_not_significant():
+    grids = lattice(3, 3)
+    graph = hotspots.grid_graph(grids)
+    flat = hotspots.gi_star(pd.Series(4, index=grids[schema.GRID_ID]), graph)
+    assert (flat["z"] == 0).all() and (flat["confidence"] == 0).all()
+    empty = hotspots.gi_star(pd.Series(dtype=float), graph)
+    assert (empty["value"] == 0).all() and (empty["confidence"] == 0).all()
+    with pytest.raises(hotspots.HotspotError, match="at least 3"):
+        hotspots.gi_star(pd.Series([1, 2]), hotspots.grid_graph(lattice(1, 2)))
+
+
+def test_grid_graph_joins_islands_and_sees_through_holes():
+    ring = shapely.box(0, 0, 0.01, 0.01).difference(shapely.box(0.004, 0.004, 0.006, 0.006))
+    core_ = shapely.box(0.004, 0.004, 0.006, 0.006)
+    east = shapely.box(0.01, 0, 0.02, 0.01)
+    island = shapely.box(0.05, 0.05, 0.051, 0.051)
+    multi = shapely.MultiPolygon([shapely.box(0.02, 0, 0.03, 0.005), shapely.box(0.02, 0.006, 0.03, 0.01)])
+    grids = gpd.GeoDataFrame({schema.GRID_ID: ["ring", "core", "east", "island", "multi"]},
+                             geometry=[ring, core_, east, island, multi], crs=4326)
+    graph = hotspots.grid_graph(grids)
+    neighbours = {k: set(v) for k, v in graph.neighbors.items()}
+    assert neighbours["core"] == {"ring"}
+    assert neighbours["ring"] == {"core", "east"}
+    assert neighbours["multi"] == {"east", "island"}  # both parts touch east; the island is joined both ways
+    assert neighbours["island"] == {"multi"}  # its nearest grid
+    assert len(graph.isolates) == 0
+
+
+def test_hex_graph_neighbours_are_the_six_touching_cells():
+    centre = h3.latlng_to_cell(30.27, 120.18, 9)
+    cells = pd.Index(sorted(h3.grid_disk(centre, 2)))
+    graph = hotspots.hex_graph(cells)
+    assert set(graph.neighbors[centre]) == set(h3.grid_ring(centre, 1))
+    assert len(graph.neighbors[centre]) == 6
+
+
+def test_hex_cover_includes_empty_cells_and_counts_reindex_to_the_total():
+    area = gpd.GeoSeries([shapely.box(120.15, 30.25, 120.17, 30.27)], crs=4326)
+    cells = hotspots.hex_cover(area, 9)
+    rng = np.random.default_rng(2)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(120.155, 120.165, 300),
+                                                           rng.uniform(30.255, 30.265, 300)), crs=4326)
+    counts = hotspots.hex_counts(points, 9).reindex(cells, fill_value=0)
+    assert counts.sum() == 300
+    assert (counts == 0).sum() > 0  # quiet cells are units too
+    box_m2 = (0.02 * 96_200) * (0.02 * 110_900)
+    assert sum(h3.cell_area(c, unit="m^2") for c in cells) == pytest.approx(box_m2, rel=0.15)
+
+
+# ---- emerging hot spots ---------------------------------------------------------------------------------
+def test_emerging_classes():
+    grids = lattice(12, 12)
+    graph = hotspots.grid_graph(grids)
+    ids = pd.Index(grids[schema.GRID_ID])
+    months = 12
+    rng = np.random.default_rng(11)
+    counts = pd.DataFrame(rng.poisson(5, (len(ids), months)), index=ids)
+
+    def block(r: int, c: int) -> list[str]:
+        return [f"r{rr:02d}c{cc:02d}" for rr in (r - 1, r, r + 1) for cc in (c - 1, c, c + 1)]
+
+    counts.loc[block(2, 2)] += 40  # hot all year, flat
+    counts.loc[block(2, 9)] += np.linspace(30, 100, months).round().astype(int)  # hot all year, rising
+    counts.loc[block(9, 2)] += np.linspace(110, 50, months).round().astype(int)  # hot all year, falling
+    counts.loc[block(9, 9), months - 1] += 60  # only in the last month
+    counts.loc[block(6, 6), [months - 3, months - 2, months - 1]] += 50  # the last three months
+    counts.loc[block(6, 2), list(range(0, 11))] += 50  # all year but not the last month
+    result = hotspots.emerging_hotspots(counts, graph)
+    assert result.loc["r02c02", "pattern"] == "persistent"
+    assert result.loc["r02c09", "pattern"] == "intensifying"
+    assert result.loc["r09c02", "pattern"] == "diminishing"
+    assert result.loc["r09c09", "pattern"] == "new"
+    assert result.loc["r06c06", "pattern"] == "consecutive"
+    assert result.loc["r06c02", "pattern"] == "historical"
+    assert set(result["pattern"]) <= set(hotspots.EMERGING_CLASSES)
+    with pytest.raises(hotspots.HotspotError, match="3 months"):
+        hotspots.emerging_hotspots(counts.iloc[:, :2], graph)
+
+
+def test_sporadic_and_oscillating():
+    grids = lattice(10, 10)
+    graph = hotspots.grid_graph(grids)
+    ids = pd.Index(grids[schema.GRID_ID])
+    counts = pd.DataFrame(10, index=ids, columns=range(8))
+    counts.iloc[:, :] += np.random.default_rng(4).integers(0, 2, (len(ids), 8))
+    spot = [f"r{r:02d}c{c:02d}" for r in (2, 3, 4) for c in (2, 3, 4)]
+    counts.loc[spot, [1, 4, 7]] += 40  # on, off, on, off … and on in the last month
+    result = hotspots.emerging_hotspots(counts, graph)
+    assert result.loc["r03c03", "pattern"] == "sporadic"
+    cold = [f"r{r:02d}c{c:02d}" for r in (6, 7, 8) for c in (6, 7, 8)]
+    counts.loc[cold, 2] = 0
+    counts.loc[cold, [0, 5, 7]] += 40
+    assert hotspots.emerging_hotspots(counts, graph).loc["r07c07", "pattern"] == "oscillating"
+
+
+# ---- repeats -------------------------------------------------------------------------------------------
+def tickets_at(rows: list[tuple[str, float, float, str, str]]) -> gpd.GeoDataFrame:
+    """(ticket_id, east_m, north_m, created_at, category) near 30.27 N 120.18 E."""
+    lat0, lon0 = 30.27, 120.18
+    m_per_deg_lat, m_per_deg_lon = 110_900.0, 96_200.0
+    return gpd.GeoDataFrame({
+        schema.TICKET_ID: [r[0] for r in rows],
+        schema.CREATED_AT: pd.to_datetime([r[3] for r in rows]).tz_localize(schema.TIMEZONE),
+        schema.CATEGORY: [r[4] for r in rows],
+        schema.GRID_ID: ["g1"] * (len(rows) - 1) + ["g2"],
+    }, geometry=gpd.points_from_xy([lon0 + r[1] / m_per_deg_lon for r in rows],
+                                   [lat0 + r[2] / m_per_deg_lat for r in rows]), crs=4326)
+
+
+def test_repeat_cases_chain_back_to_the_first_report():
+    tickets = tickets_at([
+        ("A", 0, 0, "2026-05-01 08:00", "noise"),
+        ("B", 20, 10, "2026-05-03 22:00", "noise"),   # 22 m, 2.6 days after A: repeat of A
+        ("C", 30, 30, "2026-05-08 21:00", "noise"),   # 14 m from B and 5 days after it: repeat, chain → A
+        ("D", 0, 0, "2026-05-02 09:00", "litter"),    # same spot, other category
+        ("E", 120, 0, "2026-05-02 09:00", "noise"),   # 120 m away
+        ("F", 0, 5, "2026-06-30 09:00", "noise"),     # same spot, seven weeks later
+        ("G", 1, 1, "2026-07-03 09:00", "noise"),     # repeat of F, in grid g2
+    ])
+    repeats = hotspots.repeat_cases(tickets, distance_m=50, days=7)
+    by_id = repeats.set_index(tickets.loc[repeats.index, schema.TICKET_ID])
+    assert sorted(by_id.index) == ["B", "C", "G"]
+    assert by_id.loc["B", "repeat_of"] == "A" and by_id.loc["C", "repeat_of"] == "A"
+    assert by_id.loc["G", "repeat_of"] == "F"
+    assert by_id.loc["B", "gap_hours"] == pytest.approx(62)
+    assert by_id.loc["C", "gap_hours"] == pytest.approx(5 * 24 - 1)  # to B, the nearest earlier match
+    rates = hotspots.repeat_rates(tickets, repeats, pd.Index(["g1", "g2", "g3"]))
+    assert rates.loc["g1"].tolist() == [6, 2, pytest.approx(2 / 6)]
+    assert rates.loc["g2"].tolist() == [1, 1, 1.0]
+    assert rates.loc["g3", "tickets"] == 0 and np.isnan(rates.loc["g3", "repeat_rate"])
+    assert hotspots.repeat_cases(tickets, distance_m=50, days=1).empty
+    with pytest.raises(hotspots.HotspotError):
+        hotspots.repeat_cases(tickets, distance_m=0)
+
+
+# ---- time and density ------------------------------------------------------------------------------------
+def test_hour_weekday_and_seasonality_count_local_time():
+    created = pd.to_datetime(["2026-11-02 08:30", "2026-11-02 08:59", "2026-11-08 23:10", "2026-01-15 12:00"],
+                             utc=True)  # local: 16:30 / 16:59 Monday, 07:10 Monday 9 Nov, 20:00 Thursday
+    tickets = pd.DataFrame({schema.CREATED_AT: created.tz_convert(schema.TIMEZONE),
+                            schema.CATEGORY: ["a", "a", "b", "b"]})
+    matrix = hotspots.hour_weekday(tickets)
+    assert matrix.shape == (7, 24) and matrix.to_numpy().sum() == 4
+    assert matrix.loc[0, 16] == 2 and matrix.loc[0, 7] == 1 and matrix.loc[3, 20] == 1
+    months = pd.period_range("2025-12", "2026-11", freq="M")
+    season = hotspots.monthly_seasonality(tickets, months)
+    assert season.shape == (12, 2) and season.index[0] == "2025-12"
+    assert season.loc["2026-11"].tolist() == [2, 1] and season.loc["2026-01"].tolist() == [0, 1]
+    assert season.loc["2025-12"].tolist() == [0, 0]
+    assert hotspots.monthly_seasonality(tickets, months, by=None)["total"].sum() == 4
+
+
+def test_kernel_density_integrates_to_the_count_and_peaks_at_the_points():
+    area = gpd.GeoDataFrame(geometry=[shapely.box(120.15, 30.25, 120.19, 30.29)], crs=4326)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([120.17] * 50, [30.27] * 50), crs=4326)
+    surface = hotspots.kernel_density(points, area, bandwidth_m=150)
+    total = surface.values.sum() * surface.cell_m**2 / 1e6
+    assert total == pytest.approx(50, rel=1e-3)
+    row, col = np.unravel_index(surface.values.argmax(), surface.values.shape)
+    west, south, east, north = surface.bounds
+    rows, cols = surface.values.shape
+    lon = west + (col + 0.5) * (east - west) / cols
+    lat = north - (row + 0.5) * (north - south) / rows
+    assert (lon, lat) == (pytest.approx(120.17, abs=0.001), pytest.approx(30.27, abs=0.001))
+    # the peak of a Gaussian kernel: 50 / (2π σ²) per m², here per km²
+    assert surface.values.max() == pytest.approx(50 / (2 * np.pi * 150**2) * 1e6, rel=0.1)
+    with pytest.raises(hotspots.HotspotError):
+        hotspots.kernel_density(points, area, bandwidth_m=0)
+
+
+def test_the_demo_districts_planted_hot_spots_are_found():
+    """The generator plants a wet market, a night-food street and an old estate (manifest ``hot_spots``);
+    with the FDR correction each is a 99 % hot spot on res-9 hexagons and a ≥ 95 % one on grids."""
+    layers = load_demo()
+    grids = layers["grids"]
+    tickets = joins.join_to_grids(layers["tickets"], grids)
+    tickets = tickets[tickets[schema.ASSIGNED]]
+    spots = json.loads((DEMO_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))["hot_spots"]
+    places = {"market": spots["market"], "old_estate": spots["old_estate"],
+              "nightlife_street": np.mean(spots["nightlife_street"], axis=0).tolist()}
+    cells = hotspots.hex_cover(geometry.streets_from_grids(grids), 9)
+    on_hexes = hotspots.gi_star(hotspots.hex_counts(tickets, 9).reindex(cells, fill_value=0),
+                                hotspots.hex_graph(cells), fdr=True)
+    on_grids = hotspots.gi_star(tickets[schema.GRID_ID].value_counts(), hotspots.grid_graph(grids), fdr=True)
+    index = joins.GridIndex.from_grids(grids)
+    for name, (lon, lat) in places.items():
+        assert on_hexes.loc[h3.latlng_to_cell(lat, lon, 9), "confidence"] == 3, name
+        grid_id = grids[schema.GRID_ID].iloc[index.assign(np.array([lon]), np.array([lat]))[0]]
+        assert on_grids.loc[grid_id, "confidence"] >= 2, name
+    assert (on_hexes["confidence"] < 0).sum() == 0 and (on_grids["confidence"] < 0).sum() == 0
+
+
+def test_mann_kendall_equals_scipy_with_and_without_ties():
+    rng = np.random.default_rng(5)
+    rows = np.vstack([rng.normal(size=(20, 12)), rng.integers(0, 4, (20, 12)).astype(float),
+                      np.arange(12.0), np.full(12, 3.0)])
+    tau, p = hotspots._mann_kendall(rows)
+    for row, tau_i, p_i in zip(rows, tau, p):
+        if np.ptp(row) == 0:
+            assert tau_i == 0 and p_i == 1
+            continue
+        ref = stats.kendalltau(np.arange(12), row, method="asymptotic")
+        assert tau_i == pytest.approx(ref.statistic) and p_i == pytest.approx(ref.pvalue)

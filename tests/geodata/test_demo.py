@@ -15,7 +15,8 @@ from geopandas.testing import assert_geodataframe_equal
 from core import schema
 from core.validate import validate
 from geodata import DEFAULT_SEED, DEMO_DIR, generate, load_demo, write_demo
-from geodata.generate import AS_OF, MANIFEST_NAME, PERIOD_START
+from geodata.generate import (AS_OF, MANIFEST_NAME, PERIOD_START, demo_assignments, demo_hot_spots,
+                              load_demo_assignments)
 
 METRIC = "EPSG:32651"
 
@@ -249,3 +250,24 @@ def test_patrol_teams_and_nightly_sign_ins(metric):
     hour = checkins[schema.CHECKED_AT].dt.hour
     assert np.isin(hour, [17, 18, 19, 20, 21, 22, 23, 0, 1, 2]).all()
     assert checkins.within(metric["grids"].union_all()).all()
+
+
+def test_duty_roster_gives_every_grid_one_team_where_it_signs_in(demo, metric):
+    roster = load_demo_assignments()
+    assert list(roster.columns) == [schema.TEAM_ID, schema.GRID_ID]
+    assert sorted(roster[schema.GRID_ID]) == sorted(demo["grids"][schema.GRID_ID])
+    assert set(roster[schema.TEAM_ID]) == set(demo["patrol_teams"][schema.TEAM_ID])
+    assert roster.equals(demo_assignments(demo))  # the committed file is what the generator makes
+    # each team's sign-in plates were placed in its own communities
+    signed = gpd.sjoin(metric["patrol_checkins"], metric["grids"][[schema.GRID_ID, "geometry"]],
+                       predicate="within")
+    owner = signed[schema.GRID_ID].map(roster.set_index(schema.GRID_ID)[schema.TEAM_ID])
+    assert (owner == signed[schema.TEAM_ID]).mean() > 0.98
+
+
+def test_manifest_says_where_the_hot_spots_are(demo, manifest):
+    spots = manifest["hot_spots"]
+    district = demo["grids"].union_all()
+    for lon, lat in [spots["market"], spots["old_estate"], *spots["nightlife_street"]]:
+        assert district.contains(shapely.Point(lon, lat))
+    assert spots == demo_hot_spots(DEFAULT_SEED)

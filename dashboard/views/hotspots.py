@@ -1,0 +1,163 @@
+"""Hotspots: where and when incidents concentrate — Getis-Ord Gi* hot and cold spots on grids or H3
+hexagons (with the false-discovery-rate option), emerging hot spots, the kernel density surface, the
+tickets behind a clicked unit, time patterns and repeat cases, with exports.
+
+The analysis is ``core.hotspots``; the loaders in ``dashboard.data`` cache it per workspace version and
+filter. The units are drawn once per boundary version, unit and resolution; switching what the map
+shows only swaps colours into it.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import h3
+import pandas as pd
+import streamlit as st
+
+from core import hotspots, schema
+from dashboard import data, state
+from dashboard.components import perf_charts
+from dashboard.components.filters import ticket_filter
+from dashboard.components.map_view import show_map
+from dashboard.i18n import t
+
+SHOW = ("gi", "emerging", "density", "tickets", "per_1000")
+RESOLUTIONS = (7, 8, 9, 10)
+SEASON_CATEGORIES = 8  # lines in the month-by-month chart: the busiest categories
+TABLE = ("name", "community", "tickets", "per_1000", "per_km2", "z", "p", "confidence", "pattern", "hot_months",
+         "trend_tau")
+TICKET_COLUMNS = (schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE,
+                  schema.STAGE)
+
+
+def render() -> None:
+    sel = st.session_state[state.SELECTION]
+    st.title(t("hot.title"))
+    st.caption(t("hot.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    flt = ticket_filter(sel, "gw_hot", st.columns(3), stages=False)
+    cols = st.columns([1.2, 1, 1, 1.6])
+    unit = cols[0].radio(t("hot.unit"), ("grid", "hex"), horizontal=True, key="gw_hot_unit",
+                         format_func=lambda u: t(f"hot.unit.{u}"))
+    resolution = cols[1].selectbox(t("hot.resolution"), RESOLUTIONS, index=RESOLUTIONS.index(9), key="gw_hot_res",
+                                   disabled=unit != "hex", help=t("hot.resolution_help"),
+                                   format_func=lambda r: t("hot.resolution_value", r=r,
+                                                           m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"))
+    fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
+    table = data.hotspot_table(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, fdr)
+    summary(table, sel)
+
+    hotspot_map(sel, flt, unit, resolution, table)
+    unit_table(table, unit)
+    time_patterns(sel, flt)
+    repeat_cases(sel, flt)
+
+
+def summary(table: pd.DataFrame, sel) -> None:
+    row = st.columns(5)
+    for box, level in zip(row, (3, 2, 1)):
+        box.metric(t(f"hot.class.{level}"), f"{int((table['confidence'] == level).sum()):,}")
+    row[3].metric(t("hot.cold_spots"), f"{int((table['confidence'] < 0).sum()):,}")
+    emerging = table["pattern"].isin(("new", "consecutive", "intensifying"))
+    row[4].metric(t("hot.emerging"), f"{int(emerging.sum()):,}", help=t("hot.emerging_help"))
+    months = data.analysis_months(sel.first, sel.last)
+    st.caption(t("hot.months", first=str(months[0]), last=str(months[-1]), n=len(months)))
+
+
+@st.fragment
+def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> None:
+    """The map; choosing what it shows reruns only this part, a click lists the unit's tickets."""
+    choices = SHOW if unit == "grid" else tuple(s for s in SHOW if s != "per_1000")
+    show = st.radio(t("hot.show"), choices, horizontal=True, key="gw_hot_show",
+                    format_func=lambda s: t(f"hot.show.{s}"))
+    base, colours = data.hotspot_map(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution,
+                                     table, show, sel.language)
+    clicked = show_map(base, key=f"hot_map_{unit}_{resolution}", height=540, live=colours,
+                       returned_objects=["last_clicked"]).get("last_clicked")
+    unit_id = clicked_unit(sel, unit, resolution, clicked)
+    if unit_id is None or unit_id not in table.index:
+        st.caption(t("hot.click_hint"))
+        return
+    row = table.loc[unit_id]
+    label = row["name"] if unit == "grid" else unit_id
+    tickets = data.unit_tickets(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, unit_id)
+    st.markdown(t("hot.unit_caption", unit=label, cls=t(f"hot.class.{int(row['confidence'])}"), z=f"{row['z']:.2f}",
+                  n=len(tickets), pattern=t(f"hot.pattern.{row['pattern']}")))
+    st.dataframe(ticket_frame(tickets), hide_index=True, use_container_width=True, key="gw_hot_unit_tickets")
+
+
+def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str | None:
+    if not clicked:
+        return None
+    if unit == "hex":
+        return h3.latlng_to_cell(clicked["lat"], clicked["lng"], resolution)
+    return data.grid_at(sel.workspace, sel.version, clicked["lng"], clicked["lat"])
+
+
+def ticket_frame(tickets: pd.DataFrame) -> pd.DataFrame:
+    shown = tickets[list(TICKET_COLUMNS)].copy()
+    shown[schema.CREATED_AT] = shown[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M")
+    shown[schema.SOURCE] = shown[schema.SOURCE].map(lambda s: t(f"source.{s}"))
+    shown[schema.STAGE] = shown[schema.STAGE].map(lambda s: t(f"stage.{s}"))
+    return shown.rename(columns=lambda c: t(f"perf.ticket.{c}"))
+
+
+def unit_table(table: pd.DataFrame, unit: str) -> None:
+    st.subheader(t("hot.table"))
+    shown = table[[c for c in TABLE if c in table.columns]].copy()
+    shown = shown.sort_values(["confidence", "z"], ascending=False)
+    shown["confidence"] = shown["confidence"].map(lambda c: t(f"hot.class.{int(c)}"))
+    shown["pattern"] = shown["pattern"].map(lambda p: t(f"hot.pattern.{p}"))
+    for column in ("per_1000", "per_km2", "z", "trend_tau"):
+        if column in shown.columns:
+            shown[column] = shown[column].round(2)
+    shown["p"] = shown["p"].round(4)
+    shown.insert(0, "unit", shown.index)
+    shown = shown.rename(columns=lambda c: t(f"hot.col.{c}"))
+    st.dataframe(shown, hide_index=True, use_container_width=True, height=320, key="gw_hot_table")
+    exports(shown, f"gridwatch_hotspots_{unit}", "gw_hot_table")
+
+
+def exports(frame: pd.DataFrame, name: str, key: str) -> None:
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("perf.csv"), frame.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
+                         key=f"{key}_csv", on_click="ignore")
+    right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(frame, t("hot.title")), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+                          on_click="ignore")
+
+
+def time_patterns(sel, flt) -> None:
+    st.subheader(t("hot.time"))
+    matrix, season = data.time_patterns(sel.workspace, sel.version, sel.first, sel.last, flt)
+    left, right = st.columns(2)
+    left.altair_chart(perf_charts.hour_weekday(matrix, [t(f"perf.weekday.{d}") for d in range(hotspots.WEEKDAYS)],
+                                               t("perf.col.registered")), use_container_width=True)
+    top = season.sum().sort_values(ascending=False).index[:SEASON_CATEGORIES]
+    long = season[top].reset_index().melt(id_vars="month", var_name="category", value_name="tickets")
+    right.altair_chart(alt.Chart(long, title=t("hot.season")).mark_line(point=True).encode(
+        x=alt.X("month:O", title=None), y=alt.Y("tickets:Q", title=t("perf.col.registered")),
+        color=alt.Color("category:N", title=t("command.category")),
+        tooltip=["category", "month", "tickets"]), use_container_width=True)
+
+
+def repeat_cases(sel, flt) -> None:
+    st.subheader(t("hot.repeats"))
+    cols = st.columns([1, 1, 3])
+    distance = cols[0].number_input(t("hot.repeat_distance"), 10, 500, 50, step=10, key="gw_hot_rep_m")
+    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, 7, key="gw_hot_rep_days")
+    cases, rates = data.repeats(sel.workspace, sel.version, sel.first, sel.last, flt, float(distance), float(days))
+    total = int(rates["tickets"].sum())
+    cols[2].metric(t("hot.repeat_count"), f"{len(cases):,}", help=t("hot.repeat_help", m=distance, d=days))
+    if total:
+        cols[2].caption(t("hot.repeat_share", share=f"{len(cases) / total:.1%}", total=f"{total:,}"))
+    left, right = st.columns([3, 2])
+    shown = cases.copy()
+    shown[schema.CREATED_AT] = shown[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M")
+    shown["gap_hours"] = shown["gap_hours"].round(1)
+    shown = shown.rename(columns=lambda c: t(f"hot.rep.{c}"))
+    left.dataframe(shown, hide_index=True, use_container_width=True, height=300, key="gw_hot_repeats")
+    per_grid = rates[rates["tickets"] > 0].copy()
+    per_grid["repeat_rate"] = (per_grid["repeat_rate"] * 100).round(1)
+    per_grid = per_grid.reset_index().rename(columns=lambda c: t(f"hot.rep.{c}"))
+    right.dataframe(per_grid, hide_index=True, use_container_width=True, height=300, key="gw_hot_repeat_rates")
+    exports(shown, "gridwatch_repeat_cases", "gw_hot_repeats")
