@@ -8,7 +8,10 @@
     ├── StoreError                 the workspace store cannot read or write
     │   ├── LayerNotFoundError     a layer that the workspace does not hold
     │   └── WorkspaceBusyError     another writer held the lock for too long
-    └── ConfigError                a setting (environment variable) is wrong
+    ├── ConfigError                a setting (environment variable) is wrong
+    ├── HotspotError               a hot-spot analysis cannot run on what was asked (core.hotspots)
+    ├── SitingError                a siting model cannot be built or solved (core.siting)
+    └── DistrictPlanError          patrol districts cannot be formed as asked (core.patrol)
 
 Anything else that escapes ``core`` is a bug.
 """

@@ -16,7 +16,7 @@ from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.components.text import md_text
 from dashboard.i18n import t
-from dashboard.views import command, data, hotspots, overview, performance
+from dashboard.views import command, data, hotspots, overview, patrols, performance
 
 log = logging.getLogger("gridwatch")
 
@@ -56,6 +56,7 @@ page = st.navigation([
     st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
     st.Page(hotspots.render, title=t("page.hotspots"), icon=":material/local_fire_department:",
             url_path="hotspots"),
+    st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),
     st.Page(data.render, title=t("page.data"), icon=":material/database:", url_path="data"),
 ], position="hidden" if wall else "sidebar")
 guarded(page.run, f"page {page.title}")

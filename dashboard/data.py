@@ -19,7 +19,7 @@ import shapely
 import streamlit as st
 from libpysal.graph import Graph
 
-from core import command, geometry, hotspots, io, joins, metrics, schema, store, uploads
+from core import command, geometry, hotspots, io, joins, metrics, patrol, schema, store, uploads
 from dashboard.components import live_map, maps, perf_charts, report
 from dashboard.i18n import translate
 from geodata import load_demo
@@ -27,19 +27,6 @@ from geodata.generate import load_demo_assignments
 
 DEMO_WORKSPACE = "demo"
 DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
-
-
-def assignments(name: str) -> pd.DataFrame:
-    """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
-    saved = workspace(name).get_setting(schema.PATROL_ASSIGNMENTS, {})
-    return pd.DataFrame(saved.get("rows", []), columns=list(schema.PATROL_ASSIGNMENT_COLUMNS), dtype="str")
-
-
-def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
-    """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
-    rows = roster[list(schema.PATROL_ASSIGNMENT_COLUMNS)].astype(str).to_numpy().tolist()
-    workspace(name).set_setting(schema.PATROL_ASSIGNMENTS, {
-        "rows": rows, "author": author, "saved_at": pd.Timestamp.now(tz=schema.TIMEZONE).isoformat()})
 
 
 @st.cache_resource(show_spinner=False)
@@ -613,6 +600,120 @@ def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.Tick
     mine = tickets[(key == unit_id) & metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
     columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE]
     return pd.DataFrame(mine[columns]).sort_values(schema.CREATED_AT, ascending=False)
+
+
+# ---- Patrols ------------------------------------------------------------------------------------
+TEAM_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+               "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+               "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79")
+UNASSIGNED = "#f0f0f0"
+BASE_MARK_M = 90.0  # radius of the disc that marks a team's base on the district map
+
+
+def assignments(name: str) -> pd.DataFrame:
+    """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
+    saved = workspace(name).get_setting(schema.PATROL_ASSIGNMENTS, {})
+    return pd.DataFrame(saved.get("rows", []), columns=list(schema.PATROL_ASSIGNMENT_COLUMNS), dtype="str")
+
+
+def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
+    """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
+    rows = roster[list(schema.PATROL_ASSIGNMENT_COLUMNS)].astype(str).to_numpy().tolist()
+    workspace(name).set_setting(schema.PATROL_ASSIGNMENTS, {
+        "rows": rows, "author": author, "saved_at": pd.Timestamp.now(tz=schema.TIMEZONE).isoformat()})
+
+
+def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
+    """Errors and warnings of the saved roster against the active grids and teams (e.g. grids that a new
+    boundary version removed)."""
+    if roster.empty:
+        return []
+    return patrol.assignment_problems(roster, layer(name, ver, schema.GRIDS.name),
+                                      layer(name, ver, schema.PATROL_TEAMS.name))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def patrol_compliance(name: str, ver: int, first: date, last: date, roster: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(night × team compliance of the period, per-team summary)."""
+    teams = layer(name, ver, schema.PATROL_TEAMS.name)
+    nights = patrol.nights_in(metrics.Period.from_dates(first, last))
+    table = patrol.compliance(joined(name, ver, schema.PATROL_CHECKINS.name), roster, teams, nights)
+    return table, patrol.nights_missed(table)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def patrol_gaps(name: str, ver: int, first: date, last: date, roster: pd.DataFrame, days: int
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(assigned grids not visited in ``days`` days, grids by tickets against patrol visits)."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    checkins = joined(name, ver, schema.PATROL_CHECKINS.name)
+    clock = as_of(name, ver) or metrics.Period.from_dates(first, last).end
+    unvisited = patrol.unvisited_grids(checkins, roster, grids, clock, days,
+                                       teams=layer(name, ver, schema.PATROL_TEAMS.name))
+    versus = patrol.visits_vs_tickets(grids, joined(name, ver, schema.TICKETS.name), checkins,
+                                      metrics.Period.from_dates(first, last))
+    return unvisited, versus
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def patrol_workload(name: str, ver: int, first: date, last: date, weights: patrol.WorkloadWeights,
+                    severity: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+    return patrol.workload(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.TICKETS.name),
+                           metrics.Period.from_dates(first, last), weights, dict(severity) or None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def patrol_contiguity(name: str, boundary_ver: int) -> patrol.Contiguity:
+    return patrol.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
+
+
+def propose_districts(name: str, ver: int, workload: pd.DataFrame, roster: pd.DataFrame,
+                      locks: dict[str, str], progress) -> patrol.PlanResult:
+    """Solve the balanced, contiguous districts (not cached: the page keeps the result in the session)."""
+    plan = patrol.DistrictPlan.from_geodataframes(
+        layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name), workload,
+        current=roster if not roster.empty else None, locks=locks or None,
+        contiguity=patrol_contiguity(name, boundary_version(name, ver)))
+    return plan.solve(progress=progress)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def district_report(name: str, ver: int, assignment: pd.DataFrame, workload: pd.DataFrame,
+                    current: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:
+    return patrol.plan_report(layer(name, ver, schema.GRIDS.name), assignment,
+                              layer(name, ver, schema.PATROL_TEAMS.name), workload, current=current,
+                              contiguity=patrol_contiguity(name, boundary_version(name, ver)))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def district_base(name: str, boundary_ver: int) -> dict:
+    grids, _ = display_boundaries(name, boundary_ver)
+    return live_map.choropleth_config(grids, schema.NAME)
+
+
+def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[folium.Map, folium.FeatureGroup]:
+    """Grids coloured by their team (drawn once per boundary version) with the teams' bases marked."""
+    boundary_ver = boundary_version(name, ver)
+    grids, _ = display_boundaries(name, boundary_ver)
+    teams = layer(name, ver, schema.PATROL_TEAMS.name)
+    team_ids = list(teams[schema.TEAM_ID])
+    colour = {tid: TEAM_COLORS[i % len(TEAM_COLORS)] for i, tid in enumerate(team_ids)}
+    names = dict(zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True))
+    owner = grids[schema.GRID_ID].map(roster.drop_duplicates(schema.GRID_ID).set_index(schema.GRID_ID)[
+        schema.TEAM_ID]) if not roster.empty else pd.Series(index=grids.index, dtype=object)
+    fills = [colour.get(o, UNASSIGNED) for o in owner]
+    none = translate(lang, "patrol.no_team")
+    values = [names.get(o, none) if isinstance(o, str) else none for o in owner]
+    legend = maps.Legend(translate(lang, "patrol.legend"), tuple(names[tid] for tid in team_ids),
+                         tuple(colour[tid] for tid in team_ids))
+    crs = geometry.metric_crs(teams)
+    bases = teams.to_crs(crs).buffer(BASE_MARK_M).to_crs(schema.STORAGE_CRS)
+    marks = live_map.Overlay(bases.array, translate(lang, "patrol.bases"), "#222222", fill_opacity=0.9,
+                             tips=tuple(translate(lang, "patrol.base_of", team=names[tid]) for tid in team_ids))
+    return (live_map.choropleth_base_map(district_base(name, boundary_ver)),
+            live_map.colour_update(fills, values, legend, overlays=(marks,),
+                                   hover_title=translate(lang, "patrol.team")))
 
 
 # ---- Data page -----------------------------------------------------------------------------------

@@ -19,6 +19,20 @@
     return layer.addTo(map);
   });
   var legend = legendControl(map);
+  // A map first drawn in a hidden tab had no size, so its fit to the units failed: fit again whenever its
+  // width changes, until the reader has moved the map.
+  var b = cfg.bounds, width = map.getContainer().clientWidth, touched = false;
+  ['mousedown', 'wheel', 'touchstart', 'keydown'].forEach(function (type) {
+    map.getContainer().addEventListener(type, function () { touched = true; }, {passive: true});
+  });
+  new ResizeObserver(function () {
+    var now = map.getContainer().clientWidth;
+    if (now > 0 && now !== width && !touched) {
+      map.invalidateSize();
+      map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    }
+    width = now;
+  }).observe(map.getContainer());
   var overlays = [], switcher = null;
   function drawOverlays(list) {
     overlays.forEach(function (group) { map.removeLayer(group); if (switcher) { switcher.removeLayer(group); } });

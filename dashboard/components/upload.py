@@ -90,9 +90,13 @@ def report(check: UploadCheck) -> None:
         st.warning(t("data.warnings_only", warnings=warnings))
     else:
         st.success(t("data.no_problems", count=f"{len(check.frame):,}"))
-    if not check.problems:
-        return
-    rows = sorted(check.problems, key=lambda p: p.severity != "error")
+    if check.problems:
+        problem_table(list(check.problems))
+
+
+def problem_table(problems: list) -> None:
+    """Every problem as a row (severity, column, rows, what, fix), errors first, in the reader's language."""
+    rows = sorted(problems, key=lambda p: p.severity != "error")
     texts = [problem_text(p) for p in rows]
     st.table(pd.DataFrame({
         t("data.severity"): [t(f"severity.{p.severity}") for p in rows],

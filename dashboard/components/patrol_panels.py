@@ -1,0 +1,139 @@
+"""Parts of the Patrols page: the duty roster (edit, import, export), the redesign inputs, and the
+current-vs-proposed comparison."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import patrol, schema
+from core.errors import GridWatchError, ValidationError
+from dashboard import data, state
+from dashboard.components.map_view import show_map
+from dashboard.components.upload import problem_table
+from dashboard.i18n import t
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_COLUMNS = ("team_name", "grids", "workload_vs_mean", "tickets", "population", "area_km2", "polsby_popper",
+                  "travel_mean_m", "travel_max_m", "parts")
+SUMMARY = ("max_min_ratio", "gini", "polsby_popper_mean", "contiguous", "changed_grids")
+
+
+def district_map(sel, roster: pd.DataFrame, key: str, height: int = 460) -> None:
+    base, colours = data.district_map(sel.workspace, sel.version, roster, sel.language)
+    show_map(base, key=key, height=height, live=colours)
+
+
+def render(sel, roster: pd.DataFrame, problems: list) -> None:
+    """The roster: the map of today's districts, the table (team editable per grid), CSV import, exports."""
+    if problems:
+        problem_table(problems)
+    district_map(sel, roster, key="patrol_current_map")
+    grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
+    teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
+    names = dict(zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True))
+    table = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY]].merge(roster, on=schema.GRID_ID, how="left")
+    table["team"] = table[schema.TEAM_ID].map(names)
+    edited = st.data_editor(
+        table[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, "team"]], hide_index=True, use_container_width=True,
+        height=320, key="gw_roster_editor", disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
+        column_config={"team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(names.values())),
+                       schema.GRID_ID: t("patrol.col.grid_id"), schema.NAME: t("patrol.col.grid_name"),
+                       schema.COMMUNITY: t("patrol.col.community")})
+    by_name = {v: k for k, v in names.items()}
+    changed = edited["team"].fillna("").to_numpy() != table["team"].fillna("").to_numpy()
+    if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key="gw_roster_save"):
+        new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_name), schema.GRID_ID: edited[schema.GRID_ID]})
+        save(sel, new.dropna())
+    left, right = st.columns(2)
+    upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload",
+                                help=t("patrol.import_help"))
+    if upload is not None and left.button(t("patrol.import_save"), key="gw_roster_import"):
+        try:
+            save(sel, patrol.read_assignments_csv(upload.getvalue(), grids, teams))
+        except ValidationError as exc:
+            problem_table(list(exc.problems))
+        except GridWatchError as exc:
+            st.error(str(exc))
+    with right:
+        downloads(sel, roster, "gridwatch_duty_roster", "gw_roster")
+
+
+def save(sel, roster: pd.DataFrame) -> None:
+    grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
+    teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
+    checked = patrol.validate_assignments(roster, grids, teams)
+    data.save_assignments(sel.workspace, checked, author=st.session_state.get(state.AUTHOR) or "dashboard")
+    st.session_state[state.FLASH] = t("patrol.saved", n=len(checked))
+    st.rerun()
+
+
+def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
+    grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
+    teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
+    table = patrol.roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
+    st.download_button(t("patrol.roster_csv"), patrol.assignments_to_csv(roster, teams, grids), f"{name}.csv",
+                       "text/csv", key=f"{key}_csv", on_click="ignore")
+    st.download_button(t("patrol.roster_xlsx"), lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
+                       f"{name}.xlsx", XLSX, key=f"{key}_xlsx", on_click="ignore")
+
+
+def severity_editor(sel) -> tuple[tuple[str, float], ...]:
+    """Weights of ticket categories in the workload (1 = an ordinary ticket)."""
+    categories, _ = data.ticket_choices(sel.workspace, sel.version)
+    with st.expander(t("patrol.severity")):
+        table = st.data_editor(pd.DataFrame({"category": list(categories), "weight": 1.0}), hide_index=True,
+                               key="gw_patrol_severity", disabled=["category"], use_container_width=True,
+                               column_config={"category": t("command.category"),
+                                              "weight": st.column_config.NumberColumn(t("patrol.weight"),
+                                                                                      min_value=0.0, max_value=10.0,
+                                                                                      step=0.5)})
+    return tuple((c, float(w)) for c, w in zip(table["category"], table["weight"].fillna(1.0)) if w != 1.0)
+
+
+def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
+    """Grids that must stay with their current team."""
+    grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
+    names = dict(zip(grids[schema.GRID_ID], grids[schema.NAME], strict=True))
+    assigned = [g for g in roster[schema.GRID_ID] if g in names]
+    chosen = st.multiselect(t("patrol.locks"), assigned, key="gw_patrol_locks", help=t("patrol.locks_help"),
+                            format_func=lambda g: names[g], placeholder=t("patrol.no_locks"))
+    owner = roster.drop_duplicates(schema.GRID_ID).set_index(schema.GRID_ID)[schema.TEAM_ID]
+    return {g: owner[g] for g in chosen}
+
+
+def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.DataFrame, seconds: float) -> None:
+    """Current and proposed districts side by side, their figures, and what to do with the proposal."""
+    current = roster if not roster.empty else None
+    now, now_summary = data.district_report(sel.workspace, sel.version, roster, workload, None)
+    new, new_summary = data.district_report(sel.workspace, sel.version, proposed, workload, current)
+    st.success(t("patrol.proposed", seconds=f"{seconds:.1f}", changed=new_summary["changed_grids"] or 0,
+                 before=f"{now_summary['max_min_ratio']:.2f}", after=f"{new_summary['max_min_ratio']:.2f}"))
+    left, right = st.columns(2)
+    for box, title, table, key in ((left, "patrol.current_plan", roster, "patrol_map_now"),
+                                   (right, "patrol.proposed_plan", proposed, "patrol_map_new")):
+        with box:
+            st.subheader(t(title))
+            district_map(sel, table, key=key, height=420)
+
+    def shown(value) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, bool):
+            return t("patrol.yes") if value else t("patrol.no")
+        return f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+
+    st.table(pd.DataFrame({t("patrol.current_plan"): [shown(now_summary[c]) for c in SUMMARY],
+                           t("patrol.proposed_plan"): [shown(new_summary[c]) for c in SUMMARY]},
+                          index=[t(f"patrol.sum.{c}") for c in SUMMARY]))
+    both = now[list(REPORT_COLUMNS)].join(new[list(REPORT_COLUMNS[1:])], lsuffix="_now", rsuffix="_new")
+    both = both.round(2).rename(columns=lambda c: t(f"patrol.col.{c.removesuffix('_now').removesuffix('_new')}")
+                                + (f" ({t('patrol.now')})" if c.endswith("_now") else
+                                   f" ({t('patrol.new')})" if c.endswith("_new") else ""))
+    st.dataframe(both.reset_index(drop=True), hide_index=True, use_container_width=True, key="gw_patrol_compare")
+    adopt, dl = st.columns([1, 2])
+    if adopt.button(t("patrol.adopt"), key="gw_patrol_adopt"):
+        st.session_state.pop(state.PROPOSAL, None)
+        save(sel, proposed)
+    with dl:
+        downloads(sel, proposed, "gridwatch_proposed_roster", "gw_proposal")

@@ -1,0 +1,129 @@
+"""Patrols: who patrols which grids (the duty roster), whether the teams signed in every night and where,
+the grids nobody visits, whether patrols go where the tickets are, and a redesign into balanced,
+contiguous patrol districts with the roster to download.
+
+The analysis is ``core.patrol``; the roster is a workspace setting (``data.assignments``).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import patrol, schema
+from core.errors import GridWatchError
+from dashboard import data, state
+from dashboard.components import patrol_panels as panels
+from dashboard.i18n import t
+
+UNVISITED_DAYS = 14
+STATUS_COLORS = {"inside": "#1a9850", "partly_outside": "#fdae61", "outside": "#d73027", "missed": "#4d4d4d",
+                 "called_off": "#bdbdbd"}
+
+
+def render() -> None:
+    sel = st.session_state[state.SELECTION]
+    st.title(t("patrol.title"))
+    st.caption(t("patrol.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    if state.FLASH in st.session_state:
+        st.success(st.session_state.pop(state.FLASH))
+    roster = data.assignments(sel.workspace)
+    problems = data.roster_problems(sel.workspace, sel.version, roster)
+    if roster.empty:
+        st.warning(t("patrol.no_roster"))
+    elif any(p.severity == "error" for p in problems):
+        st.error(t("patrol.roster_stale"))
+    nights, per_team = data.patrol_compliance(sel.workspace, sel.version, sel.first, sel.last, roster)
+    headline(nights, per_team)
+
+    tabs = st.tabs([t("patrol.tab.compliance"), t("patrol.tab.gaps"), t("patrol.tab.roster"),
+                    t("patrol.tab.redesign")])
+    with tabs[0]:
+        compliance_calendar(nights, per_team)
+    with tabs[1]:
+        gaps(sel, roster)
+    with tabs[2]:
+        panels.render(sel, roster, problems)
+    with tabs[3]:
+        redesign(sel, roster)
+
+
+def headline(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
+    row = st.columns(5)
+    due = per_team["nights"].sum() - per_team["called_off"].sum()
+    row[0].metric(t("patrol.teams"), f"{len(per_team):,}")
+    row[1].metric(t("patrol.compliance_rate"), f"{per_team['signed_in'].sum() / due:.1%}" if due else "–",
+                  help=t("patrol.compliance_help"))
+    row[2].metric(t("patrol.missed"), f"{int(per_team['missed'].sum()):,}")
+    row[3].metric(t("patrol.outside"), f"{int(per_team['outside_sign_ins'].sum()):,}", help=t("patrol.outside_help"))
+    row[4].metric(t("patrol.called_off"), f"{nights.loc[nights['called_off'], 'night'].nunique():,}",
+                  help=t("patrol.called_off_help"))
+
+
+def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
+    shown = nights.assign(state=nights["status"].where(~nights["called_off"], "called_off"))
+    shown["label"] = shown["state"].map(lambda s: t(f"patrol.status.{s}"))
+    shown["night"] = shown["night"].dt.strftime("%Y-%m-%d")
+    shown["first"] = shown["first_at"].dt.tz_convert(schema.TIMEZONE).dt.strftime("%H:%M").fillna("")
+    order = list(STATUS_COLORS)
+    chart = alt.Chart(shown, title=t("patrol.calendar")).mark_rect(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("night:O", title=None, axis=alt.Axis(labelAngle=-60)),
+        y=alt.Y("team_name:N", title=None, sort=list(per_team["team_name"])),
+        color=alt.Color("label:N", title=None, scale=alt.Scale(domain=[t(f"patrol.status.{s}") for s in order],
+                                                               range=[STATUS_COLORS[s] for s in order])),
+        tooltip=[alt.Tooltip("team_name:N", title=t("patrol.team")), alt.Tooltip("night:O", title=t("patrol.night")),
+                 alt.Tooltip("label:N", title=t("patrol.state")), alt.Tooltip("sign_ins:Q", title=t("patrol.sign_ins")),
+                 alt.Tooltip("first:N", title=t("patrol.first_at"))])
+    st.altair_chart(chart, use_container_width=True)
+    table = per_team.copy()
+    table["compliance_rate"] = (table["compliance_rate"] * 100).round(1)
+    st.dataframe(table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True,
+                 use_container_width=True, key="gw_patrol_per_team")
+
+
+def gaps(sel, roster: pd.DataFrame) -> None:
+    days = st.number_input(t("patrol.unvisited_days"), 1, 90, UNVISITED_DAYS, key="gw_patrol_days")
+    unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
+    st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
+    shown = unvisited.copy()
+    shown["last_visit"] = shown["last_visit"].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d").fillna(
+        t("patrol.never"))
+    st.dataframe(shown.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, use_container_width=True,
+                 height=260, key="gw_patrol_unvisited")
+    st.subheader(t("patrol.versus"))
+    st.caption(t("patrol.versus_help"))
+    top = versus.sort_values("gap_rank").head(30).reset_index()
+    top["visits_per_100_tickets"] = top["visits_per_100_tickets"].round(1)
+    top["ticket_percentile"] = (top["ticket_percentile"] * 100).round(0)
+    top["gap"] = (top["gap"] * 100).round(2)
+    st.dataframe(top.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, use_container_width=True,
+                 height=300, key="gw_patrol_versus")
+
+
+def redesign(sel, roster: pd.DataFrame) -> None:
+    st.caption(t("patrol.redesign_help"))
+    cols = st.columns(3)
+    weights = patrol.WorkloadWeights(
+        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key="gw_patrol_w_tickets"),
+        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_area"),
+        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"))
+    severity = panels.severity_editor(sel)
+    locks = panels.lock_picker(sel, roster)
+    workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
+    if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):
+        bar = st.progress(0.0, text=t("patrol.solving"))
+        try:
+            result = data.propose_districts(sel.workspace, sel.version, workload, roster, locks,
+                                            lambda stage, f: bar.progress(min(max(f, 0.0), 1.0),
+                                                                          text=t(f"patrol.stage.{stage}")))
+        except GridWatchError as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+        bar.empty()
+        st.session_state[state.PROPOSAL] = (sel.workspace, sel.version, result.assignment.rename_axis(
+            schema.GRID_ID).rename(schema.TEAM_ID).reset_index(), round(result.seconds, 2))
+    proposal = st.session_state.get(state.PROPOSAL)
+    if proposal and proposal[:2] == (sel.workspace, sel.version):
+        panels.comparison(sel, roster, proposal[2], workload, proposal[3])
