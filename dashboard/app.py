@@ -16,7 +16,7 @@ from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.components.text import md_text
 from dashboard.i18n import t
-from dashboard.views import command, data, hotspots, overview, patrols, performance
+from dashboard.views import command, coverage, data, hotspots, overview, patrols, performance
 
 log = logging.getLogger("gridwatch")
 
@@ -54,6 +54,7 @@ page = st.navigation([
     st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", default=True),
     st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
     st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
+    st.Page(coverage.render, title=t("page.coverage"), icon=":material/videocam:", url_path="coverage"),
     st.Page(hotspots.render, title=t("page.hotspots"), icon=":material/local_fire_department:",
             url_path="hotspots"),
     st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),

@@ -19,7 +19,8 @@ import shapely
 import streamlit as st
 from libpysal.graph import Graph
 
-from core import command, geometry, hotspots, io, joins, metrics, patrol, schema, store, uploads
+from core import (command, coverage, geometry, hotspots, io, joins, metrics, patrol, schema, siting, store,
+                  uploads)
 from dashboard.components import live_map, maps, perf_charts, report
 from dashboard.i18n import translate
 from geodata import load_demo
@@ -600,6 +601,163 @@ def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.Tick
     mine = tickets[(key == unit_id) & metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
     columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE]
     return pd.DataFrame(mine[columns]).sort_values(schema.CREATED_AT, ascending=False)
+
+
+# ---- Coverage ------------------------------------------------------------------------------------
+MAX_DRAWN_CAMERAS = 10_000  # more cameras than this: the camera layers are drawn for one community
+VIEW_DISPLAY_M = 2.0  # camera views are simplified this much for the map
+SITE_COLOR = "#6a3d9a"
+COVERAGE_COLORS = {"views": "#1a9850", "down": "#d73027", "lost": "#d73027", "gap": "#fee08b", "reach": "#4575b4",
+                   "unserved": "#f46d43"}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def extra_layer(file_name: str, payload: bytes) -> gpd.GeoDataFrame:
+    """A file the Coverage page reads for the session (a road network or key points), in EPSG:4326."""
+    return io.read_upload(file_name, payload).frame
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def coverage_table(name: str, ver: int, walk: coverage.WalkSettings, households_per_worker: tuple[float, float],
+                   roads: tuple[str, bytes] | None, key_points: tuple[str, bytes] | None) -> pd.DataFrame:
+    """Every coverage measure per grid: cameras, the 15-minute circle, members and staffing."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    held = workspace(name).layers(ver)
+    tickets = joined(name, ver, schema.TICKETS.name) if schema.TICKETS.name in held else None
+    out = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, schema.HOUSEHOLDS, schema.POPULATION]].set_index(
+        schema.GRID_ID)
+    out["area_km2"] = geometry.area_km2(grids).to_numpy()
+    parts = [out]
+    if schema.CAMERAS.name in held:
+        parts.append(coverage.camera_coverage(grids, joined(name, ver, schema.CAMERAS.name), tickets,
+                                              extra_layer(*key_points) if key_points else None,
+                                              as_of=as_of(name, ver)))
+    if schema.SERVICE_POINTS.name in held:
+        parts.append(coverage.service_reach(grids, layer(name, ver, schema.SERVICE_POINTS.name), walk,
+                                            extra_layer(*roads) if roads else None))
+    if schema.MEMBERS.name in held:
+        parts.append(coverage.member_measures(grids, joined(name, ver, schema.MEMBERS.name)))
+    parts.append(coverage.staffing(grids, households_per_worker))
+    return pd.concat(parts, axis=1)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def coverage_overlays(name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings,
+                      roads: tuple[str, bytes] | None, cameras_on: bool, lang: str) -> tuple[live_map.Overlay, ...]:
+    """The map's layers: camera views (online / down), coverage lost while cameras are down, camera
+    gaps, the 15-minute reach of ``kind`` and what it leaves unserved (for ``community`` only, if
+    given). The camera layers start switched on when ``cameras_on``, the service layers otherwise."""
+    def tr(key: str, **values) -> str:
+        return translate(lang, key, **values)
+
+    grids = layer(name, ver, schema.GRIDS.name)
+    if community is not None:
+        grids = grids[grids[schema.COMMUNITY] == community]
+    held = workspace(name).layers(ver)
+    layers = []
+    if schema.CAMERAS.name in held:
+        cameras = layer(name, ver, schema.CAMERAS.name)
+        minx, miny, maxx, maxy = grids.total_bounds
+        near = cameras.cx[minx - 0.01:maxx + 0.01, miny - 0.01:maxy + 0.01]
+        views = coverage.camera_views(near)
+        simplified = views.simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
+        online = (near[schema.STATUS] == "online").to_numpy()
+        names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
+        status = near[schema.STATUS].map(lambda s: tr(f"camera_status.{s}")).to_numpy()
+        tips = tuple(f"{n} · {s}" for n, s in zip(names, status, strict=True))
+        parts = coverage.coverage_geometries(grids, cameras)
+        for key, geoms, on, tip in (("views", simplified[online], cameras_on,
+                                     [tips[i] for i in np.flatnonzero(online)]),
+                                    ("down", simplified[~online], cameras_on,
+                                     [tips[i] for i in np.flatnonzero(~online)]),
+                                    ("lost", parts.loc[parts["part"] == "lost"].geometry.array, cameras_on, None),
+                                    ("gap", parts.loc[parts["part"] == "gap"].geometry.array, False, None)):
+            layers.append(live_map.Overlay(np.asarray(geoms, dtype=object), tr(f"cov.layer.{key}"),
+                                           COVERAGE_COLORS[key], fill_opacity=0.25 if key == "views" else 0.45,
+                                           on=on, tips=None if tip is None else tuple(tip)))
+    if schema.SERVICE_POINTS.name in held:
+        services = layer(name, ver, schema.SERVICE_POINTS.name)
+        road_frame = extra_layer(*roads) if roads else None
+        label = tr(f"service_kind.{kind}") if kind != coverage.ANY_KIND else tr("cov.any_kind")
+        reach = coverage.reach_areas(services, walk, road_frame)
+        reach = reach.loc[reach["kind"] == kind]
+        unserved = coverage.unserved_areas(grids, services, None if kind == coverage.ANY_KIND else kind, walk,
+                                           road_frame)
+        layers.append(live_map.Overlay(np.asarray(reach.geometry.array, dtype=object),
+                                       tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12,
+                                       on=not cameras_on))
+        layers.append(live_map.Overlay(np.asarray(unserved.geometry.array, dtype=object),
+                                       tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"], 0.5,
+                                       on=not cameras_on))
+    return tuple(layers)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def coverage_base(name: str, boundary_ver: int) -> dict:
+    grids, _ = display_boundaries(name, boundary_ver)
+    return live_map.choropleth_config(grids, schema.NAME)
+
+
+def coverage_map(name: str, ver: int, table: pd.DataFrame, measure: str, title: str,
+                 overlays: tuple[live_map.Overlay, ...], sites: live_map.Overlay | None
+                 ) -> tuple[folium.Map, folium.FeatureGroup]:
+    """Grids coloured by ``measure`` (shares red → green; legend ``title``), with the coverage layers and
+    the proposed sites."""
+    boundary_ver = boundary_version(name, ver)
+    grids, _ = display_boundaries(name, boundary_ver)
+    values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
+    share = measure.endswith("_share")
+    fills, legend, text = maps.choropleth_classes(values, title=title,
+                                                  better=True if share or measure == "members" else None,
+                                                  percent=share)
+    layers = overlays + ((sites,) if sites is not None else ())
+    return (live_map.choropleth_base_map(coverage_base(name, boundary_ver)),
+            live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend,
+                                   overlays=layers))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
+                  weights: tuple[tuple[str, float], ...], candidates_kind: str, spacing_m: float,
+                  roads: tuple[str, bytes] | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(demand, candidate sites, existing sites) of a siting run.
+
+    Demand: the tickets of the last ``TICKET_DAYS`` (weighted by category) or the population spread over
+    a lattice. Candidates: a lattice of ``spacing_m`` or the intersections (roads, cameras at crossings).
+    Existing: the online cameras, or the service points of ``kind``."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    if demand_kind == "tickets":
+        tickets = joined(name, ver, schema.TICKETS.name)
+        clock = as_of(name, ver) or pd.Timestamp.now(tz=schema.TIMEZONE)
+        recent = tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)
+                         & (tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS))]
+        demand = siting.ticket_demand(recent, dict(weights))
+    else:
+        demand = siting.population_demand(grids, DEMAND_SPACING_M)
+    cameras = layer(name, ver, schema.CAMERAS.name) if schema.CAMERAS.name in workspace(name).layers(ver) else None
+    if candidates_kind == "lattice":
+        candidates = siting.lattice_candidates(grids, spacing_m)
+    else:
+        candidates = siting.intersection_candidates(extra_layer(*roads) if roads else None, cameras)
+    if target == "cameras":
+        existing = cameras[cameras[schema.STATUS] == "online"] if cameras is not None else None
+    else:
+        services = layer(name, ver, schema.SERVICE_POINTS.name)
+        existing = services if kind == coverage.ANY_KIND else services[services[schema.KIND] == kind]
+    return demand, candidates, existing
+
+
+DEMAND_SPACING_M = 100.0
+
+
+def run_siting(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None,
+               radius_m: float, k: int, progress) -> siting.SitingResult:
+    """Solve the maximal covering model (not cached: the page keeps the result in the session)."""
+    return siting.MaximalCovering.from_geodataframes(demand, candidates, radius_m, k, existing=existing).solve(
+        time_limit_s=SITING_SECONDS, progress=progress)
+
+
+SITING_SECONDS = 20.0
 
 
 # ---- Patrols ------------------------------------------------------------------------------------

@@ -78,19 +78,6 @@ def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
                        f"{name}.xlsx", XLSX, key=f"{key}_xlsx", on_click="ignore")
 
 
-def severity_editor(sel) -> tuple[tuple[str, float], ...]:
-    """Weights of ticket categories in the workload (1 = an ordinary ticket)."""
-    categories, _ = data.ticket_choices(sel.workspace, sel.version)
-    with st.expander(t("patrol.severity")):
-        table = st.data_editor(pd.DataFrame({"category": list(categories), "weight": 1.0}), hide_index=True,
-                               key="gw_patrol_severity", disabled=["category"], use_container_width=True,
-                               column_config={"category": t("command.category"),
-                                              "weight": st.column_config.NumberColumn(t("patrol.weight"),
-                                                                                      min_value=0.0, max_value=10.0,
-                                                                                      step=0.5)})
-    return tuple((c, float(w)) for c, w in zip(table["category"], table["weight"].fillna(1.0)) if w != 1.0)
-
-
 def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
     """Grids that must stay with their current team."""
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)

@@ -15,6 +15,7 @@ from core import patrol, schema
 from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components import patrol_panels as panels
+from dashboard.components.filters import category_weights
 from dashboard.i18n import t
 
 UNVISITED_DAYS = 14
@@ -108,7 +109,7 @@ def redesign(sel, roster: pd.DataFrame) -> None:
         tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key="gw_patrol_w_tickets"),
         area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_area"),
         population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"))
-    severity = panels.severity_editor(sel)
+    severity = category_weights(sel, "gw_patrol_severity", t("patrol.severity"))
     locks = panels.lock_picker(sel, roster)
     workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
     if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):

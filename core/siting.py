@@ -1,0 +1,556 @@
+"""Where to put the next K cameras or service points: the maximal covering location problem (MCLP).
+
+Given weighted demand points (tickets, or population spread over a lattice), candidate sites (road
+junctions, camera intersection sites, or a regular lattice) and a service radius, choose at most K
+candidates so that the demand weight within the radius of a chosen site is as large as possible.
+Demand that an existing site already covers counts as covered before and adds nothing.
+
+``MaximalCovering.from_geodataframes`` adapts and validates the layers and delegates to the array
+core (``MaximalCovering``); ``solve`` returns a frozen ``SitingResult``. Solving:
+
+1. **distances** — a KD-tree on the candidates (metric CRS) finds every demand–candidate pair within
+   the radius; no dense distance matrix. Demand points covered by an existing site, of zero weight or
+   out of reach of every candidate are set aside, and points reached by exactly the same candidates
+   are merged (their weights added): an exact reduction.
+2. **greedy** — the baseline: repeatedly add the site that covers the most uncovered weight. Coverage
+   is submodular, so greedy is within a factor 1 − 1/e of the optimum. A swap search (replace one
+   site by the best other while that helps) then improves it.
+3. **relaxation** — the LP relaxation (HiGHS interior point, through ``scipy.optimize.linprog``) gives
+   the upper bound; its site values, rounded to the K largest and swap-improved, another answer.
+   When the best answer reaches the bound it is optimal and CBC is not needed. If the LP does not
+   finish in half the time limit, a Lagrangian relaxation (subgradient steps, about a second) gives
+   the bound instead: a little weaker, never invalid.
+4. **solving** — the exact model (binary x per candidate, continuous 0 ≤ y ≤ 1 per demand point,
+   y_i ≤ Σ x_j over the candidates within reach, Σ x ≤ K; maximise Σ w_i y_i) solved by CBC through
+   pulp, warm-started from the best answer so far, for the rest of the time limit.
+
+The result is never worse than the greedy baseline. Its upper bound is the objective when CBC (or
+the LP bound) proves optimality, else the LP (or Lagrangian) relaxation's bound; the gap is
+(bound − objective) / bound. On hard instances (every demand point within reach of dozens of candidates, K sites able to
+cover most but not all) CBC's root LP alone takes seconds and the gap stays a few percent at the
+time limit; the measured cases are in ``tests/perf/bench_coverage.py``.
+
+spopt's ``MCLP.from_cost_matrix`` builds the same model from a dense cost matrix with a Python loop
+over every demand × candidate cell (10 million for 5,000 × 2,000) and makes y binary; building the
+sparse model directly gives the same optimum far faster (``tests/perf/bench_coverage.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pulp
+import pyproj
+import scipy.sparse
+import shapely
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from core import schema
+from core.coverage import RoadNetwork, points_xy
+from core.errors import GridWatchError, Problem, ValidationError
+from core.geometry import metric_crs
+
+CANDIDATE_ID = "candidate_id"
+WEIGHT = "weight"
+DEMAND_LAYER = "demand"
+CANDIDATE_LAYER = "candidates"
+STAGES = ("distances", "greedy", "relaxation", "solving", "done")
+"""The stages ``MaximalCovering.solve`` reports to its ``progress`` callback, in order."""
+
+LP_SHARE = 0.5
+"""Share of the time limit the LP relaxation may take (then the Lagrangian bound stands in)."""
+LAGRANGIAN_STEPS = 1000
+
+Progress = Callable[[str, float], None]
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    """The progress callback that reports nothing."""
+
+
+class SitingError(GridWatchError):
+    """A siting model that cannot be built or solved: nothing to cover, nowhere to build, a radius or
+    K that makes no sense, or a solver that failed."""
+
+
+@dataclass(frozen=True, eq=False)
+class SitingResult:
+    """The answer of ``MaximalCovering.solve``.
+
+    ``chosen`` are positions into the candidates, in greedy order of the chosen set (each adds the most
+    of what the sites before it left uncovered), ``chosen_ids`` their ids and ``added`` the demand weight
+    each adds in that order. ``assignment`` has one entry per demand point: the index into ``chosen`` of
+    the first site (in that order) covering it, ``COVERED_BEFORE`` if an existing site covers it, or
+    ``UNCOVERED``. Weights: ``total`` demand, ``covered_before`` by existing sites, ``objective`` newly
+    covered by the chosen sites, ``covered_after`` = before + objective. ``greedy_objective`` is the
+    greedy baseline's objective; ``upper_bound`` bounds the best possible objective (``bound`` says
+    where it comes from) and ``gap`` = (upper_bound − objective) / upper_bound (0 when both are 0).
+    ``status``: "optimal" (proven), "time_limit" (stopped with the best solution found) or
+    "nothing_to_add" (no candidate covers any demand that is not already covered).
+    """
+
+    chosen: tuple[int, ...]
+    chosen_ids: tuple[str, ...]
+    added: tuple[float, ...]
+    assignment: np.ndarray
+    objective: float
+    total: float
+    covered_before: float
+    covered_after: float
+    greedy_objective: float
+    upper_bound: float
+    gap: float
+    bound: str
+    status: str
+    solve_seconds: float
+
+    COVERED_BEFORE = -2
+    UNCOVERED = -1
+
+
+@dataclass(frozen=True, eq=False)
+class MaximalCovering:
+    """The array core of the MCLP: coordinates in metres (one metric CRS), weights, radius and K.
+
+    ``demand_xy`` (n, 2) with ``weight`` (n,) ≥ 0; ``candidate_xy`` (m, 2) with ``candidate_ids``;
+    ``existing_xy`` (e, 2) sites already built. A demand point is covered by a site within
+    ``radius_m`` (inclusive). Raises ``SitingError`` for an empty or meaningless model.
+    """
+
+    demand_xy: np.ndarray
+    weight: np.ndarray
+    candidate_xy: np.ndarray
+    candidate_ids: tuple[str, ...]
+    radius_m: float
+    k: int
+    existing_xy: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.demand_xy) == 0:
+            raise SitingError("there is no demand to cover: choose tickets or population as demand, or widen "
+                              "the filters")
+        if len(self.candidate_xy) == 0:
+            raise SitingError("there are no candidate sites: use a lattice, or upload roads or cameras at "
+                              "intersections")
+        if not (np.isfinite(self.radius_m) and self.radius_m > 0):
+            raise SitingError(f"the service radius must be a positive number of metres, got {self.radius_m}")
+        if not (isinstance(self.k, (int, np.integer)) and self.k >= 1):
+            raise SitingError(f"the number of sites to add must be a whole number of at least 1, got {self.k}")
+        if len(self.weight) != len(self.demand_xy) or len(self.candidate_ids) != len(self.candidate_xy):
+            raise ValueError("weight and demand_xy, candidate_ids and candidate_xy must have matching lengths")
+        if not (np.all(np.isfinite(self.weight)) and np.all(self.weight >= 0)):
+            raise ValueError("weights must be finite and non-negative")
+
+    @classmethod
+    def from_geodataframes(cls, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, radius_m: float,
+                           k: int, weight: str | None = WEIGHT,
+                           existing: gpd.GeoDataFrame | None = None) -> MaximalCovering:
+        """The model of point layers in any CRS (measured in the candidates' UTM zone).
+
+        ``weight`` names the demand column of weights (None: every point weighs 1); candidate ids come
+        from a ``candidate_id`` column, else the index. ``existing`` are the sites already there (e.g.
+        the online cameras, or the service points of the kind being sited). Raises ``ValidationError``
+        for rows without a point or with a missing or negative weight.
+        """
+        if len(candidates) == 0:
+            raise SitingError("there are no candidate sites: use a lattice, or upload roads or cameras at "
+                              "intersections")
+        crs = metric_crs(candidates)
+        if weight is None:
+            weights = np.ones(len(demand))
+        elif weight not in demand.columns:
+            raise ValidationError(DEMAND_LAYER, [Problem(
+                DEMAND_LAYER, weight, (), f"the weight column `{weight}` is missing",
+                "build the demand with ticket_demand or population_demand, or pass weight=None")])
+        else:
+            weights = _numbers(demand[weight])
+            bad = ~(weights >= 0) | ~np.isfinite(weights)
+            if bad.any():
+                raise ValidationError(DEMAND_LAYER, [Problem(
+                    DEMAND_LAYER, weight, tuple(str(v) for v in demand.index[bad]),
+                    "is missing, not a number or negative", "give every demand point a weight of 0 or more")])
+        ids = candidates[CANDIDATE_ID] if CANDIDATE_ID in candidates.columns else candidates.index
+        existing_xy = points_xy(existing, "existing", crs) if existing is not None else np.empty((0, 2))
+        return cls(points_xy(demand, DEMAND_LAYER, crs), weights, points_xy(candidates, CANDIDATE_LAYER, crs),
+                   tuple(str(v) for v in ids), float(radius_m), int(k), existing_xy)
+
+    def solve(self, time_limit_s: float = 20.0, progress: Progress | None = None) -> SitingResult:
+        """Choose at most K sites (see the module docstring for the method); sites that would add
+        nothing are not proposed. ``progress(stage, fraction)`` is called as each of ``STAGES`` starts
+        ("done" with 1.0). The whole solve stops after about ``time_limit_s``: CBC gets what is left (at
+        least a second) when the relaxation has not already proven the answer optimal, and overruns it
+        by the seconds it takes to read and write its model files (a few on a busy machine)."""
+        report = progress or _quiet
+        started = time.perf_counter()
+        report("distances", 0.0)
+        before = self._covered_by_existing()
+        cover = _cover_matrix(self.demand_xy, self.candidate_xy, self.radius_m)
+        model = _Reduced.build(cover, np.where(before, 0.0, self.weight))
+
+        report("greedy", 0.1)
+        greedy = _greedy(model.cover, model.weight, self.k)
+        greedy_objective = model.objective(greedy)
+        best = _swap(model, greedy)
+
+        report("relaxation", 0.2)
+        something_to_add = model.weight.sum() > 0
+        upper, bound, proven = 0.0, "nothing to add", True
+        if something_to_add:
+            upper, relaxed = _lp_relaxation(model, self.k, time_limit_s * LP_SHARE)
+            bound = "LP relaxation (HiGHS)"
+            if relaxed is None:
+                upper = _lagrangian_bound(model, self.k, model.objective(best))
+                bound = "Lagrangian relaxation"
+            else:
+                rounded = _swap(model, np.argsort(-relaxed, kind="stable")[:self.k])
+                best = max(best, rounded, key=model.objective)
+            proven = model.objective(best) >= upper * (1 - 1e-9)
+
+        report("solving", 0.4)
+        if not proven:
+            remaining = time_limit_s - (time.perf_counter() - started)
+            chosen, proven = _solve_exact(model, self.k, best, max(1.0, remaining))
+            best = max(best, chosen, key=model.objective)
+            bound = "CBC proved optimality" if proven else bound
+        status = ("optimal" if proven else "time_limit") if something_to_add else "nothing_to_add"
+        objective = model.objective(best)
+        upper = objective if status == "optimal" else max(upper, objective)
+
+        order, added = _greedy_order(model.cover, model.weight, best)
+        sites = model.candidates[order]
+        total = float(self.weight.sum())
+        covered_before = float(self.weight[before].sum())
+        result = SitingResult(
+            chosen=tuple(int(s) for s in sites), chosen_ids=tuple(self.candidate_ids[s] for s in sites),
+            added=tuple(float(a) for a in added), assignment=_assignment(cover, sites, before),
+            objective=objective, total=total, covered_before=covered_before,
+            covered_after=covered_before + objective, greedy_objective=greedy_objective, upper_bound=upper,
+            gap=(upper - objective) / upper if upper > 0 else 0.0, bound=bound, status=status,
+            solve_seconds=time.perf_counter() - started)
+        report("done", 1.0)
+        return result
+
+    def _covered_by_existing(self) -> np.ndarray:
+        if len(self.existing_xy) == 0:
+            return np.zeros(len(self.demand_xy), dtype=bool)
+        distance, _ = cKDTree(self.existing_xy).query(self.demand_xy)
+        return distance <= self.radius_m
+
+
+@dataclass(frozen=True, eq=False)
+class _Reduced:
+    """The model the solvers see: ``cover`` (rows: merged demand, columns: ``candidates`` that cover
+    something) as a boolean CSR matrix, and the merged ``weight`` of each row."""
+
+    cover: scipy.sparse.csr_matrix
+    weight: np.ndarray
+    candidates: np.ndarray
+
+    @classmethod
+    def build(cls, cover: scipy.sparse.csr_matrix, weight: np.ndarray) -> _Reduced:
+        useful = (weight > 0) & (np.diff(cover.indptr) > 0)
+        rows = cover[useful]
+        candidates = np.flatnonzero(np.diff(rows.tocsc().indptr) > 0)
+        rows = rows[:, candidates].tocsr()
+        rows.sort_indices()
+        keys = [rows.indices[a:b].tobytes() for a, b in zip(rows.indptr[:-1], rows.indptr[1:])]
+        _, first, group = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
+        merged = np.bincount(group.ravel(), weights=weight[useful], minlength=len(first))
+        return cls(rows[first].tocsr(), merged, candidates)
+
+    def objective(self, chosen: np.ndarray) -> float:
+        """Weight covered by the reduced-model columns ``chosen``."""
+        if len(chosen) == 0:
+            return 0.0
+        covered = np.asarray(self.cover[:, chosen].sum(axis=1)).ravel() > 0
+        return float(self.weight[covered].sum())
+
+
+def _cover_matrix(demand_xy: np.ndarray, candidate_xy: np.ndarray, radius_m: float) -> scipy.sparse.csr_matrix:
+    """Boolean (demand × candidates) matrix of pairs within ``radius_m`` (inclusive), from KD-trees."""
+    pairs = cKDTree(demand_xy).query_ball_tree(cKDTree(candidate_xy), radius_m)
+    counts = np.fromiter((len(p) for p in pairs), dtype=np.int64, count=len(pairs))
+    indices = np.fromiter((j for p in pairs for j in p), dtype=np.int64, count=int(counts.sum()))
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    data = np.ones(len(indices), dtype=bool)
+    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(len(demand_xy), len(candidate_xy)))
+
+
+def _greedy(cover: scipy.sparse.csr_matrix, weight: np.ndarray, k: int) -> np.ndarray:
+    """Greedy choice of up to ``k`` columns: each time the one adding the most uncovered weight (lowest
+    index on ties); stops early when nothing adds weight."""
+    by_column = cover.tocsc()
+    open_weight = weight.astype(float).copy()
+    chosen = []
+    for _ in range(min(k, cover.shape[1])):
+        gain = by_column.T @ open_weight
+        best = int(np.argmax(gain))
+        if gain[best] <= 0:
+            break
+        chosen.append(best)
+        open_weight[by_column.indices[by_column.indptr[best]:by_column.indptr[best + 1]]] = 0.0
+    return np.array(chosen, dtype=np.int64)
+
+
+def _greedy_order(cover: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``chosen`` without the sites the others make redundant (whose weight is all covered twice),
+    ordered greedily (most new weight first), and the weight each adds in that order."""
+    by_column = cover[:, chosen].tocsc()
+    count = np.asarray(by_column.sum(axis=1)).ravel()
+    keep = np.ones(len(chosen), dtype=bool)
+    for column in range(len(chosen)):
+        rows = by_column.indices[by_column.indptr[column]:by_column.indptr[column + 1]]
+        if np.all((count[rows] >= 2) | (weight[rows] <= 0)):
+            keep[column] = False
+            count[rows] -= 1
+    kept = np.flatnonzero(keep)
+    order = kept[_greedy(by_column[:, kept].tocsr(), weight, len(kept))]
+    covered = np.zeros(cover.shape[0], dtype=bool)
+    added = []
+    for column in order:
+        rows = by_column.indices[by_column.indptr[column]:by_column.indptr[column + 1]]
+        added.append(weight[rows[~covered[rows]]].sum())
+        covered[rows] = True
+    return chosen[order], np.array(added, dtype=float)
+
+
+def _swap(model: _Reduced, chosen: np.ndarray) -> np.ndarray:
+    """Local search from ``chosen``: for each site in turn, swap it for the candidate that adds the most
+    in its place, while that covers more; repeat until no swap helps."""
+    chosen = np.array(chosen, dtype=np.int64)
+    if len(chosen) == 0:
+        return chosen
+    by_column = model.cover.tocsc()
+    gains = by_column.T.astype(float)
+    count = np.asarray(model.cover[:, chosen].sum(axis=1)).ravel()
+    improved = True
+    while improved:
+        improved = False
+        for position, site in enumerate(chosen):
+            rows = by_column.indices[by_column.indptr[site]:by_column.indptr[site + 1]]
+            count[rows] -= 1
+            gain = gains @ (model.weight * (count == 0))
+            best = int(np.argmax(gain))
+            if gain[best] > gain[site] * (1 + 1e-12) + 1e-12:
+                chosen[position] = site = best
+                rows = by_column.indices[by_column.indptr[site]:by_column.indptr[site + 1]]
+                improved = True
+            count[rows] += 1
+    return chosen
+
+
+def _solve_exact(model: _Reduced, k: int, start: np.ndarray, time_limit_s: float) -> tuple[np.ndarray, bool]:
+    """CBC on the reduced model, warm-started from ``start``: (chosen columns, proven optimal)."""
+    n, m = model.cover.shape
+    problem = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [problem.add_variable(f"x{j}", 0, 1, cat=pulp.LpBinary) for j in range(m)]
+    y = [problem.add_variable(f"y{i}", 0, 1) for i in range(n)]
+    problem += pulp.LpAffineExpression(zip(y, model.weight.tolist()))
+    indptr, indices = model.cover.indptr, model.cover.indices
+    for i in range(n):
+        terms = [(x[j], 1) for j in indices[indptr[i]:indptr[i + 1]]]
+        terms.append((y[i], -1))
+        problem += pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=0)
+    problem += pulp.LpConstraint(pulp.LpAffineExpression((v, 1) for v in x), pulp.LpConstraintLE, rhs=k)
+    started = set(start.tolist())
+    covered = np.asarray(model.cover[:, start].sum(axis=1)).ravel() > 0 if len(start) else np.zeros(n, bool)
+    for j, variable in enumerate(x):
+        variable.setInitialValue(1 if j in started else 0)
+    for i, variable in enumerate(y):
+        variable.setInitialValue(1 if covered[i] else 0)
+    solver = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s, warmStart=True)
+    problem.solve(solver)
+    if problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        raise SitingError(f"the solver found no solution ({pulp.LpStatus[problem.status]}); "
+                          "try a longer time limit or fewer candidates")
+    chosen = np.array([j for j, variable in enumerate(x) if (variable.value() or 0) > 0.5], dtype=np.int64)
+    return chosen, problem.sol_status == pulp.LpSolutionOptimal
+
+
+def _cbc_path() -> str:
+    """The CBC executable: one on the PATH (``pip install pulp[cbc]`` provides it), else the one bundled
+    with pulp 3 (what its deprecated ``PULP_CBC_CMD`` runs)."""
+    return shutil.which("cbc") or pulp.PULP_CBC_CMD.pulp_cbc_path
+
+
+def _lp_relaxation(model: _Reduced, k: int, time_limit_s: float) -> tuple[float, np.ndarray | None]:
+    """The optimum of the LP relaxation (an upper bound on the covered weight) and its site values,
+    by HiGHS's interior point method (much faster than simplex on this degenerate LP); (inf, None) if
+    it does not finish in ``time_limit_s``."""
+    n, m = model.cover.shape
+    a_ub = scipy.sparse.vstack([
+        scipy.sparse.hstack([-model.cover.astype(float), scipy.sparse.identity(n)]),
+        scipy.sparse.hstack([np.ones((1, m)), scipy.sparse.csr_matrix((1, n))]),
+    ]).tocsr()
+    b_ub = np.concatenate([np.zeros(n), [k]])
+    result = linprog(np.concatenate([np.zeros(m), -model.weight]), A_ub=a_ub, b_ub=b_ub, bounds=(0, 1),
+                     method="highs-ipm", options={"time_limit": max(time_limit_s, 0.1)})
+    if result.status != 0:
+        return np.inf, None
+    return float(-result.fun), result.x[:m]
+
+
+def _lagrangian_bound(model: _Reduced, k: int, lower: float) -> float:
+    """An upper bound on the covered weight when the LP relaxation does not finish in time.
+
+    Relaxing y_i ≤ Σ_j a_ij x_j with multipliers 0 ≤ λ_i ≤ w_i leaves Σ_i max(0, w_i − λ_i) plus the K
+    largest Σ_i λ_i a_ij: an upper bound for any λ. Subgradient steps (Held–Karp step sizes towards
+    ``lower``, a known objective) lower it towards the LP bound; ``LAGRANGIAN_STEPS`` take about a
+    second for 5,000 × 2,000 with 80 candidates per demand point.
+    """
+    cover = model.cover.astype(float)
+    gains = cover.T.tocsr()
+    weight = model.weight
+    multipliers = weight / 2
+    best, step, stalled = np.inf, 2.0, 0
+    for _ in range(LAGRANGIAN_STEPS):
+        value = gains @ multipliers
+        top = np.argpartition(-value, k - 1)[:k] if k < len(value) else np.arange(len(value))
+        bound = np.maximum(weight - multipliers, 0).sum() + np.maximum(value[top], 0).sum()
+        if bound < best - 1e-9:
+            best, stalled = bound, 0
+        else:
+            stalled += 1
+            if stalled >= 20:
+                step, stalled = step / 2, 0
+        chosen = np.zeros(len(value))
+        chosen[top] = 1
+        slope = cover @ chosen - (weight > multipliers)
+        norm = slope @ slope
+        if norm == 0 or step < 1e-3 or best <= lower:
+            break
+        multipliers = np.clip(multipliers - step * (bound - lower) / norm * slope, 0, weight)
+    return float(best)
+
+
+def _assignment(cover: scipy.sparse.csr_matrix, sites: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Per demand point: index into ``sites`` of the first site covering it, else COVERED_BEFORE or
+    UNCOVERED."""
+    assignment = np.where(before, SitingResult.COVERED_BEFORE, SitingResult.UNCOVERED).astype(np.int64)
+    by_column = cover.tocsc()
+    for position in range(len(sites) - 1, -1, -1):  # last to first, so the first covering site wins
+        site = sites[position]
+        rows = by_column.indices[by_column.indptr[site]:by_column.indptr[site + 1]]
+        rows = rows[~before[rows]]
+        assignment[rows] = position
+    return assignment
+
+
+# ---- candidates ---------------------------------------------------------------------------------
+def lattice_candidates(area: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame, spacing_m: float
+                       ) -> gpd.GeoDataFrame:
+    """Candidate sites on a square lattice of ``spacing_m`` inside ``area`` (a shapely geometry in
+    EPSG:4326, or a layer whose union is the area, e.g. the grids): ``candidate_id`` L1, L2, … and
+    points in EPSG:4326."""
+    if not spacing_m > 0:
+        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}")
+    shapes = area if isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)) else gpd.GeoSeries([area],
+                                                                                           crs=schema.STORAGE_CRS)
+    crs = metric_crs(shapes)
+    xy, _ = _lattice_in(np.asarray(shapes.geometry.to_crs(crs).array, dtype=object), spacing_m)
+    return _candidates("L", xy, crs)
+
+
+def intersection_candidates(roads: gpd.GeoDataFrame | None = None, cameras: gpd.GeoDataFrame | None = None,
+                            merge_m: float = 30.0) -> gpd.GeoDataFrame:
+    """Candidate sites at intersections: road junctions (nodes where three or more road segments meet,
+    see ``core.coverage.RoadNetwork``) and the sites of cameras whose ``site_kind`` is "intersection".
+    Sites within ``merge_m`` of each other (the corners of one junction) become one, at their mean.
+    Returns ``candidate_id`` X1, X2, … and points in EPSG:4326."""
+    layers = [layer for layer in (roads, cameras) if layer is not None and len(layer)]
+    if not layers:
+        raise SitingError("intersection candidates need a road network or cameras at intersections")
+    crs = metric_crs(layers[0])
+    xy = [np.empty((0, 2))]
+    if roads is not None and len(roads):
+        network = RoadNetwork.from_roads(roads, crs)
+        xy.append(network.nodes[network.degree() >= 3])
+    if cameras is not None and len(cameras):
+        at_intersection = (cameras[schema.SITE_KIND] == "intersection").to_numpy(dtype=bool)
+        xy.append(points_xy(cameras[at_intersection], schema.CAMERAS.name, crs))
+    xy = np.concatenate(xy)
+    if len(xy):
+        pairs = cKDTree(xy).query_pairs(merge_m, output_type="ndarray")
+        link = scipy.sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy),) * 2)
+        n_sites, site = connected_components(link, directed=False)
+        count = np.bincount(site, minlength=n_sites)
+        xy = np.column_stack([np.bincount(site, xy[:, 0], n_sites), np.bincount(site, xy[:, 1], n_sites)])
+        xy = xy / count[:, None]
+    return _candidates("X", xy, crs)
+
+
+def _candidates(prefix: str, xy: np.ndarray, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    points = gpd.GeoSeries(shapely.points(xy) if len(xy) else [], crs=crs).to_crs(schema.STORAGE_CRS)
+    return gpd.GeoDataFrame({CANDIDATE_ID: [f"{prefix}{i}" for i in range(1, len(xy) + 1)]},
+                            geometry=points.array, crs=schema.STORAGE_CRS)
+
+
+def _lattice_in(shapes: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a square lattice (cell centres of a ``spacing_m`` grid aligned to multiples of it) that
+    lie in or on one of the metric ``shapes``: (n, 2) coordinates and the position of the first shape
+    each lies in."""
+    present = shapes[~shapely.is_missing(shapes) & ~shapely.is_empty(shapes)]
+    if not len(present):
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    xmin, ymin, xmax, ymax = shapely.total_bounds(present)
+    xs = (np.floor(xmin / spacing_m) + 0.5 + np.arange(int((xmax - xmin) / spacing_m) + 2)) * spacing_m
+    ys = (np.floor(ymin / spacing_m) + 0.5 + np.arange(int((ymax - ymin) / spacing_m) + 2)) * spacing_m
+    xy = np.column_stack([a.ravel() for a in np.meshgrid(xs, ys)])
+    point_i, shape_i = shapely.STRtree(shapes).query(shapely.points(xy), predicate="intersects")
+    order = np.lexsort((shape_i, point_i))
+    point_i, first = np.unique(point_i[order], return_index=True)  # a point on a shared border: first shape
+    return xy[point_i], shape_i[order][first]
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A column as floats, NaN where not a number."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+# ---- demand -------------------------------------------------------------------------------------
+def ticket_demand(tickets: gpd.GeoDataFrame, category_weights: dict[str, float] | None = None
+                  ) -> gpd.GeoDataFrame:
+    """Tickets as demand points: ``ticket_id``, ``category``, ``weight`` (``category_weights`` of the
+    ticket's category, 1 for a category not listed) and the point in EPSG:4326. Tickets of weight 0
+    are left out."""
+    weights = category_weights or {}
+    bad = {c: w for c, w in weights.items() if not (np.isfinite(w) and w >= 0)}
+    if bad:
+        raise SitingError(f"category weights must be numbers of 0 or more; got {bad}")
+    weight = tickets[schema.CATEGORY].map(weights).fillna(1.0).to_numpy(dtype=float)
+    keep = weight > 0
+    demand = tickets.loc[keep, [schema.TICKET_ID, schema.CATEGORY, tickets.geometry.name]].copy()
+    demand[WEIGHT] = weight[keep]
+    return demand.to_crs(schema.STORAGE_CRS).reset_index(drop=True)
+
+
+def population_demand(grids: gpd.GeoDataFrame, spacing_m: float) -> gpd.GeoDataFrame:
+    """Each grid's ``population`` spread evenly over the points of a ``spacing_m`` lattice inside it
+    (a grid too small to hold one gets a single point inside it), so the weights of a grid's points
+    add up to its population (grids of unknown population add none). Columns ``grid_id``, ``weight``,
+    point in EPSG:4326."""
+    if not spacing_m > 0:
+        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}")
+    crs = metric_crs(grids)
+    polygons = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
+    population = np.zeros(len(grids))
+    if schema.POPULATION in grids.columns:
+        population = np.nan_to_num(_numbers(grids[schema.POPULATION]))
+    xy, grid_i = _lattice_in(polygons, spacing_m)
+    empty = np.setdiff1d(np.flatnonzero(~shapely.is_empty(polygons) & ~shapely.is_missing(polygons)), grid_i)
+    xy = np.concatenate([xy, shapely.get_coordinates(shapely.point_on_surface(polygons[empty]))])
+    grid_i = np.concatenate([grid_i, empty])
+    count = np.bincount(grid_i, minlength=len(polygons))
+    weight = population[grid_i] / count[grid_i]
+    points = gpd.GeoSeries(shapely.points(xy) if len(xy) else [], crs=crs).to_crs(schema.STORAGE_CRS)
+    frame = pd.DataFrame({schema.GRID_ID: grids[schema.GRID_ID].to_numpy(dtype=object)[grid_i], WEIGHT: weight})
+    return gpd.GeoDataFrame(frame, geometry=points.array, crs=schema.STORAGE_CRS)

@@ -1,0 +1,173 @@
+"""Parts of the Coverage page: its settings (walk, staffing range, a road network and key points read
+for the session), the community the map layers are drawn for, the exports, and the siting panel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import coverage, geometry, schema, siting
+from core.errors import GridWatchError
+from dashboard import data, state
+from dashboard.components.filters import category_weights
+from dashboard.components.live_map import Overlay
+from dashboard.i18n import t
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LINES = ("LineString", "MultiLineString")
+POINTS = ("Point",)
+ALL = "__all__"
+CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is taken to cover
+
+
+@dataclass(frozen=True)
+class Settings:
+    walk: coverage.WalkSettings
+    households_per_worker: tuple[float, float]
+    roads: tuple[str, bytes] | None
+    key_points: tuple[str, bytes] | None
+
+
+def settings(sel) -> Settings:
+    with st.expander(t("cov.settings")):
+        cols = st.columns(4)
+        walk = coverage.WalkSettings(
+            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key="gw_cov_minutes"),
+            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key="gw_cov_speed"),
+            detour_factor=cols[2].number_input(t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key="gw_cov_detour",
+                                               help=t("cov.detour_help")),
+            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key="gw_cov_off_road"))
+        st.caption(t("cov.radius", radius=f"{walk.radius_m:,.0f}", walk=f"{walk.walk_m:,.0f}"))
+        low, high = st.slider(t("cov.target"), 50, 1500, (300, 500), 10, key="gw_cov_target",
+                              help=t("cov.target_help"))
+        left, right = st.columns(2)
+        roads = session_file(left, "roads", LINES)
+        key_points = session_file(right, "key_points", POINTS)
+    return Settings(walk, (float(low), float(high)), roads, key_points)
+
+
+def session_file(box, kind: str, types: tuple[str, ...]) -> tuple[str, bytes] | None:
+    """A file read for this session only; None (with the reason shown) if it cannot be used."""
+    upload = box.file_uploader(t(f"cov.upload.{kind}"), key=f"gw_cov_{kind}", help=t(f"cov.upload.{kind}_help"),
+                               type=["zip", "geojson", "json", "gpkg", "kml", "kmz", "csv"])
+    if upload is None:
+        return None
+    file = (upload.name, upload.getvalue())
+    try:
+        frame = data.extra_layer(*file)
+    except GridWatchError as exc:
+        box.error(str(exc))
+        return None
+    found = set(frame.geom_type.dropna())
+    if not found & set(types):
+        box.error(t(f"cov.upload.{kind}_wrong", found=", ".join(sorted(found)) or "–"))
+        return None
+    box.caption(t("cov.upload.read", n=f"{int(frame.geom_type.isin(types).sum()):,}"))
+    return file
+
+
+def layer_community(sel, box, table: pd.DataFrame) -> str | None:
+    """The community whose camera layers are drawn: any (all) on a district, one at a time on a city."""
+    communities = sorted(table["community"].dropna().unique())
+    cameras = int(table["cameras_total"].sum()) if "cameras_total" in table else 0
+    options = communities if cameras > data.MAX_DRAWN_CAMERAS else [ALL, *communities]
+    chosen = box.selectbox(t("cov.layers_for"), options, key="gw_cov_community",
+                           format_func=lambda c: t("cov.all_communities") if c == ALL else c,
+                           help=t("cov.layers_for_help", n=f"{data.MAX_DRAWN_CAMERAS:,}"))
+    return None if chosen == ALL else chosen
+
+
+def proposed_sites(sel) -> Overlay | None:
+    """The sites of the last siting run on this version, as circles of their radius."""
+    run = st.session_state.get(state.SITING)
+    if not run or run["key"] != (sel.workspace, sel.version):
+        return None
+    sites = run["sites"]
+    crs = geometry.metric_crs(sites)
+    circles = sites.to_crs(crs).buffer(run["radius_m"]).to_crs(schema.STORAGE_CRS)
+    tips = tuple(t("cov.site_tip", rank=r, adds=f"{a:,.0f}") for r, a in zip(sites["rank"], sites["adds"]))
+    return Overlay(np.asarray(circles.array, dtype=object), t("cov.layer.sites"), data.SITE_COLOR, 0.35, tips=tips)
+
+
+def table_downloads(shown: pd.DataFrame) -> None:
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("perf.csv"), shown.to_csv(index=False).encode("utf-8-sig"), "gridwatch_coverage.csv",
+                         "text/csv", key="gw_cov_csv", on_click="ignore")
+    right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, t("cov.title")), "gridwatch_coverage.xlsx",
+                          XLSX, key="gw_cov_xlsx", on_click="ignore")
+
+
+def siting_panel(sel, settings_: Settings) -> None:
+    """Where should the next K cameras or service points go (maximal covering location)?"""
+    st.subheader(t("cov.siting"))
+    st.caption(t("cov.siting_help"))
+    cols = st.columns(4)
+    target = cols[0].radio(t("cov.site_what"), ("cameras", "service"), key="gw_site_target",
+                           format_func=lambda v: t(f"cov.site_what.{v}"))
+    kind = cols[0].selectbox(t("cov.kind"), [coverage.ANY_KIND, *schema.SERVICE_KINDS], key="gw_site_kind",
+                             disabled=target == "cameras",
+                             format_func=lambda k: t("cov.any_kind") if k == coverage.ANY_KIND
+                             else t(f"service_kind.{k}"))
+    k = cols[1].number_input(t("cov.k"), 1, 50, 5, key="gw_site_k")
+    default_radius = CAMERA_RADIUS_M if target == "cameras" else settings_.walk.radius_m
+    radius = cols[1].number_input(t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0,
+                                  key=f"gw_site_radius_{target}")
+    demand_kind = cols[2].radio(t("cov.demand"), ("tickets", "population"), key="gw_site_demand",
+                                index=0 if target == "cameras" else 1, format_func=lambda v: t(f"cov.demand.{v}"))
+    candidates_kind = cols[3].radio(t("cov.candidates"), ("lattice", "intersections"), key="gw_site_candidates",
+                                    format_func=lambda v: t(f"cov.candidates.{v}"))
+    spacing = cols[3].number_input(t("cov.spacing"), 20.0, 1000.0, 50.0 if target == "cameras" else 200.0, 10.0,
+                                   key=f"gw_site_spacing_{target}", disabled=candidates_kind != "lattice")
+    weights = category_weights(sel, "gw_site_weights", t("cov.weights")) if demand_kind == "tickets" else ()
+    if st.button(t("cov.run"), type="primary", key="gw_site_run"):
+        bar = st.progress(0.0, text=t("cov.stage.distances"))
+        try:
+            demand, candidates, existing = data.siting_inputs(sel.workspace, sel.version, target, kind, demand_kind,
+                                                              weights, candidates_kind, float(spacing),
+                                                              settings_.roads)
+            result = data.run_siting(demand, candidates, existing, float(radius), int(k),
+                                     lambda stage, f: bar.progress(f, text=t(f"cov.stage.{stage}")))
+        except GridWatchError as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+        bar.empty()
+        sites = candidates.iloc[list(result.chosen)].reset_index(drop=True)
+        sites.insert(0, "rank", range(1, len(sites) + 1))
+        sites["adds"] = result.added
+        st.session_state[state.SITING] = {"key": (sel.workspace, sel.version), "result": result, "sites": sites,
+                                          "radius_m": float(radius), "demand": demand_kind}
+        st.rerun()
+    run = st.session_state.get(state.SITING)
+    if run and run["key"] == (sel.workspace, sel.version):
+        siting_result(run)
+
+
+def siting_result(run: dict) -> None:
+    result: siting.SitingResult = run["result"]
+    unit = t(f"cov.unit.{run['demand']}")
+    row = st.columns(4)
+    row[0].metric(t("cov.before"), f"{result.covered_before / result.total:.1%}" if result.total else "–",
+                  help=t("cov.of_total", total=f"{result.total:,.0f}", unit=unit))
+    row[1].metric(t("cov.after"), f"{result.covered_after / result.total:.1%}" if result.total else "–",
+                  delta=f"+{result.objective:,.0f} {unit}")
+    row[2].metric(t("cov.greedy"), f"{result.greedy_objective:,.0f}", help=t("cov.greedy_help"))
+    row[3].metric(t("cov.gap"), f"{result.gap:.2%}",
+                  help=t("cov.gap_help", bound=f"{result.upper_bound:,.0f}", how=result.bound))
+    st.caption(t(f"cov.solve.{result.status}", seconds=f"{result.solve_seconds:.1f}"))
+    sites: gpd.GeoDataFrame = run["sites"]
+    table = pd.DataFrame({"rank": sites["rank"], "candidate_id": sites[siting.CANDIDATE_ID],
+                          "lon": sites.geometry.x.round(6), "lat": sites.geometry.y.round(6),
+                          "adds": sites["adds"].round(1)})
+    shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
+    st.dataframe(shown, hide_index=True, use_container_width=True, key="gw_site_table")
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("cov.sites_csv"), shown.to_csv(index=False).encode("utf-8-sig"), "gridwatch_sites.csv",
+                         "text/csv", key="gw_site_csv", on_click="ignore")
+    geojson = sites[["rank", siting.CANDIDATE_ID, "adds", "geometry"]].to_json(drop_id=True)
+    right.download_button(t("cov.sites_geojson"), geojson.encode("utf-8"), "gridwatch_sites.geojson",
+                          "application/geo+json", key="gw_site_geojson", on_click="ignore")

@@ -1,0 +1,95 @@
+"""Coverage: which grids are blind (cameras), under-served (the 15-minute service circle), without party
+members or under-staffed — and where the next cameras or service points would help most.
+
+The measures are ``core.coverage``, the siting model ``core.siting``; ``dashboard.data`` caches them per
+workspace version and settings. The grids are drawn once per boundary version; the measure shown and
+the layers are swapped in.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import coverage, schema
+from dashboard import data, state
+from dashboard.components import coverage_panels as panels
+from dashboard.components.map_view import show_map
+from dashboard.i18n import t
+
+MEASURES = ("covered_share", "lost_share", "tickets_in_view_share", "key_points_covered_share", "cameras_online",
+            "reach_share", "members", "linked_share", "households_per_worker")
+CAMERA_MEASURES = MEASURES[:5]  # the camera layers are switched on with these; the service layers otherwise
+TABLE = ("name", "community", "cameras_online", "cameras_total", "covered_share", "lost_share",
+         "tickets_in_view_share", "key_points_covered_share", "any_share", "members", "in_service_members",
+         "linked_share", "households", "households_per_worker", "status")
+
+
+def render() -> None:
+    sel = st.session_state[state.SELECTION]
+    st.title(t("cov.title"))
+    st.caption(t("cov.caption"))
+    settings = panels.settings(sel)
+    table = data.coverage_table(sel.workspace, sel.version, settings.walk, settings.households_per_worker,
+                                settings.roads, settings.key_points)
+    headline(table)
+    coverage_map(sel, table, settings)
+    grid_table(table)
+    panels.siting_panel(sel, settings)
+
+
+def headline(table: pd.DataFrame) -> None:
+    def share(num: str, den: str) -> str:
+        total = table[den].sum() if den in table else 0
+        return f"{table[num].sum() / total:.1%}" if total else "–"
+
+    row = st.columns(4)
+    row[0].metric(t("cov.covered"), share("covered_area_km2", "area_km2"), help=t("cov.covered_help"))
+    lost = (table["lost_share"] * table["area_km2"]).sum() / table["area_km2"].sum()
+    row[1].metric(t("cov.lost"), f"{lost:.2%}", help=t("cov.lost_help"))
+    row[2].metric(t("cov.in_view"), share("tickets_in_view", "tickets_recent"), help=t("cov.in_view_help"))
+    row[3].metric(t("cov.key_points"), share("key_points_covered", "key_points"), help=t("cov.key_points_help"))
+    row = st.columns(4)
+    row[0].metric(t("cov.served"), share("any_served", "population"), help=t("cov.served_help"))
+    row[1].metric(t("cov.linked"), share("linked_households", "households"), help=t("cov.linked_help"))
+    row[2].metric(t("cov.no_member"), f"{int((~table['has_member'].astype(bool)).sum()):,}")
+    outside = table["status"].isin(("no_worker", "under", "over"))
+    row[3].metric(t("cov.staffing"), f"{int(outside.sum()):,}", help=t("cov.staffing_help"))
+
+
+@st.fragment
+def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
+    """The map; choosing a measure, a kind or a community reruns only this part."""
+    cols = st.columns([1.4, 1.2, 1.2])
+    measures = [m for m in MEASURES if m in table.columns or (m == "reach_share" and "any_share" in table.columns)]
+    measure = cols[0].selectbox(t("cov.measure"), measures, key="gw_cov_measure",
+                                format_func=lambda m: t(f"cov.col.{m}"))
+    kinds = [coverage.ANY_KIND, *[k for k in schema.SERVICE_KINDS if f"{k}_share" in table.columns]]
+    kind = cols[1].selectbox(t("cov.kind"), kinds, key="gw_cov_kind", format_func=kind_label)
+    community = panels.layer_community(sel, cols[2], table)
+    overlays = data.coverage_overlays(sel.workspace, sel.version, community, kind, settings.walk, settings.roads,
+                                      measure in CAMERA_MEASURES, sel.language)
+    column = f"{kind}_share" if measure == "reach_share" else measure
+    title = t(f"cov.col.{measure}") + (f" · {kind_label(kind)}" if measure == "reach_share" else "")
+    base, colours = data.coverage_map(sel.workspace, sel.version, table, column, title, overlays,
+                                      panels.proposed_sites(sel))
+    show_map(base, key="coverage_map", height=560, live=colours)
+    st.caption(t("cov.map_hint"))
+
+
+def kind_label(kind: str) -> str:
+    return t("cov.any_kind") if kind == coverage.ANY_KIND else t(f"service_kind.{kind}")
+
+
+def grid_table(table: pd.DataFrame) -> None:
+    st.subheader(t("cov.table"))
+    shown = table[[c for c in TABLE if c in table.columns]].copy()
+    for column in shown.columns:
+        if column.endswith("_share"):
+            shown[column] = (shown[column] * 100).round(1)
+        elif shown[column].dtype.kind == "f":
+            shown[column] = shown[column].round(1)
+    shown["status"] = shown["status"].map(lambda s: t(f"cov.status.{s}"))
+    shown = shown.reset_index().rename(columns=lambda c: t(f"cov.col.{c}"))
+    st.dataframe(shown, hide_index=True, use_container_width=True, height=320, key="gw_cov_table")
+    panels.table_downloads(shown)
