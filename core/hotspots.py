@@ -21,22 +21,23 @@ time patterns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import esda
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from esda.getisord import G_Local
-from libpysal.graph import Graph
 from scipy import ndimage, stats
 from scipy.spatial import cKDTree
 
 from core import schema
 from core.errors import GridWatchError
 from core.geometry import metric_crs
+
+if TYPE_CHECKING:  # esda and libpysal take ~2 s to import: only the functions that use them do
+    from libpysal.graph import Graph
 
 FINEST_RESOLUTION = 9  # ~0.1 km² cells, edge ~200 m: about a block
 MAX_CELLS = 4_000  # cells over the whole extent at most; more is slow to draw and hard to read
@@ -140,26 +141,44 @@ def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m
 def grid_graph(grids: gpd.GeoDataFrame) -> Graph:
     """Queen contiguity between grids (ids: ``grid_id``); a grid with no neighbour (an island) is
     joined both ways to its nearest grid, so that every grid has a neighbourhood to compare with."""
+    from libpysal.graph import Graph
+
     ids = pd.Index(grids[schema.GRID_ID], name="focal")
     frame = gpd.GeoDataFrame(geometry=grids.geometry.array, index=ids, crs=grids.crs)
     graph = Graph.build_contiguity(frame, rook=False)
-    if not len(graph.isolates) or len(frame) < 2:
-        return graph
-    adjacency = graph.adjacency.reset_index()
-    adjacency = adjacency[adjacency["weight"] > 0]  # an isolate is held as a self-loop of weight 0
     xy = shapely.get_coordinates(frame.to_crs(metric_crs(frame)).representative_point().array)
-    lonely = ids.get_indexer(graph.isolates)
+    return _join_isolates(graph, ids, xy)
+
+
+def hex_graph(cells: pd.Index, rings: int = 1) -> Graph:
+    """H3 cells within ``rings`` steps of each other are neighbours (a distance band of about
+    ``rings`` × the cell spacing); a cell with none in the set is joined to its nearest cell."""
+    from libpysal.graph import Graph
+
+    ids = pd.Index(cells, name="focal")
+    graph = Graph.build_h3(ids, order=rings, weight="binary")
+    centres = np.array([h3.cell_to_latlng(c) for c in ids]) if len(ids) else np.empty((0, 2))
+    xy = centres[:, ::-1] * [np.cos(np.radians(centres[:, 0].mean() if len(ids) else 0)), 1.0]
+    return _join_isolates(graph, ids, xy)
+
+
+def _join_isolates(graph: Graph, ids: pd.Index, xy: np.ndarray) -> Graph:
+    """``graph`` over every one of ``ids``, each unit without a neighbour joined both ways to the
+    nearest unit (by ``xy``). libpysal keeps an isolate as a self-loop of weight 0 (contiguity) or
+    leaves it out (``build_h3``)."""
+    from libpysal.graph import Graph
+
+    adjacency = graph.adjacency.reset_index()
+    adjacency = adjacency[(adjacency["weight"] > 0) & (adjacency["focal"] != adjacency["neighbor"])]
+    linked = pd.Index(adjacency["focal"]).union(pd.Index(adjacency["neighbor"]))
+    lonely = np.flatnonzero(~ids.isin(linked))
+    if not len(lonely) or len(ids) < 2:
+        return graph
     nearest = cKDTree(xy).query(xy[lonely], k=2)[1][:, 1]
     focal = np.concatenate([adjacency["focal"].to_numpy(), ids[lonely], ids[nearest]])
     neighbor = np.concatenate([adjacency["neighbor"].to_numpy(), ids[nearest], ids[lonely]])
     pairs = pd.DataFrame({"focal": focal, "neighbor": neighbor}).drop_duplicates()
     return Graph.from_arrays(pairs["focal"].to_numpy(), pairs["neighbor"].to_numpy(), np.ones(len(pairs)))
-
-
-def hex_graph(cells: pd.Index, rings: int = 1) -> Graph:
-    """H3 cells within ``rings`` steps of each other are neighbours (a distance band of about
-    ``rings`` × the cell spacing)."""
-    return Graph.build_h3(pd.Index(cells, name="focal"), order=rings, weight="binary")
 
 
 def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
@@ -170,6 +189,8 @@ def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
     p threshold is the false-discovery-rate threshold of the level (Benjamini-Hochberg), which keeps
     chance hot spots out when thousands of units are tested at once.
     """
+    from esda import fdr as fdr_threshold
+
     units = graph.unique_ids
     y = values.reindex(units).fillna(0).to_numpy(dtype=float)
     if len(y) < 3:
@@ -177,12 +198,14 @@ def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
     if y.sum() <= 0 or np.all(y == y[0]):
         z = np.zeros(len(y))
     else:
+        from esda.getisord import G_Local
+
         g = G_Local(y, graph.assign_self_weight(1), transform="B", permutations=0, star=True)
         z = np.nan_to_num(np.asarray(g.Zs, dtype=float))
     p = np.minimum(2 * stats.norm.sf(np.abs(z)), 1.0)
     confidence = np.zeros(len(y), dtype="int64")
     for level, alpha in CONFIDENCE[::-1]:  # 90 → 99, so the most confident class is written last
-        significant = p <= esda.fdr(p, alpha) if fdr else p < alpha
+        significant = p <= fdr_threshold(p, alpha) if fdr else p < alpha
         confidence[significant] = level
     confidence *= np.sign(z).astype("int64")
     return pd.DataFrame({"value": y, "z": z, "p": p, "confidence": confidence}, index=units)

@@ -402,7 +402,8 @@ def unvisited_grids(checkins: pd.DataFrame, assignments: pd.DataFrame, grids: pd
     if teams is not None:
         names = pd.Series(teams[schema.NAME].to_numpy(), index=teams[schema.TEAM_ID].astype(str))
         out[TEAM_NAME] = out[schema.TEAM_ID].map(names)
-    out["last_visit"] = ids.map(last)
+    out["last_visit"] = last.reindex(ids).to_numpy() if len(last) else pd.Series(pd.NaT, index=ids.index,
+                                                                                  dtype=checkins[schema.CHECKED_AT].dtype)
     out["days_since_visit"] = (as_of - out["last_visit"]).dt.total_seconds() / 86400
     stale = out[out[schema.TEAM_ID].notna() & ~(out["days_since_visit"] < days)]
     order = np.lexsort((np.arange(len(stale)), -stale["days_since_visit"].fillna(np.inf).to_numpy()))

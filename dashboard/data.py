@@ -9,7 +9,9 @@ version, not on every rerun.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -17,7 +19,6 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
-from libpysal.graph import Graph
 
 from core import (command, coverage, geometry, hotspots, io, joins, metrics, patrol, schema, siting, store,
                   uploads)
@@ -25,6 +26,9 @@ from dashboard.components import live_map, maps, perf_charts, report
 from dashboard.i18n import translate
 from geodata import load_demo
 from geodata.generate import load_demo_assignments
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
 
 DEMO_WORKSPACE = "demo"
 DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
@@ -95,6 +99,9 @@ def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def as_of(name: str, ver: int) -> pd.Timestamp | None:
+    """The data's own "now": the newest ticket time (None for a workspace without tickets)."""
+    if schema.TICKETS.name not in workspace(name).layers(ver):
+        return None
     return metrics.data_as_of(layer(name, ver, schema.TICKETS.name))
 
 
@@ -233,9 +240,10 @@ def grid_at(name: str, ver: int, lon: float, lat: float) -> str | None:
 def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Categories and communities present, for the filters."""
     grids = layer(name, ver, schema.GRIDS.name)
-    tickets = layer(name, ver, schema.TICKETS.name)
-    return (tuple(sorted(tickets[schema.CATEGORY].dropna().unique())),
-            tuple(sorted(grids[schema.COMMUNITY].dropna().unique())))
+    categories = ()
+    if schema.TICKETS.name in workspace(name).layers(ver):
+        categories = tuple(sorted(layer(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
+    return categories, tuple(sorted(grids[schema.COMMUNITY].dropna().unique()))
 
 
 # ---- Performance -------------------------------------------------------------------------------
@@ -336,8 +344,17 @@ def unit_shapes(name: str, boundary_ver: int, level: str) -> gpd.GeoDataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def performance_base(name: str, boundary_ver: int, level: str) -> dict:
-    shapes = unit_shapes(name, boundary_ver, level)
-    return live_map.choropleth_config(shapes, schema.NAME if level == "grid" else metrics.LEVELS[level])
+    """The outlines of the units of ``level`` for an indicator map (grids: shared with every page)."""
+    if level == "grid":
+        return grid_base(name, boundary_ver)
+    return live_map.choropleth_config(unit_shapes(name, boundary_ver, level), metrics.LEVELS[level])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def grid_base(name: str, boundary_ver: int) -> dict:
+    """The grids' display outlines for an indicator map (drawn once per boundary version)."""
+    grids, _ = display_boundaries(name, boundary_ver)
+    return live_map.choropleth_config(grids, schema.NAME)
 
 
 def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column: str, lang: str
@@ -430,6 +447,7 @@ EMERGING_COLORS = {"new": "#fed976", "consecutive": "#fd8d3c", "intensifying": "
                    "diminishing": "#fc9272", "sporadic": "#c994c7", "oscillating": "#807dba",
                    "historical": "#bdbdbd", "none": "#f7f7f7"}
 MIN_EMERGING_MONTHS = 6  # fewer months in the period: the twelve months that end with it are analysed
+DENSITY_BANDWIDTH_M = 250.0
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -456,14 +474,14 @@ def hotspot_graph(name: str, boundary_ver: int, unit: str, resolution: int) -> G
     return hotspots.grid_graph(layer(name, boundary_ver, schema.GRIDS.name))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=3)
 def hotspot_tickets(name: str, ver: int, flt: command.TicketFilter) -> gpd.GeoDataFrame:
     """Registered tickets inside the district that pass ``flt``."""
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
     return tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=3)
 def ticket_cells(name: str, ver: int, flt: command.TicketFilter, resolution: int) -> pd.Series:
     """The H3 cell of each of ``hotspot_tickets``."""
     tickets = hotspot_tickets(name, ver, flt)
@@ -516,6 +534,8 @@ def hotspot_table(name: str, ver: int, first: date, last: date, flt: command.Tic
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> dict:
+    if unit == "grid":
+        return grid_base(name, boundary_ver)
     return live_map.choropleth_config(hotspot_shapes(name, boundary_ver, unit, resolution), schema.NAME)
 
 
@@ -565,9 +585,6 @@ def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.Ticke
     return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False)
 
 
-DENSITY_BANDWIDTH_M = 250.0
-
-
 @st.cache_data(show_spinner=False, max_entries=8)
 def repeats(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float,
             days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -607,119 +624,171 @@ def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.Tick
 MAX_DRAWN_CAMERAS = 10_000  # more cameras than this: the camera layers are drawn for one community
 VIEW_DISPLAY_M = 2.0  # camera views are simplified this much for the map
 SITE_COLOR = "#6a3d9a"
+DEMAND_SPACING_M = 100.0  # residents are spread over a lattice this fine when they are the siting demand
+SITING_SECONDS = 20.0
+LINE_TYPES = ("LineString", "MultiLineString")
+POINT_TYPES = ("Point",)
 COVERAGE_COLORS = {"views": "#1a9850", "down": "#d73027", "lost": "#d73027", "gap": "#fee08b", "reach": "#4575b4",
                    "unserved": "#f46d43"}
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def extra_layer(file_name: str, payload: bytes) -> gpd.GeoDataFrame:
-    """A file the Coverage page reads for the session (a road network or key points), in EPSG:4326."""
-    return io.read_upload(file_name, payload).frame
+@dataclass(frozen=True)
+class Upload:
+    """A file read for the session (a road network or key points): cached work is keyed by its name and
+    digest, never by hashing its bytes again on every rerun."""
+
+    name: str
+    digest: str
+    payload: bytes = field(repr=False)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def coverage_table(name: str, ver: int, walk: coverage.WalkSettings, households_per_worker: tuple[float, float],
-                   roads: tuple[str, bytes] | None, key_points: tuple[str, bytes] | None) -> pd.DataFrame:
-    """Every coverage measure per grid: cameras, the 15-minute circle, members and staffing."""
-    grids = layer(name, ver, schema.GRIDS.name)
-    held = workspace(name).layers(ver)
-    tickets = joined(name, ver, schema.TICKETS.name) if schema.TICKETS.name in held else None
-    out = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, schema.HOUSEHOLDS, schema.POPULATION]].set_index(
-        schema.GRID_ID)
-    out["area_km2"] = geometry.area_km2(grids).to_numpy()
-    parts = [out]
-    if schema.CAMERAS.name in held:
-        parts.append(coverage.camera_coverage(grids, joined(name, ver, schema.CAMERAS.name), tickets,
-                                              extra_layer(*key_points) if key_points else None,
-                                              as_of=as_of(name, ver)))
-    if schema.SERVICE_POINTS.name in held:
-        parts.append(coverage.service_reach(grids, layer(name, ver, schema.SERVICE_POINTS.name), walk,
-                                            extra_layer(*roads) if roads else None))
-    if schema.MEMBERS.name in held:
-        parts.append(coverage.member_measures(grids, joined(name, ver, schema.MEMBERS.name)))
-    parts.append(coverage.staffing(grids, households_per_worker))
-    return pd.concat(parts, axis=1)
+UPLOAD_HASH = {Upload: lambda upload: (upload.name, upload.digest)}
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def coverage_overlays(name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings,
-                      roads: tuple[str, bytes] | None, cameras_on: bool, lang: str) -> tuple[live_map.Overlay, ...]:
-    """The map's layers: camera views (online / down), coverage lost while cameras are down, camera
-    gaps, the 15-minute reach of ``kind`` and what it leaves unserved (for ``community`` only, if
-    given). The camera layers start switched on when ``cameras_on``, the service layers otherwise."""
-    def tr(key: str, **values) -> str:
-        return translate(lang, key, **values)
+@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
+def extra_layer(upload: Upload, geometry_types: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, int, str]:
+    """The features of ``upload`` whose geometry is one of ``geometry_types`` (EPSG:4326), how many other
+    features were left out, and the geometry types the file holds."""
+    frame = io.read_upload(upload.name, upload.payload).frame
+    keep = frame.geom_type.isin(geometry_types).to_numpy()
+    found = ", ".join(sorted(set(frame.geom_type.dropna()))) or "–"
+    return frame[keep].reset_index(drop=True), int((~keep).sum()), found
 
-    grids = layer(name, ver, schema.GRIDS.name)
-    if community is not None:
-        grids = grids[grids[schema.COMMUNITY] == community]
-    held = workspace(name).layers(ver)
-    layers = []
-    if schema.CAMERAS.name in held:
-        cameras = layer(name, ver, schema.CAMERAS.name)
-        minx, miny, maxx, maxy = grids.total_bounds
-        near = cameras.cx[minx - 0.01:maxx + 0.01, miny - 0.01:maxy + 0.01]
-        views = coverage.camera_views(near)
-        simplified = views.simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
-        online = (near[schema.STATUS] == "online").to_numpy()
-        names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
-        status = near[schema.STATUS].map(lambda s: tr(f"camera_status.{s}")).to_numpy()
-        tips = tuple(f"{n} · {s}" for n, s in zip(names, status, strict=True))
-        parts = coverage.coverage_geometries(grids, cameras)
-        for key, geoms, on, tip in (("views", simplified[online], cameras_on,
-                                     [tips[i] for i in np.flatnonzero(online)]),
-                                    ("down", simplified[~online], cameras_on,
-                                     [tips[i] for i in np.flatnonzero(~online)]),
-                                    ("lost", parts.loc[parts["part"] == "lost"].geometry.array, cameras_on, None),
-                                    ("gap", parts.loc[parts["part"] == "gap"].geometry.array, False, None)):
-            layers.append(live_map.Overlay(np.asarray(geoms, dtype=object), tr(f"cov.layer.{key}"),
-                                           COVERAGE_COLORS[key], fill_opacity=0.25 if key == "views" else 0.45,
-                                           on=on, tips=None if tip is None else tuple(tip)))
-    if schema.SERVICE_POINTS.name in held:
-        services = layer(name, ver, schema.SERVICE_POINTS.name)
-        road_frame = extra_layer(*roads) if roads else None
-        label = tr(f"service_kind.{kind}") if kind != coverage.ANY_KIND else tr("cov.any_kind")
-        reach = coverage.reach_areas(services, walk, road_frame)
-        reach = reach.loc[reach["kind"] == kind]
-        unserved = coverage.unserved_areas(grids, services, None if kind == coverage.ANY_KIND else kind, walk,
-                                           road_frame)
-        layers.append(live_map.Overlay(np.asarray(reach.geometry.array, dtype=object),
-                                       tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12,
-                                       on=not cameras_on))
-        layers.append(live_map.Overlay(np.asarray(unserved.geometry.array, dtype=object),
-                                       tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"], 0.5,
-                                       on=not cameras_on))
-    return tuple(layers)
+
+def _frame(upload: Upload | None, geometry_types: tuple[str, ...]) -> gpd.GeoDataFrame | None:
+    return extra_layer(upload, geometry_types)[0] if upload is not None else None
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
+def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame | None:
+    """Camera measures per grid (None without cameras)."""
+    if schema.CAMERAS.name not in workspace(name).layers(ver):
+        return None
+    tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
+    return coverage.camera_coverage(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.CAMERAS.name),
+                                    tickets, _frame(key_points, POINT_TYPES), as_of=as_of(name, ver))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
+def service_table(name: str, ver: int, walk: coverage.WalkSettings, roads: Upload | None) -> pd.DataFrame | None:
+    """The 15-minute circle per grid (None without service points)."""
+    if schema.SERVICE_POINTS.name not in workspace(name).layers(ver):
+        return None
+    return coverage.service_reach(layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.SERVICE_POINTS.name),
+                                  walk, _frame(roads, LINE_TYPES))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def coverage_base(name: str, boundary_ver: int) -> dict:
-    grids, _ = display_boundaries(name, boundary_ver)
-    return live_map.choropleth_config(grids, schema.NAME)
+def member_table(name: str, ver: int) -> pd.DataFrame | None:
+    if schema.MEMBERS.name not in workspace(name).layers(ver):
+        return None
+    return coverage.member_measures(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.MEMBERS.name))
+
+
+def coverage_table(name: str, ver: int, walk: coverage.WalkSettings, households_per_worker: tuple[float, float],
+                   roads: Upload | None, key_points: Upload | None) -> pd.DataFrame:
+    """Every coverage measure per grid: cameras, the 15-minute circle, members (each cached on what it
+    depends on) and staffing; the parts of layers the workspace lacks are left out."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    out = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, schema.HOUSEHOLDS, schema.POPULATION]].set_index(
+        schema.GRID_ID)
+    out["area_km2"] = grid_areas(name, ver)
+    parts = [out, camera_table(name, ver, key_points), service_table(name, ver, walk, roads), member_table(name, ver),
+             coverage.staffing(grids, households_per_worker)]
+    return pd.concat([p for p in parts if p is not None], axis=1)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def grid_areas(name: str, ver: int) -> np.ndarray:
+    return geometry.area_km2(layer(name, ver, schema.GRIDS.name)).to_numpy()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def camera_layers(name: str, ver: int, community: str | None) -> dict[str, object]:
+    """Display geometry of the camera layers (for ``community`` only, if given): views of online and of
+    offline/faulty cameras with each camera's name and status, coverage lost and camera gaps."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    if community is not None:
+        grids = grids[grids[schema.COMMUNITY] == community]
+    cameras = layer(name, ver, schema.CAMERAS.name)
+    minx, miny, maxx, maxy = grids.total_bounds
+    pad = 0.012  # ~1.2 km: no view reaches farther (range ≤ 1,000 m)
+    near = cameras.cx[minx - pad:maxx + pad, miny - pad:maxy + pad]
+    views = coverage.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
+    online = (near[schema.STATUS] == "online").to_numpy()
+    parts = coverage.coverage_geometries(grids, near)
+    return {"views": np.asarray(views[online], dtype=object), "down": np.asarray(views[~online], dtype=object),
+            "names": (near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()[online],
+                      near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()[~online]),
+            "status": near[schema.STATUS].to_numpy()[~online],
+            "lost": np.asarray(parts.loc[parts["part"] == "lost"].geometry.array, dtype=object),
+            "gap": np.asarray(parts.loc[parts["part"] == "gap"].geometry.array, dtype=object)}
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
+def service_layers(name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings,
+                   roads: Upload | None) -> tuple[np.ndarray, np.ndarray]:
+    """Display geometry of the 15-minute reach of ``kind`` and of what it leaves unserved."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    if community is not None:
+        grids = grids[grids[schema.COMMUNITY] == community]
+    services = layer(name, ver, schema.SERVICE_POINTS.name)
+    road_frame = _frame(roads, LINE_TYPES)
+    reach = coverage.reach_areas(services, walk, road_frame)
+    unserved = coverage.unserved_areas(grids, services, None if kind == coverage.ANY_KIND else kind, walk, road_frame)
+    return (np.asarray(reach.loc[reach["kind"] == kind].geometry.array, dtype=object),
+            np.asarray(unserved.geometry.array, dtype=object))
+
+
+def coverage_overlays(name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings,
+                      roads: Upload | None, cameras_on: bool, lang: str) -> tuple[live_map.Overlay, ...]:
+    """The map's layers: camera views (online / down), coverage lost while cameras are down, camera
+    gaps, the 15-minute reach of ``kind`` and what it leaves unserved. The camera layers start switched
+    on when ``cameras_on``, the service layers otherwise."""
+    def tr(key: str, **values) -> str:
+        return translate(lang, key, **values)
+
+    held = workspace(name).layers(ver)
+    layers = []
+    if schema.CAMERAS.name in held:
+        cam = camera_layers(name, ver, community)
+        online_names, down_names = cam["names"]
+        down_tips = tuple(f"{n} · {tr(f'camera_status.{s}')}" for n, s in zip(down_names, cam["status"], strict=True))
+        for key, tips in (("views", tuple(online_names)), ("down", down_tips), ("lost", None), ("gap", None)):
+            layers.append(live_map.Overlay(cam[key], tr(f"cov.layer.{key}"), COVERAGE_COLORS[key],
+                                           fill_opacity=0.25 if key == "views" else 0.45,
+                                           on=cameras_on and key != "gap", tips=tips))
+    if schema.SERVICE_POINTS.name in held:
+        reach, unserved = service_layers(name, ver, community, kind, walk, roads)
+        label = tr(f"service_kind.{kind}") if kind != coverage.ANY_KIND else tr("cov.any_kind")
+        layers.append(live_map.Overlay(reach, tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12,
+                                       on=not cameras_on))
+        layers.append(live_map.Overlay(unserved, tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"],
+                                       0.5, on=not cameras_on))
+    return tuple(layers)
 
 
 def coverage_map(name: str, ver: int, table: pd.DataFrame, measure: str, title: str,
                  overlays: tuple[live_map.Overlay, ...], sites: live_map.Overlay | None
                  ) -> tuple[folium.Map, folium.FeatureGroup]:
-    """Grids coloured by ``measure`` (shares red → green; legend ``title``), with the coverage layers and
-    the proposed sites."""
+    """Grids coloured by ``measure`` (more coverage green, more coverage lost red; legend ``title``), with
+    the coverage layers and the proposed sites."""
     boundary_ver = boundary_version(name, ver)
     grids, _ = display_boundaries(name, boundary_ver)
     values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
     share = measure.endswith("_share")
-    fills, legend, text = maps.choropleth_classes(values, title=title,
-                                                  better=True if share or measure == "members" else None,
-                                                  percent=share)
+    better = False if measure == "lost_share" else True if share or measure == "members" else None
+    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=share)
     layers = overlays + ((sites,) if sites is not None else ())
-    return (live_map.choropleth_base_map(coverage_base(name, boundary_ver)),
+    return (live_map.choropleth_base_map(grid_base(name, boundary_ver)),
             live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend,
                                    overlays=layers))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
 def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
                   weights: tuple[tuple[str, float], ...], candidates_kind: str, spacing_m: float,
-                  roads: tuple[str, bytes] | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+                  roads: Upload | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(demand, candidate sites, existing sites) of a siting run.
 
     Demand: the tickets of the last ``TICKET_DAYS`` (weighted by category) or the population spread over
@@ -727,8 +796,10 @@ def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
     Existing: the online cameras, or the service points of ``kind``."""
     grids = layer(name, ver, schema.GRIDS.name)
     if demand_kind == "tickets":
+        clock = as_of(name, ver)
+        if clock is None:
+            raise siting.SitingError("the workspace has no tickets: choose residents as the demand, or load tickets")
         tickets = joined(name, ver, schema.TICKETS.name)
-        clock = as_of(name, ver) or pd.Timestamp.now(tz=schema.TIMEZONE)
         recent = tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)
                          & (tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS))]
         demand = siting.ticket_demand(recent, dict(weights))
@@ -738,7 +809,7 @@ def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
     if candidates_kind == "lattice":
         candidates = siting.lattice_candidates(grids, spacing_m)
     else:
-        candidates = siting.intersection_candidates(extra_layer(*roads) if roads else None, cameras)
+        candidates = siting.intersection_candidates(_frame(roads, LINE_TYPES), cameras)
     if target == "cameras":
         existing = cameras[cameras[schema.STATUS] == "online"] if cameras is not None else None
     else:
@@ -747,17 +818,11 @@ def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
     return demand, candidates, existing
 
 
-DEMAND_SPACING_M = 100.0
-
-
 def run_siting(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None,
                radius_m: float, k: int, progress) -> siting.SitingResult:
     """Solve the maximal covering model (not cached: the page keeps the result in the session)."""
     return siting.MaximalCovering.from_geodataframes(demand, candidates, radius_m, k, existing=existing).solve(
         time_limit_s=SITING_SECONDS, progress=progress)
-
-
-SITING_SECONDS = 20.0
 
 
 # ---- Patrols ------------------------------------------------------------------------------------
@@ -802,23 +867,33 @@ def patrol_compliance(name: str, ver: int, first: date, last: date, roster: pd.D
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def patrol_gaps(name: str, ver: int, first: date, last: date, roster: pd.DataFrame, days: int
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(assigned grids not visited in ``days`` days, grids by tickets against patrol visits)."""
+                ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(assigned grids not visited in the ``days`` days up to the data's latest sign-in or ticket, grids
+    by tickets against patrol visits — None without tickets)."""
     grids = layer(name, ver, schema.GRIDS.name)
     checkins = joined(name, ver, schema.PATROL_CHECKINS.name)
-    clock = as_of(name, ver) or metrics.Period.from_dates(first, last).end
+    times = [c for c in (as_of(name, ver), checkins[schema.CHECKED_AT].max() if len(checkins) else None)
+             if c is not None and not pd.isna(c)]
+    clock = max(times) if times else metrics.Period.from_dates(first, last).end
     unvisited = patrol.unvisited_grids(checkins, roster, grids, clock, days,
                                        teams=layer(name, ver, schema.PATROL_TEAMS.name))
-    versus = patrol.visits_vs_tickets(grids, joined(name, ver, schema.TICKETS.name), checkins,
-                                      metrics.Period.from_dates(first, last))
+    tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
+    versus = None if tickets is None else patrol.visits_vs_tickets(grids, tickets, checkins,
+                                                                   metrics.Period.from_dates(first, last))
     return unvisited, versus
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def patrol_workload(name: str, ver: int, first: date, last: date, weights: patrol.WorkloadWeights,
                     severity: tuple[tuple[str, float], ...]) -> pd.DataFrame:
-    return patrol.workload(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.TICKETS.name),
-                           metrics.Period.from_dates(first, last), weights, dict(severity) or None)
+    if as_of(name, ver) is not None:
+        tickets = joined(name, ver, schema.TICKETS.name)
+    else:  # no tickets layer: the workload is area and population
+        tickets = pd.DataFrame({schema.GRID_ID: pd.Series(dtype="str"), schema.CATEGORY: pd.Series(dtype="str"),
+                                schema.STAGE: pd.Series(dtype="str"),
+                                schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {schema.TIMEZONE}]")})
+    return patrol.workload(layer(name, ver, schema.GRIDS.name), tickets, metrics.Period.from_dates(first, last),
+                           weights, dict(severity) or None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -826,12 +901,22 @@ def patrol_contiguity(name: str, boundary_ver: int) -> patrol.Contiguity:
     return patrol.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
 
 
+def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | None:
+    """The roster rows whose grid and team still exist, one team per grid (None if nothing is left): what
+    a redesign starts from and is compared with, even while the saved roster needs fixing."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    teams = layer(name, ver, schema.PATROL_TEAMS.name)
+    known = roster[roster[schema.GRID_ID].isin(grids[schema.GRID_ID]) & roster[schema.TEAM_ID].isin(
+        teams[schema.TEAM_ID])].drop_duplicates(schema.GRID_ID)
+    return None if known.empty else known.reset_index(drop=True)
+
+
 def propose_districts(name: str, ver: int, workload: pd.DataFrame, roster: pd.DataFrame,
                       locks: dict[str, str], progress) -> patrol.PlanResult:
     """Solve the balanced, contiguous districts (not cached: the page keeps the result in the session)."""
     plan = patrol.DistrictPlan.from_geodataframes(
         layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name), workload,
-        current=roster if not roster.empty else None, locks=locks or None,
+        current=usable_roster(name, ver, roster), locks=locks or None,
         contiguity=patrol_contiguity(name, boundary_version(name, ver)))
     return plan.solve(progress=progress)
 
@@ -842,12 +927,6 @@ def district_report(name: str, ver: int, assignment: pd.DataFrame, workload: pd.
     return patrol.plan_report(layer(name, ver, schema.GRIDS.name), assignment,
                               layer(name, ver, schema.PATROL_TEAMS.name), workload, current=current,
                               contiguity=patrol_contiguity(name, boundary_version(name, ver)))
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def district_base(name: str, boundary_ver: int) -> dict:
-    grids, _ = display_boundaries(name, boundary_ver)
-    return live_map.choropleth_config(grids, schema.NAME)
 
 
 def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[folium.Map, folium.FeatureGroup]:
@@ -869,7 +948,7 @@ def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[
     bases = teams.to_crs(crs).buffer(BASE_MARK_M).to_crs(schema.STORAGE_CRS)
     marks = live_map.Overlay(bases.array, translate(lang, "patrol.bases"), "#222222", fill_opacity=0.9,
                              tips=tuple(translate(lang, "patrol.base_of", team=names[tid]) for tid in team_ids))
-    return (live_map.choropleth_base_map(district_base(name, boundary_ver)),
+    return (live_map.choropleth_base_map(grid_base(name, boundary_ver)),
             live_map.colour_update(fills, values, legend, overlays=(marks,),
                                    hover_title=translate(lang, "patrol.team")))
 

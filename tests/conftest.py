@@ -135,3 +135,40 @@ def artifacts() -> Path:
     path = ROOT / "tests" / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def _metric_values(page) -> dict[str, str]:
+    labels = [x.strip() for x in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
+    values = [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+    return dict(zip(labels, values))
+
+
+@pytest.fixture
+def metric_values():
+    """``metric_values(page)``: the page's metrics as {label: value}, as the reader sees them."""
+    return _metric_values
+
+
+def _map_ready(page, check: str, timeout_s: float = 120):
+    """The first map frame once the JavaScript expression ``check`` holds in it. A map that is replaced
+    while waiting (a new set of units gets a new frame) is looked up again."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            frame = page.wait_for_selector(MAP_FRAME, timeout=timeout_s * 1000).content_frame()
+            frame.wait_for_function(f"() => {check}", timeout=5_000)
+            return frame
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                raise
+
+
+@pytest.fixture
+def map_ready():
+    """``map_ready(page, check)``: the map frame once ``check`` (JavaScript) holds in it."""
+    return _map_ready

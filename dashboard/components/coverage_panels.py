@@ -3,6 +3,7 @@ for the session), the community the map layers are drawn for, the exports, and t
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -15,11 +16,10 @@ from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.filters import category_weights
 from dashboard.components.live_map import Overlay
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LINES = ("LineString", "MultiLineString")
-POINTS = ("Point",)
 ALL = "__all__"
 CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is taken to cover
 
@@ -28,8 +28,8 @@ CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is ta
 class Settings:
     walk: coverage.WalkSettings
     households_per_worker: tuple[float, float]
-    roads: tuple[str, bytes] | None
-    key_points: tuple[str, bytes] | None
+    roads: data.Upload | None
+    key_points: data.Upload | None
 
 
 def settings(sel) -> Settings:
@@ -45,28 +45,29 @@ def settings(sel) -> Settings:
         low, high = st.slider(t("cov.target"), 50, 1500, (300, 500), 10, key="gw_cov_target",
                               help=t("cov.target_help"))
         left, right = st.columns(2)
-        roads = session_file(left, "roads", LINES)
-        key_points = session_file(right, "key_points", POINTS)
+        roads = session_file(left, "roads", data.LINE_TYPES)
+        key_points = session_file(right, "key_points", data.POINT_TYPES)
     return Settings(walk, (float(low), float(high)), roads, key_points)
 
 
-def session_file(box, kind: str, types: tuple[str, ...]) -> tuple[str, bytes] | None:
-    """A file read for this session only; None (with the reason shown) if it cannot be used."""
+def session_file(box, kind: str, types: tuple[str, ...]) -> data.Upload | None:
+    """A file read for this session only; None (with the reason shown) if it has nothing usable."""
     upload = box.file_uploader(t(f"cov.upload.{kind}"), key=f"gw_cov_{kind}", help=t(f"cov.upload.{kind}_help"),
                                type=["zip", "geojson", "json", "gpkg", "kml", "kmz", "csv"])
     if upload is None:
         return None
-    file = (upload.name, upload.getvalue())
+    payload = upload.getvalue()
+    file = data.Upload(upload.name, hashlib.sha256(payload).hexdigest(), payload)
     try:
-        frame = data.extra_layer(*file)
+        frame, left_out, found = data.extra_layer(file, types)
     except GridWatchError as exc:
-        box.error(str(exc))
+        box.error(md_text(exc))
         return None
-    found = set(frame.geom_type.dropna())
-    if not found & set(types):
-        box.error(t(f"cov.upload.{kind}_wrong", found=", ".join(sorted(found)) or "–"))
+    if frame.empty:
+        box.error(t(f"cov.upload.{kind}_wrong", found=found))
         return None
-    box.caption(t("cov.upload.read", n=f"{int(frame.geom_type.isin(types).sum()):,}"))
+    box.caption(t("cov.upload.read", n=f"{len(frame):,}") + (t("cov.upload.left_out", n=f"{left_out:,}")
+                                                             if left_out else ""))
     return file
 
 
@@ -95,8 +96,8 @@ def proposed_sites(sel) -> Overlay | None:
 
 def table_downloads(shown: pd.DataFrame) -> None:
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), shown.to_csv(index=False).encode("utf-8-sig"), "gridwatch_coverage.csv",
-                         "text/csv", key="gw_cov_csv", on_click="ignore")
+    left.download_button(t("perf.csv"), lambda: shown.to_csv(index=False).encode("utf-8-sig"),
+                         "gridwatch_coverage.csv", "text/csv", key="gw_cov_csv", on_click="ignore")
     right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, t("cov.title")), "gridwatch_coverage.xlsx",
                           XLSX, key="gw_cov_xlsx", on_click="ignore")
 
@@ -133,7 +134,7 @@ def siting_panel(sel, settings_: Settings) -> None:
                                      lambda stage, f: bar.progress(f, text=t(f"cov.stage.{stage}")))
         except GridWatchError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(md_text(exc))
             return
         bar.empty()
         sites = candidates.iloc[list(result.chosen)].reset_index(drop=True)

@@ -3,6 +3,7 @@ current-vs-proposed comparison."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -10,6 +11,7 @@ from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from dashboard import data, state
 from dashboard.components.map_view import show_map
+from dashboard.components.text import md_text
 from dashboard.components.upload import problem_table
 from dashboard.i18n import t
 
@@ -31,19 +33,21 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     district_map(sel, roster, key="patrol_current_map")
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
-    names = dict(zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True))
-    table = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY]].merge(roster, on=schema.GRID_ID, how="left")
-    table["team"] = table[schema.TEAM_ID].map(names)
+    # team names need not be unique: the editor shows "name · id" and maps back by id
+    labels = {tid: f"{name} · {tid}" for tid, name in zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True)}
+    table = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY]].merge(
+        roster.drop_duplicates(schema.GRID_ID), on=schema.GRID_ID, how="left")
+    table["team"] = table[schema.TEAM_ID].map(labels)
     edited = st.data_editor(
         table[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, "team"]], hide_index=True, use_container_width=True,
         height=320, key="gw_roster_editor", disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
-        column_config={"team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(names.values())),
+        column_config={"team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(labels.values())),
                        schema.GRID_ID: t("patrol.col.grid_id"), schema.NAME: t("patrol.col.grid_name"),
                        schema.COMMUNITY: t("patrol.col.community")})
-    by_name = {v: k for k, v in names.items()}
+    by_label = {label: tid for tid, label in labels.items()}
     changed = edited["team"].fillna("").to_numpy() != table["team"].fillna("").to_numpy()
     if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key="gw_roster_save"):
-        new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_name), schema.GRID_ID: edited[schema.GRID_ID]})
+        new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_label), schema.GRID_ID: edited[schema.GRID_ID]})
         save(sel, new.dropna())
     left, right = st.columns(2)
     upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload",
@@ -54,7 +58,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         except ValidationError as exc:
             problem_table(list(exc.problems))
         except GridWatchError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
     with right:
         downloads(sel, roster, "gridwatch_duty_roster", "gw_roster")
 
@@ -72,8 +76,8 @@ def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     table = patrol.roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
-    st.download_button(t("patrol.roster_csv"), patrol.assignments_to_csv(roster, teams, grids), f"{name}.csv",
-                       "text/csv", key=f"{key}_csv", on_click="ignore")
+    st.download_button(t("patrol.roster_csv"), lambda: patrol.assignments_to_csv(roster, teams, grids),
+                       f"{name}.csv", "text/csv", key=f"{key}_csv", on_click="ignore")
     st.download_button(t("patrol.roster_xlsx"), lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
                        f"{name}.xlsx", XLSX, key=f"{key}_xlsx", on_click="ignore")
 
@@ -91,29 +95,35 @@ def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
 
 def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.DataFrame, seconds: float) -> None:
     """Current and proposed districts side by side, their figures, and what to do with the proposal."""
-    current = roster if not roster.empty else None
-    now, now_summary = data.district_report(sel.workspace, sel.version, roster, workload, None)
+    current = data.usable_roster(sel.workspace, sel.version, roster)
     new, new_summary = data.district_report(sel.workspace, sel.version, proposed, workload, current)
-    st.success(t("patrol.proposed", seconds=f"{seconds:.1f}", changed=new_summary["changed_grids"] or 0,
-                 before=f"{now_summary['max_min_ratio']:.2f}", after=f"{new_summary['max_min_ratio']:.2f}"))
-    left, right = st.columns(2)
-    for box, title, table, key in ((left, "patrol.current_plan", roster, "patrol_map_now"),
-                                   (right, "patrol.proposed_plan", proposed, "patrol_map_new")):
-        with box:
-            st.subheader(t(title))
-            district_map(sel, table, key=key, height=420)
+    if current is not None:
+        now, now_summary = data.district_report(sel.workspace, sel.version, current, workload, None)
+    else:
+        now, now_summary = new.iloc[:0], dict.fromkeys(SUMMARY)
 
     def shown(value) -> str:
         if value is None:
             return "–"
         if isinstance(value, bool):
             return t("patrol.yes") if value else t("patrol.no")
-        return f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, float):
+            return f"{value:,.3f}" if np.isfinite(value) else "–"  # max/min with a team of no workload
+        return f"{value:,}"
 
+    st.success(t("patrol.proposed", seconds=f"{seconds:.1f}", changed=new_summary["changed_grids"] or 0,
+                 before=shown(now_summary["max_min_ratio"]), after=shown(new_summary["max_min_ratio"])))
+    left, right = st.columns(2)
+    for box, title, table, key in ((left, "patrol.current_plan", roster, "patrol_map_now"),
+                                   (right, "patrol.proposed_plan", proposed, "patrol_map_new")):
+        with box:
+            st.subheader(t(title))
+            district_map(sel, table, key=key, height=420)
     st.table(pd.DataFrame({t("patrol.current_plan"): [shown(now_summary[c]) for c in SUMMARY],
                            t("patrol.proposed_plan"): [shown(new_summary[c]) for c in SUMMARY]},
                           index=[t(f"patrol.sum.{c}") for c in SUMMARY]))
-    both = now[list(REPORT_COLUMNS)].join(new[list(REPORT_COLUMNS[1:])], lsuffix="_now", rsuffix="_new")
+    both = now[list(REPORT_COLUMNS)].join(new[list(REPORT_COLUMNS[1:])], lsuffix="_now", rsuffix="_new",
+                                          how="right")
     both = both.round(2).rename(columns=lambda c: t(f"patrol.col.{c.removesuffix('_now').removesuffix('_new')}")
                                 + (f" ({t('patrol.now')})" if c.endswith("_now") else
                                    f" ({t('patrol.new')})" if c.endswith("_new") else ""))

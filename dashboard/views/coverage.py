@@ -20,6 +20,8 @@ from dashboard.i18n import t
 MEASURES = ("covered_share", "lost_share", "tickets_in_view_share", "key_points_covered_share", "cameras_online",
             "reach_share", "members", "linked_share", "households_per_worker")
 CAMERA_MEASURES = MEASURES[:5]  # the camera layers are switched on with these; the service layers otherwise
+HELP = {"cov.covered_help", "cov.lost_help", "cov.in_view_help", "cov.key_points_help", "cov.served_help",
+        "cov.linked_help", "cov.staffing_help"}
 TABLE = ("name", "community", "cameras_online", "cameras_total", "covered_share", "lost_share",
          "tickets_in_view_share", "key_points_covered_share", "any_share", "members", "in_service_members",
          "linked_share", "households", "households_per_worker", "status")
@@ -39,22 +41,35 @@ def render() -> None:
 
 
 def headline(table: pd.DataFrame) -> None:
-    def share(num: str, den: str) -> str:
-        total = table[den].sum() if den in table else 0
+    """District figures of the layers the workspace holds (a measure without its layer is not shown)."""
+    def share(num: str, den: str) -> str | None:
+        if num not in table or den not in table:
+            return None
+        total = table[den].sum()
         return f"{table[num].sum() / total:.1%}" if total else "–"
 
-    row = st.columns(4)
-    row[0].metric(t("cov.covered"), share("covered_area_km2", "area_km2"), help=t("cov.covered_help"))
-    lost = (table["lost_share"] * table["area_km2"]).sum() / table["area_km2"].sum()
-    row[1].metric(t("cov.lost"), f"{lost:.2%}", help=t("cov.lost_help"))
-    row[2].metric(t("cov.in_view"), share("tickets_in_view", "tickets_recent"), help=t("cov.in_view_help"))
-    row[3].metric(t("cov.key_points"), share("key_points_covered", "key_points"), help=t("cov.key_points_help"))
-    row = st.columns(4)
-    row[0].metric(t("cov.served"), share("any_served", "population"), help=t("cov.served_help"))
-    row[1].metric(t("cov.linked"), share("linked_households", "households"), help=t("cov.linked_help"))
-    row[2].metric(t("cov.no_member"), f"{int((~table['has_member'].astype(bool)).sum()):,}")
-    outside = table["status"].isin(("no_worker", "under", "over"))
-    row[3].metric(t("cov.staffing"), f"{int(outside.sum()):,}", help=t("cov.staffing_help"))
+    linked = None
+    if "linked_households" in table:
+        known = table[schema.HOUSEHOLDS].notna() & (table[schema.HOUSEHOLDS] > 0)
+        households = table.loc[known, schema.HOUSEHOLDS]
+        capped = table.loc[known, "linked_households"].clip(upper=households)  # 联户 counts each household once
+        linked = f"{capped.sum() / households.sum():.1%}" if households.sum() else "–"
+    lost = None
+    if "lost_share" in table:
+        lost = f"{(table['lost_share'] * table['area_km2']).sum() / table['area_km2'].sum():.2%}"
+    figures = [
+        ("cov.covered", share("covered_area_km2", "area_km2")), ("cov.lost", lost),
+        ("cov.in_view", share("tickets_in_view", "tickets_recent")),
+        ("cov.key_points", share("key_points_covered", "key_points")),
+        ("cov.served", share("any_served", schema.POPULATION)), ("cov.linked", linked),
+        ("cov.no_member", f"{int((~table['has_member'].astype(bool)).sum()):,}" if "has_member" in table else None),
+        ("cov.staffing", f"{int(table['status'].isin(('no_worker', 'under', 'over')).sum()):,}"),
+    ]
+    shown = [(key, value) for key, value in figures if value is not None]
+    for start in range(0, len(shown), 4):
+        for box, (key, value) in zip(st.columns(4), shown[start:start + 4]):
+            help_key = f"{key}_help"
+            box.metric(t(key), value, help=t(help_key) if help_key in HELP else None)
 
 
 @st.fragment

@@ -15,10 +15,12 @@ import pandas as pd
 import streamlit as st
 
 from core import hotspots, schema
+from core.hotspots import HotspotError
 from dashboard import data, state
 from dashboard.components import perf_charts
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 
 SHOW = ("gi", "emerging", "density", "tickets", "per_1000")
@@ -34,6 +36,9 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("hot.title"))
     st.caption(t("hot.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    if schema.TICKETS.name not in data.workspace(sel.workspace).layers(sel.version):
+        st.info(t("hot.no_tickets"))
+        return
     flt = ticket_filter(sel, "gw_hot", st.columns(3), stages=False)
     cols = st.columns([1.2, 1, 1, 1.6])
     unit = cols[0].radio(t("hot.unit"), ("grid", "hex"), horizontal=True, key="gw_hot_unit",
@@ -43,11 +48,14 @@ def render() -> None:
                                    format_func=lambda r: t("hot.resolution_value", r=r,
                                                            m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"))
     fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
-    table = data.hotspot_table(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, fdr)
-    summary(table, sel)
-
-    hotspot_map(sel, flt, unit, resolution, table)
-    unit_table(table, unit)
+    try:
+        table = data.hotspot_table(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, fdr)
+    except HotspotError as exc:  # too few areas or months: the time patterns and repeats still work
+        st.info(md_text(exc))
+    else:
+        summary(table, sel)
+        hotspot_map(sel, flt, unit, resolution, table)
+        unit_table(table, unit)
     time_patterns(sel, flt)
     repeat_cases(sel, flt)
 
@@ -80,8 +88,8 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
     row = table.loc[unit_id]
     label = row["name"] if unit == "grid" else unit_id
     tickets = data.unit_tickets(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, unit_id)
-    st.markdown(t("hot.unit_caption", unit=label, cls=t(f"hot.class.{int(row['confidence'])}"), z=f"{row['z']:.2f}",
-                  n=len(tickets), pattern=t(f"hot.pattern.{row['pattern']}")))
+    st.markdown(t("hot.unit_caption", unit=md_text(label), cls=t(f"hot.class.{int(row['confidence'])}"),
+                  z=f"{row['z']:.2f}", n=len(tickets), pattern=t(f"hot.pattern.{row['pattern']}")))
     st.dataframe(ticket_frame(tickets), hide_index=True, use_container_width=True, key="gw_hot_unit_tickets")
 
 
@@ -119,8 +127,8 @@ def unit_table(table: pd.DataFrame, unit: str) -> None:
 
 def exports(frame: pd.DataFrame, name: str, key: str) -> None:
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), frame.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
-                         key=f"{key}_csv", on_click="ignore")
+    left.download_button(t("perf.csv"), lambda: frame.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
+                         "text/csv", key=f"{key}_csv", on_click="ignore")
     right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(frame, t("hot.title")), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                           on_click="ignore")

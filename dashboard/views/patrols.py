@@ -16,6 +16,7 @@ from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components import patrol_panels as panels
 from dashboard.components.filters import category_weights
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 
 UNVISITED_DAYS = 14
@@ -29,25 +30,40 @@ def render() -> None:
     st.caption(t("patrol.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
     if state.FLASH in st.session_state:
         st.success(st.session_state.pop(state.FLASH))
+    held = data.workspace(sel.workspace).layers(sel.version)
+    if schema.PATROL_TEAMS.name not in held:
+        st.info(t("patrol.no_teams"))
+        return
     roster = data.assignments(sel.workspace)
     problems = data.roster_problems(sel.workspace, sel.version, roster)
     if roster.empty:
         st.warning(t("patrol.no_roster"))
     elif any(p.severity == "error" for p in problems):
         st.error(t("patrol.roster_stale"))
-    nights, per_team = data.patrol_compliance(sel.workspace, sel.version, sel.first, sel.last, roster)
-    headline(nights, per_team)
+    signed = schema.PATROL_CHECKINS.name in held
+    if signed:
+        nights, per_team = data.patrol_compliance(sel.workspace, sel.version, sel.first, sel.last, roster)
+        headline(nights, per_team)
+    else:
+        st.info(t("patrol.no_checkins"))
 
     tabs = st.tabs([t("patrol.tab.compliance"), t("patrol.tab.gaps"), t("patrol.tab.roster"),
                     t("patrol.tab.redesign")])
-    with tabs[0]:
-        compliance_calendar(nights, per_team)
-    with tabs[1]:
-        gaps(sel, roster)
+    if signed:
+        with tabs[0]:
+            compliance_calendar(nights, per_team)
+        with tabs[1]:
+            gaps(sel, roster)
     with tabs[2]:
-        panels.render(sel, roster, problems)
+        roster_tab(sel, roster, problems)
     with tabs[3]:
         redesign(sel, roster)
+
+
+@st.fragment
+def roster_tab(sel, roster: pd.DataFrame, problems: list) -> None:
+    """Editing the roster reruns only this tab (until it is saved)."""
+    panels.render(sel, roster, problems)
 
 
 def headline(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
@@ -92,6 +108,8 @@ def gaps(sel, roster: pd.DataFrame) -> None:
         t("patrol.never"))
     st.dataframe(shown.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, use_container_width=True,
                  height=260, key="gw_patrol_unvisited")
+    if versus is None:
+        return
     st.subheader(t("patrol.versus"))
     st.caption(t("patrol.versus_help"))
     top = versus.sort_values("gap_rank").head(30).reset_index()
@@ -102,7 +120,9 @@ def gaps(sel, roster: pd.DataFrame) -> None:
                  height=300, key="gw_patrol_versus")
 
 
+@st.fragment
 def redesign(sel, roster: pd.DataFrame) -> None:
+    """The redesign inputs, the run and the comparison; moving a slider reruns only this tab."""
     st.caption(t("patrol.redesign_help"))
     cols = st.columns(3)
     weights = patrol.WorkloadWeights(
@@ -111,7 +131,12 @@ def redesign(sel, roster: pd.DataFrame) -> None:
         population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"))
     severity = category_weights(sel, "gw_patrol_severity", t("patrol.severity"))
     locks = panels.lock_picker(sel, roster)
-    workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
+    try:
+        workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
+    except GridWatchError as exc:
+        st.error(md_text(exc))
+        return
+    inputs = (sel.workspace, sel.version, sel.first, sel.last, weights, severity, tuple(sorted(locks.items())))
     if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):
         bar = st.progress(0.0, text=t("patrol.solving"))
         try:
@@ -120,11 +145,11 @@ def redesign(sel, roster: pd.DataFrame) -> None:
                                                                           text=t(f"patrol.stage.{stage}")))
         except GridWatchError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(md_text(exc))
             return
         bar.empty()
-        st.session_state[state.PROPOSAL] = (sel.workspace, sel.version, result.assignment.rename_axis(
-            schema.GRID_ID).rename(schema.TEAM_ID).reset_index(), round(result.seconds, 2))
+        st.session_state[state.PROPOSAL] = (inputs, result.assignment.rename_axis(schema.GRID_ID).rename(
+            schema.TEAM_ID).reset_index(), round(result.seconds, 2))
     proposal = st.session_state.get(state.PROPOSAL)
-    if proposal and proposal[:2] == (sel.workspace, sel.version):
-        panels.comparison(sel, roster, proposal[2], workload, proposal[3])
+    if proposal and proposal[0] == inputs:  # a proposal is shown only with the inputs it was made from
+        panels.comparison(sel, roster, proposal[1], workload, proposal[2])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from esda.getisord import G_Local
+from esda.getisord import G_Local  # the reference the wrapper is checked against
 from scipy import stats
 
 from core import geometry, hotspots, joins, schema
@@ -298,3 +298,14 @@ def test_mann_kendall_equals_scipy_with_and_without_ties():
             continue
         ref = stats.kendalltau(np.arange(12), row, method="asymptotic")
         assert tau_i == pytest.approx(ref.statistic) and p_i == pytest.approx(ref.pvalue)
+
+
+def test_a_hexagon_without_neighbours_is_kept_and_joined_to_the_nearest():
+    centre = h3.latlng_to_cell(30.27, 120.18, 9)
+    far = h3.grid_ring(centre, 5)[0]
+    cells = pd.Index(sorted([*h3.grid_disk(centre, 1), far]))
+    graph = hotspots.hex_graph(cells)
+    assert set(graph.unique_ids) == set(cells)
+    assert len(graph.neighbors[far]) == 1 and len(graph.isolates) == 0
+    counts = pd.Series(1, index=cells)
+    assert len(hotspots.gi_star(counts, graph)) == len(cells)

@@ -140,6 +140,8 @@ def test_unvisited_grids_worst_first():
     assert early[schema.GRID_ID].tolist() == ["g5", "g4"]
     assert pd.isna(early.loc[0, "last_visit"]) and math.isnan(early.loc[0, "days_since_visit"])
     assert early.loc[1, "days_since_visit"] == pytest.approx(25 / 24)
+    none_yet = patrol.unvisited_grids(checkins().iloc[:0], small_assignments(), small_grids(), ts("2026-10-02 12:00"))
+    assert len(none_yet) == len(small_assignments()) and none_yet["last_visit"].isna().all()
 
 
 def test_visits_against_tickets_put_hot_grids_with_few_visits_first():
@@ -453,34 +455,16 @@ def test_plan_report_measures_in_metres():
 
 # ---- the demo district --------------------------------------------------------------------------------
 
-def dealt_by_community(grids: gpd.GeoDataFrame, teams: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The demo's plan: communities dealt to teams in turns, each team taking the community whose
-    centroid is nearest its base (as ``geodata._assets._team_areas`` does)."""
-    crs = 32651
-    communities = grids.to_crs(crs).dissolve(by=schema.COMMUNITY)
-    centres = shapely.get_coordinates(communities.centroid.to_numpy())
-    bases = shapely.get_coordinates(teams.to_crs(crs).geometry.to_numpy())
-    owner = np.full(len(centres), -1)
-    while (owner < 0).any():
-        for t in range(len(bases)):
-            free = np.flatnonzero(owner < 0)
-            if free.size:
-                owner[free[np.argmin(np.hypot(*(centres[free] - bases[t]).T))]] = t
-    team_of = dict(zip(communities.index, teams[schema.TEAM_ID].to_numpy()[owner]))
-    return pd.DataFrame({schema.TEAM_ID: grids[schema.COMMUNITY].map(team_of).to_numpy(),
-                         schema.GRID_ID: grids[schema.GRID_ID].to_numpy()})
-
-
 @pytest.fixture(scope="module")
 def demo():
     from core.joins import join_to_grids
-    from geodata.generate import load_demo
+    from geodata.generate import load_demo, load_demo_assignments
 
     layers = load_demo()
     grids, teams = layers["grids"], layers["patrol_teams"]
     tickets = join_to_grids(layers["tickets"], grids)
     period = metrics.Period(ts("2026-08-01"), ts("2026-11-01"))
-    return grids, teams, patrol.workload(grids, tickets, period), dealt_by_community(grids, teams)
+    return grids, teams, patrol.workload(grids, tickets, period), load_demo_assignments()  # the dealt roster
 
 
 def test_demo_proposal_is_contiguous_and_better_balanced_than_the_dealt_plan(demo):

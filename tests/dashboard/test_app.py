@@ -76,3 +76,43 @@ def test_a_gridwatch_error_is_shown_as_it_is(monkeypatch):
     monkeypatch.setattr(data, "overview", unreadable)
     at = run("en")
     assert [e.value for e in at.error] == [md_text("layer `tickets` of workspace `demo` could not be read")]
+
+
+def analysis_pages():
+    """The sidebar and one analysis page (``st.session_state["page"]``), as app.py runs them."""
+    import streamlit as st
+
+    from dashboard import state
+    from dashboard.components.sidebar import render_sidebar
+    from dashboard.views import coverage, hotspots, patrols
+
+    st.session_state[state.SELECTION] = render_sidebar()
+    {"coverage": coverage, "hotspots": hotspots, "patrols": patrols}[st.session_state["page"]].render()
+
+
+@pytest.mark.parametrize("page", ["coverage", "hotspots", "patrols"])
+def test_analysis_pages_on_a_workspace_with_only_grids(page):
+    """A workspace that holds nothing but boundaries: each page says what is missing, never fails."""
+    import os
+
+    from core import store
+    from dashboard import data
+    from geodata import load_demo
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    run("en")  # seeds the demo workspace first, as a first visit does
+    if "grids-only" not in store.list_workspaces(home):
+        store.open_store("grids-only", home).initialize({"grids": load_demo()["grids"]}, note="boundaries only")
+        data.workspace_names.clear()
+    at = AppTest.from_function(analysis_pages, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.session_state[state.WORKSPACE] = "grids-only"
+    at.session_state["page"] = page
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.sidebar.selectbox(key=state.WORKSPACE).value == "grids-only"
+    infos, labels = " ".join(x.value for x in at.info), {m.label for m in at.metric}
+    if page == "coverage":  # staffing needs only the grids; the camera, service and member figures are left out
+        assert "Grids outside the staffing target" in labels and "Area seen by online cameras" not in labels
+    else:
+        assert {"hotspots": "no tickets yet", "patrols": "no patrol teams yet"}[page] in infos

@@ -6,17 +6,13 @@ downloads its sites."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
 from core import coverage, joins, metrics, schema, siting
 from geodata import load_demo
-
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 
 @pytest.fixture(scope="module")
@@ -38,28 +34,15 @@ def expected():
     return grids, cameras, cams, reach, unserved, model.solve()
 
 
-def metric_values(page) -> dict[str, str]:
-    labels = [x.strip() for x in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
-    return dict(zip(labels, [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]))
+def coloured(map_ready, page, check: str):
+    """The map frame once its grids are coloured and ``check`` (JavaScript) holds."""
+    return map_ready(page, f"window.gwp && gwp.updated && ({check})")
 
 
-def map_frame(page, check: str):
-    """The map frame once ``check`` (a JavaScript expression) holds in it."""
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            frame = page.wait_for_selector(MAP_FRAME, timeout=120_000).content_frame()
-            frame.wait_for_function(f"() => window.gwp && gwp.updated && ({check})", timeout=5_000)
-            return frame
-        except PlaywrightError:
-            if time.monotonic() > deadline:
-                raise
-
-
-def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path):
+def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path, metric_values, map_ready):
     grids, cameras, cams, reach, unserved, solved = expected
     page.goto(f"{app_url}/coverage", wait_until="domcontentloaded")
-    frame = map_frame(page, f"gwp.count === {len(grids)} && gwp.overlays && gwp.overlays.length >= 6")
+    frame = coloured(map_ready, page, f"gwp.count === {len(grids)} && gwp.overlays && gwp.overlays.length >= 6")
     values = metric_values(page)
     area = cams["covered_area_km2"] / cams["covered_share"]
     assert values["Area seen by online cameras"] == f"{cams['covered_area_km2'].sum() / area.sum():.1%}"
@@ -75,7 +58,7 @@ def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path)
 
     page.get_by_role("combobox", name="Map shows").click()
     page.get_by_role("option", name="Residents within 15 min of the chosen kind (%)").click()
-    frame = map_frame(page, "gwp.title.startsWith('Residents within 15 min')")
+    frame = coloured(map_ready, page, "gwp.title.startsWith('Residents within 15 min')")
     unserved_on = frame.evaluate("""() => { const labels = [...document.querySelectorAll(
         '.leaflet-control-layers-overlays label')]; const l = labels.find(x => x.innerText.includes('Unserved'));
         return l.querySelector('input').checked; }""")
@@ -97,7 +80,7 @@ def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path)
     assert values["Greedy baseline adds"] == f"{solved.greedy_objective:,.0f}"
     assert values["Covered with the new sites"] == f"{solved.covered_after / solved.total:.1%}"
     assert page.get_by_text(f"+{solved.objective:,.0f} tickets").is_visible()
-    frame = map_frame(page, f"gwp.overlays.length === 7 && gwp.overlays[6] === {len(solved.chosen)}")
+    frame = coloured(map_ready, page, f"gwp.overlays.length === 7 && gwp.overlays[6] === {len(solved.chosen)}")
     with page.expect_download() as geojson:
         page.get_by_role("button", name="Sites (GeoJSON)").click()
     sites = json.loads(Path(geojson.value.path()).read_text(encoding="utf-8"))

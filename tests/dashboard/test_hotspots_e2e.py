@@ -4,16 +4,13 @@ shown, the density surface is drawn, and the page reads in Chinese."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
 from core import command, geometry, hotspots, joins, metrics, schema
 from geodata import load_demo
 
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 HOT_99 = "#b2182b"
 
 
@@ -35,23 +32,9 @@ def expected():
     return grids, flow, on_grids, on_hexes, repeats
 
 
-def metric_values(page) -> dict[str, str]:
-    labels = [x.strip() for x in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
-    return dict(zip(labels, [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]))
-
-
-def drawn(page, units: int):
-    """The map frame once its ``units`` outlines are coloured (a new unit set replaces the frame, so a
-    frame that goes away while waiting is looked up again)."""
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            frame = page.wait_for_selector(MAP_FRAME, timeout=120_000).content_frame()
-            frame.wait_for_function(f"() => window.gwp && gwp.updated && gwp.count === {units}", timeout=5_000)
-            return frame
-        except PlaywrightError:
-            if time.monotonic() > deadline:
-                raise
+def drawn(map_ready, page, units: int):
+    """The map frame once its ``units`` outlines are coloured."""
+    return map_ready(page, f"window.gwp && gwp.updated && gwp.count === {units}")
 
 
 def click_at(frame, lon: float, lat: float) -> None:
@@ -62,10 +45,10 @@ def click_at(frame, lon: float, lat: float) -> None:
                    " layerPoint: gwp.map.containerPointToLayerPoint(p)}); }", [lat, lon])
 
 
-def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts):
+def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, metric_values, map_ready):
     grids, flow, on_grids, on_hexes, repeats = expected
     page.goto(f"{app_url}/hotspots", wait_until="domcontentloaded")
-    frame = drawn(page, len(grids))
+    frame = drawn(map_ready, page, len(grids))
     values = metric_values(page)
     assert values["Hot spot, 99% confidence"] == str((on_grids["confidence"] == 3).sum())
     assert values["Hot spot, 95% confidence"] == str((on_grids["confidence"] == 2).sum())
@@ -90,7 +73,7 @@ def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts):
     assert metric_values(page)["Repeat cases"] == f"{len(repeats):,}"
 
     page.get_by_text("Hexagons", exact=True).click()
-    frame = drawn(page, len(on_hexes))
+    frame = drawn(map_ready, page, len(on_hexes))
     assert metric_values(page)["Hot spot, 99% confidence"] == str((on_hexes["confidence"] == 3).sum())
     assert frame.evaluate("gwp.fills").count(HOT_99) == (on_hexes["confidence"] == 3).sum()
 
@@ -102,13 +85,13 @@ def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts):
     assert page.offsite == []
 
 
-def test_filters_and_chinese(browser, app_url, expected, artifacts):
+def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready):
     grids, flow, *_ = expected
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     try:
         page.goto(f"{app_url}/hotspots", wait_until="domcontentloaded")
-        frame = drawn(page, len(grids))
+        frame = drawn(map_ready, page, len(grids))
         assert page.get_by_role("heading", name="热点分析").is_visible()
         assert "热点（99% 置信度）" in frame.locator(".gw-legend").inner_text()
         category = flow[schema.CATEGORY].value_counts().index[0]
@@ -121,7 +104,7 @@ def test_filters_and_chinese(browser, app_url, expected, artifacts):
         page.wait_for_function("(n) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => "
                                "m.innerText.includes('重复案件') && m.innerText.includes(n))", arg=f"{repeats:,}",
                                timeout=60_000)
-        drawn(page, len(grids))
+        drawn(map_ready, page, len(grids))
         page.screenshot(path=artifacts / "hotspots_zh.png", full_page=True)
     finally:
         context.close()

@@ -62,13 +62,7 @@ def open_overview(page, app_url: str):
     return handle
 
 
-def metric_values(page) -> dict[str, str]:
-    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-    return {label.strip(): value.strip() for label, value in zip(labels, values)}
-
-
-def test_overview_map_and_figures_in_english(page, app_url, expected, artifacts):
+def test_overview_map_and_figures_in_english(page, app_url, expected, artifacts, metric_values):
     frame = open_overview(page, app_url)
     layers = frame.evaluate(COUNT_GRID_FEATURES)
     assert layers["grids"] == expected.grids == 130
@@ -102,7 +96,7 @@ def test_overview_map_and_figures_in_english(page, app_url, expected, artifacts)
     assert page.offsite == [], f"requests left 127.0.0.1: {page.offsite[:5]}"
 
 
-def test_overview_in_chinese(browser, app_url, expected, artifacts):
+def test_overview_in_chinese(browser, app_url, expected, artifacts, metric_values):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
     try:
         page = context.new_page()

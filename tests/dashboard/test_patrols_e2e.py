@@ -33,11 +33,6 @@ def expected():
     return grids, teams, roster, per_team
 
 
-def metric_values(page) -> dict[str, str]:
-    labels = [x.strip() for x in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
-    return dict(zip(labels, [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]))
-
-
 def drawn_maps(page, count: int, units: int) -> list:
     """The first ``count`` map frames once each has its ``units`` grids coloured."""
     deadline = time.monotonic() + 120
@@ -57,7 +52,7 @@ def drawn_maps(page, count: int, units: int) -> list:
         page.wait_for_timeout(500)
 
 
-def test_compliance_roster_and_redesign(page, app_url, expected, artifacts, tmp_path):
+def test_compliance_roster_and_redesign(page, app_url, expected, artifacts, tmp_path, metric_values):
     grids, teams, roster, per_team = expected
     page.goto(f"{app_url}/patrols", wait_until="domcontentloaded")
     page.get_by_role("heading", name="Patrols").wait_for(timeout=120_000)

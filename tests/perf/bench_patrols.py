@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core import metrics, patrol, schema  # noqa: E402
 from core.joins import join_to_grids  # noqa: E402
-from geodata.generate import load_demo  # noqa: E402
+from geodata.generate import demo_assignments, load_demo  # noqa: E402
 
 TZ = schema.TIMEZONE
 UTM = 32651
@@ -43,24 +43,7 @@ def demo_case() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.Da
     grids, teams = layers["grids"], layers["patrol_teams"]
     tickets = join_to_grids(layers["tickets"], grids)
     period = metrics.Period(pd.Timestamp("2026-08-01", tz=TZ), pd.Timestamp("2026-11-01", tz=TZ))
-    return grids, teams, patrol.workload(grids, tickets, period), dealt_by_community(grids, teams)
-
-
-def dealt_by_community(grids: gpd.GeoDataFrame, teams: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Communities dealt to teams in turns, each team taking the nearest community left (the demo's
-    ``geodata._assets._team_areas``)."""
-    communities = grids.to_crs(UTM).dissolve(by=schema.COMMUNITY)
-    centres = shapely.get_coordinates(communities.centroid.to_numpy())
-    bases = shapely.get_coordinates(teams.to_crs(UTM).geometry.to_numpy())
-    owner = np.full(len(centres), -1)
-    while (owner < 0).any():
-        for t in range(len(bases)):
-            free = np.flatnonzero(owner < 0)
-            if free.size:
-                owner[free[np.argmin(np.hypot(*(centres[free] - bases[t]).T))]] = t
-    team_of = dict(zip(communities.index, teams[schema.TEAM_ID].to_numpy()[owner]))
-    return pd.DataFrame({schema.TEAM_ID: grids[schema.COMMUNITY].map(team_of).to_numpy(),
-                         schema.GRID_ID: grids[schema.GRID_ID].to_numpy()})
+    return grids, teams, patrol.workload(grids, tickets, period), demo_assignments(layers)
 
 
 def city_case(n_grids: int, n_teams: int, seed: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
