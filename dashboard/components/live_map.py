@@ -85,6 +85,8 @@ def polygon_rings(geometries: np.ndarray) -> list[list[list[str]]]:
     parts, part_of = shapely.get_parts(geometries, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    if not len(coords):  # nothing to draw (an empty layer)
+        return [[] for _ in range(len(geometries))]
     closing = np.r_[coord_of[1:] != coord_of[:-1], True]  # the last vertex of each ring repeats the first
     coords, coord_of = coords[~closing], coord_of[~closing]
     starts = np.searchsorted(coord_of, np.arange(len(rings)))

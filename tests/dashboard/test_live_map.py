@@ -61,6 +61,8 @@ def test_polygon_rings_keep_holes_and_parts():
     shell = decode(rings[0][0][0])
     assert len(shell) == 4  # closing vertex dropped
     assert {(round(y, 5), round(x, 5)) for x, y in shapely.get_coordinates(square.exterior)} == set(shell)
+    assert live_map.polygon_rings(np.array([], dtype=object)) == []  # an empty layer (e.g. no camera down)
+    assert live_map.polygon_rings(np.array([Polygon()], dtype=object)) == [[]]
 
 
 @pytest.mark.parametrize("value", [
