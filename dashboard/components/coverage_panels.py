@@ -165,7 +165,7 @@ def siting_result(run: dict) -> None:
                           "lon": sites.geometry.x.round(6), "lat": sites.geometry.y.round(6),
                           "adds": sites["adds"].round(1)})
     shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
-    st.dataframe(shown, hide_index=True, use_container_width=True, key="gw_site_table")
+    st.dataframe(shown, hide_index=True, width="stretch", key="gw_site_table")
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(t("cov.sites_csv"), shown.to_csv(index=False).encode("utf-8-sig"), "gridwatch_sites.csv",
                          "text/csv", key="gw_site_csv", on_click="ignore")

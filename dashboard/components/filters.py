@@ -34,7 +34,7 @@ def category_weights(sel, key: str, label: str) -> tuple[tuple[str, float], ...]
     categories, _ = data.ticket_choices(sel.workspace, sel.version)
     with st.expander(label):
         table = st.data_editor(pd.DataFrame({"category": list(categories), "weight": 1.0}), hide_index=True,
-                               key=key, disabled=["category"], use_container_width=True,
+                               key=key, disabled=["category"], width="stretch",
                                column_config={"category": t("command.category"),
                                               "weight": st.column_config.NumberColumn(
                                                   t("patrol.weight"), min_value=0.0, max_value=10.0, step=0.5)})

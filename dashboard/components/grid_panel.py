@@ -46,7 +46,7 @@ def render(card: GridCard) -> None:
         t("command.col.stage"): tickets[schema.STAGE].map(lambda s: t(f"stage.{s}")),
         t("command.col.overdue"): tickets["overdue"].map({True: "⚠", False: ""}),
         t("command.col.ticket"): tickets[schema.TICKET_ID],
-    }), hide_index=True, use_container_width=True, key="gw_cc_grid_tickets")
+    }), hide_index=True, width="stretch", key="gw_cc_grid_tickets")
 
 
 def overdue_table(overdue: pd.DataFrame) -> pd.DataFrame:

@@ -39,7 +39,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         roster.drop_duplicates(schema.GRID_ID), on=schema.GRID_ID, how="left")
     table["team"] = table[schema.TEAM_ID].map(labels)
     edited = st.data_editor(
-        table[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, "team"]], hide_index=True, use_container_width=True,
+        table[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, "team"]], hide_index=True, width="stretch",
         height=320, key="gw_roster_editor", disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
         column_config={"team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(labels.values())),
                        schema.GRID_ID: t("patrol.col.grid_id"), schema.NAME: t("patrol.col.grid_name"),
@@ -127,7 +127,7 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
     both = both.round(2).rename(columns=lambda c: t(f"patrol.col.{c.removesuffix('_now').removesuffix('_new')}")
                                 + (f" ({t('patrol.now')})" if c.endswith("_now") else
                                    f" ({t('patrol.new')})" if c.endswith("_new") else ""))
-    st.dataframe(both.reset_index(drop=True), hide_index=True, use_container_width=True, key="gw_patrol_compare")
+    st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key="gw_patrol_compare")
     adopt, dl = st.columns([1, 2])
     if adopt.button(t("patrol.adopt"), key="gw_patrol_adopt"):
         st.session_state.pop(state.PROPOSAL, None)

@@ -102,7 +102,7 @@ def overdue_section(sel, overdue) -> None:
         st.caption(t("command.no_overdue"))
         return
     event = st.dataframe(grid_panel.overdue_table(overdue), key="gw_cc_overdue", hide_index=True,
-                         on_select="rerun", selection_mode="single-row", height=320, use_container_width=True)
+                         on_select="rerun", selection_mode="single-row", height=320, width="stretch")
     rows = event.selection.rows
     if rows:
         ticket = overdue.iloc[rows[0]]

@@ -106,5 +106,5 @@ def grid_table(table: pd.DataFrame) -> None:
             shown[column] = shown[column].round(1)
     shown["status"] = shown["status"].map(lambda s: t(f"cov.status.{s}"))
     shown = shown.reset_index().rename(columns=lambda c: t(f"cov.col.{c}"))
-    st.dataframe(shown, hide_index=True, use_container_width=True, height=320, key="gw_cov_table")
+    st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_cov_table")
     panels.table_downloads(shown)

@@ -90,7 +90,7 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
     tickets = data.unit_tickets(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, unit_id)
     st.markdown(t("hot.unit_caption", unit=md_text(label), cls=t(f"hot.class.{int(row['confidence'])}"),
                   z=f"{row['z']:.2f}", n=len(tickets), pattern=t(f"hot.pattern.{row['pattern']}")))
-    st.dataframe(ticket_frame(tickets), hide_index=True, use_container_width=True, key="gw_hot_unit_tickets")
+    st.dataframe(ticket_frame(tickets), hide_index=True, width="stretch", key="gw_hot_unit_tickets")
 
 
 def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str | None:
@@ -121,7 +121,7 @@ def unit_table(table: pd.DataFrame, unit: str) -> None:
     shown["p"] = shown["p"].round(4)
     shown.insert(0, "unit", shown.index)
     shown = shown.rename(columns=lambda c: t(f"hot.col.{c}"))
-    st.dataframe(shown, hide_index=True, use_container_width=True, height=320, key="gw_hot_table")
+    st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_hot_table")
     exports(shown, f"gridwatch_hotspots_{unit}", "gw_hot_table")
 
 
@@ -139,13 +139,13 @@ def time_patterns(sel, flt) -> None:
     matrix, season = data.time_patterns(sel.workspace, sel.version, sel.first, sel.last, flt)
     left, right = st.columns(2)
     left.altair_chart(perf_charts.hour_weekday(matrix, [t(f"perf.weekday.{d}") for d in range(hotspots.WEEKDAYS)],
-                                               t("perf.col.registered")), use_container_width=True)
+                                               t("perf.col.registered")), width="stretch")
     top = season.sum().sort_values(ascending=False).index[:SEASON_CATEGORIES]
     long = season[top].reset_index().melt(id_vars="month", var_name="category", value_name="tickets")
     right.altair_chart(alt.Chart(long, title=t("hot.season")).mark_line(point=True).encode(
         x=alt.X("month:O", title=None), y=alt.Y("tickets:Q", title=t("perf.col.registered")),
         color=alt.Color("category:N", title=t("command.category")),
-        tooltip=["category", "month", "tickets"]), use_container_width=True)
+        tooltip=["category", "month", "tickets"]), width="stretch")
 
 
 def repeat_cases(sel, flt) -> None:
@@ -163,9 +163,9 @@ def repeat_cases(sel, flt) -> None:
     shown[schema.CREATED_AT] = shown[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M")
     shown["gap_hours"] = shown["gap_hours"].round(1)
     shown = shown.rename(columns=lambda c: t(f"hot.rep.{c}"))
-    left.dataframe(shown, hide_index=True, use_container_width=True, height=300, key="gw_hot_repeats")
+    left.dataframe(shown, hide_index=True, width="stretch", height=300, key="gw_hot_repeats")
     per_grid = rates[rates["tickets"] > 0].copy()
     per_grid["repeat_rate"] = (per_grid["repeat_rate"] * 100).round(1)
     per_grid = per_grid.reset_index().rename(columns=lambda c: t(f"hot.rep.{c}"))
-    right.dataframe(per_grid, hide_index=True, use_container_width=True, height=300, key="gw_hot_repeat_rates")
+    right.dataframe(per_grid, hide_index=True, width="stretch", height=300, key="gw_hot_repeat_rates")
     exports(shown, "gridwatch_repeat_cases", "gw_hot_repeats")

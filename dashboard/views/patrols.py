@@ -92,11 +92,11 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
         tooltip=[alt.Tooltip("team_name:N", title=t("patrol.team")), alt.Tooltip("night:O", title=t("patrol.night")),
                  alt.Tooltip("label:N", title=t("patrol.state")), alt.Tooltip("sign_ins:Q", title=t("patrol.sign_ins")),
                  alt.Tooltip("first:N", title=t("patrol.first_at"))])
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     table = per_team.copy()
     table["compliance_rate"] = (table["compliance_rate"] * 100).round(1)
     st.dataframe(table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True,
-                 use_container_width=True, key="gw_patrol_per_team")
+                 width="stretch", key="gw_patrol_per_team")
 
 
 def gaps(sel, roster: pd.DataFrame) -> None:
@@ -106,7 +106,7 @@ def gaps(sel, roster: pd.DataFrame) -> None:
     shown = unvisited.copy()
     shown["last_visit"] = shown["last_visit"].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d").fillna(
         t("patrol.never"))
-    st.dataframe(shown.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, use_container_width=True,
+    st.dataframe(shown.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, width="stretch",
                  height=260, key="gw_patrol_unvisited")
     if versus is None:
         return
@@ -116,7 +116,7 @@ def gaps(sel, roster: pd.DataFrame) -> None:
     top["visits_per_100_tickets"] = top["visits_per_100_tickets"].round(1)
     top["ticket_percentile"] = (top["ticket_percentile"] * 100).round(0)
     top["gap"] = (top["gap"] * 100).round(2)
-    st.dataframe(top.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, use_container_width=True,
+    st.dataframe(top.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, width="stretch",
                  height=300, key="gw_patrol_versus")
 
 

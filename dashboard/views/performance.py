@@ -43,7 +43,7 @@ def render() -> None:
     st.subheader(t("perf.ranking"))
     shown = ranking_frame(sel, table, level)
     event = st.dataframe(shown, key="gw_perf_table", hide_index=True, on_select="rerun",
-                         selection_mode="single-row", use_container_width=True, height=380)
+                         selection_mode="single-row", width="stretch", height=380)
     downloads(shown, level)
     if event.selection.rows:
         drill_down(sel, level, table.index[event.selection.rows[0]])
@@ -127,7 +127,7 @@ def drill_down(sel, level: str, unit: str) -> None:
     for column in (schema.CREATED_AT, schema.DEADLINE_AT, schema.CLOSED_AT):
         shown[column] = shown[column].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M").fillna("")
     st.dataframe(shown.rename(columns=lambda c: t(f"perf.ticket.{c}")), hide_index=True,
-                 use_container_width=True, key="gw_perf_drill_table")
+                 width="stretch", key="gw_perf_drill_table")
 
 
 def patterns(sel, level: str) -> None:
@@ -142,11 +142,11 @@ def patterns(sel, level: str) -> None:
     flow = data.period_tickets(sel.workspace, sel.version, sel.first, sel.last)
     with heat_tab:
         st.altair_chart(perf_charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"),
-                                               t("perf.col.registered")), use_container_width=True)
+                                               t("perf.col.registered")), width="stretch")
     with time_tab:
         weekdays = [t(f"perf.weekday.{d}") for d in range(7)]
         st.altair_chart(perf_charts.hour_weekday(hotspots.hour_weekday(flow), weekdays,
-                                                 t("perf.col.registered")), use_container_width=True)
+                                                 t("perf.col.registered")), width="stretch")
 
 
 def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
