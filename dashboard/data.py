@@ -443,9 +443,8 @@ def meeting_report(name: str, ver: int, first: date, last: date, level: str,
 
 # ---- Hotspots ------------------------------------------------------------------------------------
 HOT_COLORS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
-EMERGING_COLORS = {"new": "#fed976", "consecutive": "#fd8d3c", "intensifying": "#bd0026", "persistent": "#800026",
-                   "diminishing": "#fc9272", "sporadic": "#c994c7", "oscillating": "#807dba",
-                   "historical": "#bdbdbd", "none": "#f7f7f7"}
+EMERGING_COLORS = dict(zip(hotspots.EMERGING_CLASSES, (  # new … historical, none
+    "#fed976", "#fd8d3c", "#bd0026", "#800026", "#fc9272", "#c994c7", "#807dba", "#bdbdbd", "#f7f7f7"), strict=True))
 MIN_EMERGING_MONTHS = 6  # fewer months in the period: the twelve months that end with it are analysed
 DENSITY_BANDWIDTH_M = 250.0
 
@@ -716,10 +715,10 @@ def camera_layers(name: str, ver: int, community: str | None) -> dict[str, objec
     near = cameras.cx[minx - pad:maxx + pad, miny - pad:maxy + pad]
     views = coverage.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
     online = (near[schema.STATUS] == "online").to_numpy()
+    names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
     parts = coverage.coverage_geometries(grids, near)
     return {"views": np.asarray(views[online], dtype=object), "down": np.asarray(views[~online], dtype=object),
-            "names": (near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()[online],
-                      near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()[~online]),
+            "names": (names[online], names[~online]),
             "status": near[schema.STATUS].to_numpy()[~online],
             "lost": np.asarray(parts.loc[parts["part"] == "lost"].geometry.array, dtype=object),
             "gap": np.asarray(parts.loc[parts["part"] == "gap"].geometry.array, dtype=object)}
@@ -799,9 +798,8 @@ def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
         clock = as_of(name, ver)
         if clock is None:
             raise siting.SitingError("the workspace has no tickets: choose residents as the demand, or load tickets")
-        tickets = joined(name, ver, schema.TICKETS.name)
-        recent = tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)
-                         & (tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS))]
+        tickets = hotspot_tickets(name, ver, command.TicketFilter())  # registered, inside the district
+        recent = tickets[tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS)]
         demand = siting.ticket_demand(recent, dict(weights))
     else:
         demand = siting.population_demand(grids, DEMAND_SPACING_M)

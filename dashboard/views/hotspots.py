@@ -21,6 +21,7 @@ from dashboard.components import perf_charts
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
+from dashboard.components.tickets import readable
 from dashboard.i18n import t
 
 SHOW = ("gi", "emerging", "density", "tickets", "per_1000")
@@ -90,7 +91,8 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
     tickets = data.unit_tickets(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, unit_id)
     st.markdown(t("hot.unit_caption", unit=md_text(label), cls=t(f"hot.class.{int(row['confidence'])}"),
                   z=f"{row['z']:.2f}", n=len(tickets), pattern=t(f"hot.pattern.{row['pattern']}")))
-    st.dataframe(ticket_frame(tickets), hide_index=True, width="stretch", key="gw_hot_unit_tickets")
+    st.dataframe(readable(tickets, list(TICKET_COLUMNS)).rename(columns=lambda c: t(f"perf.ticket.{c}")),
+                 hide_index=True, width="stretch", key="gw_hot_unit_tickets")
 
 
 def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str | None:
@@ -99,14 +101,6 @@ def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str |
     if unit == "hex":
         return h3.latlng_to_cell(clicked["lat"], clicked["lng"], resolution)
     return data.grid_at(sel.workspace, sel.version, clicked["lng"], clicked["lat"])
-
-
-def ticket_frame(tickets: pd.DataFrame) -> pd.DataFrame:
-    shown = tickets[list(TICKET_COLUMNS)].copy()
-    shown[schema.CREATED_AT] = shown[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M")
-    shown[schema.SOURCE] = shown[schema.SOURCE].map(lambda s: t(f"source.{s}"))
-    shown[schema.STAGE] = shown[schema.STAGE].map(lambda s: t(f"stage.{s}"))
-    return shown.rename(columns=lambda c: t(f"perf.ticket.{c}"))
 
 
 def unit_table(table: pd.DataFrame, unit: str) -> None:
@@ -159,8 +153,7 @@ def repeat_cases(sel, flt) -> None:
     if total:
         cols[2].caption(t("hot.repeat_share", share=f"{len(cases) / total:.1%}", total=f"{total:,}"))
     left, right = st.columns([3, 2])
-    shown = cases.copy()
-    shown[schema.CREATED_AT] = shown[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M")
+    shown = readable(cases, list(cases.columns))
     shown["gap_hours"] = shown["gap_hours"].round(1)
     shown = shown.rename(columns=lambda c: t(f"hot.rep.{c}"))
     left.dataframe(shown, hide_index=True, width="stretch", height=300, key="gw_hot_repeats")

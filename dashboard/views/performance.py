@@ -12,6 +12,7 @@ from core import hotspots, metrics, schema
 from dashboard import data, state
 from dashboard.components import perf_charts
 from dashboard.components.map_view import show_map
+from dashboard.components.tickets import readable
 from dashboard.i18n import t
 
 LEVELS = ("grid", "community", "street")
@@ -121,11 +122,7 @@ def drill_down(sel, level: str, unit: str) -> None:
                   d=len(tickets), numerator=t(f"perf.col.{numerator}"), denominator=t(f"perf.col.{denominator}")))
     columns = [schema.TICKET_ID, "counted", schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.STAGE,
                schema.DEADLINE_AT, schema.CLOSED_AT, schema.REWORK_COUNT, schema.SATISFACTION, schema.SOURCE]
-    shown = tickets[columns].copy()
-    for column, prefix in ((schema.STAGE, "stage"), (schema.SOURCE, "source"), (schema.SATISFACTION, "satisfaction")):
-        shown[column] = shown[column].map(lambda v, p=prefix: "" if pd.isna(v) else t(f"{p}.{v}"))
-    for column in (schema.CREATED_AT, schema.DEADLINE_AT, schema.CLOSED_AT):
-        shown[column] = shown[column].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    shown = readable(tickets, columns)
     st.dataframe(shown.rename(columns=lambda c: t(f"perf.ticket.{c}")), hide_index=True,
                  width="stretch", key="gw_perf_drill_table")
 
