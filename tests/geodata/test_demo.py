@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from geopandas.testing import assert_geodataframe_equal
 
 from core import schema
 from core.validate import validate
@@ -63,11 +62,21 @@ def test_utm_51n_is_the_metric_crs_for_the_district(demo):
 
 
 # ---- determinism ---------------------------------------------------------------------------------
+# GEOS releases place a cleaned vertex a few millimetres apart (shapely 2.2.0 / GEOS 3.14.1 moved two
+# demo grids by 3 mm), so geometry is compared within this distance; every attribute is compared exactly.
+GEOMETRY_TOLERANCE_M = 0.05
+
+
 def test_committed_files_equal_a_fresh_generation(demo):
     fresh = generate(DEFAULT_SEED)
     assert list(fresh) == list(demo)
     for name in demo:
-        assert_geodataframe_equal(fresh[name], demo[name], check_less_precise=False)
+        geometry = demo[name].geometry.name
+        pd.testing.assert_frame_equal(pd.DataFrame(fresh[name].drop(columns=geometry)),
+                                      pd.DataFrame(demo[name].drop(columns=geometry)))
+        apart = shapely.hausdorff_distance(fresh[name].geometry.to_crs(METRIC).array,
+                                           demo[name].geometry.to_crs(METRIC).array)
+        assert apart.max() <= GEOMETRY_TOLERANCE_M, f"{name}: a geometry moved {apart.max():.3f} m"
 
 
 def test_another_seed_writes_another_valid_district(tmp_path, demo):
