@@ -71,15 +71,14 @@ def mask_phone(value: object) -> str:
 
 
 def today(as_of: pd.Timestamp) -> metrics.Period:
-    """The calendar day of ``as_of``."""
-    start = as_of.tz_convert(schema.TIMEZONE).normalize()
+    """The calendar day of ``as_of`` in its own time zone (the workspace's: the data carry it)."""
+    start = as_of.normalize()
     return metrics.Period(start, start + pd.Timedelta(days=1))
 
 
 def night_of(as_of: pd.Timestamp) -> metrics.Period:
-    """The patrol night (noon to noon) that contains ``as_of``."""
-    local = as_of.tz_convert(schema.TIMEZONE)
-    start = (local - pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)).normalize() + pd.Timedelta(
+    """The patrol night (noon to noon, in ``as_of``'s time zone) that contains ``as_of``."""
+    start = (as_of - pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)).normalize() + pd.Timedelta(
         hours=NIGHT_STARTS_AT_HOUR)
     return metrics.Period(start, start + pd.Timedelta(days=1))
 
