@@ -1006,6 +1006,14 @@ def reactivate(name: str, version_number: int, *, author: str) -> int:
     return workspace(name).activate(version_number, author=author)
 
 
+def clear_layer(name: str, layer_name: str, *, author: str) -> int:
+    return workspace(name).clear(layer_name, note=f"clear {layer_name}", author=author)
+
+
+def layers_held(name: str, ver: int) -> tuple[str, ...]:
+    return workspace(name).layers(ver)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def history(name: str, ver: int) -> list[store.VersionInfo]:
     return workspace(name).history()

@@ -96,14 +96,12 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
     import os
 
     from core import store
-    from dashboard import data
     from geodata import load_demo
 
     home = Path(os.environ["GRIDWATCH_HOME"])
     run("en")  # seeds the demo workspace first, as a first visit does
     if "grids-only" not in store.list_workspaces(home):
         store.open_store("grids-only", home).initialize({"grids": load_demo()["grids"]}, note="boundaries only")
-        data.workspace_names.clear()
     at = AppTest.from_function(analysis_pages, default_timeout=120)
     at.session_state[state.LANGUAGE] = "en"
     at.session_state[state.WORKSPACE] = "grids-only"
@@ -116,3 +114,34 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
         assert "Grids outside the staffing target" in labels and "Area seen by online cameras" not in labels
     else:
         assert {"hotspots": "no tickets yet", "patrols": "no patrol teams yet"}[page] in infos
+
+
+def data_page():
+    """The sidebar and the Data page, as app.py runs them."""
+    import streamlit as st
+
+    from dashboard import state
+    from dashboard.components.sidebar import render_sidebar
+    from dashboard.views import data
+
+    st.session_state[state.SELECTION] = render_sidebar()
+    data.render()
+
+
+def labelled(widgets, label: str):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_a_language_switch_keeps_your_name_and_the_period():
+    run("en")  # seeds the demo workspace first, as a first visit does
+    at = AppTest.from_function(data_page, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.run()
+    labelled(at.text_input, "Your name").input("王芳").run()
+    labelled(at.sidebar.selectbox, "Period").select("90d").run()
+    at.sidebar.radio(key="gw_language_widget").set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "数据管理：边界与图层"
+    assert labelled(at.text_input, "操作人").value == "王芳"
+    assert labelled(at.sidebar.selectbox, "时段").value == "90d"
+    assert at.session_state[state.AUTHOR] == "王芳"
