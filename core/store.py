@@ -231,6 +231,8 @@ class GeoPackageStore(Store):
         return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def _tables(self, version: int | None) -> dict[str, str]:
+        if version == 0:
+            return {}  # an empty workspace's version: nothing stored yet
         with self._db() as db:
             if version is None:
                 row = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT 1").fetchone()

@@ -38,6 +38,7 @@ def test_create_stores_the_profile_and_lists_it(tmp_path: Path):
     listed = workspaces.list_workspaces(tmp_path)
     assert [(w.name, w.profile.timezone, w.profile.metric_crs, w.version) for w in listed] == [
         ("berlin", "Europe/Berlin", "EPSG:25832", 0), ("plain", "Asia/Shanghai", "auto", 0)]
+    assert store.open_store("berlin", tmp_path).layers(0) == ()  # version 0 holds nothing (the app asks)
 
 
 def test_a_workspace_without_profile_reads_as_shanghai_and_auto(tmp_path: Path):

@@ -40,7 +40,7 @@ def test_every_schema_code_has_a_label_in_both_languages(group, codes):
 
 def test_translate_fills_values_and_falls_back():
     assert i18n.translate("zh", "sidebar.as_of", date="2026-10-31", version=3, zone="Asia/Shanghai") == \
-        "数据截至 2026-10-31（最新事件）· 版本 3 · Asia/Shanghai"
+        "数据截至 2026-10-31（最新事件）· Asia/Shanghai · 版本 3"
     assert i18n.translate("zh", "no.such.key") == "no.such.key"
 
 
