@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import schema
 from dashboard import state
 from dashboard.components.text import md_text
 
@@ -145,3 +146,33 @@ def test_a_language_switch_keeps_your_name_and_the_period():
     assert labelled(at.text_input, "操作人").value == "王芳"
     assert labelled(at.sidebar.selectbox, "时段").value == "90d"
     assert at.session_state[state.AUTHOR] == "王芳"
+
+
+def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
+    import os
+
+    from core import store, workspaces
+    from geodata import demo_seed
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    layers, seed_settings = demo_seed()
+    workspaces.create_workspace("clear-me", home=home, layers=layers, seed_settings=seed_settings)
+    at = AppTest.from_function(data_page, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.session_state[state.WORKSPACE] = "clear-me"
+    at.session_state[state.AUTHOR] = "王芳"
+    at.run()
+    labelled(at.selectbox, "Layer to remove").select("tickets").run()
+    button = at.button(key="gw_clear")
+    assert button.disabled and button.label == "Clear Tickets"
+    assert "The grids can be cleared only when no other layer is left" in " ".join(c.value for c in at.caption)
+    labelled(at.text_input, "Type tickets to confirm").input("ticket").run()
+    assert at.button(key="gw_clear").disabled
+    labelled(at.text_input, "Type tickets to confirm").input("tickets").run()
+    at.button(key="gw_clear").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Tickets removed as version 2; re-activate the version before it to "
+                                             "bring it back."]
+    ws = store.open_store("clear-me", home, create=False)
+    assert schema.TICKETS.name not in ws.layers()
+    assert ws.history()[0].author == "王芳"
