@@ -110,6 +110,10 @@ def test_today_and_the_patrol_night_follow_the_data_zone():
     assert night.start == pd.Timestamp("2026-10-31 12:00", tz=CHICAGO)
     nights = patrol.nights_in(command.today(late_evening))
     assert nights.tolist() == [pd.Timestamp("2026-10-31")]
+    change = command.today(pd.Timestamp("2026-11-01 10:00", tz=CHICAGO))  # clocks go back at 02:00
+    assert change.end - change.start == pd.Timedelta(hours=25)
+    night = command.night_of(pd.Timestamp("2026-10-31 20:00", tz=CHICAGO))  # the night the clocks go back
+    assert (night.start.hour, night.end.hour, night.end - night.start) == (12, 12, pd.Timedelta(hours=25))
 
 
 def test_naive_csv_times_are_read_in_the_zone_of_the_target_workspace(tmp_path: Path):
