@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core import workspaces
-from core.errors import WorkspaceError
+from core.errors import GridWatchError, WorkspaceError
 from dashboard import data, i18n, state
 from dashboard.components.text import md_text
 from dashboard.i18n import t
@@ -76,6 +76,9 @@ def new_workspace() -> None:
             data.create_workspace(name, workspaces.Profile(zone or "", crs), from_demo=from_demo)
         except WorkspaceError as exc:
             st.error(workspace_error(exc))
+            return
+        except GridWatchError as exc:  # e.g. another writer holds the data directory
+            st.error(md_text(exc))
             return
     st.session_state[state.NEW_WORKSPACE] = name
     st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_created", name=name)
