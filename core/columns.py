@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 
 import geopandas as gpd
 import numpy as np
@@ -197,12 +198,12 @@ def suggest_mapping(columns: Sequence[str], layer_name: str) -> dict[str, str]:
     return mapping
 
 
-def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_name: str
-                  ) -> gpd.GeoDataFrame:
+def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_name: str,
+                  tz: str = schema.DEFAULT_TIMEZONE) -> gpd.GeoDataFrame:
     """``frame`` with mapped columns renamed to canonical names and canonical columns given their types.
 
     Text is stripped (whole-number floats such as ids read from a DBF become "1001", not "1001.0");
-    numbers are parsed; date-times become timezone-aware (naive ones are taken as ``schema.TIMEZONE``),
+    numbers are parsed; date-times become timezone-aware (naive ones are taken in ``tz``, the workspace's zone),
     from ISO 8601, 2018/9/24 14:03, 9/24/2018 14:03:00, 2018年9月24日, Excel serial days or Unix
     epochs. Enumerated values are translated from what files write (已结案 → closed, 在线 → online,
     网格员上报 → grid_worker, 女 → female, …). A value that cannot be converted is left as it is, and
@@ -222,7 +223,7 @@ def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_nam
     rest = rest.rename(columns={c: f"{c}_file" for c in rest.columns if c in mapping})
     out = pd.concat([pd.DataFrame(mapped, index=frame.index), rest], axis=1)
     for target in (t for t in targets if t in out.columns):
-        out[target] = _coerce(out[target], layer, target)
+        out[target] = _coerce(out[target], layer, target, tz)
     return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=frame.crs)
 
 
@@ -238,7 +239,7 @@ def _targets(layer: schema.Layer) -> tuple[str, ...]:
     return layer.column_names + extra
 
 
-def _coerce(series: pd.Series, layer: schema.Layer, target: str) -> pd.Series:
+def _coerce(series: pd.Series, layer: schema.Layer, target: str, tz: str) -> pd.Series:
     if target == schema.SOURCE_GRID_CODE:
         return _as_text(series)
     column = layer.column(target)
@@ -249,7 +250,7 @@ def _coerce(series: pd.Series, layer: schema.Layer, target: str) -> pd.Series:
     if column.kind in ("int", "float"):
         return _as_number(series, integer=column.kind == "int")
     if column.kind == "datetime":
-        return _as_datetime(series)
+        return _as_datetime(series, tz)
     return series
 
 
@@ -292,58 +293,58 @@ def _as_number(series: pd.Series, integer: bool) -> pd.Series:
     return values
 
 
-def _as_datetime(series: pd.Series) -> pd.Series:
-    """Timezone-aware date-times in ``schema.TIMEZONE``; the column is left as it is if any value fails."""
+def _as_datetime(series: pd.Series, tz: str) -> pd.Series:
+    """Timezone-aware date-times in ``tz``; the column is left as it is if any value fails."""
     if isinstance(series.dtype, pd.DatetimeTZDtype):
-        return series.dt.tz_convert(schema.TIMEZONE).dt.as_unit("ns")
+        return series.dt.tz_convert(tz).dt.as_unit("ns")
     if pd.api.types.is_datetime64_dtype(series):
-        return _localised(series)
+        return _localised(series, tz)
     if pd.api.types.is_numeric_dtype(series):
-        parsed = _from_numbers(series.astype("float64"))
+        parsed = _from_numbers(series.astype("float64"), _empty_times(series.index, tz))
     else:
-        parsed = _from_text(series)
+        parsed = _from_text(series, _empty_times(series.index, tz))
     if (series.notna() & parsed.isna()).any():
         return series
     return parsed
 
 
-def _localised(naive: pd.Series) -> pd.Series:
-    return naive.dt.tz_localize(schema.TIMEZONE, ambiguous="NaT", nonexistent="shift_forward") \
-        .dt.as_unit("ns")
+def _localised(naive: pd.Series, tz: str | tzinfo) -> pd.Series:
+    return naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").dt.as_unit("ns")
 
 
-def _empty_times(index: pd.Index) -> pd.Series:
-    return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {schema.TIMEZONE}]")
+def _empty_times(index: pd.Index, tz: str | tzinfo) -> pd.Series:
+    return pd.Series(pd.NaT, index=index, dtype=pd.DatetimeTZDtype("ns", tz))
 
 
-def _from_numbers(values: pd.Series) -> pd.Series:
-    """Excel serial days (local), Unix epoch seconds or milliseconds (UTC) → aware date-times."""
-    out = _empty_times(values.index)
+def _from_numbers(values: pd.Series, out: pd.Series) -> pd.Series:
+    """Excel serial days (local), Unix epoch seconds or milliseconds (UTC) → aware date-times, filled into
+    the empty ``out`` (whose zone is the workspace's)."""
+    tz = out.dt.tz
     serial = values.between(*_EXCEL_SERIALS, inclusive="left")
-    out[serial] = _localised(_EXCEL_EPOCH + pd.to_timedelta(values[serial], unit="D"))
+    out[serial] = _localised(_EXCEL_EPOCH + pd.to_timedelta(values[serial], unit="D"), tz)
     for (low, high), unit in ((_EPOCH_SECONDS, "s"), (_EPOCH_MILLIS, "ms")):
         epoch = values.between(low, high, inclusive="left")
-        out[epoch] = pd.to_datetime(values[epoch], unit=unit, utc=True).dt.tz_convert(schema.TIMEZONE) \
-            .dt.as_unit("ns")
+        out[epoch] = pd.to_datetime(values[epoch], unit=unit, utc=True).dt.tz_convert(tz).dt.as_unit("ns")
     return out
 
 
-def _from_text(series: pd.Series) -> pd.Series:
+def _from_text(series: pd.Series, out: pd.Series) -> pd.Series:
     """Parse text date-times: ISO 8601 with or without offset, the ``_DATE_FORMATS``, digit runs
-    (20180924), numbers (Excel serials, epochs), and datetime objects (e.g. from a spreadsheet)."""
-    out = _empty_times(series.index)
+    (20180924), numbers (Excel serials, epochs), and datetime objects (e.g. from a spreadsheet), filled
+    into the empty ``out`` (whose zone is the workspace's)."""
+    tz = out.dt.tz
     objects = pd.Series(False, index=series.index)
     if series.dtype == object:
         objects = series.map(lambda v: isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "tzinfo"))
     for key in series.index[objects]:
         stamp = pd.Timestamp(series[key])
-        out[key] = stamp.tz_convert(schema.TIMEZONE) if stamp.tzinfo else stamp.tz_localize(schema.TIMEZONE)
+        out[key] = stamp.tz_convert(tz) if stamp.tzinfo else stamp.tz_localize(tz)
     text = _as_text(series[~objects]).str.replace(r"\s+", " ", regex=True)
     text = text[text.notna()]
     numeric = text.str.match(_NUMBER)
     aware = ~numeric & text.str.contains(_AWARE)
     out[aware[aware].index] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce") \
-        .dt.tz_convert(schema.TIMEZONE).dt.as_unit("ns")
+        .dt.tz_convert(tz).dt.as_unit("ns")
     todo = text[~numeric & ~aware]
     formats = ("ISO8601", *_DATE_FORMATS)
     sample = todo.iloc[:: max(1, len(todo) // _FORMAT_SAMPLE)]
@@ -354,7 +355,7 @@ def _from_text(series: pd.Series) -> pd.Series:
     for width, fmt in _DIGIT_DATE_FORMATS.items():
         _fill(out, digits[digits.str.len() == width], fmt)
     rest = digits[out[digits.index].isna()]
-    out[rest.index] = _from_numbers(rest.astype("float64"))
+    out[rest.index] = _from_numbers(rest.astype("float64"), _empty_times(rest.index, tz))
     return out
 
 
@@ -364,5 +365,5 @@ def _fill(out: pd.Series, todo: pd.Series, fmt: str) -> pd.Series:
         return todo
     parsed = pd.to_datetime(todo, format=fmt, errors="coerce")
     done = parsed.notna()
-    out[done[done].index] = _localised(parsed[done])
+    out[done[done].index] = _localised(parsed[done], out.dt.tz)
     return todo[~done]

@@ -71,17 +71,17 @@ def mask_phone(value: object) -> str:
 
 
 def today(as_of: pd.Timestamp) -> metrics.Period:
-    """The calendar day of ``as_of``."""
-    start = as_of.tz_convert(schema.TIMEZONE).normalize()
-    return metrics.Period(start, start + pd.Timedelta(days=1))
+    """The calendar day of ``as_of`` in its own time zone (the workspace's: the data carry it)."""
+    start = as_of.normalize()
+    return metrics.Period(start, start + pd.DateOffset(days=1))  # 23 or 25 hours on a DST change
 
 
 def night_of(as_of: pd.Timestamp) -> metrics.Period:
-    """The patrol night (noon to noon) that contains ``as_of``."""
-    local = as_of.tz_convert(schema.TIMEZONE)
-    start = (local - pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)).normalize() + pd.Timedelta(
-        hours=NIGHT_STARTS_AT_HOUR)
-    return metrics.Period(start, start + pd.Timedelta(days=1))
+    """The patrol night (noon to noon on the wall clock of ``as_of``'s time zone) that contains ``as_of``."""
+    noon = pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)
+    day = (as_of.tz_localize(None) - noon).normalize()
+    start, end = day + noon, day + pd.Timedelta(days=1) + noon
+    return metrics.Period(start.tz_localize(as_of.tz), end.tz_localize(as_of.tz))
 
 
 def grid_measures(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, members: pd.DataFrame,

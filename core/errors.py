@@ -7,7 +7,8 @@
     ├── ReadError                  a file cannot be read as geodata (format, encoding, CRS)
     ├── StoreError                 the workspace store cannot read or write
     │   ├── LayerNotFoundError     a layer that the workspace does not hold
-    │   └── WorkspaceBusyError     another writer held the lock for too long
+    │   ├── WorkspaceBusyError     another writer held the lock for too long
+    │   └── WorkspaceError         a workspace cannot be created, found or deleted as asked
     ├── ConfigError                a setting (environment variable) is wrong
     ├── HotspotError               a hot-spot analysis cannot run on what was asked (core.hotspots)
     ├── SitingError                a siting model cannot be built or solved (core.siting)
@@ -79,6 +80,16 @@ class LayerNotFoundError(StoreError):
 
 class WorkspaceBusyError(StoreError):
     """Another writer kept the workspace lock for longer than the timeout."""
+
+
+class WorkspaceError(StoreError):
+    """A workspace name, time zone or metric CRS that cannot be used, or a workspace that is missing or
+    taken. ``code`` and ``params`` let a front end word it in the reader's language."""
+
+    def __init__(self, message: str, *, code: str, params: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
 
 
 class ConfigError(GridWatchError):

@@ -215,8 +215,9 @@ def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
 def monthly_counts(tickets: pd.DataFrame, key: pd.Series, units: pd.Index, months: pd.PeriodIndex
                    ) -> pd.DataFrame:
     """Tickets per unit (rows, ``units`` order) and calendar month (columns, ``months``); ``key`` gives
-    each ticket's unit (NaN = outside every unit)."""
-    month = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.tz_localize(None).dt.to_period("M")
+    each ticket's unit (NaN = outside every unit). Months are those of the workspace's zone (the times'
+    own)."""
+    month = tickets[schema.CREATED_AT].dt.tz_localize(None).dt.to_period("M")
     table = pd.crosstab(key, month).reindex(index=units, columns=months, fill_value=0)
     return table.fillna(0).astype("int64")
 
@@ -354,7 +355,7 @@ def repeat_rates(tickets: pd.DataFrame, repeats: pd.DataFrame, units: pd.Index, 
 # ---- time patterns -----------------------------------------------------------------------------------
 def hour_weekday(tickets: pd.DataFrame) -> pd.DataFrame:
     """Tickets by weekday (rows 0 = Monday … 6) × local hour of day (columns 0 … 23)."""
-    local = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE)
+    local = tickets[schema.CREATED_AT]  # in the workspace's zone, as the store reads them
     table = pd.crosstab(local.dt.day_of_week, local.dt.hour)
     return table.reindex(index=range(WEEKDAYS), columns=range(HOURS), fill_value=0).astype("int64")
 
@@ -363,7 +364,7 @@ def monthly_seasonality(tickets: pd.DataFrame, months: pd.PeriodIndex, by: str |
                         ) -> pd.DataFrame:
     """Tickets per calendar month of ``months`` (rows, "YYYY-MM") and ``by`` (columns; one ``total`` column
     when None). Twelve consecutive months show the seasonal cycle; more show it year on year."""
-    month = tickets[schema.CREATED_AT].dt.tz_convert(schema.TIMEZONE).dt.tz_localize(None).dt.to_period("M")
+    month = tickets[schema.CREATED_AT].dt.tz_localize(None).dt.to_period("M")
     if by is None:
         table = month.value_counts().to_frame("total")
     else:

@@ -37,10 +37,10 @@ class Period:
     end: pd.Timestamp
 
     @classmethod
-    def from_dates(cls, first: date, last: date) -> "Period":
-        """The whole days ``first`` … ``last`` inclusive."""
-        start = pd.Timestamp(first).tz_localize(schema.TIMEZONE)
-        end = pd.Timestamp(last + timedelta(days=1)).tz_localize(schema.TIMEZONE)
+    def from_dates(cls, first: date, last: date, tz: str = schema.DEFAULT_TIMEZONE) -> "Period":
+        """The whole days ``first`` … ``last`` inclusive, in the time zone ``tz`` (the workspace's)."""
+        start = pd.Timestamp(first).tz_localize(tz)
+        end = pd.Timestamp(last + timedelta(days=1)).tz_localize(tz)
         return cls(start, end)
 
     def contains(self, times: pd.Series) -> pd.Series:
@@ -64,11 +64,11 @@ class HeadlineFigures:
 
 
 def data_as_of(tickets: pd.DataFrame) -> pd.Timestamp | None:
-    """The newest time recorded in ``tickets`` (created, dispatched or closed); None if there is none."""
-    columns = [c for c in (schema.CREATED_AT, schema.DISPATCHED_AT, schema.CLOSED_AT) if c in tickets]
-    if tickets.empty or not columns:
+    """The latest ticket creation time; None without tickets. Only ``created_at`` counts: one ticket
+    closed (or mistyped) far ahead must not move the default period onto months with no tickets."""
+    if tickets.empty or schema.CREATED_AT not in tickets:
         return None
-    latest = max(tickets[c].max() for c in columns)
+    latest = tickets[schema.CREATED_AT].max()
     return None if pd.isna(latest) else latest
 
 

@@ -301,16 +301,18 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
 # ==== compliance and gaps =========================================================================
 
 def nights_in(period: metrics.Period) -> pd.DatetimeIndex:
-    """The nights that start (at noon) within ``period``, as the dates they start on."""
+    """The nights that start (at noon, in the period's time zone) within ``period``, as the dates they
+    start on."""
     noon = pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)
-    first = (period.start.tz_convert(schema.TIMEZONE).tz_localize(None) - noon).ceil("D")
-    last = (period.end.tz_convert(schema.TIMEZONE).tz_localize(None) - noon - pd.Timedelta(1, "us")).floor("D")
+    first = (period.start.tz_localize(None) - noon).ceil("D")
+    last = (period.end.tz_convert(period.start.tz).tz_localize(None) - noon - pd.Timedelta(1, "us")).floor("D")
     return pd.date_range(first, last, freq="D", name=NIGHT)
 
 
 def night_dates(times: pd.Series) -> pd.Series:
-    """The date each time's patrol night started on (a 00:40 sign-in belongs to the day before)."""
-    local = times.dt.tz_convert(schema.TIMEZONE) - pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)
+    """The date each time's patrol night started on (a 00:40 sign-in belongs to the day before), in the
+    times' own zone (the workspace's)."""
+    local = times - pd.Timedelta(hours=NIGHT_STARTS_AT_HOUR)
     return local.dt.normalize().dt.tz_localize(None)
 
 
@@ -328,7 +330,7 @@ def compliance(checkins: pd.DataFrame, assignments: pd.DataFrame, teams: pd.Data
     """
     nights = pd.DatetimeIndex(nights)
     if nights.tz is not None:
-        nights = nights.tz_convert(schema.TIMEZONE).tz_localize(None)
+        nights = nights.tz_localize(None)  # their own calendar dates
     nights = nights.normalize()
     team_ids = teams[schema.TEAM_ID].astype(str)
     table = _numbered(assignments)

@@ -8,7 +8,9 @@ Point layers never store their grid: ``grid_id``, ``community`` and ``street`` a
 ``core.joins`` against the active grids (a file's own grid code is kept as ``source_grid_code``).
 
 Enumerated values are stable English codes; the dashboard's i18n catalog translates them for display.
-Times are timezone-aware; a file with naive times is read in the workspace's timezone (``TIMEZONE``).
+Times are timezone-aware, in the workspace's time zone (its profile, ``core.workspaces``; the store reads
+them back in it); a file with naive times is read in that zone. ``DEFAULT_TIMEZONE`` is the zone of a
+workspace whose profile names none, and the default of functions that need a zone but get no data.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 STORAGE_CRS = "EPSG:4326"
-TIMEZONE = "Asia/Shanghai"
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 # ---- column names -------------------------------------------------------------------------------
 GEOMETRY = "geometry"

@@ -9,7 +9,11 @@ immutable stored table, so a write never changes what an earlier version points 
 * **serialized** — writers take an exclusive file lock (``<workspace>.lock``) around read-modify-write,
   so concurrent appends cannot lose rows (plain concurrent GeoPackage appends do).
 * **kept** — every version stays readable and can be made active again (``activate``; ``rollback`` is
-  activating the previous one) until ``prune`` drops the oldest.
+  activating the previous one) until ``prune`` drops the oldest. ``clear`` removes a layer as a new
+  version, so a rollback brings it back.
+
+Date-times are stored in UTC and read back in the workspace's time zone (its profile, a workspace
+setting: ``core.workspaces``), so code downstream uses the zone the data carry (``series.dt.tz``).
 
 ``Store`` is the backend-neutral interface; ``GeoPackageStore`` is the embedded backend (one GeoPackage
 per workspace under ``<GRIDWATCH_HOME>/workspaces/``, WAL mode so readers never block on the writer).
@@ -36,11 +40,13 @@ import pyogrio
 import shapely
 
 from core import schema, settings
-from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError
+from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
 from core.validate import conform, validate
 
 LOCK_TIMEOUT_S = 60.0
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PROFILE_SETTING = "profile"
+"""The workspace setting holding its time zone and metric CRS (``core.workspaces.Profile``)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,15 @@ class Store(abc.ABC):
         """Make the layers of an earlier ``version`` active again, as a new version; returns it."""
 
     @abc.abstractmethod
+    def clear(self, layer: str, *, note: str, author: str = "system") -> int:
+        """Remove ``layer`` as a new version (a rollback brings it back); returns it. The grids go only
+        when no other layer is left, since every point layer is placed by them."""
+
+    @abc.abstractmethod
+    def drop(self) -> None:
+        """Delete the workspace with every version and setting."""
+
+    @abc.abstractmethod
     def prune(self, keep: int) -> int:
         """Forget all but the newest ``keep`` versions and drop their tables; returns how many went."""
 
@@ -104,6 +119,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def set_setting(self, key: str, value: object) -> None:
         """Remember a workspace setting; settings are not data and do not change the version."""
+
+    def timezone(self) -> str:
+        """The workspace's IANA time zone (``schema.DEFAULT_TIMEZONE`` until its profile names one)."""
+        saved = self.get_setting(PROFILE_SETTING, {}) or {}
+        return saved.get("timezone", schema.DEFAULT_TIMEZONE)
 
     def rollback(self, *, author: str = "system") -> int:
         """Make the previous version's layers active again, as a new version; returns it."""
@@ -134,17 +154,35 @@ def workspaces_dir(home: Path | None = None) -> Path:
 
 def list_workspaces(home: Path | None = None) -> list[str]:
     """Names of the workspaces under the data directory, sorted."""
-    return sorted(p.stem for p in workspaces_dir(home).glob("*.gpkg"))
+    return sorted(p.stem for p in workspaces_dir(home).glob("*.gpkg") if _NAME.match(p.stem))
 
 
-def open_store(workspace: str, home: Path | None = None) -> Store:
-    """The store of ``workspace`` on the configured backend (created empty if new)."""
-    if not _NAME.match(workspace):
-        raise ConfigError(f"workspace name {workspace!r} may only use letters, digits, '_' and '-'")
+def check_name(workspace: str) -> str:
+    """``workspace`` if it is a usable name (1–64 letters, digits, '_' or '-'); raises WorkspaceError."""
+    if not isinstance(workspace, str) or not _NAME.match(workspace):
+        raise WorkspaceError(f"workspace name {workspace!r} may only use letters, digits, '_' and '-' "
+                             "(at most 64)", code="name_invalid", params={"name": str(workspace)})
+    return workspace
+
+
+def open_store(workspace: str, home: Path | None = None, *, create: bool = True) -> Store:
+    """The store of ``workspace`` on the configured backend: created empty if new, or with
+    ``create=False`` a WorkspaceError when there is no such workspace (nothing is written then). A new
+    workspace with a time zone and metric CRS is made by ``core.workspaces.create_workspace``."""
+    check_name(workspace)
     if settings.database_url():
         raise ConfigError("GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
                           "unset GRIDWATCH_DB to use the embedded GeoPackage store")
-    return GeoPackageStore(workspaces_dir(home) / f"{workspace}.gpkg")
+    path = workspaces_dir(home) / f"{workspace}.gpkg"
+    if not create and not path.exists():
+        raise _missing(workspace)
+    return GeoPackageStore(path)
+
+
+def _missing(workspace: str) -> WorkspaceError:
+    return WorkspaceError(f"there is no workspace `{workspace}`; create it with `gridwatch workspace create "
+                          f"{workspace}` (or \"New workspace\" in the app's sidebar)",
+                          code="not_found", params={"name": workspace})
 
 
 def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -190,9 +228,11 @@ class GeoPackageStore(Store):
             frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
         except pyogrio.errors.DataLayerError as exc:
             raise StoreError(f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}") from exc
-        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer)
+        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def _tables(self, version: int | None) -> dict[str, str]:
+        if version == 0:
+            return {}  # an empty workspace's version: nothing stored yet
         with self._db() as db:
             if version is None:
                 row = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT 1").fetchone()
@@ -233,6 +273,26 @@ class GeoPackageStore(Store):
             changed = tuple(name for name in schema.LAYERS if current.get(name) != target.get(name))
             return self._record(dict(target), changed, note=note or f"re-activate version {version}",
                                 author=author)
+
+    def clear(self, layer, *, note, author="system"):
+        if layer not in schema.LAYERS:
+            raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}")
+        with self._writer():
+            tables = self._tables(None)
+            if layer not in tables:
+                raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer to clear")
+            others = [name for name in tables if name != layer]
+            if layer == schema.GRIDS.name and others:
+                raise StoreError(f"the grids of workspace `{self.name}` place every point layer; clear "
+                                 f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids")
+            del tables[layer]
+            return self._record(tables, (layer,), note=note or f"clear {layer}", author=author)
+
+    def drop(self):
+        with self._writer():
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._lock_path.unlink(missing_ok=True)
 
     def prune(self, keep):
         if keep < 1:
@@ -322,7 +382,11 @@ class GeoPackageStore(Store):
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+        try:  # mode=rw: a deleted workspace is an error, not a new empty file
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=LOCK_TIMEOUT_S,
+                                 isolation_level=None)
+        except sqlite3.OperationalError:
+            raise _missing(self.name) from None
         try:
             yield db
         finally:
@@ -373,14 +437,15 @@ def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     return out
 
 
-def _restore(frame: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
-    """Give a frame read back from storage the canonical dtypes (tz, nullable ints, single polygons)."""
+def _restore(frame: gpd.GeoDataFrame, layer_name: str, tz: str) -> gpd.GeoDataFrame:
+    """Give a frame read back from storage the canonical dtypes (times in ``tz``, nullable ints, single
+    polygons)."""
     layer = schema.LAYERS[layer_name]
     for col in layer.columns:
         if col.name not in frame.columns:
             continue
         if col.kind == "datetime":
-            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(schema.TIMEZONE)
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(tz)
         elif col.kind == "int" and frame[col.name].dtype.kind == "f":
             frame[col.name] = frame[col.name].astype("Int64")
     if not layer.is_point_layer:

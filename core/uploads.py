@@ -141,7 +141,7 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     mapping = {**mapping, **(overrides or {})}
     frame, repair_notes = _repairs(frame, layer_name, options)
     notes += repair_notes
-    canonical = conform(io.apply_mapping(frame, mapping, layer_name), layer_name)
+    canonical = conform(io.apply_mapping(frame, mapping, layer_name, store.timezone()), layer_name)
     problems = problems_in(canonical, layer_name)
     check = UploadCheck(layer_name, read, offset, dict(mapping), canonical, tuple(problems), tuple(notes))
     if layer_name == schema.GRIDS.name:

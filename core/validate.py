@@ -197,21 +197,25 @@ def problems_in(gdf: gpd.GeoDataFrame, layer_name: str) -> list[Problem]:
 def conform(gdf: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
     """Add the optional (nullable) columns ``gdf`` lacks, empty, and order columns as in the schema.
 
-    Columns the schema does not know are kept after the canonical ones.
+    Columns the schema does not know are kept after the canonical ones; empty date-times take the time
+    zone of the layer's other date-times (the workspace's), ``schema.DEFAULT_TIMEZONE`` if it has none.
     """
     layer = schema.LAYERS[layer_name]
     out = gdf.copy()
+    zones = [str(out[c].dt.tz) for c in layer.datetime_columns()
+             if c in out.columns and isinstance(out[c].dtype, pd.DatetimeTZDtype)]
+    tz = zones[0] if zones else schema.DEFAULT_TIMEZONE
     for col in layer.columns:
         if col.name not in out.columns and col.nullable:
-            out[col.name] = _empty_column(col, len(out), out.index)
+            out[col.name] = _empty_column(col, len(out), out.index, tz)
     known = [c for c in layer.column_names if c in out.columns]
     extra = [c for c in out.columns if c not in known and c != out.geometry.name]
     return out[known + extra + [out.geometry.name]]
 
 
-def _empty_column(col: schema.Column, n: int, index: pd.Index) -> pd.Series:
+def _empty_column(col: schema.Column, n: int, index: pd.Index, tz: str) -> pd.Series:
     if col.kind == "datetime":
-        return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {schema.TIMEZONE}]")
+        return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {tz}]")
     if col.kind in ("int", "float"):
         return pd.Series(np.nan, index=index, dtype="float64" if col.kind == "float" else "Int64")
     return pd.Series(None, index=index, dtype="object" if col.kind != "str" else "str")

@@ -3,7 +3,12 @@
 * ``serve`` starts the dashboard on 127.0.0.1;
 * ``demo`` rewrites the bundled demo data;
 * ``import LAYER FILE`` checks a file like the Data page does, prints the report, and with
-  ``--activate`` stores it as a new workspace version. Exit status 1 when the report has errors.
+  ``--activate`` stores it as a new workspace version. Exit status 1 when the report has errors, or when
+  ``--activate`` stored nothing. The workspace must exist (checking a file never creates one);
+* ``workspace create NAME [--timezone ZONE] [--metric-crs EPSG:CODE|auto] [--from-demo]``,
+  ``workspace list``, ``workspace delete NAME`` and ``workspace clear NAME LAYER`` manage workspaces.
+  Deleting or clearing asks for the name typed again on stdin; ``--confirm NAME`` (the same name again)
+  does it without asking, for scripts. Exit status 1 when the names do not match (nothing changes).
 """
 
 from __future__ import annotations
@@ -54,17 +59,74 @@ def import_file(args: argparse.Namespace) -> int:
         y_column=args.y_column, wkt_column=args.wkt_column, datum=args.datum,
         repair_invalid=args.repair, polygonize=args.polygonize)
     try:
-        ws = store.open_store(args.workspace)
+        ws = store.open_store(args.workspace, create=False)
         layer_name = IMPORT_LAYERS[args.layer_name]
         overrides = dict(item.split("=", 1) for item in args.map or () if "=" in item)
         check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides)
         print("\n".join(uploads.report_lines(check)))
         if not check.can_activate:
+            if args.activate:
+                print(f"nothing was stored: workspace `{ws.name}` stays at version {ws.version()}; fix the "
+                      "errors or confirm the settings above, then run again", file=sys.stderr)
             return 1
         if args.activate:
             version = uploads.activate_upload(ws, check, note=args.note or f"import {path.name}",
                                               author=args.author, mode="append" if args.append else "replace")
             print(f"activated as version {version} of workspace `{ws.name}`")
+        return 0
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def confirmed(what: str, expected: str, given: str | None) -> bool:
+    """Whether the user typed ``expected`` again (``given`` from --confirm, else asked on stdin)."""
+    if given is None:
+        try:
+            given = input(f"type the {what} `{expected}` again to confirm: ")
+        except EOFError:
+            given = ""
+    if given.strip() != expected:
+        print(f"not confirmed: `{given.strip()}` is not `{expected}`; nothing was changed", file=sys.stderr)
+        return False
+    return True
+
+
+def workspace_command(args: argparse.Namespace) -> int:
+    from core import store, workspaces
+    from core.errors import GridWatchError
+
+    try:
+        if args.action == "list":
+            for info in workspaces.list_workspaces():
+                print(f"{info.name:24} {info.profile.timezone:24} {info.profile.metric_crs:12} "
+                      f"version {info.version}")
+        elif args.action == "create":
+            layers, seed_settings = (None, None)
+            if args.from_demo:
+                from geodata import demo_seed
+
+                layers, seed_settings = demo_seed()
+            ws = workspaces.create_workspace(args.name, workspaces.Profile(args.timezone, args.metric_crs),
+                                             layers=layers, seed_settings=seed_settings,
+                                             note="demo district (synthetic)" if args.from_demo else "")
+            profile = workspaces.profile_of(ws)
+            print(f"created workspace `{ws.name}` (time zone {profile.timezone}, metric CRS "
+                  f"{profile.metric_crs}, version {ws.version()})")
+        elif args.action == "delete":
+            store.open_store(args.name, create=False)  # says so before asking when there is none
+            if not confirmed("workspace name", args.name, args.confirm):
+                return 1
+            workspaces.delete_workspace(args.name)
+            print(f"deleted workspace `{args.name}`")
+        else:
+            ws = store.open_store(args.name, create=False)
+            layer_name = IMPORT_LAYERS[args.layer_name]
+            if not confirmed("layer name", args.layer_name, args.confirm):
+                return 1
+            version = ws.clear(layer_name, note=args.note or f"clear {layer_name}", author=args.author)
+            print(f"cleared `{layer_name}` as version {version} of workspace `{ws.name}` "
+                  "(a rollback on the Data page brings it back)")
         return 0
     except GridWatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -82,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     p_import.add_argument("layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER",
                           help=f"one of: {', '.join(IMPORT_LAYERS)}")
     p_import.add_argument("file")
-    p_import.add_argument("--workspace", default="demo")
+    p_import.add_argument("--workspace", default="demo", help="an existing workspace (gridwatch workspace list)")
     p_import.add_argument("--layer", help="layer inside the file (GeoPackage, zip with several shapefiles)")
     p_import.add_argument("--crs", help="coordinate system of the file, e.g. EPSG:4490")
     p_import.add_argument("--encoding", help="text encoding, e.g. gbk or utf-8")
@@ -98,11 +160,34 @@ def main(argv: list[str] | None = None) -> None:
     p_import.add_argument("--append", action="store_true", help="add the rows instead of replacing the layer")
     p_import.add_argument("--note", default="")
     p_import.add_argument("--author", default=os.environ.get("USER", "cli"))
+    p_ws = sub.add_parser("workspace", help="create, list, delete workspaces; clear a layer")
+    ws_sub = p_ws.add_subparsers(dest="action", required=True)
+    p_create = ws_sub.add_parser("create", help="a new workspace for a city")
+    p_create.add_argument("name", help="letters, digits, '_' and '-'")
+    p_create.add_argument("--timezone", default="Asia/Shanghai",
+                          help="IANA time zone of the city's clock, e.g. Europe/Berlin (default Asia/Shanghai)")
+    p_create.add_argument("--metric-crs", default="auto",
+                          help="EPSG code of a projected CRS in metres for areas and distances, e.g. "
+                               "EPSG:25832, or auto (the UTM zone of the data; default)")
+    p_create.add_argument("--from-demo", action="store_true", help="start from the demo district's layers")
+    ws_sub.add_parser("list", help="workspaces with their time zone, metric CRS and version")
+    p_delete = ws_sub.add_parser("delete", help="delete a workspace with every version (asks for the name again)")
+    p_delete.add_argument("name")
+    p_delete.add_argument("--confirm", metavar="NAME", help="the name again, to delete without asking")
+    p_clear = ws_sub.add_parser("clear", help="remove a layer as a new version (asks for the layer again)")
+    p_clear.add_argument("name")
+    p_clear.add_argument("layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER",
+                         help=f"one of: {', '.join(IMPORT_LAYERS)}")
+    p_clear.add_argument("--confirm", metavar="LAYER", help="the layer again, to clear without asking")
+    p_clear.add_argument("--note", default="")
+    p_clear.add_argument("--author", default=os.environ.get("USER", "cli"))
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.port)
     elif args.command == "demo":
         demo(args.seed)
+    elif args.command == "workspace":
+        sys.exit(workspace_command(args))
     else:
         sys.exit(import_file(args))
 

@@ -21,11 +21,11 @@ import shapely
 import streamlit as st
 
 from core import (command, coverage, geometry, hotspots, io, joins, metrics, patrol, schema, siting, store,
-                  uploads)
+                  uploads, workspaces)
+from core.errors import WorkspaceError
 from dashboard.components import live_map, maps, perf_charts, report
 from dashboard.i18n import translate
-from geodata import load_demo
-from geodata.generate import load_demo_assignments
+from geodata import demo_seed
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -34,21 +34,41 @@ DEMO_WORKSPACE = "demo"
 DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
 
 
-@st.cache_resource(show_spinner=False)
 def workspace_names() -> list[str]:
-    """Workspaces under the data directory; seeds the demo district on first run."""
+    """Workspaces under the data directory, read on every run (a directory listing: cheap), so one made
+    by ``gridwatch workspace create`` shows without a restart; seeds the demo district when there is none."""
     names = store.list_workspaces()
     if not names:
-        demo = store.open_store(DEMO_WORKSPACE)
-        if demo.initialize(load_demo(), note="demo district (synthetic)"):
-            save_assignments(DEMO_WORKSPACE, load_demo_assignments(), author="demo")
+        try:
+            create_workspace(DEMO_WORKSPACE, workspaces.Profile(), from_demo=True)
+        except WorkspaceError as exc:
+            if exc.code != "exists":  # another session seeded it first
+                raise
         names = store.list_workspaces()
     return names
 
 
+def create_workspace(name: str, profile: workspaces.Profile, *, from_demo: bool) -> None:
+    layers, seed_settings = demo_seed() if from_demo else (None, None)
+    workspaces.create_workspace(name, profile, layers=layers, seed_settings=seed_settings,
+                                note="demo district (synthetic)" if from_demo else "")
+
+
+def delete_workspace(name: str) -> None:
+    """Delete the workspace and forget everything cached about it (a new one may take its name)."""
+    workspaces.delete_workspace(name)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @st.cache_resource(show_spinner=False)
 def workspace(name: str) -> store.Store:
-    return store.open_store(name)
+    return store.open_store(name, create=False)
+
+
+def workspace_timezone(name: str) -> str:
+    """The workspace's IANA time zone (its profile; a cheap read)."""
+    return workspace(name).timezone()
 
 
 def version(name: str) -> int:
@@ -99,7 +119,7 @@ def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def as_of(name: str, ver: int) -> pd.Timestamp | None:
-    """The data's own "now": the newest ticket time (None for a workspace without tickets)."""
+    """The data's own "now": the latest ticket creation time (None for a workspace without tickets)."""
     if schema.TICKETS.name not in workspace(name).layers(ver):
         return None
     return metrics.data_as_of(layer(name, ver, schema.TICKETS.name))
@@ -108,7 +128,7 @@ def as_of(name: str, ver: int) -> pd.Timestamp | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def overview(name: str, ver: int, first: date, last: date) -> tuple[metrics.HeadlineFigures, pd.Series]:
     """Headline figures and per-grid ticket counts for the period ``first``…``last``."""
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     grids = layer(name, ver, schema.GRIDS.name)
     tickets = joined(name, ver, schema.TICKETS.name)
     figures = metrics.headline_figures(grids, layer(name, ver, schema.CAMERAS.name), tickets,
@@ -160,7 +180,7 @@ def command_map(name: str, ver: int, lang: str) -> folium.Map:
 def command_state(name: str, ver: int, first: date, last: date, flt: command.TicketFilter
                   ) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
     """Per-grid measures, the counters and the overdue list for the filter."""
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
     measures = command.grid_measures(layer(name, ver, schema.GRIDS.name), tickets,
@@ -174,7 +194,7 @@ def command_state(name: str, ver: int, first: date, last: date, flt: command.Tic
 @st.cache_data(show_spinner=False, max_entries=16)
 def command_density(name: str, ver: int, first: date, last: date, flt: command.TicketFilter) -> dict:
     """H3 hexagons of the tickets created in the period."""
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
     flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
     resolution = hotspots.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
@@ -189,7 +209,7 @@ MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_t
 @st.cache_data(show_spinner=False, max_entries=4)
 def command_assets(name: str, ver: int) -> dict:
     """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
-    clock = as_of(name, ver) or pd.Timestamp.now(tz=schema.TIMEZONE)
+    clock = as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name))
     return live_map.asset_payload(
         layer(name, ver, schema.CAMERAS.name), layer(name, ver, schema.SERVICE_POINTS.name),
         command.tonight_checkins(layer(name, ver, schema.PATROL_CHECKINS.name),
@@ -202,7 +222,7 @@ def command_tickets(name: str, ver: int, first: date, last: date, flt: command.T
     """Grid colours for ``measure`` and the open-ticket markers for this filter."""
     measures, _, _ = command_state(name, ver, first, last, flt)
     grids, _ = display_boundaries(name, boundary_version(name, ver))
-    clock = as_of(name, ver) or metrics.Period.from_dates(first, last).end
+    clock = as_of(name, ver) or metrics.Period.from_dates(first, last, workspace_timezone(name)).end
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
     open_now = tickets[metrics.open_mask(tickets)]
     open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock))
@@ -227,7 +247,7 @@ def grid_card(name: str, ver: int, grid_id: str) -> command.GridCard:
     return command.grid_card(grid_id, layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.TICKETS.name),
                              joined(name, ver, schema.CAMERAS.name), joined(name, ver, schema.PATROL_CHECKINS.name),
                              layer(name, ver, schema.PATROL_TEAMS.name), joined(name, ver, schema.MEMBERS.name),
-                             as_of(name, ver) or pd.Timestamp.now(tz=schema.TIMEZONE))
+                             as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name)))
 
 
 def grid_at(name: str, ver: int, lon: float, lat: float) -> str | None:
@@ -264,7 +284,7 @@ def save_composite_weights(name: str, weights: dict[str, float]) -> None:
 def performance(name: str, ver: int, first: date, last: date, level: str,
                 weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
     """The ranking table of ``level`` for the period, with changes against the previous period."""
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
     current = metrics.indicators(tickets, grids, period, clock, level)
@@ -275,7 +295,7 @@ def performance(name: str, ver: int, first: date, last: date, level: str,
 @st.cache_data(show_spinner=False, max_entries=16)
 def year_over_year(name: str, ver: int, first: date, last: date, level: str) -> pd.DataFrame:
     """同比: the change of every indicator against the same period a year earlier."""
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
     return metrics.changes(metrics.indicators(tickets, grids, period, clock, level),
@@ -289,7 +309,7 @@ def monthly(name: str, ver: int, level: str) -> pd.DataFrame:
     if clock is None:
         return pd.DataFrame()
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
-    end = clock.tz_convert(schema.TIMEZONE).normalize().replace(day=1) + pd.DateOffset(months=1)
+    end = clock.normalize().replace(day=1) + pd.DateOffset(months=1)
     frames = []
     for k in range(12, 0, -1):
         start = end - pd.DateOffset(months=k)
@@ -305,7 +325,7 @@ def behind(name: str, ver: int, first: date, last: date, level: str, unit: str, 
            denominator: str) -> pd.DataFrame:
     """The tickets behind an indicator of one unit: those its denominator counts, with a flag for the
     ones its numerator counts."""
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     tickets = joined(name, ver, schema.TICKETS.name)
     flags = metrics.ticket_flags(tickets, period, as_of(name, ver) or period.end)
     mine = (tickets[metrics.LEVELS[level]] == unit).to_numpy() & tickets[schema.ASSIGNED].to_numpy(dtype=bool)
@@ -327,8 +347,9 @@ def unit_names(name: str, ver: int, level: str) -> dict[str, str]:
 def period_tickets(name: str, ver: int, first: date, last: date) -> pd.DataFrame:
     """The registered tickets of the period, inside the grids, without geometry (for the patterns)."""
     tickets = joined(name, ver, schema.TICKETS.name)
-    flags = metrics.ticket_flags(tickets, metrics.Period.from_dates(first, last), as_of(name, ver) or pd.Timestamp.now(
-        tz=schema.TIMEZONE))
+    tz = workspace_timezone(name)
+    flags = metrics.ticket_flags(tickets, metrics.Period.from_dates(first, last, tz),
+                                 as_of(name, ver) or pd.Timestamp.now(tz=tz))
     keep = flags["registered"].to_numpy() & tickets[schema.ASSIGNED].to_numpy(dtype=bool)
     return pd.DataFrame(tickets.drop(columns="geometry")[keep])
 
@@ -388,7 +409,7 @@ def meeting_report(name: str, ver: int, first: date, last: date, level: str,
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
     now = metrics.indicators(tickets, grids, period, clock, "street")[list(metrics.COUNTS)].sum()
@@ -511,7 +532,7 @@ def hotspot_table(name: str, ver: int, first: date, last: date, flt: command.Tic
     graph = hotspot_graph(name, boundary_ver, unit, resolution)
     tickets = hotspot_tickets(name, ver, flt)
     key = unit_keys(name, ver, flt, unit, resolution)
-    period = metrics.Period.from_dates(first, last)
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     in_period = period.contains(tickets[schema.CREATED_AT])
     units = pd.Index(graph.unique_ids)
     table = hotspots.gi_star(key[in_period].value_counts().reindex(units, fill_value=0), graph, fdr)
@@ -542,7 +563,7 @@ def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> di
 def density_surface(name: str, ver: int, first: date, last: date, flt: command.TicketFilter,
                     bandwidth_m: float) -> hotspots.DensitySurface:
     tickets = hotspot_tickets(name, ver, flt)
-    flow = tickets[metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    flow = tickets[metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
     return hotspots.kernel_density(flow, layer(name, ver, schema.GRIDS.name), bandwidth_m=bandwidth_m)
 
 
@@ -589,7 +610,7 @@ def repeats(name: str, ver: int, first: date, last: date, flt: command.TicketFil
             days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(repeat tickets of the period with their first report, repeat rates per grid)."""
     tickets = hotspot_tickets(name, ver, flt)
-    flow = tickets[metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    flow = tickets[metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
     found = hotspots.repeat_cases(flow, distance_m, days)
     columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.GRID_ID]
     cases = pd.DataFrame(flow.loc[found.index, columns]).join(found)
@@ -605,7 +626,7 @@ def time_patterns(name: str, ver: int, first: date, last: date, flt: command.Tic
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(weekday × hour table of the period's tickets, month × category table of the analysis months)."""
     tickets = pd.DataFrame(hotspot_tickets(name, ver, flt).drop(columns="geometry"))
-    flow = tickets[metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    flow = tickets[metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
     return hotspots.hour_weekday(flow), hotspots.monthly_seasonality(tickets, analysis_months(first, last))
 
 
@@ -614,7 +635,7 @@ def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.Tick
     """The period's tickets in one unit (a map click), newest first."""
     tickets = hotspot_tickets(name, ver, flt)
     key = unit_keys(name, ver, flt, unit, resolution)
-    mine = tickets[(key == unit_id) & metrics.Period.from_dates(first, last).contains(tickets[schema.CREATED_AT])]
+    mine = tickets[(key == unit_id) & metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
     columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE]
     return pd.DataFrame(mine[columns]).sort_values(schema.CREATED_AT, ascending=False)
 
@@ -839,9 +860,8 @@ def assignments(name: str) -> pd.DataFrame:
 
 def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
     """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
-    rows = roster[list(schema.PATROL_ASSIGNMENT_COLUMNS)].astype(str).to_numpy().tolist()
-    workspace(name).set_setting(schema.PATROL_ASSIGNMENTS, {
-        "rows": rows, "author": author, "saved_at": pd.Timestamp.now(tz=schema.TIMEZONE).isoformat()})
+    workspace(name).set_setting(schema.PATROL_ASSIGNMENTS,
+                                workspaces.roster_record(roster, author=author, tz=workspace_timezone(name)))
 
 
 def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
@@ -858,7 +878,7 @@ def patrol_compliance(name: str, ver: int, first: date, last: date, roster: pd.D
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(night × team compliance of the period, per-team summary)."""
     teams = layer(name, ver, schema.PATROL_TEAMS.name)
-    nights = patrol.nights_in(metrics.Period.from_dates(first, last))
+    nights = patrol.nights_in(metrics.Period.from_dates(first, last, workspace_timezone(name)))
     table = patrol.compliance(joined(name, ver, schema.PATROL_CHECKINS.name), roster, teams, nights)
     return table, patrol.nights_missed(table)
 
@@ -872,12 +892,12 @@ def patrol_gaps(name: str, ver: int, first: date, last: date, roster: pd.DataFra
     checkins = joined(name, ver, schema.PATROL_CHECKINS.name)
     times = [c for c in (as_of(name, ver), checkins[schema.CHECKED_AT].max() if len(checkins) else None)
              if c is not None and not pd.isna(c)]
-    clock = max(times) if times else metrics.Period.from_dates(first, last).end
+    clock = max(times) if times else metrics.Period.from_dates(first, last, workspace_timezone(name)).end
     unvisited = patrol.unvisited_grids(checkins, roster, grids, clock, days,
                                        teams=layer(name, ver, schema.PATROL_TEAMS.name))
     tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
     versus = None if tickets is None else patrol.visits_vs_tickets(grids, tickets, checkins,
-                                                                   metrics.Period.from_dates(first, last))
+                                                                   metrics.Period.from_dates(first, last, workspace_timezone(name)))
     return unvisited, versus
 
 
@@ -889,8 +909,8 @@ def patrol_workload(name: str, ver: int, first: date, last: date, weights: patro
     else:  # no tickets layer: the workload is area and population
         tickets = pd.DataFrame({schema.GRID_ID: pd.Series(dtype="str"), schema.CATEGORY: pd.Series(dtype="str"),
                                 schema.STAGE: pd.Series(dtype="str"),
-                                schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {schema.TIMEZONE}]")})
-    return patrol.workload(layer(name, ver, schema.GRIDS.name), tickets, metrics.Period.from_dates(first, last),
+                                schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {workspace_timezone(name)}]")})
+    return patrol.workload(layer(name, ver, schema.GRIDS.name), tickets, metrics.Period.from_dates(first, last, workspace_timezone(name)),
                            weights, dict(severity) or None)
 
 
@@ -984,6 +1004,14 @@ def activate(name: str, upload_check: uploads.UploadCheck, *, note: str, author:
 
 def reactivate(name: str, version_number: int, *, author: str) -> int:
     return workspace(name).activate(version_number, author=author)
+
+
+def clear_layer(name: str, layer_name: str, *, author: str) -> int:
+    return workspace(name).clear(layer_name, note=f"clear {layer_name}", author=author)
+
+
+def layers_held(name: str, ver: int) -> tuple[str, ...]:
+    return workspace(name).layers(ver)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -5,6 +5,6 @@ as GeoParquet plus ``manifest.json``; ``load_demo`` reads the committed files ba
 ``python -m geodata``. All of it is made up and labelled SYNTHETIC.
 """
 
-from geodata.generate import DEFAULT_SEED, DEMO_DIR, generate, load_demo, write_demo
+from geodata.generate import DEFAULT_SEED, DEMO_DIR, demo_seed, generate, load_demo, write_demo
 
-__all__ = ["DEFAULT_SEED", "DEMO_DIR", "generate", "load_demo", "write_demo"]
+__all__ = ["DEFAULT_SEED", "DEMO_DIR", "demo_seed", "generate", "load_demo", "write_demo"]

@@ -23,6 +23,7 @@ import shapely
 from shapely import Polygon
 
 METRIC_CRS = "EPSG:32651"  # WGS 84 / UTM zone 51N
+DEMO_TIMEZONE = "Asia/Shanghai"  # the demo district's clock, whatever a workspace started from it uses
 CENTRE_LONLAT = (120.205, 30.305)
 LONLAT_GRID_SIZE = 1e-7  # degrees; about 1 cm, shared by every polygon so borders stay shared
 POINT_DECIMALS = 6  # about 0.1 m for point layers

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from core import schema
-from geodata._space import grid_index, sample_in_polygons
+from geodata._space import DEMO_TIMEZONE, grid_index, sample_in_polygons
 
 TICKETS_PER_YEAR = 22_000
 SELF_FIX_CHANCE = 0.55  # chance a grid worker fixes a simple problem they found on the spot
@@ -199,8 +199,8 @@ def _day_weights(days: pd.DatetimeIndex, cat: Category, source: str) -> np.ndarr
     w = np.asarray(cat.season)[days.month - 1] * np.asarray(weekday)[days.day_of_week]
     w = w * (1.0 + GROWTH * np.linspace(0.0, 1.0, len(days)))
     for first, last, f_office, f_public in HOLIDAYS:
-        inside = (days >= pd.Timestamp(first, tz=schema.TIMEZONE)) & (
-            days <= pd.Timestamp(last, tz=schema.TIMEZONE))
+        inside = (days >= pd.Timestamp(first, tz=DEMO_TIMEZONE)) & (
+            days <= pd.Timestamp(last, tz=DEMO_TIMEZONE))
         w[inside] *= f_office if office or source == "video" else f_public
     return w / w.sum()
 

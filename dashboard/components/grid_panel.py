@@ -12,7 +12,7 @@ from dashboard.i18n import t
 
 
 def _when(value: pd.Timestamp | None) -> str:
-    return "–" if value is None or pd.isna(value) else value.tz_convert(schema.TIMEZONE).strftime("%Y-%m-%d %H:%M")
+    return "–" if value is None or pd.isna(value) else value.strftime("%Y-%m-%d %H:%M")
 
 
 def render(card: GridCard) -> None:

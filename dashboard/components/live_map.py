@@ -331,7 +331,7 @@ def asset_payload(cameras: gpd.GeoDataFrame, services: gpd.GeoDataFrame, checkin
                      "kind": services[schema.KIND].map(service_kind).fillna(len(service_kind) - 1)
                      .astype(int).tolist()},
         "checkins": {"pts": points_code(checkins),
-                     "tips": [f"{html.escape(str(team))} · {at.tz_convert(schema.TIMEZONE).strftime('%H:%M')}"
+                     "tips": [f"{html.escape(str(team))} · {at.strftime('%H:%M')}"
                               for team, at in zip(checkins["team_name"].fillna(checkins[schema.TEAM_ID]),
                                                   checkins[schema.CHECKED_AT], strict=True)]},
     }
@@ -351,7 +351,7 @@ def ticket_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, ki
     ticket_tips = [
         f"<b>{html.escape(str(tid))}</b> · {html.escape(str(cat))}<br>{html.escape(str(desc)[:80])}<br>"
         f"{html.escape(stages.get(stage, str(stage)))} · {html.escape(labels['deadline'])} "
-        f"{'' if pd.isna(deadline) else deadline.tz_convert(schema.TIMEZONE).strftime('%m-%d %H:%M')}"
+        f"{'' if pd.isna(deadline) else deadline.strftime('%m-%d %H:%M')}"
         for tid, cat, desc, stage, deadline in zip(
             open_tickets[schema.TICKET_ID], open_tickets[schema.CATEGORY],
             open_tickets[schema.DESCRIPTION].fillna(""), open_tickets[schema.STAGE],

@@ -1,17 +1,25 @@
-"""The shared sidebar: language, workspace and period, the same on every page."""
+"""The shared sidebar: language, workspace (new, delete) and period, the same on every page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
 import streamlit as st
 
+from core import workspaces
+from core.errors import GridWatchError, WorkspaceError
 from dashboard import data, i18n, state
+from dashboard.components.text import md_text
 from dashboard.i18n import t
 
 PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365, "custom": None}
 DEFAULT_PRESET = "30d"
+COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Urumqi", "Asia/Tokyo", "Asia/Singapore",
+                "Asia/Kolkata", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Moscow",
+                "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+                "America/Sao_Paulo", "Africa/Nairobi", "Australia/Sydney", "UTC")
 
 
 @dataclass(frozen=True)
@@ -38,19 +46,74 @@ def language_picker() -> str:
 
 
 def workspace_picker() -> str:
-    names = data.workspace_names()
+    names = data.workspace_names()  # read each run: a workspace made by the CLI shows up at once
+    if state.NEW_WORKSPACE in st.session_state:
+        st.session_state[state.WORKSPACE] = st.session_state.pop(state.NEW_WORKSPACE)
     if st.session_state.get(state.WORKSPACE) not in names:
         st.session_state[state.WORKSPACE] = names[0]
     return st.sidebar.selectbox(t("sidebar.workspace"), names, key=state.WORKSPACE)
 
 
+def workspace_error(exc: WorkspaceError) -> str:
+    """A workspace error in the reader's language (core's English wording where the catalog has none)."""
+    key = f"sidebar.ws_error.{exc.code}"
+    return t(key, **exc.params) if key in i18n.catalog("en") else md_text(exc)
+
+
+def new_workspace() -> None:
+    """The "New workspace" form: name, time zone, metric CRS, start from the demo; selects it when made."""
+    with st.sidebar.expander(t("sidebar.ws_new")), st.form("gw_new_workspace_form", border=False):
+        name = st.text_input(t("sidebar.ws_name"), help=t("sidebar.ws_name_help"), key="gw_new_ws_name")
+        zone = st.selectbox(t("sidebar.ws_timezone"), COMMON_ZONES, index=0, accept_new_options=True,
+                            help=t("sidebar.ws_timezone_help"), key="gw_new_ws_zone")
+        crs = st.text_input(t("sidebar.ws_metric_crs"), value=workspaces.AUTO, help=t("sidebar.ws_metric_crs_help"),
+                            key="gw_new_ws_crs")
+        from_demo = st.checkbox(t("sidebar.ws_from_demo"), key="gw_new_ws_demo")
+        if not st.form_submit_button(t("sidebar.ws_create"), type="primary"):
+            return
+        name = name.strip()
+        try:
+            data.create_workspace(name, workspaces.Profile(zone or "", crs), from_demo=from_demo)
+        except WorkspaceError as exc:
+            st.error(workspace_error(exc))
+            return
+        except GridWatchError as exc:  # e.g. another writer holds the data directory
+            st.error(md_text(exc))
+            return
+    st.session_state[state.NEW_WORKSPACE] = name
+    st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_created", name=name)
+    st.rerun()
+
+
+def delete_workspace(name: str, names: list[str]) -> None:
+    """"Delete workspace": only after its name is typed again; never the last one (the demo would
+    come back in its place)."""
+    with st.sidebar.expander(t("sidebar.ws_delete")):
+        if len(names) < 2:
+            st.caption(t("sidebar.ws_delete_last"))
+            return
+        st.caption(t("sidebar.ws_delete_warning", name=name))
+        typed = st.text_input(t("sidebar.ws_delete_confirm", name=name), key=f"gw_delete_ws_{name}")
+        if st.button(t("sidebar.ws_delete_button", name=name), disabled=typed.strip() != name,
+                     key="gw_delete_ws"):
+            try:
+                data.delete_workspace(name)
+            except WorkspaceError as exc:
+                st.error(workspace_error(exc))
+                return
+            st.session_state[state.NEW_WORKSPACE] = next(n for n in names if n != name)
+            st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_deleted", name=name)
+            st.rerun()
+
+
 def period_picker(as_of: date) -> tuple[date, date]:
-    """Whole days ending at the data's ``as_of`` date, or a custom range."""
+    """Whole days ending at the data's ``as_of`` date, or a custom range. The choice survives a language
+    switch (``state.kept``)."""
     names = {code: t(f"period.{code}") for code in PRESETS}
-    preset = st.sidebar.selectbox(
-        t("sidebar.period"), list(PRESETS), index=list(PRESETS).index(DEFAULT_PRESET),
-        format_func=names.__getitem__, key=state.PERIOD_PRESET,
-    )
+    widget_key = f"{state.PERIOD_PRESET}_{i18n.current_language()}"
+    keep = state.kept(state.PERIOD_PRESET, widget_key, DEFAULT_PRESET)
+    preset = st.sidebar.selectbox(t("sidebar.period"), list(PRESETS), format_func=names.__getitem__,
+                                  key=widget_key, on_change=keep)
     days = PRESETS[preset]
     if days is not None:
         return as_of - timedelta(days=days - 1), as_of
@@ -67,9 +130,15 @@ def render_sidebar() -> Selection:
     st.sidebar.title("GridWatch")
     language = language_picker()
     name = workspace_picker()
+    if state.WORKSPACE_FLASH in st.session_state:
+        st.sidebar.success(st.session_state.pop(state.WORKSPACE_FLASH))
+    new_workspace()
     ver = data.version(name)
     latest = data.as_of(name, ver)
-    as_of = latest.date() if latest is not None else date.today()
+    zone = data.workspace_timezone(name)
+    as_of = latest.date() if latest is not None else pd.Timestamp.now(tz=zone).date()
     first, last = period_picker(as_of)
-    st.sidebar.caption(t("sidebar.as_of", date=as_of.isoformat(), version=ver))
+    st.sidebar.caption(t("sidebar.as_of" if latest is not None else "sidebar.as_of_today",
+                         date=as_of.isoformat(), version=ver, zone=zone))
+    delete_workspace(name, data.workspace_names())
     return Selection(name, ver, first, last, as_of, language)

@@ -19,5 +19,5 @@ def readable(tickets: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             shown[column] = shown[column].map(lambda v, p=prefix: "" if pd.isna(v) else t(f"{p}.{v}"))
     for column in schema.TICKETS.datetime_columns():
         if column in shown:
-            shown[column] = shown[column].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d %H:%M").fillna("")
     return shown

@@ -7,8 +7,9 @@ import streamlit as st
 
 from core import schema
 from core.uploads import UploadCheck, UploadOptions
+from dashboard import state
 from dashboard.components.text import md_text
-from dashboard.i18n import problem_text, t
+from dashboard.i18n import current_language, problem_text, t
 
 FILE_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "txt", "xlsx"]
 ENCODINGS = ["", "utf-8", "gbk", "gb18030", "big5", "latin-1"]
@@ -17,8 +18,11 @@ UPLOAD_LAYERS = ("grids", "cameras", "service_points", "tickets", "members", "pa
 
 
 def layer_picker(key: str) -> str:
-    return st.radio(t("data.layer"), UPLOAD_LAYERS, horizontal=True, key=key,
-                    format_func=lambda name: t(f"layer.{name}"))
+    """The layer to upload; the choice (under ``key``) survives a language switch (``state.kept``)."""
+    widget_key = f"{key}_{current_language()}"
+    names = {name: t(f"layer.{name}") for name in UPLOAD_LAYERS}
+    return st.radio(t("data.layer"), UPLOAD_LAYERS, horizontal=True, key=widget_key,
+                    on_change=state.kept(key, widget_key, UPLOAD_LAYERS[0]), format_func=names.__getitem__)
 
 
 def options_form(file_layers: tuple[str, ...], columns: list[str], layer_name: str,

@@ -25,7 +25,9 @@ def render() -> None:
     st.title(t("data.title"))
     if state.FLASH in st.session_state:
         st.success(st.session_state.pop(state.FLASH))
-    author = st.text_input(t("data.author"), key=state.AUTHOR, help=t("data.author_help")).strip()
+    keep = state.kept(state.AUTHOR, state.AUTHOR_INPUT, "")  # survives a language switch and other pages
+    author = st.text_input(t("data.author"), key=state.AUTHOR_INPUT, on_change=keep,
+                           help=t("data.author_help")).strip()
     upload_tab, versions_tab = st.tabs([t("data.upload_tab"), t("data.versions_tab")])
     with upload_tab:
         upload_section(sel, author)
@@ -122,15 +124,17 @@ def activation(sel, check, layer_name: str, author: str) -> None:
 
 def versions_section(sel, author: str) -> None:
     history = data.history(sel.workspace, sel.version)
-    st.caption(t("data.active_version", version=sel.version))
+    zone = data.workspace_timezone(sel.workspace)
+    st.caption(t("data.active_version", version=sel.version) + " · " + t("data.times_in", zone=zone))
     st.dataframe(pd.DataFrame({
         t("data.version"): [h.version for h in history],
-        t("data.when"): [h.created_at.astimezone(pd.Timestamp.now(schema.TIMEZONE).tz).strftime(
-            "%Y-%m-%d %H:%M") for h in history],
+        t("data.when"): [pd.Timestamp(h.created_at).tz_convert(zone).strftime("%Y-%m-%d %H:%M")
+                         for h in history],
         t("data.author"): [h.author for h in history],
         t("data.note"): [h.note for h in history],
         t("data.changed_layers"): [", ".join(t(f"layer.{n}") for n in h.changed) for h in history],
     }), hide_index=True, width="stretch")
+    clear_section(sel, author)
     earlier = [h.version for h in history[1:]]
     if not earlier:
         return
@@ -141,3 +145,31 @@ def versions_section(sel, author: str) -> None:
         version = data.reactivate(sel.workspace, target, author=author)
         st.session_state[state.FLASH] = t("data.reactivated", target=target, version=version)
         st.rerun()
+
+
+def clear_section(sel, author: str) -> None:
+    """Remove a layer as a new version, after the layer's name is typed again (a rollback brings it back).
+    The grids go last: every point layer is placed by them."""
+    held = data.layers_held(sel.workspace, sel.version)
+    if not held:
+        return
+    with st.expander(t("data.clear_title")):
+        points = [name for name in held if name != schema.GRIDS.name]
+        choices = points or list(held)
+        names = {name: t(f"layer.{name}") for name in choices}
+        layer_name = st.selectbox(t("data.clear_which"), choices, format_func=names.__getitem__,
+                                  key=f"gw_clear_layer_{sel.language}")
+        if points and schema.GRIDS.name in held:
+            st.caption(t("data.clear_grids_last"))
+        typed = st.text_input(t("data.clear_confirm", layer=layer_name), key=f"gw_clear_confirm_{layer_name}")
+        if not author:
+            st.caption(t("data.author_needed"))
+        if st.button(t("data.clear", layer=t(f"layer.{layer_name}")), key="gw_clear",
+                     disabled=not author or typed.strip() != layer_name):
+            try:
+                version = data.clear_layer(sel.workspace, layer_name, author=author)
+            except GridWatchError as exc:
+                st.error(md_text(exc))
+                return
+            st.session_state[state.FLASH] = t("data.cleared", layer=t(f"layer.{layer_name}"), version=version)
+            st.rerun()

@@ -82,7 +82,7 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
     shown = nights.assign(state=nights["status"].where(~nights["called_off"], "called_off"))
     shown["label"] = shown["state"].map(lambda s: t(f"patrol.status.{s}"))
     shown["night"] = shown["night"].dt.strftime("%Y-%m-%d")
-    shown["first"] = shown["first_at"].dt.tz_convert(schema.TIMEZONE).dt.strftime("%H:%M").fillna("")
+    shown["first"] = shown["first_at"].dt.strftime("%H:%M").fillna("")
     order = list(STATUS_COLORS)
     chart = alt.Chart(shown, title=t("patrol.calendar")).mark_rect(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("night:O", title=None, axis=alt.Axis(labelAngle=-60)),
@@ -104,7 +104,7 @@ def gaps(sel, roster: pd.DataFrame) -> None:
     unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
     st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
     shown = unvisited.copy()
-    shown["last_visit"] = shown["last_visit"].dt.tz_convert(schema.TIMEZONE).dt.strftime("%Y-%m-%d").fillna(
+    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(
         t("patrol.never"))
     st.dataframe(shown.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, width="stretch",
                  height=260, key="gw_patrol_unvisited")

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from core.columns import apply_mapping, suggest_mapping
-from core.schema import TIMEZONE
+from core.schema import DEFAULT_TIMEZONE
 from core.validate import problems_in
 
 
@@ -52,12 +52,12 @@ def test_apply_mapping_coerces_types_and_codes():
                "rework_count": "返工", "satisfaction": "满意"}
     out = apply_mapping(frame, mapping, "tickets")
     assert out["ticket_id"].tolist() == ["1001", "1002", "1003", "1004", "1005", "1006"]
-    assert str(out["created_at"].dtype) == f"datetime64[ns, {TIMEZONE}]"
-    expected = pd.Timestamp("2018-09-24 14:03", tz=TIMEZONE)
+    assert str(out["created_at"].dtype) == f"datetime64[ns, {DEFAULT_TIMEZONE}]"
+    expected = pd.Timestamp("2018-09-24 14:03", tz=DEFAULT_TIMEZONE)
     assert out["created_at"].iloc[:3].tolist() == [expected] * 3
-    assert out["created_at"].iloc[3] == pd.Timestamp("2018-09-24 12:00", tz=TIMEZONE)  # Excel serial
+    assert out["created_at"].iloc[3] == pd.Timestamp("2018-09-24 12:00", tz=DEFAULT_TIMEZONE)  # Excel serial
     assert out["created_at"].iloc[4] == expected  # UTC 06:03 is 14:03 in Shanghai
-    assert out["created_at"].iloc[5] == pd.Timestamp("2018-09-24 14:03:20", tz=TIMEZONE)  # epoch ms
+    assert out["created_at"].iloc[5] == pd.Timestamp("2018-09-24 14:03:20", tz=DEFAULT_TIMEZONE)  # epoch ms
     assert out["stage"].tolist() == ["closed", "handling", "closed", "closed", "cancelled", "挂起"]
     assert out["source"].tolist() == ["grid_worker", "hotline", "resident", "grid_worker", "video",
                                       "hotline"]
@@ -100,5 +100,5 @@ def test_apply_mapping_keeps_aware_and_localises_naive_datetimes():
     naive = pd.Series(pd.to_datetime(["2026-03-01 08:30"]))
     out = apply_mapping(_ticket_frame(t=naive, u=naive.dt.tz_localize("UTC")),
                         {"created_at": "t", "closed_at": "u"}, "tickets")
-    assert out["created_at"].iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=TIMEZONE)
-    assert out["closed_at"].iloc[0] == pd.Timestamp("2026-03-01 16:30", tz=TIMEZONE)
+    assert out["created_at"].iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=DEFAULT_TIMEZONE)
+    assert out["closed_at"].iloc[0] == pd.Timestamp("2026-03-01 16:30", tz=DEFAULT_TIMEZONE)

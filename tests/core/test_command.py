@@ -9,7 +9,7 @@ from shapely.geometry import box
 
 from core import command, metrics, schema
 
-TZ = schema.TIMEZONE
+TZ = schema.DEFAULT_TIMEZONE
 
 
 def ts(text: str) -> pd.Timestamp:

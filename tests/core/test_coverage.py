@@ -24,7 +24,7 @@ from core.errors import ValidationError
 
 UTM = "EPSG:32651"
 X0, Y0 = 300_000.0, 3_350_000.0  # near 120.9°E 30.3°N, inside zone 51
-AS_OF = pd.Timestamp("2026-10-31 12:00", tz=schema.TIMEZONE)
+AS_OF = pd.Timestamp("2026-10-31 12:00", tz=schema.DEFAULT_TIMEZONE)
 
 
 def stored(geometries) -> gpd.GeoSeries:

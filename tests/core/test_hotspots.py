@@ -197,7 +197,7 @@ def tickets_at(rows: list[tuple[str, float, float, str, str]]) -> gpd.GeoDataFra
     m_per_deg_lat, m_per_deg_lon = 110_900.0, 96_200.0
     return gpd.GeoDataFrame({
         schema.TICKET_ID: [r[0] for r in rows],
-        schema.CREATED_AT: pd.to_datetime([r[3] for r in rows]).tz_localize(schema.TIMEZONE),
+        schema.CREATED_AT: pd.to_datetime([r[3] for r in rows]).tz_localize(schema.DEFAULT_TIMEZONE),
         schema.CATEGORY: [r[4] for r in rows],
         schema.GRID_ID: ["g1"] * (len(rows) - 1) + ["g2"],
     }, geometry=gpd.points_from_xy([lon0 + r[1] / m_per_deg_lon for r in rows],
@@ -234,7 +234,7 @@ def test_repeat_cases_chain_back_to_the_first_report():
 def test_hour_weekday_and_seasonality_count_local_time():
     created = pd.to_datetime(["2026-11-02 08:30", "2026-11-02 08:59", "2026-11-08 23:10", "2026-01-15 12:00"],
                              utc=True)  # local: 16:30 / 16:59 Monday, 07:10 Monday 9 Nov, 20:00 Thursday
-    tickets = pd.DataFrame({schema.CREATED_AT: created.tz_convert(schema.TIMEZONE),
+    tickets = pd.DataFrame({schema.CREATED_AT: created.tz_convert(schema.DEFAULT_TIMEZONE),
                             schema.CATEGORY: ["a", "a", "b", "b"]})
     matrix = hotspots.hour_weekday(tickets)
     assert matrix.shape == (7, 24) and matrix.to_numpy().sum() == 4

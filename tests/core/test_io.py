@@ -20,7 +20,7 @@ from core import columns, coords
 from core import io as gio
 from core.errors import ReadError
 from core.io import apply_mapping, list_layers, read_upload, suggest_mapping
-from core.schema import TIMEZONE
+from core.schema import DEFAULT_TIMEZONE
 
 HANGZHOU = (120.1570240345, 30.2674745534)
 
@@ -600,7 +600,7 @@ def test_open311_requests_become_tickets():
                        "category": "service_name", "stage": "status"}
     tickets = apply_mapping(frame, mapping, "tickets")
     assert tickets["stage"].tolist() == ["closed", "received", "received"]
-    assert tickets["created_at"].iloc[0] == pd.Timestamp("2010-04-14 22:37:38", tz=TIMEZONE)
+    assert tickets["created_at"].iloc[0] == pd.Timestamp("2010-04-14 22:37:38", tz=DEFAULT_TIMEZONE)
 
 
 def test_json_that_is_neither_geojson_nor_open311():

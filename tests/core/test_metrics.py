@@ -13,7 +13,7 @@ from shapely.geometry import box
 
 from core import metrics, schema
 
-TZ = schema.TIMEZONE
+TZ = schema.DEFAULT_TIMEZONE
 
 
 def ts(text: str) -> pd.Timestamp:
@@ -45,9 +45,18 @@ def test_period_is_whole_days_half_open():
     assert period.contains(tickets()[schema.CREATED_AT]).tolist() == [True, True, False, False, True]
 
 
-def test_data_as_of_is_the_newest_recorded_time():
-    assert metrics.data_as_of(tickets()) == ts("2026-10-20 09:00")
+def test_data_as_of_is_the_latest_ticket_creation_not_a_late_closing():
+    late = tickets()
+    late.loc[0, schema.CLOSED_AT] = ts("2027-03-01 10:00")  # one mistyped closing far ahead
+    assert metrics.data_as_of(tickets()) == ts("2026-10-16 00:00")
+    assert metrics.data_as_of(late) == ts("2026-10-16 00:00")
     assert metrics.data_as_of(tickets().iloc[:0]) is None
+
+
+def test_period_in_the_workspace_zone():
+    period = metrics.Period.from_dates(date(2026, 10, 1), date(2026, 10, 1), "America/Chicago")
+    assert period.start == pd.Timestamp("2026-10-01 05:00", tz="UTC")
+    assert period.end == pd.Timestamp("2026-10-02 05:00", tz="UTC")
 
 
 def test_open_and_overdue_at_the_reference_time():

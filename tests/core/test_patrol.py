@@ -15,7 +15,7 @@ from shapely.geometry import MultiPolygon, box
 from core import metrics, patrol, schema
 from core.errors import GridWatchError, ReadError, ValidationError
 
-TZ = schema.TIMEZONE
+TZ = schema.DEFAULT_TIMEZONE
 UTM = 32651  # UTM 51N, Hangzhou
 X0, Y0 = 300_000.0, 3_357_000.0  # near Hangzhou (120.9° E), metres
 

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon
 
 from core import schema
-from core.errors import ConfigError, LayerNotFoundError, StoreError, ValidationError
+from core.errors import ConfigError, LayerNotFoundError, StoreError, ValidationError, WorkspaceError
 from core.store import GeoPackageStore, list_workspaces, open_store
 
 
@@ -29,7 +29,7 @@ def tickets_frame(ids: list[str]) -> gpd.GeoDataFrame:
     n = len(ids)
     return gpd.GeoDataFrame(
         {schema.TICKET_ID: ids,
-         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.TIMEZONE), index=range(n)),
+         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
          schema.CATEGORY: ["市容环境"] * n, schema.SOURCE: ["resident"] * n, schema.STAGE: ["closed"] * n,
          schema.REWORK_COUNT: [0] * n},
         geometry=[Point(0.5, 0.5)] * n, crs=schema.STORAGE_CRS)
@@ -60,8 +60,8 @@ def test_write_round_trips_canonical_types(ws):
 def test_datetimes_come_back_in_workspace_timezone(ws):
     ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="t")
     back = ws.read(schema.TICKETS.name)
-    assert str(back[schema.CREATED_AT].dt.tz) == schema.TIMEZONE
-    assert back[schema.CREATED_AT].iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=schema.TIMEZONE)
+    assert str(back[schema.CREATED_AT].dt.tz) == schema.DEFAULT_TIMEZONE
+    assert back[schema.CREATED_AT].iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE)
     assert back[schema.CLOSED_AT].isna().all()
 
 
@@ -178,7 +178,7 @@ def test_crash_before_recording_leaves_previous_version_readable(ws, monkeypatch
 
 
 def test_bad_workspace_names_and_backends_are_refused(tmp_path, monkeypatch):
-    with pytest.raises(ConfigError, match="letters, digits"):
+    with pytest.raises(WorkspaceError, match="letters, digits"):
         open_store("../etc", tmp_path)
     monkeypatch.setenv("GRIDWATCH_DB", "postgresql://localhost/gridwatch")
     with pytest.raises(ConfigError, match="unset GRIDWATCH_DB"):

@@ -27,7 +27,7 @@ def grids(**overrides) -> gpd.GeoDataFrame:
 def tickets(n: int = 2) -> gpd.GeoDataFrame:
     return conform(gpd.GeoDataFrame(
         {schema.TICKET_ID: [f"t{i}" for i in range(n)],
-         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-05-01 09:00", tz=schema.TIMEZONE), index=range(n)),
+         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-05-01 09:00", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
          schema.CATEGORY: ["噪音扰民"] * n, schema.SOURCE: ["hotline"] * n, schema.STAGE: ["handling"] * n,
          schema.REWORK_COUNT: [0] * n},
         geometry=[Point(120.1, 30.2)] * n, crs=schema.STORAGE_CRS), schema.TICKETS.name)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import schema
 from dashboard import state
 from dashboard.components.text import md_text
 
@@ -96,14 +97,12 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
     import os
 
     from core import store
-    from dashboard import data
     from geodata import load_demo
 
     home = Path(os.environ["GRIDWATCH_HOME"])
     run("en")  # seeds the demo workspace first, as a first visit does
     if "grids-only" not in store.list_workspaces(home):
         store.open_store("grids-only", home).initialize({"grids": load_demo()["grids"]}, note="boundaries only")
-        data.workspace_names.clear()
     at = AppTest.from_function(analysis_pages, default_timeout=120)
     at.session_state[state.LANGUAGE] = "en"
     at.session_state[state.WORKSPACE] = "grids-only"
@@ -116,3 +115,64 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
         assert "Grids outside the staffing target" in labels and "Area seen by online cameras" not in labels
     else:
         assert {"hotspots": "no tickets yet", "patrols": "no patrol teams yet"}[page] in infos
+
+
+def data_page():
+    """The sidebar and the Data page, as app.py runs them."""
+    import streamlit as st
+
+    from dashboard import state
+    from dashboard.components.sidebar import render_sidebar
+    from dashboard.views import data
+
+    st.session_state[state.SELECTION] = render_sidebar()
+    data.render()
+
+
+def labelled(widgets, label: str):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_a_language_switch_keeps_your_name_and_the_period():
+    run("en")  # seeds the demo workspace first, as a first visit does
+    at = AppTest.from_function(data_page, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.run()
+    labelled(at.text_input, "Your name").input("王芳").run()
+    labelled(at.sidebar.selectbox, "Period").select("90d").run()
+    at.sidebar.radio(key="gw_language_widget").set_value("zh").run()
+    assert not at.exception
+    assert at.title[0].value == "数据管理：边界与图层"
+    assert labelled(at.text_input, "操作人").value == "王芳"
+    assert labelled(at.sidebar.selectbox, "时段").value == "90d"
+    assert at.session_state[state.AUTHOR] == "王芳"
+
+
+def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
+    import os
+
+    from core import store, workspaces
+    from geodata import demo_seed
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    layers, seed_settings = demo_seed()
+    workspaces.create_workspace("clear-me", home=home, layers=layers, seed_settings=seed_settings)
+    at = AppTest.from_function(data_page, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.session_state[state.WORKSPACE] = "clear-me"
+    at.session_state[state.AUTHOR] = "王芳"
+    at.run()
+    labelled(at.selectbox, "Layer to remove").select("tickets").run()
+    button = at.button(key="gw_clear")
+    assert button.disabled and button.label == "Clear Tickets"
+    assert "The grids can be cleared only when no other layer is left" in " ".join(c.value for c in at.caption)
+    labelled(at.text_input, "Type tickets to confirm").input("ticket").run()
+    assert at.button(key="gw_clear").disabled
+    labelled(at.text_input, "Type tickets to confirm").input("tickets").run()
+    at.button(key="gw_clear").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.success] == ["Tickets removed as version 2; re-activate the version before it to "
+                                             "bring it back."]
+    ws = store.open_store("clear-me", home, create=False)
+    assert schema.TICKETS.name not in ws.layers()
+    assert ws.history()[0].author == "王芳"

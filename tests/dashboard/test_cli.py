@@ -1,10 +1,13 @@
-"""``gridwatch import``: the Data page's checks on the command line, exit status 1 on errors."""
+"""``gridwatch import`` (the Data page's checks on the command line, exit status 1 on errors) and
+``gridwatch workspace`` (create, list, delete, clear)."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from core import schema
+from core import schema, store
 from core.store import open_store
 from dashboard.cli import main
 from geodata import load_demo
@@ -17,10 +20,14 @@ def home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run(*args: str) -> int:
+def run(*args: str, command: str = "import") -> int:
     with pytest.raises(SystemExit) as info:
-        main(["import", *args])
+        main([command, *args])
     return info.value.code
+
+
+def workspace(*args: str) -> int:
+    return run(*args, command="workspace")
 
 
 def test_clean_file_passes_and_activates_only_when_asked(home, tmp_path, capsys):
@@ -57,3 +64,68 @@ def test_unreadable_file_exits_1_with_a_message(home, tmp_path, capsys):
 def test_missing_file_exits_2(home, capsys):
     assert run("grids", "/no/such/file.geojson") == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_checking_a_file_for_a_missing_workspace_says_how_to_create_it_and_creates_nothing(home, tmp_path,
+                                                                                         capsys):
+    path = tmp_path / "grids.geojson"
+    path.write_text(load_demo()["grids"].to_json(drop_id=True), encoding="utf-8")
+    assert run("grids", str(path), "--workspace", "berlin") == 1
+    err = capsys.readouterr().err
+    assert "there is no workspace `berlin`" in err and "gridwatch workspace create berlin" in err
+    assert store.list_workspaces(home) == ["demo"]
+
+
+def test_activate_that_stores_nothing_says_so(home, tmp_path, capsys):
+    path = tmp_path / "grids.csv"
+    grids = load_demo()["grids"].iloc[:3]
+    path.write_text(grids.assign(wkt=grids.geometry.to_wkt()).drop(columns="geometry").to_csv(index=False),
+                    encoding="utf-8")
+    assert run("grids", str(path), "--wkt-column", "wkt", "--activate") == 1
+    captured = capsys.readouterr()
+    assert "confirm:" in captured.out
+    assert "nothing was stored: workspace `demo` stays at version 1" in captured.err
+    assert open_store("demo").version() == 1
+
+
+def test_workspace_create_list_and_delete(home, capsys, monkeypatch):
+    assert workspace("create", "berlin", "--timezone", "Europe/Berlin", "--metric-crs", "EPSG:25832") == 0
+    assert "created workspace `berlin` (time zone Europe/Berlin, metric CRS EPSG:25832, version 0)" in \
+        capsys.readouterr().out
+    assert workspace("create", "copy", "--from-demo") == 0
+    assert "version 1" in capsys.readouterr().out
+    assert open_store("copy").layers() == tuple(schema.LAYERS)
+    assert open_store("copy").get_setting(schema.PATROL_ASSIGNMENTS)["rows"]
+    assert workspace("list") == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows == [["berlin", "Europe/Berlin", "EPSG:25832", "version", "0"],
+                    ["copy", "Asia/Shanghai", "auto", "version", "1"],
+                    ["demo", "Asia/Shanghai", "auto", "version", "1"]]
+    assert workspace("create", "berlin") == 1
+    assert "already exists" in capsys.readouterr().err
+    assert workspace("create", "x", "--timezone", "Berlin") == 1
+    assert "not an IANA zone" in capsys.readouterr().err
+    assert workspace("create", "x", "--metric-crs", "EPSG:4326") == 1
+    assert "does not measure in metres" in capsys.readouterr().err
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("berlim\n"))
+    assert workspace("delete", "berlin") == 1
+    assert "nothing was changed" in capsys.readouterr().err
+    assert "berlin" in store.list_workspaces(home)
+    monkeypatch.setattr("sys.stdin", io.StringIO("berlin\n"))
+    assert workspace("delete", "berlin") == 0
+    assert workspace("delete", "copy", "--confirm", "copy") == 0
+    assert store.list_workspaces(home) == ["demo"]
+    assert sorted(p.name for p in (home / "workspaces").iterdir()) == ["demo.gpkg", "demo.lock"]
+    assert workspace("delete", "copy", "--confirm", "copy") == 1
+    assert "there is no workspace `copy`" in capsys.readouterr().err
+
+
+def test_workspace_clear_removes_a_layer_as_a_version(home, capsys):
+    assert workspace("create", "c", "--from-demo") == 0
+    assert workspace("clear", "c", "tickets", "--confirm", "ticket") == 1
+    assert workspace("clear", "c", "tickets", "--confirm", "tickets", "--author", "me") == 0
+    assert "cleared `tickets` as version 2" in capsys.readouterr().out
+    assert schema.TICKETS.name not in open_store("c").layers()
+    assert workspace("clear", "c", "grids", "--confirm", "grids") == 1
+    assert "clear `cameras`" in capsys.readouterr().err

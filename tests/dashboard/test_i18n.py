@@ -39,7 +39,8 @@ def test_every_schema_code_has_a_label_in_both_languages(group, codes):
 
 
 def test_translate_fills_values_and_falls_back():
-    assert i18n.translate("zh", "sidebar.as_of", date="2026-10-31", version=3) == "数据截至 2026-10-31 · 版本 3"
+    assert i18n.translate("zh", "sidebar.as_of", date="2026-10-31", version=3, zone="Asia/Shanghai") == \
+        "数据截至 2026-10-31（最新事件）· Asia/Shanghai · 版本 3"
     assert i18n.translate("zh", "no.such.key") == "no.such.key"
 
 
@@ -80,16 +81,22 @@ def test_every_problem_code_core_emits_is_in_the_catalog():
     import core
 
     core_dir = Path(core.__file__).parent
-    emitted = set()
+    emitted, workspace_codes = set(), set()
     for path in core_dir.glob("*.py"):
-        emitted |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
+        text = path.read_text(encoding="utf-8")
+        workspace_codes |= set(re.findall(r'WorkspaceError\((?:(?!\n\n).)*?code="([a-z_]+)"', text, flags=re.DOTALL))
+        emitted |= set(re.findall(r'code="([a-z_]+)"', text))
         emitted |= set(re.findall(r'"([a-z_]+)",\s*(?:params|\{)', path.read_text(encoding="utf-8")))
     emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
     emitted |= {"gap_inside", "gap_enclosed", "outside_reach"}  # chosen in expressions
     emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
     assert "not_unique" in emitted
     emitted.discard("wrong_geometry_")  # the prefix of the two codes above
+    emitted -= workspace_codes  # not layer problems: the sidebar words them (sidebar.ws_error.*)
     assert sorted(c for c in emitted if f"problem.{c}.what" not in i18n.catalog("zh")) == []
+    assert workspace_codes == {"name_invalid", "exists", "not_found", "timezone_unknown", "crs_unknown",
+                               "crs_not_metric"}
+    assert all(f"sidebar.ws_error.{c}" in i18n.catalog(lang) for c in workspace_codes for lang in i18n.LANGUAGES)
 
 
 def test_topology_findings_are_worded_in_chinese(monkeypatch):

@@ -88,10 +88,10 @@ def test_payload_escapes_every_file_string():
     services = gpd.GeoDataFrame({schema.NAME: [hostile], schema.KIND: ["police_room"]}, geometry=point)
     tickets = gpd.GeoDataFrame({schema.TICKET_ID: ["T1"], schema.CATEGORY: [hostile],
                                 schema.DESCRIPTION: [hostile + " ${alert(1)}"], schema.STAGE: ["handling"],
-                                schema.DEADLINE_AT: [pd.Timestamp("2026-10-31 12:00", tz=schema.TIMEZONE)],
+                                schema.DEADLINE_AT: [pd.Timestamp("2026-10-31 12:00", tz=schema.DEFAULT_TIMEZONE)],
                                 "overdue": [True]}, geometry=point)
     checkins = gpd.GeoDataFrame({schema.TEAM_ID: ["A"], "team_name": [hostile],
-                                 schema.CHECKED_AT: [pd.Timestamp("2026-10-31 20:05", tz=schema.TIMEZONE)]},
+                                 schema.CHECKED_AT: [pd.Timestamp("2026-10-31 20:05", tz=schema.DEFAULT_TIMEZONE)]},
                                 geometry=point)
     labels = {"measure": "按期结案率", "deadline": "时限", "stage": {"handling": "处置中"}}
     payload = live_map.live_payload(

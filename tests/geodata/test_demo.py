@@ -178,7 +178,7 @@ def test_tickets_cover_twelve_months_with_open_and_overdue_cases(demo):
     tickets = demo["tickets"]
     assert len(tickets) >= 20_000
     created = tickets[schema.CREATED_AT]
-    assert str(created.dt.tz) == schema.TIMEZONE
+    assert str(created.dt.tz) == schema.DEFAULT_TIMEZONE
     assert created.min() >= PERIOD_START and created.max() <= AS_OF
     assert created.dt.month.nunique() == 12
     stage = tickets[schema.STAGE]

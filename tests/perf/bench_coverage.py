@@ -49,7 +49,7 @@ from core import coverage, joins, schema, siting  # noqa: E402
 from core.geometry import metric_crs  # noqa: E402
 
 TARGET_S = 30.0
-AS_OF = pd.Timestamp("2026-10-31 23:59", tz=schema.TIMEZONE)
+AS_OF = pd.Timestamp("2026-10-31 23:59", tz=schema.DEFAULT_TIMEZONE)
 LATTICE_M = 100.0
 SITING_TIME_LIMIT_S = 20.0
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from core import metrics, schema  # noqa: E402
 
-TZ = schema.TIMEZONE
+TZ = schema.DEFAULT_TIMEZONE
 START = pd.Timestamp("2024-11-01", tz=TZ)
 MONTHS = 24
 

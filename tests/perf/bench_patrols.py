@@ -32,7 +32,7 @@ from core import metrics, patrol, schema  # noqa: E402
 from core.joins import join_to_grids  # noqa: E402
 from geodata.generate import demo_assignments, load_demo  # noqa: E402
 
-TZ = schema.TIMEZONE
+TZ = schema.DEFAULT_TIMEZONE
 UTM = 32651
 TARGETS_S = {"demo": 2.0, "city": 60.0}
 

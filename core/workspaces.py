@@ -1,0 +1,137 @@
+"""Workspaces: create one for a city (its time zone and metric CRS), list them, delete one.
+
+A workspace is one store (``core.store``) named by letters, digits, ``_`` and ``-``. Its *profile* is
+kept as a workspace setting (``store.PROFILE_SETTING``), not as data, so it does not change the version:
+
+* ``timezone`` — an IANA zone (``Europe/Berlin``): naive times in its files are read in it, and nights,
+  "today", periods and months are its calendar days;
+* ``metric_crs`` — ``"auto"`` (the UTM zone of the data, ``core.geometry.metric_crs``) or a projected
+  CRS in metres given by its EPSG code (``EPSG:25832``).
+
+A workspace made before profiles existed has none and reads as ``Asia/Shanghai`` and ``auto``.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+
+from core import schema, store
+from core.errors import WorkspaceError
+
+__all__ = ["AUTO", "Profile", "WorkspaceInfo", "create_workspace", "delete_workspace", "list_workspaces",
+           "profile_of", "roster_record", "valid_metric_crs", "valid_timezone"]
+
+AUTO = "auto"
+_EPSG = re.compile(r"^(?:epsg:)?\s*(\d{4,6})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a workspace reads and measures its data."""
+
+    timezone: str = schema.DEFAULT_TIMEZONE
+    metric_crs: str = AUTO
+
+    def as_setting(self) -> dict[str, str]:
+        return {"timezone": self.timezone, "metric_crs": self.metric_crs}
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """One workspace in the data directory."""
+
+    name: str
+    profile: Profile
+    version: int
+
+
+def valid_timezone(name: str) -> str:
+    """``name`` if it is an IANA time zone (``Europe/Berlin``, ``UTC``); raises WorkspaceError if not."""
+    text = str(name).strip()
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise WorkspaceError(f"time zone {text!r} is not an IANA zone name; use one such as Europe/Berlin, "
+                             "America/Chicago or Asia/Shanghai", code="timezone_unknown",
+                             params={"zone": text}) from None
+    return text
+
+
+def valid_metric_crs(value: str) -> str:
+    """``"auto"``, or ``value`` as ``EPSG:<code>`` if it names a projected CRS in metres."""
+    text = str(value).strip()
+    if text.lower() == AUTO:
+        return AUTO
+    match = _EPSG.match(text)
+    try:
+        crs = pyproj.CRS.from_epsg(int(match.group(1))) if match else None
+    except pyproj.exceptions.CRSError:
+        crs = None
+    if crs is None:
+        raise WorkspaceError(f"metric CRS {text!r} is not a known EPSG code; give one such as EPSG:25832, "
+                             "or auto for the UTM zone of the data", code="crs_unknown", params={"crs": text})
+    code = f"EPSG:{match.group(1)}"
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not crs.is_projected or not units <= {"metre", "meter"}:
+        raise WorkspaceError(f"{code} ({crs.name}) does not measure in metres; pick a projected CRS in "
+                             "metres (a UTM or Gauss-Krüger zone), or auto", code="crs_not_metric",
+                             params={"crs": code, "name": crs.name})
+    return code
+
+
+def profile_of(ws: store.Store) -> Profile:
+    """The workspace's profile (the defaults when it has none)."""
+    saved = ws.get_setting(store.PROFILE_SETTING, {}) or {}
+    return Profile(ws.timezone(), saved.get("metric_crs", AUTO))
+
+
+def list_workspaces(home: Path | None = None) -> list[WorkspaceInfo]:
+    """Every workspace with its profile and active version, sorted by name."""
+    out = []
+    for name in store.list_workspaces(home):
+        ws = store.open_store(name, home, create=False)
+        out.append(WorkspaceInfo(name, profile_of(ws), ws.version()))
+    return out
+
+
+def create_workspace(name: str, profile: Profile = Profile(), *, home: Path | None = None,
+                     layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+                     seed_settings: Mapping[str, object] | None = None, note: str = "") -> store.Store:
+    """A new workspace ``name`` with ``profile``; with ``layers`` (e.g. the demo) they become version 1
+    and ``seed_settings`` are saved with them. Raises WorkspaceError if the name is taken or bad."""
+    store.check_name(name)
+    profile = Profile(valid_timezone(profile.timezone), valid_metric_crs(profile.metric_crs))
+    if name in store.list_workspaces(home):
+        raise WorkspaceError(f"workspace `{name}` already exists; pick another name, or delete it first",
+                             code="exists", params={"name": name})
+    ws = store.open_store(name, home, create=True)
+    try:
+        ws.set_setting(store.PROFILE_SETTING, profile.as_setting())
+        if layers:
+            ws.initialize(layers, note=note or f"workspace {name} started")
+        for key, value in (seed_settings or {}).items():
+            ws.set_setting(key, value)
+    except Exception:
+        delete_workspace(name, home)
+        raise
+    return ws
+
+
+def delete_workspace(name: str, home: Path | None = None) -> None:
+    """Remove the workspace's file and its -wal, -shm and .lock companions (every version goes)."""
+    store.open_store(name, home, create=False).drop()
+
+
+def roster_record(roster: pd.DataFrame, *, author: str, tz: str) -> dict[str, object]:
+    """The patrol duty roster as the workspace setting ``schema.PATROL_ASSIGNMENTS`` keeps it (who saved it
+    and when, in the workspace's zone)."""
+    rows = roster[list(schema.PATROL_ASSIGNMENT_COLUMNS)].astype(str).to_numpy().tolist()
+    return {"rows": rows, "author": author, "saved_at": pd.Timestamp.now(tz=tz).isoformat()}
