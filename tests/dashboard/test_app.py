@@ -133,21 +133,6 @@ def labelled(widgets, label: str):
     return next(w for w in widgets if w.label == label)
 
 
-def test_a_language_switch_keeps_your_name_and_the_period():
-    run("en")  # seeds the demo workspace first, as a first visit does
-    at = AppTest.from_function(data_page, default_timeout=120)
-    at.session_state[state.LANGUAGE] = "en"
-    at.run()
-    labelled(at.text_input, "Your name").input("王芳").run()
-    labelled(at.sidebar.selectbox, "Period").select("90d").run()
-    at.sidebar.radio(key="gw_language_widget").set_value("zh").run()
-    assert not at.exception
-    assert at.title[0].value == "数据管理：边界与图层"
-    assert labelled(at.text_input, "操作人").value == "王芳"
-    assert labelled(at.sidebar.selectbox, "时段").value == "90d"
-    assert at.session_state[state.AUTHOR] == "王芳"
-
-
 def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
     import os
 
