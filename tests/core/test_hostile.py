@@ -1,0 +1,212 @@
+"""Hostile files, one test per finding of issue 15. Every file is built here, in code."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import sqlite3
+import struct
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+
+from core import io as gio
+from core import sandbox
+from core.errors import ReadError
+from core.io import list_layers, read_upload
+
+HANGZHOU = (120.157, 30.267)
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, blob in files.items():
+            archive.writestr(member, blob)
+    return buffer.getvalue()
+
+
+def point(lon: float = HANGZHOU[0], lat: float = HANGZHOU[1], **properties) -> dict:
+    return {"type": "Feature", "properties": properties, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+
+def grids_frame(n: int = 3) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"code": [f"g{i}" for i in range(n)]},
+                            geometry=[shapely.box(120 + i * 0.01, 30, 120.01 + i * 0.01, 30.01) for i in range(n)],
+                            crs="EPSG:4326")
+
+
+# ---- 1. no network reads ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listener():
+    """A tiny HTTP server on 127.0.0.1 recording every request; answers with a WKT of WGS84."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+                             b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server.requests = requests
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def link_bearing_files(url: str, tmp_path: Path) -> dict[str, bytes]:
+    link = {"type": "link", "properties": {"href": f"{url}/crs", "type": "esriwkt"}}
+    named = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    head = '{"type": "FeatureCollection", '
+    features = json.dumps([point()])
+    files = {
+        "duplicate.geojson": f'{head}"crs": {json.dumps(named)}, "crs": {json.dumps(link)}, "features": {features}}}',
+        "escaped.geojson": f'{head}"\\u0063rs": {json.dumps(link)}, "features": {features}}}',
+        "upper.geojson": f'{head}"features": {features}, "CRS": {json.dumps(link)}}}',
+        "geometry.geojson": json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": list(HANGZHOU),
+                                                              "crs": link}}]}),
+        "network.kml": f'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+                       f'<NetworkLink><Link><href>{url}/k.kml</href></Link></NetworkLink><Placemark><name>a</name>'
+                       f'<Point><coordinates>120.1,30.2</coordinates></Point></Placemark></Document></kml>',
+    }
+    out = {name: text.encode() for name, text in files.items()}
+    vrt = (f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/{url}/x.csv</SrcDataSource>'
+           f'</OGRVRTLayer></OGRVRTDataSource>').encode()
+    out["vrt.zip"] = zipped({"x.vrt": vrt, "x.csv": b"lon,lat\n120.1,30.2\n"})
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(grids_frame(), folder / "g.shp")
+    parts = {p.suffix: p.read_bytes() for p in folder.iterdir()}
+    parts[".prj"] = f"{url}/g.prj".encode()
+    out["prj.zip"] = zipped({f"g{suffix}": blob for suffix, blob in parts.items()})
+    gpkg = tmp_path / "vsicurl.gpkg"
+    pyogrio.write_dataframe(grids_frame().assign(code=f"/vsicurl/{url}/gpkg"), gpkg, layer="l")
+    with sqlite3.connect(gpkg) as db:
+        db.execute("UPDATE gpkg_spatial_ref_sys SET definition = ? WHERE srs_id = 4326", (f"{url}/srs",))
+        db.execute("UPDATE gpkg_contents SET description = ?", (f"/vsicurl/{url}/contents",))
+    out["vsicurl.gpkg"] = gpkg.read_bytes()
+    return out
+
+
+def test_no_upload_makes_gdal_fetch_anything(listener, tmp_path):
+    for name, data in link_bearing_files(listener.url, tmp_path).items():
+        try:
+            list_layers(name, data)
+            read_upload(name, data)
+        except ReadError:
+            pass  # refused is fine; fetching is not
+    assert listener.requests == []
+
+
+def test_every_crs_member_is_dropped_whatever_its_spelling():
+    link = {"type": "link", "properties": {"href": "http://192.0.2.1/x"}}
+    text = ('{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}, '
+            f'"\\u0063rs": {json.dumps(link)}, "Crs": {json.dumps(link)}, "features": [{json.dumps(point(crs="kept"))}]}}')
+    assert gio._leading_crs(text) is None
+    document, declared = gio._without_crs(text)
+    assert declared == {"type": "name", "properties": {"name": "EPSG:4326"}}
+    assert "crs" not in json.dumps(document).replace('"crs": "kept"', "").lower()
+    assert document["features"][0]["properties"] == {"crs": "kept"}
+
+
+def test_gdal_itself_is_offline_in_the_worker(listener):
+    """Even a link GDAL is handed directly (no stripping) is not fetched: the worker's GDAL is offline."""
+    text = json.dumps({"type": "FeatureCollection", "features": [point()],
+                       "crs": {"type": "link", "properties": {"href": f"{listener.url}/crs", "type": "esriwkt"}}})
+    frame = sandbox.run("raw.geojson", pyogrio.read_dataframe, text.encode())
+    assert len(frame) == 1
+    assert listener.requests == []
+
+
+# ---- 2. bounded memory --------------------------------------------------------------------------
+
+
+def lying_zip(member: str, content: bytes, claimed: int) -> bytes:
+    """A zip whose headers say ``member`` unpacks to ``claimed`` bytes while it holds ``content``."""
+    data = bytearray(zipped({member: content}))
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = data.find(signature)
+        data[at + offset:at + offset + 4] = struct.pack("<I", claimed)
+    return bytes(data)
+
+
+def test_a_zip_that_lies_about_its_sizes_is_stopped_at_what_it_declares():
+    data = lying_zip("big.geojson", b" " * 3_000_000 + json.dumps(
+        {"type": "FeatureCollection", "features": [point()]}).encode(), claimed=1_000)
+    with pytest.raises(ReadError, match="the member `big.geojson` cannot be unpacked"):
+        read_upload("liar.zip", data)
+    archive = zipfile.ZipFile(io.BytesIO(zipped({"a.geojson": b" " * 5_000})))
+    with pytest.raises(ReadError, match=r"unpacks to more than 0\.0 MB \(it declares 0\.0 MB\)") as caught:
+        gio._read_member("counted.zip", archive, archive.infolist()[0], limit=500)
+    assert caught.value.code == "zip_lies"
+
+
+def test_a_member_declaring_more_than_the_cap_is_refused_before_unpacking(monkeypatch):
+    monkeypatch.setattr(sandbox, "run", lambda label, function, *args: function(*args))
+    monkeypatch.setattr(gio, "MAX_UPLOAD_BYTES", 100_000)
+    data = zipped({"big.geojson": json.dumps({"type": "FeatureCollection", "features": [point()] * 2_000}).encode()})
+    assert len(data) < 100_000
+    with pytest.raises(ReadError, match="which unpacks to 0.2 MB; a file may unpack to at most 0.1 MB"):
+        read_upload("big.zip", data)
+
+
+def test_a_read_that_needs_too_much_memory_ends_its_worker(monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_READ_MEMORY_MB", "64")
+    features = [point(120 + i * 1e-5, 30, note="x" * 1_000) for i in range(100_000)]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    with pytest.raises(ReadError, match="needs more than 64 MB of memory to read") as caught:
+        read_upload("huge.geojson", data)
+    assert caught.value.code == "read_memory"
+
+
+def test_a_read_that_takes_too_long_ends_its_worker(monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_READ_SECONDS", "1")
+    started = time.monotonic()
+    with pytest.raises(ReadError, match="took longer than 1 s to read") as caught:
+        sandbox.run("slow.gpkg", time.sleep, 30)
+    assert time.monotonic() - started < 10
+    assert caught.value.code == "read_time"
+
+
+# ---- 3. bounded CPU: GeoPackage views are never run ----------------------------------------------
+
+
+def cte_view_gpkg(tmp_path: Path) -> bytes:
+    """A GeoPackage with one table layer and a view layer whose recursive CTE runs for hours."""
+    path = tmp_path / "cte.gpkg"
+    pyogrio.write_dataframe(grids_frame(), path, layer="grids")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                   "WHERE i < 10000000000) SELECT i AS fid, (SELECT geom FROM grids LIMIT 1) AS geom FROM n")
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                   "VALUES ('slow', 'features', 'slow', 4326)")
+        db.execute("INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POLYGON', 4326, 0, 0)")
+    return path.read_bytes()
+
+
+def test_geopackage_views_are_never_listed_or_run(tmp_path):
+    data = cte_view_gpkg(tmp_path)
+    started = time.monotonic()
+    assert list_layers("cte.gpkg", data) == ("grids",)
+    assert len(read_upload("cte.gpkg", data).frame) == 3
+    assert time.monotonic() - started < 10
+    with pytest.raises(ReadError, match="has no layer `slow`; its layers are: grids"):
+        read_upload("cte.gpkg", data, layer="slow")
