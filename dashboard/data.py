@@ -20,9 +20,9 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from core import (command, coverage, geometry, hotspots, io, joins, metrics, patrol, schema, siting, store,
-                  uploads)
-from dashboard.components import live_map, maps, perf_charts, report
+from core import (command, coverage, exports, geometry, hotspots, io, joins, metrics, patrol, schema, siting,
+                  store, uploads)
+from dashboard.components import live_map, maps, report
 from dashboard.i18n import translate
 from geodata import load_demo
 from geodata.generate import load_demo_assignments
@@ -373,7 +373,7 @@ def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def xlsx_bytes(table: pd.DataFrame, sheet: str) -> bytes:
-    return perf_charts.xlsx_bytes(table, sheet)
+    return exports.xlsx_bytes(table, sheet)
 
 
 REPORT_COLUMNS = ("rank", "composite_score", "registered", "closure_rate", "on_time_rate", "rework_rate",

