@@ -36,6 +36,7 @@ import json
 import os
 import re
 import sqlite3
+import struct
 import tempfile
 import time
 import warnings
@@ -522,7 +523,24 @@ def _single_inner_file(name: str, archive: zipfile.ZipFile, members) -> tuple[st
 # ---- shapefile ----------------------------------------------------------------------------------
 
 
+def _check_dbf_records(name: str, dbf: bytes) -> None:
+    """Refuse a .dbf whose header's record count disagrees with its size: GDAL would read only as many
+    records as the header says (or fail), silently losing the rest."""
+    if len(dbf) < 12:
+        raise ReadError(f"`{_basename(name)}`: the .dbf file is cut off ({len(dbf)} bytes). Export the "
+                        "shapefile again and zip all of its files.", code="dbf_short",
+                        params={"file": _basename(name)})
+    said, header, width = struct.unpack_from("<IHH", dbf, 4)
+    held = (len(dbf) - header) // width if width and len(dbf) >= header else 0
+    if said != held:
+        raise ReadError(f"`{_basename(name)}`: the .dbf header says it holds {said:,} records, but the file "
+                        f"holds {held:,}. The attribute table is damaged or was cut off; export the "
+                        "shapefile again and zip all of its files.", code="dbf_count",
+                        params={"file": _basename(name), "said": f"{said:,}", "held": f"{held:,}"})
+
+
 def _read_shapefile(name: str, blobs: dict[str, bytes], options: _Options) -> _Raw:
+    _check_dbf_records(name, blobs[".dbf"])
     encoding, origin, enc_notes, enc_confirm = encodings.shapefile_encoding(blobs, options.encoding)
     with _saved(blobs[".shp"], ".shp") as path:
         for suffix in _SHAPEFILE_READ[1:]:
@@ -915,8 +933,18 @@ def _wkt_geometry(table: pd.DataFrame, column: str):
     bad = int((table[column].notna().to_numpy() & shapely.is_missing(geoms)).sum())
     if bad:
         notes.append(f"{bad} value(s) in `{column}` are not valid WKT; those rows have no geometry")
-    crs = pyproj.CRS.from_epsg(int(srids[0])) if len(srids) == 1 else None
+    crs = _srid_crs(column, srids[0]) if len(srids) == 1 else None
     return _frame(table.drop(columns=[column]), geoms), crs, notes
+
+
+def _srid_crs(column: str, srid: str) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_epsg(int(srid))
+    except pyproj.exceptions.CRSError:
+        raise ReadError(f"the WKT in column `{column}` says SRID={srid[:12]}, which is not an EPSG code "
+                        "GridWatch knows. Remove the SRID=…; prefix and pick the coordinate system, or use a "
+                        "real code such as 4490 (CGCS2000).", code="wkt_srid",
+                        params={"column": column, "srid": srid[:12]}) from None
 
 
 def _numbers(series: pd.Series) -> np.ndarray:

@@ -15,7 +15,7 @@ from core.errors import GridWatchError
 from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 from dashboard.views import command, coverage, data, hotspots, overview, patrols, performance
 
 log = logging.getLogger("gridwatch")
@@ -27,7 +27,7 @@ def guarded(part: Callable[[], object], name: str) -> bool:
         part()
         return True
     except GridWatchError as exc:
-        st.error(md_text(exc))
+        st.error(md_text(error_text(exc)))
     except Exception:
         log.exception("%s failed", name)
         st.error(t("error.unexpected"))

@@ -20,8 +20,8 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from core import (command, coverage, exports, geometry, hotspots, io, joins, metrics, patrol, schema, siting,
-                  store, uploads)
+from core import (command, coverage, exports, geometry, hotspots, io, joins, metrics, patrol, privacy,
+                  schema, siting, store, uploads)
 from dashboard.components import live_map, maps, report
 from dashboard.i18n import translate
 from geodata import load_demo
@@ -71,9 +71,11 @@ def grid_index(name: str, ver: int) -> joins.GridIndex:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     """A point layer with grid_id/community/street from the active grids; tickets also carry the grid
-    they had under the boundaries active when they were created. Shared and read-only, like ``layer``."""
+    they had under the boundaries active when they were created. Free text has its phone and ID numbers
+    masked (``core.privacy``): everything shown or downloaded reads points from here. Shared and
+    read-only, like ``layer``."""
     grids = layer(name, ver, schema.GRIDS.name)
-    points = joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver))
+    points = privacy.mask_free_text(joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver)))
     if layer_name == schema.TICKETS.name:
         eras = [(pd.Timestamp(info.created_at), layer(name, info.version, schema.GRIDS.name))
                 for info in workspace(name).layer_history(schema.GRIDS.name) if info.version <= ver]
@@ -978,8 +980,9 @@ def check(name: str, ver: int, layer_name: str, file_name: str, payload: bytes,
 
 
 def activate(name: str, upload_check: uploads.UploadCheck, *, note: str, author: str,
-             mode: uploads.Mode) -> int:
-    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author, mode=mode)
+             mode: uploads.Mode, confirm_shrink: bool = False) -> int:
+    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author, mode=mode,
+                                   confirm_shrink=confirm_shrink)
 
 
 def reactivate(name: str, version_number: int, *, author: str) -> int:

@@ -248,3 +248,123 @@ def test_every_download_goes_through_core_exports():
     direct = [f"{p.relative_to(ROOT)}" for p in sources
               if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter", p.read_text(encoding="utf-8"))]
     assert direct == []
+
+
+# ---- 5. no silent wipe --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from geodata import load_demo
+
+    return load_demo()
+
+
+@pytest.fixture
+def ws(tmp_path, demo):
+    from core.store import open_store
+
+    store = open_store("w", tmp_path)
+    store.initialize({k: demo[k] for k in ("grids", "tickets")}, note="seed")
+    return store
+
+
+def test_an_upload_that_would_empty_or_halve_a_layer_needs_a_confirmation(ws, demo, tmp_path):
+    from core import uploads
+    from core.errors import GridWatchError
+
+    def gpkg(frame: gpd.GeoDataFrame) -> bytes:
+        path = tmp_path / f"{len(frame)}.gpkg"
+        pyogrio.write_dataframe(frame, path)
+        return path.read_bytes()
+
+    check = uploads.check_upload(ws, "grids", "grids.gpkg", gpkg(demo["grids"].iloc[:0]))
+    assert (len(check.frame), check.errors, check.shrink.active, check.shrink.removed) == (0, (), 130, 130)
+    report = "\n".join(uploads.report_lines(check))
+    assert "1 error(s)" in report and "would remove 130 (100%)" in report
+    with pytest.raises(GridWatchError, match=r"would remove 130 \(100%\)"):
+        uploads.activate_upload(ws, check, note="wipe", author="t")
+    assert ws.version() == 1
+    tickets = demo["tickets"]
+    few = tickets.iloc[: len(tickets) // 3]
+    check = uploads.check_upload(ws, "tickets", "t.gpkg", gpkg(few))
+    assert (check.shrink.active, check.shrink.new) == (len(tickets), len(few))
+    assert uploads.check_upload(ws, "tickets", "t.gpkg", gpkg(tickets.iloc[: len(tickets) * 2 // 3])).shrink is None
+    assert uploads.activate_upload(ws, check, note="meant", author="t", confirm_shrink=True) == 2
+    assert len(ws.read("tickets")) == len(few)
+
+
+def test_a_dbf_whose_header_disagrees_with_its_size_is_refused(tmp_path):
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(grids_frame(40), folder / "g.shp")
+    parts = {p.suffix: bytearray(p.read_bytes()) for p in folder.iterdir()}
+    parts[".dbf"][4:8] = struct.pack("<I", 5)
+    data = zipped({f"g{suffix}": bytes(blob) for suffix, blob in parts.items()})
+    with pytest.raises(ReadError, match="the .dbf header says it holds 5 records, but the file holds 40"):
+        read_upload("g.zip", data)
+
+
+# ---- 6. personal data in free text --------------------------------------------------------------
+
+
+def test_phone_and_id_numbers_in_free_text_are_masked():
+    from core import privacy
+
+    text = ("住户13812345678反映，身份证110101199003071234，另一个11010119900307123X；"
+            "座机0571-87654321，+86 139 1234 5678，工单号20240101，卡号6222021234567890123")
+    assert privacy.mask_text(text) == (
+        "住户138****5678反映，身份证110***********1234，另一个110***********123X；"
+        "座机057*****4321，139****5678，工单号20240101，卡号622************0123")
+    frame = pd.DataFrame({"description": [text, None], "ticket_id": ["13812345678", "b"]})
+    masked = privacy.mask_free_text(frame)
+    assert "13812345678" not in masked["description"].iloc[0] and pd.isna(masked["description"].iloc[1])
+    assert masked["ticket_id"].tolist() == ["13812345678", "b"] and frame["description"].iloc[0] == text
+
+
+# ---- 7/8. clear messages, never a traceback -----------------------------------------------------
+
+
+def test_kml_with_5000_nested_folders_is_refused_clearly():
+    body = "<Folder><name>f</name>" * 5_000 + "</Folder>" * 5_000
+    data = f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{body}</Document></kml>'.encode()
+    with pytest.raises(ReadError, match="nests Folders more than 100 deep") as caught:
+        read_upload("deep.kml", data)
+    assert caught.value.code == "kml_deep"
+
+
+def test_wkt_with_an_unknown_srid_is_refused_clearly():
+    data = "name,wkt\na,SRID=99999999;POINT (120.1 30.2)\n".encode()
+    with pytest.raises(ReadError, match="says SRID=99999999, which is not an EPSG code") as caught:
+        read_upload("w.csv", data)
+    assert caught.value.code == "wkt_srid"
+
+
+def test_a_nan_vertex_does_not_break_the_datum_check(ws):
+    from core import uploads
+
+    grid = {"type": "Feature", "properties": {"grid_id": "x1", "name": "a"}, "geometry": {
+        "type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, float("nan")], [120.1, 30.2]]]}}
+    data = json.dumps({"type": "FeatureCollection", "features": [grid]}).encode()
+    check = uploads.check_upload(ws, "grids", "nan.geojson", data)
+    assert check.offset is not None and check.errors
+
+
+def test_mapping_to_a_missing_column_is_refused_clearly(ws, demo):
+    from core import uploads
+
+    data = demo["grids"].to_json(drop_id=True).encode()
+    with pytest.raises(ReadError, match="has no column `编号` \\(mapped to `grid_id`\\)") as caught:
+        uploads.check_upload(ws, "grids", "g.geojson", data, overrides={"grid_id": "编号"})
+    assert caught.value.code == "map_column"
+    with pytest.raises(ReadError, match="`colour` is not a field of grids"):
+        uploads.check_upload(ws, "grids", "g.geojson", data, overrides={"colour": "name"})
+
+
+def test_utf16_kml_without_bom_is_checked_for_declarations():
+    kml = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE kml [<!ENTITY x "y">]>'
+           '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name>'
+           '<Point><coordinates>120.1,30.2</coordinates></Point></Placemark></kml>')
+    for codec in ("utf-16-le", "utf-16-be"):
+        with pytest.raises(ReadError, match="declares a DOCTYPE or ENTITY"):
+            read_upload("wide.kml", kml.encode(codec))

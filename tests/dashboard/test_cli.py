@@ -57,3 +57,16 @@ def test_unreadable_file_exits_1_with_a_message(home, tmp_path, capsys):
 def test_missing_file_exits_2(home, capsys):
     assert run("grids", "/no/such/file.geojson") == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_an_emptying_file_needs_confirm_shrink_and_a_bad_map_gets_a_message(home, tmp_path, capsys):
+    path = tmp_path / "few.geojson"
+    path.write_text(load_demo()["grids"].iloc[:10].to_json(drop_id=True), encoding="utf-8")
+    assert run("grids", str(path), "--activate") == 1
+    out = capsys.readouterr().out
+    assert "would remove 120 (92%)" in out and "pass --confirm-shrink" in out
+    assert open_store("demo").version() == 1
+    assert run("grids", str(path), "--activate", "--confirm-shrink") == 0
+    assert open_store("demo").version() == 2
+    assert run("grids", str(path), "--map", "grid_id=编号") == 1
+    assert "has no column `编号` (mapped to `grid_id`)" in capsys.readouterr().err
