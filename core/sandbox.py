@@ -19,10 +19,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import sys
 import threading
 import traceback
+import types
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from core import settings
@@ -38,6 +41,7 @@ _PRELOAD = ["core.io"]
 # Arrow's default pool (pandas strings) reserves 1 GB at its first use, glibc 64 MB per thread arena.
 _WORKER_ENVIRONMENT = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
 _lock = threading.Lock()
+_BARE_MAIN = types.ModuleType("__main__")
 _context: multiprocessing.context.BaseContext | None = None
 
 
@@ -60,12 +64,16 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
     worker's traceback."""
     memory_mb, seconds = settings.read_memory_mb(), settings.read_seconds()
     context = _server()
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_work, args=(sender, memory_mb, function, args), daemon=True,
-                             name="gridwatch-read")
-    worker.start()
+    receiver, sender = context.Pipe()
+    worker = context.Process(target=_work, args=(sender, memory_mb), daemon=True, name="gridwatch-read")
+    with _plain_main():
+        worker.start()
     sender.close()
     try:
+        try:
+            receiver.send((function, args))  # after the start: the file's bytes are streamed, not copied
+        except OSError:  # the worker died taking them in
+            pass
         if not receiver.poll(seconds):
             raise ReadError(
                 f"`{label}` took longer than {seconds:g} s to read, so reading was stopped. A file this "
@@ -76,7 +84,7 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
             with warnings.catch_warnings():  # geometry with NaN vertices warns as it is rebuilt from WKB;
                 warnings.simplefilter("ignore", RuntimeWarning)  # validation reports such geometry
                 outcome, value = receiver.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError):  # the worker died: the kernel refused it memory
             outcome, value = "memory", None
     finally:
         receiver.close()
@@ -95,10 +103,25 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
     raise RuntimeError(f"reading `{label}` failed in the worker:\n{value}")
 
 
-def _work(sender, memory_mb: int, function: Callable, args: tuple) -> None:
-    """The worker: limit the address space, run, send ("ok", result) or what went wrong."""
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """multiprocessing re-runs the parent's ``__main__`` script in a new worker when it has a file, and
+    Streamlit makes the app's script ``__main__``: while a worker starts, ``__main__`` is a bare module."""
+    with _lock:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = _BARE_MAIN
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
+def _work(connection, memory_mb: int) -> None:
+    """The worker: limit the address space, receive the call, run it, send ("ok", result) or what went
+    wrong."""
     _limit_memory(memory_mb)
     try:
+        function, args = connection.recv()
         message = ("ok", function(*args))
     except MemoryError:
         message = ("memory", None)
@@ -107,11 +130,11 @@ def _work(sender, memory_mb: int, function: Callable, args: tuple) -> None:
     except Exception:
         message = ("bug", traceback.format_exc())
     try:
-        sender.send(message)
+        connection.send(message)
     except MemoryError:
-        sender.send(("memory", None))
+        connection.send(("memory", None))
     finally:
-        sender.close()
+        connection.close()
 
 
 def _limit_memory(memory_mb: int) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import csv
-import http.server
 import io
 import json
 import re
 import sqlite3
 import struct
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -48,31 +46,6 @@ def grids_frame(n: int = 3) -> gpd.GeoDataFrame:
 
 
 # ---- 1. no network reads ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def listener():
-    """A tiny HTTP server on 127.0.0.1 recording every request; answers with a WKT of WGS84."""
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            requests.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
-                             b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]')
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    server.requests = requests
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def link_bearing_files(url: str, tmp_path: Path) -> dict[str, bytes]:
