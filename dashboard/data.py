@@ -646,7 +646,7 @@ class Upload:
 UPLOAD_HASH = {Upload: lambda upload: (upload.name, upload.digest)}
 
 
-@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
+@st.cache_resource(show_spinner=False, max_entries=2, hash_funcs=UPLOAD_HASH)  # a road network and key points
 def extra_layer(upload: Upload, geometry_types: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, int, str]:
     """The features of ``upload`` whose geometry is one of ``geometry_types`` (EPSG:4326), how many other
     features were left out, and the geometry types the file holds."""
@@ -970,11 +970,14 @@ def active_state(name: str, ver: int) -> uploads.Active:
     return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def check(name: str, ver: int, layer_name: str, file_name: str, payload: bytes,
           options: uploads.UploadOptions = uploads.UploadOptions(),
           mapping: dict[str, str] | None = None) -> uploads.UploadCheck:
-    """The report on an upload against version ``ver`` (read-only; nothing is stored)."""
+    """The report on an upload against version ``ver`` (read-only; nothing is stored). Two are kept
+    (the check as read and as re-mapped): each holds a frame that fit in a read worker's memory
+    (``GRIDWATCH_READ_MEMORY_MB``), so the cache holds at most twice that, however many files are
+    dropped."""
     return uploads.check_upload(workspace(name), layer_name, file_name, payload, options, mapping,
                                 active=active_state(name, ver))
 

@@ -116,3 +116,40 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
         assert "Grids outside the staffing target" in labels and "Area seen by online cameras" not in labels
     else:
         assert {"hotspots": "no tickets yet", "patrols": "no patrol teams yet"}[page] in infos
+
+
+def every_page():
+    """The sidebar and any page (``st.session_state["page"]``), as app.py runs them."""
+    import streamlit as st
+
+    from dashboard import state
+    from dashboard.components.sidebar import render_sidebar
+    from dashboard.views import command, coverage, hotspots, overview, patrols, performance
+
+    st.session_state[state.SELECTION] = render_sidebar()
+    pages = {"overview": overview, "command": command, "performance": performance, "coverage": coverage,
+             "hotspots": hotspots, "patrols": patrols}
+    pages[st.session_state["page"]].render()
+
+
+@pytest.mark.parametrize("page", ["overview", "command", "performance", "hotspots"])
+def test_pages_work_on_a_workspace_with_zero_tickets(page):
+    """Tickets replaced by an empty layer (confirmed on purpose): no page fails."""
+    import os
+
+    from core import store
+    from dashboard import data
+    from geodata import load_demo
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    run("en")
+    if "no-tickets" not in store.list_workspaces(home):
+        demo = load_demo()
+        store.open_store("no-tickets", home).initialize({**demo, "tickets": demo["tickets"].iloc[:0]}, note="empty")
+        data.workspace_names.clear()
+    at = AppTest.from_function(every_page, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.session_state[state.WORKSPACE] = "no-tickets"
+    at.session_state["page"] = page
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
