@@ -153,3 +153,22 @@ def test_pages_work_on_a_workspace_with_zero_tickets(page):
     at.session_state["page"] = page
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
+
+
+def test_ticket_text_is_masked_for_the_pages_and_kept_in_the_store():
+    import os
+
+    from core import schema, store
+    from dashboard import data
+    from geodata import load_demo
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    demo = load_demo()
+    tickets = demo["tickets"].copy()
+    tickets.loc[tickets.index[0], schema.DESCRIPTION] = "请回电13812345678，身份证110101199003071234"
+    ws = store.open_store("pii", home)
+    ws.initialize({**demo, "tickets": tickets}, note="pii")
+    shown = data.joined("pii", ws.version(), schema.TICKETS.name)
+    first = shown.loc[shown[schema.TICKET_ID] == tickets[schema.TICKET_ID].iloc[0], schema.DESCRIPTION].iloc[0]
+    assert first == "请回电138****5678，身份证110***********1234"
+    assert ws.read(schema.TICKETS.name)[schema.DESCRIPTION].iloc[0] == tickets[schema.DESCRIPTION].iloc[0]

@@ -34,3 +34,20 @@ def test_the_overview_opens_at_its_own_address(page, app_url):
     page.goto(f"{app_url}/overview", wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)
     assert page.get_by_text(re.compile("Page not found", re.I)).count() == 0
+
+
+def test_a_file_that_would_empty_most_of_a_layer_asks_for_confirmation(page, app_url):
+    from geodata import load_demo
+
+    open_data_page(page, app_url)
+    page.get_by_role("textbox", name="Your name").fill("测试员")
+    page.get_by_role("textbox", name="Your name").press("Enter")
+    upload(page, "few.geojson", load_demo()["grids"].iloc[:10].to_json(drop_id=True).encode())
+    page.get_by_text("would remove 120 (92%)").wait_for(timeout=60_000)
+    confirm = page.get_by_text("Yes, replace the layer with this smaller file")
+    confirm.wait_for(timeout=30_000)
+    activate = page.get_by_role("button", name="Activate as a new version")
+    assert activate.is_disabled()
+    confirm.click()
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => "
+                           "b.innerText.includes('Activate as a new version') && !b.disabled)", timeout=30_000)
