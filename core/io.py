@@ -84,7 +84,7 @@ OFFLINE_GDAL = {
     "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0",
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gridwatch-never",  # /vsicurl/ and friends open no name at all
     "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",  # no listing of the directory beside a file
-    "OSR_ENABLE_NETWORK": "NO",
+    "PROJ_NETWORK": "OFF",  # no PROJ grids fetched from its CDN
     "CPL_CURL_ENABLE_VSIMEM": "NO",
 }
 _PROXY_BYPASS = ("no_proxy", "NO_PROXY")  # curl would skip the proxy for the hosts named there
