@@ -13,7 +13,6 @@ applies to both.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from core import metrics, schema
+from core.privacy import mask_phone
 
 MEASURES = ("open", "overdue", "per_1000", "on_time_rate", "members")
 """Grid colourings offered on the command-center map (columns of ``grid_measures``)."""
@@ -50,24 +50,6 @@ class TicketFilter:
 
     def apply(self, tickets: pd.DataFrame) -> pd.DataFrame:
         return tickets[self.mask(tickets)] if self != TicketFilter() else tickets
-
-
-def mask_phone(value: object) -> str:
-    """A phone number with all but its first three and last four digits hidden (138****1234).
-
-    A +86 prefix is dropped first. Numbers of fewer than eight digits keep only their last two;
-    anything that is not a number is hidden entirely. Empty values give "".
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    digits = re.sub(r"\D", "", str(value))
-    if len(digits) == 13 and digits.startswith("86"):  # +86 country code
-        digits = digits[2:]
-    if len(digits) >= 8:
-        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-    if len(digits) >= 3:
-        return "*" * (len(digits) - 2) + digits[-2:]
-    return "****" if str(value).strip() else ""
 
 
 def today(as_of: pd.Timestamp) -> metrics.Period:

@@ -208,7 +208,10 @@ def _no_guess(why: str) -> OffsetGuess:
 def _valid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Present, non-empty, valid geometries only (invalid polygons are repaired for measuring)."""
     geoms = frame.geometry.array
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.ones(len(geoms), dtype=bool)  # a NaN or infinite vertex cannot be measured
+    finite[owner[~np.isfinite(coords).all(axis=1)]] = False
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & finite
     out = frame.loc[keep, [frame.geometry.name]]
     return out.set_geometry(gpd.GeoSeries(shapely.make_valid(out.geometry.array), index=out.index,
                                           crs=frame.crs))
@@ -216,7 +219,8 @@ def _valid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _sample_coords(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``_MAX_SAMPLE`` representative coordinates of ``frame``, evenly spread over its vertices."""
-    coords = _thin(shapely.get_coordinates(frame.geometry.array))
+    coords = shapely.get_coordinates(frame.geometry.array)
+    coords = _thin(coords[np.isfinite(coords).all(axis=1)])
     return coords[:, 0], coords[:, 1]
 
 

@@ -67,7 +67,23 @@ class ValidationError(GridWatchError):
 
 
 class ReadError(GridWatchError):
-    """A file cannot be read as geodata."""
+    """A file cannot be read as geodata.
+
+    The message is the English wording; ``code`` and ``params`` (when given) let a front end word it in
+    the reader's language, like ``Problem``'s.
+    """
+
+    def __init__(self, message: str, *, code: str = "", params: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
+
+    def __reduce__(self):  # keeps code and params when a worker process sends the error back
+        return _read_error, (str(self), self.code, self.params)
+
+
+def _read_error(message: str, code: str, params: dict) -> ReadError:
+    return ReadError(message, code=code, params=params)
 
 
 class StoreError(GridWatchError):

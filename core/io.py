@@ -21,15 +21,24 @@ Helpers live beside it: ``core.encodings`` (text encodings), ``core.kml`` (KML p
 
 Safety: GDAL never opens a user-supplied name. Bytes go to GDAL in memory (pyogrio) or into a private
 temporary directory under names generated here; zip members are extracted by this module after checking
-their paths, count, sizes and compression ratios; nested archives are not opened; XML with a DOCTYPE or
-ENTITY declaration is refused before any parser sees it.
+their paths, count, sizes and compression ratios, and no member may unpack to more than
+``MAX_UPLOAD_BYTES`` (counted while unpacking, whatever the archive claims); nested archives are not
+opened; XML with a DOCTYPE or ENTITY declaration is refused before any parser sees it (also in UTF-16).
+GDAL is configured offline (:data:`OFFLINE_GDAL`: every HTTP request goes to a closed local port,
+/vsicurl/ opens nothing), and GeoJSON reaches it without any ``crs`` member. GeoPackage layers are listed
+from ``gpkg_contents`` by SQLite, tables only: views are never run. Every read runs in a worker process
+with a memory and a time limit (``core.sandbox``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import sqlite3
+import struct
 import tempfile
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -45,7 +54,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from core import encodings, kml
+from core import encodings, kml, sandbox
 from core.columns import apply_mapping, normalised_header, suggest_mapping
 from core.coords import (OffsetGuess, bd09_to_wgs84, convert_datum, detect_datum_offset, gcj02_to_wgs84,
                          wgs84_to_gcj02)
@@ -53,7 +62,7 @@ from core.errors import ReadError
 
 __all__ = [
     "MAX_UPLOAD_BYTES", "MAX_ZIP_MEMBERS", "MAX_UNZIPPED_BYTES", "MAX_COMPRESSION_RATIO",
-    "ReadResult", "list_layers", "read_upload", "suggest_mapping", "apply_mapping",
+    "OFFLINE_GDAL", "ReadResult", "list_layers", "read_upload", "suggest_mapping", "apply_mapping",
     "OffsetGuess", "detect_datum_offset", "convert_datum", "gcj02_to_wgs84", "bd09_to_wgs84",
     "wgs84_to_gcj02",
 ]
@@ -65,6 +74,31 @@ MAX_UNZIPPED_BYTES = 2**30
 MAX_COMPRESSION_RATIO = 200
 _RATIO_FLOOR_BYTES = 2**20  # members smaller than this may compress as well as they like
 _MAX_BROKEN_SHARE = 0.5  # above this share of undecodable text values the encoding must be wrong
+
+_CHUNK_BYTES = 2**20  # zip members are unpacked this much at a time, counting
+
+# ---- GDAL without network or server files -------------------------------------------------------
+_CLOSED_PORT = "http://127.0.0.1:9"  # the discard port: nothing listens, every request fails at once
+OFFLINE_GDAL = {
+    "GDAL_HTTP_PROXY": _CLOSED_PORT, "GDAL_HTTPS_PROXY": _CLOSED_PORT,  # CPLHTTPFetch: crs links, WFS…
+    "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gridwatch-never",  # /vsicurl/ and friends open no name at all
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",  # no listing of the directory beside a file
+    "PROJ_NETWORK": "OFF",  # no PROJ grids fetched from its CDN
+    "CPL_CURL_ENABLE_VSIMEM": "NO",
+}
+_PROXY_BYPASS = ("no_proxy", "NO_PROXY")  # curl would skip the proxy for the hosts named there
+
+
+def _offline() -> None:
+    """Configure this process's GDAL (and PROJ) so that no read of a file can reach the network."""
+    for variable in _PROXY_BYPASS:
+        os.environ.pop(variable, None)
+    pyogrio.set_gdal_config_options(OFFLINE_GDAL)
+    pyproj.network.set_network_enabled(False)
+
+
+_offline()
 
 # ---- formats ------------------------------------------------------------------------------------
 _KINDS = {
@@ -161,9 +195,14 @@ class _Raw:
 def list_layers(name: str, data: bytes) -> tuple[str, ...]:
     """The layers ``data`` holds: GeoPackage layers, shapefiles in a zip, KML folders, XLSX sheets.
 
-    Single-layer formats (GeoJSON, CSV, …) hold one layer named after the file.
+    Single-layer formats (GeoJSON, CSV, …) hold one layer named after the file. Runs in a worker with
+    the read limits (``core.sandbox``).
     """
     _check_size(name, data)
+    return sandbox.run(_basename(name), _layers, name, data)
+
+
+def _layers(name: str, data: bytes) -> tuple[str, ...]:
     kind = _kind(name, data)
     if kind == "zip":
         return _zip_layers(name, data)
@@ -174,7 +213,7 @@ def list_layers(name: str, data: bytes) -> tuple[str, ...]:
         found = kml.placemarks(_basename(name), data, _stem(name))
         return tuple(dict.fromkeys(layer for layer, _ in found))
     if kind == "kmz":
-        return list_layers("doc.kml", _kmz_document(name, data))
+        return _layers("doc.kml", _kmz_document(name, data))
     if kind == "xlsx":
         return _xlsx_sheets(name, data)
     return (_stem(name),)
@@ -189,13 +228,18 @@ def read_upload(name: str, data: bytes, *, layer: str | None = None, crs: str | 
     file system. ``layer`` picks a layer (default: the first), ``crs`` the coordinate system the
     numbers are in (overrides the file's), ``encoding`` the text encoding, ``x_column``/``y_column`` or
     ``wkt_column`` the geometry columns of a table. Raises ``ReadError`` saying what to do otherwise.
+    The file is read in a worker with the read limits (``core.sandbox``).
     """
     _check_size(name, data)
     if encoding is not None:
         encoding = _codec(name, encoding)
+    user_crs = _user_crs(name, crs) if crs else None
     options = _Options(layer, encoding, x_column, y_column, wkt_column)
-    raw = _read_raw(name, data, options)
-    return _finish(name, raw, _user_crs(name, crs) if crs else None)
+    return sandbox.run(_basename(name), _read, name, data, options, user_crs)
+
+
+def _read(name: str, data: bytes, options: _Options, user_crs: pyproj.CRS | None) -> ReadResult:
+    return _finish(name, _read_raw(name, data, options), user_crs)
 
 
 def _codec(name: str, encoding: str) -> str:
@@ -309,6 +353,12 @@ def _check_member(name: str, member: str, info: zipfile.ZipInfo) -> None:
         raise ReadError(f"`{_basename(name)}` contains a file with an unsafe path (`{member[:80]}`): "
                         "archives may not point outside themselves. Re-create the zip from the layer's "
                         "files only.")
+    if info.file_size > MAX_UPLOAD_BYTES:
+        raise ReadError(f"`{_basename(name)}` contains `{_basename(member)[:80]}`, which unpacks to "
+                        f"{_mb(info.file_size)}; a file may unpack to at most {_mb(MAX_UPLOAD_BYTES)}. "
+                        "Split the layer (e.g. by street) or simplify its geometry, then upload the parts.",
+                        code="member_too_big", params={"file": _basename(name), "member":
+                        _basename(member)[:80], "size": _mb(info.file_size), "limit": _mb(MAX_UPLOAD_BYTES)})
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO:
         raise ReadError(f"`{_basename(name)}` contains `{_basename(member)[:80]}`, compressed "
@@ -321,9 +371,26 @@ def _is_junk(member: str) -> bool:
     return member.startswith("__MACOSX/") or _basename(member).startswith("._")
 
 
-def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int | None = None
+                 ) -> bytes:
+    """The member's bytes, unpacked a chunk at a time: more than ``limit`` (what it declares, at most
+    ``MAX_UPLOAD_BYTES``) stops the unpacking with ReadError, whatever the archive's headers claim."""
+    limit = min(info.file_size, MAX_UPLOAD_BYTES) if limit is None else limit
+    chunks, total = [], 0
     try:
-        return archive.read(info)
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK_BYTES):
+                total += len(chunk)
+                if total > limit:
+                    raise ReadError(
+                        f"`{_basename(name)}`: the member `{_basename(_member_name(info))[:80]}` unpacks to "
+                        f"more than {_mb(limit)} (it declares {_mb(info.file_size)}), so unpacking was "
+                        "stopped. The archive is damaged or built to exhaust memory; create the zip again "
+                        "from the layer's files.", code="zip_lies",
+                        params={"file": _basename(name), "member": _basename(_member_name(info))[:80],
+                                "size": _mb(limit)})
+                chunks.append(chunk)
+        return b"".join(chunks)
     except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
         raise ReadError(f"`{_basename(name)}`: the member `{_basename(_member_name(info))[:80]}` cannot "
                         f"be unpacked ({exc}). Create the zip again (without a password) and upload "
@@ -407,7 +474,7 @@ def _zip_layers(name: str, data: bytes) -> tuple[str, ...]:
     if shapefiles:
         return tuple(shapefiles)
     inner_name, inner = _single_inner_file(name, archive, members)
-    return list_layers(inner_name, inner)
+    return _layers(inner_name, inner)
 
 
 def _read_zip(name: str, data: bytes, options: _Options) -> _Raw:
@@ -456,7 +523,24 @@ def _single_inner_file(name: str, archive: zipfile.ZipFile, members) -> tuple[st
 # ---- shapefile ----------------------------------------------------------------------------------
 
 
+def _check_dbf_records(name: str, dbf: bytes) -> None:
+    """Refuse a .dbf whose header's record count disagrees with its size: GDAL would read only as many
+    records as the header says (or fail), silently losing the rest."""
+    if len(dbf) < 12:
+        raise ReadError(f"`{_basename(name)}`: the .dbf file is cut off ({len(dbf)} bytes). Export the "
+                        "shapefile again and zip all of its files.", code="dbf_short",
+                        params={"file": _basename(name)})
+    said, header, width = struct.unpack_from("<IHH", dbf, 4)
+    held = (len(dbf) - header) // width if width and len(dbf) >= header else 0
+    if said != held:
+        raise ReadError(f"`{_basename(name)}`: the .dbf header says it holds {said:,} records, but the file "
+                        f"holds {held:,}. The attribute table is damaged or was cut off; export the "
+                        "shapefile again and zip all of its files.", code="dbf_count",
+                        params={"file": _basename(name), "said": f"{said:,}", "held": f"{held:,}"})
+
+
 def _read_shapefile(name: str, blobs: dict[str, bytes], options: _Options) -> _Raw:
+    _check_dbf_records(name, blobs[".dbf"])
     encoding, origin, enc_notes, enc_confirm = encodings.shapefile_encoding(blobs, options.encoding)
     with _saved(blobs[".shp"], ".shp") as path:
         for suffix in _SHAPEFILE_READ[1:]:
@@ -484,9 +568,42 @@ def _read_shapefile(name: str, blobs: dict[str, bytes], options: _Options) -> _R
 # ---- GeoPackage ---------------------------------------------------------------------------------
 
 
+_GPKG_SECONDS = 10.0  # SQLite work allowed for listing a GeoPackage's layers
+_GPKG_TABLES = ("gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys")
+
+
 def _gpkg_layers(name: str, path: Path) -> tuple[str, ...]:
-    listed, _ = _gdal(name, pyogrio.list_layers, path)
-    return tuple(str(layer) for layer, geometry_type in listed if geometry_type)
+    """The feature layers of a GeoPackage that are tables, from ``gpkg_contents`` read by SQLite (read
+    only, ``trusted_schema`` off, stopped after ``_GPKG_SECONDS``): views are never listed or run, and
+    GDAL never enumerates the layers itself."""
+    deadline = time.monotonic() + _GPKG_SECONDS
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise _not_a_gpkg(name, exc) from None
+    try:
+        connection.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        connection.execute("PRAGMA trusted_schema = OFF")
+        kinds = {str(table).lower(): kind for table, kind in connection.execute(
+            "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')")}
+        if any(kinds.get(table) != "table" for table in _GPKG_TABLES):
+            raise ReadError(f"`{_basename(name)}` is not a GeoPackage GridWatch can read: its "
+                            f"{', '.join(_GPKG_TABLES)} must be tables. Export the layer again from QGIS "
+                            "or ArcGIS as GeoPackage.", code="gpkg_not_tables", params={"file": _basename(name)})
+        listed = [str(row[0]) for row in connection.execute(
+            "SELECT c.table_name FROM gpkg_contents c JOIN gpkg_geometry_columns g "
+            "ON lower(g.table_name) = lower(c.table_name) WHERE c.data_type = 'features' ORDER BY c.rowid")]
+    except sqlite3.Error as exc:
+        raise _not_a_gpkg(name, exc) from None
+    finally:
+        connection.close()
+    return tuple(layer for layer in listed if kinds.get(layer.lower()) == "table")
+
+
+def _not_a_gpkg(name: str, exc: sqlite3.Error) -> ReadError:
+    return ReadError(f"`{_basename(name)}` is not a readable GeoPackage ({str(exc)[:120]}). Export the layer "
+                     "again as GeoPackage and upload that.", code="gpkg_unreadable",
+                     params={"file": _basename(name)})
 
 
 def _read_gpkg(name: str, data: bytes, options: _Options) -> _Raw:
@@ -527,17 +644,20 @@ def _read_json(name: str, data: bytes, options: _Options) -> _Raw:
 
 
 _CRS_MEMBER = re.compile(r'"crs"\s*:\s*')
+# a key a JSON parser reads as "crs" in any case, letters written plainly or as \u escapes
+_CRS_SPELLING = re.compile(r'"(?:c|\\u00[46]3)(?:r|\\u00[57]2)(?:s|\\u00[57]3)"\s*:', re.IGNORECASE)
 _HEAD = 4096
 
 
 def _leading_crs(text: str) -> tuple[object, str] | None:
-    """``(crs member or None, text without it)`` when any ``crs`` member sits at the top of the
-    FeatureCollection before its features (as GDAL and QGIS write it); None when that cannot be told
-    without parsing the whole document."""
+    """``(crs member or None, text without it)`` when the text holds at most one ``crs`` member, written
+    plainly at the top of the FeatureCollection before its features (as GDAL and QGIS write it), and
+    nothing else that could spell one (another case, a JSON escape); None when only parsing the whole
+    document can tell."""
     match = _CRS_MEMBER.search(text, 0, _HEAD)
-    features = text.find('"features"', 0, _HEAD)
     if match is None:
-        return (None, text) if '"crs"' not in text else None
+        return (None, text) if _CRS_SPELLING.search(text) is None else None
+    features = text.find('"features"', 0, _HEAD)
     if -1 < features < match.start() or text.count("{", 0, match.start()) - text.count("}", 0, match.start()) != 1:
         return None
     try:
@@ -545,12 +665,38 @@ def _leading_crs(text: str) -> tuple[object, str] | None:
     except json.JSONDecodeError:
         return None
     rest = text[end:].lstrip()
-    return declared, text[:match.start()] + (rest[1:] if rest.startswith(",") else rest)
+    rest = rest[1:] if rest.startswith(",") else rest
+    if _CRS_SPELLING.search(text, 0, match.start()) or _CRS_SPELLING.search(rest):
+        return None
+    return declared, text[:match.start()] + rest
+
+
+def _without_crs(text: str) -> tuple[object, object]:
+    """``(document, its top-level crs or None)`` with every ``crs`` member removed, however it is spelt
+    (any case, JSON escapes, repeated keys), from every object but feature properties (where it is an
+    attribute GDAL reads as such): GDAL would follow a "link" crs."""
+    removed: dict[int, list[tuple[str, object]]] = {}
+
+    def members(pairs: list[tuple[str, object]]) -> dict:
+        kept: dict = {}
+        for key, value in pairs:
+            if key.strip().lower() == "crs":
+                removed.setdefault(id(kept), []).append((key, value))
+            else:
+                kept[key] = value
+        properties = kept.get("properties")
+        if isinstance(properties, dict):
+            properties.update(removed.pop(id(properties), ()))
+        return kept
+
+    document = json.loads(text, object_pairs_hook=members)
+    top = removed.get(id(document), [])
+    return document, (top[0][1] if top else None)
 
 
 def _read_json_document(name: str, text: str, encoding: str, options: _Options) -> _Raw:
     try:
-        document = json.loads(text)
+        document, declared = _without_crs(text)
     except json.JSONDecodeError as exc:
         raise ReadError(f"`{_basename(name)}` is not valid JSON (line {exc.lineno}, column {exc.colno}: "
                         f"{exc.msg}). Export the file again as GeoJSON.") from None
@@ -559,8 +705,7 @@ def _read_json_document(name: str, text: str, encoding: str, options: _Options) 
     if isinstance(document, list):
         return _read_open311(name, document, options)
     if isinstance(document, dict) and "type" in document:
-        declared = document.pop("crs", None)
-        return _read_geojson(name, declared, json.dumps(document) if declared is not None else text, encoding)
+        return _read_geojson(name, declared, json.dumps(document, ensure_ascii=False), encoding)
     raise ReadError(f"`{_basename(name)}` is JSON but neither GeoJSON (no \"type\" member) nor an "
                     "Open311 list of service requests. Export it as GeoJSON.")
 
@@ -788,8 +933,18 @@ def _wkt_geometry(table: pd.DataFrame, column: str):
     bad = int((table[column].notna().to_numpy() & shapely.is_missing(geoms)).sum())
     if bad:
         notes.append(f"{bad} value(s) in `{column}` are not valid WKT; those rows have no geometry")
-    crs = pyproj.CRS.from_epsg(int(srids[0])) if len(srids) == 1 else None
+    crs = _srid_crs(column, srids[0]) if len(srids) == 1 else None
     return _frame(table.drop(columns=[column]), geoms), crs, notes
+
+
+def _srid_crs(column: str, srid: str) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_epsg(int(srid))
+    except pyproj.exceptions.CRSError:
+        raise ReadError(f"the WKT in column `{column}` says SRID={srid[:12]}, which is not an EPSG code "
+                        "GridWatch knows. Remove the SRID=…; prefix and pick the coordinate system, or use a "
+                        "real code such as 4490 (CGCS2000).", code="wkt_srid",
+                        params={"column": column, "srid": srid[:12]}) from None
 
 
 def _numbers(series: pd.Series) -> np.ndarray:

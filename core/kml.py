@@ -2,8 +2,9 @@
 
 Parsed here rather than by GDAL's KML drivers so that nothing in the file is ever followed (NetworkLink,
 external styles, schemas). Any DOCTYPE or ENTITY declaration is refused before a parser sees the
-bytes, and the parser (defusedxml) refuses them again. Coordinates are WGS84 lon,lat[,alt]; altitudes
-are dropped and counted.
+bytes (UTF-16 text, with or without a byte order mark, is decoded first), and the parser (defusedxml)
+refuses them again. Folders may nest ``MAX_FOLDER_DEPTH`` deep. Coordinates are WGS84 lon,lat[,alt];
+altitudes are dropped and counted.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from core.errors import ReadError
 
 _XML_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
+_UTF16_STARTS = {codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16", b"<\x00": "utf-16-le",
+                 b"\x00<": "utf-16-be"}
+MAX_FOLDER_DEPTH = 100
 
 
 def placemarks(label: str, data: bytes, default_layer: str) -> list[tuple[str, Element]]:
@@ -31,17 +35,24 @@ def placemarks(label: str, data: bytes, default_layer: str) -> list[tuple[str, E
     top = (_name(document) if document is not None else "") or default_layer
     found: list[tuple[str, Element]] = []
 
-    def walk(elem, path: tuple[str, ...]) -> None:
-        for child in elem:
-            tag = _local(child.tag)
-            if tag == "Placemark":
-                found.append(("/".join(path) or top, child))
-            elif tag == "Folder":
-                walk(child, (*path, _name(child) or f"folder {len(found) + 1}"))
-            elif tag == "Document":
-                walk(child, path)
-
-    walk(root, ())
+    stack = [(iter(root), ())]
+    while stack:  # depth first in document order, without recursion
+        children, path = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        tag = _local(child.tag)
+        if tag == "Placemark":
+            found.append(("/".join(path) or top, child))
+        elif tag in ("Folder", "Document"):
+            inner = (*path, _name(child) or f"folder {len(found) + 1}") if tag == "Folder" else path
+            if len(inner) > MAX_FOLDER_DEPTH:
+                raise ReadError(f"`{label}` nests Folders more than {MAX_FOLDER_DEPTH} deep; GridWatch "
+                                f"reads at most {MAX_FOLDER_DEPTH} levels. Flatten the folders (e.g. one "
+                                "per community) and export again.", code="kml_deep",
+                                params={"file": label, "depth": MAX_FOLDER_DEPTH})
+            stack.append((iter(child), inner))
     return found
 
 
@@ -66,8 +77,9 @@ def declared_encoding(data: bytes) -> str:
 def _root(label: str, data: bytes) -> Element:
     """The parsed document, after refusing any DOCTYPE/ENTITY (entity expansion, external fetches)."""
     probe = data
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        probe = data.decode("utf-16", errors="replace").encode("utf-8")
+    utf16 = next((codec for start, codec in _UTF16_STARTS.items() if data.startswith(start)), None)
+    if utf16 is not None:
+        probe = data.decode(utf16, errors="replace").encode("utf-8")
     if _XML_DECLARATIONS.search(probe):
         raise ReadError(f"`{label}` declares a DOCTYPE or ENTITY; XML with declarations is refused for "
                         "safety. Export the KML again from Google Earth or QGIS (they do not write one).")
@@ -116,7 +128,7 @@ def _geometry(placemark: Element):
         return None, False
     try:
         return _GEOMETRIES[_local(elem.tag)](elem)
-    except (ValueError, IndexError, shapely.errors.GEOSException):
+    except (ValueError, IndexError, RecursionError, shapely.errors.GEOSException):
         return None, False
 
 

@@ -65,7 +65,7 @@ import shapely
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from core import metrics, schema
+from core import exports, metrics, schema
 from core.command import NIGHT_STARTS_AT_HOUR
 from core.encodings import decode_text
 from core.errors import GridWatchError, Problem, ReadError, ValidationError
@@ -200,7 +200,7 @@ def roster_table(assignments: pd.DataFrame, teams: pd.DataFrame, grids: pd.DataF
 def assignments_to_csv(assignments: pd.DataFrame, teams: pd.DataFrame, grids: pd.DataFrame) -> bytes:
     """The duty roster (``roster_table``) as CSV in UTF-8 with a byte-order mark, which Excel needs to
     show Chinese; ``read_assignments_csv`` reads it back."""
-    return roster_table(assignments, teams, grids).to_csv(index=False).encode("utf-8-sig")
+    return exports.csv_bytes(roster_table(assignments, teams, grids))
 
 
 def _header_key(header: str) -> str:

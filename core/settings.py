@@ -7,6 +7,8 @@
 | ``GRIDWATCH_TILES`` | unset | basemap tile URL template (``{z}/{x}/{y}``); unset = no basemap, works offline |
 | ``GRIDWATCH_TILES_ATTRIBUTION`` | ``""`` | attribution shown with those tiles |
 | ``GRIDWATCH_REFRESH_SECONDS`` | ``30`` | how often the command center checks the store for a new version |
+| ``GRIDWATCH_READ_MEMORY_MB`` | ``1024`` | memory a worker reading one uploaded file may use, in MB (at least 64) |
+| ``GRIDWATCH_READ_SECONDS`` | ``60`` | time a worker reading one uploaded file may take, in seconds (at least 1) |
 """
 
 from __future__ import annotations
@@ -60,3 +62,24 @@ def refresh_seconds() -> float:
     if not seconds >= 1:
         raise ConfigError(f"GRIDWATCH_REFRESH_SECONDS must be at least 1, got {text!r}")
     return seconds
+
+
+def _number(variable: str, default: str, least: float) -> float:
+    text = os.environ.get(variable, default).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{variable} must be a number, got {text!r}") from None
+    if not value >= least:
+        raise ConfigError(f"{variable} must be at least {least:g}, got {text!r}")
+    return value
+
+
+def read_memory_mb() -> int:
+    """Megabytes of memory the worker that reads one uploaded file may use (``core.sandbox``)."""
+    return int(_number("GRIDWATCH_READ_MEMORY_MB", "1024", 64))
+
+
+def read_seconds() -> float:
+    """Seconds the worker that reads one uploaded file may take before it is stopped (``core.sandbox``)."""
+    return _number("GRIDWATCH_READ_SECONDS", "60", 1)

@@ -26,6 +26,26 @@ from core.store import Store
 from core.validate import conform, problems_in, row_labels
 
 Mode = Literal["replace", "append"]
+SHRINK_LIMIT = 0.5  # replacing a layer with fewer than this share of its features needs an explicit yes
+
+
+@dataclass(frozen=True)
+class Shrink:
+    """Replacing the active layer with the upload would empty it or cut it by more than half: stored only
+    when the user confirms that this is meant (``activate_upload(..., confirm_shrink=True)``)."""
+
+    layer_name: str
+    active: int
+    new: int
+
+    @property
+    def removed(self) -> int:
+        return self.active - self.new
+
+    def __str__(self) -> str:
+        return (f"replacing the active `{self.layer_name}` ({self.active:,} features) with this file "
+                f"({self.new:,} features) would remove {self.removed:,} ({self.removed / self.active:.0%}); "
+                "check that the file is complete, or confirm that the layer is meant to shrink")
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,7 @@ class UploadCheck:
     diff: changes.GridDiff | None = None
     impact: changes.Impact | None = None
     counts: pd.Series | None = field(default=None, repr=False)  # points per active grid (point layers)
+    shrink: Shrink | None = None  # replacing the active layer would empty it or more than halve it
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -138,15 +159,41 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
         notes.append(f"converted from {options.datum.upper()} to WGS84")
     if mapping is None:
         mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
+    _check_overrides(name, layer_name, overrides or {}, [c for c in frame.columns if c != frame.geometry.name])
     mapping = {**mapping, **(overrides or {})}
     frame, repair_notes = _repairs(frame, layer_name, options)
     notes += repair_notes
     canonical = conform(io.apply_mapping(frame, mapping, layer_name, store.timezone()), layer_name)
     problems = problems_in(canonical, layer_name)
-    check = UploadCheck(layer_name, read, offset, dict(mapping), canonical, tuple(problems), tuple(notes))
+    check = UploadCheck(layer_name, read, offset, dict(mapping), canonical, tuple(problems), tuple(notes),
+                        shrink=_shrink(layer_name, len(canonical), active))
     if layer_name == schema.GRIDS.name:
         return _with_boundary_checks(check, active)
     return _with_point_preview(check, active)
+
+
+def _check_overrides(name: str, layer_name: str, overrides: dict[str, str], columns: list[str]) -> None:
+    """ReadError naming what is wrong when a chosen mapping names a field or a file column that does not
+    exist (``gridwatch import --map FIELD=COLUMN``)."""
+    layer = schema.LAYERS[layer_name]
+    fields = (*layer.column_names, *((schema.SOURCE_GRID_CODE,) if layer.is_point_layer else ()))
+    for target, column in overrides.items():
+        if target not in fields:
+            raise ReadError(f"`{target}` is not a field of {layer_name}; its fields are: {', '.join(fields)}. "
+                            "Map one of those.", code="map_field",
+                            params={"field": target, "layer": layer_name, "fields": ", ".join(fields)})
+        if column not in columns:
+            raise ReadError(f"`{name}` has no column `{column}` (mapped to `{target}`); its columns are: "
+                            f"{', '.join(columns[:30])}. Map one of those.", code="map_column",
+                            params={"file": name, "column": column, "field": target,
+                                    "columns": ", ".join(columns[:30])})
+
+
+def _shrink(layer_name: str, new: int, active: Active) -> Shrink | None:
+    held = active.grids if layer_name == schema.GRIDS.name else active.points.get(layer_name)
+    if held is None or not len(held) or new > SHRINK_LIMIT * len(held):
+        return None
+    return Shrink(layer_name, len(held), new)
 
 
 def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions
@@ -189,8 +236,13 @@ def _with_point_preview(check: UploadCheck, active: Active) -> UploadCheck:
 
 
 def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
-                    mode: Mode = "replace") -> int:
-    """Store a checked upload as a new version (all or nothing) and remember its column mapping."""
+                    mode: Mode = "replace", confirm_shrink: bool = False) -> int:
+    """Store a checked upload as a new version (all or nothing) and remember its column mapping.
+
+    Replacing a layer with an upload that empties it or more than halves it (``check.shrink``) needs
+    ``confirm_shrink``."""
+    if mode == "replace" and check.shrink is not None and not confirm_shrink:
+        raise GridWatchError(f"not activated: {check.shrink}")
     if not check.can_activate:
         raise GridWatchError(f"this upload of `{check.layer_name}` cannot be activated: fix the "
                              f"{len(check.errors)} error(s) in the report"
@@ -205,8 +257,8 @@ def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
     return version
 
 
-def report_lines(check: UploadCheck) -> list[str]:
-    """The check as plain text (the command line's report)."""
+def report_lines(check: UploadCheck, mode: Mode = "replace") -> list[str]:
+    """The check as plain text (the command line's report); a shrink counts as an error when replacing."""
     read = check.read
     lines = [f"{check.layer_name}: {len(check.frame)} features"
              + (f" from layer `{read.layer}`" if read.layer else "")
@@ -217,8 +269,11 @@ def report_lines(check: UploadCheck) -> list[str]:
     if check.offset is not None and check.offset.datum:
         lines.append(f"  datum: {check.offset.explanation} (pass --datum {check.offset.datum} to convert)")
     lines.append("  mapping: " + ", ".join(f"{k}←{v}" for k, v in check.mapping.items()))
-    lines.append(f"{len(check.errors)} error(s), {len(check.warnings)} warning(s)")
+    shrinks = mode == "replace" and check.shrink is not None
+    lines.append(f"{len(check.errors) + shrinks} error(s), {len(check.warnings)} warning(s)")
     lines += [f"  - {p}" for p in check.problems]
+    if shrinks:
+        lines.append(f"  - {check.shrink} (pass --confirm-shrink if it is)")
     if check.diff is not None:
         d = check.diff
         lines.append(f"diff: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, "

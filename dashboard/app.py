@@ -15,7 +15,7 @@ from core.errors import GridWatchError
 from dashboard import state
 from dashboard.components.sidebar import render_sidebar
 from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 from dashboard.views import command, coverage, data, hotspots, overview, patrols, performance
 
 log = logging.getLogger("gridwatch")
@@ -27,7 +27,7 @@ def guarded(part: Callable[[], object], name: str) -> bool:
         part()
         return True
     except GridWatchError as exc:
-        st.error(md_text(exc))
+        st.error(md_text(error_text(exc)))
     except Exception:
         log.exception("%s failed", name)
         st.error(t("error.unexpected"))
@@ -51,7 +51,10 @@ if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar(
     st.stop()
 
 page = st.navigation([
-    st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", default=True),
+    # The default page is served at / only; a hidden twin keeps the Overview's own address /overview working.
+    st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="home", default=True),
+    st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview",
+            visibility="hidden"),
     st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
     st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
     st.Page(coverage.render, title=t("page.coverage"), icon=":material/videocam:", url_path="coverage"),

@@ -63,15 +63,16 @@ def import_file(args: argparse.Namespace) -> int:
         layer_name = IMPORT_LAYERS[args.layer_name]
         overrides = dict(item.split("=", 1) for item in args.map or () if "=" in item)
         check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides)
-        print("\n".join(uploads.report_lines(check)))
-        if not check.can_activate:
+        mode = "append" if args.append else "replace"
+        print("\n".join(uploads.report_lines(check, mode)))
+        if not check.can_activate or (mode == "replace" and check.shrink and not args.confirm_shrink):
             if args.activate:
                 print(f"nothing was stored: workspace `{ws.name}` stays at version {ws.version()}; fix the "
                       "errors or confirm the settings above, then run again", file=sys.stderr)
             return 1
         if args.activate:
             version = uploads.activate_upload(ws, check, note=args.note or f"import {path.name}",
-                                              author=args.author, mode="append" if args.append else "replace")
+                                              author=args.author, mode=mode, confirm_shrink=args.confirm_shrink)
             print(f"activated as version {version} of workspace `{ws.name}`")
         return 0
     except GridWatchError as exc:
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
                           help="map a file column to a canonical field (repeatable)")
     p_import.add_argument("--activate", action="store_true", help="store it as a new version if it passes")
     p_import.add_argument("--append", action="store_true", help="add the rows instead of replacing the layer")
+    p_import.add_argument("--confirm-shrink", action="store_true",
+                          help="replace the layer even if that empties it or removes more than half of it")
     p_import.add_argument("--note", default="")
     p_import.add_argument("--author", default=os.environ.get("USER", "cli"))
     p_ws = sub.add_parser("workspace", help="create, list, delete workspaces; clear a layer")

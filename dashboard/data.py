@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from core import (command, coverage, geometry, hotspots, io, joins, metrics, patrol, schema, siting, store,
-                  uploads, workspaces)
+from core import (command, coverage, exports, geometry, hotspots, io, joins, metrics, patrol, privacy,
+                  schema, siting, store, uploads, workspaces)
 from core.errors import WorkspaceError
-from dashboard.components import live_map, maps, perf_charts, report
+from dashboard.components import live_map, maps, report
 from dashboard.i18n import translate
 from geodata import demo_seed
 
@@ -91,9 +91,11 @@ def grid_index(name: str, ver: int) -> joins.GridIndex:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     """A point layer with grid_id/community/street from the active grids; tickets also carry the grid
-    they had under the boundaries active when they were created. Shared and read-only, like ``layer``."""
+    they had under the boundaries active when they were created. Free text has its phone and ID numbers
+    masked (``core.privacy``): everything shown or downloaded reads points from here. Shared and
+    read-only, like ``layer``."""
     grids = layer(name, ver, schema.GRIDS.name)
-    points = joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver))
+    points = privacy.mask_free_text(joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver)))
     if layer_name == schema.TICKETS.name:
         eras = [(pd.Timestamp(info.created_at), layer(name, info.version, schema.GRIDS.name))
                 for info in workspace(name).layer_history(schema.GRIDS.name) if info.version <= ver]
@@ -394,7 +396,7 @@ def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def xlsx_bytes(table: pd.DataFrame, sheet: str) -> bytes:
-    return perf_charts.xlsx_bytes(table, sheet)
+    return exports.xlsx_bytes(table, sheet)
 
 
 REPORT_COLUMNS = ("rank", "composite_score", "registered", "closure_rate", "on_time_rate", "rework_rate",
@@ -665,7 +667,7 @@ class Upload:
 UPLOAD_HASH = {Upload: lambda upload: (upload.name, upload.digest)}
 
 
-@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
+@st.cache_resource(show_spinner=False, max_entries=2, hash_funcs=UPLOAD_HASH)  # a road network and key points
 def extra_layer(upload: Upload, geometry_types: tuple[str, ...]) -> tuple[gpd.GeoDataFrame, int, str]:
     """The features of ``upload`` whose geometry is one of ``geometry_types`` (EPSG:4326), how many other
     features were left out, and the geometry types the file holds."""
@@ -988,18 +990,22 @@ def active_state(name: str, ver: int) -> uploads.Active:
     return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def check(name: str, ver: int, layer_name: str, file_name: str, payload: bytes,
           options: uploads.UploadOptions = uploads.UploadOptions(),
           mapping: dict[str, str] | None = None) -> uploads.UploadCheck:
-    """The report on an upload against version ``ver`` (read-only; nothing is stored)."""
+    """The report on an upload against version ``ver`` (read-only; nothing is stored). Two are kept
+    (the check as read and as re-mapped): each holds a frame that fit in a read worker's memory
+    (``GRIDWATCH_READ_MEMORY_MB``), so the cache holds at most twice that, however many files are
+    dropped."""
     return uploads.check_upload(workspace(name), layer_name, file_name, payload, options, mapping,
                                 active=active_state(name, ver))
 
 
 def activate(name: str, upload_check: uploads.UploadCheck, *, note: str, author: str,
-             mode: uploads.Mode) -> int:
-    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author, mode=mode)
+             mode: uploads.Mode, confirm_shrink: bool = False) -> int:
+    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author, mode=mode,
+                                   confirm_shrink=confirm_shrink)
 
 
 def reactivate(name: str, version_number: int, *, author: str) -> int:

@@ -63,3 +63,13 @@ def problem_text(problem) -> tuple[str, str]:
     if lang == "en" or not problem.code or what_key not in catalog(lang):
         return problem.what, problem.fix
     return (translate(lang, what_key, **problem.params), translate(lang, fix_key, **problem.params))
+
+
+def error_text(exc: Exception) -> str:
+    """A ``GridWatchError`` in the reader's language: a ``ReadError`` with a ``code`` the catalog knows
+    (``readerror.<code>``) is translated with its ``params``; any other error keeps its English message."""
+    key = f"readerror.{getattr(exc, 'code', '')}"
+    lang = current_language()
+    if key in catalog(lang):
+        return translate(lang, key, **getattr(exc, "params", {}))
+    return str(exc)

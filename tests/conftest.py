@@ -7,10 +7,12 @@ CI (``CI=true``), where both must be present.
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -172,3 +174,28 @@ def _map_ready(page, check: str, timeout_s: float = 120):
 def map_ready():
     """``map_ready(page, check)``: the map frame once ``check`` (JavaScript) holds in it."""
     return _map_ready
+
+
+@pytest.fixture
+def listener():
+    """A tiny HTTP server on 127.0.0.1 recording every request; answers with a WKT of WGS84."""
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+                             b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server.requests = requests
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import coverage, geometry, schema, siting
+from core import coverage, exports, geometry, schema, siting
 from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.filters import category_weights
@@ -96,7 +96,7 @@ def proposed_sites(sel) -> Overlay | None:
 
 def table_downloads(shown: pd.DataFrame) -> None:
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), lambda: shown.to_csv(index=False).encode("utf-8-sig"),
+    left.download_button(t("perf.csv"), lambda: exports.csv_bytes(shown),
                          "gridwatch_coverage.csv", "text/csv", key="gw_cov_csv", on_click="ignore")
     right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, t("cov.title")), "gridwatch_coverage.xlsx",
                           XLSX, key="gw_cov_xlsx", on_click="ignore")
@@ -167,7 +167,7 @@ def siting_result(run: dict) -> None:
     shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", key="gw_site_table")
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("cov.sites_csv"), shown.to_csv(index=False).encode("utf-8-sig"), "gridwatch_sites.csv",
+    left.download_button(t("cov.sites_csv"), exports.csv_bytes(shown), "gridwatch_sites.csv",
                          "text/csv", key="gw_site_csv", on_click="ignore")
     geojson = sites[["rank", siting.CANDIDATE_ID, "adds", "geometry"]].to_json(drop_id=True)
     right.download_button(t("cov.sites_geojson"), geojson.encode("utf-8"), "gridwatch_sites.geojson",

@@ -3,8 +3,6 @@ own frontend, so they need no CDN."""
 
 from __future__ import annotations
 
-import io
-
 import altair as alt
 import pandas as pd
 
@@ -39,10 +37,3 @@ def hour_weekday(matrix: pd.DataFrame, weekdays: list[str], count_title: str) ->
         x=alt.X("hour:O", title=None), y=alt.Y("weekday:O", title=None, sort=weekdays),
         color=alt.Color("tickets:Q", title=count_title, scale=alt.Scale(scheme="blues")),
         tooltip=["weekday", "hour", "tickets"])
-
-
-def xlsx_bytes(table: pd.DataFrame, sheet: str) -> bytes:
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=sheet[:31], index=False)
-    return buffer.getvalue()

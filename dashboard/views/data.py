@@ -17,7 +17,7 @@ from dashboard import data, state
 from dashboard.components import upload
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 
 
 def render() -> None:
@@ -82,7 +82,7 @@ def checked(sel, layer_name: str, name: str, payload: bytes, options: UploadOpti
     try:
         return data.check(sel.workspace, sel.version, layer_name, name, payload, options, mapping)
     except ReadError as exc:
-        st.error(md_text(exc))
+        st.error(md_text(error_text(exc)))
         return None
 
 
@@ -106,14 +106,21 @@ def activation(sel, check, layer_name: str, author: str) -> None:
         mode = st.radio(t("data.mode"), ["replace", "append"], horizontal=True, key="gw_mode",
                         format_func=lambda m: t(f"data.mode_{m}"))
     note = st.text_input(t("data.note"), key="gw_note")
+    shrink = check.shrink if mode == "replace" else None
+    confirmed = shrink is None
+    if shrink is not None:
+        st.error(t("data.shrink", layer=t(f"layer.{shrink.layer_name}"), active=f"{shrink.active:,}",
+                   new=f"{shrink.new:,}", removed=f"{shrink.removed:,}", share=f"{shrink.removed / shrink.active:.0%}"))
+        confirmed = st.checkbox(t("data.shrink_confirm"), key="gw_confirm_shrink")
     if not check.can_activate:
         st.caption(t("data.cannot_activate"))
     elif not author:
         st.caption(t("data.author_needed"))
-    if st.button(t("data.activate"), type="primary", disabled=not (check.can_activate and author),
+    if st.button(t("data.activate"), type="primary", disabled=not (check.can_activate and author and confirmed),
                  key="gw_activate"):
         try:
-            version = data.activate(sel.workspace, check, note=note, author=author, mode=mode)
+            version = data.activate(sel.workspace, check, note=note, author=author, mode=mode,
+                                    confirm_shrink=shrink is not None and confirmed)
         except GridWatchError as exc:
             st.error(md_text(exc))
             return

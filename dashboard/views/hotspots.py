@@ -14,7 +14,7 @@ import h3
 import pandas as pd
 import streamlit as st
 
-from core import hotspots, schema
+from core import exports, hotspots, schema
 from core.hotspots import HotspotError
 from dashboard import data, state
 from dashboard.components import perf_charts
@@ -121,7 +121,7 @@ def unit_table(table: pd.DataFrame, unit: str) -> None:
 
 def exports(frame: pd.DataFrame, name: str, key: str) -> None:
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), lambda: frame.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv",
+    left.download_button(t("perf.csv"), lambda: exports.csv_bytes(frame), f"{name}.csv",
                          "text/csv", key=f"{key}_csv", on_click="ignore")
     right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(frame, t("hot.title")), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",

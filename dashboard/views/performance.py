@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import hotspots, metrics, schema
+from core import exports, hotspots, metrics, schema
 from dashboard import data, state
 from dashboard.components import perf_charts
 from dashboard.components.map_view import show_map
@@ -103,7 +103,7 @@ def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
 def downloads(shown: pd.DataFrame, level: str) -> None:
     left, right, _ = st.columns([1, 1, 4])
     name = f"gridwatch_{level}_ranking"
-    left.download_button(t("perf.csv"), shown.to_csv(index=False).encode("utf-8-sig"), f"{name}.csv", "text/csv",
+    left.download_button(t("perf.csv"), exports.csv_bytes(shown), f"{name}.csv", "text/csv",
                          key="gw_perf_csv", on_click="ignore")
     sheet = t("perf.ranking")  # the file is made only when clicked (deferred download)
     right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, sheet), f"{name}.xlsx",

@@ -16,7 +16,7 @@ import pyproj
 import pytest
 import shapely
 
-from core import columns, coords
+from core import columns, coords, sandbox
 from core import io as gio
 from core.errors import ReadError
 from core.io import apply_mapping, list_layers, read_upload, suggest_mapping
@@ -476,7 +476,14 @@ def test_zip_bomb_is_refused():
         read_upload("bomb.zip", data)
 
 
-def test_zip_member_count_and_unpacked_size_limits(monkeypatch):
+@pytest.fixture
+def in_process(monkeypatch):
+    """Reads run in this process, so that monkeypatched limits and spies apply (the worker is forked
+    from a fork server that imported ``core.io`` unpatched)."""
+    monkeypatch.setattr(sandbox, "run", lambda label, function, *args: function(*args))
+
+
+def test_zip_member_count_and_unpacked_size_limits(monkeypatch, in_process):
     data = zipped({f"f{i}.txt": b"x" * 100 for i in range(5)})
     monkeypatch.setattr(gio, "MAX_ZIP_MEMBERS", 4)
     with pytest.raises(ReadError, match="holds 5 files; archives are limited to 4"):
@@ -508,7 +515,7 @@ def test_not_a_zip_and_unknown_extension_are_refused():
         read_upload("a.dwg", b"AC1015")
 
 
-def test_gdal_sees_only_generated_names_and_temp_dirs_are_removed(monkeypatch, tmp_path, provinces):
+def test_gdal_sees_only_generated_names_and_temp_dirs_are_removed(monkeypatch, in_process, tmp_path, provinces):
     seen = []
     real_read = pyogrio.read_dataframe
 

@@ -161,3 +161,57 @@ def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
     ws = store.open_store("clear-me", home, create=False)
     assert schema.TICKETS.name not in ws.layers()
     assert ws.history()[0].author == "王芳"
+
+
+def every_page():
+    """The sidebar and any page (``st.session_state["page"]``), as app.py runs them."""
+    import streamlit as st
+
+    from dashboard import state
+    from dashboard.components.sidebar import render_sidebar
+    from dashboard.views import command, coverage, hotspots, overview, patrols, performance
+
+    st.session_state[state.SELECTION] = render_sidebar()
+    pages = {"overview": overview, "command": command, "performance": performance, "coverage": coverage,
+             "hotspots": hotspots, "patrols": patrols}
+    pages[st.session_state["page"]].render()
+
+
+@pytest.mark.parametrize("page", ["overview", "command", "performance", "hotspots"])
+def test_pages_work_on_a_workspace_with_zero_tickets(page):
+    """Tickets replaced by an empty layer (confirmed on purpose): no page fails."""
+    import os
+
+    from core import store
+    from geodata import load_demo
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    run("en")
+    if "no-tickets" not in store.list_workspaces(home):
+        demo = load_demo()
+        store.open_store("no-tickets", home).initialize({**demo, "tickets": demo["tickets"].iloc[:0]}, note="empty")
+    at = AppTest.from_function(every_page, default_timeout=120)
+    at.session_state[state.LANGUAGE] = "en"
+    at.session_state[state.WORKSPACE] = "no-tickets"
+    at.session_state["page"] = page
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
+
+
+def test_ticket_text_is_masked_for_the_pages_and_kept_in_the_store():
+    import os
+
+    from core import schema, store
+    from dashboard import data
+    from geodata import load_demo
+
+    home = Path(os.environ["GRIDWATCH_HOME"])
+    demo = load_demo()
+    tickets = demo["tickets"].copy()
+    tickets.loc[tickets.index[0], schema.DESCRIPTION] = "请回电13812345678，身份证110101199003071234"
+    ws = store.open_store("pii", home)
+    ws.initialize({**demo, "tickets": tickets}, note="pii")
+    shown = data.joined("pii", ws.version(), schema.TICKETS.name)
+    first = shown.loc[shown[schema.TICKET_ID] == tickets[schema.TICKET_ID].iloc[0], schema.DESCRIPTION].iloc[0]
+    assert first == "请回电138****5678，身份证110***********1234"
+    assert ws.read(schema.TICKETS.name)[schema.DESCRIPTION].iloc[0] == tickets[schema.DESCRIPTION].iloc[0]

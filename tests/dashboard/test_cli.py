@@ -129,3 +129,14 @@ def test_workspace_clear_removes_a_layer_as_a_version(home, capsys):
     assert schema.TICKETS.name not in open_store("c").layers()
     assert workspace("clear", "c", "grids", "--confirm", "grids") == 1
     assert "clear `cameras`" in capsys.readouterr().err
+def test_an_emptying_file_needs_confirm_shrink_and_a_bad_map_gets_a_message(home, tmp_path, capsys):
+    path = tmp_path / "few.geojson"
+    path.write_text(load_demo()["grids"].iloc[:10].to_json(drop_id=True), encoding="utf-8")
+    assert run("grids", str(path), "--activate") == 1
+    out = capsys.readouterr().out
+    assert "would remove 120 (92%)" in out and "pass --confirm-shrink" in out
+    assert open_store("demo").version() == 1
+    assert run("grids", str(path), "--activate", "--confirm-shrink") == 0
+    assert open_store("demo").version() == 2
+    assert run("grids", str(path), "--map", "grid_id=编号") == 1
+    assert "has no column `编号` (mapped to `grid_id`)" in capsys.readouterr().err

@@ -93,7 +93,8 @@ def test_every_problem_code_core_emits_is_in_the_catalog():
     assert "not_unique" in emitted
     emitted.discard("wrong_geometry_")  # the prefix of the two codes above
     emitted -= workspace_codes  # not layer problems: the sidebar words them (sidebar.ws_error.*)
-    assert sorted(c for c in emitted if f"problem.{c}.what" not in i18n.catalog("zh")) == []
+    known = i18n.catalog("zh")  # a Problem's code, or a ReadError's (readerror.<code>)
+    assert sorted(c for c in emitted if f"problem.{c}.what" not in known and f"readerror.{c}" not in known) == []
     assert workspace_codes == {"name_invalid", "exists", "not_found", "timezone_unknown", "crs_unknown",
                                "crs_not_metric"}
     assert all(f"sidebar.ws_error.{c}" in i18n.catalog(lang) for c in workspace_codes for lang in i18n.LANGUAGES)
@@ -113,3 +114,15 @@ def test_topology_findings_are_worded_in_chinese(monkeypatch):
     what, fix = i18n.problem_text(crossing)
     assert what.startswith("网格 a（东社区）与 b（西社区）重叠") and "跨越了社区界线" in what
     assert "位于 120.0" in what and fix.startswith("从不属于该社区的网格中切除")
+
+
+def test_read_errors_are_worded_in_the_readers_language(monkeypatch):
+    from core.errors import ReadError
+
+    error = ReadError("`a.kml` nests Folders more than 100 deep", code="kml_deep", params={"file": "a.kml", "depth": 100})
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    assert i18n.error_text(error) == i18n.translate("zh", "readerror.kml_deep", file="a.kml", depth=100)
+    assert "嵌套超过 100 层" in i18n.error_text(error)
+    assert i18n.error_text(ReadError("plain")) == "plain"
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    assert i18n.error_text(error).startswith("`a.kml` nests Folders more than 100 deep")
