@@ -63,7 +63,7 @@ def upload_section(sel, author: str) -> None:
         mapping, fixed = upload.mapping_editor(check, columns, key=f"gw_mapping_{layer_name}")
     if check.values:
         with st.expander(t("data.values"), expanded=True):
-            values = upload.value_editor(check, key=f"gw_values_{layer_name}")
+            values = upload.value_editor(check, key=f"gw_values_{layer_name}_{source.digest[:12]}")
     else:
         values = check.value_map
     if (mapping, fixed, values) != (check.mapping, check.fixed, check.value_map):
