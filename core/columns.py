@@ -8,6 +8,7 @@ cannot convert are left as they are for ``core.validate`` to report with their r
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
@@ -157,6 +158,36 @@ _VALUES: dict[str, dict[str, str]] = {
     },
 }
 
+# Wordings of open-data exports (US 311 portals and the like) that are only suggested in the value
+# mapping step, never applied unasked: 'Internet' may be a resident or a unit's web form.
+_SUGGESTED_VALUES: dict[str, dict[str, str]] = {
+    schema.SOURCE: {
+        **dict.fromkeys(("phone call", "phone", "telephone", "call center", "call centre", "311 call",
+                         "voice in", "热线电话"), "hotline"),
+        **dict.fromkeys(("internet", "web", "website", "web form", "online", "mobile device", "mobile",
+                         "mobile app", "app", "email", "e-mail", "walk in", "text", "sms", "social media",
+                         "twitter", "微信", "app上报", "网络"), "resident"),
+        **dict.fromkeys(("city department", "alderman's office", "spot checker", "generated in house",
+                         "employee generated", "internal"), "unit"),
+    },
+    schema.STAGE: {
+        **dict.fromkeys(("open - dup", "pending", "in progress", "work in progress"), "handling"),
+        **dict.fromkeys(("completed - dup", "resolved", "closed - dup"), "closed"),
+        **dict.fromkeys(("cancelled - dup", "duplicate", "rejected", "invalid"), "cancelled"),
+    },
+    schema.STATUS: {
+        **dict.fromkeys(("active", "working", "normal", "ok"), "online"),
+        **dict.fromkeys(("inactive", "down", "disconnected", "no signal"), "offline"),
+        **dict.fromkeys(("faulty", "damaged", "repair", "out of order"), "fault"),
+    },
+    schema.SATISFACTION: {
+        **dict.fromkeys(("very satisfied", "good"), "satisfied"),
+        **dict.fromkeys(("fair", "neutral", "ok"), "basically_satisfied"),
+        **dict.fromkeys(("very dissatisfied", "poor", "bad", "unsatisfied"), "dissatisfied"),
+    },
+}
+_SUGGEST_CUTOFF = 0.8  # difflib ratio a wording must reach to be suggested for a file value
+
 # Date-time formats tried in order on text that is not ISO 8601; month/day before day/month (the
 # Xiacheng export writes 9/24/2018 14:03:00), day/month only where month/day cannot be.
 _DATE_FORMATS = (
@@ -199,7 +230,8 @@ def suggest_mapping(columns: Sequence[str], layer_name: str) -> dict[str, str]:
 
 
 def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_name: str,
-                  tz: str = schema.DEFAULT_TIMEZONE) -> gpd.GeoDataFrame:
+                  fixed: Mapping[str, str] | None = None, tz: str = schema.DEFAULT_TIMEZONE
+                  ) -> gpd.GeoDataFrame:
     """``frame`` with mapped columns renamed to canonical names and canonical columns given their types.
 
     Text is stripped (whole-number floats such as ids read from a DBF become "1001", not "1001.0");
@@ -209,22 +241,72 @@ def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_nam
     网格员上报 → grid_worker, 女 → female, …). A value that cannot be converted is left as it is, and
     a date-time column with any such value keeps its text, so ``core.validate`` reports it. Columns
     that are not mapped are kept; one whose name a mapped column takes gets the suffix ``_file``.
+    ``fixed`` (canonical column → value as text) gives a column one value in every row, converted like a
+    file's value, in place of any file column mapped to it.
     """
     layer = schema.LAYERS[layer_name]
     targets = _targets(layer)
-    unknown = [c for c in mapping if c not in targets]
+    fixed = dict(fixed or {})
+    mapping = {target: column for target, column in mapping.items() if target not in fixed}
+    unknown = [c for c in (*mapping, *fixed) if c not in targets]
     absent = [c for c in mapping.values() if c not in frame.columns]
     if unknown or absent:
         raise ValueError(f"mapping for {layer_name} has unknown canonical columns {unknown} or missing "
                          f"file columns {absent}")
     geometry = frame.geometry.name
     mapped = {target: frame[column] for target, column in mapping.items()}
+    mapped.update({target: pd.Series(value, index=frame.index, dtype=object) for target, value in fixed.items()})
     rest = frame.drop(columns=[*set(mapping.values()), geometry])
-    rest = rest.rename(columns={c: f"{c}_file" for c in rest.columns if c in mapping})
+    rest = rest.rename(columns={c: f"{c}_file" for c in rest.columns if c in mapped})
     out = pd.concat([pd.DataFrame(mapped, index=frame.index), rest], axis=1)
     for target in (t for t in targets if t in out.columns):
         out[target] = _coerce(out[target], layer, target, tz)
     return gpd.GeoDataFrame(out, geometry=frame.geometry, crs=frame.crs)
+
+
+def unknown_values(frame: pd.DataFrame, layer_name: str) -> dict[str, pd.Series]:
+    """Per enumerated column of ``frame`` (canonical, after :func:`apply_mapping`): the values that are
+    not one of its codes, with how many rows hold each, most frequent first."""
+    layer = schema.LAYERS[layer_name]
+    found = {}
+    for column in layer.columns:
+        if column.allowed is None or column.name not in frame.columns:
+            continue
+        values = frame[column.name].dropna()
+        counts = values[~values.isin(column.allowed)].astype("str").value_counts()
+        if len(counts):
+            found[column.name] = counts
+    return found
+
+
+def suggest_code(layer_name: str, target: str, value: str) -> str | None:
+    """The code a file value most likely means (open-data wordings such as 'Phone Call' → hotline, then the
+    closest known wording), or None when nothing is close."""
+    allowed = schema.LAYERS[layer_name].column(target).allowed or ()
+    known = {_value_key(code): code for code in allowed}
+    known.update({_value_key(k): v for table in (_VALUES, _SUGGESTED_VALUES)
+                  for k, v in table.get(target, {}).items() if v in allowed})
+    key = _value_key(value)
+    if key in known:
+        return known[key]
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=_SUGGEST_CUTOFF)
+    return known[close[0]] if close else None
+
+
+def apply_values(frame: gpd.GeoDataFrame, layer_name: str, values: Mapping[str, Mapping[str, str]]
+                 ) -> gpd.GeoDataFrame:
+    """``frame`` with file values recoded: ``values`` maps a canonical column to {file value: code}; only
+    codes the column allows are used, other values are left for ``core.validate`` to report."""
+    layer = schema.LAYERS[layer_name]
+    out = frame
+    for target, recode in values.items():
+        if target not in frame.columns:
+            continue
+        allowed = layer.column(target).allowed or ()
+        usable = {value: code for value, code in recode.items() if code in allowed}
+        if usable:
+            out = out.assign(**{target: frame[target].map(lambda v: usable.get(v, v)).astype(frame[target].dtype)})
+    return out
 
 
 def normalised_header(header: str) -> str:

@@ -50,8 +50,57 @@ WEEKDAYS = 7
 HOURS = 24
 
 
+STACKED_MIN_POINTS = 50  # a coordinate holding at least this many points ...
+STACKED_FACTOR = 20  # ... and this many times the 99th percentile of points per coordinate is "stacked"
+STACKED_DECIMALS = 6  # coordinates are compared rounded to this many decimals (about 0.1 m)
+
+
 class HotspotError(GridWatchError):
     """An analysis cannot run on what was asked (too few units, months or tickets)."""
+
+
+# ---- stacked points -------------------------------------------------------------------------------
+def stacked_coordinates(points: gpd.GeoDataFrame, min_points: int = STACKED_MIN_POINTS,
+                        factor: float = STACKED_FACTOR) -> pd.DataFrame:
+    """Coordinates that hold far more points than any real place: at least ``min_points`` and at least
+    ``factor`` times the 99th percentile of points per distinct coordinate. Such stacks are a geocoder's
+    or a call centre's default point (thousands of tickets "at" city hall), not a hot spot; a busy real
+    place (a market, a school gate) spreads its tickets over many nearby coordinates and stays far below.
+    Returns ``lon``, ``lat``, ``count`` per stacked coordinate, largest first (empty: none)."""
+    _, xy = _point_xy(points)
+    if not len(xy):
+        return pd.DataFrame({"lon": [], "lat": [], "count": []}).astype({"count": "int64"})
+    counts = pd.DataFrame(np.round(xy, STACKED_DECIMALS), columns=["lon", "lat"]).value_counts()
+    limit = max(min_points, factor * np.percentile(counts.to_numpy(), 99))
+    stacked = counts[counts >= limit]
+    return stacked.rename("count").reset_index().astype({"count": "int64"})
+
+
+def stacked_mask(points: gpd.GeoDataFrame, stacked: pd.DataFrame | None = None) -> np.ndarray:
+    """Which of ``points`` sit on one of the ``stacked`` coordinates (default: ``stacked_coordinates``)."""
+    stacked = stacked_coordinates(points) if stacked is None else stacked
+    mask = np.zeros(len(points), dtype=bool)
+    if stacked.empty:
+        return mask
+    present, xy = _point_xy(points)
+    keys = pd.MultiIndex.from_arrays([xy[:, 0], xy[:, 1]])
+    mask[present] = keys.isin(pd.MultiIndex.from_frame(stacked[["lon", "lat"]]))
+    return mask
+
+
+def _point_xy(points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(which rows are non-empty points, their coordinates rounded to ``STACKED_DECIMALS``)."""
+    geoms = points.geometry.array
+    present = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+    return present, np.round(shapely.get_coordinates(geoms[present]), STACKED_DECIMALS)
+
+
+def without_stacked(points: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """(``points`` without those on stacked coordinates, the stacked coordinates with their counts)."""
+    stacked = stacked_coordinates(points)
+    if stacked.empty:
+        return points, stacked
+    return points[~stacked_mask(points, stacked)], stacked
 
 
 # ---- density --------------------------------------------------------------------------------------
@@ -110,15 +159,19 @@ class DensitySurface:
 
 
 def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m: float = 200.0,
-                   cell_m: float | None = None, max_cells: int = 250_000) -> DensitySurface:
+                   cell_m: float | None = None, max_cells: int = 250_000, include_stacked: bool = False
+                   ) -> DensitySurface:
     """Gaussian kernel density of ``points`` over the extent of ``area`` (both EPSG:4326).
 
     Points are counted on a raster of ``cell_m`` (default a quarter of the bandwidth, coarsened until
     the raster has at most ``max_cells`` cells) and smoothed with a Gaussian of ``bandwidth_m``; the
-    result integrates to the number of points (less what the kernel spreads past the edge).
+    result integrates to the number of points (less what the kernel spreads past the edge). Points on
+    stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``.
     """
     if bandwidth_m <= 0:
         raise HotspotError(f"the kernel bandwidth must be positive; got {bandwidth_m} m")
+    if not include_stacked:
+        points, _ = without_stacked(points)
     crs = metric_crs(area)
     x0, y0, x1, y1 = area.to_crs(crs).total_bounds
     pad = 3 * bandwidth_m
@@ -288,8 +341,11 @@ def _trailing_run(flags: np.ndarray) -> np.ndarray:
 
 
 # ---- repeats --------------------------------------------------------------------------------------
-def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: float = 7.0) -> pd.DataFrame:
+def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: float = 7.0,
+                 include_stacked: bool = False) -> pd.DataFrame:
     """Tickets with an earlier ticket of the same category within ``distance_m`` and ``days`` (重复案件).
+    Tickets on stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``:
+    hundreds of tickets at a call centre's default point are not repeats of one another.
 
     Returns one row per repeat ticket (index as in ``tickets``): ``repeat_of`` (the first ticket of its
     chain: follow each repeat back to a ticket that is not one) and ``gap_hours`` to the nearest earlier
@@ -298,6 +354,8 @@ def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: floa
     """
     if distance_m <= 0 or days <= 0:
         raise HotspotError(f"repeat distance and days must be positive; got {distance_m} m, {days} days")
+    if not include_stacked:
+        tickets, _ = without_stacked(tickets)
     empty = pd.DataFrame({"repeat_of": pd.Series(dtype="str"), "gap_hours": pd.Series(dtype="float64")})
     if len(tickets) < 2:
         return empty

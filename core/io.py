@@ -62,7 +62,8 @@ from core.errors import ReadError
 
 __all__ = [
     "MAX_UPLOAD_BYTES", "MAX_ZIP_MEMBERS", "MAX_UNZIPPED_BYTES", "MAX_COMPRESSION_RATIO",
-    "OFFLINE_GDAL", "ReadResult", "list_layers", "read_upload", "suggest_mapping", "apply_mapping",
+    "OFFLINE_GDAL", "ReadResult", "list_layers", "table_columns", "read_upload", "suggest_mapping",
+    "apply_mapping",
     "OffsetGuess", "detect_datum_offset", "convert_datum", "gcj02_to_wgs84", "bd09_to_wgs84",
     "wgs84_to_gcj02",
 ]
@@ -130,7 +131,10 @@ _WKT_NAMES = ("wkt", "geometry", "geom", "thegeom", "shape", "geometrywkt", "几
 _WKT_VALUE = re.compile(r"^\s*(SRID=\d+;)?\s*(POINT|LINESTRING|POLYGON|MULTIPOINT|MULTILINESTRING"
                         r"|MULTIPOLYGON|GEOMETRYCOLLECTION)\b", re.IGNORECASE)
 _SRID = re.compile(r"^\s*SRID=(\d+);", re.IGNORECASE)
-_PAIR_VALUE = re.compile(r"^\s*[(\[]?\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*[)\]]?\s*$")
+# a coordinate pair alone ("41.88,-87.63", "(41.88, -87.63)") or ending a text, as in Chicago-style
+# "Location" columns ("1 N STATE ST, CHICAGO (41.88, -87.63)")
+_PAIR_VALUE = re.compile(r"^(?:.*[(\[])?\s*(-?\d+(?:\.\d+)?)\s*[,，]\s*(-?\d+(?:\.\d+)?)\s*[)\]]?\s*$",
+                         re.DOTALL)
 _SAMPLE_ROWS = 50  # values of a column looked at to tell what it holds
 _MIN_SHARE = 0.8  # share of sampled values that must look like WKT / a coordinate pair
 _MIN_NAMED_SHARE = 0.5  # ... in a column named like a geometry column (wkt, shape, 几何)
@@ -217,6 +221,32 @@ def _layers(name: str, data: bytes) -> tuple[str, ...]:
     if kind == "xlsx":
         return _xlsx_sheets(name, data)
     return (_stem(name),)
+
+
+def table_columns(name: str, data: bytes, *, layer: str | None = None, encoding: str | None = None
+                  ) -> tuple[str, ...]:
+    """The header of a CSV or XLSX table (``layer``: the sheet), read without looking for coordinates, so
+    the user can pick the geometry columns of a table GridWatch could not place; () for other formats.
+    Runs in a worker with the read limits (``core.sandbox``)."""
+    _check_size(name, data)
+    return sandbox.run(_basename(name), _table_columns, name, data, layer, encoding)
+
+
+def _table_columns(name: str, data: bytes, layer: str | None, encoding: str | None) -> tuple[str, ...]:
+    kind = _kind(name, data)
+    if kind == "csv":
+        text, _, _ = _decoded(name, data, _codec(name, encoding) if encoding else None)
+        first_line = text.split("\n", 1)[0]
+        header = pd.read_csv(StringIO(first_line), sep=max(_DELIMITERS, key=first_line.count), nrows=0,
+                             dtype=str)
+    elif kind == "xlsx":
+        sheets = _xlsx_sheets(name, data)
+        with _opening_xlsx(name, data):
+            header = pd.read_excel(BytesIO(data), sheet_name=layer if layer in sheets else sheets[0],
+                                   nrows=0, engine="openpyxl")
+    else:
+        return ()
+    return tuple(str(c).strip() for c in header.columns)
 
 
 def read_upload(name: str, data: bytes, *, layer: str | None = None, crs: str | None = None,
@@ -868,9 +898,9 @@ def _table_geometry(name: str, table: pd.DataFrame, options: _Options
     if wkt is not None:
         return _wkt_geometry(table, wkt)
     x, y = _find_xy_columns(table)
-    if x is not None and y is not None:
-        return _xy_geometry(name, table, x, y)
     pair = _find_pair_column(table)
+    if x is not None and y is not None and not (pair is not None and not _degrees(table, x, y)):
+        return _xy_geometry(name, table, x, y)
     if pair is not None:
         return _pair_geometry(table, pair)
     raise ReadError(f"`{_basename(name)}` has no columns GridWatch recognises as coordinates (columns: "
@@ -911,11 +941,23 @@ def _find_named(table: pd.DataFrame, names: tuple[str, ...], parts: tuple[str, .
 
 
 def _find_pair_column(table: pd.DataFrame) -> str | None:
+    """The first column whose values mostly hold a pair of degrees (one of them a latitude)."""
     for column in table.columns:
-        sample = _sample(table[column])
-        if len(sample) and sample.str.match(_PAIR_VALUE).mean() >= _MIN_SHARE:
+        parts = _sample(table[column]).str.extract(_PAIR_VALUE).astype("float64")
+        if not len(parts):
+            continue
+        a, b = parts[0].abs(), parts[1].abs()
+        degrees = (a <= 180) & (b <= 180) & ((a <= 90) | (b <= 90))
+        if degrees.mean() >= _MIN_SHARE:
             return column
     return None
+
+
+def _degrees(table: pd.DataFrame, x_column: str, y_column: str) -> bool:
+    """Whether the sampled x/y values look like longitude/latitude degrees (not, e.g., state-plane feet)."""
+    x = pd.to_numeric(_sample(table[x_column]), errors="coerce").abs()
+    y = pd.to_numeric(_sample(table[y_column]), errors="coerce").abs()
+    return bool(((x <= 180) & (y <= 180)).mean() >= _MIN_SHARE)
 
 
 def _frame(table: pd.DataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:

@@ -117,7 +117,8 @@ class Column:
     """One column of a layer.
 
     Columns that are not ``nullable`` must be present and filled; ``nullable`` columns may be absent
-    from a file (``core.validate.conform`` adds them empty).
+    from a file (``core.validate.conform`` adds them empty). A required column with a ``default`` may be
+    absent too: ``core.validate.with_defaults`` fills it with that value and says so.
     ``allowed`` restricts a text column to a set of codes; ``min``/``max`` bound a number.
     """
 
@@ -128,6 +129,7 @@ class Column:
     allowed: tuple[str, ...] | None = None
     min: float | None = None
     max: float | None = None
+    default: str | float | None = None
 
 
 @dataclass(frozen=True)
@@ -188,12 +190,14 @@ CAMERAS = Layer(
     (
         _id(CAMERA_ID, "unique camera id"),
         Column(NAME, "str", "camera name or site", nullable=True),
-        Column(SITE_KIND, "str", "where it is mounted", allowed=SITE_KINDS),
+        Column(SITE_KIND, "str", "where it is mounted", allowed=SITE_KINDS, default="other"),
         Column(STATUS, "str", "last reported status", allowed=CAMERA_STATUSES),
         Column(AZIMUTH_DEG, "float", "view direction, degrees clockwise from north; empty = 360° dome",
                nullable=True, min=0, max=360),
-        Column(FOV_DEG, "float", "horizontal field of view in degrees", min=1, max=360),
-        Column(RANGE_M, "float", "useful viewing distance in metres", min=1, max=1000),
+        Column(FOV_DEG, "float", "horizontal field of view in degrees (a fixed bullet camera: 90)", min=1,
+               max=360, default=90.0),
+        Column(RANGE_M, "float", "useful viewing distance in metres (a typical street camera: 50)", min=1,
+               max=1000, default=50.0),
     ),
     "Surveillance cameras (天网工程).",
 )
@@ -205,7 +209,7 @@ SERVICE_POINTS = Layer(
     (
         _id(POINT_ID, "unique service point id"),
         Column(NAME, "str", "name of the service point"),
-        Column(KIND, "str", "what it offers", allowed=SERVICE_KINDS),
+        Column(KIND, "str", "what it offers", allowed=SERVICE_KINDS, default="other"),
     ),
     "Service points: service halls, party service centres, police rooms, legal aid, health, mediation.",
 )
@@ -225,7 +229,7 @@ TICKETS = Layer(
         Column(DISPATCHED_AT, "datetime", "when it was dispatched", nullable=True),
         Column(DEADLINE_AT, "datetime", "committed handling deadline", nullable=True),
         Column(CLOSED_AT, "datetime", "when it was closed", nullable=True),
-        Column(REWORK_COUNT, "int", "times it was sent back for rework", min=0),
+        Column(REWORK_COUNT, "int", "times it was sent back for rework (none recorded: 0)", min=0, default=0),
         Column(SATISFACTION, "str", "resident's rating", nullable=True, allowed=SATISFACTIONS),
         Column(HANDLED_BY, "str", "unit that handled it", nullable=True),
     ),
@@ -245,7 +249,8 @@ MEMBERS = Layer(
                allowed=MEMBER_KINDS),
         Column(BRANCH, "str", "party branch", nullable=True),
         Column(POST, "str", "post held in the grid, if any", nullable=True),
-        Column(LINKED_HOUSEHOLDS, "int", "households the member is linked to (党员联户)", min=0),
+        Column(LINKED_HOUSEHOLDS, "int", "households the member is linked to (党员联户; none recorded: 0)",
+               min=0, default=0),
     ),
     "Party members assigned to grids (党员进网格), located at their home or post.",
 )

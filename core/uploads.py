@@ -17,13 +17,15 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
-from core import boundaries, changes, io, joins, schema
+from core import boundaries, changes, hotspots, io, joins, schema
+from core.columns import apply_values, suggest_code, unknown_values
 from core.errors import GridWatchError, Problem, ReadError
 from core.store import Store
-from core.validate import conform, problems_in, row_labels
+from core.validate import conform, problems_in, row_labels, with_defaults
 
 Mode = Literal["replace", "append"]
 SHRINK_LIMIT = 0.5  # replacing a layer with fewer than this share of its features needs an explicit yes
@@ -61,6 +63,19 @@ class UploadOptions:
     datum: str | None = None  # "gcj02" / "bd09": convert to WGS84
     repair_invalid: bool = False
     polygonize: bool = False
+    skip_missing_coordinates: bool = False  # point layers: leave out the rows without coordinates
+
+
+@dataclass(frozen=True)
+class ValueChoice:
+    """A value of an enumerated field that is not one of its codes: how many rows hold it, the code it is
+    read as (``code``: chosen now or remembered; None = still unknown) and the code suggested for it."""
+
+    column: str
+    value: str
+    count: int
+    code: str | None
+    suggestion: str | None
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,15 @@ class UploadCheck:
     impact: changes.Impact | None = None
     counts: pd.Series | None = field(default=None, repr=False)  # points per active grid (point layers)
     shrink: Shrink | None = None  # replacing the active layer would empty it or more than halve it
+    fixed: dict[str, str] = field(default_factory=dict)  # canonical field → the value every row gets
+    values: tuple[ValueChoice, ...] = ()  # the value-mapping step: file values that are not codes
+    left_out: pd.DataFrame | None = field(default=None, repr=False)  # rows left out (no coordinates)
+    mode: Mode = "replace"
+
+    @property
+    def value_map(self) -> dict[str, dict[str, str]]:
+        """The recoding applied: canonical field → {file value: code}."""
+        return _chosen(self.values)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -127,6 +151,15 @@ def mapping_key(layer_name: str) -> str:
     return f"mapping.{layer_name}"
 
 
+def values_key(layer_name: str) -> str:
+    return f"values.{layer_name}"
+
+
+def remembered_values(store: Store, layer_name: str) -> dict[str, dict[str, str]]:
+    """The value recodings activated before for this layer: canonical field → {file value: code}."""
+    return store.get_setting(values_key(layer_name), {}) or {}
+
+
 def proposed_mapping(store: Store, layer_name: str, columns: list[str]) -> dict[str, str]:
     """Suggested canonical→file column mapping: remembered choices first, then name-based guesses."""
     remembered = store.get_setting(mapping_key(layer_name), {}) or {}
@@ -137,16 +170,22 @@ def proposed_mapping(store: Store, layer_name: str, columns: list[str]) -> dict[
 
 def check_upload(store: Store, layer_name: str, name: str, data: bytes,
                  options: UploadOptions = UploadOptions(), mapping: dict[str, str] | None = None,
-                 overrides: dict[str, str] | None = None, active: Active | None = None) -> UploadCheck:
+                 overrides: dict[str, str] | None = None, active: Active | None = None, *,
+                 fixed: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None,
+                 mode: Mode = "replace") -> UploadCheck:
     """Read, map, repair and check an upload against the active workspace; changes nothing.
 
     ``mapping`` (canonical field → file column) replaces the proposed mapping; ``overrides`` change
-    single fields of it. ``active`` is the cached state of the workspace (read from ``store`` if not
-    given). Raises ``ReadError`` when the file cannot be read at all; every other problem is in the
-    result.
+    single fields of it; ``fixed`` (canonical field → value) gives a field one value in every row.
+    ``values`` (canonical field → {file value: code}) recodes values of enumerated fields, on top of the
+    recodings remembered for the layer. ``mode`` is how the rows would be stored: in "append" mode ids
+    that are already stored are errors. ``active`` is the cached state of the workspace (read from
+    ``store`` if not given). Raises ``ReadError`` when the file cannot be read at all; every other
+    problem is in the result.
     """
     if layer_name not in schema.LAYERS:
         raise ReadError(f"unknown layer {layer_name!r}; expected one of {', '.join(schema.LAYERS)}")
+    layer = schema.LAYERS[layer_name]
     read = io.read_upload(name, data, layer=options.file_layer, crs=options.crs, encoding=options.encoding,
                           x_column=options.x_column, y_column=options.y_column,
                           wkt_column=options.wkt_column)
@@ -161,12 +200,26 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
         mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
     _check_overrides(name, layer_name, overrides or {}, [c for c in frame.columns if c != frame.geometry.name])
     mapping = {**mapping, **(overrides or {})}
+    fixed = {k: str(v) for k, v in (fixed or {}).items() if str(v).strip()}
+    unknown = [k for k in fixed if k not in layer.column_names]
+    if unknown:
+        raise GridWatchError(f"`{layer_name}` has no field {', '.join(map(repr, unknown))} to set; its "
+                             f"fields are: {', '.join(layer.column_names)}")
     frame, repair_notes = _repairs(frame, layer_name, options)
     notes += repair_notes
-    canonical = conform(io.apply_mapping(frame, mapping, layer_name, store.timezone()), layer_name)
-    problems = problems_in(canonical, layer_name)
+    frame, left_out, extra = _without_coordinates(frame, layer, options)
+    canonical = io.apply_mapping(frame, mapping, layer_name, fixed, store.timezone())
+    choices = _value_choices(canonical, layer_name, {**_merged(remembered_values(store, layer_name), values)})
+    canonical = apply_values(canonical, layer_name, _chosen(choices))
+    canonical, defaulted = with_defaults(canonical, layer_name)
+    canonical = conform(canonical, layer_name)
+    problems = _reworded(problems_in(canonical, layer_name), canonical, layer, choices, left_out is None)
+    problems += extra + tuple(defaulted) + _stacked_warnings(canonical, layer)
+    if mode == "append":
+        problems += _id_clashes(canonical, layer, active)
     check = UploadCheck(layer_name, read, offset, dict(mapping), canonical, tuple(problems), tuple(notes),
-                        shrink=_shrink(layer_name, len(canonical), active))
+                        fixed=fixed, values=choices, left_out=left_out, mode=mode,
+                        shrink=_shrink(layer_name, len(canonical), active) if mode == "replace" else None)
     if layer_name == schema.GRIDS.name:
         return _with_boundary_checks(check, active)
     return _with_point_preview(check, active)
@@ -194,6 +247,117 @@ def _shrink(layer_name: str, new: int, active: Active) -> Shrink | None:
     if held is None or not len(held) or new > SHRINK_LIMIT * len(held):
         return None
     return Shrink(layer_name, len(held), new)
+
+
+def _merged(first: dict[str, dict[str, str]], then: dict[str, dict[str, str]] | None
+            ) -> dict[str, dict[str, str]]:
+    out = {column: dict(recode) for column, recode in first.items()}
+    for column, recode in (then or {}).items():
+        out.setdefault(column, {}).update(recode)
+    return out
+
+
+def _chosen(choices: tuple[ValueChoice, ...]) -> dict[str, dict[str, str]]:
+    chosen: dict[str, dict[str, str]] = {}
+    for choice in choices:
+        if choice.code is not None:
+            chosen.setdefault(choice.column, {})[choice.value] = choice.code
+    return chosen
+
+
+def _value_choices(canonical: gpd.GeoDataFrame, layer_name: str, recode: dict[str, dict[str, str]]
+                   ) -> tuple[ValueChoice, ...]:
+    layer = schema.LAYERS[layer_name]
+    choices = []
+    for column, counts in unknown_values(canonical, layer_name).items():
+        allowed = layer.column(column).allowed or ()
+        for value, count in counts.items():
+            code = recode.get(column, {}).get(value)
+            choices.append(ValueChoice(column, value, int(count), code if code in allowed else None,
+                                       suggest_code(layer_name, column, value)))
+    return tuple(choices)
+
+
+def _without_coordinates(frame: gpd.GeoDataFrame, layer: schema.Layer, options: UploadOptions
+                         ) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None, tuple[Problem, ...]]:
+    """Leave out the rows of a point layer that have no geometry, when the user chose so."""
+    if not (layer.is_point_layer and options.skip_missing_coordinates):
+        return frame, None, ()
+    geoms = frame.geometry.array
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    left_out = pd.DataFrame(frame[missing].drop(columns=frame.geometry.name))
+    if not missing.any():
+        return frame, left_out, ()
+    rows = tuple(f"#{i + 1}" for i in np.flatnonzero(missing))
+    count = int(missing.sum())
+    return frame[~missing], left_out, (Problem(
+        layer.name, schema.GEOMETRY, rows, f"{count:,} row(s) without coordinates are left out",
+        "download them, add their coordinates and append them later", severity="warning",
+        code="rows_left_out", params={"count": f"{count:,}"}),)
+
+
+def _reworded(problems: list[Problem], canonical: gpd.GeoDataFrame, layer: schema.Layer,
+              choices: tuple[ValueChoice, ...], may_skip: bool) -> tuple[Problem, ...]:
+    """The validation problems with the fixes an upload offers: the value-mapping step for unknown
+    values (each with its rows) and leaving out rows without coordinates."""
+    out = []
+    unknown = {c.column for c in choices if c.code is None}
+    for problem in problems:
+        if problem.code == "unknown_values" and problem.column in unknown:
+            continue
+        if problem.code == "missing_geometry" and layer.is_point_layer and may_skip:
+            count = len(problem.rows)
+            problem = replace(problem, what=f"{count:,} row(s) have no usable coordinates",
+                              fix="add their coordinates, or tick “leave out the rows without coordinates” "
+                                  "(command line: --skip-missing-coordinates)",
+                              code="missing_coordinates", params={"count": f"{count:,}"})
+        out.append(problem)
+    for column in dict.fromkeys(c.column for c in choices if c.code is None):
+        left = [c for c in choices if c.column == column and c.code is None]
+        rows = row_labels(canonical, layer, canonical.index[canonical[column].isin([c.value for c in left])])
+        listed = ", ".join(f"'{c.value}' ({c.count:,})" for c in left[:8]) + (" …" if len(left) > 8 else "")
+        example = left[0]
+        code = example.suggestion or (layer.column(column).allowed or ("",))[0]
+        allowed = ", ".join(layer.column(column).allowed or ())
+        out.append(Problem(layer.name, column, rows, f"unknown value(s) {listed}",
+                           f"map each value to one of {allowed} in the value mapping (command line: "
+                           f"--value {column}:\"{example.value}\"={code})",
+                           code="unmapped_values",
+                           params={"values": listed, "allowed": allowed, "column": column,
+                                   "value": example.value, "code": code}))
+    return tuple(out)
+
+
+def _stacked_warnings(canonical: gpd.GeoDataFrame, layer: schema.Layer) -> tuple[Problem, ...]:
+    if not layer.is_point_layer:
+        return ()
+    stacked = hotspots.stacked_coordinates(canonical)
+    if stacked.empty:
+        return ()
+    total = int(stacked["count"].sum())
+    where = ", ".join(f"{row.lon:.6f}, {row.lat:.6f} ({row.count:,})" for row in stacked.head(5).itertuples())
+    return (Problem(layer.name, schema.GEOMETRY, (),
+                    f"{total:,} points are stacked on {len(stacked)} coordinate(s): {where}",
+                    "these are usually a geocoder's or call centre's default point, not real places; "
+                    "hot-spot and repeat-case analyses leave them out", severity="warning",
+                    code="stacked_points", params={"count": f"{total:,}", "places": len(stacked),
+                                                   "where": where}),)
+
+
+def _id_clashes(canonical: gpd.GeoDataFrame, layer: schema.Layer, active: Active) -> tuple[Problem, ...]:
+    stored = active.points.get(layer.name)
+    if stored is None or layer.id_column not in canonical.columns:
+        return ()
+    clash = canonical[layer.id_column].isin(stored[layer.id_column]).to_numpy()
+    if not clash.any():
+        return ()
+    ids = canonical[layer.id_column][clash]
+    examples = ", ".join(map(str, ids.head(5))) + (" …" if len(ids) > 5 else "")
+    return (Problem(layer.name, layer.id_column, row_labels(canonical, layer, canonical.index[clash]),
+                    f"{len(ids):,} id(s) are already stored: {examples}",
+                    "choose “Replace the layer” to store the file as the whole layer, or drop those rows "
+                    "from the file before adding it", code="id_clash",
+                    params={"count": f"{len(ids):,}", "examples": examples}),)
 
 
 def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions
@@ -236,12 +400,15 @@ def _with_point_preview(check: UploadCheck, active: Active) -> UploadCheck:
 
 
 def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
-                    mode: Mode = "replace", confirm_shrink: bool = False) -> int:
-    """Store a checked upload as a new version (all or nothing) and remember its column mapping.
-
-    Replacing a layer with an upload that empties it or more than halves it (``check.shrink``) needs
-    ``confirm_shrink``."""
-    if mode == "replace" and check.shrink is not None and not confirm_shrink:
+                    mode: Mode | None = None, confirm_shrink: bool = False) -> int:
+    """Store a checked upload as a new version (all or nothing) in the mode it was checked for, and
+    remember its column mapping and value recodings. Replacing a layer with an upload that empties it or
+    more than halves it (``check.shrink``) needs ``confirm_shrink``."""
+    mode = mode or check.mode
+    if mode != check.mode:
+        raise GridWatchError(f"this upload of `{check.layer_name}` was checked to {check.mode} the layer, "
+                             f"not to {mode} it: check it again in that mode")
+    if check.shrink is not None and not confirm_shrink:
         raise GridWatchError(f"not activated: {check.shrink}")
     if not check.can_activate:
         raise GridWatchError(f"this upload of `{check.layer_name}` cannot be activated: fix the "
@@ -254,11 +421,14 @@ def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
     else:
         version = store.write(check.layer_name, frame, note=note, author=author)
     store.set_setting(mapping_key(check.layer_name), check.mapping)
+    if check.value_map:
+        store.set_setting(values_key(check.layer_name),
+                          _merged(remembered_values(store, check.layer_name), check.value_map))
     return version
 
 
-def report_lines(check: UploadCheck, mode: Mode = "replace") -> list[str]:
-    """The check as plain text (the command line's report); a shrink counts as an error when replacing."""
+def report_lines(check: UploadCheck) -> list[str]:
+    """The check as plain text (the command line's report); a shrink counts as an error."""
     read = check.read
     lines = [f"{check.layer_name}: {len(check.frame)} features"
              + (f" from layer `{read.layer}`" if read.layer else "")
@@ -269,10 +439,16 @@ def report_lines(check: UploadCheck, mode: Mode = "replace") -> list[str]:
     if check.offset is not None and check.offset.datum:
         lines.append(f"  datum: {check.offset.explanation} (pass --datum {check.offset.datum} to convert)")
     lines.append("  mapping: " + ", ".join(f"{k}←{v}" for k, v in check.mapping.items()))
-    shrinks = mode == "replace" and check.shrink is not None
-    lines.append(f"{len(check.errors) + shrinks} error(s), {len(check.warnings)} warning(s)")
+    if check.fixed:
+        lines.append("  fixed values: " + ", ".join(f"{k}={v}" for k, v in check.fixed.items()))
+    lines += [f"  value: {c.column} '{c.value}' ({c.count:,} rows) → "
+              + (c.code or "unknown" + (f" (suggested: {c.suggestion})" if c.suggestion else ""))
+              for c in check.values]
+    if check.left_out is not None and len(check.left_out):
+        lines.append(f"  left out: {len(check.left_out):,} row(s) without coordinates")
+    lines.append(f"{len(check.errors) + (check.shrink is not None)} error(s), {len(check.warnings)} warning(s)")
     lines += [f"  - {p}" for p in check.problems]
-    if shrinks:
+    if check.shrink is not None:
         lines.append(f"  - {check.shrink} (pass --confirm-shrink if it is)")
     if check.diff is not None:
         d = check.diff

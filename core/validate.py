@@ -213,6 +213,25 @@ def conform(gdf: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
     return out[known + extra + [out.geometry.name]]
 
 
+def with_defaults(gdf: gpd.GeoDataFrame, layer_name: str) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    """``gdf`` with the required columns it lacks that have a ``default`` in the schema filled with it,
+    and a warning for each naming the column, the value and the rows filled."""
+    layer = schema.LAYERS[layer_name]
+    out, notes = gdf, []
+    for col in layer.columns:
+        if col.name in gdf.columns or col.default is None:
+            continue
+        out = out.assign(**{col.name: pd.Series(col.default, index=gdf.index).astype(
+            {"int": "Int64", "float": "float64"}.get(col.kind, "str"))})
+        value = f"{col.default:g}" if isinstance(col.default, float) else str(col.default)
+        notes.append(Problem(layer_name, col.name, (),
+                             f"the file has no `{col.name}` column; all {len(gdf):,} rows get {value}",
+                             f"map a column to `{col.name}` or set a fixed value if {value} is wrong",
+                             severity="warning", code="defaulted_column",
+                             params={"column": col.name, "value": value, "count": f"{len(gdf):,}"}))
+    return out, notes
+
+
 def _empty_column(col: schema.Column, n: int, index: pd.Index, tz: str) -> pd.Series:
     if col.kind == "datetime":
         return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {tz}]")

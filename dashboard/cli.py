@@ -57,22 +57,26 @@ def import_file(args: argparse.Namespace) -> int:
     options = uploads.UploadOptions(
         file_layer=args.layer, crs=args.crs, encoding=args.encoding, x_column=args.x_column,
         y_column=args.y_column, wkt_column=args.wkt_column, datum=args.datum,
-        repair_invalid=args.repair, polygonize=args.polygonize)
+        repair_invalid=args.repair, polygonize=args.polygonize,
+        skip_missing_coordinates=args.skip_missing_coordinates)
     try:
         ws = store.open_store(args.workspace, create=False)
         layer_name = IMPORT_LAYERS[args.layer_name]
         overrides = dict(item.split("=", 1) for item in args.map or () if "=" in item)
-        check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides)
-        mode = "append" if args.append else "replace"
-        print("\n".join(uploads.report_lines(check, mode)))
-        if not check.can_activate or (mode == "replace" and check.shrink and not args.confirm_shrink):
+        fixed = dict(item.split("=", 1) for item in args.set or () if "=" in item)
+        values = _value_options(args.value or ())
+        check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides,
+                                     fixed=fixed, values=values,
+                                     mode="append" if args.append else "replace")
+        print("\n".join(uploads.report_lines(check)))
+        if not check.can_activate or (check.shrink and not args.confirm_shrink):
             if args.activate:
                 print(f"nothing was stored: workspace `{ws.name}` stays at version {ws.version()}; fix the "
                       "errors or confirm the settings above, then run again", file=sys.stderr)
             return 1
         if args.activate:
             version = uploads.activate_upload(ws, check, note=args.note or f"import {path.name}",
-                                              author=args.author, mode=mode, confirm_shrink=args.confirm_shrink)
+                                              author=args.author, confirm_shrink=args.confirm_shrink)
             print(f"activated as version {version} of workspace `{ws.name}`")
         return 0
     except GridWatchError as exc:
@@ -134,6 +138,22 @@ def workspace_command(args: argparse.Namespace) -> int:
         return 1
 
 
+def _value_options(items) -> dict[str, dict[str, str]]:
+    """``--value FIELD:FILE VALUE=CODE`` options as {field: {file value: code}}; the file value may be
+    quoted and may hold "=" (the code, after the last "=", never does)."""
+    from core.errors import GridWatchError
+
+    values: dict[str, dict[str, str]] = {}
+    for item in items:
+        field, sep, rest = item.partition(":")
+        value, eq, code = rest.rpartition("=")
+        if not (sep and eq and field.strip() and code.strip()):
+            raise GridWatchError(f"--value {item!r} is not FIELD:VALUE=CODE, e.g. --value "
+                                 "source:\"Phone Call\"=hotline")
+        values.setdefault(field.strip(), {})[value.strip().strip("\"'")] = code.strip()
+    return values
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="gridwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,6 +177,12 @@ def main(argv: list[str] | None = None) -> None:
     p_import.add_argument("--polygonize", action="store_true", help="turn boundary lines into polygons")
     p_import.add_argument("--map", action="append", metavar="FIELD=COLUMN",
                           help="map a file column to a canonical field (repeatable)")
+    p_import.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                          help="give a field one value in every row, e.g. --set status=online")
+    p_import.add_argument("--value", action="append", metavar="FIELD:VALUE=CODE",
+                          help='read a file value as a code, e.g. --value source:"Phone Call"=hotline')
+    p_import.add_argument("--skip-missing-coordinates", action="store_true",
+                          help="leave out the rows without usable coordinates (point layers)")
     p_import.add_argument("--activate", action="store_true", help="store it as a new version if it passes")
     p_import.add_argument("--append", action="store_true", help="add the rows instead of replacing the layer")
     p_import.add_argument("--confirm-shrink", action="store_true",

@@ -503,6 +503,12 @@ def hotspot_tickets(name: str, ver: int, flt: command.TicketFilter) -> gpd.GeoDa
     return tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def stacked_tickets(name: str, ver: int, flt: command.TicketFilter) -> pd.DataFrame:
+    """The coordinates ``hotspot_tickets`` are stacked on (a default point), left out of the analyses."""
+    return hotspots.stacked_coordinates(hotspot_tickets(name, ver, flt))
+
+
 @st.cache_resource(show_spinner=False, max_entries=3)
 def ticket_cells(name: str, ver: int, flt: command.TicketFilter, resolution: int) -> pd.Series:
     """The H3 cell of each of ``hotspot_tickets``."""
@@ -534,6 +540,8 @@ def hotspot_table(name: str, ver: int, first: date, last: date, flt: command.Tic
     graph = hotspot_graph(name, boundary_ver, unit, resolution)
     tickets = hotspot_tickets(name, ver, flt)
     key = unit_keys(name, ver, flt, unit, resolution)
+    keep = ~hotspots.stacked_mask(tickets, stacked_tickets(name, ver, flt))  # like density and repeats
+    tickets, key = tickets[keep], key[keep]
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     in_period = period.contains(tickets[schema.CREATED_AT])
     units = pd.Index(graph.unique_ids)
@@ -974,9 +982,16 @@ def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[
 
 
 # ---- Data page -----------------------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=8)
-def file_layers(file_name: str, payload: bytes) -> tuple[str, ...]:
-    return io.list_layers(file_name, payload)
+# Uploads are keyed by their name and digest (``Upload``), not by hashing up to 200 MB on every call.
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
+def file_layers(upload: Upload) -> tuple[str, ...]:
+    return io.list_layers(upload.name, upload.payload)
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
+def file_columns(upload: Upload, file_layer: str | None, encoding: str | None) -> tuple[str, ...]:
+    """The header of a table upload, for the geometry-column pickers when its coordinates were not found."""
+    return io.table_columns(upload.name, upload.payload, layer=file_layer, encoding=encoding)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -990,21 +1005,22 @@ def active_state(name: str, ver: int) -> uploads.Active:
     return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def check(name: str, ver: int, layer_name: str, file_name: str, payload: bytes,
-          options: uploads.UploadOptions = uploads.UploadOptions(),
-          mapping: dict[str, str] | None = None) -> uploads.UploadCheck:
+@st.cache_resource(show_spinner=False, max_entries=2, hash_funcs=UPLOAD_HASH)
+def check(name: str, ver: int, layer_name: str, upload: Upload,
+          options: uploads.UploadOptions = uploads.UploadOptions(), mapping: dict[str, str] | None = None,
+          fixed: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None,
+          mode: uploads.Mode = "replace") -> uploads.UploadCheck:
     """The report on an upload against version ``ver`` (read-only; nothing is stored). Two are kept
     (the check as read and as re-mapped): each holds a frame that fit in a read worker's memory
     (``GRIDWATCH_READ_MEMORY_MB``), so the cache holds at most twice that, however many files are
     dropped."""
-    return uploads.check_upload(workspace(name), layer_name, file_name, payload, options, mapping,
-                                active=active_state(name, ver))
+    return uploads.check_upload(workspace(name), layer_name, upload.name, upload.payload, options, mapping,
+                                active=active_state(name, ver), fixed=fixed, values=values, mode=mode)
 
 
 def activate(name: str, upload_check: uploads.UploadCheck, *, note: str, author: str,
-             mode: uploads.Mode, confirm_shrink: bool = False) -> int:
-    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author, mode=mode,
+             confirm_shrink: bool = False) -> int:
+    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author,
                                    confirm_shrink=confirm_shrink)
 
 
@@ -1025,6 +1041,9 @@ def history(name: str, ver: int) -> list[store.VersionInfo]:
     return workspace(name).history()
 
 
+PREVIEW_LABEL_COLUMNS = (schema.GRID_ID, schema.NAME)  # the boundary preview's tooltip and change colours
+
+
 def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
     """New boundaries, coloured by what the change does to them, over the active ones (built per run:
     st_folium must get a fresh map)."""
@@ -1032,8 +1051,15 @@ def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lan
     keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed",
             "status.unchanged")
     labels = {key: translate(lang, f"map.{key}") for key in keys}
-    return maps.boundary_change_map(state.grids, upload_check.frame, upload_check.diff, state.outline,
-                                    labels=labels)
+    frame = upload_check.frame
+    unmapped = [c for c in PREVIEW_LABEL_COLUMNS if c not in frame.columns]
+    if unmapped:  # ids not mapped yet: nothing can be matched, so show the shapes as they are
+        shown = geometry.simplify_for_display(frame.assign(**dict.fromkeys(unmapped, "")))
+        outline = None if state.outline is None else geometry.simplify_for_display(
+            gpd.GeoDataFrame(geometry=[state.outline], crs=schema.STORAGE_CRS)).geometry
+        return maps.boundary_preview_map(None, shown, pd.Series("added", index=shown.index), labels=labels,
+                                         outline=outline)
+    return maps.boundary_change_map(state.grids, frame, upload_check.diff, state.outline, labels=labels)
 
 
 def points_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:

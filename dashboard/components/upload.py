@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
-from core import schema
-from core.uploads import UploadCheck, UploadOptions
-from dashboard import state
+from core import exports, schema
+from core.uploads import Mode, UploadCheck, UploadOptions
+from dashboard import data, state
 from dashboard.components.text import md_text
 from dashboard.i18n import current_language, problem_text, t
 
@@ -23,6 +25,23 @@ def layer_picker(key: str) -> str:
     names = {name: t(f"layer.{name}") for name in UPLOAD_LAYERS}
     return st.radio(t("data.layer"), UPLOAD_LAYERS, horizontal=True, key=widget_key,
                     on_change=state.kept(key, widget_key, UPLOAD_LAYERS[0]), format_func=names.__getitem__)
+
+
+def session_upload(file) -> data.Upload:
+    """The uploaded file with its digest, computed once per upload (not on every rerun)."""
+    known = st.session_state.get(state.UPLOAD_DIGEST)
+    if known is None or known[0] != file.file_id:
+        known = (file.file_id, hashlib.sha256(file.getvalue()).hexdigest())
+        st.session_state[state.UPLOAD_DIGEST] = known
+    return data.Upload(file.name, known[1], file.getvalue())
+
+
+def mode_picker(layer_name: str) -> Mode:
+    """Replace the layer or add the rows (boundaries are always replaced); the check depends on it."""
+    if layer_name == schema.GRIDS.name:
+        return "replace"
+    return st.radio(t("data.mode"), ["replace", "append"], horizontal=True, key="gw_mode",
+                    format_func=lambda m: t(f"data.mode_{m}"))
 
 
 def options_form(file_layers: tuple[str, ...], columns: list[str], layer_name: str,
@@ -47,10 +66,26 @@ def options_form(file_layers: tuple[str, ...], columns: list[str], layer_name: s
     return UploadOptions(file_layer=file_layer, crs=crs, encoding=encoding, x_column=x_column,
                          y_column=y_column, wkt_column=wkt_column,
                          repair_invalid=bool(st.session_state.get(REPAIR_KEY)),
-                         polygonize=bool(st.session_state.get(POLYGONIZE_KEY)))
+                         polygonize=bool(st.session_state.get(POLYGONIZE_KEY)),
+                         skip_missing_coordinates=bool(st.session_state.get(SKIP_KEY)))
 
 
-REPAIR_KEY, POLYGONIZE_KEY = "gw_offer_repair", "gw_offer_polygonize"
+REPAIR_KEY, POLYGONIZE_KEY, SKIP_KEY = "gw_offer_repair", "gw_offer_polygonize", "gw_offer_skip"
+
+
+def skip_offer(check: UploadCheck) -> None:
+    """Offer to leave out the rows without coordinates; once ticked, the rows left out download as CSV."""
+    missing = sum(len(p.rows) for p in check.errors if p.code == "missing_coordinates")
+    left_out = check.left_out
+    if missing:
+        st.checkbox(t("data.skip_offer", count=f"{missing:,}"), key=SKIP_KEY)
+    elif st.session_state.get(SKIP_KEY):
+        st.checkbox(t("data.skip_offer", count=f"{len(left_out) if left_out is not None else 0:,}"),
+                    key=SKIP_KEY)
+    if left_out is not None and len(left_out):
+        st.download_button(t("data.skip_download", count=f"{len(left_out):,}"),
+                           exports.csv_bytes(pd.DataFrame(left_out)), file_name="left_out_rows.csv",
+                           mime="text/csv", key="gw_left_out_csv")
 
 
 def repair_offers(check: UploadCheck) -> None:
@@ -66,13 +101,15 @@ def repair_offers(check: UploadCheck) -> None:
         st.checkbox(t("data.polygonize_offer"), key=POLYGONIZE_KEY)
 
 
-def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> dict[str, str]:
-    """The canonical field → file column table, editable; returns the mapping as edited."""
+def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The canonical field → file column table, editable, with a fixed value per field (which wins over
+    the column); returns (mapping, fixed values) as edited."""
     layer = schema.LAYERS[check.layer_name]
     table = pd.DataFrame({
         "field": list(layer.column_names),
         "required": [not c.nullable for c in layer.columns],
         "column": [check.mapping.get(name, "") for name in layer.column_names],
+        "fixed": [check.fixed.get(name, "") for name in layer.column_names],
     })
     edited = st.data_editor(
         table, key=key, hide_index=True, width="stretch", disabled=["field", "required"],
@@ -80,9 +117,40 @@ def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> dict[str
             "field": st.column_config.TextColumn(t("data.field")),
             "required": st.column_config.CheckboxColumn(t("data.required")),
             "column": st.column_config.SelectboxColumn(t("data.file_column"), options=[""] + columns),
+            "fixed": st.column_config.TextColumn(t("data.fixed_value"), help=t("data.fixed_value_help")),
         })
     hidden = {k: v for k, v in check.mapping.items() if k not in layer.column_names}  # e.g. source_grid_code
-    return {**hidden, **{row.field: row.column for row in edited.itertuples() if row.column}}
+    mapping = {**hidden, **{row.field: row.column for row in edited.itertuples() if row.column}}
+    fixed = {row.field: str(row.fixed).strip() for row in edited.itertuples()
+             if isinstance(row.fixed, str) and row.fixed.strip()}
+    return mapping, fixed
+
+
+def value_editor(check: UploadCheck, key: str) -> dict[str, dict[str, str]]:
+    """The value-mapping step: per enumerated field, each file value that is not a code, with its row
+    count, → a code (prefilled with the remembered or suggested one); returns {field: {value: code}}."""
+    if not check.values:
+        return {}
+    layer = schema.LAYERS[check.layer_name]
+    st.caption(t("data.values_help"))
+    chosen: dict[str, dict[str, str]] = {}
+    for column in dict.fromkeys(c.column for c in check.values):
+        choices = [c for c in check.values if c.column == column]
+        codes = list(layer.column(column).allowed or ())
+        table = pd.DataFrame({"value": [c.value for c in choices], "rows": [c.count for c in choices],
+                              "code": [c.code or c.suggestion or "" for c in choices]})
+        st.markdown(f"**{md_text(column)}**")
+        edited = st.data_editor(
+            table, key=f"{key}_{column}", hide_index=True, width="stretch", disabled=["value", "rows"],
+            column_config={
+                "value": st.column_config.TextColumn(t("data.file_value")),
+                "rows": st.column_config.NumberColumn(t("data.rows"), format="%d"),
+                "code": st.column_config.SelectboxColumn(t("data.code"), options=[""] + codes),
+            })
+        picked = {row.value: row.code for row in edited.itertuples() if row.code}
+        if picked:
+            chosen[column] = picked
+    return chosen
 
 
 def report(check: UploadCheck) -> None:

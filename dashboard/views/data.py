@@ -42,11 +42,13 @@ def upload_section(sel, author: str) -> None:
     if file is None:
         st.caption(t("data.formats"))
         return
-    name, payload = file.name, file.getvalue()
-    first = checked(sel, layer_name, name, payload, UploadOptions())
+    source = upload.session_upload(file)
+    mode = upload.mode_picker(layer_name)
+    first = checked(sel, layer_name, source, UploadOptions(), mode=mode)
     raw = first.read.frame if first else None
-    columns = [c for c in raw.columns if c != raw.geometry.name] if raw is not None else []
-    options = upload.options_form(data.file_layers(name, payload) if first else (), columns, layer_name,
+    columns = [c for c in raw.columns if c != raw.geometry.name] if raw is not None else \
+        file_columns(source)
+    options = upload.options_form(data.file_layers(source) if first else (), columns, layer_name,
                                   first.read.source_crs if first else None, key="gw_opts")
     if first and first.read.confirm and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs),
                                                     key="gw_confirm_crs"):
@@ -56,13 +58,18 @@ def upload_section(sel, author: str) -> None:
         st.warning(t("data.datum_found", datum=offset.datum.upper(), metres=f"{offset.shift_m:,.0f}"))
         if st.checkbox(t("data.datum_convert", datum=offset.datum.upper()), key="gw_datum"):
             options = replace(options, datum=offset.datum)
-    check = checked(sel, layer_name, name, payload, options) if options != UploadOptions() else first
+    check = checked(sel, layer_name, source, options, mode=mode) if options != UploadOptions() else first
     if check is None:
         return
     with st.expander(t("data.mapping"), expanded=bool(check.errors)):
-        mapping = upload.mapping_editor(check, columns, key=f"gw_mapping_{layer_name}")
-    if mapping != check.mapping:
-        check = checked(sel, layer_name, name, payload, options, mapping)
+        mapping, fixed = upload.mapping_editor(check, columns, key=f"gw_mapping_{layer_name}")
+    if check.values:
+        with st.expander(t("data.values"), expanded=True):
+            values = upload.value_editor(check, key=f"gw_values_{layer_name}_{source.digest[:12]}")
+    else:
+        values = check.value_map
+    if (mapping, fixed, values) != (check.mapping, check.fixed, check.value_map):
+        check = checked(sel, layer_name, source, options, mapping, fixed, values, mode)
         if check is None:
             return
 
@@ -72,16 +79,27 @@ def upload_section(sel, author: str) -> None:
         st.warning(md_text(item))
     upload.report(check)
     upload.repair_offers(check)
+    upload.skip_offer(check)
     preview(sel, check)
-    activation(sel, check, layer_name, author)
+    activation(sel, check, author)
 
 
-def checked(sel, layer_name: str, name: str, payload: bytes, options: UploadOptions,
-            mapping: dict[str, str] | None = None) -> UploadCheck | None:
+def file_columns(source: data.Upload) -> list[str]:
+    """The header of a table whose coordinates were not found (so its columns can be picked)."""
+    opts = st.session_state
+    try:
+        return list(data.file_columns(source, opts.get("gw_opts_layer"), opts.get("gw_opts_enc") or None))
+    except ReadError:
+        return []
+
+
+def checked(sel, layer_name: str, source: data.Upload, options: UploadOptions,
+            mapping: dict[str, str] | None = None, fixed: dict[str, str] | None = None,
+            values: dict[str, dict[str, str]] | None = None, mode: str = "replace") -> UploadCheck | None:
     """The check of the upload, or None after showing why the file cannot be read."""
     try:
-        return data.check(sel.workspace, sel.version, layer_name, name, payload, options, mapping)
-    except ReadError as exc:
+        return data.check(sel.workspace, sel.version, layer_name, source, options, mapping, fixed, values, mode)
+    except GridWatchError as exc:
         st.error(md_text(error_text(exc)))
         return None
 
@@ -91,22 +109,22 @@ def preview(sel, check) -> None:
         return
     st.subheader(t("data.preview"))
     if check.layer_name == schema.GRIDS.name:
+        unmapped = [c for c in data.PREVIEW_LABEL_COLUMNS if c not in check.frame.columns]
+        if unmapped:
+            st.info(t("data.preview_unmapped", columns=", ".join(unmapped)))
         show_map(data.boundary_preview(sel.workspace, sel.version, check, sel.language),
                  key="gw_preview_map", height=480)
-        upload.diff_tables(check)
+        if not unmapped:
+            upload.diff_tables(check)
     elif check.counts is not None:
         show_map(data.points_preview(sel.workspace, sel.version, check, sel.language),
                  key="gw_preview_map", height=480)
 
 
-def activation(sel, check, layer_name: str, author: str) -> None:
+def activation(sel, check, author: str) -> None:
     st.subheader(t("data.activate_title"))
-    mode = "replace"
-    if layer_name != schema.GRIDS.name:
-        mode = st.radio(t("data.mode"), ["replace", "append"], horizontal=True, key="gw_mode",
-                        format_func=lambda m: t(f"data.mode_{m}"))
     note = st.text_input(t("data.note"), key="gw_note")
-    shrink = check.shrink if mode == "replace" else None
+    shrink = check.shrink
     confirmed = shrink is None
     if shrink is not None:
         st.error(t("data.shrink", layer=t(f"layer.{shrink.layer_name}"), active=f"{shrink.active:,}",
@@ -119,7 +137,7 @@ def activation(sel, check, layer_name: str, author: str) -> None:
     if st.button(t("data.activate"), type="primary", disabled=not (check.can_activate and author and confirmed),
                  key="gw_activate"):
         try:
-            version = data.activate(sel.workspace, check, note=note, author=author, mode=mode,
+            version = data.activate(sel.workspace, check, note=note, author=author,
                                     confirm_shrink=shrink is not None and confirmed)
         except GridWatchError as exc:
             st.error(md_text(exc))

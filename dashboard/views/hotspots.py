@@ -49,6 +49,10 @@ def render() -> None:
                                    format_func=lambda r: t("hot.resolution_value", r=r,
                                                            m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"))
     fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
+    stacked = data.stacked_tickets(sel.workspace, sel.version, flt)
+    if len(stacked):
+        st.caption(t("hot.stacked", count=f"{int(stacked['count'].sum()):,}", places=len(stacked),
+                     where="; ".join(f"{r.lon:.6f}, {r.lat:.6f}" for r in stacked.head(3).itertuples())))
     try:
         table = data.hotspot_table(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, fdr)
     except HotspotError as exc:  # too few areas or months: the time patterns and repeats still work

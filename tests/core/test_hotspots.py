@@ -309,3 +309,45 @@ def test_a_hexagon_without_neighbours_is_kept_and_joined_to_the_nearest():
     assert len(graph.neighbors[far]) == 1 and len(graph.isolates) == 0
     counts = pd.Series(1, index=cells)
     assert len(hotspots.gi_star(counts, graph)) == len(cells)
+
+
+def stacked_field(stacked: int = 300, spread: int = 2_000) -> gpd.GeoDataFrame:
+    """``spread`` tickets scattered over a district and ``stacked`` at one call-centre point, all of one
+    category within a week, so the stacked ones would all be "repeats" of one another."""
+    rng = np.random.default_rng(11)
+    lon = np.r_[rng.uniform(120.1, 120.2, spread), np.full(stacked, 120.15)]
+    lat = np.r_[rng.uniform(30.2, 30.3, spread), np.full(stacked, 30.25)]
+    created = pd.Timestamp("2026-03-02", tz=schema.DEFAULT_TIMEZONE) + pd.to_timedelta(
+        rng.uniform(0, 6 * 24, spread + stacked), unit="h")
+    return gpd.GeoDataFrame({schema.TICKET_ID: [f"T{i}" for i in range(spread + stacked)],
+                             schema.CATEGORY: "市容环境", schema.CREATED_AT: created},
+                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def test_points_stacked_on_one_coordinate_are_found_and_left_out_by_default():
+    tickets = stacked_field()
+    stacked = hotspots.stacked_coordinates(tickets)
+    assert stacked.to_dict("records") == [{"lon": 120.15, "lat": 30.25, "count": 300}]
+    kept, found = hotspots.without_stacked(tickets)
+    assert len(kept) == 2_000 and found.equals(stacked)
+    repeats = hotspots.repeat_cases(tickets, 50.0, 7.0)
+    with_stack = hotspots.repeat_cases(tickets, 50.0, 7.0, include_stacked=True)
+    assert len(with_stack) - len(repeats) == 299, "the stack: every ticket after the first is a 'repeat'"
+    area = gpd.GeoDataFrame(geometry=[shapely.box(120.1, 30.2, 120.2, 30.3)], crs=4326)
+    excluded = hotspots.kernel_density(tickets, area, 200.0).values
+    included = hotspots.kernel_density(tickets, area, 200.0, include_stacked=True).values
+    assert included.max() > 10 * excluded.max()
+
+
+def test_a_busy_real_place_is_not_a_stack():
+    rng = np.random.default_rng(5)
+    tickets = stacked_field(stacked=0)
+    market = gpd.GeoDataFrame(geometry=gpd.points_from_xy(120.15 + rng.normal(0, 2e-4, 400),
+                                                          30.25 + rng.normal(0, 2e-4, 400)), crs=4326)
+    assert hotspots.stacked_coordinates(pd.concat([tickets, market])).empty
+    few = stacked_field(stacked=40)  # fewer than STACKED_MIN_POINTS on one coordinate
+    assert hotspots.stacked_coordinates(few).empty
+
+
+def test_the_demo_has_no_stacked_tickets():
+    assert hotspots.stacked_coordinates(load_demo()["tickets"]).empty

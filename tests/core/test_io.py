@@ -19,7 +19,7 @@ import shapely
 from core import columns, coords, sandbox
 from core import io as gio
 from core.errors import ReadError
-from core.io import apply_mapping, list_layers, read_upload, suggest_mapping
+from core.io import apply_mapping, list_layers, read_upload, suggest_mapping, table_columns
 from core.schema import DEFAULT_TIMEZONE
 
 HANGZHOU = (120.1570240345, 30.2674745534)
@@ -634,3 +634,34 @@ def test_geojson_crs_member_is_read_without_parsing_the_whole_file_twice():
         {"type": "Feature", "properties": {"crs": "x"}, "geometry": {"type": "Point", "coordinates": [120, 30]}}]}
     assert _leading_crs(json.dumps(only_property)) is None
     assert read_upload("y.geojson", json.dumps(only_property).encode()).frame["crs"].tolist() == ["x"]
+
+
+def test_coordinates_at_the_end_of_an_address_text_are_found():
+    text = ('ID,LOCATION\n1,"121 N LASALLE ST\nCHICAGO, IL 60602\n(41.8837, -87.6324)"\n'
+            '2,"CHICAGO (IL) (41.85, -87.65)"\n3,\n')
+    result = read_upload("chicago.csv", text.encode())
+    assert result.frame.geometry.x.tolist()[:2] == [-87.6324, -87.65]
+    assert result.frame.geometry.y.tolist()[:2] == [41.8837, 41.85]
+    assert result.frame.geometry.iloc[2] is None
+    assert "1 row(s) have no usable coordinates and no geometry" in result.notes
+
+
+def test_state_plane_x_y_columns_give_way_to_a_location_text_column():
+    text = ("SR_NUMBER,X_COORDINATE,Y_COORDINATE,LOCATION\n"
+            'A,1175000.5,1901000.2,"(41.88, -87.63)"\nB,1176000.5,1902000.2,"(41.89, -87.62)"\n')
+    result = read_upload("chicago.csv", text.encode())
+    assert result.frame.geometry.x.tolist() == [-87.63, -87.62]
+    assert "X_COORDINATE" in result.frame.columns
+
+
+def test_pairs_that_are_not_degrees_are_not_taken_for_coordinates():
+    text = 'id,range\n1,"(300, 400)"\n2,"(500, 600)"\n'
+    with pytest.raises(ReadError, match="no columns GridWatch recognises as coordinates"):
+        read_upload("t.csv", text.encode())
+
+
+def test_table_columns_list_the_header_even_without_coordinates():
+    text = "名称,位置,备注\n甲,somewhere,x\n"
+    assert table_columns("t.csv", text.encode("gbk")) == ("名称", "位置", "备注")
+    assert table_columns("t.csv", "a;b\n1;2\n".encode()) == ("a", "b")
+    assert table_columns("g.geojson", b'{"type": "FeatureCollection", "features": []}') == ()

@@ -140,3 +140,31 @@ def test_an_emptying_file_needs_confirm_shrink_and_a_bad_map_gets_a_message(home
     assert open_store("demo").version() == 2
     assert run("grids", str(path), "--map", "grid_id=编号") == 1
     assert "has no column `编号` (mapped to `grid_id`)" in capsys.readouterr().err
+def test_a_311_export_imports_with_values_fixed_fields_and_rows_left_out(home, tmp_path, capsys):
+    tickets = load_demo()["tickets"].iloc[:30]
+    location = [f"CHICAGO ({y:.6f}, {x:.6f})" for x, y in zip(tickets.geometry.x, tickets.geometry.y)]
+    location[0] = ""
+    rows = ["ticket_id,category,source,created_at,LOCATION"] + [
+        f'C{i},{c},{"Phone Call" if n % 2 else "Internet"},{t:%Y-%m-%d %H:%M},"{loc}"'
+        for n, (i, c, t, loc) in enumerate(zip(tickets[schema.TICKET_ID], tickets[schema.CATEGORY],
+                                              tickets[schema.CREATED_AT], location))]
+    path = tmp_path / "311.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run("tickets", str(path), "--crs", "EPSG:4326") == 1
+    out = capsys.readouterr().out
+    assert "--skip-missing-coordinates" in out and '--value source:"Internet"=resident' in out
+    args = ("tickets", str(path), "--crs", "EPSG:4326", "--skip-missing-coordinates", "--set", "stage=closed",
+            "--value", 'source:"Phone Call"=hotline', "--value", "source:Internet=resident")
+    assert run(*args, "--activate") == 0
+    out = capsys.readouterr().out
+    assert "  fixed values: stage=closed" in out and "  left out: 1 row(s) without coordinates" in out
+    stored = open_store("demo").read("tickets")
+    assert len(stored) == 29 and set(stored[schema.SOURCE]) == {"hotline", "resident"}
+    assert set(stored[schema.STAGE]) == {"closed"} and (stored[schema.REWORK_COUNT] == 0).all()
+
+
+def test_a_malformed_value_option_is_explained(home, tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("ticket_id,lon,lat\nA,120.1,30.2\n", encoding="utf-8")
+    assert run("tickets", str(path), "--value", "source=hotline") == 1
+    assert "is not FIELD:VALUE=CODE" in capsys.readouterr().err

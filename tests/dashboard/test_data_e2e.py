@@ -9,6 +9,7 @@ import re
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -143,3 +144,95 @@ def test_an_invalid_polygon_is_repaired_on_request(page, app_url, artifacts):
     assert "in no grid" in page.locator('[data-testid="stTable"]').inner_text()  # the loop left a hole
     assert page.get_by_role("button", name="Activate as a new version").is_disabled()  # no name yet
     page.screenshot(path=str(artifacts / "data_repaired.png"))
+
+
+def pick_layer(page, label: str) -> None:
+    """Pick the layer to upload and wait until the page shows only that layer's file uploader."""
+    page.get_by_text(label, exact=True).click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=stFileUploaderDropzoneInput]').length"
+                           " === 1 && !document.querySelector('[data-stale=true]')", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def chicago_tickets_csv(n: int = 120) -> bytes:
+    """Demo tickets written like a Chicago 311 export: open-data sources, coordinates only inside a
+    "LOCATION" text column, no rework_count, and 4 rows without coordinates."""
+    tickets = load_demo()["tickets"].iloc[:n]
+    location = [f"121 N LASALLE ST, CHICAGO ({y:.6f}, {x:.6f})" for x, y in
+                zip(tickets.geometry.x, tickets.geometry.y)]
+    for row in (3, 4, 5, 6):
+        location[row] = ""
+    return pd.DataFrame({
+        "ticket_id": "C" + tickets["ticket_id"].to_numpy(), "category": tickets["category"].to_numpy(),
+        "source": (["Phone Call", "Internet"] * n)[:n], "stage": "closed",
+        "created_at": tickets["created_at"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+        "LOCATION": location}).to_csv(index=False).encode("utf-8")
+
+
+def test_a_311_export_loads_after_mapping_values_and_leaving_out_rows(page, app_url, artifacts):
+    open_data_page(page, app_url)
+    pick_layer(page, "Tickets")
+    upload(page, "chicago_311.csv", chicago_tickets_csv(), "text/csv")
+    page.get_by_text("Add the rows").click()  # the demo's tickets stay: other tests use their ids
+    page.get_by_text(re.compile(r"\d+ error\(s\)")).wait_for(timeout=90_000)
+    table = page.locator('[data-testid="stTable"]')
+    table.get_by_text("4 row(s) have no usable coordinates").wait_for(timeout=30_000)
+    assert "--skip-missing-coordinates" in table.inner_text()
+    assert "the file has no `rework_count` column; all 120 rows get 0" in table.inner_text()
+    values = page.get_by_text("Value mapping")
+    values.wait_for(timeout=30_000)
+    assert "unknown value(s)" not in table.inner_text(), "the suggestions were taken into the check"
+    page.screenshot(path=str(artifacts / "data_value_mapping.png"), full_page=True)
+    page.get_by_text("Leave out the 4 rows without coordinates").click()
+    page.get_by_text("No errors").wait_for(timeout=90_000)
+    table = page.locator('[data-testid="stTable"]')
+    assert "4 row(s) without coordinates are left out" in table.inner_text()
+    page.get_by_role("button", name="Download the 4 rows left out (CSV)").wait_for(timeout=30_000)
+    page.get_by_text("Yes, the file is in EPSG:4326").click()  # lon/lat without a stated CRS
+    page.get_by_text("No errors").wait_for(timeout=90_000)
+    page.get_by_role("textbox", name="Your name").fill("测试员")
+    page.get_by_role("textbox", name="Your name").press("Enter")
+    before = active_version(page)
+    page.get_by_role("button", name="Activate as a new version").click()
+    page.get_by_text(f"Activated as version {before + 1}.").wait_for(timeout=90_000)
+    page.screenshot(path=str(artifacts / "data_311_activated.png"))
+
+
+def test_appending_stored_ids_is_an_error_before_activation(page, app_url):
+    open_data_page(page, app_url)
+    pick_layer(page, "Tickets")
+    tickets = load_demo()["tickets"].iloc[:20].copy()
+    for column in ("created_at", "dispatched_at", "deadline_at", "closed_at"):
+        tickets[column] = tickets[column].map(lambda v: v.isoformat() if pd.notna(v) else None)
+    upload(page, "tickets.geojson", tickets.to_json(drop_id=True).encode())
+    page.get_by_text("Add the rows").click()
+    table = page.locator('[data-testid="stTable"]')
+    table.get_by_text("20 id(s) are already stored").wait_for(timeout=90_000)
+    assert "Replace the layer" in table.inner_text()
+    assert page.get_by_role("button", name="Activate as a new version").is_disabled()
+
+
+def test_boundary_preview_before_the_ids_are_mapped(page, app_url, artifacts):
+    open_data_page(page, app_url)
+    grids = load_demo()["grids"].rename(columns={"grid_id": "CODE", "name": "Label"})[["CODE", "Label", "geometry"]]
+    upload(page, "grids.geojson", grids.to_json(drop_id=True).encode())
+    page.get_by_text("Map the file's columns to grid_id, name").wait_for(timeout=90_000)
+    page.locator(MAP_FRAME).wait_for(timeout=60_000)
+    assert page.get_by_text("Something went wrong").count() == 0
+    page.screenshot(path=str(artifacts / "data_preview_unmapped.png"))
+
+
+def test_coordinate_columns_can_be_picked_when_none_were_found(page, app_url):
+    open_data_page(page, app_url)
+    pick_layer(page, "Service points")
+    text = "编号,名称,东,北\nS1,甲,120.15,30.27\nS2,乙,120.16,30.28\n"
+    upload(page, "points.csv", text.encode("utf-8"), "text/csv")
+    page.get_by_text(re.compile("has no columns GridWatch recognises as coordinates")).wait_for(timeout=60_000)
+    page.get_by_text("Reading options").click()
+    for label, column in (("Longitude / X column", "东"), ("Latitude / Y column", "北")):
+        box = page.get_by_role("combobox", name=label)
+        box.scroll_into_view_if_needed()
+        box.click()
+        box.press_sequentially(column)  # typing opens the list filtered to the file's column
+        page.get_by_role("option", name=column, exact=True).click()
+    page.get_by_text("made points from columns `东` (x) and `北` (y)").wait_for(timeout=60_000)
