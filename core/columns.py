@@ -53,7 +53,7 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     schema.DESCRIPTION: ("description", "事件描述", "问题描述", "诉求内容", "诉求描述", "案件描述", "反映内容",
                          "内容", "描述"),
     schema.SOURCE: ("source", "来源", "事件来源", "来源平台", "上报来源", "案件来源", "诉求来源", "上报渠道",
-                    "渠道"),
+                    "渠道", "origin"),
     schema.STAGE: ("stage", "事件状态", "处置状态", "办理状态", "案件状态", "工单状态", "诉求状态", "状态",
                    "status"),
     schema.DISPATCHED_AT: ("dispatched_at", "派遣时间", "派单时间", "分派时间", "交办时间"),
