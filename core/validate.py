@@ -209,6 +209,14 @@ def conform(gdf: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
     return out[known + extra + [out.geometry.name]]
 
 
+def empty_layer(layer_name: str) -> gpd.GeoDataFrame:
+    """A canonical ``layer_name`` with no rows (every column, in EPSG:4326): what a workspace that
+    does not hold the layer has of it."""
+    index = pd.RangeIndex(0)
+    columns = {col.name: _empty_column(col, 0, index) for col in schema.LAYERS[layer_name].columns}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], index=index, crs=schema.STORAGE_CRS))
+
+
 def _empty_column(col: schema.Column, n: int, index: pd.Index) -> pd.Series:
     if col.kind == "datetime":
         return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {schema.TIMEZONE}]")

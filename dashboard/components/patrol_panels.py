@@ -11,9 +11,8 @@ from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from dashboard import data, state
 from dashboard.components.map_view import show_map
-from dashboard.components.text import md_text
 from dashboard.components.upload import problem_table
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_COLUMNS = ("team_name", "grids", "workload_vs_mean", "tickets", "population", "area_km2", "polsby_popper",
@@ -58,7 +57,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         except ValidationError as exc:
             problem_table(list(exc.problems))
         except GridWatchError as exc:
-            st.error(md_text(exc))
+            show_error(exc)
     with right:
         downloads(sel, roster, "gridwatch_duty_roster", "gw_roster")
 

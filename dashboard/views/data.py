@@ -17,7 +17,7 @@ from dashboard import data, state
 from dashboard.components import upload
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import message_text, show_error, t
 
 
 def render() -> None:
@@ -65,9 +65,9 @@ def upload_section(sel, author: str) -> None:
             return
 
     for note in check.notes:
-        st.info(md_text(note))
+        st.info(md_text(message_text(note)))
     for item in check.read.confirm:
-        st.warning(md_text(item))
+        st.warning(md_text(message_text(item)))
     upload.report(check)
     upload.repair_offers(check)
     preview(sel, check)
@@ -80,7 +80,7 @@ def checked(sel, layer_name: str, name: str, payload: bytes, options: UploadOpti
     try:
         return data.check(sel.workspace, sel.version, layer_name, name, payload, options, mapping)
     except ReadError as exc:
-        st.error(md_text(exc))
+        show_error(exc)
         return None
 
 
@@ -113,7 +113,7 @@ def activation(sel, check, layer_name: str, author: str) -> None:
         try:
             version = data.activate(sel.workspace, check, note=note, author=author, mode=mode)
         except GridWatchError as exc:
-            st.error(md_text(exc))
+            show_error(exc)
             return
         st.session_state[state.FLASH] = t("data.activated", version=version)
         st.session_state[state.UPLOAD_NONCE] = st.session_state.get(state.UPLOAD_NONCE, 0) + 1

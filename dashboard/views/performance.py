@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import hotspots, metrics, schema
 from dashboard import data, state
-from dashboard.components import perf_charts
+from dashboard.components import hints, perf_charts
 from dashboard.components.map_view import show_map
 from dashboard.components.tickets import readable
 from dashboard.i18n import t
@@ -33,6 +33,8 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("perf.title"))
     st.caption(t("perf.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):  # every indicator counts tickets
+        return
     level = st.radio(t("perf.level"), LEVELS, horizontal=True, key="gw_perf_level",
                      format_func=lambda v: t(f"perf.level.{v}"))
     weights = data.composite_weights(sel.workspace)

@@ -115,4 +115,4 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
     if page == "coverage":  # staffing needs only the grids; the camera, service and member figures are left out
         assert "Grids outside the staffing target" in labels and "Area seen by online cameras" not in labels
     else:
-        assert {"hotspots": "no tickets yet", "patrols": "no patrol teams yet"}[page] in infos
+        assert {"hotspots": "This page needs Tickets", "patrols": "This page needs Patrol teams"}[page] in infos

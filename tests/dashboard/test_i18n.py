@@ -76,6 +76,65 @@ def test_every_problem_code_has_both_texts_in_every_language():
             assert f"problem.{code}.what" in i18n.catalog(lang) and f"problem.{code}.fix" in i18n.catalog(lang)
 
 
+def coded_calls(kind: str) -> set[str]:
+    """The ``code=`` literals core passes to calls of ``kind``: "error" (``…Error(...)``) or "message"
+    (``Message(...)``); both branches of a conditional code count."""
+    import ast
+
+    import core
+
+    found = set()
+    for path in Path(core.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            is_error = name.endswith("Error") or name == "__init__"  # an error class's super().__init__
+            if (kind == "error" and is_error) or (kind == "message" and name == "Message"):
+                for keyword in node.keywords:
+                    if keyword.arg == "code":
+                        found |= {c.value for c in ast.walk(keyword.value)
+                                  if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    return found
+
+
+@pytest.mark.parametrize("kind", ["error", "message"])
+def test_every_error_and_message_code_core_raises_is_in_both_catalogs(kind):
+    codes = coded_calls(kind)
+    assert len(codes) > (60 if kind == "error" else 10), "the scan found too few codes; it is broken"
+    for lang in i18n.LANGUAGES:
+        assert sorted(c for c in codes if f"{kind}.{c}" not in i18n.catalog(lang)) == [], lang
+
+
+def test_errors_and_messages_are_worded_in_the_readers_language(monkeypatch):
+    from core.errors import LayerNotFoundError, Message, ReadError
+
+    empty = ReadError("`a.csv` is empty (0 bytes). Check the file and upload it again.", code="file_empty",
+                      params={"name": "a.csv"})
+    missing = LayerNotFoundError("workspace `w` has no `tickets` layer; upload it first", code="layer_not_found",
+                                 params={"workspace": "w", "layer": "tickets"})
+    note = Message("dropped Z coordinates from 3 features", code="dropped_z", params={"count": 3})
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    assert i18n.error_text(empty) == "`a.csv` 是空文件（0 字节），请检查文件后重新上传。"
+    assert i18n.error_text(missing) == "工作区 `w` 还没有“事件”图层，请先导入。"
+    assert i18n.message_text(note) == "已去除 3 个要素的 Z 坐标（高程）"
+    assert i18n.error_text(ReadError("no code yet")) == "no code yet"  # English until it gets a code
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    assert i18n.error_text(missing) == "Workspace `w` has no Tickets layer yet; load it first."
+    assert str(empty).startswith("`a.csv` is empty") and str(note) == "dropped Z coordinates from 3 features"
+
+
+def test_a_validation_error_lists_its_problems_in_chinese(monkeypatch):
+    from core.errors import Problem, ValidationError
+
+    exc = ValidationError("cameras", [Problem("cameras", "camera_id", ("c1",), "value is missing", "fill it in",
+                                              code="missing_value", params={"column": "camera_id"})])
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    lines = i18n.error_text(exc).split("\n\n")
+    assert lines[0] == "摄像头有 1 处问题："
+    assert lines[1].startswith("摄像头 `camera_id` (c1)：" + i18n.translate("zh", "problem.missing_value.what"))
+
+
 def test_every_problem_code_core_emits_is_in_the_catalog():
     import core
 
@@ -84,6 +143,7 @@ def test_every_problem_code_core_emits_is_in_the_catalog():
     for path in core_dir.glob("*.py"):
         emitted |= set(re.findall(r'code="([a-z_]+)"', path.read_text(encoding="utf-8")))
         emitted |= set(re.findall(r'"([a-z_]+)",\s*(?:params|\{)', path.read_text(encoding="utf-8")))
+    emitted -= coded_calls("error") | coded_calls("message")
     emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
     emitted |= {"gap_inside", "gap_enclosed", "outside_reach"}  # chosen in expressions
     emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
