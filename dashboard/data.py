@@ -283,6 +283,13 @@ def performance(name: str, ver: int, first: date, last: date, level: str,
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def outside_grids(name: str, ver: int, first: date, last: date) -> int:
+    """Tickets of the period outside every grid (in Overview's count, in no unit's)."""
+    return metrics.outside_grids_in_period(joined(name, ver, schema.TICKETS.name),
+                                           metrics.Period.from_dates(first, last))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def year_over_year(name: str, ver: int, first: date, last: date, level: str) -> pd.DataFrame:
     """同比: the change of every indicator against the same period a year earlier."""
     period = metrics.Period.from_dates(first, last)

@@ -40,6 +40,15 @@ def render() -> None:
     weights = data.composite_weights(sel.workspace)
     table = data.performance(sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())))
     headline(table)
+    notes = []
+    outside = data.outside_grids(sel.workspace, sel.version, sel.first, sel.last)
+    if outside:
+        notes.append(t("perf.outside_grids", count=f"{outside:,}"))
+    dropped = table.attrs.get("composite_dropped", ())
+    if dropped:
+        notes.append(t("perf.composite_dropped", names=t("hint.separator").join(t(f"perf.col.{c}") for c in dropped)))
+    if notes:
+        st.caption(" · ".join(notes))
 
     indicator_map(sel, table, level)
 
