@@ -129,4 +129,4 @@ def test_a_chinese_page_shows_a_core_error_in_chinese(monkeypatch):
     monkeypatch.setattr(data, "overview", missing)
     at = run("zh")
     assert [e.value for e in at.error] == [md_text("工作区 `demo` 还没有“摄像头”图层，请先导入。")]
-    assert [link.proto.label for link in at.get("page_link")] == ["前往“数据管理”页面导入图层"]
+    assert [link.proto.label for link in at.get("page_link")] == ["前往“数据管理”页面导入图层"], [i.value for i in at.info]

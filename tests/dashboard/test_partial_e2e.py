@@ -5,10 +5,8 @@ link."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import schema, store
@@ -40,8 +38,16 @@ def home(tmp_path_factory):
     layers = load_demo()
     for name, held in WORKSPACES.items():
         store.open_store(name, home=path).write_layers({k: layers[k] for k in held}, note="partial")
+    clear_caches()
     yield path
     mp.undo()
+    clear_caches()
+
+
+def clear_caches() -> None:
+    """Workspaces are cached by name, and another module's home holds others."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def one_page():
