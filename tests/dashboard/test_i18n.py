@@ -166,3 +166,28 @@ def test_topology_findings_are_worded_in_chinese(monkeypatch):
     what, fix = i18n.problem_text(crossing)
     assert what.startswith("网格 a（东社区）与 b（西社区）重叠") and "跨越了社区界线" in what
     assert "位于 120.0" in what and fix.startswith("从不属于该社区的网格中切除")
+
+
+@pytest.mark.parametrize(("lang", "headers", "layer"), [
+    ("en", ["Layer", "Points", "Move to another grid", "Fall outside every grid", "Newly inside a grid"], "Tickets"),
+    ("zh", ["图层", "点数", "改属其他网格", "落到所有网格之外", "新落入网格"], "事件"),
+])
+def test_the_change_impact_table_has_headers_in_the_readers_language(monkeypatch, lang, headers, layer):
+    import pandas as pd
+
+    from core.changes import Impact, ImpactCounts
+    from dashboard.components.upload import impact_table
+
+    monkeypatch.setattr(i18n, "current_language", lambda: lang)
+    impact = Impact({"tickets": ImpactCounts(total=10, moved=2, newly_unassigned=1, newly_assigned=0)},
+                    pd.DataFrame())
+    table = impact_table(impact)
+    assert table.columns.tolist() == headers
+    assert table.iloc[0].tolist() == [layer, 10, 2, 1, 0]
+
+
+@pytest.mark.parametrize(("count", "text"), [(1, "1 ticket in the period"), (2, "2 tickets in the period"),
+                                             ("1,000", "1,000 tickets in the period")])
+def test_english_counts_have_plural_forms(count, text):
+    assert i18n.translate("en", "overview.tickets_in_period", count=count) == text
+    assert i18n.translate("zh", "overview.tickets_in_period", count=count) == f"本时段事件 {count} 件"
