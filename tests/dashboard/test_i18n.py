@@ -191,3 +191,14 @@ def test_the_change_impact_table_has_headers_in_the_readers_language(monkeypatch
 def test_english_counts_have_plural_forms(count, text):
     assert i18n.translate("en", "overview.tickets_in_period", count=count) == text
     assert i18n.translate("zh", "overview.tickets_in_period", count=count) == f"本时段事件 {count} 件"
+
+
+def test_a_redesign_without_a_current_roster_says_so_not_zero_changes(monkeypatch):
+    from dashboard.components.patrol_panels import proposal_text
+
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    none = proposal_text(2.0, dict.fromkeys(("max_min_ratio", "changed_grids")),
+                         {"max_min_ratio": 1.5, "changed_grids": None})
+    assert "covers none of these grids" in none and "change team" not in none
+    one = proposal_text(2.0, {"max_min_ratio": 3.0}, {"max_min_ratio": 1.5, "changed_grids": 1})
+    assert one.endswith("3.000 → 1.500; 1 grid changes team.")
