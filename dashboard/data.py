@@ -598,7 +598,7 @@ def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.Ticke
         return base, live_map.colour_update(["#ffffff"] * len(ids), [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
                                             legend, fill_opacity=0.0, hover_title=tr("hot.show.tickets"),
                                             overlay=live_map.density_overlay(surface.values, surface.bounds))
-    return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False)
+    return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False, zero_neutral=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -802,7 +802,8 @@ def coverage_map(name: str, ver: int, table: pd.DataFrame, measure: str, title: 
     values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
     share = measure.endswith("_share")
     better = False if measure == "lost_share" else True if share or measure == "members" else None
-    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=share)
+    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=share,
+                                                  zero_neutral=not share)
     layers = overlays + ((sites,) if sites is not None else ())
     return (live_map.choropleth_base_map(grid_base(name, boundary_ver)),
             live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend,
