@@ -88,3 +88,22 @@ def test_every_page_on_a_partial_workspace(page, workspace, lang):
                "needs": {"en": f"This page needs {name}", "zh": f"本页面需要{name}"}}[kind][lang]
     assert any(wording in text for text in infos), infos
     assert links == [i18n.translate(lang, "hint.open_data")]
+
+
+def test_the_data_link_opens_the_data_page_in_a_browser(browser, app_url):
+    """Chinese reader, grids-only workspace: Overview draws the grids with zero counts, names tickets as the
+    next layer, and the link opens the Data page."""
+    layers = load_demo()
+    store.open_store("grids-only", home=app_url.home).write_layers({"grids": layers["grids"]}, note="partial")
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(app_url, wait_until="domcontentloaded")
+        page.get_by_text("下一步请导入事件").wait_for(timeout=120_000)
+        page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=120_000)
+        assert "出现意外错误" not in page.inner_text("body") and "Traceback" not in page.inner_text("body")
+        page.get_by_text(i18n.translate("zh", "hint.open_data")).click()
+        page.wait_for_url("**/data", timeout=60_000)
+        page.get_by_role("heading", name=i18n.translate("zh", "data.title")).wait_for(timeout=60_000)
+    finally:
+        context.close()
