@@ -543,7 +543,7 @@ def _metric_crs_of(frame: gpd.GeoDataFrame) -> pyproj.CRS:
     if frame.crs is None:
         raise ValidationError(schema.GRIDS.name, [Problem(
             schema.GRIDS.name, None, (), "the layer has no coordinate system, so areas cannot be measured",
-            "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing")])
+            "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing", code="no_crs")])
     return metric_crs(frame)
 
 

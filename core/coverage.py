@@ -626,7 +626,8 @@ def _metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
     if wrong.any():
         raise ValidationError(layer, [Problem(layer, schema.GEOMETRY, _row_ids(grids, wrong, schema.GRID_ID),
                                               "geometry is not a Polygon or MultiPolygon",
-                                              "upload the grid boundaries as polygons")])
+                                              "upload the grid boundaries as polygons", code="wrong_geometry_polygon",
+                                              params={"found": "/".join(sorted(set(grids.geom_type[wrong])))})])
     crs = metric_crs(grids)
     projected = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     return crs, shapely.force_2d(projected) if len(projected) else projected
