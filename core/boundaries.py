@@ -47,7 +47,7 @@ import pyproj
 import shapely
 
 from core import schema
-from core.errors import Problem, ValidationError
+from core.errors import Message, Problem, ValidationError
 from core.geometry import metric_crs
 from core.validate import row_labels
 
@@ -70,7 +70,7 @@ class Repair:
     frame: gpd.GeoDataFrame
     rows: tuple[str, ...]
     area_change_m2: dict[str, float]
-    description: str
+    description: Message
     unresolved: tuple[str, ...] = ()
 
 
@@ -136,10 +136,12 @@ def repair_invalid(grids: gpd.GeoDataFrame) -> Repair:
     collapsed = _labels(grids, schema.GRIDS,
                         _mask(len(grids), np.flatnonzero(invalid)[shapely.is_empty(fixed)]))
     change = dict(zip(rows, (after - before).tolist()))
-    description = (f"repaired {_count(len(rows), 'invalid geometry', 'invalid geometries')} "
-                   f"({_change_summary(change)})")
+    text = f"repaired {_count(len(rows), 'invalid geometry', 'invalid geometries')} ({_change_summary(change)})"
+    params = {"count": f"{len(rows):,}", "change": _change_summary(change)}
+    description = Message(text, code="repaired_invalid", params=params)
     if collapsed:
-        description += f"; {', '.join(collapsed)} collapsed to nothing: redraw {_them(len(collapsed))}"
+        description = Message(f"{text}; {', '.join(collapsed)} collapsed to nothing: redraw {_them(len(collapsed))}",
+                              code="repaired_invalid_collapsed", params={**params, "rows": ", ".join(collapsed)})
     return Repair(_with_geometries(grids, repaired), rows, change, description, collapsed)
 
 
@@ -154,7 +156,7 @@ def polygonize_lines(frame: gpd.GeoDataFrame) -> Repair:
     geometries = _geometries(frame)
     lines = np.isin(shapely.get_type_id(geometries), _LINE_TYPES) & _present(geometries)
     if not lines.any():
-        return Repair(frame.copy(), (), {}, "no boundary lines to turn into polygons")
+        return Repair(frame.copy(), (), {}, Message("no boundary lines to turn into polygons", code="no_lines"))
     built = _valid_polygons(shapely.build_area(shapely.node(geometries[lines])))
     closed = ~shapely.is_empty(built)
     positions = np.flatnonzero(lines)
@@ -164,11 +166,14 @@ def polygonize_lines(frame: gpd.GeoDataFrame) -> Repair:
     open_rows = _labels(frame, schema.GRIDS, _mask(len(frame), positions[~closed]))
     areas = shapely.area(_to_crs(built[closed], frame.crs, _metric_crs_of(frame))) if closed.any() else []
     change = dict(zip(rows, np.asarray(areas, dtype=float).tolist()))
-    description = f"turned the boundary lines of {_count(len(rows), 'row', 'rows')} into polygons"
+    text = f"turned the boundary lines of {_count(len(rows), 'row', 'rows')} into polygons"
+    description = Message(text, code="polygonized", params={"count": f"{len(rows):,}"})
     if open_rows:
-        description += (f"; the lines of {', '.join(open_rows[:10])}"
-                        f"{f' and {len(open_rows) - 10} more' if len(open_rows) > 10 else ''} do not "
-                        "close into a ring: join their ends and upload again")
+        listed = ", ".join(open_rows[:10]) + (f" (+{len(open_rows) - 10})" if len(open_rows) > 10 else "")
+        description = Message(f"{text}; the lines of {', '.join(open_rows[:10])}"
+                              f"{f' and {len(open_rows) - 10} more' if len(open_rows) > 10 else ''} do not "
+                              "close into a ring: join their ends and upload again", code="polygonized_open",
+                              params={"count": f"{len(rows):,}", "rows": listed})
     return Repair(_with_geometries(frame, polygons), rows, change, description, open_rows)
 
 
@@ -177,12 +182,12 @@ def drop_z(frame: gpd.GeoDataFrame, layer_name: str = schema.GRIDS.name) -> Repa
     geometries = _geometries(frame)
     with_z = shapely.has_z(geometries)
     if not with_z.any():
-        return Repair(frame.copy(), (), {}, "no Z coordinates to drop")
+        return Repair(frame.copy(), (), {}, Message("no Z coordinates to drop", code="no_z"))
     flat = geometries.copy()
     flat[with_z] = shapely.force_2d(geometries[with_z])
     rows = _labels(frame, schema.LAYERS[layer_name], with_z)
-    description = (f"dropped the Z coordinate of {len(rows)} of "
-                   f"{_count(len(frame), 'feature', 'features')}")
+    description = Message(f"dropped the Z coordinate of {len(rows)} of {_count(len(frame), 'feature', 'features')}",
+                          code="dropped_z_of", params={"count": f"{len(rows):,}", "total": f"{len(frame):,}"})
     return Repair(_with_geometries(frame, flat), rows, {}, description)
 
 
@@ -538,7 +543,7 @@ def _metric_crs_of(frame: gpd.GeoDataFrame) -> pyproj.CRS:
     if frame.crs is None:
         raise ValidationError(schema.GRIDS.name, [Problem(
             schema.GRIDS.name, None, (), "the layer has no coordinate system, so areas cannot be measured",
-            "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing")])
+            "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing", code="no_crs")])
     return metric_crs(frame)
 
 

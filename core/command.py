@@ -175,8 +175,9 @@ def grid_card(grid_id: str, grids: gpd.GeoDataFrame, tickets: pd.DataFrame, came
         raise KeyError(grid_id)
     row = grids.loc[matches[0]]
     mine = tickets[tickets[schema.GRID_ID] == grid_id]
-    open_now = mine[metrics.open_mask(mine)].assign(overdue=metrics.overdue_mask(mine, as_of))
-    open_now = open_now.sort_values(schema.CREATED_AT, ascending=False)
+    open_now = mine[metrics.open_mask(mine)]
+    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, as_of)).sort_values(schema.CREATED_AT,
+                                                                                        ascending=False)
     in_grid_cameras = cameras[cameras[schema.GRID_ID] == grid_id]
     visits = checkins[(checkins[schema.GRID_ID] == grid_id) & (checkins[schema.CHECKED_AT] <= as_of)]
     last = visits.loc[visits[schema.CHECKED_AT].idxmax()] if not visits.empty else None

@@ -208,8 +208,8 @@ def _check_cameras(cameras: gpd.GeoDataFrame, columns: tuple[str, ...]) -> None:
     if missing:
         raise ValidationError(layer, [Problem(
             layer, c, (), f"required column `{c}` is missing",
-            f"add a `{c}` column (see core.schema.CAMERAS), or map one of the file's columns to it")
-            for c in missing])
+            f"add a `{c}` column (see core.schema.CAMERAS), or map one of the file's columns to it",
+            code="missing_column", params={"column": c}) for c in missing])
     problems = []
     for column in (c for c in (schema.FOV_DEG, schema.RANGE_M) if c in columns):
         values = pd.to_numeric(cameras[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -461,7 +461,8 @@ def _reach(service_points: gpd.GeoDataFrame, settings: WalkSettings, roads: gpd.
     layer = schema.SERVICE_POINTS.name
     if schema.KIND not in service_points.columns:
         raise ValidationError(layer, [Problem(layer, schema.KIND, (), f"required column `{schema.KIND}` is "
-                                              "missing", "add the kind of each service point")])
+                                              "missing", "add the kind of each service point",
+                                              code="missing_column", params={"column": schema.KIND})])
     kinds = service_points[schema.KIND].to_numpy(dtype=object)
     unknown = ~np.isin(kinds, schema.SERVICE_KINDS)
     if unknown.any():
@@ -541,7 +542,8 @@ def member_measures(grids: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
         raise ValidationError(layer, [Problem(
             layer, c, (), f"required column `{c}` is missing",
             "join the members to the grids first (core.joins.join_to_grids)" if c == schema.GRID_ID
-            else f"add a `{c}` column (see core.schema.MEMBERS)") for c in missing])
+            else f"add a `{c}` column (see core.schema.MEMBERS)", code="missing_column", params={"column": c})
+            for c in missing])
     ids = pd.Index(grids[schema.GRID_ID], name=schema.GRID_ID)
     mine = members[members[schema.GRID_ID].isin(ids)]
 
@@ -597,7 +599,7 @@ def _require_points(frame: gpd.GeoDataFrame, layer: str) -> None:
     if frame.crs is None:
         raise ValidationError(layer, [Problem(layer, schema.GEOMETRY, (), "has no coordinate reference system",
                                               "set the CRS the points were recorded in (stored layers are "
-                                              "EPSG:4326)")])
+                                              "EPSG:4326)", code="no_crs")])
     geometries = np.asarray(frame.geometry.array, dtype=object) if len(frame) else np.empty(0, object)
     bad = (shapely.get_type_id(geometries) != _POINT) | shapely.is_empty(geometries)
     if bad.any():
@@ -624,7 +626,8 @@ def _metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
     if wrong.any():
         raise ValidationError(layer, [Problem(layer, schema.GEOMETRY, _row_ids(grids, wrong, schema.GRID_ID),
                                               "geometry is not a Polygon or MultiPolygon",
-                                              "upload the grid boundaries as polygons")])
+                                              "upload the grid boundaries as polygons", code="wrong_geometry_polygon",
+                                              params={"found": "/".join(sorted(set(grids.geom_type[wrong])))})])
     crs = metric_crs(grids)
     projected = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     return crs, shapely.force_2d(projected) if len(projected) else projected

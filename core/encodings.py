@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from core.errors import Message
+
 # DBF header byte 29 (language driver id) → codec: CJK code pages are trusted, Western ones confirmed
 _LDID_CJK = {0x4D: "gbk", 0x7A: "gbk", 0x4F: "big5", 0x78: "big5", 0x4E: "cp949", 0x79: "cp949",
              0x13: "cp932", 0x7B: "cp932"}
@@ -61,7 +63,10 @@ def text_notes(encoding: str, origin: str) -> list[str]:
     """A note when text was read as anything but plain UTF-8."""
     if encoding in ("utf-8", "utf-8-sig") and origin != "user":
         return []
-    return [f"read as {encoding.upper()}" + (" (as chosen)" if origin == "user" else "")]
+    if origin == "user":
+        return [Message(f"read as {encoding.upper()} (as chosen)", code="read_as_chosen",
+                        params={"encoding": encoding.upper()})]
+    return [Message(f"read as {encoding.upper()}", code="read_as", params={"encoding": encoding.upper()})]
 
 
 def shapefile_encoding(parts: dict[str, bytes], override: str | None
@@ -71,32 +76,38 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None
     Western code page in the header is used but must be confirmed: ArcGIS writes "ANSI" there whatever
     the writing system's code page was, GBK included."""
     if override:
-        return override, "user", [f"read the attribute table as {override.upper()} (as chosen)"], []
+        return override, "user", [Message(f"read the attribute table as {override.upper()} (as chosen)",
+                                          code="dbf_as_chosen", params={"encoding": override.upper()})], []
     for suffix in (".cpg", ".cst"):
         declared = codec_name(parts[suffix][:64].decode("ascii", errors="ignore")) if suffix in parts \
             else None
         if declared:
-            return declared, "file", [f"read the attribute table as {declared.upper()} (from the "
-                                      f"{suffix} file)"], []
+            return declared, "file", [Message(f"read the attribute table as {declared.upper()} (from the "
+                                              f"{suffix} file)", code="dbf_from_cpg",
+                                              params={"encoding": declared.upper(), "file": suffix})], []
     dbf = parts[".dbf"]
     ldid = dbf[29] if len(dbf) > 29 else 0
     if ldid in _LDID_CJK:
-        return _LDID_CJK[ldid], "file", [f"read the attribute table as {_LDID_CJK[ldid].upper()} (code "
-                                         "page in the DBF header)"], []
+        return _LDID_CJK[ldid], "file", [Message(f"read the attribute table as {_LDID_CJK[ldid].upper()} (code "
+                                                 "page in the DBF header)", code="dbf_from_header",
+                                                 params={"encoding": _LDID_CJK[ldid].upper()})], []
     samples = _dbf_text(dbf)
     if all(s.isascii() for s in samples):
         return "utf-8", "detected", [], []
     detected, failures = _detect(samples)
     if ldid in _LDID_OTHER and not (detected == "utf-8" and failures == 0):
         codec = _LDID_OTHER[ldid]
-        return codec, "file", [f"read the attribute table as {codec.upper()} (code page in the DBF "
-                               "header)"], [f"the DBF header says its text is {codec.upper()}, a Western "
-                                            "code page; if names look garbled, pick the encoding the "
-                                            "file was saved in (Chinese files are often GBK)"]
-    confirm = [f"{failures} text value(s) are not valid {detected.upper()}; if names look garbled, pick "
-               "the encoding the file was saved in"] if failures else []
-    return detected, "detected", [f"read the attribute table as {detected.upper()} (detected; the "
-                                  "shapefile has no .cpg file)"], confirm
+        return codec, "file", [Message(f"read the attribute table as {codec.upper()} (code page in the DBF "
+                                       "header)", code="dbf_from_header", params={"encoding": codec.upper()})], [
+            Message(f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
+                    "garbled, pick the encoding the file was saved in (Chinese files are often GBK)",
+                    code="dbf_western", params={"encoding": codec.upper()})]
+    confirm = [Message(f"{failures} text value(s) are not valid {detected.upper()}; if names look garbled, pick "
+                       "the encoding the file was saved in", code="dbf_invalid_text",
+                       params={"count": failures, "encoding": detected.upper()})] if failures else []
+    return detected, "detected", [Message(f"read the attribute table as {detected.upper()} (detected; the "
+                                          "shapefile has no .cpg file)", code="dbf_detected",
+                                          params={"encoding": detected.upper()})], confirm
 
 
 def repair_dbf_text(dbf: bytes, encoding: str) -> tuple[bytes, int, int]:

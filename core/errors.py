@@ -15,6 +15,12 @@
     └── DistrictPlanError          patrol districts cannot be formed as asked (core.patrol)
 
 Anything else that escapes ``core`` is a bug.
+
+Every error and every ``Message`` (a note or confirmation shown next to an upload) carries a ``code``
+and ``params`` beside its English text, like ``Problem`` does: ``str(exc)`` stays the English wording
+(the CLI prints it), and a front end words it in the reader's language from ``code`` and ``params``.
+Adding one is one keyword argument: ``ReadError(f"`{name}` is empty", code="file_empty",
+params={"name": name})``. ``core`` never names places in the user interface; the front end adds them.
 """
 
 from __future__ import annotations
@@ -23,7 +29,41 @@ from dataclasses import dataclass, field
 
 
 class GridWatchError(Exception):
-    """Base of every error GridWatch raises for a user to read."""
+    """Base of every error GridWatch raises for a user to read.
+
+    ``code`` names the wording (a front end looks up ``error.<code>``), ``params`` fills it in; an
+    error without a code is shown in English.
+    """
+
+    def __init__(self, message: str, *, code: str = "", params: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.params = dict(params or {})
+
+    def __reduce__(self):  # keeps code, params (and a subclass's own fields) when a read worker sends it back
+        return _rebuilt, (type(self), str(self), self.__dict__)
+
+
+def _rebuilt(cls: type[GridWatchError], message: str, fields: dict) -> GridWatchError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(fields)
+    return error
+
+
+class Message(str):
+    """A note or confirmation ``core`` hands to the user: its English text, plus a ``code`` and
+    ``params`` a front end can word it with (``message.<code>``). It is a ``str``, so lists of notes
+    can be joined and printed as before."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, text: str, *, code: str = "", params: dict | None = None) -> Message:
+        message = super().__new__(cls, text)
+        message.code = code
+        message.params = dict(params or {})
+        return message
 
 
 @dataclass(frozen=True)
@@ -63,27 +103,12 @@ class ValidationError(GridWatchError):
         self.layer = layer
         self.problems = tuple(problems)
         lines = "\n".join(f"- {p}" for p in self.problems)
-        super().__init__(f"`{layer}` has {len(self.problems)} problem(s):\n{lines}")
+        super().__init__(f"`{layer}` has {len(self.problems)} problem(s):\n{lines}", code="validation",
+                         params={"layer": layer, "count": len(self.problems)})
 
 
 class ReadError(GridWatchError):
-    """A file cannot be read as geodata.
-
-    The message is the English wording; ``code`` and ``params`` (when given) let a front end word it in
-    the reader's language, like ``Problem``'s.
-    """
-
-    def __init__(self, message: str, *, code: str = "", params: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.params = dict(params or {})
-
-    def __reduce__(self):  # keeps code and params when a worker process sends the error back
-        return _read_error, (str(self), self.code, self.params)
-
-
-def _read_error(message: str, code: str, params: dict) -> ReadError:
-    return ReadError(message, code=code, params=params)
+    """A file cannot be read as geodata."""
 
 
 class StoreError(GridWatchError):
@@ -100,12 +125,7 @@ class WorkspaceBusyError(StoreError):
 
 class WorkspaceError(StoreError):
     """A workspace name, time zone or metric CRS that cannot be used, or a workspace that is missing or
-    taken. ``code`` and ``params`` let a front end word it in the reader's language."""
-
-    def __init__(self, message: str, *, code: str, params: dict | None = None):
-        super().__init__(message)
-        self.code = code
-        self.params = params or {}
+    taken."""
 
 
 class ConfigError(GridWatchError):

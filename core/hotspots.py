@@ -169,7 +169,8 @@ def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m
     stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``.
     """
     if bandwidth_m <= 0:
-        raise HotspotError(f"the kernel bandwidth must be positive; got {bandwidth_m} m")
+        raise HotspotError(f"the kernel bandwidth must be positive; got {bandwidth_m} m", code="bandwidth",
+                           params={"value": bandwidth_m})
     if not include_stacked:
         points, _ = without_stacked(points)
     crs = metric_crs(area)
@@ -247,7 +248,8 @@ def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
     units = graph.unique_ids
     y = values.reindex(units).fillna(0).to_numpy(dtype=float)
     if len(y) < 3:
-        raise HotspotError(f"hot-spot analysis needs at least 3 areas; got {len(y)}")
+        raise HotspotError(f"hot-spot analysis needs at least 3 areas; got {len(y)}", code="too_few_areas",
+                           params={"count": len(y)})
     if y.sum() <= 0 or np.all(y == y[0]):
         z = np.zeros(len(y))
     else:
@@ -287,7 +289,8 @@ def emerging_hotspots(counts: pd.DataFrame, graph: Graph, fdr: bool = False) -> 
     in the last month but hot in ≥ 90 % of months; ``none`` otherwise.
     """
     if counts.shape[1] < 3:
-        raise HotspotError(f"emerging hot spots need at least 3 months of tickets; got {counts.shape[1]}")
+        raise HotspotError(f"emerging hot spots need at least 3 months of tickets; got {counts.shape[1]}",
+                           code="too_few_months", params={"count": counts.shape[1]})
     each = [gi_star(counts[m], graph, fdr).reindex(counts.index) for m in counts.columns]
     z = np.column_stack([g["z"].to_numpy() for g in each])
     conf = np.column_stack([g["confidence"].to_numpy() for g in each])
@@ -353,7 +356,8 @@ def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: floa
     ``days``, then filtered by true distance.
     """
     if distance_m <= 0 or days <= 0:
-        raise HotspotError(f"repeat distance and days must be positive; got {distance_m} m, {days} days")
+        raise HotspotError(f"repeat distance and days must be positive; got {distance_m} m, {days} days",
+                           code="repeat_window", params={"distance": distance_m, "days": days})
     if not include_stacked:
         tickets, _ = without_stacked(tickets)
     empty = pd.DataFrame({"repeat_of": pd.Series(dtype="str"), "gap_hours": pd.Series(dtype="float64")})

@@ -58,7 +58,7 @@ from core import encodings, kml, sandbox
 from core.columns import apply_mapping, normalised_header, suggest_mapping
 from core.coords import (OffsetGuess, bd09_to_wgs84, convert_datum, detect_datum_offset, gcj02_to_wgs84,
                          wgs84_to_gcj02)
-from core.errors import ReadError
+from core.errors import Message, ReadError
 
 __all__ = [
     "MAX_UPLOAD_BYTES", "MAX_ZIP_MEMBERS", "MAX_UNZIPPED_BYTES", "MAX_COMPRESSION_RATIO",
@@ -277,7 +277,8 @@ def _codec(name: str, encoding: str) -> str:
     codec = encodings.codec_name(encoding)
     if codec is None:
         raise ReadError(f"`{encoding[:40]}` is not a text encoding GridWatch knows (for "
-                        f"`{_basename(name)}`). Use e.g. UTF-8, GBK or GB18030.")
+                        f"`{_basename(name)}`). Use e.g. UTF-8, GBK or GB18030.",
+                        code="unknown_encoding", params={"encoding": encoding[:40], "name": _basename(name)})
     return codec
 
 
@@ -310,20 +311,26 @@ def _kind(name: str, data: bytes) -> str:
     if suffix in _SHAPEFILE_PARTS:
         raise ReadError(f"`{_basename(name)}` is one part of a shapefile; a shapefile is several files "
                         "(.shp, .shx and .dbf, usually also .prj and .cpg). Put all of them in one .zip "
-                        "and upload the zip.")
+                        "and upload the zip.",
+                        code="shapefile_part", params={"name": _basename(name)})
     if suffix == ".xls":
         raise ReadError(f"`{_basename(name)}` is an old-style Excel file (.xls). Open it in Excel or WPS "
-                        "and save it as .xlsx or CSV UTF-8, then upload that.")
+                        "and save it as .xlsx or CSV UTF-8, then upload that.",
+                        code="old_excel", params={"name": _basename(name)})
     if suffix not in _KINDS:
         raise ReadError(f"`{_basename(name)}` has the extension `{suffix or '(none)'}`, which GridWatch "
-                        f"does not read. Upload {_SUPPORTED}.")
+                        f"does not read. Upload {_SUPPORTED}.",
+                        code="unknown_extension",
+                        params={"name": _basename(name), "suffix": suffix or "(none)", "supported": _SUPPORTED})
     kind = _KINDS[suffix]
     if kind in _ARCHIVE_KINDS and not data.startswith(_ZIP_MAGIC):
         raise ReadError(f"`{_basename(name)}` is named {suffix} but is not a zip archive (it may be "
-                        "damaged or only partly uploaded). Create the file again and upload it.")
+                        "damaged or only partly uploaded). Create the file again and upload it.",
+                        code="not_a_zip", params={"name": _basename(name), "suffix": suffix})
     if kind == "gpkg" and not data.startswith(_SQLITE_MAGIC):
         raise ReadError(f"`{_basename(name)}` is named .gpkg but is not a GeoPackage (SQLite) file. "
-                        "Export it again as GeoPackage and upload that.")
+                        "Export it again as GeoPackage and upload that.",
+                        code="not_a_geopackage", params={"name": _basename(name)})
     return kind
 
 
@@ -333,11 +340,14 @@ def _mb(n: int) -> str:
 
 def _check_size(name: str, data: bytes) -> None:
     if not data:
-        raise ReadError(f"`{_basename(name)}` is empty (0 bytes). Check the file and upload it again.")
+        raise ReadError(f"`{_basename(name)}` is empty (0 bytes). Check the file and upload it again.",
+                        code="file_empty", params={"name": _basename(name)})
     if len(data) > MAX_UPLOAD_BYTES:
         raise ReadError(f"`{_basename(name)}` is {_mb(len(data))}; uploads are limited to "
                         f"{_mb(MAX_UPLOAD_BYTES)}. Split the file (e.g. by street) or simplify the "
-                        "geometry, then upload the parts.")
+                        "geometry, then upload the parts.",
+                        code="file_too_large",
+                        params={"name": _basename(name), "size": _mb(len(data)), "limit": _mb(MAX_UPLOAD_BYTES)})
 
 
 def _open_zip(name: str, data: bytes) -> tuple[zipfile.ZipFile, list[tuple[str, zipfile.ZipInfo]]]:
@@ -347,14 +357,19 @@ def _open_zip(name: str, data: bytes) -> tuple[zipfile.ZipFile, list[tuple[str, 
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise ReadError(f"`{_basename(name)}` is not a readable zip archive ({exc}). Create the archive "
-                        "again and upload it.") from None
+                        "again and upload it.",
+                        code="zip_unreadable", params={"name": _basename(name), "reason": str(exc)}) from None
     if len(infos) > MAX_ZIP_MEMBERS:
         raise ReadError(f"`{_basename(name)}` holds {len(infos):,} files; archives are limited to "
-                        f"{MAX_ZIP_MEMBERS:,}. Upload only the files of the layer you need.")
+                        f"{MAX_ZIP_MEMBERS:,}. Upload only the files of the layer you need.",
+                        code="zip_too_many_files",
+                        params={"name": _basename(name), "count": f"{len(infos):,}", "limit": f"{MAX_ZIP_MEMBERS:,}"})
     total = sum(info.file_size for info in infos)
     if total > MAX_UNZIPPED_BYTES:
         raise ReadError(f"`{_basename(name)}` unpacks to {_mb(total)}; the limit is "
-                        f"{_mb(MAX_UNZIPPED_BYTES)} unpacked. Upload fewer or smaller layers.")
+                        f"{_mb(MAX_UNZIPPED_BYTES)} unpacked. Upload fewer or smaller layers.",
+                        code="zip_too_large",
+                        params={"name": _basename(name), "size": _mb(total), "limit": _mb(MAX_UNZIPPED_BYTES)})
     members = []
     for info in infos:
         member = _member_name(info)
@@ -382,7 +397,8 @@ def _check_member(name: str, member: str, info: zipfile.ZipInfo) -> None:
     if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member) or ".." in parts:
         raise ReadError(f"`{_basename(name)}` contains a file with an unsafe path (`{member[:80]}`): "
                         "archives may not point outside themselves. Re-create the zip from the layer's "
-                        "files only.")
+                        "files only.", code="zip_unsafe_path",
+                        params={"name": _basename(name), "member": member[:80]})
     if info.file_size > MAX_UPLOAD_BYTES:
         raise ReadError(f"`{_basename(name)}` contains `{_basename(member)[:80]}`, which unpacks to "
                         f"{_mb(info.file_size)}; a file may unpack to at most {_mb(MAX_UPLOAD_BYTES)}. "
@@ -393,7 +409,10 @@ def _check_member(name: str, member: str, info: zipfile.ZipInfo) -> None:
     if info.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO:
         raise ReadError(f"`{_basename(name)}` contains `{_basename(member)[:80]}`, compressed "
                         f"{ratio:,.0f}:1 (the limit is {MAX_COMPRESSION_RATIO}:1), which is how zip "
-                        "bombs look. Upload the layer's files zipped normally.")
+                        "bombs look. Upload the layer's files zipped normally.",
+                        code="zip_bomb",
+                        params={"name": _basename(name), "member": _basename(member)[:80], "ratio": f"{ratio:,.0f}",
+                                "limit": MAX_COMPRESSION_RATIO})
 
 
 def _is_junk(member: str) -> bool:
@@ -424,7 +443,10 @@ def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, lim
     except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
         raise ReadError(f"`{_basename(name)}`: the member `{_basename(_member_name(info))[:80]}` cannot "
                         f"be unpacked ({exc}). Create the zip again (without a password) and upload "
-                        "it.") from None
+                        "it.",
+                        code="zip_member_unreadable",
+                        params={"name": _basename(name), "member": _basename(_member_name(info))[:80],
+                                "reason": str(exc)}) from None
 
 
 @contextmanager
@@ -459,8 +481,10 @@ def _gdal(name: str, call, source, **kwargs) -> tuple[object, list[str]]:
             result = call(source, **kwargs)
         except _GDAL_ERRORS as exc:
             raise ReadError(f"`{_basename(name)}` could not be read: {_scrub(str(exc), name, source)}. "
-                            "Check that the file opens in QGIS, then export it again.") from None
-    notes = ["dropped the measure (M) values" if "Measured (M)" in str(w.message)
+                            "Check that the file opens in QGIS, then export it again.",
+                            code="file_unreadable",
+                            params={"name": _basename(name), "reason": _scrub(str(exc), name, source)}) from None
+    notes = [Message("dropped the measure (M) values", code="dropped_m") if "Measured (M)" in str(w.message)
              else _scrub(str(w.message), name, source) for w in caught]
     return result, notes
 
@@ -472,15 +496,19 @@ def _gdal(name: str, call, source, **kwargs) -> tuple[object, list[str]]:
 
 def _pick_layer(name: str, layers: tuple[str, ...], wanted: str | None, raw_notes: list[str]) -> str:
     if not layers:
-        raise ReadError(f"`{_basename(name)}` holds no layer with geometry. Upload {_SUPPORTED}.")
+        raise ReadError(f"`{_basename(name)}` holds no layer with geometry. Upload {_SUPPORTED}.",
+                        code="no_geometry_layer", params={"name": _basename(name), "supported": _SUPPORTED})
     if wanted is not None:
         if wanted not in layers:
             raise ReadError(f"`{_basename(name)}` has no layer `{wanted}`; its layers are: "
-                            f"{', '.join(layers)}. Pick one of those.")
+                            f"{', '.join(layers)}. Pick one of those.",
+                            code="no_such_file_layer",
+                            params={"name": _basename(name), "wanted": wanted, "layers": ", ".join(layers)})
         return wanted
     if len(layers) > 1:
-        raw_notes.append(f"the file holds {len(layers)} layers ({', '.join(layers)}); read the first, "
-                         f"`{layers[0]}`")
+        raw_notes.append(Message(f"the file holds {len(layers)} layers ({', '.join(layers)}); read the first, "
+                                 f"`{layers[0]}`", code="first_layer",
+                                 params={"count": len(layers), "layers": ", ".join(layers), "first": layers[0]}))
     return layers[0]
 
 
@@ -520,13 +548,16 @@ def _read_zip(name: str, data: bytes, options: _Options) -> _Raw:
     if missing:
         raise ReadError(f"`{_basename(name)}`: the shapefile `{layer}` has no {' or '.join(missing)} "
                         "file in the zip. Zip all of the layer's files (.shp, .shx, .dbf, .prj, .cpg) "
-                        "together and upload again.")
+                        "together and upload again.",
+                        code="shapefile_incomplete",
+                        params={"name": _basename(name), "layer": layer, "missing": " / ".join(missing)})
     blobs = {suffix: _read_member(name, archive, info) for suffix, info in parts.items()}
     raw = _read_shapefile(name, blobs, options)
     raw.layers, raw.layer, raw.notes = tuple(shapefiles), layer, notes + raw.notes
     nested = [member for member, _ in members if _KINDS.get(_suffix(member)) in _ARCHIVE_KINDS]
     if nested:
-        raw.notes.append(f"did not open {len(nested)} archive(s) inside the zip")
+        raw.notes.append(Message(f"did not open {len(nested)} archive(s) inside the zip", code="nested_archives",
+                                 params={"count": len(nested)}))
     return raw
 
 
@@ -542,12 +573,16 @@ def _single_inner_file(name: str, archive: zipfile.ZipFile, members) -> tuple[st
     listed = ", ".join(_basename(m)[:60] for m, _ in members[:8]) or "nothing"
     if not usable and any(_KINDS.get(_suffix(m)) in _ARCHIVE_KINDS for m, _ in members):
         raise ReadError(f"`{_basename(name)}` holds only other zip archives ({listed}); archives inside "
-                        "archives are not opened. Unzip it and upload the inner file.")
+                        "archives are not opened. Unzip it and upload the inner file.",
+                        code="zip_only_archives", params={"name": _basename(name), "listed": listed})
     if not usable:
         raise ReadError(f"`{_basename(name)}` holds no shapefile (.shp with .shx and .dbf) and no other "
-                        f"readable layer (it holds: {listed}). Upload {_SUPPORTED}.")
+                        f"readable layer (it holds: {listed}). Upload {_SUPPORTED}.",
+                        code="zip_no_layer",
+                        params={"name": _basename(name), "listed": listed, "supported": _SUPPORTED})
     raise ReadError(f"`{_basename(name)}` holds several layers in different files ({listed}). Upload "
-                    "them one at a time.")
+                    "them one at a time.",
+                    code="zip_several_layers", params={"name": _basename(name), "listed": listed})
 
 
 # ---- shapefile ----------------------------------------------------------------------------------
@@ -583,15 +618,20 @@ def _read_shapefile(name: str, blobs: dict[str, bytes], options: _Options) -> _R
             if broken > _MAX_BROKEN_SHARE * total:
                 raise ReadError(f"`{_basename(name)}`: {broken} of {total} text values in the attribute "
                                 f"table are not valid {encoding.upper()}. Pick the encoding the file was "
-                                "saved in (often GBK for Chinese shapefiles).") from None
+                                "saved in (often GBK for Chinese shapefiles).",
+                                code="dbf_encoding",
+                                params={"name": _basename(name), "broken": broken, "total": total,
+                                        "encoding": encoding.upper()}) from None
             path.with_suffix(".dbf").write_bytes(repaired)
             frame, notes = _gdal(name, pyogrio.read_dataframe, path, encoding=encoding)
-            notes.append(f"{broken} text value(s) held bytes that are not valid {encoding.upper()} (e.g. "
-                         "a character cut off by the field width); those bytes were dropped or shown as ?")
+            notes.append(Message(f"{broken} text value(s) held bytes that are not valid {encoding.upper()} (e.g. "
+                                 "a character cut off by the field width); those bytes were dropped or shown as ?",
+                                 code="bytes_dropped", params={"count": broken, "encoding": encoding.upper()}))
     crs = pyproj.CRS.from_user_input(frame.crs) if frame.crs is not None else None
     confirm = list(enc_confirm)
     if ".prj" in blobs and crs is None:
-        confirm.append("the .prj file could not be understood, so the coordinate system was inferred")
+        confirm.append(Message("the .prj file could not be understood, so the coordinate system was inferred",
+                               code="prj_not_understood"))
     return _Raw(frame, crs, (), None, encoding, origin, enc_notes + notes, confirm)
 
 
@@ -650,7 +690,8 @@ def _read_gpkg(name: str, data: bytes, options: _Options) -> _Raw:
 
 def _ignore_encoding(raw: _Raw, options: _Options, why: str) -> None:
     if options.encoding:
-        raw.notes.append(f"the chosen encoding {options.encoding.upper()} was not used: {why}")
+        raw.notes.append(Message(f"the chosen encoding {options.encoding.upper()} was not used: {why}",
+                                 code="encoding_not_used", params={"encoding": options.encoding.upper(), "why": why}))
 
 
 # ---- JSON: GeoJSON or Open311 -------------------------------------------------------------------
@@ -729,7 +770,10 @@ def _read_json_document(name: str, text: str, encoding: str, options: _Options) 
         document, declared = _without_crs(text)
     except json.JSONDecodeError as exc:
         raise ReadError(f"`{_basename(name)}` is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}). Export the file again as GeoJSON.") from None
+                        f"{exc.msg}). Export the file again as GeoJSON.",
+                        code="json_invalid",
+                        params={"name": _basename(name), "line": exc.lineno, "column": exc.colno,
+                                "reason": exc.msg}) from None
     if isinstance(document, dict) and isinstance(document.get("service_requests"), list):
         document = document["service_requests"]
     if isinstance(document, list):
@@ -737,7 +781,8 @@ def _read_json_document(name: str, text: str, encoding: str, options: _Options) 
     if isinstance(document, dict) and "type" in document:
         return _read_geojson(name, declared, json.dumps(document, ensure_ascii=False), encoding)
     raise ReadError(f"`{_basename(name)}` is JSON but neither GeoJSON (no \"type\" member) nor an "
-                    "Open311 list of service requests. Export it as GeoJSON.")
+                    "Open311 list of service requests. Export it as GeoJSON.",
+                    code="json_not_geojson", params={"name": _basename(name)})
 
 
 def _read_geojson(name: str, declared: object, text: str, encoding: str) -> _Raw:
@@ -767,11 +812,13 @@ def _read_open311(name: str, requests: list, options: _Options) -> _Raw:
     """An Open311 GeoReport v2 list of service requests → points (lat/long are WGS84)."""
     if not requests or not all(isinstance(r, dict) for r in requests):
         raise ReadError(f"`{_basename(name)}` is a JSON list, but not of Open311 service requests "
-                        "(objects with service_request_id, lat, long, …). Upload GeoJSON instead.")
+                        "(objects with service_request_id, lat, long, …). Upload GeoJSON instead.",
+                        code="json_not_open311", params={"name": _basename(name)})
     if not _OPEN311_KEYS & set().union(*requests):
         raise ReadError(f"`{_basename(name)}` is a JSON list without Open311 fields "
                         "(service_request_id, requested_datetime, service_name). Upload GeoJSON "
-                        "or a CSV with lon/lat columns instead.")
+                        "or a CSV with lon/lat columns instead.",
+                        code="json_no_open311_fields", params={"name": _basename(name)})
     rows = [{k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
              for k, v in r.items()} for r in requests]
     table = pd.DataFrame.from_records(rows)
@@ -789,7 +836,8 @@ def _kmz_document(name: str, data: bytes) -> bytes:
     kml = [(m, info) for m, info in members if _suffix(m) == ".kml"]
     if not kml:
         raise ReadError(f"`{_basename(name)}` holds no .kml document. Export the KMZ again from Google "
-                        "Earth or your map tool.")
+                        "Earth or your map tool.",
+                        code="kmz_no_kml", params={"name": _basename(name)})
     kml.sort(key=lambda item: (_basename(item[0]).lower() != "doc.kml", item[0]))
     return _read_member(name, archive, kml[0][1])
 
@@ -806,7 +854,8 @@ def _read_kml(name: str, data: bytes, options: _Options) -> _Raw:
     rows, geoms, with_z = kml.features([item for item in found if item[0] == layer])
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=np.array(geoms, dtype=object))
     if with_z:
-        notes.append(f"dropped Z coordinates (altitude) from {with_z} features")
+        notes.append(Message(f"dropped Z coordinates (altitude) from {with_z} features", code="dropped_z",
+                             params={"count": with_z}))
     raw = _Raw(frame, _WGS84, layers, layer, kml.declared_encoding(data), "file", notes)
     _ignore_encoding(raw, options, "KML declares its own encoding")
     return raw
@@ -822,9 +871,13 @@ def _decoded(name: str, data: bytes, chosen: str | None) -> tuple[str, str, str]
     except UnicodeDecodeError as exc:
         if chosen:
             raise ReadError(f"`{_basename(name)}` is not valid {chosen.upper()} text (byte {exc.start:,} "
-                            "does not fit). Pick another encoding, e.g. UTF-8 or GBK.") from None
+                            "does not fit). Pick another encoding, e.g. UTF-8 or GBK.",
+                            code="text_encoding",
+                            params={"name": _basename(name), "encoding": chosen.upper(),
+                                    "byte": f"{exc.start:,}"}) from None
         raise ReadError(f"`{_basename(name)}` is neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 (in "
-                        "Excel: CSV UTF-8) or pick the encoding it was saved in.") from None
+                        "Excel: CSV UTF-8) or pick the encoding it was saved in.",
+                        code="text_not_utf8_gbk", params={"name": _basename(name)}) from None
 
 
 def _read_csv(name: str, data: bytes, options: _Options) -> _Raw:
@@ -836,7 +889,9 @@ def _read_csv(name: str, data: bytes, options: _Options) -> _Raw:
                             na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ReadError(f"`{_basename(name)}` is not a readable table ({str(exc).strip()[:160]}). Check "
-                        "that every row has the same columns as the header, then upload again.") from None
+                        "that every row has the same columns as the header, then upload again.",
+                        code="table_unreadable",
+                        params={"name": _basename(name), "reason": str(exc).strip()[:160]}) from None
     table.columns = [str(c).strip() for c in table.columns]
     frame, crs, notes = _table_geometry(name, table, options)
     return _Raw(frame, crs, (_stem(name),), _stem(name), encoding, origin,
@@ -855,7 +910,9 @@ def _opening_xlsx(name: str, data: bytes) -> Iterator[None]:
             yield
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
             raise ReadError(f"`{_basename(name)}` is not a readable Excel workbook ({str(exc)[:120]}). "
-                            "Save it again as .xlsx.") from None
+                            "Save it again as .xlsx.",
+                            code="excel_unreadable",
+                            params={"name": _basename(name), "reason": str(exc)[:120]}) from None
 
 
 def _xlsx_sheets(name: str, data: bytes) -> tuple[str, ...]:
@@ -883,16 +940,21 @@ def _table_geometry(name: str, table: pd.DataFrame, options: _Options
     Returns (frame without CRS, the CRS an EWKT prefix declares or None, notes).
     """
     if table.empty:
-        raise ReadError(f"`{_basename(name)}` has a header but no rows. Upload the file with its data.")
+        raise ReadError(f"`{_basename(name)}` has a header but no rows. Upload the file with its data.",
+                        code="table_no_rows", params={"name": _basename(name)})
     for given in (options.wkt_column, options.x_column, options.y_column):
         if given is not None and given not in table.columns:
             raise ReadError(f"`{_basename(name)}` has no column `{given}`; its columns are: "
-                            f"{', '.join(map(str, table.columns[:30]))}. Pick one of those.")
+                            f"{', '.join(map(str, table.columns[:30]))}. Pick one of those.",
+                            code="no_such_column",
+                            params={"name": _basename(name), "column": given,
+                                    "columns": ", ".join(map(str, table.columns[:30]))})
     if options.wkt_column:
         return _wkt_geometry(table, options.wkt_column)
     if options.x_column or options.y_column:
         if not (options.x_column and options.y_column):
-            raise ReadError("Give both the x (longitude) and the y (latitude) column, or neither.")
+            raise ReadError("Give both the x (longitude) and the y (latitude) column, or neither.",
+                            code="xy_both")
         return _xy_geometry(name, table, options.x_column, options.y_column)
     wkt = _find_wkt_column(table)
     if wkt is not None:
@@ -905,7 +967,9 @@ def _table_geometry(name: str, table: pd.DataFrame, options: _Options
         return _pair_geometry(table, pair)
     raise ReadError(f"`{_basename(name)}` has no columns GridWatch recognises as coordinates (columns: "
                     f"{', '.join(map(str, table.columns[:30]))}). Name the longitude and latitude "
-                    "columns (e.g. 经度/纬度, lon/lat) or the WKT column.")
+                    "columns (e.g. 经度/纬度, lon/lat) or the WKT column.",
+                    code="no_coordinate_columns",
+                    params={"name": _basename(name), "columns": ", ".join(map(str, table.columns[:30]))})
 
 
 def _sample(series: pd.Series) -> pd.Series:
@@ -971,10 +1035,11 @@ def _wkt_geometry(table: pd.DataFrame, column: str):
     srids = text.str.extract(_SRID, expand=False).dropna().unique()
     geoms = shapely.from_wkt(text.str.replace(_SRID, "", regex=True).to_numpy(dtype=object),
                              on_invalid="ignore")
-    notes = [f"read geometry from the WKT column `{column}`"]
+    notes = [Message(f"read geometry from the WKT column `{column}`", code="wkt_column", params={"column": column})]
     bad = int((table[column].notna().to_numpy() & shapely.is_missing(geoms)).sum())
     if bad:
-        notes.append(f"{bad} value(s) in `{column}` are not valid WKT; those rows have no geometry")
+        notes.append(Message(f"{bad} value(s) in `{column}` are not valid WKT; those rows have no geometry",
+                             code="wkt_invalid", params={"count": bad, "column": column}))
     crs = _srid_crs(column, srids[0]) if len(srids) == 1 else None
     return _frame(table.drop(columns=[column]), geoms), crs, notes
 
@@ -999,9 +1064,10 @@ def _points(table: pd.DataFrame, x: np.ndarray, y: np.ndarray, label: str):
     ok = np.isfinite(x) & np.isfinite(y)
     geoms = np.full(len(table), None, dtype=object)
     geoms[ok] = shapely.points(x[ok], y[ok])
-    notes = [f"made points from {label}"]
+    notes = [Message(f"made points from {label}", code="made_points", params={"source": label})]
     if not ok.all():
-        notes.append(f"{int((~ok).sum())} row(s) have no usable coordinates and no geometry")
+        notes.append(Message(f"{int((~ok).sum())} row(s) have no usable coordinates and no geometry",
+                             code="no_coordinates", params={"count": int((~ok).sum())}))
     return _frame(table, geoms), notes
 
 
@@ -1009,13 +1075,15 @@ def _xy_geometry(name: str, table: pd.DataFrame, x_column: str, y_column: str):
     x, y = _numbers(table[x_column]), _numbers(table[y_column])
     if not (np.isfinite(x) & np.isfinite(y)).any():
         raise ReadError(f"`{_basename(name)}`: columns `{x_column}` and `{y_column}` hold no numbers. "
-                        "Pick the columns that hold the coordinates.")
+                        "Pick the columns that hold the coordinates.",
+                        code="xy_not_numbers", params={"name": _basename(name), "x": x_column, "y": y_column})
     swapped = np.nanmax(np.abs(y)) > 90 >= np.nanmax(np.abs(x))
     if swapped:
         x, y, x_column, y_column = y, x, y_column, x_column
     frame, notes = _points(table, x, y, f"columns `{x_column}` (x) and `{y_column}` (y)")
     if swapped:
-        notes.append(f"`{x_column}` holds the longitudes (values above 90 cannot be latitudes)")
+        notes.append(Message(f"`{x_column}` holds the longitudes (values above 90 cannot be latitudes)",
+                             code="xy_swapped", params={"column": x_column}))
     return frame, None, notes
 
 
@@ -1029,8 +1097,9 @@ def _pair_geometry(table: pd.DataFrame, column: str):
         lon, lat, order = second, first, "(lat, lon)"
     frame, notes = _points(table, lon, lat, f"the {order} pairs in `{column}`")
     if order == "(lat, lon)" and np.nanmax(np.abs(second), initial=0) <= 90:
-        notes.append(f"both numbers in `{column}` could be latitudes; read as (latitude, longitude), the "
-                     "usual order of such text (open data portals, Google)")
+        notes.append(Message(f"both numbers in `{column}` could be latitudes; read as (latitude, longitude), the "
+                             "usual order of such text (open data portals, Google)", code="pair_order",
+                             params={"column": column}))
     return frame, None, notes
 
 
@@ -1045,7 +1114,8 @@ def _user_crs(name: str, crs: str) -> pyproj.CRS:
     except pyproj.exceptions.CRSError:
         raise ReadError(f"`{crs[:80]}` is not a coordinate system GridWatch knows (for "
                         f"`{_basename(name)}`). Give an EPSG code such as EPSG:4490 (CGCS2000) or "
-                        "EPSG:4549 (CGCS2000 Gauss-Krüger 120°E).") from None
+                        "EPSG:4549 (CGCS2000 Gauss-Krüger 120°E).",
+                        code="unknown_crs", params={"crs": crs[:80], "name": _basename(name)}) from None
 
 
 def _crs_label(crs: pyproj.CRS) -> str:
@@ -1078,7 +1148,8 @@ def _finish(name: str, raw: _Raw, user_crs: pyproj.CRS | None) -> ReadResult:
         frame = frame.set_crs(_WGS84, allow_override=True)
     else:
         frame = frame.set_crs(source, allow_override=True).to_crs(_WGS84)
-        raw.notes.append(f"converted from {_crs_description(source)} to WGS84 lon/lat (EPSG:4326)")
+        raw.notes.append(Message(f"converted from {_crs_description(source)} to WGS84 lon/lat (EPSG:4326)",
+                                 code="converted_crs", params={"crs": _crs_description(source)}))
     _check_lonlat(name, frame, source, origin)
     return ReadResult(frame, _crs_label(source) if source is not None else None, origin, raw.encoding,
                       raw.encoding_origin, raw.layers, raw.layer, tuple(raw.notes), tuple(raw.confirm))
@@ -1089,7 +1160,7 @@ def _two_d(frame: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
     with_z = int(shapely.has_z(geoms).sum())
     if not with_z:
         return frame
-    notes.append(f"dropped Z coordinates from {with_z} features")
+    notes.append(Message(f"dropped Z coordinates from {with_z} features", code="dropped_z", params={"count": with_z}))
     return frame.set_geometry(gpd.GeoSeries(shapely.force_2d(geoms), index=frame.index, crs=frame.crs))
 
 
@@ -1107,10 +1178,10 @@ def _infer_crs(name: str, bounds: tuple[float, float, float, float], confirm: li
     x0, y0, x1, y1 = bounds
     where = f"x {x0:,.6g} to {x1:,.6g}, y {y0:,.6g} to {y1:,.6g}"
     if -180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90:
-        confirm.append(f"the file does not say its coordinate system; the coordinates ({where}) look like "
-                       "longitude/latitude degrees, so WGS84 (EPSG:4326) was assumed. Data copied "
-                       "from Gaode/Tencent (GCJ-02) or Baidu (BD-09) maps is off by 300 m–1 km: check "
-                       "the datum against your grids")
+        confirm.append(Message(f"the file does not say its coordinate system; the coordinates ({where}) look like "
+                               "longitude/latitude degrees, so WGS84 (EPSG:4326) was assumed. Data copied "
+                               "from Gaode/Tencent (GCJ-02) or Baidu (BD-09) maps is off by 300 m–1 km: check "
+                               "the datum against your grids", code="assumed_wgs84", params={"where": where}))
         return _WGS84
     if _GK_NORTHING[0] <= y0 and y1 <= _GK_NORTHING[1]:
         zone = int(x0 // 1_000_000)
@@ -1119,9 +1190,11 @@ def _infer_crs(name: str, bounds: tuple[float, float, float, float], confirm: li
             for first, last, epsg in (_GK3_ZONES, _GK6_ZONES):
                 if first <= zone <= last:
                     crs = pyproj.CRS.from_epsg(epsg + zone - first)
-                    confirm.append(f"the file does not say its coordinate system; the coordinates "
-                                   f"({where}) look like CGCS2000 Gauss-Krüger metres with the zone "
-                                   f"number {zone} in front, so {_crs_description(crs)} was assumed")
+                    confirm.append(Message(f"the file does not say its coordinate system; the coordinates "
+                                           f"({where}) look like CGCS2000 Gauss-Krüger metres with the zone "
+                                           f"number {zone} in front, so {_crs_description(crs)} was assumed",
+                                           code="assumed_gauss_kruger",
+                                           params={"where": where, "zone": zone, "crs": _crs_description(crs)}))
                     return crs
         if _GK_EASTING[0] <= x0 and x1 <= _GK_EASTING[1]:
             raise ReadError(f"`{_basename(name)}` does not say its coordinate system, and its "
@@ -1129,10 +1202,12 @@ def _infer_crs(name: str, bounds: tuple[float, float, float, float], confirm: li
                             "number, so the zone cannot be told. Pick it: CGCS2000 3° zones are "
                             "EPSG:4534 (central meridian 75°E) to EPSG:4554 (135°E), e.g. EPSG:4548 "
                             "(117°E, Beijing) or EPSG:4549 (120°E, Hangzhou, Shanghai); 6° zones are "
-                            "EPSG:4502 (75°E) to EPSG:4512 (135°E).")
+                            "EPSG:4502 (75°E) to EPSG:4512 (135°E).",
+                            code="crs_zone_unknown", params={"name": _basename(name), "where": where})
     raise ReadError(f"`{_basename(name)}` does not say its coordinate system, and its coordinates "
                     f"({where}) are neither longitude/latitude degrees nor Chinese Gauss-Krüger metres. "
-                    "Pick the coordinate system it was drawn in (e.g. EPSG:4490 for CGCS2000 lon/lat).")
+                    "Pick the coordinate system it was drawn in (e.g. EPSG:4490 for CGCS2000 lon/lat).",
+                    code="crs_unknown_numbers", params={"name": _basename(name), "where": where})
 
 
 def _check_lonlat(name: str, frame: gpd.GeoDataFrame, source: pyproj.CRS | None, origin: str) -> None:
@@ -1146,4 +1221,7 @@ def _check_lonlat(name: str, frame: gpd.GeoDataFrame, source: pyproj.CRS | None,
     raise ReadError(f"`{_basename(name)}`: {said} its coordinates are in {_crs_description(source)}, but "
                     f"read that way they run from x {x0:,.6g} to {x1:,.6g} and y {y0:,.6g} to {y1:,.6g}, "
                     "which is not on Earth. Pick the coordinate system it was really drawn in (e.g. "
-                    "EPSG:4549 for CGCS2000 Gauss-Krüger 120°E).")
+                    "EPSG:4549 for CGCS2000 Gauss-Krüger 120°E).",
+                    code="crs_not_on_earth",
+                    params={"name": _basename(name), "origin": origin, "crs": _crs_description(source),
+                            "where": f"x {x0:,.6g} to {x1:,.6g}, y {y0:,.6g} to {y1:,.6g}"})

@@ -75,7 +75,8 @@ class GridIndex:
                 "grids", GEOMETRY, _positions(wrong),
                 f"geometry is {'/'.join(sorted(set(_TYPE_NAMES[types[wrong]])))}, expected Polygon or "
                 "MultiPolygon",
-                "convert boundary lines into polygons (close the rings), or upload the polygon layer")])
+                "convert boundary lines into polygons (close the rings), or upload the polygon layer",
+                code="wrong_geometry_polygon", params={"found": "/".join(sorted(set(_TYPE_NAMES[types[wrong]])))})])
         shapely.prepare(geometries)
         tree = shapely.STRtree(geometries)
         label_dtype = np.int16 if len(geometries) < np.iinfo(np.int16).max else np.int32
@@ -152,7 +153,8 @@ def assign_points(points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoDataFr
         raise ValidationError("points", [Problem(
             "points", GEOMETRY, _positions(wrong),
             f"geometry is {'/'.join(sorted(set(_TYPE_NAMES[types[wrong]])))}, expected Point",
-            "use one point per row (e.g. the centroid of each shape)")])
+            "use one point per row (e.g. the centroid of each shape)", code="wrong_geometry_point",
+            params={"found": "/".join(sorted(set(_TYPE_NAMES[types[wrong]])))})])
     usable = (types == _POINT) & ~shapely.is_empty(geometries)
     if usable.all():  # the usual case: no copy of the geometry array
         return index.assign(shapely.get_x(geometries), shapely.get_y(geometries))
@@ -177,7 +179,8 @@ def join_to_grids(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
     if GRID_ID not in grids.columns:
         raise ValidationError("grids", [Problem(
             "grids", GRID_ID, (), f"required column `{GRID_ID}` is missing",
-            f"add a `{GRID_ID}` column, or map one of the file's columns to it")])
+            f"add a `{GRID_ID}` column, or map one of the file's columns to it", code="missing_column",
+            params={"column": GRID_ID})])
     assignment = assign_points(points, grids, index)
     joined = points.drop(columns=[c for c in (COMMUNITY, STREET, ASSIGNED) if c in points.columns])
     if GRID_ID in joined.columns:

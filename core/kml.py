@@ -82,11 +82,13 @@ def _root(label: str, data: bytes) -> Element:
         probe = data.decode(utf16, errors="replace").encode("utf-8")
     if _XML_DECLARATIONS.search(probe):
         raise ReadError(f"`{label}` declares a DOCTYPE or ENTITY; XML with declarations is refused for "
-                        "safety. Export the KML again from Google Earth or QGIS (they do not write one).")
+                        "safety. Export the KML again from Google Earth or QGIS (they do not write one).",
+                        code="kml_doctype", params={"name": label})
     try:
         return safe_xml.fromstring(data)
     except (ParseError, DefusedXmlException) as exc:
-        raise ReadError(f"`{label}` is not well-formed KML ({str(exc)[:120]}). Export it again.") from None
+        raise ReadError(f"`{label}` is not well-formed KML ({str(exc)[:120]}). Export it again.",
+                        code="kml_malformed", params={"name": label, "reason": str(exc)[:120]}) from None
 
 
 def _local(tag) -> str:

@@ -109,6 +109,13 @@ def ticket_count_by_grid(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period:
     return counts.reindex(grids[schema.GRID_ID], fill_value=0).astype("int64").rename("tickets")
 
 
+def outside_grids_in_period(tickets: pd.DataFrame, period: Period) -> int:
+    """Registered tickets created in ``period`` that lie outside every grid: Overview counts them in
+    the period, the per-unit indicators cannot (they belong to no unit)."""
+    return int((period.contains(tickets[schema.CREATED_AT]) & registered_mask(tickets)
+                & ~tickets[schema.ASSIGNED].astype(bool)).sum())
+
+
 def headline_figures(grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, tickets: pd.DataFrame,
                      members: pd.DataFrame, period: Period, as_of: pd.Timestamp) -> HeadlineFigures:
     """The Overview figures. ``tickets`` must carry ``grid_id``/``assigned`` from ``core.joins``.
@@ -286,21 +293,34 @@ def smoothed_rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return pd.Series((x + mean * strength) / (n + strength), index=numerator.index)
 
 
+def composite_dropped(table: pd.DataFrame, weights: dict[str, float]) -> tuple[str, ...]:
+    """The weighted indicators the composite leaves out: missing for every unit (no rated tickets, say)
+    or the same for every unit, so they cannot tell units apart."""
+    dropped = []
+    for column in weights:
+        values = table[column].astype(float)
+        if not values.max() > values.min():  # also when every value is missing
+            dropped.append(column)
+    return tuple(dropped)
+
+
 def composite_score(table: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
     """综合指标值: the weighted mean of each weighted indicator scaled to 0–100 across the units (100 =
-    best unit, direction from ``HIGHER_IS_BETTER``); weights need not sum to 1. Units missing an
-    indicator are scored on the others."""
+    best unit, direction from ``HIGHER_IS_BETTER``); weights need not sum to 1. Indicators in
+    ``composite_dropped`` are left out and the others' weights renormalised; units missing an indicator
+    are scored on the others. Empty where no indicator is left."""
     unknown = set(weights) - set(HIGHER_IS_BETTER)
     if unknown:
         raise ValueError(f"no direction known for {sorted(unknown)}; use some of {sorted(HIGHER_IS_BETTER)}")
+    dropped = composite_dropped(table, weights)
+    used = {c: w for c, w in weights.items() if c not in dropped}
     scores, total = pd.DataFrame(index=table.index), pd.Series(0.0, index=table.index)
-    for column, weight in weights.items():
+    for column, weight in used.items():
         values = table[column].astype(float)
-        low, high = values.min(), values.max()
-        scaled = (values - low) / (high - low) * 100 if high > low else values * 0 + 100
+        scaled = (values - values.min()) / (values.max() - values.min()) * 100
         scores[column] = scaled if HIGHER_IS_BETTER[column] else 100 - scaled
         total += scores[column].notna() * weight
-    weighted = sum(scores[c].fillna(0) * w for c, w in weights.items())
+    weighted = sum((scores[c].fillna(0) * w for c, w in used.items()), pd.Series(0.0, index=table.index))
     return (weighted / total.where(total > 0)).rename("composite_score")
 
 
@@ -326,7 +346,9 @@ def ranking(current: pd.DataFrame, previous: pd.DataFrame, weights: dict[str, fl
     out["composite_score"] = composite_score(smoothed, weights or DEFAULT_WEIGHTS)
     ranked = out["composite_score"].where(out["registered"] >= min_registered)
     out["rank"] = ranked.rank(ascending=False, method="min").astype("Int64")
-    return out.sort_values(["rank"], na_position="last")
+    out = out.sort_values(["rank"], na_position="last")
+    out.attrs["composite_dropped"] = composite_dropped(smoothed, weights or DEFAULT_WEIGHTS)
+    return out
 
 
 FLAG_POINTS = (("red", 0.10), ("yellow", 0.05))  # worse by at least this many points (0.10 = 10 points)

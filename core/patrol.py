@@ -123,13 +123,13 @@ def read_assignments_csv(data: bytes, grids: pd.DataFrame, teams: pd.DataFrame) 
         text, _, _ = decode_text(data, None)
     except UnicodeDecodeError as exc:
         raise ReadError("the assignment file is neither UTF-8 nor GBK text; save it from Excel as "
-                        "'CSV UTF-8'") from exc
+                        "'CSV UTF-8'", code="roster_encoding") from exc
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
     if not rows:
         raise ReadError("the assignment file is empty; it needs a header row (team_id, grid_id) and a row "
-                        "per assigned grid")
+                        "per assigned grid", code="roster_empty")
     header, body = [_header_key(h) for h in rows[0]], rows[1:]
     columns = {role: next((header.index(h) for h in names if h in header), None)
                for role, names in (("team", _TEAM_ID_HEADERS), ("team_name", _TEAM_NAME_HEADERS),
@@ -469,11 +469,14 @@ def workload(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, period: metrics.Per
     """
     given = {"tickets": weights.tickets, "area": weights.area, "population": weights.population}
     if any(not math.isfinite(v) or v < 0 for v in given.values()) or sum(given.values()) <= 0:
-        raise DistrictPlanError(f"workload weights must be non-negative and not all zero; got {given}")
+        raise DistrictPlanError(f"workload weights must be non-negative and not all zero; got {given}",
+                                code="workload_weights",
+                                params={"values": ", ".join(f"{k}={v}" for k, v in given.items())})
     severity = dict(category_severity or {})
     bad = {k: v for k, v in severity.items() if not math.isfinite(v) or v < 0}
     if bad:
-        raise DistrictPlanError(f"category severities must be non-negative numbers; got {bad}")
+        raise DistrictPlanError(f"category severities must be non-negative numbers; got {bad}",
+                                code="severities", params={"values": ", ".join(f"{k}={v}" for k, v in bad.items())})
     ids = grids[schema.GRID_ID].astype(str)
     counted = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)
                       & tickets[schema.GRID_ID].notna()]
@@ -489,7 +492,8 @@ def workload(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, period: metrics.Per
     used = {k: given[k] for k, v in parts.items() if v.sum() > 0 and given[k] > 0}
     if not used:
         raise DistrictPlanError("the workload is zero everywhere: the weighted components (tickets, area, "
-                                "population) are all empty; give weight to one the grids have")
+                                "population) are all empty; give weight to one the grids have",
+                                code="workload_zero")
     total = sum(used.values())
     out[WORKLOAD] = sum((w / total) * parts[k] / parts[k].sum() for k, w in used.items())
     return out
@@ -667,15 +671,17 @@ class DistrictPlan:
     def __post_init__(self) -> None:
         n, k = len(self.grid_ids), len(self.team_ids)
         if k == 0 or n == 0:
-            raise DistrictPlanError(f"a plan needs grids and teams; got {n} grid(s) and {k} team(s)")
+            raise DistrictPlanError(f"a plan needs grids and teams; got {n} grid(s) and {k} team(s)",
+                                    code="plan_empty", params={"grids": n, "teams": k})
         if k > n:
             raise DistrictPlanError(f"{k} teams cannot each get a district from {n} grids; use at most {n} "
-                                    "teams or add grids")
+                                    "teams or add grids", code="too_many_teams", params={"grids": n, "teams": k})
         w = np.asarray(self.workload, dtype=float)
         if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-            raise DistrictPlanError("workloads must be non-negative numbers, not all zero")
+            raise DistrictPlanError("workloads must be non-negative numbers, not all zero", code="workloads")
         if connected_components(_matrix(n, self.edges), directed=False)[0] != 1:
-            raise DistrictPlanError("the grids do not form one connected map; build edges with Contiguity")
+            raise DistrictPlanError("the grids do not form one connected map; build edges with Contiguity",
+                                    code="not_connected")
         locks = np.full(n, -1) if self.locks is None else np.asarray(self.locks)
         current = np.full(n, -1) if self.current is None else np.asarray(self.current)
         object.__setattr__(self, "locks", locks)
@@ -712,7 +718,8 @@ class DistrictPlan:
         no_base = bases.is_empty.to_numpy() | bases.isna().to_numpy()
         if no_base.any():
             raise DistrictPlanError(f"team(s) {_examples(team_ids[no_base])} have no base location; place each "
-                                    "team's point at the base it starts from")
+                                    "team's point at the base it starts from", code="no_base",
+                                    params={"teams": _examples(team_ids[no_base])})
         xy = shapely.get_coordinates(points)
         base_xy = shapely.get_coordinates(np.asarray(bases.array))
         distance = np.hypot(base_xy[:, None, 0] - xy[None, :, 0], base_xy[:, None, 1] - xy[None, :, 1])
@@ -836,11 +843,13 @@ class DistrictPlan:
         n, k = len(self.grid_ids), len(self.team_ids)
         pinned = self.locks.copy()
         if (pinned >= k).any() or (pinned < -1).any():
-            raise DistrictPlanError("locks name a team position that does not exist")
+            raise DistrictPlanError("locks name a team position that does not exist", code="lock_position")
         free_teams = k - len(np.unique(pinned[pinned >= 0]))
         if free_teams > (pinned < 0).sum():
             raise DistrictPlanError(f"{free_teams} team(s) without locked grids but only {(pinned < 0).sum()} "
-                                    "grid(s) left unlocked; unlock grids or plan for fewer teams")
+                                    "grid(s) left unlocked; unlock grids or plan for fewer teams",
+                                    code="too_few_unlocked",
+                                    params={"teams": free_teams, "grids": int((pinned < 0).sum())})
         length = np.hypot(*(self.xy[self.edges[:, 0]] - self.xy[self.edges[:, 1]]).T) + 1.0
         graph = sparse.csr_matrix((np.r_[length, length], (np.r_[self.edges[:, 0], self.edges[:, 1]],
                                                            np.r_[self.edges[:, 1], self.edges[:, 0]])), shape=(n, n))
@@ -857,7 +866,8 @@ class DistrictPlan:
                 raise DistrictPlanError(
                     f"the grids locked to team {self.team_ids[team]} ({_examples(self.grid_ids[locked])}) cannot "
                     "form one connected district: grids locked to other teams (or joining their locked grids) "
-                    "lie between them; change the locks")
+                    "lie between them; change the locks", code="locks_split",
+                    params={"team": self.team_ids[team], "grids": _examples(self.grid_ids[locked])})
             tree = [position[locked[0]]]
             remaining = set(position[locked].tolist()) - set(tree)
             while remaining:
@@ -904,7 +914,8 @@ class DistrictPlan:
                        and _stays_connected(neighbours, lab, i)]
             if not movable:
                 raise DistrictPlanError(f"team {self.team_ids[team]} cannot be given a district: every grid is "
-                                        "locked or holds its district together; unlock some grids")
+                                        "locked or holds its district together; unlock some grids",
+                                        code="no_district", params={"team": self.team_ids[team]})
             lab[movable[0]] = team
         loads = np.bincount(lab[lab >= 0], weights=w[lab >= 0], minlength=k)
         while (lab < 0).any():
@@ -917,7 +928,7 @@ class DistrictPlan:
                     loads[team] += w[i]
                     grew = True
             if not grew:
-                raise DistrictPlanError("some grids cannot be reached from any district")
+                raise DistrictPlanError("some grids cannot be reached from any district", code="unreachable")
         return lab
 
 
@@ -927,7 +938,8 @@ def _workload_values(workload: pd.Series | pd.DataFrame, grid_ids: np.ndarray) -
     values = series.reindex(grid_ids)
     if values.isna().any():
         raise DistrictPlanError(f"no workload for grid(s) {_examples(grid_ids[values.isna().to_numpy()])}; "
-                                "compute it with patrol.workload for the same grids")
+                                "compute it with patrol.workload for the same grids", code="no_workload",
+                                params={"grids": _examples(grid_ids[values.isna().to_numpy()])})
     return values.to_numpy()
 
 
@@ -941,12 +953,15 @@ def _lock_labels(locks: Mapping[str, str] | pd.DataFrame, grid_pos: pd.Series, t
     if unknown_grids or unknown_teams:
         raise DistrictPlanError("locks name unknown " + "; ".join(
             f"{what} {_examples(values)}" for what, values in (("grid(s)", unknown_grids), ("team(s)", unknown_teams))
-            if values) + "; lock active grids to existing teams")
+            if values) + "; lock active grids to existing teams", code="locks_unknown",
+            params={"grids": _examples(unknown_grids) if unknown_grids else "–",
+                    "teams": _examples(unknown_teams) if unknown_teams else "–"})
     teams_of = pd.DataFrame(pairs, columns=["g", "t"]).drop_duplicates().groupby("g")["t"].agg(list)
     twice = teams_of[teams_of.map(len) > 1]
     if len(twice):
         raise DistrictPlanError("grid(s) locked to more than one team: " + "; ".join(
-            f"{g} ({', '.join(t)})" for g, t in twice.items()) + "; lock each grid to one team")
+            f"{g} ({', '.join(t)})" for g, t in twice.items()) + "; lock each grid to one team",
+            code="locked_twice", params={"grids": "; ".join(f"{g} ({', '.join(t)})" for g, t in twice.items())})
     labels = np.full(len(grid_pos), -1)
     labels[grid_pos[teams_of.index].to_numpy()] = team_pos[[t[0] for t in teams_of]].to_numpy()
     return labels

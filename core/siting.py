@@ -55,7 +55,7 @@ from scipy.spatial import cKDTree
 
 from core import schema
 from core.coverage import RoadNetwork, points_xy
-from core.errors import GridWatchError, Problem, ValidationError
+from core.errors import GridWatchError, Message, Problem, ValidationError
 from core.geometry import metric_crs
 
 CANDIDATE_ID = "candidate_id"
@@ -108,7 +108,7 @@ class SitingResult:
     greedy_objective: float
     upper_bound: float
     gap: float
-    bound: str
+    bound: Message
     status: str
     solve_seconds: float
 
@@ -136,14 +136,16 @@ class MaximalCovering:
     def __post_init__(self) -> None:
         if len(self.demand_xy) == 0:
             raise SitingError("there is no demand to cover: choose tickets or population as demand, or widen "
-                              "the filters")
+                              "the filters", code="no_demand")
         if len(self.candidate_xy) == 0:
             raise SitingError("there are no candidate sites: use a lattice, or upload roads or cameras at "
-                              "intersections")
+                              "intersections", code="no_candidates")
         if not (np.isfinite(self.radius_m) and self.radius_m > 0):
-            raise SitingError(f"the service radius must be a positive number of metres, got {self.radius_m}")
+            raise SitingError(f"the service radius must be a positive number of metres, got {self.radius_m}",
+                              code="radius", params={"value": self.radius_m})
         if not (isinstance(self.k, (int, np.integer)) and self.k >= 1):
-            raise SitingError(f"the number of sites to add must be a whole number of at least 1, got {self.k}")
+            raise SitingError(f"the number of sites to add must be a whole number of at least 1, got {self.k}",
+                              code="site_count", params={"value": self.k})
         if len(self.weight) != len(self.demand_xy) or len(self.candidate_ids) != len(self.candidate_xy):
             raise ValueError("weight and demand_xy, candidate_ids and candidate_xy must have matching lengths")
         if not (np.all(np.isfinite(self.weight)) and np.all(self.weight >= 0)):
@@ -162,7 +164,7 @@ class MaximalCovering:
         """
         if len(candidates) == 0:
             raise SitingError("there are no candidate sites: use a lattice, or upload roads or cameras at "
-                              "intersections")
+                              "intersections", code="no_candidates")
         crs = metric_crs(candidates)
         if weight is None:
             weights = np.ones(len(demand))
@@ -202,13 +204,13 @@ class MaximalCovering:
 
         report("relaxation", 0.2)
         something_to_add = model.weight.sum() > 0
-        upper, bound, proven = 0.0, "nothing to add", True
+        upper, bound, proven = 0.0, Message("nothing to add", code="bound_none"), True
         if something_to_add:
             upper, relaxed = _lp_relaxation(model, self.k, time_limit_s * LP_SHARE)
-            bound = "LP relaxation (HiGHS)"
+            bound = Message("LP relaxation (HiGHS)", code="bound_lp")
             if relaxed is None:
                 upper = _lagrangian_bound(model, self.k, model.objective(best))
-                bound = "Lagrangian relaxation"
+                bound = Message("Lagrangian relaxation", code="bound_lagrangian")
             else:
                 rounded = _swap(model, np.argsort(-relaxed, kind="stable")[:self.k])
                 best = max(best, rounded, key=model.objective)
@@ -219,7 +221,7 @@ class MaximalCovering:
             remaining = time_limit_s - (time.perf_counter() - started)
             chosen, proven = _solve_exact(model, self.k, best, max(1.0, remaining))
             best = max(best, chosen, key=model.objective)
-            bound = "CBC proved optimality" if proven else bound
+            bound = Message("CBC proved optimality", code="bound_cbc") if proven else bound
         status = ("optimal" if proven else "time_limit") if something_to_add else "nothing_to_add"
         objective = model.objective(best)
         upper = objective if status == "optimal" else max(upper, objective)
@@ -371,7 +373,8 @@ def _solve_exact(model: _Reduced, k: int, start: np.ndarray, time_limit_s: float
     problem.solve(solver)
     if problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         raise SitingError(f"the solver found no solution ({pulp.LpStatus[problem.status]}); "
-                          "try a longer time limit or fewer candidates")
+                          "try a longer time limit or fewer candidates", code="no_solution",
+                          params={"status": pulp.LpStatus[problem.status]})
     chosen = np.array([j for j, variable in enumerate(x) if (variable.value() or 0) > 0.5], dtype=np.int64)
     return chosen, problem.sol_status == pulp.LpSolutionOptimal
 
@@ -452,7 +455,8 @@ def lattice_candidates(area: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame
     EPSG:4326, or a layer whose union is the area, e.g. the grids): ``candidate_id`` L1, L2, … and
     points in EPSG:4326."""
     if not spacing_m > 0:
-        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}")
+        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}",
+                          code="spacing", params={"value": spacing_m})
     shapes = area if isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)) else gpd.GeoSeries([area],
                                                                                            crs=schema.STORAGE_CRS)
     crs = metric_crs(shapes)
@@ -468,7 +472,8 @@ def intersection_candidates(roads: gpd.GeoDataFrame | None = None, cameras: gpd.
     Returns ``candidate_id`` X1, X2, … and points in EPSG:4326."""
     layers = [layer for layer in (roads, cameras) if layer is not None and len(layer)]
     if not layers:
-        raise SitingError("intersection candidates need a road network or cameras at intersections")
+        raise SitingError("intersection candidates need a road network or cameras at intersections",
+                          code="no_intersections")
     crs = metric_crs(layers[0])
     xy = [np.empty((0, 2))]
     if roads is not None and len(roads):
@@ -525,7 +530,8 @@ def ticket_demand(tickets: gpd.GeoDataFrame, category_weights: dict[str, float] 
     weights = category_weights or {}
     bad = {c: w for c, w in weights.items() if not (np.isfinite(w) and w >= 0)}
     if bad:
-        raise SitingError(f"category weights must be numbers of 0 or more; got {bad}")
+        raise SitingError(f"category weights must be numbers of 0 or more; got {bad}", code="category_weights",
+                          params={"values": ", ".join(f"{k}={v}" for k, v in bad.items())})
     weight = tickets[schema.CATEGORY].map(weights).fillna(1.0).to_numpy(dtype=float)
     keep = weight > 0
     demand = tickets.loc[keep, [schema.TICKET_ID, schema.CATEGORY, tickets.geometry.name]].copy()
@@ -539,7 +545,8 @@ def population_demand(grids: gpd.GeoDataFrame, spacing_m: float) -> gpd.GeoDataF
     add up to its population (grids of unknown population add none). Columns ``grid_id``, ``weight``,
     point in EPSG:4326."""
     if not spacing_m > 0:
-        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}")
+        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}",
+                          code="spacing", params={"value": spacing_m})
     crs = metric_crs(grids)
     polygons = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     population = np.zeros(len(grids))

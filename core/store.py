@@ -129,7 +129,8 @@ class Store(abc.ABC):
         """Make the previous version's layers active again, as a new version; returns it."""
         kept = self.history()
         if len(kept) < 2:
-            raise StoreError(f"workspace `{self.name}` has no earlier version to roll back to")
+            raise StoreError(f"workspace `{self.name}` has no earlier version to roll back to",
+                             code="no_earlier_version", params={"workspace": self.name})
         return self.activate(kept[1].version, author=author, note=f"rollback to version {kept[1].version}")
 
     def layer_history(self, layer: str) -> list[VersionInfo]:
@@ -172,7 +173,7 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True)
     check_name(workspace)
     if settings.database_url():
         raise ConfigError("GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
-                          "unset GRIDWATCH_DB to use the embedded GeoPackage store")
+                          "unset GRIDWATCH_DB to use the embedded GeoPackage store", code="postgis_unavailable")
     path = workspaces_dir(home) / f"{workspace}.gpkg"
     if not create and not path.exists():
         raise _missing(workspace)
@@ -181,14 +182,15 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True)
 
 def _missing(workspace: str) -> WorkspaceError:
     return WorkspaceError(f"there is no workspace `{workspace}`; create it with `gridwatch workspace create "
-                          f"{workspace}` (or \"New workspace\" in the app's sidebar)",
+                          f"{workspace}`",
                           code="not_found", params={"name": workspace})
 
 
 def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Conform ``frame`` to the canonical ``layer`` and validate it (raises ValidationError)."""
     if layer not in schema.LAYERS:
-        raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}")
+        raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
+                                 code="unknown_layer", params={"name": layer, "known": ", ".join(schema.LAYERS)})
     return validate(conform(frame, layer), layer)
 
 
@@ -222,12 +224,14 @@ class GeoPackageStore(Store):
         table = self._tables(version).get(layer)
         if table is None:
             raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer"
-                                     + (f" in version {version}" if version else "")
-                                     + "; upload it on the Data page")
+                                     + (f" in version {version}" if version else "") + "; upload it first",
+                                     code="layer_not_found", params={"workspace": self.name, "layer": layer})
         try:
             frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
         except pyogrio.errors.DataLayerError as exc:
-            raise StoreError(f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}") from exc
+            raise StoreError(f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}",
+                             code="layer_unreadable", params={"workspace": self.name, "layer": layer,
+                                                              "reason": str(exc)}) from exc
         return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def _tables(self, version: int | None) -> dict[str, str]:
@@ -239,10 +243,10 @@ class GeoPackageStore(Store):
             else:
                 row = db.execute("SELECT tables FROM gw_versions WHERE version = ?", (version,)).fetchone()
         if row is None:
-            if version is None:
+            if not version:  # None (the latest) or 0 (the state before the first write): no layers yet
                 return {}
-            raise StoreError(f"workspace `{self.name}` has no version {version}; "
-                             "pick one from its history")
+            raise StoreError(f"workspace `{self.name}` has no version {version}; pick one from its history",
+                             code="no_such_version", params={"workspace": self.name, "version": version})
         return json.loads(row[0])
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -373,7 +377,8 @@ class GeoPackageStore(Store):
                     if time.monotonic() > deadline:
                         raise WorkspaceBusyError(
                             f"workspace `{self.name}` is being changed by another writer; "
-                            f"try again in a minute") from None
+                            f"try again in a minute", code="workspace_busy",
+                            params={"workspace": self.name}) from None
                     time.sleep(0.05)
             try:
                 yield

@@ -23,7 +23,7 @@ import shapely
 
 from core import boundaries, changes, hotspots, io, joins, schema
 from core.columns import apply_values, suggest_code, unknown_values
-from core.errors import GridWatchError, Problem, ReadError
+from core.errors import GridWatchError, Message, Problem, ReadError
 from core.store import Store
 from core.validate import conform, problems_in, row_labels, with_defaults
 
@@ -184,7 +184,8 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     problem is in the result.
     """
     if layer_name not in schema.LAYERS:
-        raise ReadError(f"unknown layer {layer_name!r}; expected one of {', '.join(schema.LAYERS)}")
+        raise ReadError(f"unknown layer {layer_name!r}; expected one of {', '.join(schema.LAYERS)}",
+                        code="unknown_layer", params={"name": layer_name, "known": ", ".join(schema.LAYERS)})
     layer = schema.LAYERS[layer_name]
     read = io.read_upload(name, data, layer=options.file_layer, crs=options.crs, encoding=options.encoding,
                           x_column=options.x_column, y_column=options.y_column,
@@ -195,7 +196,8 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     offset = io.detect_datum_offset(frame, grids) if grids is not None else None
     if options.datum:
         frame = io.convert_datum(frame, options.datum)
-        notes.append(f"converted from {options.datum.upper()} to WGS84")
+        notes.append(Message(f"converted from {options.datum.upper()} to WGS84", code="converted_datum",
+                             params={"datum": options.datum.upper()}))
     if mapping is None:
         mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
     _check_overrides(name, layer_name, overrides or {}, [c for c in frame.columns if c != frame.geometry.name])
@@ -413,7 +415,9 @@ def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
     if not check.can_activate:
         raise GridWatchError(f"this upload of `{check.layer_name}` cannot be activated: fix the "
                              f"{len(check.errors)} error(s) in the report"
-                             + (" and confirm the detected settings" if check.read.confirm else ""))
+                             + (" and confirm the detected settings" if check.read.confirm else ""),
+                             code="upload_blocked_confirm" if check.read.confirm else "upload_blocked",
+                             params={"layer": check.layer_name, "count": len(check.errors)})
     keep = {*schema.LAYERS[check.layer_name].column_names, schema.SOURCE_GRID_CODE, check.frame.geometry.name}
     frame = check.frame[[c for c in check.frame.columns if c in keep]]
     if mode == "append":

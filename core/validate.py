@@ -232,6 +232,14 @@ def with_defaults(gdf: gpd.GeoDataFrame, layer_name: str) -> tuple[gpd.GeoDataFr
     return out, notes
 
 
+def empty_layer(layer_name: str, tz: str = schema.DEFAULT_TIMEZONE) -> gpd.GeoDataFrame:
+    """A canonical ``layer_name`` with no rows (every column, in EPSG:4326): what a workspace that
+    does not hold the layer has of it."""
+    index = pd.RangeIndex(0)
+    columns = {col.name: _empty_column(col, 0, index, tz) for col in schema.LAYERS[layer_name].columns}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], index=index, crs=schema.STORAGE_CRS))
+
+
 def _empty_column(col: schema.Column, n: int, index: pd.Index, tz: str) -> pd.Series:
     if col.kind == "datetime":
         return pd.Series(pd.NaT, index=index, dtype=f"datetime64[ns, {tz}]")

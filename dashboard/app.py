@@ -1,7 +1,8 @@
 """The frame: page config, the shared sidebar, navigation. Run with ``gridwatch serve``.
 
-A ``GridWatchError`` is shown as it is (its message says what to do); anything else is a bug: it is
-logged with its traceback on the server and the reader sees a short notice, never the traceback.
+A ``GridWatchError`` is shown in the reader's language (its message says what to do; a missing layer
+also gets a link to the Data page); anything else is a bug: it is logged with its traceback on the
+server and the reader sees a short notice, never the traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from core.errors import GridWatchError
+from core.errors import GridWatchError, LayerNotFoundError
 from dashboard import state
+from dashboard.components import hints
 from dashboard.components.sidebar import render_sidebar
-from dashboard.components.text import md_text
-from dashboard.i18n import error_text, t
-from dashboard.views import command, coverage, data, hotspots, overview, patrols, performance
+from dashboard.i18n import show_error, t
+from dashboard.views import command, coverage, hotspots, overview, patrols, performance
 
 log = logging.getLogger("gridwatch")
 
@@ -26,8 +27,11 @@ def guarded(part: Callable[[], object], name: str) -> bool:
     try:
         part()
         return True
+    except LayerNotFoundError as exc:
+        show_error(exc)
+        hints.data_link()
     except GridWatchError as exc:
-        st.error(md_text(error_text(exc)))
+        show_error(exc)
     except Exception:
         log.exception("%s failed", name)
         st.error(t("error.unexpected"))
@@ -61,6 +65,6 @@ page = st.navigation([
     st.Page(hotspots.render, title=t("page.hotspots"), icon=":material/local_fire_department:",
             url_path="hotspots"),
     st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),
-    st.Page(data.render, title=t("page.data"), icon=":material/database:", url_path="data"),
+    hints.data_page(),
 ], position="hidden" if wall else "sidebar")
 guarded(page.run, f"page {page.title}")

@@ -21,7 +21,7 @@ import shapely
 import streamlit as st
 
 from core import (command, coverage, exports, geometry, hotspots, io, joins, metrics, patrol, privacy,
-                  schema, siting, store, uploads, workspaces)
+                  schema, siting, store, uploads, validate, workspaces)
 from core.errors import WorkspaceError
 from dashboard.components import live_map, maps, report
 from dashboard.i18n import translate
@@ -79,8 +79,18 @@ def version(name: str) -> int:
 @st.cache_resource(show_spinner=False, max_entries=32)
 def layer(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     """A stored layer, shared by every session: treat it as read-only. (``cache_data`` would hand out
-    a copy on every call, and unpickling a million tickets takes seconds.)"""
+    a copy on every call, and unpickling a million tickets takes seconds.) A point layer the workspace
+    does not hold yet is empty, so pages show zeros for it (and ``missing`` names it); without grids
+    there is nothing to join to, and reading them raises ``LayerNotFoundError``."""
+    if layer_name != schema.GRIDS.name and layer_name not in workspace(name).layers(ver):
+        return validate.empty_layer(layer_name, workspace(name).timezone())
     return workspace(name).read(layer_name, ver)
+
+
+def missing(name: str, ver: int, layer_names: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of ``layer_names`` the workspace does not hold at ``ver``, in the order given."""
+    held = workspace(name).layers(ver)
+    return tuple(n for n in layer_names if n not in held)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -292,6 +302,13 @@ def performance(name: str, ver: int, first: date, last: date, level: str,
     current = metrics.indicators(tickets, grids, period, clock, level)
     previous = metrics.indicators(tickets, grids, metrics.previous_period(period), clock, level)
     return metrics.ranking(current, previous, dict(weights))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def outside_grids(name: str, ver: int, first: date, last: date) -> int:
+    """Tickets of the period outside every grid (in Overview's count, in no unit's)."""
+    return metrics.outside_grids_in_period(joined(name, ver, schema.TICKETS.name),
+                                           metrics.Period.from_dates(first, last))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -612,7 +629,7 @@ def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.Ticke
         return base, live_map.colour_update(["#ffffff"] * len(ids), [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
                                             legend, fill_opacity=0.0, hover_title=tr("hot.show.tickets"),
                                             overlay=live_map.density_overlay(surface.values, surface.bounds))
-    return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False)
+    return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False, zero_neutral=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -733,6 +750,16 @@ def grid_areas(name: str, ver: int) -> np.ndarray:
     return geometry.area_km2(layer(name, ver, schema.GRIDS.name)).to_numpy()
 
 
+def points_near(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, metres: float) -> gpd.GeoDataFrame:
+    """The ``points`` within ``metres`` of the bounding box of ``area`` (or a little farther), padded
+    in a metric CRS: a pad in degrees shrinks on the ground with the latitude."""
+    crs = geometry.metric_crs(area)
+    box = shapely.segmentize(shapely.box(*area.to_crs(crs).total_bounds).buffer(metres, join_style="mitre"),
+                             metres / 4)  # edges follow the earth's curve back in degrees
+    minx, miny, maxx, maxy = gpd.GeoSeries([box], crs=crs).to_crs(schema.STORAGE_CRS).total_bounds
+    return points.cx[minx:maxx, miny:maxy]
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def camera_layers(name: str, ver: int, community: str | None) -> dict[str, object]:
     """Display geometry of the camera layers (for ``community`` only, if given): views of online and of
@@ -740,10 +767,8 @@ def camera_layers(name: str, ver: int, community: str | None) -> dict[str, objec
     grids = layer(name, ver, schema.GRIDS.name)
     if community is not None:
         grids = grids[grids[schema.COMMUNITY] == community]
-    cameras = layer(name, ver, schema.CAMERAS.name)
-    minx, miny, maxx, maxy = grids.total_bounds
-    pad = 0.012  # ~1.2 km: no view reaches farther (range ≤ 1,000 m)
-    near = cameras.cx[minx - pad:maxx + pad, miny - pad:maxy + pad]
+    near = points_near(layer(name, ver, schema.CAMERAS.name), grids,
+                       schema.CAMERAS.column(schema.RANGE_M).max)  # no view reaches farther
     views = coverage.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
     online = (near[schema.STATUS] == "online").to_numpy()
     names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
@@ -808,7 +833,8 @@ def coverage_map(name: str, ver: int, table: pd.DataFrame, measure: str, title: 
     values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
     share = measure.endswith("_share")
     better = False if measure == "lost_share" else True if share or measure == "members" else None
-    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=share)
+    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=share,
+                                                  zero_neutral=not share)
     layers = overlays + ((sites,) if sites is not None else ())
     return (live_map.choropleth_base_map(grid_base(name, boundary_ver)),
             live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend,

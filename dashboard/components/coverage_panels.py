@@ -16,8 +16,7 @@ from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.filters import category_weights
 from dashboard.components.live_map import Overlay
-from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import message_text, show_error, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALL = "__all__"
@@ -61,7 +60,7 @@ def session_file(box, kind: str, types: tuple[str, ...]) -> data.Upload | None:
     try:
         frame, left_out, found = data.extra_layer(file, types)
     except GridWatchError as exc:
-        box.error(md_text(exc))
+        show_error(exc, box)
         return None
     if frame.empty:
         box.error(t(f"cov.upload.{kind}_wrong", found=found))
@@ -134,7 +133,7 @@ def siting_panel(sel, settings_: Settings) -> None:
                                      lambda stage, f: bar.progress(f, text=t(f"cov.stage.{stage}")))
         except GridWatchError as exc:
             bar.empty()
-            st.error(md_text(exc))
+            show_error(exc)
             return
         bar.empty()
         sites = candidates.iloc[list(result.chosen)].reset_index(drop=True)
@@ -158,7 +157,7 @@ def siting_result(run: dict) -> None:
                   delta=f"+{result.objective:,.0f} {unit}")
     row[2].metric(t("cov.greedy"), f"{result.greedy_objective:,.0f}", help=t("cov.greedy_help"))
     row[3].metric(t("cov.gap"), f"{result.gap:.2%}",
-                  help=t("cov.gap_help", bound=f"{result.upper_bound:,.0f}", how=result.bound))
+                  help=t("cov.gap_help", bound=f"{result.upper_bound:,.0f}", how=message_text(result.bound)))
     st.caption(t(f"cov.solve.{result.status}", seconds=f"{result.solve_seconds:.1f}"))
     sites: gpd.GeoDataFrame = run["sites"]
     table = pd.DataFrame({"rank": sites["rank"], "candidate_id": sites[siting.CANDIDATE_ID],

@@ -219,9 +219,12 @@ def choropleth_base_map(config: dict) -> folium.Map:
     return make_offline(m)
 
 
-def choropleth_update(values: pd.Series, *, title: str, better: bool | None, percent: bool) -> folium.FeatureGroup:
-    """Colours, hover values and legend for ``values`` (aligned with the config's units)."""
-    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=percent)
+def choropleth_update(values: pd.Series, *, title: str, better: bool | None, percent: bool,
+                      zero_neutral: bool = False) -> folium.FeatureGroup:
+    """Colours, hover values and legend for ``values`` (aligned with the config's units); see
+    ``maps.choropleth_classes``."""
+    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=percent,
+                                                  zero_neutral=zero_neutral)
     return colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend)
 
 

@@ -30,6 +30,7 @@ from dashboard.components.offline import make_offline
 # ColorBrewer YlOrRd, 6 classes: sequential, readable on a white or tiled background.
 PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA = "#f0f0f0"
+NEUTRAL = "#ffffff"  # zero of a count, or a map with nothing to compare: neither good nor bad
 
 
 @dataclass(frozen=True)
@@ -262,23 +263,44 @@ def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
     return tuple(palette[i] for i in np.linspace(0, len(palette) - 1, max(classes, 1)).round().astype(int))
 
 
-def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, percent: bool):
-    """(fill colour per value, the legend, the value formatter) for quintile classes of ``values``:
-    red to green when ``better`` says which way is better (True = higher), else light to dark."""
-    finite = values.dropna().to_numpy(dtype=float)
-    edges = np.unique(np.quantile(finite, np.linspace(0, 1, 6))) if finite.size else np.array([0.0])
+def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, percent: bool,
+                       zero_neutral: bool = False):
+    """(fill colour per value, the legend, the value formatter) for ``values``, coloured for what they
+    mean. A share with a direction (``better``: True = higher is better) sits on the fixed 0–100 %
+    scale in five classes, red to green, so 8 % coverage is red however the other grids do. Other
+    measures get quintile classes of the values, red to green when ``better`` says which way is
+    better, else light to dark; ``zero_neutral`` (counts) shows 0 as its own neutral class, and a
+    map where every value is the same shows it neutral (there is nothing to compare)."""
+    def text(v: float) -> str:
+        return f"{v:.1%}" if percent else f"{v:,.1f}"
+
+    numbers = values.to_numpy(dtype=float)
+    if percent and better is not None:
+        palette = DIVERGING if better else DIVERGING[::-1]
+        idx = np.minimum(np.floor(np.nan_to_num(numbers, nan=0.0).clip(0, 1) * len(palette)), len(palette) - 1)
+        edges = np.linspace(0, 1, len(palette) + 1)
+        labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True))
+        fills = [NO_DATA if np.isnan(v) else palette[int(i)] for v, i in zip(numbers, idx, strict=True)]
+        return fills, Legend(title, labels, tuple(palette)), text
+    zero = (numbers == 0) if zero_neutral else np.zeros(len(numbers), bool)
+    finite = numbers[np.isfinite(numbers) & ~zero]
+    if finite.size == 0 or finite.min() == finite.max():
+        labels = (text(finite[0]),) if finite.size else ()
+        labels = (("0",) if zero.any() else ()) + labels
+        fills = [NO_DATA if np.isnan(v) else NEUTRAL for v in numbers]
+        return fills, Legend(title, labels, (NEUTRAL,) * len(labels)), text
+    edges = np.unique(np.quantile(finite, np.linspace(0, 1, 6)))
     inner = edges[1:-1]
-    idx = np.searchsorted(inner, values.to_numpy(dtype=float), side="right")
+    idx = np.searchsorted(inner, numbers, side="right")
     classes = len(inner) + 1
     if better is None:
         palette = spread(PALETTE, classes)
     else:
         palette = spread(DIVERGING if better else DIVERGING[::-1], classes)
-
-    def text(v: float) -> str:
-        return f"{v:.1%}" if percent else f"{v:,.1f}"
-
-    bounds = np.concatenate([edges[:1], inner, edges[-1:]]) if finite.size else np.array([0.0, 0.0])
+    bounds = np.concatenate([edges[:1], inner, edges[-1:]])
     labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
-    fills = [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx, strict=True)]
-    return fills, Legend(title, labels[: len(palette)], tuple(palette)), text
+    fills = [NO_DATA if np.isnan(v) else NEUTRAL if z else palette[min(i, len(palette) - 1)]
+             for v, i, z in zip(numbers, idx, zero, strict=True)]
+    legend = Legend(title, (("0",) if zero.any() else ()) + labels[: len(palette)],
+                    ((NEUTRAL,) if zero.any() else ()) + tuple(palette))
+    return fills, legend, text

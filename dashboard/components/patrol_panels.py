@@ -11,9 +11,8 @@ from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from dashboard import data, state
 from dashboard.components.map_view import show_map
-from dashboard.components.text import md_text
 from dashboard.components.upload import problem_table
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_COLUMNS = ("team_name", "grids", "workload_vs_mean", "tickets", "population", "area_km2", "polsby_popper",
@@ -58,7 +57,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         except ValidationError as exc:
             problem_table(list(exc.problems))
         except GridWatchError as exc:
-            st.error(md_text(exc))
+            show_error(exc)
     with right:
         downloads(sel, roster, "gridwatch_duty_roster", "gw_roster")
 
@@ -93,6 +92,26 @@ def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
     return {g: owner[g] for g in chosen}
 
 
+def shown(value) -> str:
+    """A summary figure as the comparison table shows it."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return t("patrol.yes") if value else t("patrol.no")
+    if isinstance(value, float):
+        return f"{value:,.3f}" if np.isfinite(value) else "–"  # max/min with a team of no workload
+    return f"{value:,}"
+
+
+def proposal_text(seconds: float, now_summary: dict, new_summary: dict) -> str:
+    """The one-line result of a redesign; without a current roster on these grids there is nothing to
+    compare, which is said rather than "0 grids change team"."""
+    if new_summary["changed_grids"] is None:
+        return t("patrol.proposed_no_roster", seconds=f"{seconds:.1f}", after=shown(new_summary["max_min_ratio"]))
+    return t("patrol.proposed", seconds=f"{seconds:.1f}", count=f"{new_summary['changed_grids']:,}",
+             before=shown(now_summary["max_min_ratio"]), after=shown(new_summary["max_min_ratio"]))
+
+
 def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.DataFrame, seconds: float) -> None:
     """Current and proposed districts side by side, their figures, and what to do with the proposal."""
     current = data.usable_roster(sel.workspace, sel.version, roster)
@@ -102,17 +121,7 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
     else:
         now, now_summary = new.iloc[:0], dict.fromkeys(SUMMARY)
 
-    def shown(value) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, bool):
-            return t("patrol.yes") if value else t("patrol.no")
-        if isinstance(value, float):
-            return f"{value:,.3f}" if np.isfinite(value) else "–"  # max/min with a team of no workload
-        return f"{value:,}"
-
-    st.success(t("patrol.proposed", seconds=f"{seconds:.1f}", changed=new_summary["changed_grids"] or 0,
-                 before=shown(now_summary["max_min_ratio"]), after=shown(new_summary["max_min_ratio"])))
+    st.success(proposal_text(seconds, now_summary, new_summary))
     left, right = st.columns(2)
     for box, title, table, key in ((left, "patrol.current_plan", roster, "patrol_map_now"),
                                    (right, "patrol.proposed_plan", proposed, "patrol_map_new")):

@@ -9,10 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from core import workspaces
-from core.errors import GridWatchError, WorkspaceError
+from core.errors import GridWatchError
 from dashboard import data, i18n, state
-from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 
 PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365, "custom": None}
 DEFAULT_PRESET = "30d"
@@ -54,12 +53,6 @@ def workspace_picker() -> str:
     return st.sidebar.selectbox(t("sidebar.workspace"), names, key=state.WORKSPACE)
 
 
-def workspace_error(exc: WorkspaceError) -> str:
-    """A workspace error in the reader's language (core's English wording where the catalog has none)."""
-    key = f"sidebar.ws_error.{exc.code}"
-    return t(key, **exc.params) if key in i18n.catalog("en") else md_text(exc)
-
-
 def new_workspace() -> None:
     """The "New workspace" form: name, time zone, metric CRS, start from the demo; selects it when made."""
     with st.sidebar.expander(t("sidebar.ws_new")), st.form("gw_new_workspace_form", border=False):
@@ -74,11 +67,8 @@ def new_workspace() -> None:
         name = name.strip()
         try:
             data.create_workspace(name, workspaces.Profile(zone or "", crs), from_demo=from_demo)
-        except WorkspaceError as exc:
-            st.error(workspace_error(exc))
-            return
-        except GridWatchError as exc:  # e.g. another writer holds the data directory
-            st.error(md_text(exc))
+        except GridWatchError as exc:  # a bad name or zone, or another writer holds the data directory
+            show_error(exc)
             return
     st.session_state[state.NEW_WORKSPACE] = name
     st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_created", name=name)
@@ -98,8 +88,8 @@ def delete_workspace(name: str, names: list[str]) -> None:
                      key="gw_delete_ws"):
             try:
                 data.delete_workspace(name)
-            except WorkspaceError as exc:
-                st.error(workspace_error(exc))
+            except GridWatchError as exc:
+                show_error(exc)
                 return
             st.session_state[state.NEW_WORKSPACE] = next(n for n in names if n != name)
             st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_deleted", name=name)

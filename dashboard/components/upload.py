@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core import exports, schema
+from core import changes, exports, schema
 from core.uploads import Mode, UploadCheck, UploadOptions
 from dashboard import data, state
 from dashboard.components.text import md_text
@@ -192,4 +192,11 @@ def diff_tables(check: UploadCheck) -> None:
             with st.expander(f"{title} ({len(frame):,})"):
                 st.dataframe(frame, hide_index=True, width="stretch")
     if check.impact is not None:
-        st.dataframe(check.impact.table(), hide_index=True, width="stretch")
+        st.dataframe(impact_table(check.impact), hide_index=True, width="stretch")
+
+
+def impact_table(impact) -> pd.DataFrame:
+    """``core.changes`` impact of a boundary change, one row per point layer, in the reader's words."""
+    table = impact.table()
+    table[changes.LAYER] = [t(f"layer.{name}") for name in table[changes.LAYER]]
+    return table.rename(columns={c: t(f"data.impact.{c}") for c in table.columns})

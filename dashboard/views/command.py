@@ -13,13 +13,16 @@ import streamlit as st
 
 from core import command, schema, settings
 from dashboard import data, state
-from dashboard.components import grid_panel
+from dashboard.components import grid_panel, hints
 from dashboard.components.filters import ticket_filter
 from dashboard.components.live_map import live_update
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
 FOCUS_ZOOM = 17
+LIVE_LAYERS = (schema.TICKETS.name, schema.CAMERAS.name, schema.MEMBERS.name, schema.SERVICE_POINTS.name,
+               schema.PATROL_TEAMS.name, schema.PATROL_CHECKINS.name)
+"""The layers the command center draws or counts besides the grids, most useful first."""
 
 
 def render() -> None:
@@ -35,6 +38,9 @@ def render() -> None:
         st.rerun()
     st.caption(t("command.caption", as_of=sel.as_of.isoformat(), version=sel.version,
                  seconds=f"{settings.refresh_seconds():g}"))
+    if hints.needs(sel, (schema.GRIDS.name,)):
+        return
+    hints.load_next(sel, LIVE_LAYERS)
     flt, measure = filters(sel)
     _, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
     counter_row(counters)
@@ -91,7 +97,9 @@ def selected_card(sel, grid_id: str | None) -> command.GridCard | None:
         return None
     try:
         return data.grid_card(sel.workspace, sel.version, grid_id)
-    except KeyError:
+    except KeyError as exc:
+        if exc.args != (grid_id,):  # core.command.grid_card's "no such grid"; any other KeyError is a bug
+            raise
         st.session_state[state.SELECTED_GRID] = None
         return None
 

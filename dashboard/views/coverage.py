@@ -14,6 +14,7 @@ import streamlit as st
 from core import coverage, schema
 from dashboard import data, state
 from dashboard.components import coverage_panels as panels
+from dashboard.components import hints
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
@@ -31,6 +32,9 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("cov.title"))
     st.caption(t("cov.caption"))
+    if hints.needs(sel, (schema.GRIDS.name,)):
+        return
+    hints.load_next(sel, (schema.CAMERAS.name, schema.SERVICE_POINTS.name, schema.MEMBERS.name))
     settings = panels.settings(sel)
     table = data.coverage_table(sel.workspace, sel.version, settings.walk, settings.households_per_worker,
                                 settings.roads, settings.key_points)

@@ -17,7 +17,7 @@ from dashboard import data, state
 from dashboard.components import upload
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
-from dashboard.i18n import error_text, t
+from dashboard.i18n import message_text, show_error, t
 
 
 def render() -> None:
@@ -74,9 +74,9 @@ def upload_section(sel, author: str) -> None:
             return
 
     for note in check.notes:
-        st.info(md_text(note))
+        st.info(md_text(message_text(note)))
     for item in check.read.confirm:
-        st.warning(md_text(item))
+        st.warning(md_text(message_text(item)))
     upload.report(check)
     upload.repair_offers(check)
     upload.skip_offer(check)
@@ -100,7 +100,7 @@ def checked(sel, layer_name: str, source: data.Upload, options: UploadOptions,
     try:
         return data.check(sel.workspace, sel.version, layer_name, source, options, mapping, fixed, values, mode)
     except GridWatchError as exc:
-        st.error(md_text(error_text(exc)))
+        show_error(exc)
         return None
 
 
@@ -140,7 +140,7 @@ def activation(sel, check, author: str) -> None:
             version = data.activate(sel.workspace, check, note=note, author=author,
                                     confirm_shrink=shrink is not None and confirmed)
         except GridWatchError as exc:
-            st.error(md_text(exc))
+            show_error(exc)
             return
         st.session_state[state.FLASH] = t("data.activated", version=version)
         st.session_state[state.UPLOAD_NONCE] = st.session_state.get(state.UPLOAD_NONCE, 0) + 1

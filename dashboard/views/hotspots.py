@@ -17,12 +17,12 @@ import streamlit as st
 from core import exports, hotspots, schema
 from core.hotspots import HotspotError
 from dashboard import data, state
-from dashboard.components import perf_charts
+from dashboard.components import hints, perf_charts
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
 from dashboard.components.tickets import readable
-from dashboard.i18n import t
+from dashboard.i18n import error_text, t
 
 SHOW = ("gi", "emerging", "density", "tickets", "per_1000")
 RESOLUTIONS = (7, 8, 9, 10)
@@ -37,8 +37,7 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("hot.title"))
     st.caption(t("hot.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
-    if schema.TICKETS.name not in data.workspace(sel.workspace).layers(sel.version):
-        st.info(t("hot.no_tickets"))
+    if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):
         return
     flt = ticket_filter(sel, "gw_hot", st.columns(3), stages=False)
     cols = st.columns([1.2, 1, 1, 1.6])
@@ -56,7 +55,7 @@ def render() -> None:
     try:
         table = data.hotspot_table(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, fdr)
     except HotspotError as exc:  # too few areas or months: the time patterns and repeats still work
-        st.info(md_text(exc))
+        st.info(md_text(error_text(exc)))
     else:
         summary(table, sel)
         hotspot_map(sel, flt, unit, resolution, table)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import schema
 from dashboard import data, state
+from dashboard.components import hints
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
@@ -13,6 +15,9 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("overview.title"))
     st.caption(t("overview.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    if hints.needs(sel, (schema.GRIDS.name,)):
+        return
+    hints.load_next(sel, (schema.TICKETS.name, schema.CAMERAS.name, schema.MEMBERS.name))
     figures, _ = data.overview(sel.workspace, sel.version, sel.first, sel.last)
     district_map = data.overview_map(sel.workspace, sel.version, sel.first, sel.last, sel.language)
 

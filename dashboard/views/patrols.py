@@ -14,10 +14,10 @@ import streamlit as st
 from core import patrol, schema
 from core.errors import GridWatchError
 from dashboard import data, state
+from dashboard.components import hints
 from dashboard.components import patrol_panels as panels
 from dashboard.components.filters import category_weights
-from dashboard.components.text import md_text
-from dashboard.i18n import t
+from dashboard.i18n import show_error, t
 
 UNVISITED_DAYS = 14
 STATUS_COLORS = {"inside": "#1a9850", "partly_outside": "#fdae61", "outside": "#d73027", "missed": "#4d4d4d",
@@ -30,9 +30,7 @@ def render() -> None:
     st.caption(t("patrol.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
     if state.FLASH in st.session_state:
         st.success(st.session_state.pop(state.FLASH))
-    held = data.workspace(sel.workspace).layers(sel.version)
-    if schema.PATROL_TEAMS.name not in held:
-        st.info(t("patrol.no_teams"))
+    if hints.needs(sel, (schema.GRIDS.name, schema.PATROL_TEAMS.name)):
         return
     roster = data.assignments(sel.workspace)
     problems = data.roster_problems(sel.workspace, sel.version, roster)
@@ -40,12 +38,10 @@ def render() -> None:
         st.warning(t("patrol.no_roster"))
     elif any(p.severity == "error" for p in problems):
         st.error(t("patrol.roster_stale"))
-    signed = schema.PATROL_CHECKINS.name in held
+    signed = not hints.load_next(sel, (schema.PATROL_CHECKINS.name,))
     if signed:
         nights, per_team = data.patrol_compliance(sel.workspace, sel.version, sel.first, sel.last, roster)
         headline(nights, per_team)
-    else:
-        st.info(t("patrol.no_checkins"))
 
     tabs = st.tabs([t("patrol.tab.compliance"), t("patrol.tab.gaps"), t("patrol.tab.roster"),
                     t("patrol.tab.redesign")])
@@ -134,7 +130,7 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     try:
         workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
     except GridWatchError as exc:
-        st.error(md_text(exc))
+        show_error(exc)
         return
     inputs = (sel.workspace, sel.version, sel.first, sel.last, weights, severity, tuple(sorted(locks.items())))
     if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):
@@ -145,7 +141,7 @@ def redesign(sel, roster: pd.DataFrame) -> None:
                                                                           text=t(f"patrol.stage.{stage}")))
         except GridWatchError as exc:
             bar.empty()
-            st.error(md_text(exc))
+            show_error(exc)
             return
         bar.empty()
         st.session_state[state.PROPOSAL] = (inputs, result.assignment.rename_axis(schema.GRID_ID).rename(

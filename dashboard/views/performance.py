@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import exports, hotspots, metrics, schema
 from dashboard import data, state
-from dashboard.components import perf_charts
+from dashboard.components import hints, perf_charts
 from dashboard.components.map_view import show_map
 from dashboard.components.tickets import readable
 from dashboard.i18n import t
@@ -33,11 +33,22 @@ def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("perf.title"))
     st.caption(t("perf.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
+    if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):  # every indicator counts tickets
+        return
     level = st.radio(t("perf.level"), LEVELS, horizontal=True, key="gw_perf_level",
                      format_func=lambda v: t(f"perf.level.{v}"))
     weights = data.composite_weights(sel.workspace)
     table = data.performance(sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())))
     headline(table)
+    notes = []
+    outside = data.outside_grids(sel.workspace, sel.version, sel.first, sel.last)
+    if outside:
+        notes.append(t("perf.outside_grids", count=f"{outside:,}"))
+    dropped = table.attrs.get("composite_dropped", ())
+    if dropped:
+        notes.append(t("perf.composite_dropped", names=t("hint.separator").join(t(f"perf.col.{c}") for c in dropped)))
+    if notes:
+        st.caption(" · ".join(notes))
 
     indicator_map(sel, table, level)
 

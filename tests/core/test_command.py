@@ -134,3 +134,24 @@ def test_grid_card_has_the_right_figures():
     assert (other.leader, other.worker_phone, other.households) == ("", "", None)
     with pytest.raises(KeyError):
         command.grid_card("nope", grids(), frame_tickets, cameras, checkins, teams, members(), AS_OF)
+
+
+def test_grid_card_of_a_demo_grid_with_no_open_ticket_lists_none():
+    from core import joins
+    from geodata import load_demo
+
+    layers = load_demo()
+    grids_ = layers["grids"]
+    tickets_ = joins.join_to_grids(layers["tickets"], grids_)
+    as_of = metrics.data_as_of(tickets_)
+    open_ = metrics.open_mask(tickets_)
+    has_tickets = set(tickets_.loc[tickets_[schema.GRID_ID].notna(), schema.GRID_ID])
+    with_open = set(tickets_.loc[open_ & tickets_[schema.GRID_ID].notna(), schema.GRID_ID])
+    grid_id = sorted(has_tickets - with_open)[0]
+    empty = pd.DataFrame({schema.GRID_ID: pd.Series(dtype=str)})
+    card = command.grid_card(grid_id, grids_, tickets_, empty.assign(**{schema.STATUS: pd.Series(dtype=str)}),
+                             empty.assign(**{schema.TEAM_ID: pd.Series(dtype=str),
+                                             schema.CHECKED_AT: pd.Series(dtype="datetime64[ns, UTC]")}),
+                             pd.DataFrame({schema.TEAM_ID: [], schema.NAME: []}),
+                             empty.assign(**{schema.LINKED_HOUSEHOLDS: pd.Series(dtype=int)}), as_of)
+    assert len(card.open_tickets) == 0 and card.overdue == 0

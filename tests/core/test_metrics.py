@@ -182,6 +182,28 @@ def test_composite_score_scales_and_orients_each_indicator():
         metrics.composite_score(table, {"colour": 1})
 
 
+def test_composite_drops_missing_components_and_renormalises():
+    table = pd.DataFrame({"on_time_rate": [0.9, 0.7, 0.8], "satisfaction_rate": [float("nan")] * 3,
+                          "overdue": [0, 0, 0]}, index=list("xyz"))
+    weights = {"on_time_rate": 0.3, "satisfaction_rate": 0.2, "overdue": 0.1}
+    assert metrics.composite_dropped(table, weights) == ("satisfaction_rate", "overdue")
+    assert metrics.composite_score(table, weights).tolist() == pytest.approx([100, 0, 50])
+    nothing_left = metrics.composite_score(table, {"satisfaction_rate": 0.5, "overdue": 0.5})
+    assert nothing_left.isna().all()  # not 0 for every unit, all ranked first
+
+
+def test_ranking_gives_no_rank_when_no_component_tells_units_apart():
+    current = pd.DataFrame({"overdue": [0, 0]}, index=["a", "b"])
+    for rate, (numerator, denominator) in metrics.RATES.items():
+        current[numerator] = 0
+        current[denominator] = 0
+        current[rate] = float("nan")
+    current["registered"] = 20
+    table = metrics.ranking(current, current, {"satisfaction_rate": 1, "overdue": 1})
+    assert table["rank"].isna().all()
+    assert table.attrs["composite_dropped"] == ("satisfaction_rate", "overdue")
+
+
 def test_flags_list_exactly_the_tickets_behind_a_number():
     tickets, grids, september = published_month()
     flags = metrics.ticket_flags(tickets, september, ts("2026-10-31"))
@@ -213,3 +235,21 @@ def test_worsened_flags_red_and_yellow():
     flags = metrics.worsened(table)
     assert flags[["unit", "indicator", "severity"]].values.tolist() == [["a", "on_time_rate", "red"],
                                                                         ["b", "rework_rate", "yellow"]]
+
+
+def test_per_grid_tickets_and_those_outside_every_grid_add_up_to_overview():
+    from datetime import timedelta
+
+    from core import joins
+    from geodata import load_demo
+
+    layers = load_demo()
+    grids = layers[schema.GRIDS.name]
+    tickets = joins.join_to_grids(layers[schema.TICKETS.name], grids)
+    as_of = metrics.data_as_of(tickets)
+    period = metrics.Period.from_dates(as_of.date() - timedelta(days=29), as_of.date())
+    overview = metrics.headline_figures(grids, layers[schema.CAMERAS.name], tickets, layers[schema.MEMBERS.name],
+                                        period, as_of)
+    outside = metrics.outside_grids_in_period(tickets, period)
+    assert outside >= 1  # the demo has a ticket outside every grid
+    assert metrics.indicators(tickets, grids, period, as_of)["registered"].sum() + outside == overview.tickets_in_period

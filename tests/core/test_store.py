@@ -42,7 +42,7 @@ def ws(tmp_path: Path) -> GeoPackageStore:
 
 def test_new_workspace_is_empty_at_version_zero(ws, tmp_path):
     assert ws.version() == 0
-    assert ws.layers() == ()
+    assert ws.layers() == () and ws.layers(0) == ()  # the version the pages ask about before any upload
     assert list_workspaces(tmp_path) == ["test"]
 
 
@@ -149,9 +149,11 @@ def test_duplicate_ids_across_an_append_are_rejected(ws):
     assert ws.version() == 1
 
 
-def test_missing_layer_says_where_to_get_it(ws):
-    with pytest.raises(LayerNotFoundError, match="Data page"):
+def test_missing_layer_names_the_layer_and_names_no_ui_place(ws):
+    with pytest.raises(LayerNotFoundError, match="no `cameras` layer; upload it first") as caught:
         ws.read(schema.CAMERAS.name)
+    assert (caught.value.code, caught.value.params["layer"]) == ("layer_not_found", "cameras")
+    assert "page" not in str(caught.value)
 
 
 def test_initialize_writes_only_once(ws):

@@ -114,7 +114,21 @@ def test_analysis_pages_on_a_workspace_with_only_grids(page):
     if page == "coverage":  # staffing needs only the grids; the camera, service and member figures are left out
         assert "Grids outside the staffing target" in labels and "Area seen by online cameras" not in labels
     else:
-        assert {"hotspots": "no tickets yet", "patrols": "no patrol teams yet"}[page] in infos
+        assert {"hotspots": "This page needs Tickets", "patrols": "This page needs Patrol teams"}[page] in infos
+
+
+def test_a_chinese_page_shows_a_core_error_in_chinese(monkeypatch):
+    from core.errors import LayerNotFoundError
+    from dashboard import data
+
+    def missing(*args, **kwargs):
+        raise LayerNotFoundError("workspace `demo` has no `cameras` layer; upload it first", code="layer_not_found",
+                                 params={"workspace": "demo", "layer": "cameras"})
+
+    monkeypatch.setattr(data, "overview", missing)
+    at = run("zh")
+    assert [e.value for e in at.error] == [md_text("工作区 `demo` 还没有“摄像头”图层，请先导入。")]
+    assert [link.proto.label for link in at.get("page_link")] == ["前往“数据管理”页面导入图层"], [i.value for i in at.info]
 
 
 def data_page():

@@ -77,27 +77,81 @@ def test_every_problem_code_has_both_texts_in_every_language():
             assert f"problem.{code}.what" in i18n.catalog(lang) and f"problem.{code}.fix" in i18n.catalog(lang)
 
 
+def coded_calls(kind: str) -> set[str]:
+    """The ``code=`` literals core passes to calls of ``kind``: "error" (``…Error(...)``) or "message"
+    (``Message(...)``); both branches of a conditional code count."""
+    import ast
+
+    import core
+
+    found = set()
+    for path in Path(core.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            is_error = name.endswith("Error") or name == "__init__"  # an error class's super().__init__
+            if (kind == "error" and is_error) or (kind == "message" and name == "Message"):
+                for keyword in node.keywords:
+                    if keyword.arg == "code":
+                        found |= {c.value for c in ast.walk(keyword.value)
+                                  if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+    return found
+
+
+@pytest.mark.parametrize("kind", ["error", "message"])
+def test_every_error_and_message_code_core_raises_is_in_both_catalogs(kind):
+    codes = coded_calls(kind)
+    assert len(codes) > (60 if kind == "error" else 10), "the scan found too few codes; it is broken"
+    for lang in i18n.LANGUAGES:
+        assert sorted(c for c in codes if f"{kind}.{c}" not in i18n.catalog(lang)) == [], lang
+
+
+def test_errors_and_messages_are_worded_in_the_readers_language(monkeypatch):
+    from core.errors import LayerNotFoundError, Message, ReadError
+
+    empty = ReadError("`a.csv` is empty (0 bytes). Check the file and upload it again.", code="file_empty",
+                      params={"name": "a.csv"})
+    missing = LayerNotFoundError("workspace `w` has no `tickets` layer; upload it first", code="layer_not_found",
+                                 params={"workspace": "w", "layer": "tickets"})
+    note = Message("dropped Z coordinates from 3 features", code="dropped_z", params={"count": 3})
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    assert i18n.error_text(empty) == "`a.csv` 是空文件（0 字节），请检查文件后重新上传。"
+    assert i18n.error_text(missing) == "工作区 `w` 还没有“事件”图层，请先导入。"
+    assert i18n.message_text(note) == "已去除 3 个要素的 Z 坐标（高程）"
+    assert i18n.error_text(ReadError("no code yet")) == "no code yet"  # English until it gets a code
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    assert i18n.error_text(missing) == "Workspace `w` has no Tickets layer yet; load it first."
+    assert str(empty).startswith("`a.csv` is empty") and str(note) == "dropped Z coordinates from 3 features"
+
+
+def test_a_validation_error_lists_its_problems_in_chinese(monkeypatch):
+    from core.errors import Problem, ValidationError
+
+    exc = ValidationError("cameras", [Problem("cameras", "camera_id", ("c1",), "value is missing", "fill it in",
+                                              code="missing_value", params={"column": "camera_id"})])
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    lines = i18n.error_text(exc).split("\n\n")
+    assert lines[0] == "摄像头有 1 处问题："
+    assert lines[1].startswith("摄像头 `camera_id` (c1)：" + i18n.translate("zh", "problem.missing_value.what"))
+
+
 def test_every_problem_code_core_emits_is_in_the_catalog():
     import core
 
     core_dir = Path(core.__file__).parent
-    emitted, workspace_codes = set(), set()
+    emitted = set()
     for path in core_dir.glob("*.py"):
         text = path.read_text(encoding="utf-8")
-        workspace_codes |= set(re.findall(r'WorkspaceError\((?:(?!\n\n).)*?code="([a-z_]+)"', text, flags=re.DOTALL))
         emitted |= set(re.findall(r'code="([a-z_]+)"', text))
         emitted |= set(re.findall(r'"([a-z_]+)",\s*(?:params|\{)', path.read_text(encoding="utf-8")))
+    emitted -= coded_calls("error") | coded_calls("message")
     emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
     emitted |= {"gap_inside", "gap_enclosed", "outside_reach"}  # chosen in expressions
     emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
     assert "not_unique" in emitted
     emitted.discard("wrong_geometry_")  # the prefix of the two codes above
-    emitted -= workspace_codes  # not layer problems: the sidebar words them (sidebar.ws_error.*)
-    known = i18n.catalog("zh")  # a Problem's code, or a ReadError's (readerror.<code>)
-    assert sorted(c for c in emitted if f"problem.{c}.what" not in known and f"readerror.{c}" not in known) == []
-    assert workspace_codes == {"name_invalid", "exists", "not_found", "timezone_unknown", "crs_unknown",
-                               "crs_not_metric"}
-    assert all(f"sidebar.ws_error.{c}" in i18n.catalog(lang) for c in workspace_codes for lang in i18n.LANGUAGES)
+    assert sorted(c for c in emitted if f"problem.{c}.what" not in i18n.catalog("zh")) == []
 
 
 def test_topology_findings_are_worded_in_chinese(monkeypatch):
@@ -121,8 +175,75 @@ def test_read_errors_are_worded_in_the_readers_language(monkeypatch):
 
     error = ReadError("`a.kml` nests Folders more than 100 deep", code="kml_deep", params={"file": "a.kml", "depth": 100})
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
-    assert i18n.error_text(error) == i18n.translate("zh", "readerror.kml_deep", file="a.kml", depth=100)
+    assert i18n.error_text(error) == i18n.translate("zh", "error.kml_deep", file="a.kml", depth=100)
     assert "嵌套超过 100 层" in i18n.error_text(error)
     assert i18n.error_text(ReadError("plain")) == "plain"
     monkeypatch.setattr(i18n, "current_language", lambda: "en")
     assert i18n.error_text(error).startswith("`a.kml` nests Folders more than 100 deep")
+@pytest.mark.parametrize(("lang", "headers", "layer"), [
+    ("en", ["Layer", "Points", "Move to another grid", "Fall outside every grid", "Newly inside a grid"], "Tickets"),
+    ("zh", ["图层", "点数", "改属其他网格", "落到所有网格之外", "新落入网格"], "事件"),
+])
+def test_the_change_impact_table_has_headers_in_the_readers_language(monkeypatch, lang, headers, layer):
+    import pandas as pd
+
+    from core.changes import Impact, ImpactCounts
+    from dashboard.components.upload import impact_table
+
+    monkeypatch.setattr(i18n, "current_language", lambda: lang)
+    impact = Impact({"tickets": ImpactCounts(total=10, moved=2, newly_unassigned=1, newly_assigned=0)},
+                    pd.DataFrame())
+    table = impact_table(impact)
+    assert table.columns.tolist() == headers
+    assert table.iloc[0].tolist() == [layer, 10, 2, 1, 0]
+
+
+@pytest.mark.parametrize(("count", "text"), [(1, "1 ticket in the period"), (2, "2 tickets in the period"),
+                                             ("1,000", "1,000 tickets in the period")])
+def test_english_counts_have_plural_forms(count, text):
+    assert i18n.translate("en", "overview.tickets_in_period", count=count) == text
+    assert i18n.translate("zh", "overview.tickets_in_period", count=count) == f"本时段事件 {count} 件"
+
+
+def test_a_redesign_without_a_current_roster_says_so_not_zero_changes(monkeypatch):
+    from dashboard.components.patrol_panels import proposal_text
+
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
+    none = proposal_text(2.0, dict.fromkeys(("max_min_ratio", "changed_grids")),
+                         {"max_min_ratio": 1.5, "changed_grids": None})
+    assert "covers none of these grids" in none and "change team" not in none
+    one = proposal_text(2.0, {"max_min_ratio": 3.0}, {"max_min_ratio": 1.5, "changed_grids": 1})
+    assert one.endswith("3.000 → 1.500; 1 grid changes team.")
+
+
+def test_every_coded_wording_gets_the_parameters_it_names():
+    """A raise site with ``code=`` and literal ``params`` gives every placeholder its wording uses, in
+    both languages (else the reader would see English: ``_coded`` falls back rather than fail)."""
+    import ast
+    import string
+
+    import core
+
+    checked, wrong = 0, []
+    for path in Path(core.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            kind = "message" if name == "Message" else "error" if name.endswith("Error") or name == "__init__" else ""
+            keywords = {k.arg: k.value for k in node.keywords}
+            params = keywords.get("params")
+            literal = params is None or (isinstance(params, ast.Dict)
+                                         and all(isinstance(k, ast.Constant) for k in params.keys))
+            if not kind or "code" not in keywords or not literal:
+                continue
+            given = {k.value for k in params.keys} if params is not None else set()
+            for code in (c.value for c in ast.walk(keywords["code"]) if isinstance(c, ast.Constant)):
+                for lang in i18n.LANGUAGES:
+                    text = i18n.catalog(lang).get(f"{kind}.{code}")
+                    for wording in (text.values() if isinstance(text, dict) else [text] if text else []):
+                        checked += 1
+                        needed = {f for _, f, _, _ in string.Formatter().parse(wording) if f}
+                        if needed - given:
+                            wrong.append((path.name, node.lineno, code, lang, sorted(needed - given)))
+    assert checked > 100 and wrong == []

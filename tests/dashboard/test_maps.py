@@ -94,9 +94,25 @@ def test_choropleth_classes_run_from_worst_to_best_colour():
     import pandas as pd
 
     from dashboard.components import maps as m
-    values = pd.Series([0.2] + [0.5] * 5 + [0.9, None])  # quintile edges 0.2, 0.5, 0.9: two classes
+    values = pd.Series([0.2] + [0.5] * 5 + [0.9, None])  # shares sit on the fixed 0–100 % scale
     fills, legend, text = m.choropleth_classes(values, title="t", better=True, percent=True)
-    assert fills == [m.DIVERGING[0]] + [m.DIVERGING[-1]] * 6 + [m.NO_DATA]  # red and green, not red and yellow
-    assert legend.colors == (m.DIVERGING[0], m.DIVERGING[-1]) and text(0.5) == "50.0%"
+    assert fills == [m.DIVERGING[1]] + [m.DIVERGING[2]] * 5 + [m.DIVERGING[4], m.NO_DATA]
+    assert legend.colors == m.DIVERGING and legend.labels[0] == "0.0% – 20.0%" and text(0.5) == "50.0%"
     worse_high, _, _ = m.choropleth_classes(values.dropna(), title="t", better=False, percent=True)
-    assert worse_high[0] == m.DIVERGING[-1] and worse_high[-1] == m.DIVERGING[0]
+    assert worse_high[0] == m.DIVERGING[3] and worse_high[-1] == m.DIVERGING[0]
+
+
+def test_low_coverage_is_not_coloured_good_and_zero_is_neutral():
+    import pandas as pd
+
+    from dashboard.components import maps as m
+    low, _, _ = m.choropleth_classes(pd.Series([0.01, 0.04, 0.08]), title="t", better=True, percent=True)
+    assert low == [m.DIVERGING[0]] * 3  # 1–8 % covered is bad, not the best of the bunch
+    none_lost, _, _ = m.choropleth_classes(pd.Series([0.0, 0.0]), title="t", better=False, percent=True)
+    assert none_lost == [m.DIVERGING[-1]] * 2  # no coverage lost is good
+    zeros, legend, _ = m.choropleth_classes(pd.Series([0.0, 0.0, None]), title="t", better=True, percent=False,
+                                            zero_neutral=True)
+    assert zeros == [m.NEUTRAL, m.NEUTRAL, m.NO_DATA] and legend.colors == (m.NEUTRAL,)
+    counts, legend, _ = m.choropleth_classes(pd.Series([0.0, 1, 2, 3, 4, 5]), title="t", better=None,
+                                             percent=False, zero_neutral=True)
+    assert counts[0] == m.NEUTRAL and m.NEUTRAL not in counts[1:] and legend.labels[0] == "0"
