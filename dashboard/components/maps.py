@@ -54,9 +54,9 @@ def colors_for(values: pd.Series, breaks: np.ndarray) -> list[str]:
     return [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx)]
 
 
-def legend_for(title: str, breaks: np.ndarray) -> Legend:
+def legend_for(title: str, breaks: np.ndarray, lowest: int = 0) -> Legend:
     palette = PALETTE[-len(breaks):] if len(breaks) < len(PALETTE) else PALETTE
-    lows = np.concatenate([[0], np.floor(breaks[:-1]) + 1])
+    lows = np.concatenate([[lowest], np.floor(breaks[:-1]) + 1])
     labels = tuple(f"{int(lo)}–{int(hi)}" if int(lo) < int(hi) else f"{int(hi)}"
                    for lo, hi in zip(lows, breaks))
     return Legend(title, labels, tuple(palette[:len(breaks)]))
@@ -94,9 +94,11 @@ def _feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame, styles:
 
 def grid_count_layer(grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: str, count_label: str,
                      layer_name: str, legend_title: str) -> tuple[folium.GeoJson, Legend]:
-    """Grids filled by ``counts`` (indexed like ``grids``), with a hover tooltip of name and count."""
-    breaks = class_breaks(counts)
-    fills = colors_for(counts, breaks)
+    """Grids filled by ``counts`` (indexed like ``grids``), with a hover tooltip of name and count. A grid
+    with no tickets is neutral grey, not the palette's lightest class: zero is not "a few"."""
+    zero = (counts == 0).to_numpy()
+    breaks = class_breaks(counts[~zero])
+    fills = [NEUTRAL if z else f for f, z in zip(colors_for(counts, breaks), zero, strict=True)]
     props = pd.DataFrame({
         "grid_id": grids[schema.GRID_ID].map(html.escape).to_numpy(),
         "name": grids[schema.NAME].fillna("").map(html.escape).to_numpy(),
@@ -111,7 +113,10 @@ def grid_count_layer(grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: 
                                       aliases=[html.escape(name_label), html.escape(count_label)],
                                       sticky=True),
     )
-    return layer, legend_for(legend_title, breaks)
+    legend = legend_for(legend_title, breaks, lowest=1) if (~zero).any() else Legend(legend_title, (), ())
+    if zero.any():
+        legend = Legend(legend_title, ("0", *legend.labels), (NEUTRAL, *legend.colors))
+    return layer, legend
 
 
 def outline_layer(outlines: gpd.GeoDataFrame, label_column: str, *, layer_name: str,

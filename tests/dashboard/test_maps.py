@@ -83,6 +83,20 @@ def test_legend_with_one_value():
     assert legend.labels == ("0",)
 
 
+def test_grids_without_tickets_are_neutral_not_the_first_class():
+    grids = gpd.GeoDataFrame({schema.GRID_ID: ["a", "b", "c"], schema.NAME: ["A", "B", "C"]},
+                             geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=4326)
+    layer, legend = maps.grid_count_layer(grids, pd.Series([0, 0, 0]), name_label="Grid", count_label="Tickets",
+                                          layer_name="Grids", legend_title="Tickets in period")
+    assert {f["properties"]["style"]["fillColor"] for f in layer.data["features"]} == {maps.NEUTRAL}
+    assert legend.labels == ("0",) and legend.colors == (maps.NEUTRAL,)
+    layer, legend = maps.grid_count_layer(grids, pd.Series([0, 3, 9]), name_label="Grid", count_label="Tickets",
+                                          layer_name="Grids", legend_title="Tickets in period")
+    fills = [f["properties"]["style"]["fillColor"] for f in layer.data["features"]]
+    assert fills[0] == maps.NEUTRAL and maps.NEUTRAL not in fills[1:]
+    assert legend.labels[0] == "0" and legend.labels[1].startswith("1")
+
+
 def test_an_element_with_a_remote_asset_is_refused():
     m = folium.Map(tiles=None)
     MarkerCluster().add_to(m)
