@@ -54,8 +54,9 @@ class TicketFilter:
 
 def today(as_of: pd.Timestamp) -> metrics.Period:
     """The calendar day of ``as_of`` in its own time zone (the workspace's: the data carry it)."""
-    start = as_of.normalize()
-    return metrics.Period(start, start + pd.DateOffset(days=1))  # 23 or 25 hours on a DST change
+    day = as_of.tz_localize(None).normalize()
+    return metrics.Period(metrics.local_midnight(day, as_of.tz),  # 23 or 25 hours on a DST change
+                          metrics.local_midnight(day + pd.Timedelta(days=1), as_of.tz))
 
 
 def night_of(as_of: pd.Timestamp) -> metrics.Period:

@@ -1,6 +1,15 @@
-"""Geometry helpers shared by the analyses: metric projection, derived boundaries, display geometry."""
+"""Geometry helpers shared by the analyses: metric projection, derived boundaries, display geometry.
+
+Areas and distances are measured in ``metric_crs``: the UTM zone of the data, or the metric CRS of the
+workspace being worked on (its profile, ``core.workspaces``) inside ``measuring_in`` — the dashboard
+and ``gridwatch import`` put each request for a workspace inside one.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import geopandas as gpd
 import pyproj
@@ -8,9 +17,26 @@ import shapely
 
 from core import schema
 
+_WORKSPACE_CRS: ContextVar[pyproj.CRS | None] = ContextVar("gridwatch_metric_crs", default=None)
+
+
+@contextmanager
+def measuring_in(crs: str | None) -> Iterator[None]:
+    """Measure in ``crs`` (an EPSG code in metres, a workspace's metric CRS) inside this block; ``None``
+    or ``"auto"`` keeps the UTM zone of the data."""
+    token = _WORKSPACE_CRS.set(None if crs in (None, "auto") else pyproj.CRS(crs))
+    try:
+        yield
+    finally:
+        _WORKSPACE_CRS.reset(token)
+
 
 def metric_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
-    """The UTM zone (WGS84) of the layer's centre, for areas and distances in metres."""
+    """The CRS areas and distances are measured in: the workspace's (``measuring_in``), else the UTM zone
+    (WGS84) of the layer's centre."""
+    chosen = _WORKSPACE_CRS.get()
+    if chosen is not None:
+        return chosen
     lon_min, lat_min, lon_max, lat_max = gdf.to_crs(schema.STORAGE_CRS).total_bounds
     lon, lat = (lon_min + lon_max) / 2, (lat_min + lat_max) / 2
     zone = int((lon + 180) // 6) + 1

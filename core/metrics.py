@@ -29,6 +29,14 @@ from core import schema
 from core.geometry import area_km2
 
 
+def local_midnight(day: date | pd.Timestamp, tz) -> pd.Timestamp:
+    """The first moment of calendar ``day`` in ``tz``. Where the clock jumps over midnight (e.g.
+    America/Santiago in September) the day starts at the first minute that exists; where midnight
+    comes twice, at the first."""
+    naive = pd.Timestamp(day).tz_localize(None).normalize()
+    return naive.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+
+
 @dataclass(frozen=True)
 class Period:
     """A half-open time window ``[start, end)`` in the workspace timezone."""
@@ -39,9 +47,13 @@ class Period:
     @classmethod
     def from_dates(cls, first: date, last: date, tz: str = schema.DEFAULT_TIMEZONE) -> "Period":
         """The whole days ``first`` … ``last`` inclusive, in the time zone ``tz`` (the workspace's)."""
-        start = pd.Timestamp(first).tz_localize(tz)
-        end = pd.Timestamp(last + timedelta(days=1)).tz_localize(tz)
-        return cls(start, end)
+        return cls(local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz))
+
+    @classmethod
+    def month_of(cls, month_start: date, tz: str = schema.DEFAULT_TIMEZONE) -> "Period":
+        """The calendar month that begins on ``month_start``, in ``tz``."""
+        first = pd.Timestamp(month_start)
+        return cls(local_midnight(first, tz), local_midnight(first + pd.DateOffset(months=1), tz))
 
     def contains(self, times: pd.Series) -> pd.Series:
         return (times >= self.start) & (times < self.end)
@@ -261,8 +273,11 @@ def previous_period(period: Period) -> Period:
 
 def same_period_last_year(period: Period) -> Period:
     """The same dates a year earlier (同比)."""
-    year = pd.DateOffset(years=1)
-    return Period(period.start - year, period.end - year)
+    def year_before(moment: pd.Timestamp) -> pd.Timestamp:  # the same wall-clock time, even across DST
+        earlier = moment.tz_localize(None) - pd.DateOffset(years=1)
+        return earlier.tz_localize(moment.tz, nonexistent="shift_forward", ambiguous=True)
+
+    return Period(year_before(period.start), year_before(period.end))
 
 
 def changes(current: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:

@@ -3,8 +3,10 @@
 :func:`mask_phone` hides a phone number field (138****1234). :func:`mask_text` finds the numbers inside
 free text — a resident's description of a ticket — and hides them the same way: resident ID numbers
 (18 digits, the last may be X; the old 15-digit ones), mobile numbers (1[3-9] and 9 digits, with or
-without +86 and separators), landlines (0 + area code + 7–8 digits) and any other run of 12 or more
-digits (bank cards). Only the first three and last four characters stay. The store keeps the text as it
+without +86, separated by spaces, dots or dashes), landlines (0 + area code, bracketed or not, + 7–8
+digits), local numbers the text calls a phone (电话 88889999) and any other run of 12 or more digits
+(bank cards); full-width digits count. Only the first three and last four characters stay (the last
+two of a local number). The store keeps the text as it
 arrived; the dashboard masks what it reads (``dashboard.data.joined``).
 """
 
@@ -15,18 +17,22 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["FREE_TEXT_COLUMNS", "mask_phone", "mask_text", "mask_free_text"]
+__all__ = ["FREE_TEXT_COLUMNS", "mask_phone", "mask_text", "mask_free_text", "mask_every_text"]
 
 FREE_TEXT_COLUMNS = ("description",)  # schema.DESCRIPTION: untrusted text in the reporter's words
 
+_SEP = r"[\s.\-]?"
 _NUMBERS = re.compile(
-    r"(?<![0-9A-Za-z])(?:"
-    r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"  # ID number, 18
-    r"|[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"  # ID number, 15 (before 1999)
-    r"|(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}"  # mobile
-    r"|0\d{2,3}[\s-]?\d{7,8}"  # landline with area code
-    r"|\d{12,}"  # bank cards and other long numbers
-    r")(?![0-9A-Za-z])")
+    r"(?<![0-9])(?:"
+    r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9Xx]"  # ID, 18
+    r"|[1-9][0-9]{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}"  # ID number, 15 (before 1999)
+    rf"|(?:\+?86{_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}"  # mobile
+    rf"|\(?0[0-9]{{2,3}}\)?{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}"  # landline with area code
+    r"|[0-9]{12,}"  # bank cards and other long numbers
+    r")(?![0-9])")
+# A local number without area code, only where the text says it is one (电话 88889999, Tel: 8888999).
+_LOCAL = re.compile(r"(?i)((?:电话|座机|固话|联系方式|联系电话|tel|phone)[:：\s]*)([0-9]{7,8})(?![0-9])")
+_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # typed with a Chinese input method
 
 
 def mask_phone(value: object) -> str:
@@ -48,14 +54,18 @@ def mask_phone(value: object) -> str:
 
 
 def _hide(match: re.Match) -> str:
-    text = re.sub(r"^\+?86[\s-]?(?=1)", "", match.group(0))
-    characters = re.sub(r"[\s-]", "", text)
+    text = re.sub(r"^\+?86[\s.\-]?(?=1)", "", match.group(0))
+    characters = re.sub(r"[\s.\-()]", "", text)
     return characters[:3] + "*" * (len(characters) - 7) + characters[-4:]
 
 
 def mask_text(value: object) -> object:
-    """``value`` with every phone, ID and long number in it masked; not text (None, NaN) as it is."""
-    return _NUMBERS.sub(_hide, value) if isinstance(value, str) else value
+    """``value`` with every phone, ID and long number in it masked (full-width digits are read as digits);
+    not text (None, NaN) as it is."""
+    if not isinstance(value, str):
+        return value
+    text = _NUMBERS.sub(_hide, value.translate(_WIDE_DIGITS))
+    return _LOCAL.sub(lambda m: m.group(1) + "*" * (len(m.group(2)) - 2) + m.group(2)[-2:], text)
 
 
 def mask_free_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,4 +77,14 @@ def mask_free_text(frame: pd.DataFrame) -> pd.DataFrame:
     masked = frame.copy()
     for column in present:
         masked[column] = masked[column].map(mask_text)
+    return masked
+
+
+def mask_every_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text column masked: for rows of a file as it came (its own headers, so the
+    free-text column is not known by name), e.g. the rows an upload left out."""
+    masked = pd.DataFrame(frame).copy()
+    for column in masked.columns:
+        if masked[column].dtype == object or pd.api.types.is_string_dtype(masked[column]):
+            masked[column] = masked[column].map(mask_text)
     return masked

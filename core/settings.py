@@ -74,9 +74,11 @@ def _number(variable: str, default: str, least: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{variable} must be a number, got {text!r}") from None
+        raise ConfigError(f"{variable} must be a number, got {text!r}", code="setting_not_number",
+                          params={"variable": variable, "value": text}) from None
     if not value >= least:
-        raise ConfigError(f"{variable} must be at least {least:g}, got {text!r}")
+        raise ConfigError(f"{variable} must be at least {least:g}, got {text!r}", code="setting_too_small",
+                          params={"variable": variable, "least": f"{least:g}", "value": text})
     return value
 
 

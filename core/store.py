@@ -280,15 +280,19 @@ class GeoPackageStore(Store):
 
     def clear(self, layer, *, note, author="system"):
         if layer not in schema.LAYERS:
-            raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}")
+            raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
+                                     code="unknown_layer", params={"name": layer, "known": ", ".join(schema.LAYERS)})
         with self._writer():
             tables = self._tables(None)
             if layer not in tables:
-                raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer to clear")
+                raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer to clear",
+                                         code="layer_not_found", params={"workspace": self.name, "layer": layer})
             others = [name for name in tables if name != layer]
             if layer == schema.GRIDS.name and others:
                 raise StoreError(f"the grids of workspace `{self.name}` place every point layer; clear "
-                                 f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids")
+                                 f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
+                                 code="grids_clear_last",
+                                 params={"workspace": self.name, "layers": ", ".join(others)})
             del tables[layer]
             return self._record(tables, (layer,), note=note or f"clear {layer}", author=author)
 

@@ -200,13 +200,15 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
                              params={"datum": options.datum.upper()}))
     if mapping is None:
         mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
-    _check_overrides(name, layer_name, overrides or {}, [c for c in frame.columns if c != frame.geometry.name])
     mapping = {**mapping, **(overrides or {})}
+    _check_mapping(name, layer_name, mapping, [c for c in frame.columns if c != frame.geometry.name])
     fixed = {k: str(v) for k, v in (fixed or {}).items() if str(v).strip()}
     unknown = [k for k in fixed if k not in layer.column_names]
     if unknown:
         raise GridWatchError(f"`{layer_name}` has no field {', '.join(map(repr, unknown))} to set; its "
-                             f"fields are: {', '.join(layer.column_names)}")
+                             f"fields are: {', '.join(layer.column_names)}", code="fixed_unknown_field",
+                             params={"layer": layer_name, "fields": ", ".join(unknown),
+                                     "known": ", ".join(layer.column_names)})
     frame, repair_notes = _repairs(frame, layer_name, options)
     notes += repair_notes
     frame, left_out, extra = _without_coordinates(frame, layer, options)
@@ -227,12 +229,12 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     return _with_point_preview(check, active)
 
 
-def _check_overrides(name: str, layer_name: str, overrides: dict[str, str], columns: list[str]) -> None:
+def _check_mapping(name: str, layer_name: str, mapping: dict[str, str], columns: list[str]) -> None:
     """ReadError naming what is wrong when a chosen mapping names a field or a file column that does not
-    exist (``gridwatch import --map FIELD=COLUMN``)."""
+    exist (``gridwatch import --map FIELD=COLUMN``, or a column of the file as it was read before)."""
     layer = schema.LAYERS[layer_name]
     fields = (*layer.column_names, *((schema.SOURCE_GRID_CODE,) if layer.is_point_layer else ()))
-    for target, column in overrides.items():
+    for target, column in mapping.items():
         if target not in fields:
             raise ReadError(f"`{target}` is not a field of {layer_name}; its fields are: {', '.join(fields)}. "
                             "Map one of those.", code="map_field",
@@ -409,9 +411,12 @@ def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
     mode = mode or check.mode
     if mode != check.mode:
         raise GridWatchError(f"this upload of `{check.layer_name}` was checked to {check.mode} the layer, "
-                             f"not to {mode} it: check it again in that mode")
+                             f"not to {mode} it: check it again in that mode", code="upload_mode_changed",
+                             params={"layer": check.layer_name})
     if check.shrink is not None and not confirm_shrink:
-        raise GridWatchError(f"not activated: {check.shrink}")
+        raise GridWatchError(f"not activated: {check.shrink}", code="shrink_unconfirmed",
+                             params={"layer": check.layer_name, "active": f"{check.shrink.active:,}",
+                                     "new": f"{check.shrink.new:,}"})
     if not check.can_activate:
         raise GridWatchError(f"this upload of `{check.layer_name}` cannot be activated: fix the "
                              f"{len(check.errors)} error(s) in the report"

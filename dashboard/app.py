@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from core import geometry
 from core.errors import GridWatchError, LayerNotFoundError
-from dashboard import state
+from dashboard import data, state
 from dashboard.components import hints
 from dashboard.components.sidebar import render_sidebar
 from dashboard.i18n import show_error, t
@@ -67,4 +68,5 @@ page = st.navigation([
     st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),
     hints.data_page(),
 ], position="hidden" if wall else "sidebar")
-guarded(page.run, f"page {page.title}")
+with geometry.measuring_in(data.workspace_metric_crs(st.session_state[state.SELECTION].workspace)):
+    guarded(page.run, f"page {page.title}")

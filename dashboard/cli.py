@@ -45,7 +45,7 @@ IMPORT_LAYERS = {name.replace("_", "-"): name for name in ("grids", "cameras", "
 
 
 def import_file(args: argparse.Namespace) -> int:
-    from core import store, uploads
+    from core import geometry, store, uploads, workspaces
     from core.errors import GridWatchError
 
     path = Path(args.file)
@@ -65,9 +65,10 @@ def import_file(args: argparse.Namespace) -> int:
         overrides = dict(item.split("=", 1) for item in args.map or () if "=" in item)
         fixed = dict(item.split("=", 1) for item in args.set or () if "=" in item)
         values = _value_options(args.value or ())
-        check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides,
-                                     fixed=fixed, values=values,
-                                     mode="append" if args.append else "replace")
+        with geometry.measuring_in(workspaces.profile_of(ws).metric_crs):
+            check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides,
+                                         fixed=fixed, values=values,
+                                         mode="append" if args.append else "replace")
         print("\n".join(uploads.report_lines(check)))
         if not check.can_activate or (check.shrink and not args.confirm_shrink):
             if args.activate:

@@ -71,6 +71,11 @@ def workspace_timezone(name: str) -> str:
     return workspace(name).timezone()
 
 
+def workspace_metric_crs(name: str) -> str:
+    """The workspace's metric CRS: an EPSG code, or "auto" for the UTM zone of its data (a cheap read)."""
+    return workspaces.profile_of(workspace(name)).metric_crs
+
+
 def version(name: str) -> int:
     """The workspace's active version (a cheap read; the key of every cache below)."""
     return workspace(name).version()
@@ -308,7 +313,7 @@ def performance(name: str, ver: int, first: date, last: date, level: str,
 def outside_grids(name: str, ver: int, first: date, last: date) -> int:
     """Tickets of the period outside every grid (in Overview's count, in no unit's)."""
     return metrics.outside_grids_in_period(joined(name, ver, schema.TICKETS.name),
-                                           metrics.Period.from_dates(first, last))
+                                           metrics.Period.from_dates(first, last, workspace_timezone(name)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -328,12 +333,11 @@ def monthly(name: str, ver: int, level: str) -> pd.DataFrame:
     if clock is None:
         return pd.DataFrame()
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
-    end = clock.normalize().replace(day=1) + pd.DateOffset(months=1)
+    end = clock.tz_localize(None).normalize().replace(day=1) + pd.DateOffset(months=1)
     frames = []
     for k in range(12, 0, -1):
         start = end - pd.DateOffset(months=k)
-        table = metrics.indicators(tickets, grids, metrics.Period(start, start + pd.DateOffset(months=1)),
-                                   clock, level)
+        table = metrics.indicators(tickets, grids, metrics.Period.month_of(start, clock.tz), clock, level)
         frames.append(table.reset_index().rename(columns={metrics.LEVELS[level]: "unit"}).assign(
             month=start.strftime("%Y-%m")))
     return pd.concat(frames, ignore_index=True)
@@ -526,6 +530,22 @@ def stacked_tickets(name: str, ver: int, flt: command.TicketFilter) -> pd.DataFr
     return hotspots.stacked_coordinates(hotspot_tickets(name, ver, flt))
 
 
+def in_period(tickets: pd.DataFrame, name: str, first: date, last: date) -> pd.DataFrame:
+    """Those of ``tickets`` created in the days ``first`` … ``last`` of the workspace's calendar."""
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
+    return tickets[period.contains(tickets[schema.CREATED_AT])]
+
+
+def analysed_tickets(name: str, ver: int, flt: command.TicketFilter, first: date, last: date
+                     ) -> pd.DataFrame:
+    """The period's ``hotspot_tickets`` without those on stacked coordinates, found once over all of
+    them: what Gi*, the density surface and the repeat cases are computed from (the page says how many
+    were left out; a clicked unit still lists them)."""
+    tickets = hotspot_tickets(name, ver, flt)
+    kept = tickets[~hotspots.stacked_mask(tickets, stacked_tickets(name, ver, flt))]
+    return in_period(kept, name, first, last)
+
+
 @st.cache_resource(show_spinner=False, max_entries=3)
 def ticket_cells(name: str, ver: int, flt: command.TicketFilter, resolution: int) -> pd.Series:
     """The H3 cell of each of ``hotspot_tickets``."""
@@ -589,9 +609,9 @@ def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> di
 @st.cache_data(show_spinner=False, max_entries=8)
 def density_surface(name: str, ver: int, first: date, last: date, flt: command.TicketFilter,
                     bandwidth_m: float) -> hotspots.DensitySurface:
-    tickets = hotspot_tickets(name, ver, flt)
-    flow = tickets[metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
-    return hotspots.kernel_density(flow, layer(name, ver, schema.GRIDS.name), bandwidth_m=bandwidth_m)
+    return hotspots.kernel_density(analysed_tickets(name, ver, flt, first, last),
+                                   layer(name, ver, schema.GRIDS.name), bandwidth_m=bandwidth_m,
+                                   include_stacked=True)  # left out already
 
 
 def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
@@ -636,9 +656,8 @@ def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.Ticke
 def repeats(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float,
             days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(repeat tickets of the period with their first report, repeat rates per grid)."""
-    tickets = hotspot_tickets(name, ver, flt)
-    flow = tickets[metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
-    found = hotspots.repeat_cases(flow, distance_m, days)
+    flow = analysed_tickets(name, ver, flt, first, last)
+    found = hotspots.repeat_cases(flow, distance_m, days, include_stacked=True)  # left out already
     columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.GRID_ID]
     cases = pd.DataFrame(flow.loc[found.index, columns]).join(found)
     grids = layer(name, ver, schema.GRIDS.name).set_index(schema.GRID_ID)
@@ -662,7 +681,7 @@ def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.Tick
     """The period's tickets in one unit (a map click), newest first."""
     tickets = hotspot_tickets(name, ver, flt)
     key = unit_keys(name, ver, flt, unit, resolution)
-    mine = tickets[(key == unit_id) & metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
+    mine = in_period(tickets[key == unit_id], name, first, last)
     columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE]
     return pd.DataFrame(mine[columns]).sort_values(schema.CREATED_AT, ascending=False)
 
@@ -1031,15 +1050,15 @@ def active_state(name: str, ver: int) -> uploads.Active:
     return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
 
 
-@st.cache_resource(show_spinner=False, max_entries=2, hash_funcs=UPLOAD_HASH)
+@st.cache_resource(show_spinner=False, max_entries=3, hash_funcs=UPLOAD_HASH)
 def check(name: str, ver: int, layer_name: str, upload: Upload,
           options: uploads.UploadOptions = uploads.UploadOptions(), mapping: dict[str, str] | None = None,
           fixed: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None,
           mode: uploads.Mode = "replace") -> uploads.UploadCheck:
-    """The report on an upload against version ``ver`` (read-only; nothing is stored). Two are kept
-    (the check as read and as re-mapped): each holds a frame that fit in a read worker's memory
-    (``GRIDWATCH_READ_MEMORY_MB``), so the cache holds at most twice that, however many files are
-    dropped."""
+    """The report on an upload against version ``ver`` (read-only; nothing is stored). Three are kept
+    (the check as read, with the reading options, and as re-mapped: a page run asks for all three):
+    each holds a frame that fit in a read worker's memory (``GRIDWATCH_READ_MEMORY_MB``), so the cache
+    holds at most three times that, however many files are dropped."""
     return uploads.check_upload(workspace(name), layer_name, upload.name, upload.payload, options, mapping,
                                 active=active_state(name, ver), fixed=fixed, values=values, mode=mode)
 

@@ -18,7 +18,6 @@ from dashboard.components.filters import category_weights
 from dashboard.components.live_map import Overlay
 from dashboard.i18n import message_text, show_error, t
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALL = "__all__"
 CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is taken to cover
 
@@ -91,14 +90,6 @@ def proposed_sites(sel) -> Overlay | None:
     circles = sites.to_crs(crs).buffer(run["radius_m"]).to_crs(schema.STORAGE_CRS)
     tips = tuple(t("cov.site_tip", rank=r, adds=f"{a:,.0f}") for r, a in zip(sites["rank"], sites["adds"]))
     return Overlay(np.asarray(circles.array, dtype=object), t("cov.layer.sites"), data.SITE_COLOR, 0.35, tips=tips)
-
-
-def table_downloads(shown: pd.DataFrame) -> None:
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), lambda: exports.csv_bytes(shown),
-                         "gridwatch_coverage.csv", "text/csv", key="gw_cov_csv", on_click="ignore")
-    right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, t("cov.title")), "gridwatch_coverage.xlsx",
-                          XLSX, key="gw_cov_xlsx", on_click="ignore")
 
 
 def siting_panel(sel, settings_: Settings) -> None:

@@ -10,11 +10,11 @@ import streamlit as st
 from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from dashboard import data, state
+from dashboard.components.downloads import XLSX
 from dashboard.components.map_view import show_map
 from dashboard.components.upload import problem_table
 from dashboard.i18n import show_error, t
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_COLUMNS = ("team_name", "grids", "workload_vs_mean", "tickets", "population", "area_km2", "polsby_popper",
                   "travel_mean_m", "travel_max_m", "parts")
 SUMMARY = ("max_min_ratio", "gini", "polsby_popper_mean", "contiguous", "changed_grids")

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core import changes, exports, schema
+from core import changes, exports, privacy, schema
 from core.uploads import Mode, UploadCheck, UploadOptions
 from dashboard import data, state
 from dashboard.components.text import md_text
@@ -84,7 +84,7 @@ def skip_offer(check: UploadCheck) -> None:
                     key=SKIP_KEY)
     if left_out is not None and len(left_out):
         st.download_button(t("data.skip_download", count=f"{len(left_out):,}"),
-                           exports.csv_bytes(pd.DataFrame(left_out)), file_name="left_out_rows.csv",
+                           exports.csv_bytes(privacy.mask_every_text(left_out)), file_name="left_out_rows.csv",
                            mime="text/csv", key="gw_left_out_csv")
 
 

@@ -15,6 +15,7 @@ from core import coverage, schema
 from dashboard import data, state
 from dashboard.components import coverage_panels as panels
 from dashboard.components import hints
+from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
@@ -111,4 +112,4 @@ def grid_table(table: pd.DataFrame) -> None:
     shown["status"] = shown["status"].map(lambda s: t(f"cov.status.{s}"))
     shown = shown.reset_index().rename(columns=lambda c: t(f"cov.col.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_cov_table")
-    panels.table_downloads(shown)
+    table_downloads(shown, "gridwatch_coverage", "gw_cov", t("cov.title"))

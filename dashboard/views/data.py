@@ -61,6 +61,7 @@ def upload_section(sel, author: str) -> None:
     check = checked(sel, layer_name, source, options, mode=mode) if options != UploadOptions() else first
     if check is None:
         return
+    columns = [c for c in check.read.frame.columns if c != check.read.frame.geometry.name]  # as read now
     with st.expander(t("data.mapping"), expanded=bool(check.errors)):
         mapping, fixed = upload.mapping_editor(check, columns, key=f"gw_mapping_{layer_name}")
     if check.values:
@@ -194,7 +195,7 @@ def clear_section(sel, author: str) -> None:
             try:
                 version = data.clear_layer(sel.workspace, layer_name, author=author)
             except GridWatchError as exc:
-                st.error(md_text(exc))
+                show_error(exc)
                 return
             st.session_state[state.FLASH] = t("data.cleared", layer=t(f"layer.{layer_name}"), version=version)
             st.rerun()

@@ -14,10 +14,11 @@ import h3
 import pandas as pd
 import streamlit as st
 
-from core import exports, hotspots, schema
+from core import hotspots, schema
 from core.hotspots import HotspotError
 from dashboard import data, state
 from dashboard.components import hints, perf_charts
+from dashboard.components.downloads import table_downloads
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
@@ -119,16 +120,7 @@ def unit_table(table: pd.DataFrame, unit: str) -> None:
     shown.insert(0, "unit", shown.index)
     shown = shown.rename(columns=lambda c: t(f"hot.col.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_hot_table")
-    exports(shown, f"gridwatch_hotspots_{unit}", "gw_hot_table")
-
-
-def exports(frame: pd.DataFrame, name: str, key: str) -> None:
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), lambda: exports.csv_bytes(frame), f"{name}.csv",
-                         "text/csv", key=f"{key}_csv", on_click="ignore")
-    right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(frame, t("hot.title")), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
-                          on_click="ignore")
+    table_downloads(shown, f"gridwatch_hotspots_{unit}", "gw_hot_table", t("hot.title"))
 
 
 def time_patterns(sel, flt) -> None:
@@ -164,4 +156,4 @@ def repeat_cases(sel, flt) -> None:
     per_grid["repeat_rate"] = (per_grid["repeat_rate"] * 100).round(1)
     per_grid = per_grid.reset_index().rename(columns=lambda c: t(f"hot.rep.{c}"))
     right.dataframe(per_grid, hide_index=True, width="stretch", height=300, key="gw_hot_repeat_rates")
-    exports(shown, "gridwatch_repeat_cases", "gw_hot_repeats")
+    table_downloads(shown, "gridwatch_repeat_cases", "gw_hot_repeats", t("hot.title"))

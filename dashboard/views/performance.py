@@ -8,9 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import exports, hotspots, metrics, schema
+from core import hotspots, metrics, schema
 from dashboard import data, state
 from dashboard.components import hints, perf_charts
+from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.components.tickets import readable
 from dashboard.i18n import t
@@ -56,7 +57,7 @@ def render() -> None:
     shown = ranking_frame(sel, table, level)
     event = st.dataframe(shown, key="gw_perf_table", hide_index=True, on_select="rerun",
                          selection_mode="single-row", width="stretch", height=380)
-    downloads(shown, level)
+    table_downloads(shown, f"gridwatch_{level}_ranking", "gw_perf", t("perf.ranking"))
     if event.selection.rows:
         drill_down(sel, level, table.index[event.selection.rows[0]])
     else:
@@ -111,11 +112,6 @@ def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
     return frame.rename(columns=lambda c: t(f"perf.col.{c}"))
 
 
-def downloads(shown: pd.DataFrame, level: str) -> None:
-    left, right, _ = st.columns([1, 1, 4])
-    name = f"gridwatch_{level}_ranking"
-    left.download_button(t("perf.csv"), exports.csv_bytes(shown), f"{name}.csv", "text/csv",
-                         key="gw_perf_csv", on_click="ignore")
     sheet = t("perf.ranking")  # the file is made only when clicked (deferred download)
     right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(shown, sheet), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="gw_perf_xlsx",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
@@ -62,3 +63,16 @@ def test_display_simplification_coarsens_to_fit_a_vertex_budget():
     assert shapely.get_num_coordinates(fitted.geometry.array).sum() <= budget
     assert shapely.coverage_is_valid(fitted.geometry.array)
     assert geometry.streets_from_grids(grids)[schema.STREET].tolist() == ["st"]
+
+
+def test_a_workspace_metric_crs_is_used_inside_measuring_in():
+    square = gpd.GeoDataFrame(geometry=[box(120.10, 30.20, 120.11, 30.21)], crs=4326)
+    assert geometry.metric_crs(square).to_epsg() == 32651  # the UTM zone of the data
+    with geometry.measuring_in("EPSG:4549"):  # CGCS2000 / 3-degree Gauss-Kruger CM 120E
+        assert geometry.metric_crs(square).to_epsg() == 4549
+        gauss_kruger = geometry.area_km2(square).iloc[0]
+    with geometry.measuring_in("auto"):
+        assert geometry.metric_crs(square).to_epsg() == 32651
+    assert geometry.metric_crs(square).to_epsg() == 32651, "the block ends, the UTM zone is back"
+    utm = geometry.area_km2(square).iloc[0]  # 3° off the UTM zone's meridian: 0.1 % larger there
+    assert gauss_kruger == pytest.approx(utm, rel=2e-3) and gauss_kruger != pytest.approx(utm, rel=1e-4)

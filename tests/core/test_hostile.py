@@ -19,7 +19,7 @@ import pytest
 import shapely
 
 from core import io as gio
-from core import sandbox
+from core import privacy, sandbox
 from core.errors import ReadError
 from core.io import list_layers, read_upload
 
@@ -281,8 +281,22 @@ def test_a_dbf_whose_header_disagrees_with_its_size_is_refused(tmp_path):
 # ---- 6. personal data in free text --------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("text", "shown"), [
+    ("(0571)88889999", "057*****9999"), ("0571-8888 9999", "057*****9999"),
+    ("１３８１２３４５６７８", "138****5678"), ("Tel13812345678", "Tel138****5678"),
+    ("138.1234.5678", "138****5678"), ("+86 138 1234 5678", "138****5678"), ("座机88889999", "座机******99"),
+    ("2026年10月31日收到3件，订单20261031", "2026年10月31日收到3件，订单20261031"),
+])
+def test_phone_numbers_written_the_ways_residents_write_them_are_masked(text, shown):
+    assert privacy.mask_text(text) == shown
+
+
+def test_rows_left_out_of_an_upload_are_masked_in_every_text_column():
+    rows = pd.DataFrame({"诉求内容": ["电话13812345678"], "n": [1]})
+    assert privacy.mask_every_text(rows).iloc[0].tolist() == ["电话138****5678", 1]
+
+
 def test_phone_and_id_numbers_in_free_text_are_masked():
-    from core import privacy
 
     text = ("住户13812345678反映，身份证110101199003071234，另一个11010119900307123X；"
             "座机0571-87654321，+86 139 1234 5678，工单号20240101，卡号6222021234567890123")

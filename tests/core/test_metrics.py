@@ -253,3 +253,19 @@ def test_per_grid_tickets_and_those_outside_every_grid_add_up_to_overview():
     outside = metrics.outside_grids_in_period(tickets, period)
     assert outside >= 1  # the demo has a ticket outside every grid
     assert metrics.indicators(tickets, grids, period, as_of)["registered"].sum() + outside == overview.tickets_in_period
+
+
+def test_periods_in_a_zone_whose_clock_skips_midnight():
+    """America/Santiago went from 00:00 straight to 01:00 on 2023-09-03: a day, a month and the same
+    period a year earlier still start at the day's first minute instead of failing."""
+    from core import command
+
+    period = metrics.Period.from_dates(date(2023, 8, 1), date(2023, 9, 2), "America/Santiago")
+    assert period.end == pd.Timestamp("2023-09-03 01:00", tz="America/Santiago")
+    september = metrics.Period.month_of(date(2023, 9, 1), "America/Santiago")
+    assert september.end - september.start == pd.Timedelta(days=30) - pd.Timedelta(hours=1)
+    day = command.today(pd.Timestamp("2023-09-03 12:00", tz="America/Santiago"))
+    assert day.start == pd.Timestamp("2023-09-03 01:00", tz="America/Santiago")
+    assert day.end - day.start == pd.Timedelta(hours=23)
+    later = metrics.Period.from_dates(date(2024, 8, 1), date(2024, 9, 2), "America/Santiago")
+    assert metrics.same_period_last_year(later).start == pd.Timestamp("2023-08-01", tz="America/Santiago")

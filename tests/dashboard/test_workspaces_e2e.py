@@ -71,7 +71,9 @@ def test_create_in_the_app_select_it_and_see_a_cli_one_then_delete(page, app_url
     confirm.fill("chicago")
     confirm.press("Enter")
     expect(button).to_be_enabled(timeout=30_000)
-    button.click()
+    page.wait_for_function("!document.querySelector('[data-stale=true]') && "
+                           "!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    button.click()  # once the rerun that enabled it has finished, so the click is not lost in it
     expect(side.get_by_text("Workspace chicago deleted.")).to_be_visible(timeout=60_000)
     assert workspace_options(page) == ["demo", "from-cli"]
     assert not list(store.workspaces_dir(app_url.home).glob("chicago*"))
