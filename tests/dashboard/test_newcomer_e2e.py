@@ -23,6 +23,9 @@ CELL_M = 500.0
 COMMUNITIES = ("Loop", "Near North", "West Town")
 GRIDS_PER_COMMUNITY = 4
 N_TICKETS = 240
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+COUNT_GRIDS = "(() => { let n = 0; window.map.eachLayer(l => { if (l.feature && l.feature.properties.grid_id) n++; }); " \
+              "return n; })()"
 PAGES = ("Overview", "Command center", "Performance", "Coverage", "Hotspots", "Patrols")
 HINTS = {  # what each page says on a workspace that holds only boundaries
     "Overview": "load Tickets next", "Command center": "load Tickets next", "Performance": "This page needs Tickets",
@@ -126,6 +129,10 @@ def test_a_new_city_from_an_empty_workspace_to_the_overview(page, app_url, artif
         page.get_by_text(HINTS[title]).first.wait_for(timeout=60_000)
         page.get_by_role("link", name="Open the Data page to load layers").wait_for(timeout=10_000)
         assert_no_failure(page, f"{title} with grids only")
+        if title == "Overview":  # the grids are drawn, neutral: no ticket yet is not "a few"
+            frame = page.wait_for_selector(MAP_FRAME, timeout=60_000).content_frame()
+            frame.wait_for_function(f"() => window.map && {COUNT_GRIDS} === 12", timeout=60_000)
+            assert frame.locator(".gw-legend").inner_text().splitlines()[-1].strip() == "0"
         page.screenshot(path=str(artifacts / f"newcomer_grids_only_{title.replace(' ', '_')}.png"),
                         full_page=True)
 
