@@ -166,10 +166,12 @@ def check_name(workspace: str) -> str:
     return workspace
 
 
-def open_store(workspace: str, home: Path | None = None, *, create: bool = True) -> Store:
+def open_store(workspace: str, home: Path | None = None, *, create: bool = True, new: bool = False) -> Store:
     """The store of ``workspace`` on the configured backend: created empty if new, or with
-    ``create=False`` a WorkspaceError when there is no such workspace (nothing is written then). A new
-    workspace with a time zone and metric CRS is made by ``core.workspaces.create_workspace``."""
+    ``create=False`` a WorkspaceError when there is no such workspace (nothing is written then); with
+    ``new=True`` a WorkspaceError when it exists already (checked under the writer lock, so of two
+    processes creating the same name one fails). A new workspace with a time zone and metric CRS is
+    made by ``core.workspaces.create_workspace``."""
     check_name(workspace)
     if settings.database_url():
         raise ConfigError("GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
@@ -177,7 +179,7 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True)
     path = workspaces_dir(home) / f"{workspace}.gpkg"
     if not create and not path.exists():
         raise _missing(workspace)
-    return GeoPackageStore(path)
+    return GeoPackageStore(path, new=new)
 
 
 def _missing(workspace: str) -> WorkspaceError:
@@ -197,11 +199,11 @@ def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 class GeoPackageStore(Store):
     """A workspace in one GeoPackage file (see the module docstring for the guarantees)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, new: bool = False):
         self.path = Path(path)
         self.name = self.path.stem
         self._lock_path = self.path.with_suffix(".lock")
-        self._ensure_meta()
+        self._ensure_meta(new)
 
     # ---- reading ---------------------------------------------------------------------------------
     def version(self) -> int:
@@ -401,11 +403,14 @@ class GeoPackageStore(Store):
         finally:
             db.close()
 
-    def _ensure_meta(self) -> None:
-        if self.path.exists():
+    def _ensure_meta(self, new: bool) -> None:
+        if self.path.exists() and not new:
             return
         with self._writer():
             if self.path.exists():
+                if new:
+                    raise WorkspaceError(f"workspace `{self.name}` already exists; pick another name, or "
+                                         "delete it first", code="exists", params={"name": self.name})
                 return
             _create_geopackage(self.path)
 

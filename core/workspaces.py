@@ -109,10 +109,7 @@ def create_workspace(name: str, profile: Profile = Profile(), *, home: Path | No
     and ``seed_settings`` are saved with them. Raises WorkspaceError if the name is taken or bad."""
     store.check_name(name)
     profile = Profile(valid_timezone(profile.timezone), valid_metric_crs(profile.metric_crs))
-    if name in store.list_workspaces(home):
-        raise WorkspaceError(f"workspace `{name}` already exists; pick another name, or delete it first",
-                             code="exists", params={"name": name})
-    ws = store.open_store(name, home, create=True)
+    ws = store.open_store(name, home, new=True)  # WorkspaceError if the name is taken, even in a race
     try:
         ws.set_setting(store.PROFILE_SETTING, profile.as_setting())
         if layers:

@@ -143,3 +143,15 @@ def test_clear_removes_a_layer_as_a_version_and_rollback_brings_it_back(tmp_path
     assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1", "t2"]
     ws.clear(schema.TICKETS.name, note="", author="me")
     assert ws.clear(schema.GRIDS.name, note="", author="me") == 5 and ws.layers() == ()
+
+
+def test_a_creator_that_loses_the_race_for_a_name_fails_and_leaves_the_winner_whole(tmp_path, monkeypatch):
+    """Another process made the workspace after this one looked at the list: the name is checked again
+    under the writer lock, so the winner's profile is neither overwritten nor deleted."""
+    workspaces.create_workspace("race", Profile("Europe/Berlin"), home=tmp_path)
+    monkeypatch.setattr(store, "list_workspaces", lambda home=None: [])  # the list as seen before it
+    with pytest.raises(WorkspaceError) as raised:
+        workspaces.create_workspace("race", Profile("America/Chicago"), home=tmp_path)
+    assert raised.value.code == "exists"
+    monkeypatch.undo()
+    assert [(w.name, w.profile.timezone) for w in workspaces.list_workspaces(tmp_path)] == [("race", "Europe/Berlin")]
