@@ -665,3 +665,19 @@ def test_table_columns_list_the_header_even_without_coordinates():
     assert table_columns("t.csv", text.encode("gbk")) == ("名称", "位置", "备注")
     assert table_columns("t.csv", "a;b\n1;2\n".encode()) == ("a", "b")
     assert table_columns("g.geojson", b'{"type": "FeatureCollection", "features": []}') == ()
+
+
+def test_a_read_comes_back_from_the_worker_as_arrow_or_as_it_is():
+    """Frames travel back from the read worker as Arrow (faster than pickled geometries) and equal the
+    frame read; one Arrow cannot hold (a column of mixed Python types) travels as it is."""
+    from core.io import _ArrowFrame
+
+    frame = gpd.GeoDataFrame({"name": ["东门", None], "n": [1.5, np.nan]},
+                             geometry=shapely.points([(120.1, 30.2), (120.2, 30.3)]), crs=4326)
+    packed = _ArrowFrame.of(frame)
+    assert isinstance(packed, _ArrowFrame)
+    back = packed.restored()
+    assert back.crs == frame.crs and back.geometry.geom_equals(frame.geometry).all()
+    pd.testing.assert_frame_equal(pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(frame.drop(columns="geometry")))
+    mixed = frame.assign(code=pd.Series([1, "a"], dtype=object))
+    assert _ArrowFrame.of(mixed) is mixed
