@@ -74,9 +74,16 @@ class Repair:
     unresolved: tuple[str, ...] = ()
 
 
-def boundary_problems(grids: gpd.GeoDataFrame, *, outline: shapely.Geometry | None = None,
-                      sliver_max_m2: float = 50.0, overlap_min_m2: float = 1.0, gap_min_m2: float = 1.0,
-                      outside_min_m: float = 10.0, outside_min_share: float = 0.05) -> list[Problem]:
+def boundary_problems(
+    grids: gpd.GeoDataFrame,
+    *,
+    outline: shapely.Geometry | None = None,
+    sliver_max_m2: float = 50.0,
+    overlap_min_m2: float = 1.0,
+    gap_min_m2: float = 1.0,
+    outside_min_m: float = 10.0,
+    outside_min_share: float = 0.05,
+) -> list[Problem]:
     """Every topology problem of ``grids``: duplicates, overlaps, community lines, gaps, slivers, outside.
 
     ``outline`` is the active district (the union of the active grids, see :func:`district_outline`) in
@@ -96,8 +103,11 @@ def boundary_problems(grids: gpd.GeoDataFrame, *, outline: shapely.Geometry | No
         _pair_problems(layer, suspect, overlap_min_m2)
         + _gap_problems(layer, union, boundary, gap_min_m2)
         + _sliver_problems(layer, sliver_max_m2)
-        + (_outside_problems(layer, union, boundary, overlap_min_m2, outside_min_m, outside_min_share)
-           if boundary is not None else [])
+        + (
+            _outside_problems(layer, union, boundary, overlap_min_m2, outside_min_m, outside_min_share)
+            if boundary is not None
+            else []
+        )
     )
 
 
@@ -133,15 +143,17 @@ def repair_invalid(grids: gpd.GeoDataFrame) -> Repair:
     repaired = geometries.copy()
     repaired[invalid] = fixed
     rows = _labels(grids, schema.GRIDS, invalid)
-    collapsed = _labels(grids, schema.GRIDS,
-                        _mask(len(grids), np.flatnonzero(invalid)[shapely.is_empty(fixed)]))
+    collapsed = _labels(grids, schema.GRIDS, _mask(len(grids), np.flatnonzero(invalid)[shapely.is_empty(fixed)]))
     change = dict(zip(rows, (after - before).tolist()))
     text = f"repaired {_count(len(rows), 'invalid geometry', 'invalid geometries')} ({_change_summary(change)})"
     params = {"count": f"{len(rows):,}", "change": _change_summary(change)}
     description = Message(text, code="repaired_invalid", params=params)
     if collapsed:
-        description = Message(f"{text}; {', '.join(collapsed)} collapsed to nothing: redraw {_them(len(collapsed))}",
-                              code="repaired_invalid_collapsed", params={**params, "rows": ", ".join(collapsed)})
+        description = Message(
+            f"{text}; {', '.join(collapsed)} collapsed to nothing: redraw {_them(len(collapsed))}",
+            code="repaired_invalid_collapsed",
+            params={**params, "rows": ", ".join(collapsed)},
+        )
     return Repair(_with_geometries(grids, repaired), rows, change, description, collapsed)
 
 
@@ -170,10 +182,13 @@ def polygonize_lines(frame: gpd.GeoDataFrame) -> Repair:
     description = Message(text, code="polygonized", params={"count": f"{len(rows):,}"})
     if open_rows:
         listed = ", ".join(open_rows[:10]) + (f" (+{len(open_rows) - 10})" if len(open_rows) > 10 else "")
-        description = Message(f"{text}; the lines of {', '.join(open_rows[:10])}"
-                              f"{f' and {len(open_rows) - 10} more' if len(open_rows) > 10 else ''} do not "
-                              "close into a ring: join their ends and upload again", code="polygonized_open",
-                              params={"count": f"{len(rows):,}", "rows": listed})
+        description = Message(
+            f"{text}; the lines of {', '.join(open_rows[:10])}"
+            f"{f' and {len(open_rows) - 10} more' if len(open_rows) > 10 else ''} do not "
+            "close into a ring: join their ends and upload again",
+            code="polygonized_open",
+            params={"count": f"{len(rows):,}", "rows": listed},
+        )
     return Repair(_with_geometries(frame, polygons), rows, change, description, open_rows)
 
 
@@ -186,8 +201,11 @@ def drop_z(frame: gpd.GeoDataFrame, layer_name: str = schema.GRIDS.name) -> Repa
     flat = geometries.copy()
     flat[with_z] = shapely.force_2d(geometries[with_z])
     rows = _labels(frame, schema.LAYERS[layer_name], with_z)
-    description = Message(f"dropped the Z coordinate of {len(rows)} of {_count(len(frame), 'feature', 'features')}",
-                          code="dropped_z_of", params={"count": f"{len(rows):,}", "total": f"{len(frame):,}"})
+    description = Message(
+        f"dropped the Z coordinate of {len(rows)} of {_count(len(frame), 'feature', 'features')}",
+        code="dropped_z_of",
+        params={"count": f"{len(rows):,}", "total": f"{len(frame):,}"},
+    )
     return Repair(_with_geometries(frame, flat), rows, {}, description)
 
 
@@ -223,9 +241,16 @@ class _MetricGrids:
         if schema.COMMUNITY in frame.columns:
             named = frame[schema.COMMUNITY].iloc[positions]
             communities[named.notna().to_numpy()] = named[named.notna()].astype(str).to_numpy()
-        return cls(geometries, positions, ids, communities, shapely.area(geometries),
-                   shapely.STRtree(geometries), crs,
-                   pyproj.Transformer.from_crs(crs, schema.STORAGE_CRS, always_xy=True))
+        return cls(
+            geometries,
+            positions,
+            ids,
+            communities,
+            shapely.area(geometries),
+            shapely.STRtree(geometries),
+            crs,
+            pyproj.Transformer.from_crs(crs, schema.STORAGE_CRS, always_xy=True),
+        )
 
     def names(self, grids: np.ndarray) -> tuple[str, ...]:
         """Row labels (``core.validate.row_labels``) of the given grids, each once, in the order given."""
@@ -284,13 +309,30 @@ class _Findings:
         for k, lonlat in zip(listed, layer.where(self.pieces[listed])):
             names = layer.names(self.grids[k])
             what, fix, code, params = self.describe(k, names, f"near {lonlat} (lon, lat)")
-            problems.append(Problem(schema.GRIDS.name, self.column, names, what, fix, self.severity,
-                                    code=code, params={**params, "at": lonlat}))
+            problems.append(
+                Problem(
+                    schema.GRIDS.name,
+                    self.column,
+                    names,
+                    what,
+                    fix,
+                    self.severity,
+                    code=code,
+                    params={**params, "at": lonlat},
+                )
+            )
         if len(rest):
             grids = np.concatenate([self.grids[k] for k in rest])
-            problems.append(Problem(schema.GRIDS.name, self.column, layer.names(grids),
-                                    f"{len(rest)} more {self.noun}, {_m2(self.sizes[rest].sum())} in all",
-                                    self.fix, self.severity))
+            problems.append(
+                Problem(
+                    schema.GRIDS.name,
+                    self.column,
+                    layer.names(grids),
+                    f"{len(rest)} more {self.noun}, {_m2(self.sizes[rest].sum())} in all",
+                    self.fix,
+                    self.severity,
+                )
+            )
         return problems
 
 
@@ -307,14 +349,18 @@ def _pair_problems(layer: _MetricGrids, suspect: np.ndarray, overlap_min_m2: flo
     area = shapely.area(shared)
     nearly_whole = area >= 0.999 * np.maximum(layer.areas[first], layer.areas[second])
     duplicate = np.zeros(len(keys), dtype=bool)
-    duplicate[nearly_whole] = shapely.equals(layer.geometries[first[nearly_whole]],
-                                             layer.geometries[second[nearly_whole]])
+    duplicate[nearly_whole] = shapely.equals(
+        layer.geometries[first[nearly_whole]], layer.geometries[second[nearly_whole]]
+    )
     overlap = ~duplicate & (area >= overlap_min_m2)
     crossing = overlap & _differ(layer.communities[first], layer.communities[second])
     within = _overlaps(layer, first, second, shared, area, overlap & ~crossing, crossing=False)
     across = _overlaps(layer, first, second, shared, area, crossing, crossing=True)
-    return (_duplicates(layer, first[duplicate], second[duplicate]).problems(layer)
-            + within.problems(layer) + across.problems(layer))
+    return (
+        _duplicates(layer, first[duplicate], second[duplicate]).problems(layer)
+        + within.problems(layer)
+        + across.problems(layer)
+    )
 
 
 def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _Findings:
@@ -336,45 +382,84 @@ def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         area = _m2(layer.areas[leaders[k]])
-        return (f"{len(names)} rows have the same polygon ({area}, {where})",
-                "keep one row per grid: delete the copies, or draw each grid's own boundary",
-                "duplicate_polygon", {"count": len(names), "area": area})
+        return (
+            f"{len(names)} rows have the same polygon ({area}, {where})",
+            "keep one row per grid: delete the copies, or draw each grid's own boundary",
+            "duplicate_polygon",
+            {"count": len(names), "area": area},
+        )
 
-    return _Findings(layer.areas[leaders], [np.array(members) for members in groups.values()],
-                     layer.geometries[leaders], describe, schema.GEOMETRY, "error",
-                     "groups of rows with identical polygons", "keep one row per grid")
+    return _Findings(
+        layer.areas[leaders],
+        [np.array(members) for members in groups.values()],
+        layer.geometries[leaders],
+        describe,
+        schema.GEOMETRY,
+        "error",
+        "groups of rows with identical polygons",
+        "keep one row per grid",
+    )
 
 
-def _overlaps(layer: _MetricGrids, first: np.ndarray, second: np.ndarray, shared: np.ndarray,
-              area: np.ndarray, selected: np.ndarray, *, crossing: bool) -> _Findings:
+def _overlaps(
+    layer: _MetricGrids,
+    first: np.ndarray,
+    second: np.ndarray,
+    shared: np.ndarray,
+    area: np.ndarray,
+    selected: np.ndarray,
+    *,
+    crossing: bool,
+) -> _Findings:
     """One finding per overlapping pair: within a community, or across a community line."""
     index = np.flatnonzero(selected)
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         a, b = first[index[k]], second[index[k]]
         size = area[index[k]]
-        params = {"a": names[0], "b": names[-1], "area": _m2(size),
-                  "share_a": _percent(size / layer.areas[a]), "share_b": _percent(size / layer.areas[b]),
-                  "community_a": layer.communities[a], "community_b": layer.communities[b]}
+        params = {
+            "a": names[0],
+            "b": names[-1],
+            "area": _m2(size),
+            "share_a": _percent(size / layer.areas[a]),
+            "share_b": _percent(size / layer.areas[b]),
+            "community_a": layer.communities[a],
+            "community_b": layer.communities[b],
+        }
         share = f"{params['share_a']} of {names[0]}, {params['share_b']} of {names[-1]}"
         if crossing:
-            return (f"grids {names[0]} (community {layer.communities[a]}) and {names[-1]} "
-                    f"(community {layer.communities[b]}) overlap by {_m2(size)} ({share}) {where}: "
-                    "the grids cross the line between their communities",
-                    "cut the overlap from the grid that does not belong there, or correct the "
-                    "`community` of a grid filed under the wrong one", "community_crossing", params)
-        return (f"grids {names[0]} and {names[-1]} overlap by {_m2(size)} ({share}) {where}",
-                "redraw the shared border so every place lies in one grid (QGIS: Difference, or "
-                "Topology Checker 'must not overlap')", "overlap", params)
+            return (
+                f"grids {names[0]} (community {layer.communities[a]}) and {names[-1]} "
+                f"(community {layer.communities[b]}) overlap by {_m2(size)} ({share}) {where}: "
+                "the grids cross the line between their communities",
+                "cut the overlap from the grid that does not belong there, or correct the "
+                "`community` of a grid filed under the wrong one",
+                "community_crossing",
+                params,
+            )
+        return (
+            f"grids {names[0]} and {names[-1]} overlap by {_m2(size)} ({share}) {where}",
+            "redraw the shared border so every place lies in one grid (QGIS: Difference, or "
+            "Topology Checker 'must not overlap')",
+            "overlap",
+            params,
+        )
 
-    return _Findings(area[index], list(np.stack([first[index], second[index]], axis=1)), shared[index],
-                     describe, schema.COMMUNITY if crossing else schema.GEOMETRY, "error",
-                     "overlapping pairs of grids" + (" of different communities" if crossing else ""),
-                     "redraw the shared borders so every place lies in one grid")
+    return _Findings(
+        area[index],
+        list(np.stack([first[index], second[index]], axis=1)),
+        shared[index],
+        describe,
+        schema.COMMUNITY if crossing else schema.GEOMETRY,
+        "error",
+        "overlapping pairs of grids" + (" of different communities" if crossing else ""),
+        "redraw the shared borders so every place lies in one grid",
+    )
 
 
-def _gap_problems(layer: _MetricGrids, union: shapely.Geometry, boundary: shapely.Geometry | None,
-                  gap_min_m2: float) -> list[Problem]:
+def _gap_problems(
+    layer: _MetricGrids, union: shapely.Geometry, boundary: shapely.Geometry | None, gap_min_m2: float
+) -> list[Problem]:
     """One warning per gap: a piece of the district that no grid covers."""
     district = boundary if boundary is not None else _filled(union)
     pieces = shapely.get_parts(shapely.difference(district, union))
@@ -384,13 +469,23 @@ def _gap_problems(layer: _MetricGrids, union: shapely.Geometry, boundary: shapel
     areas = shapely.area(pieces)
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
-        return (f"{_m2(areas[k])} {inside} is in no grid {where}",
-                "extend the neighbouring grids over it, or leave it if it is meant to be in no grid "
-                "(water, a closed site)", "gap_inside" if boundary is not None else "gap_enclosed",
-                {"area": _m2(areas[k])})
+        return (
+            f"{_m2(areas[k])} {inside} is in no grid {where}",
+            "extend the neighbouring grids over it, or leave it if it is meant to be in no grid (water, a closed site)",
+            "gap_inside" if boundary is not None else "gap_enclosed",
+            {"area": _m2(areas[k])},
+        )
 
-    return _Findings(areas, _grouped(around, neighbour, len(pieces)), pieces, describe, schema.GEOMETRY,
-                     "warning", f"gaps {inside}", "extend the neighbouring grids over them").problems(layer)
+    return _Findings(
+        areas,
+        _grouped(around, neighbour, len(pieces)),
+        pieces,
+        describe,
+        schema.GEOMETRY,
+        "warning",
+        f"gaps {inside}",
+        "extend the neighbouring grids over them",
+    ).problems(layer)
 
 
 def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]:
@@ -405,25 +500,44 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         grid = grids[k]
-        params = {"grid": names[0], "area": _m2(total[grid]), "count": int(count[grid]),
-                  "limit": _m2(sliver_max_m2)}
+        params = {"grid": names[0], "area": _m2(total[grid]), "count": int(count[grid]), "limit": _m2(sliver_max_m2)}
         if pieces[grid] == 1:
-            return (f"grid {names[0]} is only {_m2(total[grid])} {where}",
-                    "check whether it is a leftover of digitizing; merge it into its neighbour or delete it",
-                    "sliver_grid", params)
-        return (f"grid {names[0]} has {_count(count[grid], 'separate piece', 'separate pieces')} under "
-                f"{_m2(sliver_max_m2)} ({_m2(total[grid])} in all) {where}",
-                "delete the stray piece or merge it into the grid it lies in (QGIS: Multipart to "
-                "singleparts, then Eliminate selected polygons)", "sliver_pieces", params)
+            return (
+                f"grid {names[0]} is only {_m2(total[grid])} {where}",
+                "check whether it is a leftover of digitizing; merge it into its neighbour or delete it",
+                "sliver_grid",
+                params,
+            )
+        return (
+            f"grid {names[0]} has {_count(count[grid], 'separate piece', 'separate pieces')} under "
+            f"{_m2(sliver_max_m2)} ({_m2(total[grid])} in all) {where}",
+            "delete the stray piece or merge it into the grid it lies in (QGIS: Multipart to "
+            "singleparts, then Eliminate selected polygons)",
+            "sliver_pieces",
+            params,
+        )
 
-    findings = _Findings(total[grids], list(grids[:, None]), parts[small[first]], describe, schema.GEOMETRY,
-                         "warning", f"grids with slivers under {_m2(sliver_max_m2)}",
-                         "delete the slivers or merge them into their neighbours")
+    findings = _Findings(
+        total[grids],
+        list(grids[:, None]),
+        parts[small[first]],
+        describe,
+        schema.GEOMETRY,
+        "warning",
+        f"grids with slivers under {_m2(sliver_max_m2)}",
+        "delete the slivers or merge them into their neighbours",
+    )
     return findings.problems(layer, smallest_first=True)
 
 
-def _outside_problems(layer: _MetricGrids, union: shapely.Geometry, boundary: shapely.Geometry,
-                      noise_m2: float, outside_min_m: float, outside_min_share: float) -> list[Problem]:
+def _outside_problems(
+    layer: _MetricGrids,
+    union: shapely.Geometry,
+    boundary: shapely.Geometry,
+    noise_m2: float,
+    outside_min_m: float,
+    outside_min_share: float,
+) -> list[Problem]:
     """One warning per grid reaching far, or with much of its area, beyond the active district."""
     pieces = shapely.get_parts(shapely.difference(union, boundary))
     pieces = pieces[shapely.area(pieces) >= noise_m2]
@@ -446,20 +560,33 @@ def _outside_problems(layer: _MetricGrids, union: shapely.Geometry, boundary: sh
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         g = flagged[k]
-        fix = ("check the grid's outer border against the district boundary; if the district really "
-               "grows here, go on")
-        params = {"grid": names[0], "area": _m2(outside[g]), "reach": f"{reach[g]:,.0f}",
-                  "share": _percent(share[g])}
+        fix = "check the grid's outer border against the district boundary; if the district really grows here, go on"
+        params = {"grid": names[0], "area": _m2(outside[g]), "reach": f"{reach[g]:,.0f}", "share": _percent(share[g])}
         if share[g] >= 0.999:
-            return (f"grid {names[0]} ({_m2(outside[g])}) lies outside the active district {where}", fix,
-                    "outside_whole", params)
-        return (f"grid {names[0]} reaches {reach[g]:,.0f} m beyond the active district's outline "
-                f"({_m2(outside[g])}, {_percent(share[g])} of the grid) {where}", fix, "outside_reach",
-                params)
+            return (
+                f"grid {names[0]} ({_m2(outside[g])}) lies outside the active district {where}",
+                fix,
+                "outside_whole",
+                params,
+            )
+        return (
+            f"grid {names[0]} reaches {reach[g]:,.0f} m beyond the active district's outline "
+            f"({_m2(outside[g])}, {_percent(share[g])} of the grid) {where}",
+            fix,
+            "outside_reach",
+            params,
+        )
 
-    return _Findings(outside[flagged], list(flagged[:, None]), bits[largest[flagged]], describe,
-                     schema.GEOMETRY, "warning", "grids reaching beyond the active district",
-                     "check the grids' outer borders against the district boundary").problems(layer)
+    return _Findings(
+        outside[flagged],
+        list(flagged[:, None]),
+        bits[largest[flagged]],
+        describe,
+        schema.GEOMETRY,
+        "warning",
+        "grids reaching beyond the active district",
+        "check the grids' outer borders against the district boundary",
+    ).problems(layer)
 
 
 def _reach(bits: np.ndarray, boundary: shapely.Geometry) -> np.ndarray:
@@ -541,9 +668,19 @@ def _flat_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _metric_crs_of(frame: gpd.GeoDataFrame) -> pyproj.CRS:
     """The frame's metric CRS, or a ``ValidationError`` when it has no CRS to measure in."""
     if frame.crs is None:
-        raise ValidationError(schema.GRIDS.name, [Problem(
-            schema.GRIDS.name, None, (), "the layer has no coordinate system, so areas cannot be measured",
-            "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing", code="no_crs")])
+        raise ValidationError(
+            schema.GRIDS.name,
+            [
+                Problem(
+                    schema.GRIDS.name,
+                    None,
+                    (),
+                    "the layer has no coordinate system, so areas cannot be measured",
+                    "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing",
+                    code="no_crs",
+                )
+            ],
+        )
     return metric_crs(frame)
 
 
@@ -552,8 +689,7 @@ def _to_crs(geometries: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> n
 
 
 def _with_geometries(frame: gpd.GeoDataFrame, geometries: np.ndarray) -> gpd.GeoDataFrame:
-    return frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs),
-                              crs=frame.crs)
+    return frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs), crs=frame.crs)
 
 
 def _mask(n: int, positions: np.ndarray) -> np.ndarray:
@@ -596,7 +732,7 @@ def _them(n: int) -> str:
 
 
 def _change_summary(change: dict[str, float]) -> str:
-    shown = "; ".join(f"{row}: {'+' if delta >= 0 else '−'}{_m2(abs(delta))}"
-                      for row, delta in list(change.items())[:5])
+    shown = "; ".join(
+        f"{row}: {'+' if delta >= 0 else '−'}{_m2(abs(delta))}" for row, delta in list(change.items())[:5]
+    )
     return shown + (f"; and {len(change) - 5} more" if len(change) > 5 else "")
-

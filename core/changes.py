@@ -102,19 +102,21 @@ class Impact:
 
     def table(self) -> pd.DataFrame:
         """One row per layer: ``layer``, ``total``, ``moved``, ``newly_unassigned``, ``newly_assigned``."""
-        rows = [(name, c.total, c.moved, c.newly_unassigned, c.newly_assigned)
-                for name, c in self.by_layer.items()]
+        rows = [(name, c.total, c.moved, c.newly_unassigned, c.newly_assigned) for name, c in self.by_layer.items()]
         return pd.DataFrame(rows, columns=[LAYER, TOTAL, MOVED, NEWLY_UNASSIGNED, NEWLY_ASSIGNED])
 
     def summary_lines(self) -> list[str]:
         """One plain sentence per layer, for a text report."""
-        return [f"{name}: {c.moved:,} of {c.total:,} move to another grid, {c.newly_unassigned:,} fall "
-                f"outside every grid, {c.newly_assigned:,} come inside a grid"
-                for name, c in self.by_layer.items()]
+        return [
+            f"{name}: {c.moved:,} of {c.total:,} move to another grid, {c.newly_unassigned:,} fall "
+            f"outside every grid, {c.newly_assigned:,} come inside a grid"
+            for name, c in self.by_layer.items()
+        ]
 
 
-def diff_grids(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *,
-               tolerance_m2: float = 1.0, shift_tolerance_m: float = 1.0) -> GridDiff:
+def diff_grids(
+    active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *, tolerance_m2: float = 1.0, shift_tolerance_m: float = 1.0
+) -> GridDiff:
     """Grids added, removed and changed by ``new`` compared with ``active`` (``None``: nothing active).
 
     A grid's geometry has changed when the symmetric difference of its old and new polygons covers more
@@ -151,7 +153,8 @@ def diff_grids(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *,
     shape_change[present_old != present_new] = np.nan  # appeared or disappeared
     border_shift[present_old != present_new] = np.nan
     geometry_changed = (present_old != present_new) | (
-        (shape_change > tolerance_m2) & (border_shift > shift_tolerance_m))
+        (shape_change > tolerance_m2) & (border_shift > shift_tolerance_m)
+    )
     names, details = _attribute_changes(old, now)
     changed = geometry_changed | (names != "")
     unchanged = int((~changed).sum())
@@ -162,20 +165,30 @@ def diff_grids(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, *,
     table = _described(now.iloc[rows])
     table[OLD_AREA_KM2] = old_km2
     table[NEW_AREA_KM2] = new_km2
-    table[AREA_CHANGE_PCT] = np.divide(100 * (new_km2 - old_km2), old_km2,
-                                       out=np.full(len(rows), np.nan), where=old_km2 > 0)
+    table[AREA_CHANGE_PCT] = np.divide(
+        100 * (new_km2 - old_km2), old_km2, out=np.full(len(rows), np.nan), where=old_km2 > 0
+    )
     table[SHAPE_CHANGE_M2] = shape_change[rows]
     table[BORDER_SHIFT_M] = border_shift[rows]
     table[GEOMETRY_CHANGED] = geometry_changed[rows]
     table[ATTRIBUTES_CHANGED] = names[rows]
     table[ATTRIBUTE_DETAILS] = details[rows]
     table = table.sort_values(SHAPE_CHANGE_M2, ascending=False, kind="stable", na_position="first")
-    return GridDiff(_with_area(new_grids.loc[added], crs), _with_area(old_grids.loc[removed], crs),
-                    table.reset_index(drop=True), unchanged)
+    return GridDiff(
+        _with_area(new_grids.loc[added], crs),
+        _with_area(old_grids.loc[removed], crs),
+        table.reset_index(drop=True),
+        unchanged,
+    )
 
 
-def join_impact(points: Mapping[str, gpd.GeoDataFrame], active: gpd.GeoDataFrame | None,
-                new: gpd.GeoDataFrame, *, active_index: GridIndex | None = None) -> Impact:
+def join_impact(
+    points: Mapping[str, gpd.GeoDataFrame],
+    active: gpd.GeoDataFrame | None,
+    new: gpd.GeoDataFrame,
+    *,
+    active_index: GridIndex | None = None,
+) -> Impact:
     """How replacing ``active`` by ``new`` changes the grid of every point in ``points`` (layer → frame).
 
     Points are assigned as ``core.joins`` assigns them (a point on a shared border goes to the first grid
@@ -198,16 +211,19 @@ def join_impact(points: Mapping[str, gpd.GeoDataFrame], active: gpd.GeoDataFrame
     counts, moves = {}, []
     for name, layer in points.items():
         after = _codes(assign_points(layer, new, new_index), new_codes)
-        before = (_codes(assign_points(layer, active, active_index), old_codes) if active is not None
-                  else np.full(len(layer), OUTSIDE, dtype=np.int64))
+        before = (
+            _codes(assign_points(layer, active, active_index), old_codes)
+            if active is not None
+            else np.full(len(layer), OUTSIDE, dtype=np.int64)
+        )
         counts[name] = ImpactCounts(
             total=len(layer),
             moved=int(((before != OUTSIDE) & (after != OUTSIDE) & (before != after)).sum()),
             newly_unassigned=int(((before != OUTSIDE) & (after == OUTSIDE)).sum()),
-            newly_assigned=int(((before == OUTSIDE) & (after != OUTSIDE)).sum()))
+            newly_assigned=int(((before == OUTSIDE) & (after != OUTSIDE)).sum()),
+        )
         moves.append(_moves(name, before, after, known))
-    table = pd.concat(moves, ignore_index=True).sort_values([COUNT, LAYER], ascending=[False, True],
-                                                            kind="stable")
+    table = pd.concat(moves, ignore_index=True).sort_values([COUNT, LAYER], ascending=[False, True], kind="stable")
     return Impact(counts, table.reset_index(drop=True))
 
 
@@ -233,8 +249,10 @@ def _by_id(grids: gpd.GeoDataFrame) -> pd.DataFrame:
     frame.index = _keys(grids)
     repeated = frame.index.duplicated(keep=False)
     if repeated.any():
-        merged = {key: shapely.union_all(group[schema.GEOMETRY].to_numpy())
-                  for key, group in frame[repeated].groupby(level=0, sort=False)}
+        merged = {
+            key: shapely.union_all(group[schema.GEOMETRY].to_numpy())
+            for key, group in frame[repeated].groupby(level=0, sort=False)
+        }
         frame = frame[~frame.index.duplicated(keep="first")].copy()
         keys = list(merged)
         frame.loc[keys, schema.GEOMETRY] = pd.Series(merged, dtype=object)[keys]
@@ -250,8 +268,9 @@ def _nearly_equal(old: np.ndarray, new: np.ndarray, tolerance_m2: float) -> np.n
     degree are bounded above (1° ≤ 111.7 km on WGS84), which keeps the test in degrees and without an
     overlay: it clears the coordinates a GeoJSON round trip perturbs in the 15th digit.
     """
-    same = ((shapely.get_num_coordinates(old) == shapely.get_num_coordinates(new))
-            & (shapely.get_num_geometries(old) == shapely.get_num_geometries(new)))
+    same = (shapely.get_num_coordinates(old) == shapely.get_num_coordinates(new)) & (
+        shapely.get_num_geometries(old) == shapely.get_num_geometries(new)
+    )
     result = np.zeros(len(old), dtype=bool)
     if not same.any():
         return result
@@ -306,8 +325,11 @@ def _attribute_changes(old: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray
         after = pd.Series(new[column].to_numpy(dtype=object))
         same = (before.isna() & after.isna()) | (before == after).fillna(False).astype(bool)
         for k in np.flatnonzero(~same.to_numpy()):
-            shown = (f"{column} changed" if column in _PRIVATE
-                     else f"{column}: {_shown(before.iloc[k])} → {_shown(after.iloc[k])}")
+            shown = (
+                f"{column} changed"
+                if column in _PRIVATE
+                else f"{column}: {_shown(before.iloc[k])} → {_shown(after.iloc[k])}"
+            )
             names[k] = f"{names[k]}, {column}" if names[k] else column
             details[k] = f"{details[k]}; {shown}" if details[k] else shown
     return names, details
@@ -346,5 +368,11 @@ def _moves(layer: str, before: np.ndarray, after: np.ndarray, known: pd.Index) -
     pairs = np.stack([before[moved], after[moved]], axis=1)
     unique, count = np.unique(pairs, axis=0, return_counts=True) if len(pairs) else (pairs, np.array([], int))
     names = np.append(known.to_numpy(dtype=object), None)  # code -1 (OUTSIDE) picks the trailing None
-    return pd.DataFrame({LAYER: layer, FROM_GRID_ID: names[unique[:, 0]], TO_GRID_ID: names[unique[:, 1]],
-                         COUNT: count.astype(np.int64)})
+    return pd.DataFrame(
+        {
+            LAYER: layer,
+            FROM_GRID_ID: names[unique[:, 0]],
+            TO_GRID_ID: names[unique[:, 1]],
+            COUNT: count.astype(np.int64),
+        }
+    )

@@ -29,12 +29,31 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     schema.STREET: ("street", "街道", "街道名称", "所属街道", "乡镇街道", "镇街", "街镇"),
     schema.LEADER: ("leader", "网格长", "网格长姓名"),
     schema.WORKER: ("worker", "网格员", "网格员姓名", "专职网格员"),
-    schema.WORKER_PHONE: ("worker_phone", "网格员电话", "网格员手机", "网格员联系电话", "联系电话", "电话",
-                          "手机", "手机号", "phone"),
+    schema.WORKER_PHONE: (
+        "worker_phone",
+        "网格员电话",
+        "网格员手机",
+        "网格员联系电话",
+        "联系电话",
+        "电话",
+        "手机",
+        "手机号",
+        "phone",
+    ),
     schema.HOUSEHOLDS: ("households", "户数", "总户数", "住户数"),
     schema.POPULATION: ("population", "人口", "人口数", "总人口", "常住人口", "户籍人口"),
-    schema.CAMERA_ID: ("camera_id", "摄像头编号", "摄像机编号", "设备编号", "设备编码", "点位编号", "国标编码",
-                       "监控编号", "device_id", "编号"),
+    schema.CAMERA_ID: (
+        "camera_id",
+        "摄像头编号",
+        "摄像机编号",
+        "设备编号",
+        "设备编码",
+        "点位编号",
+        "国标编码",
+        "监控编号",
+        "device_id",
+        "编号",
+    ),
     schema.SITE_KIND: ("site_kind", "点位类型", "点位类别", "位置类型", "安装位置类型", "场所类型"),
     schema.STATUS: ("status", "状态", "设备状态", "在线状态", "运行状态", "党员状态", "党籍状态"),
     schema.AZIMUTH_DEG: ("azimuth_deg", "azimuth", "方位角", "朝向", "朝向角", "方向角"),
@@ -42,29 +61,102 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     schema.RANGE_M: ("range_m", "range", "监控距离", "可视距离", "监控半径", "覆盖半径"),
     schema.POINT_ID: ("point_id", "站点编号", "服务点编号", "点位编号", "编号"),
     schema.KIND: ("kind", "类型", "类别", "服务类型", "设施类型", "党员类别", "党员类型"),
-    schema.TICKET_ID: ("ticket_id", "事件编号", "工单编号", "工单号", "诉求编号", "案件编号", "案卷编号", "案卷号",
-                       "event_no", "event_id", "service_request_id", "case_id", "编号"),
-    schema.CREATED_AT: ("created_at", "上报时间", "受理时间", "创建时间", "发现时间", "登记时间", "发生时间",
-                        "requested_datetime", "created_date", "open_date"),
-    schema.CATEGORY: ("category", "事件类型", "事件大类", "问题类型", "问题大类", "案件类型", "案件大类",
-                      "诉求类型", "大类", "service_name"),
-    schema.SUBCATEGORY: ("subcategory", "事件小类", "事件子类", "问题小类", "案件小类", "诉求小类", "小类",
-                         "service_subtype"),
-    schema.DESCRIPTION: ("description", "事件描述", "问题描述", "诉求内容", "诉求描述", "案件描述", "反映内容",
-                         "内容", "描述"),
-    schema.SOURCE: ("source", "来源", "事件来源", "来源平台", "上报来源", "案件来源", "诉求来源", "上报渠道",
-                    "渠道", "origin"),
-    schema.STAGE: ("stage", "事件状态", "处置状态", "办理状态", "案件状态", "工单状态", "诉求状态", "状态",
-                   "status"),
+    schema.TICKET_ID: (
+        "ticket_id",
+        "事件编号",
+        "工单编号",
+        "工单号",
+        "诉求编号",
+        "案件编号",
+        "案卷编号",
+        "案卷号",
+        "event_no",
+        "event_id",
+        "service_request_id",
+        "case_id",
+        "编号",
+    ),
+    schema.CREATED_AT: (
+        "created_at",
+        "上报时间",
+        "受理时间",
+        "创建时间",
+        "发现时间",
+        "登记时间",
+        "发生时间",
+        "requested_datetime",
+        "created_date",
+        "open_date",
+    ),
+    schema.CATEGORY: (
+        "category",
+        "事件类型",
+        "事件大类",
+        "问题类型",
+        "问题大类",
+        "案件类型",
+        "案件大类",
+        "诉求类型",
+        "大类",
+        "service_name",
+    ),
+    schema.SUBCATEGORY: (
+        "subcategory",
+        "事件小类",
+        "事件子类",
+        "问题小类",
+        "案件小类",
+        "诉求小类",
+        "小类",
+        "service_subtype",
+    ),
+    schema.DESCRIPTION: (
+        "description",
+        "事件描述",
+        "问题描述",
+        "诉求内容",
+        "诉求描述",
+        "案件描述",
+        "反映内容",
+        "内容",
+        "描述",
+    ),
+    schema.SOURCE: (
+        "source",
+        "来源",
+        "事件来源",
+        "来源平台",
+        "上报来源",
+        "案件来源",
+        "诉求来源",
+        "上报渠道",
+        "渠道",
+        "origin",
+    ),
+    schema.STAGE: ("stage", "事件状态", "处置状态", "办理状态", "案件状态", "工单状态", "诉求状态", "状态", "status"),
     schema.DISPATCHED_AT: ("dispatched_at", "派遣时间", "派单时间", "分派时间", "交办时间"),
-    schema.DEADLINE_AT: ("deadline_at", "截止时间", "处置时限", "办结时限", "应结时间", "deadline",
-                         "expected_datetime"),
-    schema.CLOSED_AT: ("closed_at", "结案时间", "办结时间", "关闭时间", "完成时间", "closed_date",
-                       "closed_datetime"),
+    schema.DEADLINE_AT: (
+        "deadline_at",
+        "截止时间",
+        "处置时限",
+        "办结时限",
+        "应结时间",
+        "deadline",
+        "expected_datetime",
+    ),
+    schema.CLOSED_AT: ("closed_at", "结案时间", "办结时间", "关闭时间", "完成时间", "closed_date", "closed_datetime"),
     schema.REWORK_COUNT: ("rework_count", "返工次数", "返工数", "退回次数"),
     schema.SATISFACTION: ("satisfaction", "满意度", "评价", "满意评价", "群众评价", "评价结果"),
-    schema.HANDLED_BY: ("handled_by", "处置部门", "处置单位", "办理部门", "承办单位", "承办部门", "责任单位",
-                        "agency_responsible"),
+    schema.HANDLED_BY: (
+        "handled_by",
+        "处置部门",
+        "处置单位",
+        "办理部门",
+        "承办单位",
+        "承办部门",
+        "责任单位",
+        "agency_responsible",
+    ),
     schema.MEMBER_ID: ("member_id", "党员编号", "党员id", "编号"),
     schema.GENDER: ("gender", "sex", "性别"),
     schema.BRANCH: ("branch", "党支部", "所在支部", "所属支部", "支部"),
@@ -75,8 +167,15 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     schema.SHIFT: ("shift", "班次", "巡查时段", "时段"),
     schema.CHECKIN_ID: ("checkin_id", "签到编号", "打卡编号", "编号"),
     schema.CHECKED_AT: ("checked_at", "签到时间", "打卡时间", "巡查时间"),
-    schema.SOURCE_GRID_CODE: ("source_grid_code", "grid_id", "grid_code", "网格编号", "网格编码", "网格代码",
-                              "所属网格编号"),
+    schema.SOURCE_GRID_CODE: (
+        "source_grid_code",
+        "grid_id",
+        "grid_code",
+        "网格编号",
+        "网格编码",
+        "网格代码",
+        "所属网格编号",
+    ),
 }
 
 # Headers whose meaning depends on the layer; tried before the generic ones. In the Xiacheng grids
@@ -94,27 +193,64 @@ _LAYER_HEADERS: dict[tuple[str, str], tuple[str, ...]] = {
 # after ``_value_key``; a code in the schema also matches itself. Unknown values are left for validation.
 _VALUES: dict[str, dict[str, str]] = {
     schema.STAGE: {
-        **dict.fromkeys(("受理", "已受理", "待受理", "接收", "已接收", "上报", "已上报", "待立案", "新建",
-                         "new", "open", "submitted"), "received"),
+        **dict.fromkeys(
+            (
+                "受理",
+                "已受理",
+                "待受理",
+                "接收",
+                "已接收",
+                "上报",
+                "已上报",
+                "待立案",
+                "新建",
+                "new",
+                "open",
+                "submitted",
+            ),
+            "received",
+        ),
         **dict.fromkeys(("立案", "已立案", "登记", "已登记"), "registered"),
-        **dict.fromkeys(("派遣", "已派遣", "派单", "已派单", "分派", "已分派", "转办", "已转办", "交办",
-                         "待处置", "assigned"), "dispatched"),
-        **dict.fromkeys(("处置中", "处理中", "办理中", "正在处理", "在办", "处置", "inprogress",
-                         "processing"), "handling"),
+        **dict.fromkeys(
+            ("派遣", "已派遣", "派单", "已派单", "分派", "已分派", "转办", "已转办", "交办", "待处置", "assigned"),
+            "dispatched",
+        ),
+        **dict.fromkeys(
+            ("处置中", "处理中", "办理中", "正在处理", "在办", "处置", "inprogress", "processing"), "handling"
+        ),
         **dict.fromkeys(("反馈", "已反馈", "已处置", "处置完成", "待核查"), "feedback"),
         **dict.fromkeys(("核查", "已核查", "核查通过", "已核实", "待结案"), "verified"),
-        **dict.fromkeys(("结案", "已结案", "办结", "已办结", "关闭", "已关闭", "完成", "已完成", "网格员关闭",
-                         "网格长关闭", "done", "completed"), "closed"),
-        **dict.fromkeys(("作废", "已作废", "撤销", "已撤销", "取消", "已取消", "不予立案", "canceled"),
-                        "cancelled"),
+        **dict.fromkeys(
+            (
+                "结案",
+                "已结案",
+                "办结",
+                "已办结",
+                "关闭",
+                "已关闭",
+                "完成",
+                "已完成",
+                "网格员关闭",
+                "网格长关闭",
+                "done",
+                "completed",
+            ),
+            "closed",
+        ),
+        **dict.fromkeys(("作废", "已作废", "撤销", "已撤销", "取消", "已取消", "不予立案", "canceled"), "cancelled"),
     },
     schema.SOURCE: {
-        **dict.fromkeys(("网格员上报", "网格员", "网格员发现", "巡查发现", "网格巡查", "巡查上报", "自行发现",
-                         "gridworker"), "grid_worker"),
-        **dict.fromkeys(("群众", "居民", "群众上报", "居民上报", "群众来访", "来访", "市民", "随手拍",
-                         "public", "citizen"), "resident"),
-        **dict.fromkeys(("12345", "12345热线", "热线", "市长热线", "服务热线", "电话", "311", "phone",
-                         "call"), "hotline"),
+        **dict.fromkeys(
+            ("网格员上报", "网格员", "网格员发现", "巡查发现", "网格巡查", "巡查上报", "自行发现", "gridworker"),
+            "grid_worker",
+        ),
+        **dict.fromkeys(
+            ("群众", "居民", "群众上报", "居民上报", "群众来访", "来访", "市民", "随手拍", "public", "citizen"),
+            "resident",
+        ),
+        **dict.fromkeys(
+            ("12345", "12345热线", "热线", "市长热线", "服务热线", "电话", "311", "phone", "call"), "hotline"
+        ),
         **dict.fromkeys(("部门", "单位", "部门上报", "职能部门", "agency", "department"), "unit"),
         **dict.fromkeys(("视频", "视频发现", "视频监控", "智能发现", "天网", "camera", "cctv"), "video"),
     },
@@ -137,8 +273,9 @@ _VALUES: dict[str, dict[str, str]] = {
         **dict.fromkeys(("党群服务中心", "党群服务站", "党建服务中心"), "party_service_center"),
         **dict.fromkeys(("警务室", "社区警务室", "警务站"), "police_room"),
         **dict.fromkeys(("法律援助站", "法律援助", "法律服务站"), "legal_aid"),
-        **dict.fromkeys(("卫生服务站", "社区卫生服务站", "卫生服务中心", "社区卫生服务中心", "卫生室"),
-                        "health_station"),
+        **dict.fromkeys(
+            ("卫生服务站", "社区卫生服务站", "卫生服务中心", "社区卫生服务中心", "卫生室"), "health_station"
+        ),
         **dict.fromkeys(("调解工作站", "人民调解室", "调解室", "调解委员会"), "mediation_station"),
         **dict.fromkeys(("志愿服务站", "志愿者服务站"), "volunteer_station"),
         **dict.fromkeys(("社区党员", "居民党员"), "community"),
@@ -162,13 +299,45 @@ _VALUES: dict[str, dict[str, str]] = {
 # mapping step, never applied unasked: 'Internet' may be a resident or a unit's web form.
 _SUGGESTED_VALUES: dict[str, dict[str, str]] = {
     schema.SOURCE: {
-        **dict.fromkeys(("phone call", "phone", "telephone", "call center", "call centre", "311 call",
-                         "voice in", "热线电话"), "hotline"),
-        **dict.fromkeys(("internet", "web", "website", "web form", "online", "mobile device", "mobile",
-                         "mobile app", "app", "email", "e-mail", "walk in", "text", "sms", "social media",
-                         "twitter", "微信", "app上报", "网络"), "resident"),
-        **dict.fromkeys(("city department", "alderman's office", "spot checker", "generated in house",
-                         "employee generated", "internal"), "unit"),
+        **dict.fromkeys(
+            ("phone call", "phone", "telephone", "call center", "call centre", "311 call", "voice in", "热线电话"),
+            "hotline",
+        ),
+        **dict.fromkeys(
+            (
+                "internet",
+                "web",
+                "website",
+                "web form",
+                "online",
+                "mobile device",
+                "mobile",
+                "mobile app",
+                "app",
+                "email",
+                "e-mail",
+                "walk in",
+                "text",
+                "sms",
+                "social media",
+                "twitter",
+                "微信",
+                "app上报",
+                "网络",
+            ),
+            "resident",
+        ),
+        **dict.fromkeys(
+            (
+                "city department",
+                "alderman's office",
+                "spot checker",
+                "generated in house",
+                "employee generated",
+                "internal",
+            ),
+            "unit",
+        ),
     },
     schema.STAGE: {
         **dict.fromkeys(("open - dup", "pending", "in progress", "work in progress"), "handling"),
@@ -191,11 +360,25 @@ _SUGGEST_CUTOFF = 0.8  # difflib ratio a wording must reach to be suggested for 
 # Date-time formats tried in order on text that is not ISO 8601; month/day before day/month (the
 # Xiacheng export writes 9/24/2018 14:03:00), day/month only where month/day cannot be.
 _DATE_FORMATS = (
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
-    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日 %H时%M分%S秒", "%Y年%m月%d日 %H时%M分",
-    "%Y年%m月%d日", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M", "%Y.%m.%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日 %H时%M分%S秒",
+    "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日",
+    "%Y.%m.%d %H:%M:%S",
+    "%Y.%m.%d %H:%M",
+    "%Y.%m.%d",
 )
 _DIGIT_DATE_FORMATS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 # patterns as text, so pandas runs them in pyarrow rather than row by row in Python
@@ -229,9 +412,13 @@ def suggest_mapping(columns: Sequence[str], layer_name: str) -> dict[str, str]:
     return mapping
 
 
-def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_name: str,
-                  fixed: Mapping[str, str] | None = None, tz: str = schema.DEFAULT_TIMEZONE
-                  ) -> gpd.GeoDataFrame:
+def apply_mapping(
+    frame: gpd.GeoDataFrame,
+    mapping: Mapping[str, str],
+    layer_name: str,
+    fixed: Mapping[str, str] | None = None,
+    tz: str = schema.DEFAULT_TIMEZONE,
+) -> gpd.GeoDataFrame:
     """``frame`` with mapped columns renamed to canonical names and canonical columns given their types.
 
     Text is stripped (whole-number floats such as ids read from a DBF become "1001", not "1001.0");
@@ -251,8 +438,9 @@ def apply_mapping(frame: gpd.GeoDataFrame, mapping: Mapping[str, str], layer_nam
     unknown = [c for c in (*mapping, *fixed) if c not in targets]
     absent = [c for c in mapping.values() if c not in frame.columns]
     if unknown or absent:
-        raise ValueError(f"mapping for {layer_name} has unknown canonical columns {unknown} or missing "
-                         f"file columns {absent}")
+        raise ValueError(
+            f"mapping for {layer_name} has unknown canonical columns {unknown} or missing file columns {absent}"
+        )
     geometry = frame.geometry.name
     mapped = {target: frame[column] for target, column in mapping.items()}
     mapped.update({target: pd.Series(value, index=frame.index, dtype=object) for target, value in fixed.items()})
@@ -284,8 +472,14 @@ def suggest_code(layer_name: str, target: str, value: str) -> str | None:
     closest known wording), or None when nothing is close."""
     allowed = schema.LAYERS[layer_name].column(target).allowed or ()
     known = {_value_key(code): code for code in allowed}
-    known.update({_value_key(k): v for table in (_VALUES, _SUGGESTED_VALUES)
-                  for k, v in table.get(target, {}).items() if v in allowed})
+    known.update(
+        {
+            _value_key(k): v
+            for table in (_VALUES, _SUGGESTED_VALUES)
+            for k, v in table.get(target, {}).items()
+            if v in allowed
+        }
+    )
     key = _value_key(value)
     if key in known:
         return known[key]
@@ -293,8 +487,7 @@ def suggest_code(layer_name: str, target: str, value: str) -> str | None:
     return known[close[0]] if close else None
 
 
-def apply_values(frame: gpd.GeoDataFrame, layer_name: str, values: Mapping[str, Mapping[str, str]]
-                 ) -> gpd.GeoDataFrame:
+def apply_values(frame: gpd.GeoDataFrame, layer_name: str, values: Mapping[str, Mapping[str, str]]) -> gpd.GeoDataFrame:
     """``frame`` with file values recoded: ``values`` maps a canonical column to {file value: code}; only
     codes the column allows are used, other values are left for ``core.validate`` to report."""
     layer = schema.LAYERS[layer_name]
@@ -305,7 +498,9 @@ def apply_values(frame: gpd.GeoDataFrame, layer_name: str, values: Mapping[str, 
         allowed = layer.column(target).allowed or ()
         usable = {value: code for value, code in recode.items() if code in allowed}
         if usable:
-            out = out.assign(**{target: frame[target].map(lambda v: usable.get(v, v)).astype(frame[target].dtype)})
+            out = out.assign(
+                **{target: frame[target].map(lambda v, usable=usable: usable.get(v, v)).astype(frame[target].dtype)}
+            )
     return out
 
 
@@ -343,8 +538,15 @@ def _as_text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
         return series.astype("str")
     if not pd.api.types.is_string_dtype(series) or series.dtype == object:
-        series = series.map(lambda v: v if isinstance(v, str) or pd.isna(v) else
-                            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+        series = series.map(
+            lambda v: (
+                v
+                if isinstance(v, str) or pd.isna(v)
+                else str(int(v))
+                if isinstance(v, float) and v.is_integer()
+                else str(v)
+            )
+        )
     return series.astype("str").str.strip().replace("", pd.NA)
 
 
@@ -425,8 +627,9 @@ def _from_text(series: pd.Series, out: pd.Series) -> pd.Series:
     text = text[text.notna()]
     numeric = text.str.match(_NUMBER)
     aware = ~numeric & text.str.contains(_AWARE)
-    out[aware[aware].index] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce") \
-        .dt.tz_convert(tz).dt.as_unit("ns")
+    out[aware[aware].index] = (
+        pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce").dt.tz_convert(tz).dt.as_unit("ns")
+    )
     todo = text[~numeric & ~aware]
     formats = ("ISO8601", *_DATE_FORMATS)
     sample = todo.iloc[:: max(1, len(todo) // _FORMAT_SAMPLE)]

@@ -27,8 +27,17 @@ MEASURES = ("open", "overdue", "per_1000", "on_time_rate", "members")
 
 NIGHT_STARTS_AT_HOUR = 12
 
-OPEN_TICKET_COLUMNS = (schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.SUBCATEGORY,
-                       schema.DESCRIPTION, schema.SOURCE, schema.STAGE, schema.DEADLINE_AT, "overdue")
+OPEN_TICKET_COLUMNS = (
+    schema.TICKET_ID,
+    schema.CREATED_AT,
+    schema.CATEGORY,
+    schema.SUBCATEGORY,
+    schema.DESCRIPTION,
+    schema.SOURCE,
+    schema.STAGE,
+    schema.DEADLINE_AT,
+    "overdue",
+)
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,12 @@ class TicketFilter:
 
     def mask(self, tickets: pd.DataFrame) -> pd.Series:
         keep = pd.Series(True, index=tickets.index)
-        for column, allowed in ((schema.CATEGORY, self.categories), (schema.SOURCE, self.sources),
-                                (schema.STAGE, self.stages), (schema.COMMUNITY, self.communities)):
+        for column, allowed in (
+            (schema.CATEGORY, self.categories),
+            (schema.SOURCE, self.sources),
+            (schema.STAGE, self.stages),
+            (schema.COMMUNITY, self.communities),
+        ):
             if allowed:
                 keep &= tickets[column].isin(allowed)
         return keep
@@ -55,8 +68,10 @@ class TicketFilter:
 def today(as_of: pd.Timestamp) -> metrics.Period:
     """The calendar day of ``as_of`` in its own time zone (the workspace's: the data carry it)."""
     day = as_of.tz_localize(None).normalize()
-    return metrics.Period(metrics.local_midnight(day, as_of.tz),  # 23 or 25 hours on a DST change
-                          metrics.local_midnight(day + pd.Timedelta(days=1), as_of.tz))
+    return metrics.Period(
+        metrics.local_midnight(day, as_of.tz),  # 23 or 25 hours on a DST change
+        metrics.local_midnight(day + pd.Timedelta(days=1), as_of.tz),
+    )
 
 
 def night_of(as_of: pd.Timestamp) -> metrics.Period:
@@ -67,8 +82,9 @@ def night_of(as_of: pd.Timestamp) -> metrics.Period:
     return metrics.Period(start.tz_localize(as_of.tz), end.tz_localize(as_of.tz))
 
 
-def grid_measures(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, members: pd.DataFrame,
-                  period: metrics.Period, as_of: pd.Timestamp) -> pd.DataFrame:
+def grid_measures(
+    grids: gpd.GeoDataFrame, tickets: pd.DataFrame, members: pd.DataFrame, period: metrics.Period, as_of: pd.Timestamp
+) -> pd.DataFrame:
     """One row per grid (index ``grid_id``, in ``grids`` order):
 
     * ``tickets`` created in ``period`` (cancelled excluded), ``per_1000`` of them per 1,000 residents;
@@ -83,14 +99,16 @@ def grid_measures(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, members: pd.Da
     def per_grid(mask: pd.Series) -> pd.Series:
         return tickets.loc[mask, schema.GRID_ID].value_counts().reindex(ids, fill_value=0).astype("int64")
 
-    out = pd.DataFrame({
-        "tickets": per_grid(period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)),
-        "open": per_grid(metrics.open_mask(tickets)),
-        "overdue": per_grid(metrics.overdue_mask(tickets, as_of)),
-        "due": per_grid(due),
-        "on_time": per_grid(due & metrics.on_time_mask(tickets)),
-        "members": members[schema.GRID_ID].value_counts().reindex(ids, fill_value=0).astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "tickets": per_grid(period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)),
+            "open": per_grid(metrics.open_mask(tickets)),
+            "overdue": per_grid(metrics.overdue_mask(tickets, as_of)),
+            "due": per_grid(due),
+            "on_time": per_grid(due & metrics.on_time_mask(tickets)),
+            "members": members[schema.GRID_ID].value_counts().reindex(ids, fill_value=0).astype("int64"),
+        }
+    )
     population = pd.to_numeric(grids[schema.POPULATION], errors="coerce").to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["per_1000"] = np.where(population > 0, out["tickets"].to_numpy() * 1000 / population, np.nan)
@@ -119,8 +137,9 @@ class Counters:
     teams_total: int
 
 
-def counters(tickets: pd.DataFrame, cameras: pd.DataFrame, teams: pd.DataFrame, checkins: pd.DataFrame,
-             as_of: pd.Timestamp) -> Counters:
+def counters(
+    tickets: pd.DataFrame, cameras: pd.DataFrame, teams: pd.DataFrame, checkins: pd.DataFrame, as_of: pd.Timestamp
+) -> Counters:
     day = today(as_of)
     yesterday = metrics.Period(day.start - pd.Timedelta(days=1), day.start)
     registered = metrics.registered_mask(tickets)
@@ -167,9 +186,16 @@ class GridCard:
     linked_households: int
 
 
-def grid_card(grid_id: str, grids: gpd.GeoDataFrame, tickets: pd.DataFrame, cameras: pd.DataFrame,
-              checkins: pd.DataFrame, teams: pd.DataFrame, members: pd.DataFrame,
-              as_of: pd.Timestamp) -> GridCard:
+def grid_card(
+    grid_id: str,
+    grids: gpd.GeoDataFrame,
+    tickets: pd.DataFrame,
+    cameras: pd.DataFrame,
+    checkins: pd.DataFrame,
+    teams: pd.DataFrame,
+    members: pd.DataFrame,
+    as_of: pd.Timestamp,
+) -> GridCard:
     """The card of ``grid_id`` (a ``KeyError`` if no such grid)."""
     matches = grids.index[grids[schema.GRID_ID] == grid_id]
     if matches.empty:
@@ -177,8 +203,9 @@ def grid_card(grid_id: str, grids: gpd.GeoDataFrame, tickets: pd.DataFrame, came
     row = grids.loc[matches[0]]
     mine = tickets[tickets[schema.GRID_ID] == grid_id]
     open_now = mine[metrics.open_mask(mine)]
-    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, as_of)).sort_values(schema.CREATED_AT,
-                                                                                        ascending=False)
+    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, as_of)).sort_values(
+        schema.CREATED_AT, ascending=False
+    )
     in_grid_cameras = cameras[cameras[schema.GRID_ID] == grid_id]
     visits = checkins[(checkins[schema.GRID_ID] == grid_id) & (checkins[schema.CHECKED_AT] <= as_of)]
     last = visits.loc[visits[schema.CHECKED_AT].idxmax()] if not visits.empty else None
@@ -192,10 +219,15 @@ def grid_card(grid_id: str, grids: gpd.GeoDataFrame, tickets: pd.DataFrame, came
         return "" if pd.isna(value) else str(value)
 
     return GridCard(
-        grid_id=grid_id, name=text(row[schema.NAME]), community=text(row[schema.COMMUNITY]),
-        street=text(row[schema.STREET]), leader=text(row.get(schema.LEADER)),
-        worker=text(row.get(schema.WORKER)), worker_phone=mask_phone(row.get(schema.WORKER_PHONE)),
-        households=whole(row.get(schema.HOUSEHOLDS)), population=whole(row.get(schema.POPULATION)),
+        grid_id=grid_id,
+        name=text(row[schema.NAME]),
+        community=text(row[schema.COMMUNITY]),
+        street=text(row[schema.STREET]),
+        leader=text(row.get(schema.LEADER)),
+        worker=text(row.get(schema.WORKER)),
+        worker_phone=mask_phone(row.get(schema.WORKER_PHONE)),
+        households=whole(row.get(schema.HOUSEHOLDS)),
+        population=whole(row.get(schema.POPULATION)),
         open_tickets=open_now.reindex(columns=list(OPEN_TICKET_COLUMNS)).reset_index(drop=True),
         overdue=int(open_now["overdue"].sum()),
         cameras_online=int((in_grid_cameras[schema.STATUS] == "online").sum()),

@@ -50,14 +50,28 @@ def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The GCJ-02 offset (degrees) at WGS84 ``lon``/``lat``; zero outside China."""
     x, y = lon - 105.0, lat - 35.0
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-            + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-            + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
     rad = lat / 180.0 * np.pi
     magic = 1.0 - _EE * np.sin(rad) ** 2
     sqrt_magic = np.sqrt(magic)
@@ -84,8 +98,9 @@ def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return _invert(wgs84_to_gcj02, gcj_lon, gcj_lat, gcj_lon.copy(), gcj_lat.copy())
 
 
-def _invert(forward, lon: np.ndarray, lat: np.ndarray, guess_lon: np.ndarray, guess_lat: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _invert(
+    forward, lon: np.ndarray, lat: np.ndarray, guess_lon: np.ndarray, guess_lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``forward(x, y) == (lon, lat)`` by fixed-point iteration from the guess.
 
     Both datum shifts change slowly with position, so each step removes almost all of the error.
@@ -169,8 +184,10 @@ def detect_datum_offset(frame: gpd.GeoDataFrame, reference: gpd.GeoDataFrame | N
     conversion is suggested only when it fits clearly better (by at least 2 percentage points).
     """
     if reference is None or reference.empty:
-        return _no_guess("there is no reference layer to compare with; load the active grids or another "
-                         "layer you trust, then check again")
+        return _no_guess(
+            "there is no reference layer to compare with; load the active grids or another "
+            "layer you trust, then check again"
+        )
     lon, lat = _sample_coords(frame)
     if len(lon) == 0:
         return _no_guess("the layer has no coordinates to compare")
@@ -182,23 +199,37 @@ def detect_datum_offset(frame: gpd.GeoDataFrame, reference: gpd.GeoDataFrame | N
         return _no_guess("the reference layer has no polygons to compare with; use grids or boundaries")
     score = _scorer(data, ref)
     if score is None:
-        return _no_guess("only polygons and points can be compared; convert boundary lines to polygons "
-                         "first")
+        return _no_guess("only polygons and points can be compared; convert boundary lines to polygons first")
     as_is = score(data)
     shifted = {datum: score(convert_datum(data, datum)) for datum in DATUMS}
     best = max(shifted, key=shifted.get)
     shift_m = _shift_m(lon, lat, best)
     if as_is == 0 and shifted[best] == 0:
-        return OffsetGuess(None, shift_m, as_is, shifted[best],
-                           "the layer and the reference do not overlap, so no datum can be inferred")
+        return OffsetGuess(
+            None,
+            shift_m,
+            as_is,
+            shifted[best],
+            "the layer and the reference do not overlap, so no datum can be inferred",
+        )
     if shifted[best] >= max(as_is + _MIN_GAIN, _MIN_FIT):
-        return OffsetGuess(best, shift_m, as_is, shifted[best],
-                           f"the data fits the reference better as {_DATUM_NAMES[best]}: "
-                           f"{shifted[best]:.0%} fits after converting to WGS84 against {as_is:.0%} as it "
-                           f"is; converting would move it about {shift_m:.0f} m")
-    return OffsetGuess(None, shift_m, as_is, shifted[best],
-                       f"the data fits the reference as it is ({as_is:.0%}; {shifted[best]:.0%} if it "
-                       f"were {_DATUM_NAMES[best]}); no conversion needed")
+        return OffsetGuess(
+            best,
+            shift_m,
+            as_is,
+            shifted[best],
+            f"the data fits the reference better as {_DATUM_NAMES[best]}: "
+            f"{shifted[best]:.0%} fits after converting to WGS84 against {as_is:.0%} as it "
+            f"is; converting would move it about {shift_m:.0f} m",
+        )
+    return OffsetGuess(
+        None,
+        shift_m,
+        as_is,
+        shifted[best],
+        f"the data fits the reference as it is ({as_is:.0%}; {shifted[best]:.0%} if it "
+        f"were {_DATUM_NAMES[best]}); no conversion needed",
+    )
 
 
 def _no_guess(why: str) -> OffsetGuess:
@@ -213,8 +244,7 @@ def _valid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     finite[owner[~np.isfinite(coords).all(axis=1)]] = False
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & finite
     out = frame.loc[keep, [frame.geometry.name]]
-    return out.set_geometry(gpd.GeoSeries(shapely.make_valid(out.geometry.array), index=out.index,
-                                          crs=frame.crs))
+    return out.set_geometry(gpd.GeoSeries(shapely.make_valid(out.geometry.array), index=out.index, crs=frame.crs))
 
 
 def _sample_coords(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -79,14 +79,24 @@ def camera_views(cameras: gpd.GeoDataFrame, crs: pyproj.CRS | None = None) -> gp
     _require_points(cameras, schema.CAMERAS.name)
     crs = metric_crs(cameras) if crs is None else pyproj.CRS(crs)
     xy = points_xy(cameras, schema.CAMERAS.name, crs)
-    views = _view_polygons(xy[:, 0], xy[:, 1], _numeric(cameras, schema.AZIMUTH_DEG),
-                           _numeric(cameras, schema.FOV_DEG), _numeric(cameras, schema.RANGE_M))
+    views = _view_polygons(
+        xy[:, 0],
+        xy[:, 1],
+        _numeric(cameras, schema.AZIMUTH_DEG),
+        _numeric(cameras, schema.FOV_DEG),
+        _numeric(cameras, schema.RANGE_M),
+    )
     return gpd.GeoSeries(views, index=cameras.index, crs=crs)
 
 
-def camera_coverage(grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, tickets: pd.DataFrame | None = None,
-                    key_points: gpd.GeoDataFrame | None = None, as_of: pd.Timestamp | None = None,
-                    ticket_days: int = TICKET_DAYS) -> pd.DataFrame:
+def camera_coverage(
+    grids: gpd.GeoDataFrame,
+    cameras: gpd.GeoDataFrame,
+    tickets: pd.DataFrame | None = None,
+    key_points: gpd.GeoDataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
+    ticket_days: int = TICKET_DAYS,
+) -> pd.DataFrame:
     """Camera measures per grid (index ``grid_id``, in ``grids`` order):
 
     * ``cameras_total`` / ``cameras_online``: cameras standing in the grid (by their ``grid_id`` if
@@ -141,8 +151,9 @@ def camera_coverage(grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, tickets:
     key_seen = _seen(np.concatenate(key_xy), state.online_views)
     out["key_points"] = _count(key_grid, n)
     out["key_points_covered"] = _count(key_grid[key_seen], n)
-    out["key_points_covered_share"] = _share(out["key_points_covered"].to_numpy(float),
-                                             out["key_points"].to_numpy(float))
+    out["key_points_covered_share"] = _share(
+        out["key_points_covered"].to_numpy(float), out["key_points"].to_numpy(float)
+    )
     return out
 
 
@@ -158,8 +169,10 @@ def coverage_geometries(grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> g
     has = ~shapely.is_missing(state.covered)
     gap[has] = shapely.difference(gap[has], state.covered[has])
     ids = grids[schema.GRID_ID].to_numpy(dtype=object)
-    frames = [_display_frame(ids, part, geometries, state.crs)
-              for part, geometries in zip(COVERAGE_PARTS, (state.covered, state.lost, gap))]
+    frames = [
+        _display_frame(ids, part, geometries, state.crs)
+        for part, geometries in zip(COVERAGE_PARTS, (state.covered, state.lost, gap))
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -179,8 +192,7 @@ class _CameraState:
     @classmethod
     def build(cls, grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame) -> _CameraState:
         crs, geometries = _metric_grids(grids)
-        _check_cameras(cameras, (schema.SITE_KIND, schema.STATUS, schema.AZIMUTH_DEG, schema.FOV_DEG,
-                                 schema.RANGE_M))
+        _check_cameras(cameras, (schema.SITE_KIND, schema.STATUS, schema.AZIMUTH_DEG, schema.FOV_DEG, schema.RANGE_M))
         views = np.asarray(camera_views(cameras, crs).array, dtype=object)
         online = (cameras[schema.STATUS] == "online").to_numpy(dtype=bool)
         # Clip every view to every grid it reaches, then union the pieces grid by grid: cheaper than
@@ -206,31 +218,59 @@ def _check_cameras(cameras: gpd.GeoDataFrame, columns: tuple[str, ...]) -> None:
     layer = schema.CAMERAS.name
     missing = [c for c in columns if c not in cameras.columns]
     if missing:
-        raise ValidationError(layer, [Problem(
-            layer, c, (), f"required column `{c}` is missing",
-            f"add a `{c}` column (see core.schema.CAMERAS), or map one of the file's columns to it",
-            code="missing_column", params={"column": c}) for c in missing])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    c,
+                    (),
+                    f"required column `{c}` is missing",
+                    f"add a `{c}` column (see core.schema.CAMERAS), or map one of the file's columns to it",
+                    code="missing_column",
+                    params={"column": c},
+                )
+                for c in missing
+            ],
+        )
     problems = []
     for column in (c for c in (schema.FOV_DEG, schema.RANGE_M) if c in columns):
         values = pd.to_numeric(cameras[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         bad = ~(values > 0) | ~np.isfinite(values)
         if bad.any():
-            problems.append(Problem(layer, column, _row_ids(cameras, bad, schema.CAMERA_ID),
-                                    "is empty, not a number or not positive",
-                                    f"fill `{column}` with a positive number (degrees for the field of "
-                                    "view, metres for the range)"))
+            problems.append(
+                Problem(
+                    layer,
+                    column,
+                    _row_ids(cameras, bad, schema.CAMERA_ID),
+                    "is empty, not a number or not positive",
+                    f"fill `{column}` with a positive number (degrees for the field of view, metres for the range)",
+                )
+            )
     if schema.STATUS in columns:
         status = ~cameras[schema.STATUS].isin(schema.CAMERA_STATUSES).to_numpy(dtype=bool)
         if status.any():
-            problems.append(Problem(layer, schema.STATUS, _row_ids(cameras, status, schema.CAMERA_ID),
-                                    f"is not one of {', '.join(schema.CAMERA_STATUSES)}",
-                                    "map the file's status values to these codes"))
+            problems.append(
+                Problem(
+                    layer,
+                    schema.STATUS,
+                    _row_ids(cameras, status, schema.CAMERA_ID),
+                    f"is not one of {', '.join(schema.CAMERA_STATUSES)}",
+                    "map the file's status values to these codes",
+                )
+            )
     if problems:
         raise ValidationError(layer, problems)
 
 
-def _view_polygons(x: np.ndarray, y: np.ndarray, azimuth_deg: np.ndarray, fov_deg: np.ndarray,
-                   range_m: np.ndarray, step_deg: float = VIEW_STEP_DEG) -> np.ndarray:
+def _view_polygons(
+    x: np.ndarray,
+    y: np.ndarray,
+    azimuth_deg: np.ndarray,
+    fov_deg: np.ndarray,
+    range_m: np.ndarray,
+    step_deg: float = VIEW_STEP_DEG,
+) -> np.ndarray:
     """Sector (or, where the azimuth is NaN or the field of view ≥ 360°, circle) polygons, all built in
     one vectorised pass: a ragged array of ring vertices, then ``shapely.linearrings`` by index.
 
@@ -288,8 +328,10 @@ class WalkSettings:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if not self.detour_factor >= 1:
-            raise ValueError(f"detour_factor must be at least 1 (a walk is never shorter than the straight "
-                             f"line), got {self.detour_factor}")
+            raise ValueError(
+                f"detour_factor must be at least 1 (a walk is never shorter than the straight "
+                f"line), got {self.detour_factor}"
+            )
         if not self.off_road_m >= 0:
             raise ValueError(f"off_road_m must be zero or more, got {self.off_road_m}")
 
@@ -329,18 +371,47 @@ class RoadNetwork:
         wrong = present & ~np.isin(types, (_LINESTRING, _LINEARRING, _MULTILINESTRING))
         problems = []
         if roads.crs is None:
-            problems.append(Problem(layer, schema.GEOMETRY, (), "has no coordinate reference system",
-                                    "set the CRS the roads were drawn in (e.g. EPSG:4326) before using them"))
+            problems.append(
+                Problem(
+                    layer,
+                    schema.GEOMETRY,
+                    (),
+                    "has no coordinate reference system",
+                    "set the CRS the roads were drawn in (e.g. EPSG:4326) before using them",
+                )
+            )
         if wrong.any():
-            names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                              "MultiPolygon", "GeometryCollection"])
-            problems.append(Problem(layer, schema.GEOMETRY, _row_ids(roads, wrong, None),
-                                    f"geometry is {'/'.join(sorted(set(names[types[wrong]])))}, expected "
-                                    "LineString or MultiLineString",
-                                    "upload the road centre lines (polylines), not areas or points"))
+            names = np.array(
+                [
+                    "Point",
+                    "LineString",
+                    "LinearRing",
+                    "Polygon",
+                    "MultiPoint",
+                    "MultiLineString",
+                    "MultiPolygon",
+                    "GeometryCollection",
+                ]
+            )
+            problems.append(
+                Problem(
+                    layer,
+                    schema.GEOMETRY,
+                    _row_ids(roads, wrong, None),
+                    f"geometry is {'/'.join(sorted(set(names[types[wrong]])))}, expected LineString or MultiLineString",
+                    "upload the road centre lines (polylines), not areas or points",
+                )
+            )
         elif not present.any():
-            problems.append(Problem(layer, schema.GEOMETRY, (), "holds no road line",
-                                    "upload a layer of road centre lines (LineString/MultiLineString)"))
+            problems.append(
+                Problem(
+                    layer,
+                    schema.GEOMETRY,
+                    (),
+                    "holds no road line",
+                    "upload a layer of road centre lines (LineString/MultiLineString)",
+                )
+            )
         if problems:
             raise ValidationError(layer, problems)
         lines = shapely.get_parts(gpd.GeoSeries(geometries[present], crs=roads.crs).to_crs(crs).array)
@@ -392,21 +463,29 @@ class RoadNetwork:
         start_u, start_v = self.nodes[u], self.nodes[v]
         cut_u = ~whole & (from_u > 0)
         cut_v = ~whole & (from_v > 0)
-        segments = np.concatenate([
-            np.stack([start_u[whole], start_v[whole]], axis=1),
-            np.stack([start_u[cut_u], start_u[cut_u] + direction[cut_u] * from_u[cut_u, None]], axis=1),
-            np.stack([start_v[cut_v] - direction[cut_v] * from_v[cut_v, None], start_v[cut_v]], axis=1),
-        ])
+        segments = np.concatenate(
+            [
+                np.stack([start_u[whole], start_v[whole]], axis=1),
+                np.stack([start_u[cut_u], start_u[cut_u] + direction[cut_u] * from_u[cut_u, None]], axis=1),
+                np.stack([start_v[cut_v] - direction[cut_v] * from_v[cut_v, None], start_v[cut_v]], axis=1),
+            ]
+        )
         # merged into long lines, buffered one by one, then unioned: far faster than buffering a
         # collection of thousands of short segments at once
         shapes = [shapely.points(xy)] if len(xy) else []
         if len(segments):
-            shapes.append(shapely.get_parts(shapely.line_merge(shapely.multilinestrings(shapely.linestrings(segments)))))
+            shapes.append(
+                shapely.get_parts(shapely.line_merge(shapely.multilinestrings(shapely.linestrings(segments))))
+            )
         return shapely.union_all(shapely.buffer(np.concatenate(shapes), off_road_m)) if shapes else shapely.Polygon()
 
 
-def reach_areas(service_points: gpd.GeoDataFrame, settings: WalkSettings = WalkSettings(),
-                roads: gpd.GeoDataFrame | None = None, crs: pyproj.CRS | None = None) -> gpd.GeoDataFrame:
+def reach_areas(
+    service_points: gpd.GeoDataFrame,
+    settings: WalkSettings = WalkSettings(),
+    roads: gpd.GeoDataFrame | None = None,
+    crs: pyproj.CRS | None = None,
+) -> gpd.GeoDataFrame:
     """The area within reach of each kind of service point (one row per kind present, in
     ``schema.SERVICE_KINDS`` order, then ``ANY_KIND``), columns ``kind`` and geometry in EPSG:4326.
     Measured in ``crs`` (default: the service points' UTM zone); straight-line circles of
@@ -417,8 +496,12 @@ def reach_areas(service_points: gpd.GeoDataFrame, settings: WalkSettings = WalkS
     return gpd.GeoDataFrame({schema.KIND: list(reach)}, geometry=geometries.array, crs=schema.STORAGE_CRS)
 
 
-def service_reach(grids: gpd.GeoDataFrame, service_points: gpd.GeoDataFrame,
-                  settings: WalkSettings = WalkSettings(), roads: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+def service_reach(
+    grids: gpd.GeoDataFrame,
+    service_points: gpd.GeoDataFrame,
+    settings: WalkSettings = WalkSettings(),
+    roads: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
     """The 15-minute service circle per grid (index ``grid_id``, in ``grids`` order): for each kind of
     service point present (``schema.SERVICE_KINDS`` order) and for ``ANY_KIND``, ``<kind>_share`` —
     the share of the grid's population within reach, population spread evenly over the grid's area —
@@ -434,9 +517,13 @@ def service_reach(grids: gpd.GeoDataFrame, service_points: gpd.GeoDataFrame,
     return pd.DataFrame(columns, index=pd.Index(grids[schema.GRID_ID], name=schema.GRID_ID))
 
 
-def unserved_areas(grids: gpd.GeoDataFrame, service_points: gpd.GeoDataFrame, kind: str | None = None,
-                   settings: WalkSettings = WalkSettings(), roads: gpd.GeoDataFrame | None = None
-                   ) -> gpd.GeoDataFrame:
+def unserved_areas(
+    grids: gpd.GeoDataFrame,
+    service_points: gpd.GeoDataFrame,
+    kind: str | None = None,
+    settings: WalkSettings = WalkSettings(),
+    roads: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
     """The parts of each grid out of reach of every service point of ``kind`` (None: of any kind), for
     the gaps layer: columns ``grid_id``, ``kind``, ``area_m2`` and geometry in EPSG:4326, simplified
     by ``DISPLAY_TOLERANCE_M``, parts under ``SLIVER_M2`` dropped, fully served grids omitted."""
@@ -455,21 +542,41 @@ def unserved_areas(grids: gpd.GeoDataFrame, service_points: gpd.GeoDataFrame, ki
     return frame
 
 
-def _reach(service_points: gpd.GeoDataFrame, settings: WalkSettings, roads: gpd.GeoDataFrame | None,
-           crs: pyproj.CRS) -> dict[str, shapely.Geometry]:
+def _reach(
+    service_points: gpd.GeoDataFrame, settings: WalkSettings, roads: gpd.GeoDataFrame | None, crs: pyproj.CRS
+) -> dict[str, shapely.Geometry]:
     """The reach of each kind present and of ``ANY_KIND``, in the metric ``crs``."""
     layer = schema.SERVICE_POINTS.name
     if schema.KIND not in service_points.columns:
-        raise ValidationError(layer, [Problem(layer, schema.KIND, (), f"required column `{schema.KIND}` is "
-                                              "missing", "add the kind of each service point",
-                                              code="missing_column", params={"column": schema.KIND})])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    schema.KIND,
+                    (),
+                    f"required column `{schema.KIND}` is missing",
+                    "add the kind of each service point",
+                    code="missing_column",
+                    params={"column": schema.KIND},
+                )
+            ],
+        )
     kinds = service_points[schema.KIND].to_numpy(dtype=object)
     unknown = ~np.isin(kinds, schema.SERVICE_KINDS)
     if unknown.any():
-        raise ValidationError(layer, [Problem(layer, schema.KIND, _row_ids(service_points, unknown,
-                                                                           schema.POINT_ID),
-                                              f"is not one of {', '.join(schema.SERVICE_KINDS)}",
-                                              "map the file's kinds to these codes")])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    schema.KIND,
+                    _row_ids(service_points, unknown, schema.POINT_ID),
+                    f"is not one of {', '.join(schema.SERVICE_KINDS)}",
+                    "map the file's kinds to these codes",
+                )
+            ],
+        )
     xy = points_xy(service_points, layer, crs)
     network = RoadNetwork.from_roads(roads, crs) if roads is not None else None
     reach = {}
@@ -477,8 +584,16 @@ def _reach(service_points: gpd.GeoDataFrame, settings: WalkSettings, roads: gpd.
         mine = xy[kinds == kind]
         if network is None:
             dome = np.full(len(mine), np.nan)
-            reach[kind] = shapely.union_all(_view_polygons(mine[:, 0], mine[:, 1], dome, np.full(len(mine), 360.0),
-                                                           np.full(len(mine), settings.radius_m), REACH_STEP_DEG))
+            reach[kind] = shapely.union_all(
+                _view_polygons(
+                    mine[:, 0],
+                    mine[:, 1],
+                    dome,
+                    np.full(len(mine), 360.0),
+                    np.full(len(mine), settings.radius_m),
+                    REACH_STEP_DEG,
+                )
+            )
         else:
             reach[kind] = network.reach_area(mine, settings.walk_m, settings.off_road_m)
     reach[ANY_KIND] = shapely.union_all(list(reach.values())) if reach else shapely.Polygon()
@@ -517,8 +632,12 @@ def _tiled(region: shapely.Geometry | None) -> np.ndarray:
         done.append(pieces[~big])
         xmin, ymin, xmax, ymax = shapely.bounds(pieces[big]).T
         xmid, ymid = (xmin + xmax) / 2, (ymin + ymax) / 2
-        quarters = shapely.box(np.concatenate([xmin, xmid, xmin, xmid]), np.concatenate([ymin, ymin, ymid, ymid]),
-                               np.concatenate([xmid, xmax, xmid, xmax]), np.concatenate([ymid, ymid, ymax, ymax]))
+        quarters = shapely.box(
+            np.concatenate([xmin, xmid, xmin, xmid]),
+            np.concatenate([ymin, ymin, ymid, ymid]),
+            np.concatenate([xmid, xmax, xmid, xmax]),
+            np.concatenate([ymid, ymid, ymax, ymax]),
+        )
         cut = _polygonal(shapely.intersection(np.tile(pieces[big], 4), quarters))
         pieces = shapely.get_parts(cut[~shapely.is_missing(cut)])
     return np.concatenate(done)
@@ -539,11 +658,23 @@ def member_measures(grids: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     layer = schema.MEMBERS.name
     missing = [c for c in (schema.GRID_ID, schema.KIND, schema.LINKED_HOUSEHOLDS) if c not in members.columns]
     if missing:
-        raise ValidationError(layer, [Problem(
-            layer, c, (), f"required column `{c}` is missing",
-            "join the members to the grids first (core.joins.join_to_grids)" if c == schema.GRID_ID
-            else f"add a `{c}` column (see core.schema.MEMBERS)", code="missing_column", params={"column": c})
-            for c in missing])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    c,
+                    (),
+                    f"required column `{c}` is missing",
+                    "join the members to the grids first (core.joins.join_to_grids)"
+                    if c == schema.GRID_ID
+                    else f"add a `{c}` column (see core.schema.MEMBERS)",
+                    code="missing_column",
+                    params={"column": c},
+                )
+                for c in missing
+            ],
+        )
     ids = pd.Index(grids[schema.GRID_ID], name=schema.GRID_ID)
     mine = members[members[schema.GRID_ID].isin(ids)]
 
@@ -575,10 +706,15 @@ def staffing(grids: pd.DataFrame, households_per_worker: tuple[float, float] = (
     no_leader, no_worker = _blank(grids, schema.LEADER), _blank(grids, schema.WORKER)
     households = _numeric(grids, schema.HOUSEHOLDS)
     per_worker = np.where(no_worker, np.nan, households)
-    status = np.select([no_worker, np.isnan(households), households < low, households > high],
-                       ["no_worker", "unknown", "under", "over"], "within")
-    return pd.DataFrame({"no_leader": no_leader, "no_worker": no_worker, "households_per_worker": per_worker,
-                         "status": status}, index=pd.Index(grids[schema.GRID_ID], name=schema.GRID_ID))
+    status = np.select(
+        [no_worker, np.isnan(households), households < low, households > high],
+        ["no_worker", "unknown", "under", "over"],
+        "within",
+    )
+    return pd.DataFrame(
+        {"no_leader": no_leader, "no_worker": no_worker, "households_per_worker": per_worker, "status": status},
+        index=pd.Index(grids[schema.GRID_ID], name=schema.GRID_ID),
+    )
 
 
 # ---- shared helpers -----------------------------------------------------------------------------
@@ -597,15 +733,34 @@ def _require_points(frame: gpd.GeoDataFrame, layer: str) -> None:
     """Raise ``ValidationError`` unless ``frame`` has a CRS and one point in every row."""
     id_column = schema.LAYERS[layer].id_column if layer in schema.LAYERS else None
     if frame.crs is None:
-        raise ValidationError(layer, [Problem(layer, schema.GEOMETRY, (), "has no coordinate reference system",
-                                              "set the CRS the points were recorded in (stored layers are "
-                                              "EPSG:4326)", code="no_crs")])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    schema.GEOMETRY,
+                    (),
+                    "has no coordinate reference system",
+                    "set the CRS the points were recorded in (stored layers are EPSG:4326)",
+                    code="no_crs",
+                )
+            ],
+        )
     geometries = np.asarray(frame.geometry.array, dtype=object) if len(frame) else np.empty(0, object)
     bad = (shapely.get_type_id(geometries) != _POINT) | shapely.is_empty(geometries)
     if bad.any():
-        raise ValidationError(layer, [Problem(layer, schema.GEOMETRY, _row_ids(frame, bad, id_column),
-                                              "has no point geometry (missing, empty or another shape)",
-                                              "give every row one point location, or remove the row")])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    schema.GEOMETRY,
+                    _row_ids(frame, bad, id_column),
+                    "has no point geometry (missing, empty or another shape)",
+                    "give every row one point location, or remove the row",
+                )
+            ],
+        )
 
 
 def _metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
@@ -613,21 +768,45 @@ def _metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
     layer = schema.GRIDS.name
     problems = []
     if schema.GRID_ID not in grids.columns:
-        problems.append(Problem(layer, schema.GRID_ID, (), f"required column `{schema.GRID_ID}` is missing",
-                                f"add a `{schema.GRID_ID}` column, or map one of the file's columns to it"))
+        problems.append(
+            Problem(
+                layer,
+                schema.GRID_ID,
+                (),
+                f"required column `{schema.GRID_ID}` is missing",
+                f"add a `{schema.GRID_ID}` column, or map one of the file's columns to it",
+            )
+        )
     if grids.crs is None:
-        problems.append(Problem(layer, schema.GEOMETRY, (), "has no coordinate reference system",
-                                "set the CRS the grids were drawn in (stored layers are EPSG:4326)"))
+        problems.append(
+            Problem(
+                layer,
+                schema.GEOMETRY,
+                (),
+                "has no coordinate reference system",
+                "set the CRS the grids were drawn in (stored layers are EPSG:4326)",
+            )
+        )
     if problems:
         raise ValidationError(layer, problems)
     geometries = np.asarray(grids.geometry.array, dtype=object) if len(grids) else np.empty(0, object)
     types = shapely.get_type_id(geometries)
     wrong = (types >= 0) & ~np.isin(types, (_POLYGON, _MULTIPOLYGON)) & ~shapely.is_empty(geometries)
     if wrong.any():
-        raise ValidationError(layer, [Problem(layer, schema.GEOMETRY, _row_ids(grids, wrong, schema.GRID_ID),
-                                              "geometry is not a Polygon or MultiPolygon",
-                                              "upload the grid boundaries as polygons", code="wrong_geometry_polygon",
-                                              params={"found": "/".join(sorted(set(grids.geom_type[wrong])))})])
+        raise ValidationError(
+            layer,
+            [
+                Problem(
+                    layer,
+                    schema.GEOMETRY,
+                    _row_ids(grids, wrong, schema.GRID_ID),
+                    "geometry is not a Polygon or MultiPolygon",
+                    "upload the grid boundaries as polygons",
+                    code="wrong_geometry_polygon",
+                    params={"found": "/".join(sorted(set(grids.geom_type[wrong])))},
+                )
+            ],
+        )
     crs = metric_crs(grids)
     projected = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     return crs, shapely.force_2d(projected) if len(projected) else projected
@@ -686,8 +865,7 @@ def _multipolygons_by(polygons: np.ndarray, index: np.ndarray) -> tuple[np.ndarr
     return values, shapely.multipolygons(polygons, indices=dense) if len(values) else np.empty(0, object)
 
 
-def _display_frame(ids: np.ndarray, part: str | None, geometries: np.ndarray, crs: pyproj.CRS
-                   ) -> gpd.GeoDataFrame:
+def _display_frame(ids: np.ndarray, part: str | None, geometries: np.ndarray, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     """Rows of ``grid_id`` (and ``part``), ``area_m2`` and the geometry in EPSG:4326 for the map:
     parts under ``SLIVER_M2`` dropped, simplified by ``DISPLAY_TOLERANCE_M``, empty rows omitted."""
     geometries = _polygonal(geometries)

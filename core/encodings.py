@@ -17,12 +17,36 @@ from dataclasses import dataclass
 from core.errors import Message
 
 # DBF header byte 29 (language driver id) → codec: CJK code pages are trusted, Western ones confirmed
-_LDID_CJK = {0x4D: "gbk", 0x7A: "gbk", 0x4F: "big5", 0x78: "big5", 0x4E: "cp949", 0x79: "cp949",
-             0x13: "cp932", 0x7B: "cp932"}
-_LDID_OTHER = {0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x57: "cp1252", 0x64: "cp852",
-               0x65: "cp866", 0xC8: "cp1250", 0xC9: "cp1251", 0xCA: "cp1254", 0xCB: "cp1253"}
-_CODE_PAGE_ALIASES = {"65001": "utf-8", "936": "gbk", "gb2312": "gbk", "54936": "gb18030", "950": "big5",
-                      "88591": "latin-1"}
+_LDID_CJK = {
+    0x4D: "gbk",
+    0x7A: "gbk",
+    0x4F: "big5",
+    0x78: "big5",
+    0x4E: "cp949",
+    0x79: "cp949",
+    0x13: "cp932",
+    0x7B: "cp932",
+}
+_LDID_OTHER = {
+    0x01: "cp437",
+    0x02: "cp850",
+    0x03: "cp1252",
+    0x57: "cp1252",
+    0x64: "cp852",
+    0x65: "cp866",
+    0xC8: "cp1250",
+    0xC9: "cp1251",
+    0xCA: "cp1254",
+    0xCB: "cp1253",
+}
+_CODE_PAGE_ALIASES = {
+    "65001": "utf-8",
+    "936": "gbk",
+    "gb2312": "gbk",
+    "54936": "gb18030",
+    "950": "big5",
+    "88591": "latin-1",
+}
 
 _SAMPLE_RECORDS = 20_000  # DBF records looked at to detect the text encoding
 _DETECTED = ("utf-8", "gbk", "gb18030")  # tried in this order
@@ -47,7 +71,7 @@ def decode_text(data: bytes, chosen: str | None) -> tuple[str, str, str]:
     encoding, or none of the detected ones, fits."""
     if chosen:
         bom = codecs.BOM_UTF8 if chosen == "utf-8" and data.startswith(codecs.BOM_UTF8) else b""
-        return data[len(bom):].decode(chosen), chosen, "user"
+        return data[len(bom) :].decode(chosen), chosen, "user"
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding), encoding, "file"
@@ -64,50 +88,111 @@ def text_notes(encoding: str, origin: str) -> list[str]:
     if encoding in ("utf-8", "utf-8-sig") and origin != "user":
         return []
     if origin == "user":
-        return [Message(f"read as {encoding.upper()} (as chosen)", code="read_as_chosen",
-                        params={"encoding": encoding.upper()})]
+        return [
+            Message(
+                f"read as {encoding.upper()} (as chosen)", code="read_as_chosen", params={"encoding": encoding.upper()}
+            )
+        ]
     return [Message(f"read as {encoding.upper()}", code="read_as", params={"encoding": encoding.upper()})]
 
 
-def shapefile_encoding(parts: dict[str, bytes], override: str | None
-                       ) -> tuple[str, str, list[str], list[str]]:
+def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[str, str, list[str], list[str]]:
     """(encoding, origin, notes, confirm) for a shapefile's DBF, given its parts by suffix: the user's
     codec, the .cpg/.cst file's, a CJK code page in the DBF header, else detected from the text. A
     Western code page in the header is used but must be confirmed: ArcGIS writes "ANSI" there whatever
     the writing system's code page was, GBK included."""
     if override:
-        return override, "user", [Message(f"read the attribute table as {override.upper()} (as chosen)",
-                                          code="dbf_as_chosen", params={"encoding": override.upper()})], []
+        return (
+            override,
+            "user",
+            [
+                Message(
+                    f"read the attribute table as {override.upper()} (as chosen)",
+                    code="dbf_as_chosen",
+                    params={"encoding": override.upper()},
+                )
+            ],
+            [],
+        )
     for suffix in (".cpg", ".cst"):
-        declared = codec_name(parts[suffix][:64].decode("ascii", errors="ignore")) if suffix in parts \
-            else None
+        declared = codec_name(parts[suffix][:64].decode("ascii", errors="ignore")) if suffix in parts else None
         if declared:
-            return declared, "file", [Message(f"read the attribute table as {declared.upper()} (from the "
-                                              f"{suffix} file)", code="dbf_from_cpg",
-                                              params={"encoding": declared.upper(), "file": suffix})], []
+            return (
+                declared,
+                "file",
+                [
+                    Message(
+                        f"read the attribute table as {declared.upper()} (from the {suffix} file)",
+                        code="dbf_from_cpg",
+                        params={"encoding": declared.upper(), "file": suffix},
+                    )
+                ],
+                [],
+            )
     dbf = parts[".dbf"]
     ldid = dbf[29] if len(dbf) > 29 else 0
     if ldid in _LDID_CJK:
-        return _LDID_CJK[ldid], "file", [Message(f"read the attribute table as {_LDID_CJK[ldid].upper()} (code "
-                                                 "page in the DBF header)", code="dbf_from_header",
-                                                 params={"encoding": _LDID_CJK[ldid].upper()})], []
+        return (
+            _LDID_CJK[ldid],
+            "file",
+            [
+                Message(
+                    f"read the attribute table as {_LDID_CJK[ldid].upper()} (code page in the DBF header)",
+                    code="dbf_from_header",
+                    params={"encoding": _LDID_CJK[ldid].upper()},
+                )
+            ],
+            [],
+        )
     samples = _dbf_text(dbf)
     if all(s.isascii() for s in samples):
         return "utf-8", "detected", [], []
     detected, failures = _detect(samples)
     if ldid in _LDID_OTHER and not (detected == "utf-8" and failures == 0):
         codec = _LDID_OTHER[ldid]
-        return codec, "file", [Message(f"read the attribute table as {codec.upper()} (code page in the DBF "
-                                       "header)", code="dbf_from_header", params={"encoding": codec.upper()})], [
-            Message(f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
+        return (
+            codec,
+            "file",
+            [
+                Message(
+                    f"read the attribute table as {codec.upper()} (code page in the DBF header)",
+                    code="dbf_from_header",
+                    params={"encoding": codec.upper()},
+                )
+            ],
+            [
+                Message(
+                    f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
                     "garbled, pick the encoding the file was saved in (Chinese files are often GBK)",
-                    code="dbf_western", params={"encoding": codec.upper()})]
-    confirm = [Message(f"{failures} text value(s) are not valid {detected.upper()}; if names look garbled, pick "
-                       "the encoding the file was saved in", code="dbf_invalid_text",
-                       params={"count": failures, "encoding": detected.upper()})] if failures else []
-    return detected, "detected", [Message(f"read the attribute table as {detected.upper()} (detected; the "
-                                          "shapefile has no .cpg file)", code="dbf_detected",
-                                          params={"encoding": detected.upper()})], confirm
+                    code="dbf_western",
+                    params={"encoding": codec.upper()},
+                )
+            ],
+        )
+    confirm = (
+        [
+            Message(
+                f"{failures} text value(s) are not valid {detected.upper()}; if names look garbled, pick "
+                "the encoding the file was saved in",
+                code="dbf_invalid_text",
+                params={"count": failures, "encoding": detected.upper()},
+            )
+        ]
+        if failures
+        else []
+    )
+    return (
+        detected,
+        "detected",
+        [
+            Message(
+                f"read the attribute table as {detected.upper()} (detected; the shapefile has no .cpg file)",
+                code="dbf_detected",
+                params={"encoding": detected.upper()},
+            )
+        ],
+        confirm,
+    )
 
 
 def repair_dbf_text(dbf: bytes, encoding: str) -> tuple[bytes, int, int]:
@@ -124,7 +209,7 @@ def repair_dbf_text(dbf: bytes, encoding: str) -> tuple[bytes, int, int]:
         fixed = _valid_text(value, encoding)
         if fixed != value:
             broken += 1
-            repaired[part.start:part.start + len(fixed)] = fixed
+            repaired[part.start : part.start + len(fixed)] = fixed
     return bytes(repaired), broken, non_ascii
 
 
@@ -178,15 +263,20 @@ def _dbf_layout(dbf: bytes) -> _DbfLayout:
     header_len = int.from_bytes(dbf[8:10], "little")
     names, fields, offset = [], [], 1  # byte 0 of a record is its deletion flag
     for start in range(32, min(header_len, len(dbf)) - 31, 32):
-        descriptor = dbf[start:start + 32]
+        descriptor = dbf[start : start + 32]
         if descriptor[0] == 0x0D:
             break
         names.append(descriptor[:11].split(b"\0", 1)[0])
         if descriptor[11:12] == b"C":
             fields.append((offset, descriptor[16]))
         offset += descriptor[16]
-    return _DbfLayout(tuple(names), tuple(fields), int.from_bytes(dbf[4:8], "little"), header_len,
-                      int.from_bytes(dbf[10:12], "little"))
+    return _DbfLayout(
+        tuple(names),
+        tuple(fields),
+        int.from_bytes(dbf[4:8], "little"),
+        header_len,
+        int.from_bytes(dbf[10:12], "little"),
+    )
 
 
 def _dbf_text(dbf: bytes) -> list[bytes]:
@@ -205,4 +295,4 @@ def _valid_text(value: bytes, encoding: str) -> bytes:
             return bytes(value)
         except UnicodeDecodeError as exc:
             cut_at_end = exc.end == len(value) and "end of data" in exc.reason
-            value[exc.start:exc.end] = (b" " if cut_at_end else b"?") * (exc.end - exc.start)
+            value[exc.start : exc.end] = (b" " if cut_at_end else b"?") * (exc.end - exc.start)

@@ -103,8 +103,11 @@ class ValidationError(GridWatchError):
         self.layer = layer
         self.problems = tuple(problems)
         lines = "\n".join(f"- {p}" for p in self.problems)
-        super().__init__(f"`{layer}` has {len(self.problems)} problem(s):\n{lines}", code="validation",
-                         params={"layer": layer, "count": len(self.problems)})
+        super().__init__(
+            f"`{layer}` has {len(self.problems)} problem(s):\n{lines}",
+            code="validation",
+            params={"layer": layer, "count": len(self.problems)},
+        )
 
 
 class ReadError(GridWatchError):

@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["safe_cell", "safe_table", "csv_bytes", "xlsx_bytes"]
+__all__ = ["csv_bytes", "safe_cell", "safe_table", "xlsx_bytes"]
 
 _FORMULA_START = re.compile(r"^\s*[=+\-@\t\r]")
 

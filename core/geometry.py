@@ -59,8 +59,9 @@ def streets_from_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return grids[[schema.STREET, grids.geometry.name]].dissolve(by=schema.STREET, as_index=False)
 
 
-def simplify_for_display(gdf: gpd.GeoDataFrame, tolerance_m: float = 5.0, decimals: int = 6,
-                         max_vertices: int | None = None) -> gpd.GeoDataFrame:
+def simplify_for_display(
+    gdf: gpd.GeoDataFrame, tolerance_m: float = 5.0, decimals: int = 6, max_vertices: int | None = None
+) -> gpd.GeoDataFrame:
     """Polygons simplified for a web map, shared borders kept shared, coordinates rounded.
 
     ``shapely.coverage_simplify`` simplifies a polygon tiling as a whole, so neighbouring grids still
@@ -71,12 +72,15 @@ def simplify_for_display(gdf: gpd.GeoDataFrame, tolerance_m: float = 5.0, decima
     crs = metric_crs(gdf)
     projected = gdf.geometry.to_crs(crs)
     simplified = shapely.coverage_simplify(projected.array, tolerance_m)
-    while (max_vertices is not None and tolerance_m < MAX_DISPLAY_TOLERANCE_M
-           and shapely.get_num_coordinates(simplified).sum() > max_vertices):
+    while (
+        max_vertices is not None
+        and tolerance_m < MAX_DISPLAY_TOLERANCE_M
+        and shapely.get_num_coordinates(simplified).sum() > max_vertices
+    ):
         tolerance_m *= 2
         simplified = shapely.coverage_simplify(projected.array, tolerance_m)
     back = gpd.GeoSeries(simplified, index=gdf.index, crs=crs).to_crs(schema.STORAGE_CRS)
-    rounded = shapely.set_precision(back.array, 10 ** -decimals, mode="pointwise")
+    rounded = shapely.set_precision(back.array, 10**-decimals, mode="pointwise")
     return gdf.set_geometry(gpd.GeoSeries(rounded, index=gdf.index, crs=schema.STORAGE_CRS))
 
 

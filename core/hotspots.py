@@ -44,8 +44,17 @@ MAX_CELLS = 4_000  # cells over the whole extent at most; more is slow to draw a
 CONFIDENCE = ((3, 0.01), (2, 0.05), (1, 0.10))  # class: two-sided p below which a unit is that confident
 PERSISTENT_SHARE = 0.9  # hot in at least this share of months: persistent / intensifying / diminishing
 TREND_ALPHA = 0.05  # Mann-Kendall significance for intensifying / diminishing
-EMERGING_CLASSES = ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
-                    "oscillating", "historical", "none")
+EMERGING_CLASSES = (
+    "new",
+    "consecutive",
+    "intensifying",
+    "persistent",
+    "diminishing",
+    "sporadic",
+    "oscillating",
+    "historical",
+    "none",
+)
 WEEKDAYS = 7
 HOURS = 24
 
@@ -60,8 +69,9 @@ class HotspotError(GridWatchError):
 
 
 # ---- stacked points -------------------------------------------------------------------------------
-def stacked_coordinates(points: gpd.GeoDataFrame, min_points: int = STACKED_MIN_POINTS,
-                        factor: float = STACKED_FACTOR) -> pd.DataFrame:
+def stacked_coordinates(
+    points: gpd.GeoDataFrame, min_points: int = STACKED_MIN_POINTS, factor: float = STACKED_FACTOR
+) -> pd.DataFrame:
     """Coordinates that hold far more points than any real place: at least ``min_points`` and at least
     ``factor`` times the 99th percentile of points per distinct coordinate. Such stacks are a geocoder's
     or a call centre's default point (thousands of tickets "at" city hall), not a hot spot; a busy real
@@ -119,8 +129,7 @@ def hex_resolution_for(bounds: tuple[float, float, float, float], max_cells: int
 def hex_cells_of(points: pd.DataFrame, resolution: int) -> np.ndarray:
     """The H3 cell of every point (a point GeoDataFrame in EPSG:4326), as an object array."""
     lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon.tolist(), lat.tolist())],
-                    dtype=object)
+    return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon.tolist(), lat.tolist())], dtype=object)
 
 
 def hex_counts(points: pd.DataFrame, resolution: int) -> pd.Series:
@@ -128,8 +137,7 @@ def hex_counts(points: pd.DataFrame, resolution: int) -> pd.Series:
     GeoDataFrame in EPSG:4326."""
     if points.empty:
         return pd.Series(dtype="int64", name="count")
-    return pd.Series(hex_cells_of(points, resolution)).value_counts().sort_index().rename("count").rename_axis(
-        "cell")
+    return pd.Series(hex_cells_of(points, resolution)).value_counts().sort_index().rename("count").rename_axis("cell")
 
 
 def hex_cover(areas: gpd.GeoSeries, resolution: int) -> pd.Index:
@@ -158,9 +166,14 @@ class DensitySurface:
     bandwidth_m: float
 
 
-def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m: float = 200.0,
-                   cell_m: float | None = None, max_cells: int = 250_000, include_stacked: bool = False
-                   ) -> DensitySurface:
+def kernel_density(
+    points: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
+    bandwidth_m: float = 200.0,
+    cell_m: float | None = None,
+    max_cells: int = 250_000,
+    include_stacked: bool = False,
+) -> DensitySurface:
     """Gaussian kernel density of ``points`` over the extent of ``area`` (both EPSG:4326).
 
     Points are counted on a raster of ``cell_m`` (default a quarter of the bandwidth, coarsened until
@@ -169,8 +182,11 @@ def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m
     stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``.
     """
     if bandwidth_m <= 0:
-        raise HotspotError(f"the kernel bandwidth must be positive; got {bandwidth_m} m", code="bandwidth",
-                           params={"value": bandwidth_m})
+        raise HotspotError(
+            f"the kernel bandwidth must be positive; got {bandwidth_m} m",
+            code="bandwidth",
+            params={"value": bandwidth_m},
+        )
     if not include_stacked:
         points, _ = without_stacked(points)
     crs = metric_crs(area)
@@ -182,8 +198,9 @@ def kernel_density(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, bandwidth_m
         cell *= 1.25
     cols, rows = int(np.ceil((x1 - x0) / cell)), int(np.ceil((y1 - y0) / cell))
     xy = shapely.get_coordinates(points.to_crs(crs).geometry.array) if len(points) else np.empty((0, 2))
-    counts, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=(rows, cols),
-                                  range=((y0, y0 + rows * cell), (x0, x0 + cols * cell)))
+    counts, _, _ = np.histogram2d(
+        xy[:, 1], xy[:, 0], bins=(rows, cols), range=((y0, y0 + rows * cell), (x0, x0 + cols * cell))
+    )
     smoothed = ndimage.gaussian_filter(counts, sigma=bandwidth_m / cell, mode="constant", truncate=3.0)
     per_km2 = smoothed[::-1] / (cell * cell / 1e6)
     back = pyproj.Transformer.from_crs(crs, schema.STORAGE_CRS, always_xy=True)
@@ -248,8 +265,9 @@ def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
     units = graph.unique_ids
     y = values.reindex(units).fillna(0).to_numpy(dtype=float)
     if len(y) < 3:
-        raise HotspotError(f"hot-spot analysis needs at least 3 areas; got {len(y)}", code="too_few_areas",
-                           params={"count": len(y)})
+        raise HotspotError(
+            f"hot-spot analysis needs at least 3 areas; got {len(y)}", code="too_few_areas", params={"count": len(y)}
+        )
     if y.sum() <= 0 or np.all(y == y[0]):
         z = np.zeros(len(y))
     else:
@@ -267,8 +285,7 @@ def gi_star(values: pd.Series, graph: Graph, fdr: bool = False) -> pd.DataFrame:
 
 
 # ---- emerging hot spots -----------------------------------------------------------------------------
-def monthly_counts(tickets: pd.DataFrame, key: pd.Series, units: pd.Index, months: pd.PeriodIndex
-                   ) -> pd.DataFrame:
+def monthly_counts(tickets: pd.DataFrame, key: pd.Series, units: pd.Index, months: pd.PeriodIndex) -> pd.DataFrame:
     """Tickets per unit (rows, ``units`` order) and calendar month (columns, ``months``); ``key`` gives
     each ticket's unit (NaN = outside every unit). Months are those of the workspace's zone (the times'
     own)."""
@@ -289,8 +306,11 @@ def emerging_hotspots(counts: pd.DataFrame, graph: Graph, fdr: bool = False) -> 
     in the last month but hot in ≥ 90 % of months; ``none`` otherwise.
     """
     if counts.shape[1] < 3:
-        raise HotspotError(f"emerging hot spots need at least 3 months of tickets; got {counts.shape[1]}",
-                           code="too_few_months", params={"count": counts.shape[1]})
+        raise HotspotError(
+            f"emerging hot spots need at least 3 months of tickets; got {counts.shape[1]}",
+            code="too_few_months",
+            params={"count": counts.shape[1]},
+        )
     each = [gi_star(counts[m], graph, fdr).reindex(counts.index) for m in counts.columns]
     z = np.column_stack([g["z"].to_numpy() for g in each])
     conf = np.column_stack([g["confidence"].to_numpy() for g in each])
@@ -306,18 +326,30 @@ def emerging_hotspots(counts: pd.DataFrame, graph: Graph, fdr: bool = False) -> 
     rising = (trend_p < TREND_ALPHA) & (tau > 0)
     falling = (trend_p < TREND_ALPHA) & (tau < 0)
     pattern = np.select(
-        [last & (hot.sum(axis=1) == 1),
-         last & persistent & rising,
-         last & persistent & falling,
-         last & persistent,
-         last & (run >= 2) & ~hot_before_run,
-         last & ~ever_cold,
-         last & ever_cold,
-         ~last & persistent],
-        ["new", "intensifying", "diminishing", "persistent", "consecutive", "sporadic", "oscillating",
-         "historical"], default="none")
-    return pd.DataFrame({"pattern": pattern, "hot_months": hot.sum(axis=1), "months": months,
-                         "trend_tau": tau, "trend_p": trend_p, "z_last": z[:, -1]}, index=counts.index)
+        [
+            last & (hot.sum(axis=1) == 1),
+            last & persistent & rising,
+            last & persistent & falling,
+            last & persistent,
+            last & (run >= 2) & ~hot_before_run,
+            last & ~ever_cold,
+            last & ever_cold,
+            ~last & persistent,
+        ],
+        ["new", "intensifying", "diminishing", "persistent", "consecutive", "sporadic", "oscillating", "historical"],
+        default="none",
+    )
+    return pd.DataFrame(
+        {
+            "pattern": pattern,
+            "hot_months": hot.sum(axis=1),
+            "months": months,
+            "trend_tau": tau,
+            "trend_p": trend_p,
+            "z_last": z[:, -1],
+        },
+        index=counts.index,
+    )
 
 
 def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -344,8 +376,9 @@ def _trailing_run(flags: np.ndarray) -> np.ndarray:
 
 
 # ---- repeats --------------------------------------------------------------------------------------
-def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: float = 7.0,
-                 include_stacked: bool = False) -> pd.DataFrame:
+def repeat_cases(
+    tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: float = 7.0, include_stacked: bool = False
+) -> pd.DataFrame:
     """Tickets with an earlier ticket of the same category within ``distance_m`` and ``days`` (重复案件).
     Tickets on stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``:
     hundreds of tickets at a call centre's default point are not repeats of one another.
@@ -356,8 +389,11 @@ def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: floa
     ``days``, then filtered by true distance.
     """
     if distance_m <= 0 or days <= 0:
-        raise HotspotError(f"repeat distance and days must be positive; got {distance_m} m, {days} days",
-                           code="repeat_window", params={"distance": distance_m, "days": days})
+        raise HotspotError(
+            f"repeat distance and days must be positive; got {distance_m} m, {days} days",
+            code="repeat_window",
+            params={"distance": distance_m, "days": days},
+        )
     if not include_stacked:
         tickets, _ = without_stacked(tickets)
     empty = pd.DataFrame({"repeat_of": pd.Series(dtype="str"), "gap_hours": pd.Series(dtype="float64")})
@@ -403,15 +439,17 @@ def repeat_cases(tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: floa
     return pd.DataFrame({"repeat_of": ids[root[later]], "gap_hours": gap}, index=tickets.index[later])
 
 
-def repeat_rates(tickets: pd.DataFrame, repeats: pd.DataFrame, units: pd.Index, key: str = schema.GRID_ID
-                 ) -> pd.DataFrame:
+def repeat_rates(
+    tickets: pd.DataFrame, repeats: pd.DataFrame, units: pd.Index, key: str = schema.GRID_ID
+) -> pd.DataFrame:
     """Per unit: ``tickets``, ``repeats`` (of them) and ``repeat_rate`` = repeats / tickets."""
     total = tickets[key].value_counts().reindex(units, fill_value=0)
     rep = tickets.loc[repeats.index, key].value_counts().reindex(units, fill_value=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(total > 0, rep / total.where(total > 0), np.nan)
-    return pd.DataFrame({"tickets": total.astype("int64"), "repeats": rep.astype("int64"), "repeat_rate": rate},
-                        index=units)
+    return pd.DataFrame(
+        {"tickets": total.astype("int64"), "repeats": rep.astype("int64"), "repeat_rate": rate}, index=units
+    )
 
 
 # ---- time patterns -----------------------------------------------------------------------------------
@@ -422,8 +460,9 @@ def hour_weekday(tickets: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(index=range(WEEKDAYS), columns=range(HOURS), fill_value=0).astype("int64")
 
 
-def monthly_seasonality(tickets: pd.DataFrame, months: pd.PeriodIndex, by: str | None = schema.CATEGORY
-                        ) -> pd.DataFrame:
+def monthly_seasonality(
+    tickets: pd.DataFrame, months: pd.PeriodIndex, by: str | None = schema.CATEGORY
+) -> pd.DataFrame:
     """Tickets per calendar month of ``months`` (rows, "YYYY-MM") and ``by`` (columns; one ``total`` column
     when None). Twelve consecutive months show the seasonal cycle; more show it year on year."""
     month = tickets[schema.CREATED_AT].dt.tz_localize(None).dt.to_period("M")

@@ -17,6 +17,7 @@ it; it pickles.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,8 +27,7 @@ import pandas as pd
 import shapely
 
 from core.errors import Problem, ValidationError
-from core.schema import (ASSIGNED, COMMUNITY, GEOMETRY, GRID_ID, JOINED_COLUMNS, SOURCE_GRID_CODE,
-                         STREET)
+from core.schema import ASSIGNED, COMMUNITY, GEOMETRY, GRID_ID, JOINED_COLUMNS, SOURCE_GRID_CODE, STREET
 
 OUTSIDE = -1
 """Assignment of a point that no grid covers."""
@@ -38,8 +38,18 @@ _MAX_RASTER_BYTES = 128 * 2**20
 _MARGIN = 1e-3  # cells within _MARGIN / 2 cell widths of a boundary count as edge cells
 _CHUNK = 2**20  # points (or boundary events) handled per vectorised step, to bound temporary memory
 _POINT, _POLYGON, _MULTIPOLYGON = 0, 3, 6  # shapely geometry type ids
-_TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                        "MultiPolygon", "GeometryCollection"])
+_TYPE_NAMES = np.array(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    ]
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,12 +81,21 @@ class GridIndex:
         present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
         wrong = present & ~np.isin(types, (_POLYGON, _MULTIPOLYGON))
         if wrong.any():
-            raise ValidationError("grids", [Problem(
-                "grids", GEOMETRY, _positions(wrong),
-                f"geometry is {'/'.join(sorted(set(_TYPE_NAMES[types[wrong]])))}, expected Polygon or "
-                "MultiPolygon",
-                "convert boundary lines into polygons (close the rings), or upload the polygon layer",
-                code="wrong_geometry_polygon", params={"found": "/".join(sorted(set(_TYPE_NAMES[types[wrong]])))})])
+            raise ValidationError(
+                "grids",
+                [
+                    Problem(
+                        "grids",
+                        GEOMETRY,
+                        _positions(wrong),
+                        f"geometry is {'/'.join(sorted(set(_TYPE_NAMES[types[wrong]])))}, expected Polygon or "
+                        "MultiPolygon",
+                        "convert boundary lines into polygons (close the rings), or upload the polygon layer",
+                        code="wrong_geometry_polygon",
+                        params={"found": "/".join(sorted(set(_TYPE_NAMES[types[wrong]])))},
+                    )
+                ],
+            )
         shapely.prepare(geometries)
         tree = shapely.STRtree(geometries)
         label_dtype = np.int16 if len(geometries) < np.iinfo(np.int16).max else np.int32
@@ -87,8 +106,9 @@ class GridIndex:
         if cell_size is not None and not cell_size > 0:
             raise ValueError(f"cell_size must be positive, got {cell_size}")
         if cell_size is None:
-            cell_size = _default_cell_size(geometries[present], xmax - xmin, ymax - ymin,
-                                           _MAX_RASTER_BYTES // np.dtype(label_dtype).itemsize)
+            cell_size = _default_cell_size(
+                geometries[present], xmax - xmin, ymax - ymin, _MAX_RASTER_BYTES // np.dtype(label_dtype).itemsize
+            )
         # one spare cell on every side keeps every boundary event's margin inside the raster
         origin = (xmin - cell_size, ymin - cell_size)
         shape = (int((ymax - origin[1]) / cell_size) + 2, int((xmax - origin[0]) / cell_size) + 2)
@@ -115,8 +135,8 @@ class GridIndex:
         flat_labels = self.labels.ravel()
         scale = 1.0 / self.cell_size
         for start in range(0, len(x), _CHUNK):
-            u = (x[start:start + _CHUNK] - self.origin[0]) * scale
-            v = (y[start:start + _CHUNK] - self.origin[1]) * scale
+            u = (x[start : start + _CHUNK] - self.origin[0]) * scale
+            v = (y[start : start + _CHUNK] - self.origin[1]) * scale
             inside = np.flatnonzero((u >= 0) & (u < cols) & (v >= 0) & (v < rows))  # NaN fails
             col = u[inside].astype(np.int64)
             row = v[inside].astype(np.int64)
@@ -131,8 +151,9 @@ class GridIndex:
         return assignment
 
 
-def assign_points(points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoDataFrame,
-                  index: GridIndex | None = None) -> np.ndarray:
+def assign_points(
+    points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoDataFrame, index: GridIndex | None = None
+) -> np.ndarray:
     """Position (int64) of the grid covering each point of ``points``; ``-1`` where none does.
 
     ``index``, if given, must have been built from these ``grids`` (pass the cached one; building it is
@@ -143,18 +164,29 @@ def assign_points(points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoDataFr
     if index is None:
         index = GridIndex.from_grids(grids)
     elif len(index.geometries) != len(grids):
-        raise ValueError(f"the index holds {len(index.geometries)} grids but `grids` has {len(grids)} rows;"
-                         " build it from these grids")
+        raise ValueError(
+            f"the index holds {len(index.geometries)} grids but `grids` has {len(grids)} rows;"
+            " build it from these grids"
+        )
     geometries = _geometry_array(points)
     types = shapely.get_type_id(geometries)  # -1 where missing
     wrong = (types != _POINT) & (types != -1)
     wrong[wrong] = ~shapely.is_empty(geometries[wrong])
     if wrong.any():
-        raise ValidationError("points", [Problem(
-            "points", GEOMETRY, _positions(wrong),
-            f"geometry is {'/'.join(sorted(set(_TYPE_NAMES[types[wrong]])))}, expected Point",
-            "use one point per row (e.g. the centroid of each shape)", code="wrong_geometry_point",
-            params={"found": "/".join(sorted(set(_TYPE_NAMES[types[wrong]])))})])
+        raise ValidationError(
+            "points",
+            [
+                Problem(
+                    "points",
+                    GEOMETRY,
+                    _positions(wrong),
+                    f"geometry is {'/'.join(sorted(set(_TYPE_NAMES[types[wrong]])))}, expected Point",
+                    "use one point per row (e.g. the centroid of each shape)",
+                    code="wrong_geometry_point",
+                    params={"found": "/".join(sorted(set(_TYPE_NAMES[types[wrong]])))},
+                )
+            ],
+        )
     usable = (types == _POINT) & ~shapely.is_empty(geometries)
     if usable.all():  # the usual case: no copy of the geometry array
         return index.assign(shapely.get_x(geometries), shapely.get_y(geometries))
@@ -165,8 +197,9 @@ def assign_points(points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoDataFr
     return index.assign(x, y)
 
 
-def join_to_grids(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
-                  index: GridIndex | None = None) -> gpd.GeoDataFrame:
+def join_to_grids(
+    points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, index: GridIndex | None = None
+) -> gpd.GeoDataFrame:
     """A copy of ``points`` with the covering grid's ``grid_id``, ``community`` and ``street``.
 
     Adds a boolean ``assigned`` column; unassigned points get missing values in the joined columns,
@@ -177,10 +210,20 @@ def join_to_grids(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
     ``street`` those come out missing.
     """
     if GRID_ID not in grids.columns:
-        raise ValidationError("grids", [Problem(
-            "grids", GRID_ID, (), f"required column `{GRID_ID}` is missing",
-            f"add a `{GRID_ID}` column, or map one of the file's columns to it", code="missing_column",
-            params={"column": GRID_ID})])
+        raise ValidationError(
+            "grids",
+            [
+                Problem(
+                    "grids",
+                    GRID_ID,
+                    (),
+                    f"required column `{GRID_ID}` is missing",
+                    f"add a `{GRID_ID}` column, or map one of the file's columns to it",
+                    code="missing_column",
+                    params={"column": GRID_ID},
+                )
+            ],
+        )
     assignment = assign_points(points, grids, index)
     joined = points.drop(columns=[c for c in (COMMUNITY, STREET, ASSIGNED) if c in points.columns])
     if GRID_ID in joined.columns:
@@ -198,8 +241,9 @@ def join_to_grids(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
     return joined
 
 
-def grid_at_time(points: gpd.GeoDataFrame, times: pd.Series,
-                 boundaries: Sequence[tuple[pd.Timestamp, gpd.GeoDataFrame]]) -> pd.Series:
+def grid_at_time(
+    points: gpd.GeoDataFrame, times: pd.Series, boundaries: Sequence[tuple[pd.Timestamp, gpd.GeoDataFrame]]
+) -> pd.Series:
     """The ``grid_id`` each point had under the boundaries active at its time.
 
     ``boundaries`` lists each grids version with the moment it became active, oldest first. A point
@@ -239,15 +283,22 @@ def _check_same_crs(points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoData
         return
     arrived = points.crs.to_string() if points.crs is not None else "no CRS"
     expected = grids.crs.to_string() if grids.crs is not None else "no CRS"
-    raise ValidationError("points", [Problem(
-        "points", GEOMETRY, (),
-        f"CRS mismatch between the CRS of the points ({arrived}) and the CRS of the grids ({expected})",
-        "use `to_crs()` to reproject one of the layers to match the other, e.g. "
-        "`points.to_crs(grids.crs)`; a layer with no CRS needs `set_crs()` with the CRS it was drawn in")])
+    raise ValidationError(
+        "points",
+        [
+            Problem(
+                "points",
+                GEOMETRY,
+                (),
+                f"CRS mismatch between the CRS of the points ({arrived}) and the CRS of the grids ({expected})",
+                "use `to_crs()` to reproject one of the layers to match the other, e.g. "
+                "`points.to_crs(grids.crs)`; a layer with no CRS needs `set_crs()` with the CRS it was drawn in",
+            )
+        ],
+    )
 
 
-def _covering_grid(geometries: np.ndarray, tree: shapely.STRtree, x: np.ndarray,
-                   y: np.ndarray) -> np.ndarray:
+def _covering_grid(geometries: np.ndarray, tree: shapely.STRtree, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Smallest position of a grid covering each point, by exact tests; ``-1`` where none does."""
     point, grid = tree.query(shapely.points(x, y))
     hit = shapely.intersects_xy(geometries[grid], x[point], y[point])  # == covers, for a point
@@ -271,8 +322,9 @@ def _default_cell_size(geometries: np.ndarray, width: float, height: float, max_
     return cell
 
 
-def _edge_cells(geometries: np.ndarray, origin: tuple[float, float], cell_size: float,
-                shape: tuple[int, int]) -> np.ndarray:
+def _edge_cells(
+    geometries: np.ndarray, origin: tuple[float, float], cell_size: float, shape: tuple[int, int]
+) -> np.ndarray:
     """Boolean raster of the cells that some polygon boundary passes within ``_MARGIN / 2`` of.
 
     Work in raster units (cell ``(row, col)`` is ``[col, col + 1] x [row, row + 1]``). A segment that
@@ -329,7 +381,7 @@ def _crossings(a: np.ndarray, b: np.ndarray, a_along: np.ndarray, b_along: np.nd
     total = int(ends[-1]) if len(ends) else 0
     cuts = np.searchsorted(ends, np.arange(_CHUNK, total, _CHUNK), side="right")
     cuts = np.unique(np.concatenate(([0], cuts, [len(count)])))
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
+    for lo, hi in itertools.pairwise(cuts):
         n = count[lo:hi]
         segment = np.repeat(np.arange(lo, hi), n)
         line = first[segment] + (np.arange(len(segment)) - np.repeat(np.cumsum(n) - n, n))
@@ -337,8 +389,9 @@ def _crossings(a: np.ndarray, b: np.ndarray, a_along: np.ndarray, b_along: np.nd
         yield line, a_along[segment] + t * (b_along[segment] - a_along[segment])
 
 
-def _mark_crossings(flat_edge: np.ndarray, line_offset: np.ndarray, along: np.ndarray, *,
-                    along_stride: int, across_stride: int) -> None:
+def _mark_crossings(
+    flat_edge: np.ndarray, line_offset: np.ndarray, along: np.ndarray, *, along_stride: int, across_stride: int
+) -> None:
     """Mark the cells on both sides of crossings of a cell line, within ``_MARGIN`` along the line.
 
     ``line_offset`` is the flat raster offset of the crossed line's row or column on its higher side,
@@ -355,8 +408,14 @@ def _mark_crossings(flat_edge: np.ndarray, line_offset: np.ndarray, along: np.nd
         flat_edge[cell - across_stride] = True
 
 
-def _label_cells(edge: np.ndarray, origin: tuple[float, float], cell_size: float,
-                 geometries: np.ndarray, tree: shapely.STRtree, dtype: type) -> np.ndarray:
+def _label_cells(
+    edge: np.ndarray,
+    origin: tuple[float, float],
+    cell_size: float,
+    geometries: np.ndarray,
+    tree: shapely.STRtree,
+    dtype: type,
+) -> np.ndarray:
     """The label raster: each non-edge cell gets the grid covering its centre; edge cells ``-2``.
 
     Two non-edge cells side by side, or one above the other, have no boundary between them, so the same
@@ -388,7 +447,7 @@ def _label_cells(edge: np.ndarray, origin: tuple[float, float], cell_size: float
     y = origin[1] + (starts[roots] // cols + 0.5) * cell_size
     root_label = np.empty(len(starts), dtype=np.int64)
     for i in range(0, len(roots), _CHUNK):
-        root_label[roots[i:i + _CHUNK]] = _covering_grid(geometries, tree, x[i:i + _CHUNK], y[i:i + _CHUNK])
+        root_label[roots[i : i + _CHUNK]] = _covering_grid(geometries, tree, x[i : i + _CHUNK], y[i : i + _CHUNK])
     # paint the raster in one pass: edge cells, run, edge cells, run, ..., edge cells
     bounds = np.empty(2 * len(starts) + 2, dtype=np.int64)
     bounds[0], bounds[-1] = 0, rows * cols
@@ -407,7 +466,12 @@ def _morton(col: np.ndarray, row: np.ndarray) -> np.ndarray:
 def _spread_bits(values: np.ndarray) -> np.ndarray:
     """Move bit ``i`` of each value to bit ``2 i``."""
     bits = values.astype(np.uint64)
-    for shift, mask in ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
-                        (2, 0x3333333333333333), (1, 0x5555555555555555)):
+    for shift, mask in (
+        (16, 0x0000FFFF0000FFFF),
+        (8, 0x00FF00FF00FF00FF),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (2, 0x3333333333333333),
+        (1, 0x5555555555555555),
+    ):
         bits = (bits | (bits << np.uint64(shift))) & np.uint64(mask)
     return bits

@@ -21,8 +21,12 @@ from core.errors import ReadError
 
 _XML_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
-_UTF16_STARTS = {codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16", b"<\x00": "utf-16-le",
-                 b"\x00<": "utf-16-be"}
+_UTF16_STARTS = {
+    codecs.BOM_UTF16_LE: "utf-16",
+    codecs.BOM_UTF16_BE: "utf-16",
+    b"<\x00": "utf-16-le",
+    b"\x00<": "utf-16-be",
+}
 MAX_FOLDER_DEPTH = 100
 
 
@@ -48,10 +52,13 @@ def placemarks(label: str, data: bytes, default_layer: str) -> list[tuple[str, E
         elif tag in ("Folder", "Document"):
             inner = (*path, _name(child) or f"folder {len(found) + 1}") if tag == "Folder" else path
             if len(inner) > MAX_FOLDER_DEPTH:
-                raise ReadError(f"`{label}` nests Folders more than {MAX_FOLDER_DEPTH} deep; GridWatch "
-                                f"reads at most {MAX_FOLDER_DEPTH} levels. Flatten the folders (e.g. one "
-                                "per community) and export again.", code="kml_deep",
-                                params={"file": label, "depth": MAX_FOLDER_DEPTH})
+                raise ReadError(
+                    f"`{label}` nests Folders more than {MAX_FOLDER_DEPTH} deep; GridWatch "
+                    f"reads at most {MAX_FOLDER_DEPTH} levels. Flatten the folders (e.g. one "
+                    "per community) and export again.",
+                    code="kml_deep",
+                    params={"file": label, "depth": MAX_FOLDER_DEPTH},
+                )
             stack.append((iter(child), inner))
     return found
 
@@ -81,14 +88,20 @@ def _root(label: str, data: bytes) -> Element:
     if utf16 is not None:
         probe = data.decode(utf16, errors="replace").encode("utf-8")
     if _XML_DECLARATIONS.search(probe):
-        raise ReadError(f"`{label}` declares a DOCTYPE or ENTITY; XML with declarations is refused for "
-                        "safety. Export the KML again from Google Earth or QGIS (they do not write one).",
-                        code="kml_doctype", params={"name": label})
+        raise ReadError(
+            f"`{label}` declares a DOCTYPE or ENTITY; XML with declarations is refused for "
+            "safety. Export the KML again from Google Earth or QGIS (they do not write one).",
+            code="kml_doctype",
+            params={"name": label},
+        )
     try:
         return safe_xml.fromstring(data)
     except (ParseError, DefusedXmlException) as exc:
-        raise ReadError(f"`{label}` is not well-formed KML ({str(exc)[:120]}). Export it again.",
-                        code="kml_malformed", params={"name": label, "reason": str(exc)[:120]}) from None
+        raise ReadError(
+            f"`{label}` is not well-formed KML ({str(exc)[:120]}). Export it again.",
+            code="kml_malformed",
+            params={"name": label, "reason": str(exc)[:120]},
+        ) from None
 
 
 def _local(tag) -> str:
@@ -112,8 +125,7 @@ def _name(elem) -> str:
 
 def _properties(placemark: Element) -> dict[str, str | None]:
     """name, description and every ExtendedData Data/SimpleData value of a Placemark."""
-    row = {tag: _text(_child(placemark, tag)) for tag in ("name", "description")
-           if _child(placemark, tag) is not None}
+    row = {tag: _text(_child(placemark, tag)) for tag in ("name", "description") if _child(placemark, tag) is not None}
     for elem in placemark.iter():
         tag = _local(elem.tag)
         if tag == "Data" and elem.get("name"):
@@ -170,12 +182,10 @@ def _multi(elem):
     geoms = [g for g, _ in parts]
     has_z = any(z for _, z in parts)
     types = {g.geom_type for g in geoms}
-    multi = {"Point": shapely.MultiPoint, "LineString": shapely.MultiLineString,
-             "Polygon": shapely.MultiPolygon}
+    multi = {"Point": shapely.MultiPoint, "LineString": shapely.MultiLineString, "Polygon": shapely.MultiPolygon}
     if len(types) == 1 and next(iter(types)) in multi:
         return multi[next(iter(types))](geoms), has_z
     return shapely.GeometryCollection(geoms), has_z
 
 
-_GEOMETRIES = {"Point": _point, "LineString": _line, "LinearRing": _line, "Polygon": _polygon,
-               "MultiGeometry": _multi}
+_GEOMETRIES = {"Point": _point, "LineString": _line, "LinearRing": _line, "Polygon": _polygon, "MultiGeometry": _multi}

@@ -45,12 +45,12 @@ class Period:
     end: pd.Timestamp
 
     @classmethod
-    def from_dates(cls, first: date, last: date, tz: str = schema.DEFAULT_TIMEZONE) -> "Period":
+    def from_dates(cls, first: date, last: date, tz: str = schema.DEFAULT_TIMEZONE) -> Period:
         """The whole days ``first`` … ``last`` inclusive, in the time zone ``tz`` (the workspace's)."""
         return cls(local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz))
 
     @classmethod
-    def month_of(cls, month_start: date, tz: str = schema.DEFAULT_TIMEZONE) -> "Period":
+    def month_of(cls, month_start: date, tz: str = schema.DEFAULT_TIMEZONE) -> Period:
         """The calendar month that begins on ``month_start``, in ``tz``."""
         first = pd.Timestamp(month_start)
         return cls(local_midnight(first, tz), local_midnight(first + pd.DateOffset(months=1), tz))
@@ -115,8 +115,7 @@ def ticket_count_by_grid(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period:
 
     ``tickets`` must already carry ``grid_id`` from ``core.joins.join_to_grids``.
     """
-    counted = tickets[period.contains(tickets[schema.CREATED_AT])
-                      & (tickets[schema.STAGE] != "cancelled")]
+    counted = tickets[period.contains(tickets[schema.CREATED_AT]) & (tickets[schema.STAGE] != "cancelled")]
     counts = counted[schema.GRID_ID].value_counts()
     return counts.reindex(grids[schema.GRID_ID], fill_value=0).astype("int64").rename("tickets")
 
@@ -124,12 +123,23 @@ def ticket_count_by_grid(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period:
 def outside_grids_in_period(tickets: pd.DataFrame, period: Period) -> int:
     """Registered tickets created in ``period`` that lie outside every grid: Overview counts them in
     the period, the per-unit indicators cannot (they belong to no unit)."""
-    return int((period.contains(tickets[schema.CREATED_AT]) & registered_mask(tickets)
-                & ~tickets[schema.ASSIGNED].astype(bool)).sum())
+    return int(
+        (
+            period.contains(tickets[schema.CREATED_AT])
+            & registered_mask(tickets)
+            & ~tickets[schema.ASSIGNED].astype(bool)
+        ).sum()
+    )
 
 
-def headline_figures(grids: gpd.GeoDataFrame, cameras: gpd.GeoDataFrame, tickets: pd.DataFrame,
-                     members: pd.DataFrame, period: Period, as_of: pd.Timestamp) -> HeadlineFigures:
+def headline_figures(
+    grids: gpd.GeoDataFrame,
+    cameras: gpd.GeoDataFrame,
+    tickets: pd.DataFrame,
+    members: pd.DataFrame,
+    period: Period,
+    as_of: pd.Timestamp,
+) -> HeadlineFigures:
     """The Overview figures. ``tickets`` must carry ``grid_id``/``assigned`` from ``core.joins``.
 
     Open and overdue count every ticket open at ``as_of`` (a state, not a flow); tickets in period
@@ -155,8 +165,18 @@ LEVELS = {"grid": schema.GRID_ID, "community": schema.COMMUNITY, "street": schem
 PUBLIC_SOURCES = ("resident", "hotline")
 SATISFIED = ("satisfied", "basically_satisfied")
 
-COUNTS = ("registered", "due", "closed", "on_time", "reworked", "rated", "satisfied", "public_reports",
-          "open", "overdue")
+COUNTS = (
+    "registered",
+    "due",
+    "closed",
+    "on_time",
+    "reworked",
+    "rated",
+    "satisfied",
+    "public_reports",
+    "open",
+    "overdue",
+)
 RATES = {  # rate: (numerator, denominator)
     "closure_rate": ("closed", "due"),
     "on_time_rate": ("on_time", "due"),
@@ -164,9 +184,17 @@ RATES = {  # rate: (numerator, denominator)
     "satisfaction_rate": ("satisfied", "rated"),
     "public_report_rate": ("public_reports", "registered"),
 }
-HIGHER_IS_BETTER = {"closure_rate": True, "on_time_rate": True, "rework_rate": False,
-                    "satisfaction_rate": True, "public_report_rate": False, "per_1000": False,
-                    "per_km2": False, "overdue": False, "handling_hours_median": False}
+HIGHER_IS_BETTER = {
+    "closure_rate": True,
+    "on_time_rate": True,
+    "rework_rate": False,
+    "satisfaction_rate": True,
+    "public_report_rate": False,
+    "per_1000": False,
+    "per_km2": False,
+    "overdue": False,
+    "handling_hours_median": False,
+}
 
 
 @dataclass(frozen=True)
@@ -182,8 +210,9 @@ class IndicatorOptions:
             raise ValueError(f"rework_denominator must be 'closed' or 'registered', got {self.rework_denominator!r}")
 
 
-def ticket_flags(tickets: pd.DataFrame, period: Period, as_of: pd.Timestamp,
-                 options: IndicatorOptions = IndicatorOptions()) -> pd.DataFrame:
+def ticket_flags(
+    tickets: pd.DataFrame, period: Period, as_of: pd.Timestamp, options: IndicatorOptions = IndicatorOptions()
+) -> pd.DataFrame:
     """One boolean column per counted indicator (``COUNTS``) for every ticket, plus
     ``handling_hours`` (dispatched → closed, for tickets closed in ``period``).
 
@@ -206,24 +235,33 @@ def ticket_flags(tickets: pd.DataFrame, period: Period, as_of: pd.Timestamp,
     rated = registered & tickets[schema.SATISFACTION].notna()
     closed_in_period = (tickets[schema.STAGE] == "closed") & period.contains(tickets[schema.CLOSED_AT]).fillna(False)
     hours = (tickets[schema.CLOSED_AT] - tickets[schema.DISPATCHED_AT]).dt.total_seconds() / 3600
-    return pd.DataFrame({
-        "registered": registered,
-        "due": due,
-        "closed": closed,
-        "on_time": closed & on_time_mask(tickets),
-        "reworked": reworked_base & (tickets[schema.REWORK_COUNT] > 0),
-        "rated": rated,
-        "satisfied": rated & tickets[schema.SATISFACTION].isin(options.satisfied),
-        "public_reports": registered & tickets[schema.SOURCE].isin(PUBLIC_SOURCES),
-        "open": open_mask(tickets),
-        "overdue": overdue_mask(tickets, as_of),
-        "handling_hours": hours.where(closed_in_period.astype(bool) & hours.notna()),
-    }, index=tickets.index)
+    return pd.DataFrame(
+        {
+            "registered": registered,
+            "due": due,
+            "closed": closed,
+            "on_time": closed & on_time_mask(tickets),
+            "reworked": reworked_base & (tickets[schema.REWORK_COUNT] > 0),
+            "rated": rated,
+            "satisfied": rated & tickets[schema.SATISFACTION].isin(options.satisfied),
+            "public_reports": registered & tickets[schema.SOURCE].isin(PUBLIC_SOURCES),
+            "open": open_mask(tickets),
+            "overdue": overdue_mask(tickets, as_of),
+            "handling_hours": hours.where(closed_in_period.astype(bool) & hours.notna()),
+        },
+        index=tickets.index,
+    )
 
 
-def indicators(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: Period, as_of: pd.Timestamp,
-               level: str = "grid", options: IndicatorOptions = IndicatorOptions(),
-               flags: pd.DataFrame | None = None) -> pd.DataFrame:
+def indicators(
+    tickets: pd.DataFrame,
+    grids: gpd.GeoDataFrame,
+    period: Period,
+    as_of: pd.Timestamp,
+    level: str = "grid",
+    options: IndicatorOptions = IndicatorOptions(),
+    flags: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Every standard indicator per unit of ``level`` ("grid", "community" or "street"), indexed by
     the unit's key (grid_id, community, street), every unit of ``grids`` included.
 
@@ -240,8 +278,9 @@ def indicators(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: Period, a
     units = grids[key].drop_duplicates()
     codes, found = pd.factorize(tickets[key])  # once, on the column itself (Arrow-backed text stays fast)
     codes = codes[inside]
-    counts = pd.DataFrame({c: np.bincount(codes, weights=flags[c].to_numpy()[inside], minlength=len(found))
-                           for c in COUNTS}, index=found)
+    counts = pd.DataFrame(
+        {c: np.bincount(codes, weights=flags[c].to_numpy()[inside], minlength=len(found)) for c in COUNTS}, index=found
+    )
     out = counts.reindex(units.to_numpy(), fill_value=0).astype("int64")
     if options.rework_denominator == "registered":
         rates = {**RATES, "rework_rate": ("reworked", "registered")}
@@ -253,9 +292,13 @@ def indicators(tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: Period, a
     for column, q in (("handling_hours_median", 0.5), ("handling_hours_p90", 0.9)):
         per_code = hours.quantile(q)
         out[column] = pd.Series(per_code.to_numpy(), index=found[per_code.index]).reindex(out.index)
-    grid_figures = pd.DataFrame({key: grids[key].to_numpy(),
-                                 "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").to_numpy(),
-                                 "area_km2": area_km2(grids).to_numpy()})
+    grid_figures = pd.DataFrame(
+        {
+            key: grids[key].to_numpy(),
+            "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").to_numpy(),
+            "area_km2": area_km2(grids).to_numpy(),
+        }
+    )
     sums = grid_figures.groupby(key).sum(min_count=1).reindex(out.index)
     out["population"] = sums["population"]
     out["area_km2"] = sums["area_km2"]
@@ -273,6 +316,7 @@ def previous_period(period: Period) -> Period:
 
 def same_period_last_year(period: Period) -> Period:
     """The same dates a year earlier (同比)."""
+
     def year_before(moment: pd.Timestamp) -> pd.Timestamp:  # the same wall-clock time, even across DST
         earlier = moment.tz_localize(None) - pd.DateOffset(years=1)
         return earlier.tz_localize(moment.tz, nonexistent="shift_forward", ambiguous=True)
@@ -339,13 +383,22 @@ def composite_score(table: pd.DataFrame, weights: dict[str, float]) -> pd.Series
     return (weighted / total.where(total > 0)).rename("composite_score")
 
 
-DEFAULT_WEIGHTS = {"closure_rate": 0.3, "on_time_rate": 0.3, "satisfaction_rate": 0.2, "rework_rate": 0.1,
-                   "overdue": 0.1}
+DEFAULT_WEIGHTS = {
+    "closure_rate": 0.3,
+    "on_time_rate": 0.3,
+    "satisfaction_rate": 0.2,
+    "rework_rate": 0.1,
+    "overdue": 0.1,
+}
 MIN_RANKED = 10  # units with fewer registered tickets get no rank: their rates are mostly noise
 
 
-def ranking(current: pd.DataFrame, previous: pd.DataFrame, weights: dict[str, float] | None = None,
-            min_registered: int = MIN_RANKED) -> pd.DataFrame:
+def ranking(
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    weights: dict[str, float] | None = None,
+    min_registered: int = MIN_RANKED,
+) -> pd.DataFrame:
     """The ranking table: ``current`` indicators, each rate also smoothed (``<rate>_smoothed``, what
     the composite and the rank use), the change of every rate and of ``registered`` against
     ``previous`` (``<column>_change``), the ``composite_score`` and its ``rank`` (1 = best; empty

@@ -98,15 +98,28 @@ WORKLOAD = "workload"
 COMPLIANCE_STATUSES = ("missed", "inside", "partly_outside", "outside")
 
 # ---- CSV headers accepted for an assignment table (compared after _header_key) -----------------
-_TEAM_ID_HEADERS = ("team_id", "teamid", "team", "team_code", "队伍编号", "巡防队编号", "巡查队编号",
-                    "巡查队", "巡防队", "队伍", "队伍id", "巡防队id", "巡查队id")
+_TEAM_ID_HEADERS = (
+    "team_id",
+    "teamid",
+    "team",
+    "team_code",
+    "队伍编号",
+    "巡防队编号",
+    "巡查队编号",
+    "巡查队",
+    "巡防队",
+    "队伍",
+    "队伍id",
+    "巡防队id",
+    "巡查队id",
+)
 _TEAM_NAME_HEADERS = ("team_name", "teamname", "队伍名称", "巡防队名称", "巡查队名称", "队名")
-_GRID_ID_HEADERS = ("grid_id", "gridid", "grid", "grid_code", "网格编号", "网格编码", "网格代码", "网格id",
-                    "网格")
+_GRID_ID_HEADERS = ("grid_id", "gridid", "grid", "grid_code", "网格编号", "网格编码", "网格代码", "网格id", "网格")
 _GRID_NAME_HEADERS = ("grid_name", "gridname", "网格名称")
 
 
 # ==== assignments ================================================================================
+
 
 def read_assignments_csv(data: bytes, grids: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
     """The assignment table in a CSV file, checked against ``grids`` and ``teams``.
@@ -122,28 +135,53 @@ def read_assignments_csv(data: bytes, grids: pd.DataFrame, teams: pd.DataFrame) 
     try:
         text, _, _ = decode_text(data, None)
     except UnicodeDecodeError as exc:
-        raise ReadError("the assignment file is neither UTF-8 nor GBK text; save it from Excel as "
-                        "'CSV UTF-8'", code="roster_encoding") from exc
+        raise ReadError(
+            "the assignment file is neither UTF-8 nor GBK text; save it from Excel as 'CSV UTF-8'",
+            code="roster_encoding",
+        ) from exc
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
     if not rows:
-        raise ReadError("the assignment file is empty; it needs a header row (team_id, grid_id) and a row "
-                        "per assigned grid", code="roster_empty")
+        raise ReadError(
+            "the assignment file is empty; it needs a header row (team_id, grid_id) and a row per assigned grid",
+            code="roster_empty",
+        )
     header, body = [_header_key(h) for h in rows[0]], rows[1:]
-    columns = {role: next((header.index(h) for h in names if h in header), None)
-               for role, names in (("team", _TEAM_ID_HEADERS), ("team_name", _TEAM_NAME_HEADERS),
-                                   ("grid", _GRID_ID_HEADERS), ("grid_name", _GRID_NAME_HEADERS))}
-    missing = [(column, others) for column, others, roles in
-               ((schema.TEAM_ID, "队伍编号 / 巡防队编号 / team_name", ("team", "team_name")),
-                (schema.GRID_ID, "网格编号 / 网格编码", ("grid", "grid_name")))
-               if all(columns[r] is None for r in roles)]
+    columns = {
+        role: next((header.index(h) for h in names if h in header), None)
+        for role, names in (
+            ("team", _TEAM_ID_HEADERS),
+            ("team_name", _TEAM_NAME_HEADERS),
+            ("grid", _GRID_ID_HEADERS),
+            ("grid_name", _GRID_NAME_HEADERS),
+        )
+    }
+    missing = [
+        (column, others)
+        for column, others, roles in (
+            (schema.TEAM_ID, "队伍编号 / 巡防队编号 / team_name", ("team", "team_name")),
+            (schema.GRID_ID, "网格编号 / 网格编码", ("grid", "grid_name")),
+        )
+        if all(columns[r] is None for r in roles)
+    ]
     if missing:
         found = ", ".join(h for h in rows[0] if h.strip()) or "none"
-        raise ValidationError(LAYER, [Problem(
-            LAYER, column, (), f"no `{column}` column (found: {found})",
-            f"add a column headed `{column}` (or {others})", code="missing_column",
-            params={"column": column}) for column, others in missing])
+        raise ValidationError(
+            LAYER,
+            [
+                Problem(
+                    LAYER,
+                    column,
+                    (),
+                    f"no `{column}` column (found: {found})",
+                    f"add a column headed `{column}` (or {others})",
+                    code="missing_column",
+                    params={"column": column},
+                )
+                for column, others in missing
+            ],
+        )
 
     def cell(row: list[str], role: str) -> str:
         index = columns[role]
@@ -156,10 +194,14 @@ def read_assignments_csv(data: bytes, grids: pd.DataFrame, teams: pd.DataFrame) 
         numbers.append(str(number))
         team_values.append(cell(row, "team") or cell(row, "team_name"))
         grid_values.append(cell(row, "grid") or cell(row, "grid_name"))
-    table = pd.DataFrame({
-        schema.TEAM_ID: _resolve(team_values, teams[schema.TEAM_ID], teams[schema.NAME]),
-        schema.GRID_ID: _resolve(grid_values, grids[schema.GRID_ID], grids[schema.NAME]),
-    }, index=pd.Index(numbers), dtype=object)
+    table = pd.DataFrame(
+        {
+            schema.TEAM_ID: _resolve(team_values, teams[schema.TEAM_ID], teams[schema.NAME]),
+            schema.GRID_ID: _resolve(grid_values, grids[schema.GRID_ID], grids[schema.NAME]),
+        },
+        index=pd.Index(numbers),
+        dtype=object,
+    )
     return _checked(table, grids, teams)
 
 
@@ -186,15 +228,19 @@ def roster_table(assignments: pd.DataFrame, teams: pd.DataFrame, grids: pd.DataF
     ordered = table.assign(_t=table[schema.TEAM_ID].map(team_order), _g=table[schema.GRID_ID].map(grid_order))
     ordered = ordered.sort_values(["_t", "_g"], kind="stable")
     team_names = pd.Series(teams[schema.NAME].to_numpy(), index=team_order.index)
-    grid_info = pd.DataFrame({GRID_NAME: grids[schema.NAME].to_numpy(),
-                              schema.COMMUNITY: grids[schema.COMMUNITY].to_numpy()}, index=grid_order.index)
-    return pd.DataFrame({
-        schema.TEAM_ID: ordered[schema.TEAM_ID].to_numpy(),
-        TEAM_NAME: ordered[schema.TEAM_ID].map(team_names).to_numpy(),
-        schema.GRID_ID: ordered[schema.GRID_ID].to_numpy(),
-        GRID_NAME: ordered[schema.GRID_ID].map(grid_info[GRID_NAME]).to_numpy(),
-        schema.COMMUNITY: ordered[schema.GRID_ID].map(grid_info[schema.COMMUNITY]).to_numpy(),
-    })
+    grid_info = pd.DataFrame(
+        {GRID_NAME: grids[schema.NAME].to_numpy(), schema.COMMUNITY: grids[schema.COMMUNITY].to_numpy()},
+        index=grid_order.index,
+    )
+    return pd.DataFrame(
+        {
+            schema.TEAM_ID: ordered[schema.TEAM_ID].to_numpy(),
+            TEAM_NAME: ordered[schema.TEAM_ID].map(team_names).to_numpy(),
+            schema.GRID_ID: ordered[schema.GRID_ID].to_numpy(),
+            GRID_NAME: ordered[schema.GRID_ID].map(grid_info[GRID_NAME]).to_numpy(),
+            schema.COMMUNITY: ordered[schema.GRID_ID].map(grid_info[schema.COMMUNITY]).to_numpy(),
+        }
+    )
 
 
 def assignments_to_csv(assignments: pd.DataFrame, teams: pd.DataFrame, grids: pd.DataFrame) -> bytes:
@@ -220,11 +266,22 @@ def _numbered(assignments: pd.DataFrame) -> pd.DataFrame:
     """The two id columns as stripped text ("" where empty), rows numbered from 1."""
     missing = [c for c in (schema.TEAM_ID, schema.GRID_ID) if c not in assignments.columns]
     if missing:
-        raise ValidationError(LAYER, [Problem(LAYER, c, (), f"required column `{c}` is missing",
-                                              f"add a `{c}` column", code="missing_column",
-                                              params={"column": c}) for c in missing])
-    out = pd.DataFrame({c: [_text(v) for v in assignments[c]] for c in (schema.TEAM_ID, schema.GRID_ID)},
-                       dtype=object)
+        raise ValidationError(
+            LAYER,
+            [
+                Problem(
+                    LAYER,
+                    c,
+                    (),
+                    f"required column `{c}` is missing",
+                    f"add a `{c}` column",
+                    code="missing_column",
+                    params={"column": c},
+                )
+                for c in missing
+            ],
+        )
+    out = pd.DataFrame({c: [_text(v) for v in assignments[c]] for c in (schema.TEAM_ID, schema.GRID_ID)}, dtype=object)
     out.index = pd.Index([str(n) for n in range(1, len(out) + 1)])
     return out
 
@@ -257,48 +314,95 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
 
     for column, values, what in ((schema.TEAM_ID, team, "team"), (schema.GRID_ID, grid, "grid")):
         if (values == "").any():
-            problems.append(Problem(LAYER, column, rows(values == ""), f"the {what} is empty",
-                                    f"fill in the {what} id (or name), or delete the row",
-                                    code="missing_value", params={"column": column}))
+            problems.append(
+                Problem(
+                    LAYER,
+                    column,
+                    rows(values == ""),
+                    f"the {what} is empty",
+                    f"fill in the {what} id (or name), or delete the row",
+                    code="missing_value",
+                    params={"column": column},
+                )
+            )
     unknown_team = (team != "") & ~team.isin(team_ids)
     if unknown_team.any():
         examples = _examples(team[unknown_team])
-        problems.append(Problem(LAYER, schema.TEAM_ID, rows(unknown_team), f"unknown team(s) {examples}",
-                                f"use the id or name of a patrol team ({_examples(team_ids)})",
-                                code="unknown_team", params={"examples": examples}))
+        problems.append(
+            Problem(
+                LAYER,
+                schema.TEAM_ID,
+                rows(unknown_team),
+                f"unknown team(s) {examples}",
+                f"use the id or name of a patrol team ({_examples(team_ids)})",
+                code="unknown_team",
+                params={"examples": examples},
+            )
+        )
     unknown_grid = (grid != "") & ~grid.isin(grid_ids)
     if unknown_grid.any():
         examples = _examples(grid[unknown_grid])
-        problems.append(Problem(LAYER, schema.GRID_ID, rows(unknown_grid), f"unknown grid(s) {examples}",
-                                "use the grid_id of an active grid (check that Excel kept all 14 digits: "
-                                "format the column as text)", code="unknown_grid",
-                                params={"examples": examples}))
+        problems.append(
+            Problem(
+                LAYER,
+                schema.GRID_ID,
+                rows(unknown_grid),
+                f"unknown grid(s) {examples}",
+                "use the grid_id of an active grid (check that Excel kept all 14 digits: format the column as text)",
+                code="unknown_grid",
+                params={"examples": examples},
+            )
+        )
     valid = (team != "") & (grid != "") & ~unknown_team & ~unknown_grid
     pairs = table[valid].drop_duplicates()
     teams_per_grid = pairs.groupby(schema.GRID_ID)[schema.TEAM_ID].nunique()
     twice = teams_per_grid.index[teams_per_grid > 1]
     if len(twice):
         examples = _examples(twice)
-        problems.append(Problem(LAYER, schema.GRID_ID, rows(valid & grid.isin(twice)),
-                                f"grid(s) {examples} given to more than one team",
-                                "keep one team per grid and delete the other rows", code="grid_assigned_twice",
-                                params={"examples": examples}))
+        problems.append(
+            Problem(
+                LAYER,
+                schema.GRID_ID,
+                rows(valid & grid.isin(twice)),
+                f"grid(s) {examples} given to more than one team",
+                "keep one team per grid and delete the other rows",
+                code="grid_assigned_twice",
+                params={"examples": examples},
+            )
+        )
     repeated = valid & table.duplicated(keep="first")
     if repeated.any():
-        problems.append(Problem(LAYER, None, rows(repeated), "the same team and grid are listed again",
-                                "nothing to do: the repeated rows are ignored", severity="warning",
-                                code="duplicate_row"))
+        problems.append(
+            Problem(
+                LAYER,
+                None,
+                rows(repeated),
+                "the same team and grid are listed again",
+                "nothing to do: the repeated rows are ignored",
+                severity="warning",
+                code="duplicate_row",
+            )
+        )
     uncovered = grid_ids[~grid_ids.isin(grid[valid])]
     if len(uncovered):
         examples = _examples(uncovered)
-        problems.append(Problem(LAYER, schema.GRID_ID, (), f"{len(uncovered)} grid(s) have no team: {examples}",
-                                "assign them to a team, or go on if nobody is meant to patrol them",
-                                severity="warning", code="grid_uncovered",
-                                params={"count": len(uncovered), "examples": examples}))
+        problems.append(
+            Problem(
+                LAYER,
+                schema.GRID_ID,
+                (),
+                f"{len(uncovered)} grid(s) have no team: {examples}",
+                "assign them to a team, or go on if nobody is meant to patrol them",
+                severity="warning",
+                code="grid_uncovered",
+                params={"count": len(uncovered), "examples": examples},
+            )
+        )
     return problems
 
 
 # ==== compliance and gaps =========================================================================
+
 
 def nights_in(period: metrics.Period) -> pd.DatetimeIndex:
     """The nights that start (at noon, in the period's time zone) within ``period``, as the dates they
@@ -316,8 +420,9 @@ def night_dates(times: pd.Series) -> pd.Series:
     return local.dt.normalize().dt.tz_localize(None)
 
 
-def compliance(checkins: pd.DataFrame, assignments: pd.DataFrame, teams: pd.DataFrame,
-               nights: pd.DatetimeIndex) -> pd.DataFrame:
+def compliance(
+    checkins: pd.DataFrame, assignments: pd.DataFrame, teams: pd.DataFrame, nights: pd.DatetimeIndex
+) -> pd.DataFrame:
     """One row per night and team: did the team sign in, and inside its own grids?
 
     ``nights`` are the dates the nights start on (``nights_in(period)``). Columns: ``night``,
@@ -337,14 +442,24 @@ def compliance(checkins: pd.DataFrame, assignments: pd.DataFrame, teams: pd.Data
     own = set(zip(table[schema.TEAM_ID], table[schema.GRID_ID]))
     checked = checkins[schema.CHECKED_AT].reset_index(drop=True)
     team_of = checkins[schema.TEAM_ID].astype(str).reset_index(drop=True)
-    frame = pd.DataFrame({
-        NIGHT: night_dates(checked), schema.TEAM_ID: team_of, schema.CHECKED_AT: checked,
-        INSIDE: [(t, _text(g)) in own for t, g in zip(team_of, checkins[schema.GRID_ID])],
-    })
+    frame = pd.DataFrame(
+        {
+            NIGHT: night_dates(checked),
+            schema.TEAM_ID: team_of,
+            schema.CHECKED_AT: checked,
+            INSIDE: [(t, _text(g)) in own for t, g in zip(team_of, checkins[schema.GRID_ID])],
+        }
+    )
     frame = frame[frame[NIGHT].isin(nights) & frame[schema.TEAM_ID].isin(team_ids)]
     grouped = frame.groupby([NIGHT, schema.TEAM_ID])
-    counts = pd.DataFrame({SIGN_INS: grouped.size(), INSIDE: grouped[INSIDE].sum(),
-                           FIRST_AT: grouped[schema.CHECKED_AT].min(), LAST_AT: grouped[schema.CHECKED_AT].max()})
+    counts = pd.DataFrame(
+        {
+            SIGN_INS: grouped.size(),
+            INSIDE: grouped[INSIDE].sum(),
+            FIRST_AT: grouped[schema.CHECKED_AT].min(),
+            LAST_AT: grouped[schema.CHECKED_AT].max(),
+        }
+    )
     full = pd.MultiIndex.from_product([nights, team_ids], names=[NIGHT, schema.TEAM_ID])
     out = counts.reindex(full)
     out[SIGN_INS] = out[SIGN_INS].fillna(0).astype("int64")
@@ -353,12 +468,24 @@ def compliance(checkins: pd.DataFrame, assignments: pd.DataFrame, teams: pd.Data
     out = out.reset_index()
     out.insert(2, TEAM_NAME, out[schema.TEAM_ID].map(pd.Series(teams[schema.NAME].to_numpy(), index=team_ids)))
     out[SIGNED_IN] = out[SIGN_INS] > 0
-    out[schema.STATUS] = np.select([~out[SIGNED_IN], out[OUTSIDE] == 0, out[INSIDE] == 0],
-                              ["missed", "inside", "outside"], "partly_outside")
+    out[schema.STATUS] = np.select(
+        [~out[SIGNED_IN], out[OUTSIDE] == 0, out[INSIDE] == 0], ["missed", "inside", "outside"], "partly_outside"
+    )
     out_per_night = out.groupby(NIGHT)[SIGN_INS].transform("sum")
     out[CALLED_OFF] = (out_per_night == 0) & (len(team_ids) >= 2)
-    columns = [NIGHT, schema.TEAM_ID, TEAM_NAME, SIGN_INS, INSIDE, OUTSIDE, FIRST_AT, LAST_AT, SIGNED_IN,
-               schema.STATUS, CALLED_OFF]
+    columns = [
+        NIGHT,
+        schema.TEAM_ID,
+        TEAM_NAME,
+        SIGN_INS,
+        INSIDE,
+        OUTSIDE,
+        FIRST_AT,
+        LAST_AT,
+        SIGNED_IN,
+        schema.STATUS,
+        CALLED_OFF,
+    ]
     return out[columns]
 
 
@@ -370,12 +497,14 @@ def nights_missed(compliance_table: pd.DataFrame) -> pd.DataFrame:
     grids)."""
     c = compliance_table
     grouped = c.assign(_out=c[schema.STATUS].isin(["outside", "partly_outside"])).groupby(schema.TEAM_ID, sort=False)
-    out = pd.DataFrame({
-        TEAM_NAME: grouped[TEAM_NAME].first(),
-        "nights": grouped.size(),
-        CALLED_OFF: grouped[CALLED_OFF].sum().astype("int64"),
-        SIGNED_IN: grouped[SIGNED_IN].sum().astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            TEAM_NAME: grouped[TEAM_NAME].first(),
+            "nights": grouped.size(),
+            CALLED_OFF: grouped[CALLED_OFF].sum().astype("int64"),
+            SIGNED_IN: grouped[SIGNED_IN].sum().astype("int64"),
+        }
+    )
     out["missed"] = out["nights"] - out[CALLED_OFF] - out[SIGNED_IN]
     counted = out["nights"] - out[CALLED_OFF]
     out["compliance_rate"] = out[SIGNED_IN] / counted.where(counted > 0)
@@ -385,8 +514,14 @@ def nights_missed(compliance_table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def unvisited_grids(checkins: pd.DataFrame, assignments: pd.DataFrame, grids: pd.DataFrame,
-                    as_of: pd.Timestamp, days: int = 14, teams: pd.DataFrame | None = None) -> pd.DataFrame:
+def unvisited_grids(
+    checkins: pd.DataFrame,
+    assignments: pd.DataFrame,
+    grids: pd.DataFrame,
+    as_of: pd.Timestamp,
+    days: int = 14,
+    teams: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Assigned grids where no team signed in during the ``days`` days up to ``as_of``, worst first.
 
     A visit by any team counts. Columns: ``grid_id``, ``grid_name``, ``community``, ``team_id`` (the
@@ -399,21 +534,35 @@ def unvisited_grids(checkins: pd.DataFrame, assignments: pd.DataFrame, grids: pd
     seen = checkins[(checkins[schema.CHECKED_AT] <= as_of) & checkins[schema.GRID_ID].notna()]
     last = seen.groupby(seen[schema.GRID_ID].astype(str))[schema.CHECKED_AT].max()
     ids = grids[schema.GRID_ID].astype(str).reset_index(drop=True)
-    out = pd.DataFrame({schema.GRID_ID: ids, GRID_NAME: grids[schema.NAME].to_numpy(),
-                        schema.COMMUNITY: grids[schema.COMMUNITY].to_numpy(), schema.TEAM_ID: ids.map(owner)})
+    out = pd.DataFrame(
+        {
+            schema.GRID_ID: ids,
+            GRID_NAME: grids[schema.NAME].to_numpy(),
+            schema.COMMUNITY: grids[schema.COMMUNITY].to_numpy(),
+            schema.TEAM_ID: ids.map(owner),
+        }
+    )
     if teams is not None:
         names = pd.Series(teams[schema.NAME].to_numpy(), index=teams[schema.TEAM_ID].astype(str))
         out[TEAM_NAME] = out[schema.TEAM_ID].map(names)
-    out["last_visit"] = last.reindex(ids).to_numpy() if len(last) else pd.Series(pd.NaT, index=ids.index,
-                                                                                  dtype=checkins[schema.CHECKED_AT].dtype)
+    out["last_visit"] = (
+        last.reindex(ids).to_numpy()
+        if len(last)
+        else pd.Series(pd.NaT, index=ids.index, dtype=checkins[schema.CHECKED_AT].dtype)
+    )
     out["days_since_visit"] = (as_of - out["last_visit"]).dt.total_seconds() / 86400
     stale = out[out[schema.TEAM_ID].notna() & ~(out["days_since_visit"] < days)]
     order = np.lexsort((np.arange(len(stale)), -stale["days_since_visit"].fillna(np.inf).to_numpy()))
     return stale.iloc[order].reset_index(drop=True)
 
 
-def visits_vs_tickets(grids: pd.DataFrame, tickets: pd.DataFrame, checkins: pd.DataFrame,
-                      period: metrics.Period, hot_quantile: float = 0.8) -> pd.DataFrame:
+def visits_vs_tickets(
+    grids: pd.DataFrame,
+    tickets: pd.DataFrame,
+    checkins: pd.DataFrame,
+    period: metrics.Period,
+    hot_quantile: float = 0.8,
+) -> pd.DataFrame:
     """Are we patrolling where the problems are? One row per grid, hot grids with few visits first.
 
     Columns (index ``grid_id``): ``grid_name``, ``community``, ``tickets`` (registered, created in
@@ -428,10 +577,15 @@ def visits_vs_tickets(grids: pd.DataFrame, tickets: pd.DataFrame, checkins: pd.D
     ticket_count = tickets.loc[in_period, schema.GRID_ID].dropna().astype(str).value_counts()
     visited = period.contains(checkins[schema.CHECKED_AT])
     visit_count = checkins.loc[visited, schema.GRID_ID].dropna().astype(str).value_counts()
-    out = pd.DataFrame({GRID_NAME: grids[schema.NAME].to_numpy(), schema.COMMUNITY: grids[schema.COMMUNITY].to_numpy(),
-                        "tickets": ids.map(ticket_count).fillna(0).astype("int64").to_numpy(),
-                        "visits": ids.map(visit_count).fillna(0).astype("int64").to_numpy()},
-                       index=pd.Index(ids.to_numpy(), name=schema.GRID_ID))
+    out = pd.DataFrame(
+        {
+            GRID_NAME: grids[schema.NAME].to_numpy(),
+            schema.COMMUNITY: grids[schema.COMMUNITY].to_numpy(),
+            "tickets": ids.map(ticket_count).fillna(0).astype("int64").to_numpy(),
+            "visits": ids.map(visit_count).fillna(0).astype("int64").to_numpy(),
+        },
+        index=pd.Index(ids.to_numpy(), name=schema.GRID_ID),
+    )
     out["ticket_rank"] = out["tickets"].rank(ascending=False, method="min").astype("int64")
     out["ticket_percentile"] = out["tickets"].rank(method="max", pct=True)
     threshold = out["tickets"].quantile(hot_quantile) if len(out) else 0
@@ -447,6 +601,7 @@ def visits_vs_tickets(grids: pd.DataFrame, tickets: pd.DataFrame, checkins: pd.D
 
 # ==== workload ====================================================================================
 
+
 @dataclass(frozen=True)
 class WorkloadWeights:
     """How much tickets, area and population count in a grid's workload (any non-negative scale)."""
@@ -456,9 +611,13 @@ class WorkloadWeights:
     population: float = 0.25
 
 
-def workload(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, period: metrics.Period,
-             weights: WorkloadWeights = WorkloadWeights(), category_severity: Mapping[str, float] | None = None
-             ) -> pd.DataFrame:
+def workload(
+    grids: gpd.GeoDataFrame,
+    tickets: pd.DataFrame,
+    period: metrics.Period,
+    weights: WorkloadWeights = WorkloadWeights(),
+    category_severity: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """Each grid's patrol workload, as a share of the whole district's (the column sums to 1).
 
     Columns (index ``grid_id``, grids' order): ``tickets`` (registered tickets created in ``period``),
@@ -469,37 +628,49 @@ def workload(grids: gpd.GeoDataFrame, tickets: pd.DataFrame, period: metrics.Per
     """
     given = {"tickets": weights.tickets, "area": weights.area, "population": weights.population}
     if any(not math.isfinite(v) or v < 0 for v in given.values()) or sum(given.values()) <= 0:
-        raise DistrictPlanError(f"workload weights must be non-negative and not all zero; got {given}",
-                                code="workload_weights",
-                                params={"values": ", ".join(f"{k}={v}" for k, v in given.items())})
+        raise DistrictPlanError(
+            f"workload weights must be non-negative and not all zero; got {given}",
+            code="workload_weights",
+            params={"values": ", ".join(f"{k}={v}" for k, v in given.items())},
+        )
     severity = dict(category_severity or {})
     bad = {k: v for k, v in severity.items() if not math.isfinite(v) or v < 0}
     if bad:
-        raise DistrictPlanError(f"category severities must be non-negative numbers; got {bad}",
-                                code="severities", params={"values": ", ".join(f"{k}={v}" for k, v in bad.items())})
+        raise DistrictPlanError(
+            f"category severities must be non-negative numbers; got {bad}",
+            code="severities",
+            params={"values": ", ".join(f"{k}={v}" for k, v in bad.items())},
+        )
     ids = grids[schema.GRID_ID].astype(str)
-    counted = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)
-                      & tickets[schema.GRID_ID].notna()]
+    counted = tickets[
+        period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets) & tickets[schema.GRID_ID].notna()
+    ]
     grid_of = counted[schema.GRID_ID].astype(str)
     weight = counted[schema.CATEGORY].map(severity).astype(float).fillna(1.0)
-    out = pd.DataFrame({
-        "tickets": ids.map(grid_of.value_counts()).fillna(0).astype("int64").to_numpy(),
-        "weighted_tickets": ids.map(weight.groupby(grid_of).sum()).fillna(0.0).to_numpy(),
-        "area_km2": area_km2(grids).to_numpy(),
-        "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").fillna(0).to_numpy(dtype=float),
-    }, index=pd.Index(ids.to_numpy(), name=schema.GRID_ID))
+    out = pd.DataFrame(
+        {
+            "tickets": ids.map(grid_of.value_counts()).fillna(0).astype("int64").to_numpy(),
+            "weighted_tickets": ids.map(weight.groupby(grid_of).sum()).fillna(0.0).to_numpy(),
+            "area_km2": area_km2(grids).to_numpy(),
+            "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").fillna(0).to_numpy(dtype=float),
+        },
+        index=pd.Index(ids.to_numpy(), name=schema.GRID_ID),
+    )
     parts = {"tickets": out["weighted_tickets"], "area": out["area_km2"], "population": out["population"]}
     used = {k: given[k] for k, v in parts.items() if v.sum() > 0 and given[k] > 0}
     if not used:
-        raise DistrictPlanError("the workload is zero everywhere: the weighted components (tickets, area, "
-                                "population) are all empty; give weight to one the grids have",
-                                code="workload_zero")
+        raise DistrictPlanError(
+            "the workload is zero everywhere: the weighted components (tickets, area, "
+            "population) are all empty; give weight to one the grids have",
+            code="workload_zero",
+        )
     total = sum(used.values())
     out[WORKLOAD] = sum((w / total) * parts[k] / parts[k].sum() for k, w in used.items())
     return out
 
 
 # ==== contiguity ==================================================================================
+
 
 @dataclass(frozen=True, eq=False)
 class Contiguity:
@@ -539,7 +710,8 @@ class Contiguity:
         padded = shapely.buffer(geoms, cls.SNAP_M, quad_segs=2)
         along = np.minimum(
             shapely.length(shapely.intersection(shapely.boundary(geoms[pairs[:, 0]]), padded[pairs[:, 1]])),
-            shapely.length(shapely.intersection(shapely.boundary(geoms[pairs[:, 1]]), padded[pairs[:, 0]])))
+            shapely.length(shapely.intersection(shapely.boundary(geoms[pairs[:, 1]]), padded[pairs[:, 0]])),
+        )
         edges = np.unique(np.vstack([np.sort(rook, axis=1), pairs[along >= cls.MIN_BORDER_M]]), axis=0)
         bridges = np.empty((0, 2), np.int64)
         while n:
@@ -671,17 +843,24 @@ class DistrictPlan:
     def __post_init__(self) -> None:
         n, k = len(self.grid_ids), len(self.team_ids)
         if k == 0 or n == 0:
-            raise DistrictPlanError(f"a plan needs grids and teams; got {n} grid(s) and {k} team(s)",
-                                    code="plan_empty", params={"grids": n, "teams": k})
+            raise DistrictPlanError(
+                f"a plan needs grids and teams; got {n} grid(s) and {k} team(s)",
+                code="plan_empty",
+                params={"grids": n, "teams": k},
+            )
         if k > n:
-            raise DistrictPlanError(f"{k} teams cannot each get a district from {n} grids; use at most {n} "
-                                    "teams or add grids", code="too_many_teams", params={"grids": n, "teams": k})
+            raise DistrictPlanError(
+                f"{k} teams cannot each get a district from {n} grids; use at most {n} teams or add grids",
+                code="too_many_teams",
+                params={"grids": n, "teams": k},
+            )
         w = np.asarray(self.workload, dtype=float)
         if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise DistrictPlanError("workloads must be non-negative numbers, not all zero", code="workloads")
         if connected_components(_matrix(n, self.edges), directed=False)[0] != 1:
-            raise DistrictPlanError("the grids do not form one connected map; build edges with Contiguity",
-                                    code="not_connected")
+            raise DistrictPlanError(
+                "the grids do not form one connected map; build edges with Contiguity", code="not_connected"
+            )
         locks = np.full(n, -1) if self.locks is None else np.asarray(self.locks)
         current = np.full(n, -1) if self.current is None else np.asarray(self.current)
         object.__setattr__(self, "locks", locks)
@@ -692,16 +871,23 @@ class DistrictPlan:
         changed = (current[None, :] >= 0) & (current[None, :] != np.arange(k)[:, None])
         cost = travel_weight[None, :] * (self.travel * self.distance_m / radius + self.stability * changed)
         object.__setattr__(self, "_cost", cost)
-        spread_scale = np.sqrt(self.compactness * k / (n * radius ** 2 / 2))
+        spread_scale = np.sqrt(self.compactness * k / (n * radius**2 / 2))
         object.__setattr__(self, "_spread_xy", (self.xy - self.xy.mean(axis=0)) * spread_scale)
         object.__setattr__(self, "_pinned", self._lock_skeleton())
 
     @classmethod
-    def from_geodataframes(cls, grids: gpd.GeoDataFrame, teams: gpd.GeoDataFrame, workload: pd.Series | pd.DataFrame,
-                           current: pd.DataFrame | None = None,
-                           locks: Mapping[str, str] | pd.DataFrame | None = None,
-                           compactness: float = 0.05, travel: float = 0.02, stability: float = 0.05,
-                           contiguity: Contiguity | None = None) -> DistrictPlan:
+    def from_geodataframes(
+        cls,
+        grids: gpd.GeoDataFrame,
+        teams: gpd.GeoDataFrame,
+        workload: pd.Series | pd.DataFrame,
+        current: pd.DataFrame | None = None,
+        locks: Mapping[str, str] | pd.DataFrame | None = None,
+        compactness: float = 0.05,
+        travel: float = 0.02,
+        stability: float = 0.05,
+        contiguity: Contiguity | None = None,
+    ) -> DistrictPlan:
         """The problem for ``grids`` and ``teams`` (bases = team points).
 
         ``workload``: per grid_id, a Series or the frame ``workload()`` returns. ``current``: the
@@ -717,9 +903,12 @@ class DistrictPlan:
         bases = gpd.GeoSeries(teams.geometry.to_numpy(), crs=teams.crs).to_crs(crs)
         no_base = bases.is_empty.to_numpy() | bases.isna().to_numpy()
         if no_base.any():
-            raise DistrictPlanError(f"team(s) {_examples(team_ids[no_base])} have no base location; place each "
-                                    "team's point at the base it starts from", code="no_base",
-                                    params={"teams": _examples(team_ids[no_base])})
+            raise DistrictPlanError(
+                f"team(s) {_examples(team_ids[no_base])} have no base location; place each "
+                "team's point at the base it starts from",
+                code="no_base",
+                params={"teams": _examples(team_ids[no_base])},
+            )
         xy = shapely.get_coordinates(points)
         base_xy = shapely.get_coordinates(np.asarray(bases.array))
         distance = np.hypot(base_xy[:, None, 0] - xy[None, :, 0], base_xy[:, None, 1] - xy[None, :, 1])
@@ -732,13 +921,30 @@ class DistrictPlan:
             current_labels[grid_pos[table[schema.GRID_ID]].to_numpy()] = team_pos[table[schema.TEAM_ID]].to_numpy()
         lock_labels = _lock_labels(locks, grid_pos, team_pos) if locks is not None else None
         graph = contiguity if contiguity is not None else Contiguity.from_grids(grids)
-        return cls(grid_ids, team_ids, values, graph.edges, distance, xy, current_labels, lock_labels,
-                   compactness, travel, stability)
+        return cls(
+            grid_ids,
+            team_ids,
+            values,
+            graph.edges,
+            distance,
+            xy,
+            current_labels,
+            lock_labels,
+            compactness,
+            travel,
+            stability,
+        )
 
     # ---- solving -------------------------------------------------------------------------------
 
-    def solve(self, progress: Progress | None = None, seed: int = 0, time_limit_s: float | None = None,
-              max_iterations: int | None = None, patience: int = 50) -> PlanResult:
+    def solve(
+        self,
+        progress: Progress | None = None,
+        seed: int = 0,
+        time_limit_s: float | None = None,
+        max_iterations: int | None = None,
+        patience: int = 50,
+    ) -> PlanResult:
         """The best plan found from each start (the spopt seed; the current plan if given).
 
         ``progress(stage, fraction)`` is called as the work goes on (stages "seed", "current",
@@ -772,16 +978,23 @@ class DistrictPlan:
             status = search.run(lambda f: None)
             finished.append((name, self._label(np.asarray(search.labels)), rounds + search.rounds, status))
         name, labels, rounds, status = min(
-            finished, key=lambda f: (not self._balanced_as(f[1], balance), self._objective(f[1])))
+            finished, key=lambda f: (not self._balanced_as(f[1], balance), self._objective(f[1]))
+        )
         report("done", 1.0)
         loads = np.bincount(labels, weights=self.workload, minlength=len(self.team_ids))
         return PlanResult(
-            assignment=pd.Series(self.team_ids[labels], index=pd.Index(self.grid_ids, name=schema.GRID_ID),
-                                 name=schema.TEAM_ID),
+            assignment=pd.Series(
+                self.team_ids[labels], index=pd.Index(self.grid_ids, name=schema.GRID_ID), name=schema.TEAM_ID
+            ),
             team_workload=pd.Series(loads, index=pd.Index(self.team_ids, name=schema.TEAM_ID), name=WORKLOAD),
-            objective=self._objective(labels), imbalance=self._imbalance(labels), iterations=rounds, status=status,
-            seconds=time.perf_counter() - began, start=name,
-            not_worse_than_current=None if balance is None else self._balanced_as(labels, balance))
+            objective=self._objective(labels),
+            imbalance=self._imbalance(labels),
+            iterations=rounds,
+            status=status,
+            seconds=time.perf_counter() - began,
+            start=name,
+            not_worse_than_current=None if balance is None else self._balanced_as(labels, balance),
+        )
 
     def _imbalance(self, labels: np.ndarray) -> float:
         loads = np.bincount(labels, weights=self.workload, minlength=len(self.team_ids))
@@ -792,7 +1005,7 @@ class DistrictPlan:
         k = len(self.team_ids)
         sizes = np.bincount(labels, minlength=k)
         sums = np.column_stack([np.bincount(labels, weights=c, minlength=k) for c in self._spread_xy.T])
-        spread = (self._spread_xy ** 2).sum() - ((sums ** 2).sum(axis=1) / np.maximum(sizes, 1)).sum()
+        spread = (self._spread_xy**2).sum() - ((sums**2).sum(axis=1) / np.maximum(sizes, 1)).sum()
         return self._imbalance(labels) + float(spread) + float(self._cost[labels, np.arange(len(labels))].sum())
 
     def _current_balance(self) -> tuple[float, float] | None:
@@ -815,8 +1028,9 @@ class DistrictPlan:
         from spopt.region import WardSpatial
 
         weights = W(dict(enumerate(_neighbours(len(self.grid_ids), self.edges))), silence_warnings=True)
-        model = WardSpatial(pd.DataFrame(self.xy, columns=["x", "y"]), weights, ["x", "y"],
-                            n_clusters=len(self.team_ids))
+        model = WardSpatial(
+            pd.DataFrame(self.xy, columns=["x", "y"]), weights, ["x", "y"], n_clusters=len(self.team_ids)
+        )
         model.solve()
         return np.asarray(model.labels_, dtype=np.int64)
 
@@ -824,13 +1038,13 @@ class DistrictPlan:
         """Teams for regions (labels 0..K-1), by the least total cost; a region holding a grid locked to
         another team costs prohibitively."""
         k = len(self.team_ids)
-        onehot = sparse.csr_matrix((np.ones(len(regions)), (np.arange(len(regions)), regions)),
-                                   shape=(len(regions), k))
+        onehot = sparse.csr_matrix((np.ones(len(regions)), (np.arange(len(regions)), regions)), shape=(len(regions), k))
         cost = np.asarray(onehot.T.dot(self._cost.T).T)
         locked = self.locks >= 0
         if locked.any():
-            held = sparse.csr_matrix((np.ones(locked.sum()), (self.locks[locked], regions[locked])),
-                                     shape=(k, k)).toarray()
+            held = sparse.csr_matrix(
+                (np.ones(locked.sum()), (self.locks[locked], regions[locked])), shape=(k, k)
+            ).toarray()
             cost += 1e9 * (held.sum(axis=0)[None, :] - held)
         teams, regions_of = linear_sum_assignment(cost)
         team_of_region = np.empty(k, dtype=np.int64)
@@ -846,13 +1060,20 @@ class DistrictPlan:
             raise DistrictPlanError("locks name a team position that does not exist", code="lock_position")
         free_teams = k - len(np.unique(pinned[pinned >= 0]))
         if free_teams > (pinned < 0).sum():
-            raise DistrictPlanError(f"{free_teams} team(s) without locked grids but only {(pinned < 0).sum()} "
-                                    "grid(s) left unlocked; unlock grids or plan for fewer teams",
-                                    code="too_few_unlocked",
-                                    params={"teams": free_teams, "grids": int((pinned < 0).sum())})
+            raise DistrictPlanError(
+                f"{free_teams} team(s) without locked grids but only {(pinned < 0).sum()} "
+                "grid(s) left unlocked; unlock grids or plan for fewer teams",
+                code="too_few_unlocked",
+                params={"teams": free_teams, "grids": int((pinned < 0).sum())},
+            )
         length = np.hypot(*(self.xy[self.edges[:, 0]] - self.xy[self.edges[:, 1]]).T) + 1.0
-        graph = sparse.csr_matrix((np.r_[length, length], (np.r_[self.edges[:, 0], self.edges[:, 1]],
-                                                           np.r_[self.edges[:, 1], self.edges[:, 0]])), shape=(n, n))
+        graph = sparse.csr_matrix(
+            (
+                np.r_[length, length],
+                (np.r_[self.edges[:, 0], self.edges[:, 1]], np.r_[self.edges[:, 1], self.edges[:, 0]]),
+            ),
+            shape=(n, n),
+        )
         counts = np.bincount(pinned[pinned >= 0], minlength=k)
         for team in np.argsort(-counts, kind="stable"):
             locked = np.flatnonzero(pinned == team)
@@ -866,8 +1087,10 @@ class DistrictPlan:
                 raise DistrictPlanError(
                     f"the grids locked to team {self.team_ids[team]} ({_examples(self.grid_ids[locked])}) cannot "
                     "form one connected district: grids locked to other teams (or joining their locked grids) "
-                    "lie between them; change the locks", code="locks_split",
-                    params={"team": self.team_ids[team], "grids": _examples(self.grid_ids[locked])})
+                    "lie between them; change the locks",
+                    code="locks_split",
+                    params={"team": self.team_ids[team], "grids": _examples(self.grid_ids[locked])},
+                )
             tree = [position[locked[0]]]
             remaining = set(position[locked].tolist()) - set(tree)
             while remaining:
@@ -899,8 +1122,11 @@ class DistrictPlan:
             if count == 1:
                 continue
             has_pin = np.bincount(comp, weights=pinned[members], minlength=count)
-            keep = int(np.argmax(has_pin)) if has_pin.max() > 0 else \
-                int(np.argmax(np.bincount(comp, weights=w[members] + 1e-12, minlength=count)))
+            keep = (
+                int(np.argmax(has_pin))
+                if has_pin.max() > 0
+                else int(np.argmax(np.bincount(comp, weights=w[members] + 1e-12, minlength=count)))
+            )
             lab[members[comp != keep]] = -1
         for team in range(k):
             if (lab == team).any():
@@ -910,12 +1136,18 @@ class DistrictPlan:
                 lab[free[np.argmin(self.distance_m[team, free])]] = team
                 continue
             sizes = np.bincount(lab, minlength=k)
-            movable = [i for i in np.argsort(self.distance_m[team]) if not pinned[i] and sizes[lab[i]] > 1
-                       and _stays_connected(neighbours, lab, i)]
+            movable = [
+                i
+                for i in np.argsort(self.distance_m[team])
+                if not pinned[i] and sizes[lab[i]] > 1 and _stays_connected(neighbours, lab, i)
+            ]
             if not movable:
-                raise DistrictPlanError(f"team {self.team_ids[team]} cannot be given a district: every grid is "
-                                        "locked or holds its district together; unlock some grids",
-                                        code="no_district", params={"team": self.team_ids[team]})
+                raise DistrictPlanError(
+                    f"team {self.team_ids[team]} cannot be given a district: every grid is "
+                    "locked or holds its district together; unlock some grids",
+                    code="no_district",
+                    params={"team": self.team_ids[team]},
+                )
             lab[movable[0]] = team
         loads = np.bincount(lab[lab >= 0], weights=w[lab >= 0], minlength=k)
         while (lab < 0).any():
@@ -937,9 +1169,12 @@ def _workload_values(workload: pd.Series | pd.DataFrame, grid_ids: np.ndarray) -
     series = pd.Series(series.to_numpy(dtype=float), index=series.index.astype(str))
     values = series.reindex(grid_ids)
     if values.isna().any():
-        raise DistrictPlanError(f"no workload for grid(s) {_examples(grid_ids[values.isna().to_numpy()])}; "
-                                "compute it with patrol.workload for the same grids", code="no_workload",
-                                params={"grids": _examples(grid_ids[values.isna().to_numpy()])})
+        raise DistrictPlanError(
+            f"no workload for grid(s) {_examples(grid_ids[values.isna().to_numpy()])}; "
+            "compute it with patrol.workload for the same grids",
+            code="no_workload",
+            params={"grids": _examples(grid_ids[values.isna().to_numpy()])},
+        )
     return values.to_numpy()
 
 
@@ -951,17 +1186,30 @@ def _lock_labels(locks: Mapping[str, str] | pd.DataFrame, grid_pos: pd.Series, t
     unknown_grids = [g for g, _ in pairs if g not in grid_pos.index]
     unknown_teams = [t for _, t in pairs if t not in team_pos.index]
     if unknown_grids or unknown_teams:
-        raise DistrictPlanError("locks name unknown " + "; ".join(
-            f"{what} {_examples(values)}" for what, values in (("grid(s)", unknown_grids), ("team(s)", unknown_teams))
-            if values) + "; lock active grids to existing teams", code="locks_unknown",
-            params={"grids": _examples(unknown_grids) if unknown_grids else "–",
-                    "teams": _examples(unknown_teams) if unknown_teams else "–"})
+        raise DistrictPlanError(
+            "locks name unknown "
+            + "; ".join(
+                f"{what} {_examples(values)}"
+                for what, values in (("grid(s)", unknown_grids), ("team(s)", unknown_teams))
+                if values
+            )
+            + "; lock active grids to existing teams",
+            code="locks_unknown",
+            params={
+                "grids": _examples(unknown_grids) if unknown_grids else "–",
+                "teams": _examples(unknown_teams) if unknown_teams else "–",
+            },
+        )
     teams_of = pd.DataFrame(pairs, columns=["g", "t"]).drop_duplicates().groupby("g")["t"].agg(list)
     twice = teams_of[teams_of.map(len) > 1]
     if len(twice):
-        raise DistrictPlanError("grid(s) locked to more than one team: " + "; ".join(
-            f"{g} ({', '.join(t)})" for g, t in twice.items()) + "; lock each grid to one team",
-            code="locked_twice", params={"grids": "; ".join(f"{g} ({', '.join(t)})" for g, t in twice.items())})
+        raise DistrictPlanError(
+            "grid(s) locked to more than one team: "
+            + "; ".join(f"{g} ({', '.join(t)})" for g, t in twice.items())
+            + "; lock each grid to one team",
+            code="locked_twice",
+            params={"grids": "; ".join(f"{g} ({', '.join(t)})" for g, t in twice.items())},
+        )
     labels = np.full(len(grid_pos), -1)
     labels[grid_pos[teams_of.index].to_numpy()] = team_pos[[t[0] for t in teams_of]].to_numpy()
     return labels
@@ -969,7 +1217,7 @@ def _lock_labels(locks: Mapping[str, str] | pd.DataFrame, grid_pos: pd.Series, t
 
 def _neighbours(n: int, edges: np.ndarray) -> list[list[int]]:
     m = _matrix(n, edges)
-    return [m.indices[m.indptr[i]:m.indptr[i + 1]].tolist() for i in range(n)]
+    return [m.indices[m.indptr[i] : m.indptr[i + 1]].tolist() for i in range(n)]
 
 
 def _stays_connected(neighbours: list[list[int]], lab, i: int) -> bool:
@@ -1013,8 +1261,17 @@ class _LocalSearch:
     EPS = 1e-12
     CHECK_EVERY = 128  # grids looked at between clock checks
 
-    def __init__(self, plan: DistrictPlan, neighbours: list[list[int]], labels: np.ndarray, seed: int,
-                 deadline: float | None, max_rounds: int | None, patience: int, balance_only: bool = False):
+    def __init__(
+        self,
+        plan: DistrictPlan,
+        neighbours: list[list[int]],
+        labels: np.ndarray,
+        seed: int,
+        deadline: float | None,
+        max_rounds: int | None,
+        patience: int,
+        balance_only: bool = False,
+    ):
         k = len(plan.team_ids)
         spread_xy = np.zeros_like(plan._spread_xy) if balance_only else plan._spread_xy
         cost = np.zeros_like(plan._cost) if balance_only else plan._cost
@@ -1142,14 +1399,22 @@ class _LocalSearch:
     def _leaving(self, i: int, a: int) -> float:
         """The part of the change for moving ``i`` out of ``a`` that does not depend on where it goes."""
         wi, sx, sy, n = self.w[i], self.sx[a], self.sy[a], self.sizes[a]
-        return (2 * wi * (wi - self.loads[a]) * self.scale - self.cost[a][i]
-                + (sx * sx + sy * sy) / n - ((sx - self.x[i]) ** 2 + (sy - self.y[i]) ** 2) / (n - 1))
+        return (
+            2 * wi * (wi - self.loads[a]) * self.scale
+            - self.cost[a][i]
+            + (sx * sx + sy * sy) / n
+            - ((sx - self.x[i]) ** 2 + (sy - self.y[i]) ** 2) / (n - 1)
+        )
 
     def _joining(self, i: int, b: int) -> float:
         """The rest of the change, for ``i`` joining ``b``."""
         sx, sy, n = self.sx[b], self.sy[b], self.sizes[b]
-        return (2 * self.w[i] * self.loads[b] * self.scale + self.cost[b][i]
-                + (sx * sx + sy * sy) / n - ((sx + self.x[i]) ** 2 + (sy + self.y[i]) ** 2) / (n + 1))
+        return (
+            2 * self.w[i] * self.loads[b] * self.scale
+            + self.cost[b][i]
+            + (sx * sx + sy * sy) / n
+            - ((sx + self.x[i]) ** 2 + (sy + self.y[i]) ** 2) / (n + 1)
+        )
 
     def _try_move(self, i: int) -> tuple[int, ...]:
         """Move ``i`` to its best neighbouring district if that helps; returns the districts changed."""
@@ -1182,9 +1447,15 @@ class _LocalSearch:
             if b == a or self.locked[j]:
                 continue
             net, dx, dy = w[i] - w[j], x[j] - x[i], y[j] - y[i]
-            delta = (2 * net * (loads[b] - loads[a] + net) * self.scale
-                     + cost[b][i] - cost[a][i] + cost[a][j] - cost[b][j]
-                     + self._spread_change(a, dx, dy, 0) + self._spread_change(b, -dx, -dy, 0))
+            delta = (
+                2 * net * (loads[b] - loads[a] + net) * self.scale
+                + cost[b][i]
+                - cost[a][i]
+                + cost[a][j]
+                - cost[b][j]
+                + self._spread_change(a, dx, dy, 0)
+                + self._spread_change(b, -dx, -dy, 0)
+            )
             if delta < best:
                 best, pair = delta, (j, b)
         if pair is None:
@@ -1230,9 +1501,15 @@ class _LocalSearch:
 
 # ==== report ======================================================================================
 
-def plan_report(grids: gpd.GeoDataFrame, assignment: pd.Series | pd.DataFrame, teams: gpd.GeoDataFrame,
-                workload: pd.Series | pd.DataFrame, current: pd.Series | pd.DataFrame | None = None,
-                contiguity: Contiguity | None = None) -> tuple[pd.DataFrame, dict]:
+
+def plan_report(
+    grids: gpd.GeoDataFrame,
+    assignment: pd.Series | pd.DataFrame,
+    teams: gpd.GeoDataFrame,
+    workload: pd.Series | pd.DataFrame,
+    current: pd.Series | pd.DataFrame | None = None,
+    contiguity: Contiguity | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """How a plan shares the work: one row per team and a summary.
 
     ``assignment`` (and ``current``) is a grid_id → team_id Series or an assignment table. Per team
@@ -1254,9 +1531,14 @@ def plan_report(grids: gpd.GeoDataFrame, assignment: pd.Series | pd.DataFrame, t
     shapes = gpd.GeoSeries(grids.geometry.to_numpy(), crs=grids.crs).to_crs(crs)
     points = np.asarray(shapes.representative_point().array)
     bases = np.asarray(gpd.GeoSeries(teams.geometry.to_numpy(), crs=teams.crs).to_crs(crs).array)
-    frame = pd.DataFrame({schema.TEAM_ID: owner.to_numpy(), WORKLOAD: table[WORKLOAD].to_numpy(),
-                          "area_km2": shapes.area.to_numpy() / 1e6,
-                          "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").fillna(0).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            schema.TEAM_ID: owner.to_numpy(),
+            WORKLOAD: table[WORKLOAD].to_numpy(),
+            "area_km2": shapes.area.to_numpy() / 1e6,
+            "population": pd.to_numeric(grids[schema.POPULATION], errors="coerce").fillna(0).to_numpy(),
+        }
+    )
     if "tickets" in table.columns:
         frame["tickets"] = table["tickets"].to_numpy()
     by_team = frame.groupby(schema.TEAM_ID)
@@ -1277,7 +1559,7 @@ def plan_report(grids: gpd.GeoDataFrame, assignment: pd.Series | pd.DataFrame, t
             max_m.append(np.nan)
             continue
         outline = shapely.union_all(np.asarray(shapes.array)[mine])
-        pp.append(4 * math.pi * outline.area / outline.length ** 2)
+        pp.append(4 * math.pi * outline.area / outline.length**2)
         travel = shapely.distance(bases[t], points[mine])
         mean_m.append(float(travel.mean()))
         max_m.append(float(travel.max()))
@@ -1304,6 +1586,7 @@ def plan_report(grids: gpd.GeoDataFrame, assignment: pd.Series | pd.DataFrame, t
 def _owner_series(assignment: pd.Series | pd.DataFrame) -> pd.Series:
     """grid_id → team_id from a Series or an assignment table."""
     if isinstance(assignment, pd.DataFrame):
-        return pd.Series(assignment[schema.TEAM_ID].astype(str).to_numpy(),
-                         index=assignment[schema.GRID_ID].astype(str).to_numpy())
+        return pd.Series(
+            assignment[schema.TEAM_ID].astype(str).to_numpy(), index=assignment[schema.GRID_ID].astype(str).to_numpy()
+        )
     return pd.Series(assignment.astype(str).to_numpy(), index=assignment.index.astype(str))

@@ -17,7 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["FREE_TEXT_COLUMNS", "mask_phone", "mask_text", "mask_free_text", "mask_every_text"]
+__all__ = ["FREE_TEXT_COLUMNS", "mask_every_text", "mask_free_text", "mask_phone", "mask_text"]
 
 FREE_TEXT_COLUMNS = ("description",)  # schema.DESCRIPTION: untrusted text in the reporter's words
 
@@ -29,7 +29,8 @@ _NUMBERS = re.compile(
     rf"|(?:\+?86{_SEP})?1[3-9][0-9]{_SEP}[0-9]{{4}}{_SEP}[0-9]{{4}}"  # mobile
     rf"|\(?0[0-9]{{2,3}}\)?{_SEP}[0-9]{{3,4}}{_SEP}[0-9]{{4}}"  # landline with area code
     r"|[0-9]{12,}"  # bank cards and other long numbers
-    r")(?![0-9])")
+    r")(?![0-9])"
+)
 # A local number without area code, only where the text says it is one (电话 88889999, Tel: 8888999).
 _LOCAL = re.compile(r"(?i)((?:电话|座机|固话|联系方式|联系电话|tel|phone)[:：\s]*)([0-9]{7,8})(?![0-9])")
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # typed with a Chinese input method

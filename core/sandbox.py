@@ -16,6 +16,7 @@ result, sent back pickled.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -70,16 +71,16 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
         worker.start()
     sender.close()
     try:
-        try:
+        with contextlib.suppress(OSError):  # the worker died taking them in
             receiver.send((function, args))  # after the start: the file's bytes are streamed, not copied
-        except OSError:  # the worker died taking them in
-            pass
         if not receiver.poll(seconds):
             raise ReadError(
                 f"`{label}` took longer than {seconds:g} s to read, so reading was stopped. A file this "
                 "slow is damaged or built to stall the server (e.g. a GeoPackage view that never ends). "
                 "Export the layer again as a plain file, or split it, and upload that.",
-                code="read_time", params={"file": label, "seconds": f"{seconds:g}"})
+                code="read_time",
+                params={"file": label, "seconds": f"{seconds:g}"},
+            )
         try:
             with warnings.catch_warnings():  # geometry with NaN vertices warns as it is rebuilt from WKB;
                 warnings.simplefilter("ignore", RuntimeWarning)  # validation reports such geometry
@@ -97,7 +98,10 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
         raise ReadError(
             f"`{label}` needs more than {memory_mb:,} MB of memory to read, so reading was stopped. Split "
             "the file (e.g. by street), simplify its geometry or drop columns you do not need, then upload "
-            "the parts.", code="read_memory", params={"file": label, "mb": f"{memory_mb:,}"})
+            "the parts.",
+            code="read_memory",
+            params={"file": label, "mb": f"{memory_mb:,}"},
+        )
     if outcome == "error":
         raise value
     raise RuntimeError(f"reading `{label}` failed in the worker:\n{value}")

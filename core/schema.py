@@ -169,8 +169,10 @@ GRIDS = Layer(
     GRID_ID,
     ("Polygon", "MultiPolygon"),
     (
-        _id(GRID_ID, "unique grid code; the 14-digit standard code where known "
-            "(6 county + 3 street + 3 community + 2 sequence)"),
+        _id(
+            GRID_ID,
+            "unique grid code; the 14-digit standard code where known (6 county + 3 street + 3 community + 2 sequence)",
+        ),
         Column(NAME, "str", "grid name shown on the map"),
         Column(COMMUNITY, "str", "community (社区) the grid belongs to"),
         Column(STREET, "str", "street office (街道) the community belongs to"),
@@ -192,12 +194,30 @@ CAMERAS = Layer(
         Column(NAME, "str", "camera name or site", nullable=True),
         Column(SITE_KIND, "str", "where it is mounted", allowed=SITE_KINDS, default="other"),
         Column(STATUS, "str", "last reported status", allowed=CAMERA_STATUSES),
-        Column(AZIMUTH_DEG, "float", "view direction, degrees clockwise from north; empty = 360° dome",
-               nullable=True, min=0, max=360),
-        Column(FOV_DEG, "float", "horizontal field of view in degrees (a fixed bullet camera: 90)", min=1,
-               max=360, default=90.0),
-        Column(RANGE_M, "float", "useful viewing distance in metres (a typical street camera: 50)", min=1,
-               max=1000, default=50.0),
+        Column(
+            AZIMUTH_DEG,
+            "float",
+            "view direction, degrees clockwise from north; empty = 360° dome",
+            nullable=True,
+            min=0,
+            max=360,
+        ),
+        Column(
+            FOV_DEG,
+            "float",
+            "horizontal field of view in degrees (a fixed bullet camera: 90)",
+            min=1,
+            max=360,
+            default=90.0,
+        ),
+        Column(
+            RANGE_M,
+            "float",
+            "useful viewing distance in metres (a typical street camera: 50)",
+            min=1,
+            max=1000,
+            default=50.0,
+        ),
     ),
     "Surveillance cameras (天网工程).",
 )
@@ -245,12 +265,18 @@ MEMBERS = Layer(
         Column(NAME, "str", "member's name; never shown on the map"),
         Column(GENDER, "str", "gender", nullable=True, allowed=GENDERS),
         Column(STATUS, "str", "full or probationary member", allowed=MEMBER_STATUSES),
-        Column(KIND, "str", "community member or in-service (在职) member reporting to the community",
-               allowed=MEMBER_KINDS),
+        Column(
+            KIND, "str", "community member or in-service (在职) member reporting to the community", allowed=MEMBER_KINDS
+        ),
         Column(BRANCH, "str", "party branch", nullable=True),
         Column(POST, "str", "post held in the grid, if any", nullable=True),
-        Column(LINKED_HOUSEHOLDS, "int", "households the member is linked to (党员联户; none recorded: 0)",
-               min=0, default=0),
+        Column(
+            LINKED_HOUSEHOLDS,
+            "int",
+            "households the member is linked to (党员联户; none recorded: 0)",
+            min=0,
+            default=0,
+        ),
     ),
     "Party members assigned to grids (党员进网格), located at their home or post.",
 )
@@ -281,8 +307,7 @@ PATROL_CHECKINS = Layer(
 )
 
 LAYERS: dict[str, Layer] = {
-    layer.name: layer
-    for layer in (GRIDS, CAMERAS, SERVICE_POINTS, TICKETS, MEMBERS, PATROL_TEAMS, PATROL_CHECKINS)
+    layer.name: layer for layer in (GRIDS, CAMERAS, SERVICE_POINTS, TICKETS, MEMBERS, PATROL_TEAMS, PATROL_CHECKINS)
 }
 PATROL_ASSIGNMENTS = "patrol_assignments"
 """The patrol duty roster (which team patrols which grid): a table kept as a workspace setting, not a

@@ -26,9 +26,9 @@ def home() -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
-            f"GRIDWATCH_HOME={str(path)!r} cannot be created ({exc.strerror}); "
-            "point it at a writable directory", code="home_not_writable",
-            params={"path": str(path), "reason": exc.strerror}
+            f"GRIDWATCH_HOME={str(path)!r} cannot be created ({exc.strerror}); point it at a writable directory",
+            code="home_not_writable",
+            params={"path": str(path), "reason": exc.strerror},
         ) from exc
     return path
 
@@ -37,8 +37,11 @@ def database_url() -> str | None:
     """The PostGIS URL from ``GRIDWATCH_DB``, or None for the embedded GeoPackage store."""
     url = os.environ.get("GRIDWATCH_DB", "").strip()
     if url and not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"GRIDWATCH_DB must be a postgresql:// URL, got {url[:40]!r}", code="database_url",
-                          params={"value": url[:40]})
+        raise ConfigError(
+            f"GRIDWATCH_DB must be a postgresql:// URL, got {url[:40]!r}",
+            code="database_url",
+            params={"value": url[:40]},
+        )
     return url or None
 
 
@@ -46,8 +49,9 @@ def tile_url() -> str | None:
     """The basemap tile URL template, or None to draw without a basemap."""
     url = os.environ.get("GRIDWATCH_TILES", "").strip()
     if url and not all(part in url for part in ("{z}", "{x}", "{y}")):
-        raise ConfigError(f"GRIDWATCH_TILES must contain {{z}}, {{x}} and {{y}}, got {url!r}", code="tile_url",
-                          params={"value": url})
+        raise ConfigError(
+            f"GRIDWATCH_TILES must contain {{z}}, {{x}} and {{y}}, got {url!r}", code="tile_url", params={"value": url}
+        )
     return url or None
 
 
@@ -61,11 +65,17 @@ def refresh_seconds() -> float:
     try:
         seconds = float(text)
     except ValueError:
-        raise ConfigError(f"GRIDWATCH_REFRESH_SECONDS must be a number of seconds, got {text!r}",
-                          code="refresh_not_number", params={"value": text}) from None
+        raise ConfigError(
+            f"GRIDWATCH_REFRESH_SECONDS must be a number of seconds, got {text!r}",
+            code="refresh_not_number",
+            params={"value": text},
+        ) from None
     if not seconds >= 1:
-        raise ConfigError(f"GRIDWATCH_REFRESH_SECONDS must be at least 1, got {text!r}", code="refresh_too_short",
-                          params={"value": text})
+        raise ConfigError(
+            f"GRIDWATCH_REFRESH_SECONDS must be at least 1, got {text!r}",
+            code="refresh_too_short",
+            params={"value": text},
+        )
     return seconds
 
 
@@ -74,11 +84,17 @@ def _number(variable: str, default: str, least: float) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"{variable} must be a number, got {text!r}", code="setting_not_number",
-                          params={"variable": variable, "value": text}) from None
+        raise ConfigError(
+            f"{variable} must be a number, got {text!r}",
+            code="setting_not_number",
+            params={"variable": variable, "value": text},
+        ) from None
     if not value >= least:
-        raise ConfigError(f"{variable} must be at least {least:g}, got {text!r}", code="setting_too_small",
-                          params={"variable": variable, "least": f"{least:g}", "value": text})
+        raise ConfigError(
+            f"{variable} must be at least {least:g}, got {text!r}",
+            code="setting_too_small",
+            params={"variable": variable, "least": f"{least:g}", "value": text},
+        )
     return value
 
 

@@ -135,26 +135,42 @@ class MaximalCovering:
 
     def __post_init__(self) -> None:
         if len(self.demand_xy) == 0:
-            raise SitingError("there is no demand to cover: choose tickets or population as demand, or widen "
-                              "the filters", code="no_demand")
+            raise SitingError(
+                "there is no demand to cover: choose tickets or population as demand, or widen the filters",
+                code="no_demand",
+            )
         if len(self.candidate_xy) == 0:
-            raise SitingError("there are no candidate sites: use a lattice, or upload roads or cameras at "
-                              "intersections", code="no_candidates")
+            raise SitingError(
+                "there are no candidate sites: use a lattice, or upload roads or cameras at intersections",
+                code="no_candidates",
+            )
         if not (np.isfinite(self.radius_m) and self.radius_m > 0):
-            raise SitingError(f"the service radius must be a positive number of metres, got {self.radius_m}",
-                              code="radius", params={"value": self.radius_m})
+            raise SitingError(
+                f"the service radius must be a positive number of metres, got {self.radius_m}",
+                code="radius",
+                params={"value": self.radius_m},
+            )
         if not (isinstance(self.k, (int, np.integer)) and self.k >= 1):
-            raise SitingError(f"the number of sites to add must be a whole number of at least 1, got {self.k}",
-                              code="site_count", params={"value": self.k})
+            raise SitingError(
+                f"the number of sites to add must be a whole number of at least 1, got {self.k}",
+                code="site_count",
+                params={"value": self.k},
+            )
         if len(self.weight) != len(self.demand_xy) or len(self.candidate_ids) != len(self.candidate_xy):
             raise ValueError("weight and demand_xy, candidate_ids and candidate_xy must have matching lengths")
         if not (np.all(np.isfinite(self.weight)) and np.all(self.weight >= 0)):
             raise ValueError("weights must be finite and non-negative")
 
     @classmethod
-    def from_geodataframes(cls, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, radius_m: float,
-                           k: int, weight: str | None = WEIGHT,
-                           existing: gpd.GeoDataFrame | None = None) -> MaximalCovering:
+    def from_geodataframes(
+        cls,
+        demand: gpd.GeoDataFrame,
+        candidates: gpd.GeoDataFrame,
+        radius_m: float,
+        k: int,
+        weight: str | None = WEIGHT,
+        existing: gpd.GeoDataFrame | None = None,
+    ) -> MaximalCovering:
         """The model of point layers in any CRS (measured in the candidates' UTM zone).
 
         ``weight`` names the demand column of weights (None: every point weighs 1); candidate ids come
@@ -163,26 +179,53 @@ class MaximalCovering:
         for rows without a point or with a missing or negative weight.
         """
         if len(candidates) == 0:
-            raise SitingError("there are no candidate sites: use a lattice, or upload roads or cameras at "
-                              "intersections", code="no_candidates")
+            raise SitingError(
+                "there are no candidate sites: use a lattice, or upload roads or cameras at intersections",
+                code="no_candidates",
+            )
         crs = metric_crs(candidates)
         if weight is None:
             weights = np.ones(len(demand))
         elif weight not in demand.columns:
-            raise ValidationError(DEMAND_LAYER, [Problem(
-                DEMAND_LAYER, weight, (), f"the weight column `{weight}` is missing",
-                "build the demand with ticket_demand or population_demand, or pass weight=None")])
+            raise ValidationError(
+                DEMAND_LAYER,
+                [
+                    Problem(
+                        DEMAND_LAYER,
+                        weight,
+                        (),
+                        f"the weight column `{weight}` is missing",
+                        "build the demand with ticket_demand or population_demand, or pass weight=None",
+                    )
+                ],
+            )
         else:
             weights = _numbers(demand[weight])
             bad = ~(weights >= 0) | ~np.isfinite(weights)
             if bad.any():
-                raise ValidationError(DEMAND_LAYER, [Problem(
-                    DEMAND_LAYER, weight, tuple(str(v) for v in demand.index[bad]),
-                    "is missing, not a number or negative", "give every demand point a weight of 0 or more")])
+                raise ValidationError(
+                    DEMAND_LAYER,
+                    [
+                        Problem(
+                            DEMAND_LAYER,
+                            weight,
+                            tuple(str(v) for v in demand.index[bad]),
+                            "is missing, not a number or negative",
+                            "give every demand point a weight of 0 or more",
+                        )
+                    ],
+                )
         ids = candidates[CANDIDATE_ID] if CANDIDATE_ID in candidates.columns else candidates.index
         existing_xy = points_xy(existing, "existing", crs) if existing is not None else np.empty((0, 2))
-        return cls(points_xy(demand, DEMAND_LAYER, crs), weights, points_xy(candidates, CANDIDATE_LAYER, crs),
-                   tuple(str(v) for v in ids), float(radius_m), int(k), existing_xy)
+        return cls(
+            points_xy(demand, DEMAND_LAYER, crs),
+            weights,
+            points_xy(candidates, CANDIDATE_LAYER, crs),
+            tuple(str(v) for v in ids),
+            float(radius_m),
+            int(k),
+            existing_xy,
+        )
 
     def solve(self, time_limit_s: float = 20.0, progress: Progress | None = None) -> SitingResult:
         """Choose at most K sites (see the module docstring for the method); sites that would add
@@ -212,7 +255,7 @@ class MaximalCovering:
                 upper = _lagrangian_bound(model, self.k, model.objective(best))
                 bound = Message("Lagrangian relaxation", code="bound_lagrangian")
             else:
-                rounded = _swap(model, np.argsort(-relaxed, kind="stable")[:self.k])
+                rounded = _swap(model, np.argsort(-relaxed, kind="stable")[: self.k])
                 best = max(best, rounded, key=model.objective)
             proven = model.objective(best) >= upper * (1 - 1e-9)
 
@@ -231,12 +274,21 @@ class MaximalCovering:
         total = float(self.weight.sum())
         covered_before = float(self.weight[before].sum())
         result = SitingResult(
-            chosen=tuple(int(s) for s in sites), chosen_ids=tuple(self.candidate_ids[s] for s in sites),
-            added=tuple(float(a) for a in added), assignment=_assignment(cover, sites, before),
-            objective=objective, total=total, covered_before=covered_before,
-            covered_after=covered_before + objective, greedy_objective=greedy_objective, upper_bound=upper,
-            gap=(upper - objective) / upper if upper > 0 else 0.0, bound=bound, status=status,
-            solve_seconds=time.perf_counter() - started)
+            chosen=tuple(int(s) for s in sites),
+            chosen_ids=tuple(self.candidate_ids[s] for s in sites),
+            added=tuple(float(a) for a in added),
+            assignment=_assignment(cover, sites, before),
+            objective=objective,
+            total=total,
+            covered_before=covered_before,
+            covered_after=covered_before + objective,
+            greedy_objective=greedy_objective,
+            upper_bound=upper,
+            gap=(upper - objective) / upper if upper > 0 else 0.0,
+            bound=bound,
+            status=status,
+            solve_seconds=time.perf_counter() - started,
+        )
         report("done", 1.0)
         return result
 
@@ -298,19 +350,20 @@ def _greedy(cover: scipy.sparse.csr_matrix, weight: np.ndarray, k: int) -> np.nd
         if gain[best] <= 0:
             break
         chosen.append(best)
-        open_weight[by_column.indices[by_column.indptr[best]:by_column.indptr[best + 1]]] = 0.0
+        open_weight[by_column.indices[by_column.indptr[best] : by_column.indptr[best + 1]]] = 0.0
     return np.array(chosen, dtype=np.int64)
 
 
-def _greedy_order(cover: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _greedy_order(
+    cover: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``chosen`` without the sites the others make redundant (whose weight is all covered twice),
     ordered greedily (most new weight first), and the weight each adds in that order."""
     by_column = cover[:, chosen].tocsc()
     count = np.asarray(by_column.sum(axis=1)).ravel()
     keep = np.ones(len(chosen), dtype=bool)
     for column in range(len(chosen)):
-        rows = by_column.indices[by_column.indptr[column]:by_column.indptr[column + 1]]
+        rows = by_column.indices[by_column.indptr[column] : by_column.indptr[column + 1]]
         if np.all((count[rows] >= 2) | (weight[rows] <= 0)):
             keep[column] = False
             count[rows] -= 1
@@ -319,7 +372,7 @@ def _greedy_order(cover: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np
     covered = np.zeros(cover.shape[0], dtype=bool)
     added = []
     for column in order:
-        rows = by_column.indices[by_column.indptr[column]:by_column.indptr[column + 1]]
+        rows = by_column.indices[by_column.indptr[column] : by_column.indptr[column + 1]]
         added.append(weight[rows[~covered[rows]]].sum())
         covered[rows] = True
     return chosen[order], np.array(added, dtype=float)
@@ -338,13 +391,13 @@ def _swap(model: _Reduced, chosen: np.ndarray) -> np.ndarray:
     while improved:
         improved = False
         for position, site in enumerate(chosen):
-            rows = by_column.indices[by_column.indptr[site]:by_column.indptr[site + 1]]
+            rows = by_column.indices[by_column.indptr[site] : by_column.indptr[site + 1]]
             count[rows] -= 1
             gain = gains @ (model.weight * (count == 0))
             best = int(np.argmax(gain))
             if gain[best] > gain[site] * (1 + 1e-12) + 1e-12:
                 chosen[position] = site = best
-                rows = by_column.indices[by_column.indptr[site]:by_column.indptr[site + 1]]
+                rows = by_column.indices[by_column.indptr[site] : by_column.indptr[site + 1]]
                 improved = True
             count[rows] += 1
     return chosen
@@ -359,7 +412,7 @@ def _solve_exact(model: _Reduced, k: int, start: np.ndarray, time_limit_s: float
     problem += pulp.LpAffineExpression(zip(y, model.weight.tolist()))
     indptr, indices = model.cover.indptr, model.cover.indices
     for i in range(n):
-        terms = [(x[j], 1) for j in indices[indptr[i]:indptr[i + 1]]]
+        terms = [(x[j], 1) for j in indices[indptr[i] : indptr[i + 1]]]
         terms.append((y[i], -1))
         problem += pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=0)
     problem += pulp.LpConstraint(pulp.LpAffineExpression((v, 1) for v in x), pulp.LpConstraintLE, rhs=k)
@@ -372,9 +425,12 @@ def _solve_exact(model: _Reduced, k: int, start: np.ndarray, time_limit_s: float
     solver = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s, warmStart=True)
     problem.solve(solver)
     if problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        raise SitingError(f"the solver found no solution ({pulp.LpStatus[problem.status]}); "
-                          "try a longer time limit or fewer candidates", code="no_solution",
-                          params={"status": pulp.LpStatus[problem.status]})
+        raise SitingError(
+            f"the solver found no solution ({pulp.LpStatus[problem.status]}); "
+            "try a longer time limit or fewer candidates",
+            code="no_solution",
+            params={"status": pulp.LpStatus[problem.status]},
+        )
     chosen = np.array([j for j, variable in enumerate(x) if (variable.value() or 0) > 0.5], dtype=np.int64)
     return chosen, problem.sol_status == pulp.LpSolutionOptimal
 
@@ -390,13 +446,21 @@ def _lp_relaxation(model: _Reduced, k: int, time_limit_s: float) -> tuple[float,
     by HiGHS's interior point method (much faster than simplex on this degenerate LP); (inf, None) if
     it does not finish in ``time_limit_s``."""
     n, m = model.cover.shape
-    a_ub = scipy.sparse.vstack([
-        scipy.sparse.hstack([-model.cover.astype(float), scipy.sparse.identity(n)]),
-        scipy.sparse.hstack([np.ones((1, m)), scipy.sparse.csr_matrix((1, n))]),
-    ]).tocsr()
+    a_ub = scipy.sparse.vstack(
+        [
+            scipy.sparse.hstack([-model.cover.astype(float), scipy.sparse.identity(n)]),
+            scipy.sparse.hstack([np.ones((1, m)), scipy.sparse.csr_matrix((1, n))]),
+        ]
+    ).tocsr()
     b_ub = np.concatenate([np.zeros(n), [k]])
-    result = linprog(np.concatenate([np.zeros(m), -model.weight]), A_ub=a_ub, b_ub=b_ub, bounds=(0, 1),
-                     method="highs-ipm", options={"time_limit": max(time_limit_s, 0.1)})
+    result = linprog(
+        np.concatenate([np.zeros(m), -model.weight]),
+        A_ub=a_ub,
+        b_ub=b_ub,
+        bounds=(0, 1),
+        method="highs-ipm",
+        options={"time_limit": max(time_limit_s, 0.1)},
+    )
     if result.status != 0:
         return np.inf, None
     return float(-result.fun), result.x[:m]
@@ -442,38 +506,43 @@ def _assignment(cover: scipy.sparse.csr_matrix, sites: np.ndarray, before: np.nd
     by_column = cover.tocsc()
     for position in range(len(sites) - 1, -1, -1):  # last to first, so the first covering site wins
         site = sites[position]
-        rows = by_column.indices[by_column.indptr[site]:by_column.indptr[site + 1]]
+        rows = by_column.indices[by_column.indptr[site] : by_column.indptr[site + 1]]
         rows = rows[~before[rows]]
         assignment[rows] = position
     return assignment
 
 
 # ---- candidates ---------------------------------------------------------------------------------
-def lattice_candidates(area: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame, spacing_m: float
-                       ) -> gpd.GeoDataFrame:
+def lattice_candidates(area: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame, spacing_m: float) -> gpd.GeoDataFrame:
     """Candidate sites on a square lattice of ``spacing_m`` inside ``area`` (a shapely geometry in
     EPSG:4326, or a layer whose union is the area, e.g. the grids): ``candidate_id`` L1, L2, … and
     points in EPSG:4326."""
     if not spacing_m > 0:
-        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}",
-                          code="spacing", params={"value": spacing_m})
-    shapes = area if isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)) else gpd.GeoSeries([area],
-                                                                                           crs=schema.STORAGE_CRS)
+        raise SitingError(
+            f"the lattice spacing must be a positive number of metres, got {spacing_m}",
+            code="spacing",
+            params={"value": spacing_m},
+        )
+    shapes = (
+        area if isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)) else gpd.GeoSeries([area], crs=schema.STORAGE_CRS)
+    )
     crs = metric_crs(shapes)
     xy, _ = _lattice_in(np.asarray(shapes.geometry.to_crs(crs).array, dtype=object), spacing_m)
     return _candidates("L", xy, crs)
 
 
-def intersection_candidates(roads: gpd.GeoDataFrame | None = None, cameras: gpd.GeoDataFrame | None = None,
-                            merge_m: float = 30.0) -> gpd.GeoDataFrame:
+def intersection_candidates(
+    roads: gpd.GeoDataFrame | None = None, cameras: gpd.GeoDataFrame | None = None, merge_m: float = 30.0
+) -> gpd.GeoDataFrame:
     """Candidate sites at intersections: road junctions (nodes where three or more road segments meet,
     see ``core.coverage.RoadNetwork``) and the sites of cameras whose ``site_kind`` is "intersection".
     Sites within ``merge_m`` of each other (the corners of one junction) become one, at their mean.
     Returns ``candidate_id`` X1, X2, … and points in EPSG:4326."""
     layers = [layer for layer in (roads, cameras) if layer is not None and len(layer)]
     if not layers:
-        raise SitingError("intersection candidates need a road network or cameras at intersections",
-                          code="no_intersections")
+        raise SitingError(
+            "intersection candidates need a road network or cameras at intersections", code="no_intersections"
+        )
     crs = metric_crs(layers[0])
     xy = [np.empty((0, 2))]
     if roads is not None and len(roads):
@@ -495,8 +564,9 @@ def intersection_candidates(roads: gpd.GeoDataFrame | None = None, cameras: gpd.
 
 def _candidates(prefix: str, xy: np.ndarray, crs: pyproj.CRS) -> gpd.GeoDataFrame:
     points = gpd.GeoSeries(shapely.points(xy) if len(xy) else [], crs=crs).to_crs(schema.STORAGE_CRS)
-    return gpd.GeoDataFrame({CANDIDATE_ID: [f"{prefix}{i}" for i in range(1, len(xy) + 1)]},
-                            geometry=points.array, crs=schema.STORAGE_CRS)
+    return gpd.GeoDataFrame(
+        {CANDIDATE_ID: [f"{prefix}{i}" for i in range(1, len(xy) + 1)]}, geometry=points.array, crs=schema.STORAGE_CRS
+    )
 
 
 def _lattice_in(shapes: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -522,16 +592,18 @@ def _numbers(values: pd.Series) -> np.ndarray:
 
 
 # ---- demand -------------------------------------------------------------------------------------
-def ticket_demand(tickets: gpd.GeoDataFrame, category_weights: dict[str, float] | None = None
-                  ) -> gpd.GeoDataFrame:
+def ticket_demand(tickets: gpd.GeoDataFrame, category_weights: dict[str, float] | None = None) -> gpd.GeoDataFrame:
     """Tickets as demand points: ``ticket_id``, ``category``, ``weight`` (``category_weights`` of the
     ticket's category, 1 for a category not listed) and the point in EPSG:4326. Tickets of weight 0
     are left out."""
     weights = category_weights or {}
     bad = {c: w for c, w in weights.items() if not (np.isfinite(w) and w >= 0)}
     if bad:
-        raise SitingError(f"category weights must be numbers of 0 or more; got {bad}", code="category_weights",
-                          params={"values": ", ".join(f"{k}={v}" for k, v in bad.items())})
+        raise SitingError(
+            f"category weights must be numbers of 0 or more; got {bad}",
+            code="category_weights",
+            params={"values": ", ".join(f"{k}={v}" for k, v in bad.items())},
+        )
     weight = tickets[schema.CATEGORY].map(weights).fillna(1.0).to_numpy(dtype=float)
     keep = weight > 0
     demand = tickets.loc[keep, [schema.TICKET_ID, schema.CATEGORY, tickets.geometry.name]].copy()
@@ -545,8 +617,11 @@ def population_demand(grids: gpd.GeoDataFrame, spacing_m: float) -> gpd.GeoDataF
     add up to its population (grids of unknown population add none). Columns ``grid_id``, ``weight``,
     point in EPSG:4326."""
     if not spacing_m > 0:
-        raise SitingError(f"the lattice spacing must be a positive number of metres, got {spacing_m}",
-                          code="spacing", params={"value": spacing_m})
+        raise SitingError(
+            f"the lattice spacing must be a positive number of metres, got {spacing_m}",
+            code="spacing",
+            params={"value": spacing_m},
+        )
     crs = metric_crs(grids)
     polygons = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     population = np.zeros(len(grids))

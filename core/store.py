@@ -83,8 +83,7 @@ class Store(abc.ABC):
         """A layer as of ``version`` (default: active)."""
 
     @abc.abstractmethod
-    def write_layers(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str,
-                     author: str = "system") -> int:
+    def write_layers(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str = "system") -> int:
         """Replace the given layers in one new version; returns it. Validates everything first."""
 
     @abc.abstractmethod
@@ -129,8 +128,11 @@ class Store(abc.ABC):
         """Make the previous version's layers active again, as a new version; returns it."""
         kept = self.history()
         if len(kept) < 2:
-            raise StoreError(f"workspace `{self.name}` has no earlier version to roll back to",
-                             code="no_earlier_version", params={"workspace": self.name})
+            raise StoreError(
+                f"workspace `{self.name}` has no earlier version to roll back to",
+                code="no_earlier_version",
+                params={"workspace": self.name},
+            )
         return self.activate(kept[1].version, author=author, note=f"rollback to version {kept[1].version}")
 
     def layer_history(self, layer: str) -> list[VersionInfo]:
@@ -161,8 +163,11 @@ def list_workspaces(home: Path | None = None) -> list[str]:
 def check_name(workspace: str) -> str:
     """``workspace`` if it is a usable name (1–64 letters, digits, '_' or '-'); raises WorkspaceError."""
     if not isinstance(workspace, str) or not _NAME.match(workspace):
-        raise WorkspaceError(f"workspace name {workspace!r} may only use letters, digits, '_' and '-' "
-                             "(at most 64)", code="name_invalid", params={"name": str(workspace)})
+        raise WorkspaceError(
+            f"workspace name {workspace!r} may only use letters, digits, '_' and '-' (at most 64)",
+            code="name_invalid",
+            params={"name": str(workspace)},
+        )
     return workspace
 
 
@@ -174,8 +179,11 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True,
     made by ``core.workspaces.create_workspace``."""
     check_name(workspace)
     if settings.database_url():
-        raise ConfigError("GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
-                          "unset GRIDWATCH_DB to use the embedded GeoPackage store", code="postgis_unavailable")
+        raise ConfigError(
+            "GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
+            "unset GRIDWATCH_DB to use the embedded GeoPackage store",
+            code="postgis_unavailable",
+        )
     path = workspaces_dir(home) / f"{workspace}.gpkg"
     if not create and not path.exists():
         raise _missing(workspace)
@@ -183,16 +191,21 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True,
 
 
 def _missing(workspace: str) -> WorkspaceError:
-    return WorkspaceError(f"there is no workspace `{workspace}`; create it with `gridwatch workspace create "
-                          f"{workspace}`",
-                          code="not_found", params={"name": workspace})
+    return WorkspaceError(
+        f"there is no workspace `{workspace}`; create it with `gridwatch workspace create {workspace}`",
+        code="not_found",
+        params={"name": workspace},
+    )
 
 
 def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Conform ``frame`` to the canonical ``layer`` and validate it (raises ValidationError)."""
     if layer not in schema.LAYERS:
-        raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
-                                 code="unknown_layer", params={"name": layer, "known": ", ".join(schema.LAYERS)})
+        raise LayerNotFoundError(
+            f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
+            code="unknown_layer",
+            params={"name": layer, "known": ", ".join(schema.LAYERS)},
+        )
     return validate(conform(frame, layer), layer)
 
 
@@ -213,10 +226,13 @@ class GeoPackageStore(Store):
 
     def history(self) -> list[VersionInfo]:
         with self._db() as db:
-            rows = db.execute("SELECT version, created_at, author, note, tables, changed "
-                              "FROM gw_versions ORDER BY version DESC").fetchall()
-        return [VersionInfo(v, datetime.fromisoformat(c), a, n, json.loads(t), tuple(json.loads(ch)))
-                for v, c, a, n, t, ch in rows]
+            rows = db.execute(
+                "SELECT version, created_at, author, note, tables, changed FROM gw_versions ORDER BY version DESC"
+            ).fetchall()
+        return [
+            VersionInfo(v, datetime.fromisoformat(c), a, n, json.loads(t), tuple(json.loads(ch)))
+            for v, c, a, n, t, ch in rows
+        ]
 
     def layers(self, version: int | None = None) -> tuple[str, ...]:
         tables = self._tables(version)
@@ -225,15 +241,21 @@ class GeoPackageStore(Store):
     def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:
         table = self._tables(version).get(layer)
         if table is None:
-            raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer"
-                                     + (f" in version {version}" if version else "") + "; upload it first",
-                                     code="layer_not_found", params={"workspace": self.name, "layer": layer})
+            raise LayerNotFoundError(
+                f"workspace `{self.name}` has no `{layer}` layer"
+                + (f" in version {version}" if version else "")
+                + "; upload it first",
+                code="layer_not_found",
+                params={"workspace": self.name, "layer": layer},
+            )
         try:
             frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
         except pyogrio.errors.DataLayerError as exc:
-            raise StoreError(f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}",
-                             code="layer_unreadable", params={"workspace": self.name, "layer": layer,
-                                                              "reason": str(exc)}) from exc
+            raise StoreError(
+                f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}",
+                code="layer_unreadable",
+                params={"workspace": self.name, "layer": layer, "reason": str(exc)},
+            ) from exc
         return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def _tables(self, version: int | None) -> dict[str, str]:
@@ -247,8 +269,11 @@ class GeoPackageStore(Store):
         if row is None:
             if not version:  # None (the latest) or 0 (the state before the first write): no layers yet
                 return {}
-            raise StoreError(f"workspace `{self.name}` has no version {version}; pick one from its history",
-                             code="no_such_version", params={"workspace": self.name, "version": version})
+            raise StoreError(
+                f"workspace `{self.name}` has no version {version}; pick one from its history",
+                code="no_such_version",
+                params={"workspace": self.name, "version": version},
+            )
         return json.loads(row[0])
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -268,8 +293,7 @@ class GeoPackageStore(Store):
     def append(self, layer, rows, *, note, author="system"):
         with self._writer():
             current = self.read(layer) if layer in self._tables(None) else None
-            combined = rows if current is None else pd.concat([current, prepare(layer, rows)],
-                                                              ignore_index=True)
+            combined = rows if current is None else pd.concat([current, prepare(layer, rows)], ignore_index=True)
             return self._commit({layer: prepare(layer, combined)}, note=note, author=author)
 
     def activate(self, version, *, author="system", note=""):
@@ -277,24 +301,31 @@ class GeoPackageStore(Store):
             current = self._tables(None)
             target = self._tables(version)
             changed = tuple(name for name in schema.LAYERS if current.get(name) != target.get(name))
-            return self._record(dict(target), changed, note=note or f"re-activate version {version}",
-                                author=author)
+            return self._record(dict(target), changed, note=note or f"re-activate version {version}", author=author)
 
     def clear(self, layer, *, note, author="system"):
         if layer not in schema.LAYERS:
-            raise LayerNotFoundError(f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
-                                     code="unknown_layer", params={"name": layer, "known": ", ".join(schema.LAYERS)})
+            raise LayerNotFoundError(
+                f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
+                code="unknown_layer",
+                params={"name": layer, "known": ", ".join(schema.LAYERS)},
+            )
         with self._writer():
             tables = self._tables(None)
             if layer not in tables:
-                raise LayerNotFoundError(f"workspace `{self.name}` has no `{layer}` layer to clear",
-                                         code="layer_not_found", params={"workspace": self.name, "layer": layer})
+                raise LayerNotFoundError(
+                    f"workspace `{self.name}` has no `{layer}` layer to clear",
+                    code="layer_not_found",
+                    params={"workspace": self.name, "layer": layer},
+                )
             others = [name for name in tables if name != layer]
             if layer == schema.GRIDS.name and others:
-                raise StoreError(f"the grids of workspace `{self.name}` place every point layer; clear "
-                                 f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
-                                 code="grids_clear_last",
-                                 params={"workspace": self.name, "layers": ", ".join(others)})
+                raise StoreError(
+                    f"the grids of workspace `{self.name}` place every point layer; clear "
+                    f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
+                    code="grids_clear_last",
+                    params={"workspace": self.name, "layers": ", ".join(others)},
+                )
             del tables[layer]
             return self._record(tables, (layer,), note=note or f"clear {layer}", author=author)
 
@@ -309,8 +340,11 @@ class GeoPackageStore(Store):
             raise ValueError(f"keep at least one version, got {keep}")
         with self._writer():
             with self._db() as db:
-                gone = db.execute("DELETE FROM gw_versions WHERE version NOT IN (SELECT version FROM "
-                                  "gw_versions ORDER BY version DESC LIMIT ?)", (keep,)).rowcount
+                gone = db.execute(
+                    "DELETE FROM gw_versions WHERE version NOT IN (SELECT version FROM "
+                    "gw_versions ORDER BY version DESC LIMIT ?)",
+                    (keep,),
+                ).rowcount
             self._drop_unreferenced()
         return gone
 
@@ -321,8 +355,11 @@ class GeoPackageStore(Store):
 
     def set_setting(self, key, value):
         with self._db() as db:
-            db.execute("INSERT INTO gw_settings (key, value) VALUES (?, ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
+            db.execute(
+                "INSERT INTO gw_settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
 
     def _commit(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str) -> int:
         self._drop_unreferenced()  # tables a writer that crashed before recording them left behind
@@ -338,10 +375,11 @@ class GeoPackageStore(Store):
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             version = int(db.execute("SELECT COALESCE(MAX(version), 0) FROM gw_versions").fetchone()[0]) + 1
-            db.execute("INSERT INTO gw_versions (version, created_at, author, note, tables, changed) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
-                       (version, datetime.now(UTC).isoformat(), author, note, json.dumps(tables),
-                        json.dumps(list(changed))))
+            db.execute(
+                "INSERT INTO gw_versions (version, created_at, author, note, tables, changed) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (version, datetime.now(UTC).isoformat(), author, note, json.dumps(tables), json.dumps(list(changed))),
+            )
             db.execute("COMMIT")
         return version
 
@@ -359,8 +397,7 @@ class GeoPackageStore(Store):
             exists = db.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (table,)).fetchone()
             if not exists:
                 return
-            geom = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?",
-                              (table,)).fetchone()
+            geom = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
             db.execute("BEGIN IMMEDIATE")
             if geom:
                 db.execute(f'DROP TABLE IF EXISTS "rtree_{table}_{geom[0]}"')
@@ -382,9 +419,10 @@ class GeoPackageStore(Store):
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise WorkspaceBusyError(
-                            f"workspace `{self.name}` is being changed by another writer; "
-                            f"try again in a minute", code="workspace_busy",
-                            params={"workspace": self.name}) from None
+                            f"workspace `{self.name}` is being changed by another writer; try again in a minute",
+                            code="workspace_busy",
+                            params={"workspace": self.name},
+                        ) from None
                     time.sleep(0.05)
             try:
                 yield
@@ -394,8 +432,9 @@ class GeoPackageStore(Store):
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         try:  # mode=rw: a deleted workspace is an error, not a new empty file
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=LOCK_TIMEOUT_S,
-                                 isolation_level=None)
+            db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=LOCK_TIMEOUT_S, isolation_level=None
+            )
         except sqlite3.OperationalError:
             raise _missing(self.name) from None
         try:
@@ -409,8 +448,11 @@ class GeoPackageStore(Store):
         with self._writer():
             if self.path.exists():
                 if new:
-                    raise WorkspaceError(f"workspace `{self.name}` already exists; pick another name, or "
-                                         "delete it first", code="exists", params={"name": self.name})
+                    raise WorkspaceError(
+                        f"workspace `{self.name}` already exists; pick another name, or delete it first",
+                        code="exists",
+                        params={"name": self.name},
+                    )
                 return
             _create_geopackage(self.path)
 
@@ -424,8 +466,10 @@ def _create_geopackage(path: Path) -> None:
     db = sqlite3.connect(tmp, isolation_level=None)
     try:
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("CREATE TABLE gw_versions (version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
-                   "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE gw_versions (version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
+            "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL)"
+        )
         db.execute("CREATE TABLE gw_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     finally:
         db.close()
@@ -440,8 +484,9 @@ def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.
     if geometry_type == "MultiPolygon":
         out = out.set_geometry(_to_multi(out.geometry))
     # Arrow writes ~8× faster (a million tickets: 11 s instead of 85 s) and keeps the same values.
-    pyogrio.write_dataframe(out, path, layer=table, driver="GPKG", geometry_type=geometry_type,
-                            promote_to_multi=False, use_arrow=True)
+    pyogrio.write_dataframe(
+        out, path, layer=table, driver="GPKG", geometry_type=geometry_type, promote_to_multi=False, use_arrow=True
+    )
 
 
 def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:

@@ -45,9 +45,11 @@ class Shrink:
         return self.active - self.new
 
     def __str__(self) -> str:
-        return (f"replacing the active `{self.layer_name}` ({self.active:,} features) with this file "
-                f"({self.new:,} features) would remove {self.removed:,} ({self.removed / self.active:.0%}); "
-                "check that the file is complete, or confirm that the layer is meant to shrink")
+        return (
+            f"replacing the active `{self.layer_name}` ({self.active:,} features) with this file "
+            f"({self.new:,} features) would remove {self.removed:,} ({self.removed / self.active:.0%}); "
+            "check that the file is complete, or confirm that the layer is meant to shrink"
+        )
 
 
 @dataclass(frozen=True)
@@ -132,16 +134,16 @@ class Active:
     points: dict[str, gpd.GeoDataFrame]
 
     @classmethod
-    def of(cls, grids: gpd.GeoDataFrame | None, points: dict[str, gpd.GeoDataFrame],
-           index: joins.GridIndex | None = None) -> "Active":
+    def of(
+        cls, grids: gpd.GeoDataFrame | None, points: dict[str, gpd.GeoDataFrame], index: joins.GridIndex | None = None
+    ) -> Active:
         """The snapshot of these layers; pass a grid ``index`` already built for ``grids`` to reuse it."""
         if grids is None:
             return cls(None, None, None, points)
-        return cls(grids, boundaries.district_outline(grids), index or joins.GridIndex.from_grids(grids),
-                   points)
+        return cls(grids, boundaries.district_outline(grids), index or joins.GridIndex.from_grids(grids), points)
 
     @classmethod
-    def from_store(cls, store: Store, version: int | None = None) -> "Active":
+    def from_store(cls, store: Store, version: int | None = None) -> Active:
         held = store.layers(version)
         grids = store.read(schema.GRIDS.name, version) if schema.GRIDS.name in held else None
         return cls.of(grids, {name: store.read(name, version) for name in schema.POINT_LAYERS if name in held})
@@ -168,11 +170,20 @@ def proposed_mapping(store: Store, layer_name: str, columns: list[str]) -> dict[
     return mapping
 
 
-def check_upload(store: Store, layer_name: str, name: str, data: bytes,
-                 options: UploadOptions = UploadOptions(), mapping: dict[str, str] | None = None,
-                 overrides: dict[str, str] | None = None, active: Active | None = None, *,
-                 fixed: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None,
-                 mode: Mode = "replace") -> UploadCheck:
+def check_upload(
+    store: Store,
+    layer_name: str,
+    name: str,
+    data: bytes,
+    options: UploadOptions = UploadOptions(),
+    mapping: dict[str, str] | None = None,
+    overrides: dict[str, str] | None = None,
+    active: Active | None = None,
+    *,
+    fixed: dict[str, str] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+    mode: Mode = "replace",
+) -> UploadCheck:
     """Read, map, repair and check an upload against the active workspace; changes nothing.
 
     ``mapping`` (canonical field → file column) replaces the proposed mapping; ``overrides`` change
@@ -184,20 +195,35 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     problem is in the result.
     """
     if layer_name not in schema.LAYERS:
-        raise ReadError(f"unknown layer {layer_name!r}; expected one of {', '.join(schema.LAYERS)}",
-                        code="unknown_layer", params={"name": layer_name, "known": ", ".join(schema.LAYERS)})
+        raise ReadError(
+            f"unknown layer {layer_name!r}; expected one of {', '.join(schema.LAYERS)}",
+            code="unknown_layer",
+            params={"name": layer_name, "known": ", ".join(schema.LAYERS)},
+        )
     layer = schema.LAYERS[layer_name]
-    read = io.read_upload(name, data, layer=options.file_layer, crs=options.crs, encoding=options.encoding,
-                          x_column=options.x_column, y_column=options.y_column,
-                          wkt_column=options.wkt_column)
+    read = io.read_upload(
+        name,
+        data,
+        layer=options.file_layer,
+        crs=options.crs,
+        encoding=options.encoding,
+        x_column=options.x_column,
+        y_column=options.y_column,
+        wkt_column=options.wkt_column,
+    )
     active = active if active is not None else Active.from_store(store)
     grids = active.grids
     frame, notes = read.frame, list(read.notes)
     offset = io.detect_datum_offset(frame, grids) if grids is not None else None
     if options.datum:
         frame = io.convert_datum(frame, options.datum)
-        notes.append(Message(f"converted from {options.datum.upper()} to WGS84", code="converted_datum",
-                             params={"datum": options.datum.upper()}))
+        notes.append(
+            Message(
+                f"converted from {options.datum.upper()} to WGS84",
+                code="converted_datum",
+                params={"datum": options.datum.upper()},
+            )
+        )
     if mapping is None:
         mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
     mapping = {**mapping, **(overrides or {})}
@@ -205,10 +231,12 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     fixed = {k: str(v) for k, v in (fixed or {}).items() if str(v).strip()}
     unknown = [k for k in fixed if k not in layer.column_names]
     if unknown:
-        raise GridWatchError(f"`{layer_name}` has no field {', '.join(map(repr, unknown))} to set; its "
-                             f"fields are: {', '.join(layer.column_names)}", code="fixed_unknown_field",
-                             params={"layer": layer_name, "fields": ", ".join(unknown),
-                                     "known": ", ".join(layer.column_names)})
+        raise GridWatchError(
+            f"`{layer_name}` has no field {', '.join(map(repr, unknown))} to set; its "
+            f"fields are: {', '.join(layer.column_names)}",
+            code="fixed_unknown_field",
+            params={"layer": layer_name, "fields": ", ".join(unknown), "known": ", ".join(layer.column_names)},
+        )
     frame, repair_notes = _repairs(frame, layer_name, options)
     notes += repair_notes
     frame, left_out, extra = _without_coordinates(frame, layer, options)
@@ -221,9 +249,20 @@ def check_upload(store: Store, layer_name: str, name: str, data: bytes,
     problems += extra + tuple(defaulted) + _stacked_warnings(canonical, layer)
     if mode == "append":
         problems += _id_clashes(canonical, layer, active)
-    check = UploadCheck(layer_name, read, offset, dict(mapping), canonical, tuple(problems), tuple(notes),
-                        fixed=fixed, values=choices, left_out=left_out, mode=mode,
-                        shrink=_shrink(layer_name, len(canonical), active) if mode == "replace" else None)
+    check = UploadCheck(
+        layer_name,
+        read,
+        offset,
+        dict(mapping),
+        canonical,
+        tuple(problems),
+        tuple(notes),
+        fixed=fixed,
+        values=choices,
+        left_out=left_out,
+        mode=mode,
+        shrink=_shrink(layer_name, len(canonical), active) if mode == "replace" else None,
+    )
     if layer_name == schema.GRIDS.name:
         return _with_boundary_checks(check, active)
     return _with_point_preview(check, active)
@@ -236,14 +275,18 @@ def _check_mapping(name: str, layer_name: str, mapping: dict[str, str], columns:
     fields = (*layer.column_names, *((schema.SOURCE_GRID_CODE,) if layer.is_point_layer else ()))
     for target, column in mapping.items():
         if target not in fields:
-            raise ReadError(f"`{target}` is not a field of {layer_name}; its fields are: {', '.join(fields)}. "
-                            "Map one of those.", code="map_field",
-                            params={"field": target, "layer": layer_name, "fields": ", ".join(fields)})
+            raise ReadError(
+                f"`{target}` is not a field of {layer_name}; its fields are: {', '.join(fields)}. Map one of those.",
+                code="map_field",
+                params={"field": target, "layer": layer_name, "fields": ", ".join(fields)},
+            )
         if column not in columns:
-            raise ReadError(f"`{name}` has no column `{column}` (mapped to `{target}`); its columns are: "
-                            f"{', '.join(columns[:30])}. Map one of those.", code="map_column",
-                            params={"file": name, "column": column, "field": target,
-                                    "columns": ", ".join(columns[:30])})
+            raise ReadError(
+                f"`{name}` has no column `{column}` (mapped to `{target}`); its columns are: "
+                f"{', '.join(columns[:30])}. Map one of those.",
+                code="map_column",
+                params={"file": name, "column": column, "field": target, "columns": ", ".join(columns[:30])},
+            )
 
 
 def _shrink(layer_name: str, new: int, active: Active) -> Shrink | None:
@@ -253,8 +296,7 @@ def _shrink(layer_name: str, new: int, active: Active) -> Shrink | None:
     return Shrink(layer_name, len(held), new)
 
 
-def _merged(first: dict[str, dict[str, str]], then: dict[str, dict[str, str]] | None
-            ) -> dict[str, dict[str, str]]:
+def _merged(first: dict[str, dict[str, str]], then: dict[str, dict[str, str]] | None) -> dict[str, dict[str, str]]:
     out = {column: dict(recode) for column, recode in first.items()}
     for column, recode in (then or {}).items():
         out.setdefault(column, {}).update(recode)
@@ -269,21 +311,30 @@ def _chosen(choices: tuple[ValueChoice, ...]) -> dict[str, dict[str, str]]:
     return chosen
 
 
-def _value_choices(canonical: gpd.GeoDataFrame, layer_name: str, recode: dict[str, dict[str, str]]
-                   ) -> tuple[ValueChoice, ...]:
+def _value_choices(
+    canonical: gpd.GeoDataFrame, layer_name: str, recode: dict[str, dict[str, str]]
+) -> tuple[ValueChoice, ...]:
     layer = schema.LAYERS[layer_name]
     choices = []
     for column, counts in unknown_values(canonical, layer_name).items():
         allowed = layer.column(column).allowed or ()
         for value, count in counts.items():
             code = recode.get(column, {}).get(value)
-            choices.append(ValueChoice(column, value, int(count), code if code in allowed else None,
-                                       suggest_code(layer_name, column, value)))
+            choices.append(
+                ValueChoice(
+                    column,
+                    value,
+                    int(count),
+                    code if code in allowed else None,
+                    suggest_code(layer_name, column, value),
+                )
+            )
     return tuple(choices)
 
 
-def _without_coordinates(frame: gpd.GeoDataFrame, layer: schema.Layer, options: UploadOptions
-                         ) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None, tuple[Problem, ...]]:
+def _without_coordinates(
+    frame: gpd.GeoDataFrame, layer: schema.Layer, options: UploadOptions
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None, tuple[Problem, ...]]:
     """Leave out the rows of a point layer that have no geometry, when the user chose so."""
     if not (layer.is_point_layer and options.skip_missing_coordinates):
         return frame, None, ()
@@ -294,14 +345,31 @@ def _without_coordinates(frame: gpd.GeoDataFrame, layer: schema.Layer, options: 
         return frame, left_out, ()
     rows = tuple(f"#{i + 1}" for i in np.flatnonzero(missing))
     count = int(missing.sum())
-    return frame[~missing], left_out, (Problem(
-        layer.name, schema.GEOMETRY, rows, f"{count:,} row(s) without coordinates are left out",
-        "download them, add their coordinates and append them later", severity="warning",
-        code="rows_left_out", params={"count": f"{count:,}"}),)
+    return (
+        frame[~missing],
+        left_out,
+        (
+            Problem(
+                layer.name,
+                schema.GEOMETRY,
+                rows,
+                f"{count:,} row(s) without coordinates are left out",
+                "download them, add their coordinates and append them later",
+                severity="warning",
+                code="rows_left_out",
+                params={"count": f"{count:,}"},
+            ),
+        ),
+    )
 
 
-def _reworded(problems: list[Problem], canonical: gpd.GeoDataFrame, layer: schema.Layer,
-              choices: tuple[ValueChoice, ...], may_skip: bool) -> tuple[Problem, ...]:
+def _reworded(
+    problems: list[Problem],
+    canonical: gpd.GeoDataFrame,
+    layer: schema.Layer,
+    choices: tuple[ValueChoice, ...],
+    may_skip: bool,
+) -> tuple[Problem, ...]:
     """The validation problems with the fixes an upload offers: the value-mapping step for unknown
     values (each with its rows) and leaving out rows without coordinates."""
     out = []
@@ -311,10 +379,14 @@ def _reworded(problems: list[Problem], canonical: gpd.GeoDataFrame, layer: schem
             continue
         if problem.code == "missing_geometry" and layer.is_point_layer and may_skip:
             count = len(problem.rows)
-            problem = replace(problem, what=f"{count:,} row(s) have no usable coordinates",
-                              fix="add their coordinates, or tick “leave out the rows without coordinates” "
-                                  "(command line: --skip-missing-coordinates)",
-                              code="missing_coordinates", params={"count": f"{count:,}"})
+            problem = replace(
+                problem,
+                what=f"{count:,} row(s) have no usable coordinates",
+                fix="add their coordinates, or tick “leave out the rows without coordinates” "
+                "(command line: --skip-missing-coordinates)",
+                code="missing_coordinates",
+                params={"count": f"{count:,}"},
+            )
         out.append(problem)
     for column in dict.fromkeys(c.column for c in choices if c.code is None):
         left = [c for c in choices if c.column == column and c.code is None]
@@ -323,12 +395,18 @@ def _reworded(problems: list[Problem], canonical: gpd.GeoDataFrame, layer: schem
         example = left[0]
         code = example.suggestion or (layer.column(column).allowed or ("",))[0]
         allowed = ", ".join(layer.column(column).allowed or ())
-        out.append(Problem(layer.name, column, rows, f"unknown value(s) {listed}",
-                           f"map each value to one of {allowed} in the value mapping (command line: "
-                           f"--value {column}:\"{example.value}\"={code})",
-                           code="unmapped_values",
-                           params={"values": listed, "allowed": allowed, "column": column,
-                                   "value": example.value, "code": code}))
+        out.append(
+            Problem(
+                layer.name,
+                column,
+                rows,
+                f"unknown value(s) {listed}",
+                f"map each value to one of {allowed} in the value mapping (command line: "
+                f'--value {column}:"{example.value}"={code})',
+                code="unmapped_values",
+                params={"values": listed, "allowed": allowed, "column": column, "value": example.value, "code": code},
+            )
+        )
     return tuple(out)
 
 
@@ -340,12 +418,19 @@ def _stacked_warnings(canonical: gpd.GeoDataFrame, layer: schema.Layer) -> tuple
         return ()
     total = int(stacked["count"].sum())
     where = ", ".join(f"{row.lon:.6f}, {row.lat:.6f} ({row.count:,})" for row in stacked.head(5).itertuples())
-    return (Problem(layer.name, schema.GEOMETRY, (),
-                    f"{total:,} points are stacked on {len(stacked)} coordinate(s): {where}",
-                    "these are usually a geocoder's or call centre's default point, not real places; "
-                    "hot-spot and repeat-case analyses leave them out", severity="warning",
-                    code="stacked_points", params={"count": f"{total:,}", "places": len(stacked),
-                                                   "where": where}),)
+    return (
+        Problem(
+            layer.name,
+            schema.GEOMETRY,
+            (),
+            f"{total:,} points are stacked on {len(stacked)} coordinate(s): {where}",
+            "these are usually a geocoder's or call centre's default point, not real places; "
+            "hot-spot and repeat-case analyses leave them out",
+            severity="warning",
+            code="stacked_points",
+            params={"count": f"{total:,}", "places": len(stacked), "where": where},
+        ),
+    )
 
 
 def _id_clashes(canonical: gpd.GeoDataFrame, layer: schema.Layer, active: Active) -> tuple[Problem, ...]:
@@ -357,15 +442,21 @@ def _id_clashes(canonical: gpd.GeoDataFrame, layer: schema.Layer, active: Active
         return ()
     ids = canonical[layer.id_column][clash]
     examples = ", ".join(map(str, ids.head(5))) + (" …" if len(ids) > 5 else "")
-    return (Problem(layer.name, layer.id_column, row_labels(canonical, layer, canonical.index[clash]),
-                    f"{len(ids):,} id(s) are already stored: {examples}",
-                    "choose “Replace the layer” to store the file as the whole layer, or drop those rows "
-                    "from the file before adding it", code="id_clash",
-                    params={"count": f"{len(ids):,}", "examples": examples}),)
+    return (
+        Problem(
+            layer.name,
+            layer.id_column,
+            row_labels(canonical, layer, canonical.index[clash]),
+            f"{len(ids):,} id(s) are already stored: {examples}",
+            "choose “Replace the layer” to store the file as the whole layer, or drop those rows "
+            "from the file before adding it",
+            code="id_clash",
+            params={"count": f"{len(ids):,}", "examples": examples},
+        ),
+    )
 
 
-def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions
-             ) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions) -> tuple[gpd.GeoDataFrame, list[str]]:
     notes = []
     if layer_name == schema.GRIDS.name and options.polygonize:
         result = boundaries.polygonize_lines(frame)
@@ -380,9 +471,12 @@ def _with_boundary_checks(check: UploadCheck, active: Active) -> UploadCheck:
     if not check.geometry_usable:
         return check
     problems = check.problems + tuple(boundaries.boundary_problems(check.frame, outline=active.outline))
-    return replace(check, problems=problems, diff=changes.diff_grids(active.grids, check.frame),
-                   impact=changes.join_impact(active.points, active.grids, check.frame,
-                                              active_index=active.index))
+    return replace(
+        check,
+        problems=problems,
+        diff=changes.diff_grids(active.grids, check.frame),
+        impact=changes.join_impact(active.points, active.grids, check.frame, active_index=active.index),
+    )
 
 
 def _with_point_preview(check: UploadCheck, active: Active) -> UploadCheck:
@@ -394,35 +488,50 @@ def _with_point_preview(check: UploadCheck, active: Active) -> UploadCheck:
     if outside.any():
         layer = schema.LAYERS[check.layer_name]
         rows = row_labels(check.frame, layer, check.frame.index[outside.to_numpy()])
-        problems += (Problem(check.layer_name, schema.GEOMETRY, rows,
-                             f"{int(outside.sum())} of {len(joined)} points lie outside every active grid",
-                             "check the coordinates and the coordinate system; they are kept and counted "
-                             "as unassigned", severity="warning", code="outside_grids",
-                             params={"count": int(outside.sum()), "total": len(joined)}),)
+        problems += (
+            Problem(
+                check.layer_name,
+                schema.GEOMETRY,
+                rows,
+                f"{int(outside.sum())} of {len(joined)} points lie outside every active grid",
+                "check the coordinates and the coordinate system; they are kept and counted as unassigned",
+                severity="warning",
+                code="outside_grids",
+                params={"count": int(outside.sum()), "total": len(joined)},
+            ),
+        )
     counts = joined[schema.GRID_ID].value_counts().reindex(active.grids[schema.GRID_ID], fill_value=0)
     return replace(check, problems=problems, counts=counts)
 
 
-def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
-                    mode: Mode | None = None, confirm_shrink: bool = False) -> int:
+def activate_upload(
+    store: Store, check: UploadCheck, *, note: str, author: str, mode: Mode | None = None, confirm_shrink: bool = False
+) -> int:
     """Store a checked upload as a new version (all or nothing) in the mode it was checked for, and
     remember its column mapping and value recodings. Replacing a layer with an upload that empties it or
     more than halves it (``check.shrink``) needs ``confirm_shrink``."""
     mode = mode or check.mode
     if mode != check.mode:
-        raise GridWatchError(f"this upload of `{check.layer_name}` was checked to {check.mode} the layer, "
-                             f"not to {mode} it: check it again in that mode", code="upload_mode_changed",
-                             params={"layer": check.layer_name})
+        raise GridWatchError(
+            f"this upload of `{check.layer_name}` was checked to {check.mode} the layer, "
+            f"not to {mode} it: check it again in that mode",
+            code="upload_mode_changed",
+            params={"layer": check.layer_name},
+        )
     if check.shrink is not None and not confirm_shrink:
-        raise GridWatchError(f"not activated: {check.shrink}", code="shrink_unconfirmed",
-                             params={"layer": check.layer_name, "active": f"{check.shrink.active:,}",
-                                     "new": f"{check.shrink.new:,}"})
+        raise GridWatchError(
+            f"not activated: {check.shrink}",
+            code="shrink_unconfirmed",
+            params={"layer": check.layer_name, "active": f"{check.shrink.active:,}", "new": f"{check.shrink.new:,}"},
+        )
     if not check.can_activate:
-        raise GridWatchError(f"this upload of `{check.layer_name}` cannot be activated: fix the "
-                             f"{len(check.errors)} error(s) in the report"
-                             + (" and confirm the detected settings" if check.read.confirm else ""),
-                             code="upload_blocked_confirm" if check.read.confirm else "upload_blocked",
-                             params={"layer": check.layer_name, "count": len(check.errors)})
+        raise GridWatchError(
+            f"this upload of `{check.layer_name}` cannot be activated: fix the "
+            f"{len(check.errors)} error(s) in the report"
+            + (" and confirm the detected settings" if check.read.confirm else ""),
+            code="upload_blocked_confirm" if check.read.confirm else "upload_blocked",
+            params={"layer": check.layer_name, "count": len(check.errors)},
+        )
     keep = {*schema.LAYERS[check.layer_name].column_names, schema.SOURCE_GRID_CODE, check.frame.geometry.name}
     frame = check.frame[[c for c in check.frame.columns if c in keep]]
     if mode == "append":
@@ -431,18 +540,21 @@ def activate_upload(store: Store, check: UploadCheck, *, note: str, author: str,
         version = store.write(check.layer_name, frame, note=note, author=author)
     store.set_setting(mapping_key(check.layer_name), check.mapping)
     if check.value_map:
-        store.set_setting(values_key(check.layer_name),
-                          _merged(remembered_values(store, check.layer_name), check.value_map))
+        store.set_setting(
+            values_key(check.layer_name), _merged(remembered_values(store, check.layer_name), check.value_map)
+        )
     return version
 
 
 def report_lines(check: UploadCheck) -> list[str]:
     """The check as plain text (the command line's report); a shrink counts as an error."""
     read = check.read
-    lines = [f"{check.layer_name}: {len(check.frame)} features"
-             + (f" from layer `{read.layer}`" if read.layer else "")
-             + f"; CRS {read.source_crs or 'unknown'} ({read.crs_origin})"
-             + (f"; encoding {read.encoding} ({read.encoding_origin})" if read.encoding else "")]
+    lines = [
+        f"{check.layer_name}: {len(check.frame)} features"
+        + (f" from layer `{read.layer}`" if read.layer else "")
+        + f"; CRS {read.source_crs or 'unknown'} ({read.crs_origin})"
+        + (f"; encoding {read.encoding} ({read.encoding_origin})" if read.encoding else "")
+    ]
     lines += [f"  note: {n}" for n in check.notes]
     lines += [f"  confirm: {c} (pass --crs to confirm)" for c in read.confirm]
     if check.offset is not None and check.offset.datum:
@@ -450,9 +562,11 @@ def report_lines(check: UploadCheck) -> list[str]:
     lines.append("  mapping: " + ", ".join(f"{k}←{v}" for k, v in check.mapping.items()))
     if check.fixed:
         lines.append("  fixed values: " + ", ".join(f"{k}={v}" for k, v in check.fixed.items()))
-    lines += [f"  value: {c.column} '{c.value}' ({c.count:,} rows) → "
-              + (c.code or "unknown" + (f" (suggested: {c.suggestion})" if c.suggestion else ""))
-              for c in check.values]
+    lines += [
+        f"  value: {c.column} '{c.value}' ({c.count:,} rows) → "
+        + (c.code or "unknown" + (f" (suggested: {c.suggestion})" if c.suggestion else ""))
+        for c in check.values
+    ]
     if check.left_out is not None and len(check.left_out):
         lines.append(f"  left out: {len(check.left_out):,} row(s) without coordinates")
     lines.append(f"{len(check.errors) + (check.shrink is not None)} error(s), {len(check.warnings)} warning(s)")
@@ -461,8 +575,9 @@ def report_lines(check: UploadCheck) -> list[str]:
         lines.append(f"  - {check.shrink} (pass --confirm-shrink if it is)")
     if check.diff is not None:
         d = check.diff
-        lines.append(f"diff: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, "
-                     f"{d.unchanged} unchanged")
+        lines.append(
+            f"diff: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed, {d.unchanged} unchanged"
+        )
     if check.impact is not None:
         lines += [f"impact: {line}" for line in check.impact.summary_lines()]
     return lines

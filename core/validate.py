@@ -23,10 +23,12 @@ from core.errors import Problem, ValidationError
 _KIND_CHECKS = {
     "str": lambda s: s.map(lambda v: isinstance(v, str)),
     "int": lambda s: s.map(_is_integral),
-    "float": lambda s: s.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
-                             and not isinstance(v, bool)),
-    "datetime": lambda s: pd.Series(
-        isinstance(s.dtype, pd.DatetimeTZDtype), index=s.index) if len(s) else s.astype(bool),
+    "float": lambda s: s.map(
+        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    ),
+    "datetime": lambda s: (
+        pd.Series(isinstance(s.dtype, pd.DatetimeTZDtype), index=s.index) if len(s) else s.astype(bool)
+    ),
     "bool": lambda s: s.map(lambda v: isinstance(v, (bool, np.bool_))),
 }
 
@@ -50,19 +52,23 @@ def _is_integral(v: object) -> bool:
 def _pandera_schema(layer: schema.Layer) -> pa.DataFrameSchema:
     columns = {}
     for col in layer.columns:
-        checks = [pa.Check(_KIND_CHECKS[col.kind], element_wise=False, ignore_na=True,
-                           name=f"kind:{col.kind}")]
+        checks = [pa.Check(_KIND_CHECKS[col.kind], element_wise=False, ignore_na=True, name=f"kind:{col.kind}")]
         if col.allowed is not None:
             checks.append(pa.Check.isin(col.allowed, name="allowed", ignore_na=True))
         if col.min is not None:
-            checks.append(pa.Check(lambda s, lo=col.min: pd.to_numeric(s, errors="coerce") >= lo,
-                                   name="min", ignore_na=True))
+            checks.append(
+                pa.Check(lambda s, lo=col.min: pd.to_numeric(s, errors="coerce") >= lo, name="min", ignore_na=True)
+            )
         if col.max is not None:
-            checks.append(pa.Check(lambda s, hi=col.max: pd.to_numeric(s, errors="coerce") <= hi,
-                                   name="max", ignore_na=True))
+            checks.append(
+                pa.Check(lambda s, hi=col.max: pd.to_numeric(s, errors="coerce") <= hi, name="max", ignore_na=True)
+            )
         columns[col.name] = pa.Column(
-            checks=checks, nullable=col.nullable, required=not col.nullable,
-            unique=col.name == layer.id_column, coerce=False,
+            checks=checks,
+            nullable=col.nullable,
+            required=not col.nullable,
+            unique=col.name == layer.id_column,
+            coerce=False,
         )
     return pa.DataFrameSchema(columns, strict=False)
 
@@ -105,10 +111,17 @@ def _column_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem
     problems = []
     for missing in cases.loc[cases["check"] == "column_in_dataframe", "failure_case"].unique():
         spec = layer.column(str(missing))
-        problems.append(Problem(layer.name, spec.name, (),
-                                f"required column `{spec.name}` ({spec.doc}) is missing",
-                                f"add a `{spec.name}` column, or map one of the file's columns to it",
-                                code="missing_column", params={"column": spec.name}))
+        problems.append(
+            Problem(
+                layer.name,
+                spec.name,
+                (),
+                f"required column `{spec.name}` ({spec.doc}) is missing",
+                f"add a `{spec.name}` column, or map one of the file's columns to it",
+                code="missing_column",
+                params={"column": spec.name},
+            )
+        )
     cases = cases[cases["check"] != "column_in_dataframe"]
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
         problems.append(_problem_from_check(gdf, layer, column, str(check), group))
@@ -120,67 +133,142 @@ def _problem_from_check(gdf, layer, column, check, group) -> Problem:
     spec = layer.column(column)
     examples = ", ".join(repr(v) for v in group["failure_case"].dropna().unique()[:3])
     if check == "not_nullable":
-        return Problem(layer.name, column, rows, "value is missing", f"fill in `{column}` ({spec.doc})",
-                       code="missing_value", params={"column": column})
+        return Problem(
+            layer.name,
+            column,
+            rows,
+            "value is missing",
+            f"fill in `{column}` ({spec.doc})",
+            code="missing_value",
+            params={"column": column},
+        )
     if check == "field_uniqueness":
-        return Problem(layer.name, column, rows, f"ids are not unique ({examples})",
-                       f"give every row its own `{column}`", code="not_unique",
-                       params={"column": column, "examples": examples})
+        return Problem(
+            layer.name,
+            column,
+            rows,
+            f"ids are not unique ({examples})",
+            f"give every row its own `{column}`",
+            code="not_unique",
+            params={"column": column, "examples": examples},
+        )
     if check.startswith(("allowed", "isin")):
         allowed = ", ".join(spec.allowed or ())
-        return Problem(layer.name, column, rows, f"unknown value(s) {examples}", f"use one of: {allowed}",
-                       code="unknown_values", params={"examples": examples, "allowed": allowed})
+        return Problem(
+            layer.name,
+            column,
+            rows,
+            f"unknown value(s) {examples}",
+            f"use one of: {allowed}",
+            code="unknown_values",
+            params={"examples": examples, "allowed": allowed},
+        )
     if check.startswith("min"):
-        return Problem(layer.name, column, rows, f"value(s) {examples} below {spec.min:g}",
-                       f"use values of at least {spec.min:g}", code="below_min",
-                       params={"examples": examples, "limit": f"{spec.min:g}"})
+        return Problem(
+            layer.name,
+            column,
+            rows,
+            f"value(s) {examples} below {spec.min:g}",
+            f"use values of at least {spec.min:g}",
+            code="below_min",
+            params={"examples": examples, "limit": f"{spec.min:g}"},
+        )
     if check.startswith("max"):
-        return Problem(layer.name, column, rows, f"value(s) {examples} above {spec.max:g}",
-                       f"use values of at most {spec.max:g}", code="above_max",
-                       params={"examples": examples, "limit": f"{spec.max:g}"})
+        return Problem(
+            layer.name,
+            column,
+            rows,
+            f"value(s) {examples} above {spec.max:g}",
+            f"use values of at most {spec.max:g}",
+            code="above_max",
+            params={"examples": examples, "limit": f"{spec.max:g}"},
+        )
     if check.startswith("kind"):
-        return Problem(layer.name, column, rows, f"expected {spec.kind} values, got {examples}",
-                       _KIND_FIX[spec.kind], code=f"wrong_kind_{spec.kind}", params={"examples": examples})
+        return Problem(
+            layer.name,
+            column,
+            rows,
+            f"expected {spec.kind} values, got {examples}",
+            _KIND_FIX[spec.kind],
+            code=f"wrong_kind_{spec.kind}",
+            params={"examples": examples},
+        )
     return Problem(layer.name, column, rows, f"failed check {check} ({examples})", "correct the values")
 
 
 def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:
     problems: list[Problem] = []
     if gdf.crs is None:
-        problems.append(Problem(layer.name, None, (), "the layer has no coordinate system",
-                                "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) and convert "
-                                f"to {schema.STORAGE_CRS}", code="no_crs"))
+        problems.append(
+            Problem(
+                layer.name,
+                None,
+                (),
+                "the layer has no coordinate system",
+                f"set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) and convert to {schema.STORAGE_CRS}",
+                code="no_crs",
+            )
+        )
     elif not gdf.crs.equals(schema.STORAGE_CRS):
-        problems.append(Problem(layer.name, None, (), f"coordinates are in {gdf.crs.to_string()}",
-                                f"convert to {schema.STORAGE_CRS} before storing (core.io does this)",
-                                code="wrong_crs", params={"crs": gdf.crs.to_string()}))
+        problems.append(
+            Problem(
+                layer.name,
+                None,
+                (),
+                f"coordinates are in {gdf.crs.to_string()}",
+                f"convert to {schema.STORAGE_CRS} before storing (core.io does this)",
+                code="wrong_crs",
+                params={"crs": gdf.crs.to_string()},
+            )
+        )
     geoms = gdf.geometry.array
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
-        problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[missing]),
-                                "geometry is missing or empty", "draw the feature or remove the row",
-                                code="missing_geometry"))
+        problems.append(
+            Problem(
+                layer.name,
+                schema.GEOMETRY,
+                row_labels(gdf, layer, gdf.index[missing]),
+                "geometry is missing or empty",
+                "draw the feature or remove the row",
+                code="missing_geometry",
+            )
+        )
     present = ~missing
     types = gdf.geom_type.to_numpy()
     wrong = present & ~np.isin(types, list(layer.geometry_types))
     if wrong.any():
         found = sorted(set(types[wrong]))
-        fix = ("convert boundary lines into polygons (close the rings), or upload the polygon layer"
-               if "Polygon" in layer.geometry_types else "use one point per row")
-        problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[wrong]),
-                                f"geometry is {'/'.join(found)}, expected "
-                                f"{' or '.join(layer.geometry_types)}", fix,
-                                code="wrong_geometry_" + ("polygon" if "Polygon" in layer.geometry_types
-                                                          else "point"),
-                                params={"found": "/".join(found)}))
+        fix = (
+            "convert boundary lines into polygons (close the rings), or upload the polygon layer"
+            if "Polygon" in layer.geometry_types
+            else "use one point per row"
+        )
+        problems.append(
+            Problem(
+                layer.name,
+                schema.GEOMETRY,
+                row_labels(gdf, layer, gdf.index[wrong]),
+                f"geometry is {'/'.join(found)}, expected {' or '.join(layer.geometry_types)}",
+                fix,
+                code="wrong_geometry_" + ("polygon" if "Polygon" in layer.geometry_types else "point"),
+                params={"found": "/".join(found)},
+            )
+        )
     invalid = present & ~wrong & ~shapely.is_valid(geoms)
     if invalid.any():
         reasons = shapely.is_valid_reason(geoms[invalid])
-        problems.append(Problem(layer.name, schema.GEOMETRY, row_labels(gdf, layer, gdf.index[invalid]),
-                                f"invalid geometry ({'; '.join(dict.fromkeys(reasons[:3]))})",
-                                "repair it (shapely.make_valid or QGIS 'Fix geometries') and check the "
-                                "result", code="invalid_geometry",
-                                params={"reasons": "; ".join(dict.fromkeys(reasons[:3]))}))
+        problems.append(
+            Problem(
+                layer.name,
+                schema.GEOMETRY,
+                row_labels(gdf, layer, gdf.index[invalid]),
+                f"invalid geometry ({'; '.join(dict.fromkeys(reasons[:3]))})",
+                "repair it (shapely.make_valid or QGIS 'Fix geometries') and check the result",
+                code="invalid_geometry",
+                params={"reasons": "; ".join(dict.fromkeys(reasons[:3]))},
+            )
+        )
     return problems
 
 
@@ -188,9 +276,16 @@ def problems_in(gdf: gpd.GeoDataFrame, layer_name: str) -> list[Problem]:
     """Every problem of ``gdf`` as the canonical layer ``layer_name`` (empty list when it conforms)."""
     layer = schema.LAYERS[layer_name]
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        return [Problem(layer_name, schema.GEOMETRY, (), "the table has no geometry column",
-                        "upload a spatial file, or name the longitude/latitude columns",
-                        code="no_geometry_column")]
+        return [
+            Problem(
+                layer_name,
+                schema.GEOMETRY,
+                (),
+                "the table has no geometry column",
+                "upload a spatial file, or name the longitude/latitude columns",
+                code="no_geometry_column",
+            )
+        ]
     return _column_problems(gdf, layer) + _geometry_problems(gdf, layer)
 
 
@@ -202,8 +297,11 @@ def conform(gdf: gpd.GeoDataFrame, layer_name: str) -> gpd.GeoDataFrame:
     """
     layer = schema.LAYERS[layer_name]
     out = gdf.copy()
-    zones = [str(out[c].dt.tz) for c in layer.datetime_columns()
-             if c in out.columns and isinstance(out[c].dtype, pd.DatetimeTZDtype)]
+    zones = [
+        str(out[c].dt.tz)
+        for c in layer.datetime_columns()
+        if c in out.columns and isinstance(out[c].dtype, pd.DatetimeTZDtype)
+    ]
     tz = zones[0] if zones else schema.DEFAULT_TIMEZONE
     for col in layer.columns:
         if col.name not in out.columns and col.nullable:
@@ -221,14 +319,26 @@ def with_defaults(gdf: gpd.GeoDataFrame, layer_name: str) -> tuple[gpd.GeoDataFr
     for col in layer.columns:
         if col.name in gdf.columns or col.default is None:
             continue
-        out = out.assign(**{col.name: pd.Series(col.default, index=gdf.index).astype(
-            {"int": "Int64", "float": "float64"}.get(col.kind, "str"))})
+        out = out.assign(
+            **{
+                col.name: pd.Series(col.default, index=gdf.index).astype(
+                    {"int": "Int64", "float": "float64"}.get(col.kind, "str")
+                )
+            }
+        )
         value = f"{col.default:g}" if isinstance(col.default, float) else str(col.default)
-        notes.append(Problem(layer_name, col.name, (),
-                             f"the file has no `{col.name}` column; all {len(gdf):,} rows get {value}",
-                             f"map a column to `{col.name}` or set a fixed value if {value} is wrong",
-                             severity="warning", code="defaulted_column",
-                             params={"column": col.name, "value": value, "count": f"{len(gdf):,}"}))
+        notes.append(
+            Problem(
+                layer_name,
+                col.name,
+                (),
+                f"the file has no `{col.name}` column; all {len(gdf):,} rows get {value}",
+                f"map a column to `{col.name}` or set a fixed value if {value} is wrong",
+                severity="warning",
+                code="defaulted_column",
+                params={"column": col.name, "value": value, "count": f"{len(gdf):,}"},
+            )
+        )
     return out, notes
 
 

@@ -26,8 +26,18 @@ import pyproj
 from core import schema, store
 from core.errors import WorkspaceError
 
-__all__ = ["AUTO", "Profile", "WorkspaceInfo", "create_workspace", "delete_workspace", "list_workspaces",
-           "profile_of", "roster_record", "valid_metric_crs", "valid_timezone"]
+__all__ = [
+    "AUTO",
+    "Profile",
+    "WorkspaceInfo",
+    "create_workspace",
+    "delete_workspace",
+    "list_workspaces",
+    "profile_of",
+    "roster_record",
+    "valid_metric_crs",
+    "valid_timezone",
+]
 
 AUTO = "auto"
 _EPSG = re.compile(r"^(?:epsg:)?\s*(\d{4,6})$", re.IGNORECASE)
@@ -59,9 +69,12 @@ def valid_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(text)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise WorkspaceError(f"time zone {text!r} is not an IANA zone name; use one such as Europe/Berlin, "
-                             "America/Chicago or Asia/Shanghai", code="timezone_unknown",
-                             params={"zone": text}) from None
+        raise WorkspaceError(
+            f"time zone {text!r} is not an IANA zone name; use one such as Europe/Berlin, "
+            "America/Chicago or Asia/Shanghai",
+            code="timezone_unknown",
+            params={"zone": text},
+        ) from None
     return text
 
 
@@ -76,14 +89,21 @@ def valid_metric_crs(value: str) -> str:
     except pyproj.exceptions.CRSError:
         crs = None
     if crs is None:
-        raise WorkspaceError(f"metric CRS {text!r} is not a known EPSG code; give one such as EPSG:25832, "
-                             "or auto for the UTM zone of the data", code="crs_unknown", params={"crs": text})
+        raise WorkspaceError(
+            f"metric CRS {text!r} is not a known EPSG code; give one such as EPSG:25832, "
+            "or auto for the UTM zone of the data",
+            code="crs_unknown",
+            params={"crs": text},
+        )
     code = f"EPSG:{match.group(1)}"
     units = {axis.unit_name for axis in crs.axis_info}
     if not crs.is_projected or not units <= {"metre", "meter"}:
-        raise WorkspaceError(f"{code} ({crs.name}) does not measure in metres; pick a projected CRS in "
-                             "metres (a UTM or Gauss-Krüger zone), or auto", code="crs_not_metric",
-                             params={"crs": code, "name": crs.name})
+        raise WorkspaceError(
+            f"{code} ({crs.name}) does not measure in metres; pick a projected CRS in "
+            "metres (a UTM or Gauss-Krüger zone), or auto",
+            code="crs_not_metric",
+            params={"crs": code, "name": crs.name},
+        )
     return code
 
 
@@ -102,9 +122,15 @@ def list_workspaces(home: Path | None = None) -> list[WorkspaceInfo]:
     return out
 
 
-def create_workspace(name: str, profile: Profile = Profile(), *, home: Path | None = None,
-                     layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-                     seed_settings: Mapping[str, object] | None = None, note: str = "") -> store.Store:
+def create_workspace(
+    name: str,
+    profile: Profile = Profile(),
+    *,
+    home: Path | None = None,
+    layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+    seed_settings: Mapping[str, object] | None = None,
+    note: str = "",
+) -> store.Store:
     """A new workspace ``name`` with ``profile``; with ``layers`` (e.g. the demo) they become version 1
     and ``seed_settings`` are saved with them. Raises WorkspaceError if the name is taken or bad."""
     store.check_name(name)

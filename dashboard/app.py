@@ -55,18 +55,23 @@ if wall:
 if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar()}), "sidebar"):
     st.stop()
 
-page = st.navigation([
-    # The default page is served at / only; a hidden twin keeps the Overview's own address /overview working.
-    st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="home", default=True),
-    st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview",
-            visibility="hidden"),
-    st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
-    st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
-    st.Page(coverage.render, title=t("page.coverage"), icon=":material/videocam:", url_path="coverage"),
-    st.Page(hotspots.render, title=t("page.hotspots"), icon=":material/local_fire_department:",
-            url_path="hotspots"),
-    st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),
-    hints.data_page(),
-], position="hidden" if wall else "sidebar")
+page = st.navigation(
+    [
+        # The default page is served at / only; a hidden twin keeps the Overview's own address /overview working.
+        st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="home", default=True),
+        st.Page(
+            overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", visibility="hidden"
+        ),
+        st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
+        st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
+        st.Page(coverage.render, title=t("page.coverage"), icon=":material/videocam:", url_path="coverage"),
+        st.Page(
+            hotspots.render, title=t("page.hotspots"), icon=":material/local_fire_department:", url_path="hotspots"
+        ),
+        st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),
+        hints.data_page(),
+    ],
+    position="hidden" if wall else "sidebar",
+)
 with geometry.measuring_in(data.workspace_metric_crs(st.session_state[state.SELECTION].workspace)):
     guarded(page.run, f"page {page.title}")

@@ -22,11 +22,27 @@ APP = Path(__file__).with_name("app.py")
 
 
 def serve(port: int) -> None:
-    args = [sys.executable, "-m", "streamlit", "run", str(APP),
-            "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
-            "--client.toolbarMode", "minimal",
-            "--client.showErrorDetails", "none"]
+    args = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--client.showErrorDetails",
+        "none",
+    ]
     print(f"GridWatch: http://127.0.0.1:{port}  (data in {os.environ.get('GRIDWATCH_HOME', 'var')}/)")
     os.execv(sys.executable, args)
 
@@ -40,8 +56,10 @@ def demo(seed: int | None) -> None:
     print(f"written to {generate.DEMO_DIR}; existing workspaces are unchanged")
 
 
-IMPORT_LAYERS = {name.replace("_", "-"): name for name in ("grids", "cameras", "service_points", "tickets",
-                                                          "members", "patrol_teams", "patrol_checkins")}
+IMPORT_LAYERS = {
+    name.replace("_", "-"): name
+    for name in ("grids", "cameras", "service_points", "tickets", "members", "patrol_teams", "patrol_checkins")
+}
 
 
 def import_file(args: argparse.Namespace) -> int:
@@ -55,10 +73,17 @@ def import_file(args: argparse.Namespace) -> int:
         print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
     options = uploads.UploadOptions(
-        file_layer=args.layer, crs=args.crs, encoding=args.encoding, x_column=args.x_column,
-        y_column=args.y_column, wkt_column=args.wkt_column, datum=args.datum,
-        repair_invalid=args.repair, polygonize=args.polygonize,
-        skip_missing_coordinates=args.skip_missing_coordinates)
+        file_layer=args.layer,
+        crs=args.crs,
+        encoding=args.encoding,
+        x_column=args.x_column,
+        y_column=args.y_column,
+        wkt_column=args.wkt_column,
+        datum=args.datum,
+        repair_invalid=args.repair,
+        polygonize=args.polygonize,
+        skip_missing_coordinates=args.skip_missing_coordinates,
+    )
     try:
         ws = store.open_store(args.workspace, create=False)
         layer_name = IMPORT_LAYERS[args.layer_name]
@@ -66,18 +91,34 @@ def import_file(args: argparse.Namespace) -> int:
         fixed = dict(item.split("=", 1) for item in args.set or () if "=" in item)
         values = _value_options(args.value or ())
         with geometry.measuring_in(workspaces.profile_of(ws).metric_crs):
-            check = uploads.check_upload(ws, layer_name, path.name, data, options, overrides=overrides,
-                                         fixed=fixed, values=values,
-                                         mode="append" if args.append else "replace")
+            check = uploads.check_upload(
+                ws,
+                layer_name,
+                path.name,
+                data,
+                options,
+                overrides=overrides,
+                fixed=fixed,
+                values=values,
+                mode="append" if args.append else "replace",
+            )
         print("\n".join(uploads.report_lines(check)))
         if not check.can_activate or (check.shrink and not args.confirm_shrink):
             if args.activate:
-                print(f"nothing was stored: workspace `{ws.name}` stays at version {ws.version()}; fix the "
-                      "errors or confirm the settings above, then run again", file=sys.stderr)
+                print(
+                    f"nothing was stored: workspace `{ws.name}` stays at version {ws.version()}; fix the "
+                    "errors or confirm the settings above, then run again",
+                    file=sys.stderr,
+                )
             return 1
         if args.activate:
-            version = uploads.activate_upload(ws, check, note=args.note or f"import {path.name}",
-                                              author=args.author, confirm_shrink=args.confirm_shrink)
+            version = uploads.activate_upload(
+                ws,
+                check,
+                note=args.note or f"import {path.name}",
+                author=args.author,
+                confirm_shrink=args.confirm_shrink,
+            )
             print(f"activated as version {version} of workspace `{ws.name}`")
         return 0
     except GridWatchError as exc:
@@ -105,20 +146,25 @@ def workspace_command(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             for info in workspaces.list_workspaces():
-                print(f"{info.name:24} {info.profile.timezone:24} {info.profile.metric_crs:12} "
-                      f"version {info.version}")
+                print(f"{info.name:24} {info.profile.timezone:24} {info.profile.metric_crs:12} version {info.version}")
         elif args.action == "create":
             layers, seed_settings = (None, None)
             if args.from_demo:
                 from geodata import demo_seed
 
                 layers, seed_settings = demo_seed()
-            ws = workspaces.create_workspace(args.name, workspaces.Profile(args.timezone, args.metric_crs),
-                                             layers=layers, seed_settings=seed_settings,
-                                             note="demo district (synthetic)" if args.from_demo else "")
+            ws = workspaces.create_workspace(
+                args.name,
+                workspaces.Profile(args.timezone, args.metric_crs),
+                layers=layers,
+                seed_settings=seed_settings,
+                note="demo district (synthetic)" if args.from_demo else "",
+            )
             profile = workspaces.profile_of(ws)
-            print(f"created workspace `{ws.name}` (time zone {profile.timezone}, metric CRS "
-                  f"{profile.metric_crs}, version {ws.version()})")
+            print(
+                f"created workspace `{ws.name}` (time zone {profile.timezone}, metric CRS "
+                f"{profile.metric_crs}, version {ws.version()})"
+            )
         elif args.action == "delete":
             store.open_store(args.name, create=False)  # says so before asking when there is none
             if not confirmed("workspace name", args.name, args.confirm):
@@ -131,8 +177,10 @@ def workspace_command(args: argparse.Namespace) -> int:
             if not confirmed("layer name", args.layer_name, args.confirm):
                 return 1
             version = ws.clear(layer_name, note=args.note or f"clear {layer_name}", author=args.author)
-            print(f"cleared `{layer_name}` as version {version} of workspace `{ws.name}` "
-                  "(a rollback on the Data page brings it back)")
+            print(
+                f"cleared `{layer_name}` as version {version} of workspace `{ws.name}` "
+                "(a rollback on the Data page brings it back)"
+            )
         return 0
     except GridWatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -149,8 +197,7 @@ def _value_options(items) -> dict[str, dict[str, str]]:
         field, sep, rest = item.partition(":")
         value, eq, code = rest.rpartition("=")
         if not (sep and eq and field.strip() and code.strip()):
-            raise GridWatchError(f"--value {item!r} is not FIELD:VALUE=CODE, e.g. --value "
-                                 "source:\"Phone Call\"=hotline")
+            raise GridWatchError(f'--value {item!r} is not FIELD:VALUE=CODE, e.g. --value source:"Phone Call"=hotline')
         values.setdefault(field.strip(), {})[value.strip().strip("\"'")] = code.strip()
     return values
 
@@ -163,8 +210,9 @@ def main(argv: list[str] | None = None) -> None:
     p_demo = sub.add_parser("demo", help="regenerate the bundled demo district")
     p_demo.add_argument("--seed", type=int, default=None)
     p_import = sub.add_parser("import", help="check a file (and with --activate, store it)")
-    p_import.add_argument("layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER",
-                          help=f"one of: {', '.join(IMPORT_LAYERS)}")
+    p_import.add_argument(
+        "layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER", help=f"one of: {', '.join(IMPORT_LAYERS)}"
+    )
     p_import.add_argument("file")
     p_import.add_argument("--workspace", default="demo", help="an existing workspace (gridwatch workspace list)")
     p_import.add_argument("--layer", help="layer inside the file (GeoPackage, zip with several shapefiles)")
@@ -176,29 +224,50 @@ def main(argv: list[str] | None = None) -> None:
     p_import.add_argument("--datum", choices=["gcj02", "bd09"], help="convert from this datum to WGS84")
     p_import.add_argument("--repair", action="store_true", help="repair invalid polygons (make_valid)")
     p_import.add_argument("--polygonize", action="store_true", help="turn boundary lines into polygons")
-    p_import.add_argument("--map", action="append", metavar="FIELD=COLUMN",
-                          help="map a file column to a canonical field (repeatable)")
-    p_import.add_argument("--set", action="append", metavar="FIELD=VALUE",
-                          help="give a field one value in every row, e.g. --set status=online")
-    p_import.add_argument("--value", action="append", metavar="FIELD:VALUE=CODE",
-                          help='read a file value as a code, e.g. --value source:"Phone Call"=hotline')
-    p_import.add_argument("--skip-missing-coordinates", action="store_true",
-                          help="leave out the rows without usable coordinates (point layers)")
+    p_import.add_argument(
+        "--map", action="append", metavar="FIELD=COLUMN", help="map a file column to a canonical field (repeatable)"
+    )
+    p_import.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="give a field one value in every row, e.g. --set status=online",
+    )
+    p_import.add_argument(
+        "--value",
+        action="append",
+        metavar="FIELD:VALUE=CODE",
+        help='read a file value as a code, e.g. --value source:"Phone Call"=hotline',
+    )
+    p_import.add_argument(
+        "--skip-missing-coordinates",
+        action="store_true",
+        help="leave out the rows without usable coordinates (point layers)",
+    )
     p_import.add_argument("--activate", action="store_true", help="store it as a new version if it passes")
     p_import.add_argument("--append", action="store_true", help="add the rows instead of replacing the layer")
-    p_import.add_argument("--confirm-shrink", action="store_true",
-                          help="replace the layer even if that empties it or removes more than half of it")
+    p_import.add_argument(
+        "--confirm-shrink",
+        action="store_true",
+        help="replace the layer even if that empties it or removes more than half of it",
+    )
     p_import.add_argument("--note", default="")
     p_import.add_argument("--author", default=os.environ.get("USER", "cli"))
     p_ws = sub.add_parser("workspace", help="create, list, delete workspaces; clear a layer")
     ws_sub = p_ws.add_subparsers(dest="action", required=True)
     p_create = ws_sub.add_parser("create", help="a new workspace for a city")
     p_create.add_argument("name", help="letters, digits, '_' and '-'")
-    p_create.add_argument("--timezone", default="Asia/Shanghai",
-                          help="IANA time zone of the city's clock, e.g. Europe/Berlin (default Asia/Shanghai)")
-    p_create.add_argument("--metric-crs", default="auto",
-                          help="EPSG code of a projected CRS in metres for areas and distances, e.g. "
-                               "EPSG:25832, or auto (the UTM zone of the data; default)")
+    p_create.add_argument(
+        "--timezone",
+        default="Asia/Shanghai",
+        help="IANA time zone of the city's clock, e.g. Europe/Berlin (default Asia/Shanghai)",
+    )
+    p_create.add_argument(
+        "--metric-crs",
+        default="auto",
+        help="EPSG code of a projected CRS in metres for areas and distances, e.g. "
+        "EPSG:25832, or auto (the UTM zone of the data; default)",
+    )
     p_create.add_argument("--from-demo", action="store_true", help="start from the demo district's layers")
     ws_sub.add_parser("list", help="workspaces with their time zone, metric CRS and version")
     p_delete = ws_sub.add_parser("delete", help="delete a workspace with every version (asks for the name again)")
@@ -206,8 +275,9 @@ def main(argv: list[str] | None = None) -> None:
     p_delete.add_argument("--confirm", metavar="NAME", help="the name again, to delete without asking")
     p_clear = ws_sub.add_parser("clear", help="remove a layer as a new version (asks for the layer again)")
     p_clear.add_argument("name")
-    p_clear.add_argument("layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER",
-                         help=f"one of: {', '.join(IMPORT_LAYERS)}")
+    p_clear.add_argument(
+        "layer_name", choices=sorted(IMPORT_LAYERS), metavar="LAYER", help=f"one of: {', '.join(IMPORT_LAYERS)}"
+    )
     p_clear.add_argument("--confirm", metavar="LAYER", help="the layer again, to clear without asking")
     p_clear.add_argument("--note", default="")
     p_clear.add_argument("--author", default=os.environ.get("USER", "cli"))

@@ -20,8 +20,24 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from core import (command, coverage, exports, geometry, hotspots, io, joins, metrics, patrol, privacy,
-                  schema, siting, store, uploads, validate, workspaces)
+from core import (
+    command,
+    coverage,
+    exports,
+    geometry,
+    hotspots,
+    io,
+    joins,
+    metrics,
+    patrol,
+    privacy,
+    schema,
+    siting,
+    store,
+    uploads,
+    validate,
+    workspaces,
+)
 from core.errors import WorkspaceError
 from dashboard.components import live_map, maps, report
 from dashboard.i18n import translate
@@ -50,8 +66,9 @@ def workspace_names() -> list[str]:
 
 def create_workspace(name: str, profile: workspaces.Profile, *, from_demo: bool) -> None:
     layers, seed_settings = demo_seed() if from_demo else (None, None)
-    workspaces.create_workspace(name, profile, layers=layers, seed_settings=seed_settings,
-                                note="demo district (synthetic)" if from_demo else "")
+    workspaces.create_workspace(
+        name, profile, layers=layers, seed_settings=seed_settings, note="demo district (synthetic)" if from_demo else ""
+    )
 
 
 def delete_workspace(name: str) -> None:
@@ -112,8 +129,11 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     grids = layer(name, ver, schema.GRIDS.name)
     points = privacy.mask_free_text(joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver)))
     if layer_name == schema.TICKETS.name:
-        eras = [(pd.Timestamp(info.created_at), layer(name, info.version, schema.GRIDS.name))
-                for info in workspace(name).layer_history(schema.GRIDS.name) if info.version <= ver]
+        eras = [
+            (pd.Timestamp(info.created_at), layer(name, info.version, schema.GRIDS.name))
+            for info in workspace(name).layer_history(schema.GRIDS.name)
+            if info.version <= ver
+        ]
         points[schema.GRID_ID_AT_CREATION] = joins.grid_at_time(points, points[schema.CREATED_AT], eras)
     return points
 
@@ -121,16 +141,14 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
 def boundary_version(name: str, ver: int) -> int:
     """The version in which the grids active at ``ver`` were stored: the key of display geometry, so a
     ticket written to the store does not re-simplify the boundaries."""
-    changes = [info.version for info in history(name, ver) if schema.GRIDS.name in info.changed
-               and info.version <= ver]
+    changes = [info.version for info in history(name, ver) if schema.GRIDS.name in info.changed and info.version <= ver]
     return max(changes, default=ver)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Grids and community outlines simplified for the web map (at most ``DISPLAY_VERTICES`` vertices)."""
-    grids = geometry.simplify_for_display(layer(name, boundary_ver, schema.GRIDS.name),
-                                          max_vertices=DISPLAY_VERTICES)
+    grids = geometry.simplify_for_display(layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES)
     return grids, geometry.communities_from_grids(grids)
 
 
@@ -148,9 +166,14 @@ def overview(name: str, ver: int, first: date, last: date) -> tuple[metrics.Head
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     grids = layer(name, ver, schema.GRIDS.name)
     tickets = joined(name, ver, schema.TICKETS.name)
-    figures = metrics.headline_figures(grids, layer(name, ver, schema.CAMERAS.name), tickets,
-                                       layer(name, ver, schema.MEMBERS.name), period,
-                                       as_of(name, ver) or period.end)
+    figures = metrics.headline_figures(
+        grids,
+        layer(name, ver, schema.CAMERAS.name),
+        tickets,
+        layer(name, ver, schema.MEMBERS.name),
+        period,
+        as_of(name, ver) or period.end,
+    )
     return figures, metrics.ticket_count_by_grid(tickets, grids, period)
 
 
@@ -159,8 +182,9 @@ def overview_map(name: str, ver: int, first: date, last: date, lang: str) -> fol
     one map object must not be shown twice)."""
     grids, communities = display_boundaries(name, boundary_version(name, ver))
     _, counts = overview(name, ver, first, last)
-    labels = {key: translate(lang, f"map.{key}")
-              for key in ("grid", "tickets", "grids_layer", "communities_layer", "legend")}
+    labels = {
+        key: translate(lang, f"map.{key}") for key in ("grid", "tickets", "grids_layer", "communities_layer", "legend")
+    }
     aligned = counts.reindex(grids[schema.GRID_ID]).reset_index(drop=True).set_axis(grids.index)
     return maps.district_map(grids, communities, aligned, labels=labels)
 
@@ -177,16 +201,35 @@ def command_base(name: str, boundary_ver: int, lang: str) -> dict:
 
 
 def command_labels(lang: str) -> dict:
-    words = {key: translate(lang, f"command.map.{key}")
-             for key in ("cameras", "down", "services", "open", "overdue", "tickets", "members", "checkins")}
-    layers = {f"layer.{group}": translate(lang, f"command.layer.{group}")
-              for group in ("grids", "communities", "streets", "density", "cameras", "views", "services",
-                            "tickets", "checkins")}
-    return words | layers | {
-        "status": {s: translate(lang, f"camera_status.{s}") for s in schema.CAMERA_STATUSES},
-        "service_kinds": {k: (translate(lang, f"service_kind.{k}"), translate(lang, f"command.symbol.{k}"))
-                          for k in schema.SERVICE_KINDS},
+    words = {
+        key: translate(lang, f"command.map.{key}")
+        for key in ("cameras", "down", "services", "open", "overdue", "tickets", "members", "checkins")
     }
+    layers = {
+        f"layer.{group}": translate(lang, f"command.layer.{group}")
+        for group in (
+            "grids",
+            "communities",
+            "streets",
+            "density",
+            "cameras",
+            "views",
+            "services",
+            "tickets",
+            "checkins",
+        )
+    }
+    return (
+        words
+        | layers
+        | {
+            "status": {s: translate(lang, f"camera_status.{s}") for s in schema.CAMERA_STATUSES},
+            "service_kinds": {
+                k: (translate(lang, f"service_kind.{k}"), translate(lang, f"command.symbol.{k}"))
+                for k in schema.SERVICE_KINDS
+            },
+        }
+    )
 
 
 def command_map(name: str, ver: int, lang: str) -> folium.Map:
@@ -194,17 +237,23 @@ def command_map(name: str, ver: int, lang: str) -> folium.Map:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def command_state(name: str, ver: int, first: date, last: date, flt: command.TicketFilter
-                  ) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
+def command_state(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter
+) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
     """Per-grid measures, the counters and the overdue list for the filter."""
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
-    measures = command.grid_measures(layer(name, ver, schema.GRIDS.name), tickets,
-                                     joined(name, ver, schema.MEMBERS.name), period, clock)
-    counters = command.counters(tickets, layer(name, ver, schema.CAMERAS.name),
-                                layer(name, ver, schema.PATROL_TEAMS.name),
-                                layer(name, ver, schema.PATROL_CHECKINS.name), clock)
+    measures = command.grid_measures(
+        layer(name, ver, schema.GRIDS.name), tickets, joined(name, ver, schema.MEMBERS.name), period, clock
+    )
+    counters = command.counters(
+        tickets,
+        layer(name, ver, schema.CAMERAS.name),
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        layer(name, ver, schema.PATROL_CHECKINS.name),
+        clock,
+    )
     return measures, counters, command.overdue_list(tickets, clock)
 
 
@@ -219,8 +268,7 @@ def command_density(name: str, ver: int, first: date, last: date, flt: command.T
     return live_map.density_payload(hotspots.hex_boundaries(counts.index), counts)
 
 
-MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_time_rate": "rate",
-                 "members": "count"}
+MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_time_rate": "rate", "members": "count"}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -228,14 +276,18 @@ def command_assets(name: str, ver: int) -> dict:
     """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
     clock = as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name))
     return live_map.asset_payload(
-        layer(name, ver, schema.CAMERAS.name), layer(name, ver, schema.SERVICE_POINTS.name),
-        command.tonight_checkins(layer(name, ver, schema.PATROL_CHECKINS.name),
-                                 layer(name, ver, schema.PATROL_TEAMS.name), clock))
+        layer(name, ver, schema.CAMERAS.name),
+        layer(name, ver, schema.SERVICE_POINTS.name),
+        command.tonight_checkins(
+            layer(name, ver, schema.PATROL_CHECKINS.name), layer(name, ver, schema.PATROL_TEAMS.name), clock
+        ),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def command_tickets(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str,
-                    lang: str) -> dict:
+def command_tickets(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str, lang: str
+) -> dict:
     """Grid colours for ``measure`` and the open-ticket markers for this filter."""
     measures, _, _ = command_state(name, ver, first, last, flt)
     grids, _ = display_boundaries(name, boundary_version(name, ver))
@@ -243,28 +295,51 @@ def command_tickets(name: str, ver: int, first: date, last: date, flt: command.T
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
     open_now = tickets[metrics.open_mask(tickets)]
     open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock))
-    labels = {"measure": translate(lang, f"command.measure.{measure}"),
-              "deadline": translate(lang, "command.deadline"),
-              "stage": {s: translate(lang, f"stage.{s}") for s in schema.TICKET_STAGES}}
-    return live_map.ticket_payload(grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure],
-                                   open_tickets=open_now, labels=labels)
+    labels = {
+        "measure": translate(lang, f"command.measure.{measure}"),
+        "deadline": translate(lang, "command.deadline"),
+        "stage": {s: translate(lang, f"stage.{s}") for s in schema.TICKET_STAGES},
+    }
+    return live_map.ticket_payload(
+        grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure], open_tickets=open_now, labels=labels
+    )
 
 
-def command_payload(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str,
-                    lang: str, focus: tuple[float, float] | None, selected: str | None) -> dict:
+def command_payload(
+    name: str,
+    ver: int,
+    first: date,
+    last: date,
+    flt: command.TicketFilter,
+    measure: str,
+    lang: str,
+    focus: tuple[float, float] | None,
+    selected: str | None,
+) -> dict:
     """Everything the live layers draw for this selection (from the cached parts above)."""
     grids, _ = display_boundaries(name, boundary_version(name, ver))
-    return live_map.live_payload(grids[schema.GRID_ID], command_tickets(name, ver, first, last, flt, measure, lang),
-                                 command_assets(name, ver), command_density(name, ver, first, last, flt),
-                                 focus=focus, selected=selected)
+    return live_map.live_payload(
+        grids[schema.GRID_ID],
+        command_tickets(name, ver, first, last, flt, measure, lang),
+        command_assets(name, ver),
+        command_density(name, ver, first, last, flt),
+        focus=focus,
+        selected=selected,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def grid_card(name: str, ver: int, grid_id: str) -> command.GridCard:
-    return command.grid_card(grid_id, layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.TICKETS.name),
-                             joined(name, ver, schema.CAMERAS.name), joined(name, ver, schema.PATROL_CHECKINS.name),
-                             layer(name, ver, schema.PATROL_TEAMS.name), joined(name, ver, schema.MEMBERS.name),
-                             as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name)))
+    return command.grid_card(
+        grid_id,
+        layer(name, ver, schema.GRIDS.name),
+        joined(name, ver, schema.TICKETS.name),
+        joined(name, ver, schema.CAMERAS.name),
+        joined(name, ver, schema.PATROL_CHECKINS.name),
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        joined(name, ver, schema.MEMBERS.name),
+        as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name)),
+    )
 
 
 def grid_at(name: str, ver: int, lon: float, lat: float) -> str | None:
@@ -298,8 +373,9 @@ def save_composite_weights(name: str, weights: dict[str, float]) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def performance(name: str, ver: int, first: date, last: date, level: str,
-                weights: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+def performance(
+    name: str, ver: int, first: date, last: date, level: str, weights: tuple[tuple[str, float], ...]
+) -> pd.DataFrame:
     """The ranking table of ``level`` for the period, with changes against the previous period."""
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
@@ -312,8 +388,9 @@ def performance(name: str, ver: int, first: date, last: date, level: str,
 @st.cache_data(show_spinner=False, max_entries=16)
 def outside_grids(name: str, ver: int, first: date, last: date) -> int:
     """Tickets of the period outside every grid (in Overview's count, in no unit's)."""
-    return metrics.outside_grids_in_period(joined(name, ver, schema.TICKETS.name),
-                                           metrics.Period.from_dates(first, last, workspace_timezone(name)))
+    return metrics.outside_grids_in_period(
+        joined(name, ver, schema.TICKETS.name), metrics.Period.from_dates(first, last, workspace_timezone(name))
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -322,8 +399,10 @@ def year_over_year(name: str, ver: int, first: date, last: date, level: str) -> 
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
-    return metrics.changes(metrics.indicators(tickets, grids, period, clock, level),
-                           metrics.indicators(tickets, grids, metrics.same_period_last_year(period), clock, level))
+    return metrics.changes(
+        metrics.indicators(tickets, grids, period, clock, level),
+        metrics.indicators(tickets, grids, metrics.same_period_last_year(period), clock, level),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -338,14 +417,16 @@ def monthly(name: str, ver: int, level: str) -> pd.DataFrame:
     for k in range(12, 0, -1):
         start = end - pd.DateOffset(months=k)
         table = metrics.indicators(tickets, grids, metrics.Period.month_of(start, clock.tz), clock, level)
-        frames.append(table.reset_index().rename(columns={metrics.LEVELS[level]: "unit"}).assign(
-            month=start.strftime("%Y-%m")))
+        frames.append(
+            table.reset_index().rename(columns={metrics.LEVELS[level]: "unit"}).assign(month=start.strftime("%Y-%m"))
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def behind(name: str, ver: int, first: date, last: date, level: str, unit: str, numerator: str,
-           denominator: str) -> pd.DataFrame:
+def behind(
+    name: str, ver: int, first: date, last: date, level: str, unit: str, numerator: str, denominator: str
+) -> pd.DataFrame:
     """The tickets behind an indicator of one unit: those its denominator counts, with a flag for the
     ones its numerator counts."""
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
@@ -371,8 +452,9 @@ def period_tickets(name: str, ver: int, first: date, last: date) -> pd.DataFrame
     """The registered tickets of the period, inside the grids, without geometry (for the patterns)."""
     tickets = joined(name, ver, schema.TICKETS.name)
     tz = workspace_timezone(name)
-    flags = metrics.ticket_flags(tickets, metrics.Period.from_dates(first, last, tz),
-                                 as_of(name, ver) or pd.Timestamp.now(tz=tz))
+    flags = metrics.ticket_flags(
+        tickets, metrics.Period.from_dates(first, last, tz), as_of(name, ver) or pd.Timestamp.now(tz=tz)
+    )
     keep = flags["registered"].to_numpy() & tickets[schema.ASSIGNED].to_numpy(dtype=bool)
     return pd.DataFrame(tickets.drop(columns="geometry")[keep])
 
@@ -401,8 +483,9 @@ def grid_base(name: str, boundary_ver: int) -> dict:
     return live_map.choropleth_config(grids, schema.NAME)
 
 
-def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column: str, lang: str
-                    ) -> tuple[folium.Map, folium.FeatureGroup]:
+def performance_map(
+    name: str, ver: int, table: pd.DataFrame, level: str, column: str, lang: str
+) -> tuple[folium.Map, folium.FeatureGroup]:
     """The units of ``level`` (drawn once per boundary version and level) and, swapped into them, the
     colours of ``column`` of the ranking table."""
     boundary_ver = boundary_version(name, ver)
@@ -410,9 +493,12 @@ def performance_map(name: str, ver: int, table: pd.DataFrame, level: str, column
     base = column.removesuffix("_smoothed")
     better = True if base == "composite_score" else metrics.HIGHER_IS_BETTER.get(base)
     values = table[column].reindex(shapes[metrics.LEVELS[level]].to_numpy())
-    return (live_map.choropleth_base_map(performance_base(name, boundary_ver, level)),
-            live_map.choropleth_update(values, title=translate(lang, f"perf.col.{column}"), better=better,
-                                       percent=base in metrics.RATES))
+    return (
+        live_map.choropleth_base_map(performance_base(name, boundary_ver, level)),
+        live_map.choropleth_update(
+            values, title=translate(lang, f"perf.col.{column}"), better=better, percent=base in metrics.RATES
+        ),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -420,15 +506,25 @@ def xlsx_bytes(table: pd.DataFrame, sheet: str) -> bytes:
     return exports.xlsx_bytes(table, sheet)
 
 
-REPORT_COLUMNS = ("rank", "composite_score", "registered", "closure_rate", "on_time_rate", "rework_rate",
-                  "satisfaction_rate", "overdue")
+REPORT_COLUMNS = (
+    "rank",
+    "composite_score",
+    "registered",
+    "closure_rate",
+    "on_time_rate",
+    "rework_rate",
+    "satisfaction_rate",
+    "overdue",
+)
 REPORT_ROWS = 30
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def meeting_report(name: str, ver: int, first: date, last: date, level: str,
-                   weights: tuple[tuple[str, float], ...], lang: str) -> tuple[bytes, str]:
+def meeting_report(
+    name: str, ver: int, first: date, last: date, level: str, weights: tuple[tuple[str, float], ...], lang: str
+) -> tuple[bytes, str]:
     """The meeting report as (PDF bytes, HTML text) in ``lang``."""
+
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
@@ -437,7 +533,8 @@ def meeting_report(name: str, ver: int, first: date, last: date, level: str,
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
     now = metrics.indicators(tickets, grids, period, clock, "street")[list(metrics.COUNTS)].sum()
     before = metrics.indicators(tickets, grids, metrics.previous_period(period), clock, "street")[
-        list(metrics.COUNTS)].sum()
+        list(metrics.COUNTS)
+    ].sum()
     totals = []
     for column in ("registered", "due", "closed", "on_time"):
         totals.append((tr(f"perf.col.{column}"), f"{int(now[column]):,}", ""))
@@ -446,25 +543,51 @@ def meeting_report(name: str, ver: int, first: date, last: date, level: str,
         value = now[numerator] / now[denominator] if now[denominator] else float("nan")
         earlier = before[numerator] / before[denominator] if before[denominator] else float("nan")
         district[f"{rate}_change"] = value - earlier
-        totals.append((tr(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}",
-                       tr("perf.formula", rate=tr(f"perf.col.{rate}"), numerator=tr(f"perf.col.{numerator}"),
-                          denominator=tr(f"perf.col.{denominator}"), n=f"{int(now[numerator]):,}",
-                          d=f"{int(now[denominator]):,}")))
+        totals.append(
+            (
+                tr(f"perf.col.{rate}"),
+                "–" if pd.isna(value) else f"{value:.2%}",
+                tr(
+                    "perf.formula",
+                    rate=tr(f"perf.col.{rate}"),
+                    numerator=tr(f"perf.col.{numerator}"),
+                    denominator=tr(f"perf.col.{denominator}"),
+                    n=f"{int(now[numerator]):,}",
+                    d=f"{int(now[denominator]):,}",
+                ),
+            )
+        )
     table = performance(name, ver, first, last, level, weights)
     names = unit_names(name, ver, level)
     flags = pd.concat([metrics.worsened(district), metrics.worsened(table)], ignore_index=True)
-    flag_lines = [(row.severity, tr("report.flag", unit=names.get(row.unit, row.unit),
-                                    indicator=tr(f"perf.col.{row.indicator}"), points=f"{row.change * 100:+.1f}"))
-                  for row in flags.itertuples()]
+    flag_lines = [
+        (
+            row.severity,
+            tr(
+                "report.flag",
+                unit=names.get(row.unit, row.unit),
+                indicator=tr(f"perf.col.{row.indicator}"),
+                points=f"{row.change * 100:+.1f}",
+            ),
+        )
+        for row in flags.itertuples()
+    ]
     shapes = unit_shapes(name, boundary_version(name, ver), level)
     key = metrics.LEVELS[level]
-    fills, legend, _ = maps.choropleth_classes(table["composite_score"].reindex(shapes[key].to_numpy()),
-                                               title="", better=True, percent=False)
+    fills, legend, _ = maps.choropleth_classes(
+        table["composite_score"].reindex(shapes[key].to_numpy()), title="", better=True, percent=False
+    )
     monthly_street = monthly(name, ver, "street").groupby("month")[list(metrics.COUNTS)].sum()
-    trend = {tr(f"perf.col.{rate}"): (monthly_street[metrics.RATES[rate][0]] * 100
-                                      / monthly_street[metrics.RATES[rate][1]].where(
-                                          monthly_street[metrics.RATES[rate][1]] > 0)).round(1).tolist()
-             for rate in ("closure_rate", "on_time_rate", "satisfaction_rate")}
+    trend = {
+        tr(f"perf.col.{rate}"): (
+            monthly_street[metrics.RATES[rate][0]]
+            * 100
+            / monthly_street[metrics.RATES[rate][1]].where(monthly_street[metrics.RATES[rate][1]] > 0)
+        )
+        .round(1)
+        .tolist()
+        for rate in ("closure_rate", "on_time_rate", "satisfaction_rate")
+    }
     ranking = table[list(REPORT_COLUMNS)].head(REPORT_ROWS).copy()
     for column in ranking.columns:
         if column.endswith("rate"):
@@ -474,21 +597,49 @@ def meeting_report(name: str, ver: int, first: date, last: date, level: str,
     ranking.insert(0, "unit", table.index[:REPORT_ROWS].map(lambda k: names.get(k, k)))
     content = report.ReportContent(
         title=tr("report.title"),
-        subtitle=tr("report.subtitle", first=first.isoformat(), last=last.isoformat(),
-                    level=tr(f"perf.level.{level}"), as_of=clock.strftime("%Y-%m-%d %H:%M")),
-        totals=totals, flags_title=tr("report.flags"), flags=flag_lines, no_flags=tr("report.no_flags"),
-        map_title=tr("report.map", level=tr(f"perf.level.{level}")), units=shapes, fills=fills,
-        legend=list(zip(legend.colors, legend.labels, strict=True)), trend_title=tr("report.trend"),
-        months=monthly_street.index.tolist(), trend=trend,
+        subtitle=tr(
+            "report.subtitle",
+            first=first.isoformat(),
+            last=last.isoformat(),
+            level=tr(f"perf.level.{level}"),
+            as_of=clock.strftime("%Y-%m-%d %H:%M"),
+        ),
+        totals=totals,
+        flags_title=tr("report.flags"),
+        flags=flag_lines,
+        no_flags=tr("report.no_flags"),
+        map_title=tr("report.map", level=tr(f"perf.level.{level}")),
+        units=shapes,
+        fills=fills,
+        legend=list(zip(legend.colors, legend.labels, strict=True)),
+        trend_title=tr("report.trend"),
+        months=monthly_street.index.tolist(),
+        trend=trend,
         ranking_title=tr("report.ranking", count=min(REPORT_ROWS, len(table))),
-        ranking=ranking.rename(columns=lambda c: tr(f"perf.col.{c}")))
+        ranking=ranking.rename(columns=lambda c: tr(f"perf.col.{c}")),
+    )
     return report.report_pdf(content), report.report_html(content, lang)
 
 
 # ---- Hotspots ------------------------------------------------------------------------------------
 HOT_COLORS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
-EMERGING_COLORS = dict(zip(hotspots.EMERGING_CLASSES, (  # new … historical, none
-    "#fed976", "#fd8d3c", "#bd0026", "#800026", "#fc9272", "#c994c7", "#807dba", "#bdbdbd", "#f7f7f7"), strict=True))
+EMERGING_COLORS = dict(
+    zip(
+        hotspots.EMERGING_CLASSES,
+        (  # new … historical, none
+            "#fed976",
+            "#fd8d3c",
+            "#bd0026",
+            "#800026",
+            "#fc9272",
+            "#c994c7",
+            "#807dba",
+            "#bdbdbd",
+            "#f7f7f7",
+        ),
+        strict=True,
+    )
+)
 MIN_EMERGING_MONTHS = 6  # fewer months in the period: the twelve months that end with it are analysed
 DENSITY_BANDWIDTH_M = 250.0
 
@@ -536,8 +687,7 @@ def in_period(tickets: pd.DataFrame, name: str, first: date, last: date) -> pd.D
     return tickets[period.contains(tickets[schema.CREATED_AT])]
 
 
-def analysed_tickets(name: str, ver: int, flt: command.TicketFilter, first: date, last: date
-                     ) -> pd.DataFrame:
+def analysed_tickets(name: str, ver: int, flt: command.TicketFilter, first: date, last: date) -> pd.DataFrame:
     """The period's ``hotspot_tickets`` without those on stacked coordinates, found once over all of
     them: what Gi*, the density surface and the repeat cases are computed from (the page says how many
     were left out; a clicked unit still lists them)."""
@@ -570,8 +720,9 @@ def analysis_months(first: date, last: date) -> pd.PeriodIndex:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def hotspot_table(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
-                  resolution: int, fdr: bool) -> pd.DataFrame:
+def hotspot_table(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str, resolution: int, fdr: bool
+) -> pd.DataFrame:
     """Per unit: tickets in the period, rates (grids), Gi* z / p / confidence, and the emerging class."""
     boundary_ver = boundary_version(name, ver)
     graph = hotspot_graph(name, boundary_ver, unit, resolution)
@@ -607,19 +758,33 @@ def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> di
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def density_surface(name: str, ver: int, first: date, last: date, flt: command.TicketFilter,
-                    bandwidth_m: float) -> hotspots.DensitySurface:
-    return hotspots.kernel_density(analysed_tickets(name, ver, flt, first, last),
-                                   layer(name, ver, schema.GRIDS.name), bandwidth_m=bandwidth_m,
-                                   include_stacked=True)  # left out already
+def density_surface(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, bandwidth_m: float
+) -> hotspots.DensitySurface:
+    return hotspots.kernel_density(
+        analysed_tickets(name, ver, flt, first, last),
+        layer(name, ver, schema.GRIDS.name),
+        bandwidth_m=bandwidth_m,
+        include_stacked=True,
+    )  # left out already
 
 
-def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
-                resolution: int, table: pd.DataFrame, show: str, lang: str
-                ) -> tuple[folium.Map, folium.FeatureGroup]:
+def hotspot_map(
+    name: str,
+    ver: int,
+    first: date,
+    last: date,
+    flt: command.TicketFilter,
+    unit: str,
+    resolution: int,
+    table: pd.DataFrame,
+    show: str,
+    lang: str,
+) -> tuple[folium.Map, folium.FeatureGroup]:
     """The units (drawn once per boundary version, unit and resolution) and, swapped in, the colours of
     ``show``: ``gi`` hot/cold classes, ``emerging`` classes, ``tickets``/``per_1000`` quantiles, or
     ``density`` (the kernel surface over bare outlines)."""
+
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
@@ -632,29 +797,41 @@ def hotspot_map(name: str, ver: int, first: date, last: date, flt: command.Ticke
         levels = sorted(HOT_COLORS, reverse=True)
         legend = maps.Legend(title, tuple(tr(f"hot.class.{c}") for c in levels), tuple(HOT_COLORS[c] for c in levels))
         fills = [HOT_COLORS[int(c)] for c in rows["confidence"].fillna(0)]
-        values = [f"{tr(f'hot.class.{int(c)}')} (z = {z:.2f}, {n:,})" for c, z, n in
-                  zip(rows["confidence"].fillna(0), rows["z"].fillna(0), rows["tickets"].fillna(0))]
+        values = [
+            f"{tr(f'hot.class.{int(c)}')} (z = {z:.2f}, {n:,})"
+            for c, z, n in zip(rows["confidence"].fillna(0), rows["z"].fillna(0), rows["tickets"].fillna(0))
+        ]
         return base, live_map.colour_update(fills, values, legend)
     if show == "emerging":
-        legend = maps.Legend(title, tuple(tr(f"hot.pattern.{p}") for p in EMERGING_COLORS),
-                             tuple(EMERGING_COLORS.values()))
+        legend = maps.Legend(
+            title, tuple(tr(f"hot.pattern.{p}") for p in EMERGING_COLORS), tuple(EMERGING_COLORS.values())
+        )
         patterns = rows["pattern"].fillna("none")
-        return base, live_map.colour_update([EMERGING_COLORS[p] for p in patterns],
-                                            [tr(f"hot.pattern.{p}") for p in patterns], legend)
+        return base, live_map.colour_update(
+            [EMERGING_COLORS[p] for p in patterns], [tr(f"hot.pattern.{p}") for p in patterns], legend
+        )
     if show == "density":
         surface = density_surface(name, ver, first, last, flt, DENSITY_BANDWIDTH_M)
-        legend = maps.Legend(tr("hot.density_legend", bandwidth=f"{surface.bandwidth_m:g}"),
-                             (f"{surface.values.max():,.0f}", f"{surface.values.max() / 10:,.0f}",
-                              f"{surface.values.max() / 100:,.0f}"), ("#bd0026", "#fd8d3c", "#ffffb2"))
-        return base, live_map.colour_update(["#ffffff"] * len(ids), [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
-                                            legend, fill_opacity=0.0, hover_title=tr("hot.show.tickets"),
-                                            overlay=live_map.density_overlay(surface.values, surface.bounds))
+        legend = maps.Legend(
+            tr("hot.density_legend", bandwidth=f"{surface.bandwidth_m:g}"),
+            (f"{surface.values.max():,.0f}", f"{surface.values.max() / 10:,.0f}", f"{surface.values.max() / 100:,.0f}"),
+            ("#bd0026", "#fd8d3c", "#ffffb2"),
+        )
+        return base, live_map.colour_update(
+            ["#ffffff"] * len(ids),
+            [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
+            legend,
+            fill_opacity=0.0,
+            hover_title=tr("hot.show.tickets"),
+            overlay=live_map.density_overlay(surface.values, surface.bounds),
+        )
     return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False, zero_neutral=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def repeats(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float,
-            days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def repeats(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float, days: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(repeat tickets of the period with their first report, repeat rates per grid)."""
     flow = analysed_tickets(name, ver, flt, first, last)
     found = hotspots.repeat_cases(flow, distance_m, days, include_stacked=True)  # left out already
@@ -664,20 +841,25 @@ def repeats(name: str, ver: int, first: date, last: date, flt: command.TicketFil
     rates = hotspots.repeat_rates(flow, found, pd.Index(grids.index))
     rates.insert(0, "name", grids[schema.NAME])
     return cases.sort_values(schema.CREATED_AT, ascending=False), rates.sort_values(
-        ["repeats", "repeat_rate"], ascending=False)
+        ["repeats", "repeat_rate"], ascending=False
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def time_patterns(name: str, ver: int, first: date, last: date, flt: command.TicketFilter
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def time_patterns(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(weekday × hour table of the period's tickets, month × category table of the analysis months)."""
     tickets = pd.DataFrame(hotspot_tickets(name, ver, flt).drop(columns="geometry"))
-    flow = tickets[metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])]
+    flow = tickets[
+        metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])
+    ]
     return hotspots.hour_weekday(flow), hotspots.monthly_seasonality(tickets, analysis_months(first, last))
 
 
-def unit_tickets(name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str,
-                 resolution: int, unit_id: str) -> pd.DataFrame:
+def unit_tickets(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str, resolution: int, unit_id: str
+) -> pd.DataFrame:
     """The period's tickets in one unit (a map click), newest first."""
     tickets = hotspot_tickets(name, ver, flt)
     key = unit_keys(name, ver, flt, unit, resolution)
@@ -694,8 +876,14 @@ DEMAND_SPACING_M = 100.0  # residents are spread over a lattice this fine when t
 SITING_SECONDS = 20.0
 LINE_TYPES = ("LineString", "MultiLineString")
 POINT_TYPES = ("Point",)
-COVERAGE_COLORS = {"views": "#1a9850", "down": "#d73027", "lost": "#d73027", "gap": "#fee08b", "reach": "#4575b4",
-                   "unserved": "#f46d43"}
+COVERAGE_COLORS = {
+    "views": "#1a9850",
+    "down": "#d73027",
+    "lost": "#d73027",
+    "gap": "#fee08b",
+    "reach": "#4575b4",
+    "unserved": "#f46d43",
+}
 
 
 @dataclass(frozen=True)
@@ -731,8 +919,13 @@ def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame
     if schema.CAMERAS.name not in workspace(name).layers(ver):
         return None
     tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
-    return coverage.camera_coverage(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.CAMERAS.name),
-                                    tickets, _frame(key_points, POINT_TYPES), as_of=as_of(name, ver))
+    return coverage.camera_coverage(
+        layer(name, ver, schema.GRIDS.name),
+        joined(name, ver, schema.CAMERAS.name),
+        tickets,
+        _frame(key_points, POINT_TYPES),
+        as_of=as_of(name, ver),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
@@ -740,8 +933,12 @@ def service_table(name: str, ver: int, walk: coverage.WalkSettings, roads: Uploa
     """The 15-minute circle per grid (None without service points)."""
     if schema.SERVICE_POINTS.name not in workspace(name).layers(ver):
         return None
-    return coverage.service_reach(layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.SERVICE_POINTS.name),
-                                  walk, _frame(roads, LINE_TYPES))
+    return coverage.service_reach(
+        layer(name, ver, schema.GRIDS.name),
+        layer(name, ver, schema.SERVICE_POINTS.name),
+        walk,
+        _frame(roads, LINE_TYPES),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -751,16 +948,28 @@ def member_table(name: str, ver: int) -> pd.DataFrame | None:
     return coverage.member_measures(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.MEMBERS.name))
 
 
-def coverage_table(name: str, ver: int, walk: coverage.WalkSettings, households_per_worker: tuple[float, float],
-                   roads: Upload | None, key_points: Upload | None) -> pd.DataFrame:
+def coverage_table(
+    name: str,
+    ver: int,
+    walk: coverage.WalkSettings,
+    households_per_worker: tuple[float, float],
+    roads: Upload | None,
+    key_points: Upload | None,
+) -> pd.DataFrame:
     """Every coverage measure per grid: cameras, the 15-minute circle, members (each cached on what it
     depends on) and staffing; the parts of layers the workspace lacks are left out."""
     grids = layer(name, ver, schema.GRIDS.name)
     out = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, schema.HOUSEHOLDS, schema.POPULATION]].set_index(
-        schema.GRID_ID)
+        schema.GRID_ID
+    )
     out["area_km2"] = grid_areas(name, ver)
-    parts = [out, camera_table(name, ver, key_points), service_table(name, ver, walk, roads), member_table(name, ver),
-             coverage.staffing(grids, households_per_worker)]
+    parts = [
+        out,
+        camera_table(name, ver, key_points),
+        service_table(name, ver, walk, roads),
+        member_table(name, ver),
+        coverage.staffing(grids, households_per_worker),
+    ]
     return pd.concat([p for p in parts if p is not None], axis=1)
 
 
@@ -773,8 +982,9 @@ def points_near(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, metres: float)
     """The ``points`` within ``metres`` of the bounding box of ``area`` (or a little farther), padded
     in a metric CRS: a pad in degrees shrinks on the ground with the latitude."""
     crs = geometry.metric_crs(area)
-    box = shapely.segmentize(shapely.box(*area.to_crs(crs).total_bounds).buffer(metres, join_style="mitre"),
-                             metres / 4)  # edges follow the earth's curve back in degrees
+    box = shapely.segmentize(
+        shapely.box(*area.to_crs(crs).total_bounds).buffer(metres, join_style="mitre"), metres / 4
+    )  # edges follow the earth's curve back in degrees
     minx, miny, maxx, maxy = gpd.GeoSeries([box], crs=crs).to_crs(schema.STORAGE_CRS).total_bounds
     return points.cx[minx:maxx, miny:maxy]
 
@@ -786,22 +996,27 @@ def camera_layers(name: str, ver: int, community: str | None) -> dict[str, objec
     grids = layer(name, ver, schema.GRIDS.name)
     if community is not None:
         grids = grids[grids[schema.COMMUNITY] == community]
-    near = points_near(layer(name, ver, schema.CAMERAS.name), grids,
-                       schema.CAMERAS.column(schema.RANGE_M).max)  # no view reaches farther
+    near = points_near(
+        layer(name, ver, schema.CAMERAS.name), grids, schema.CAMERAS.column(schema.RANGE_M).max
+    )  # no view reaches farther
     views = coverage.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
     online = (near[schema.STATUS] == "online").to_numpy()
     names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
     parts = coverage.coverage_geometries(grids, near)
-    return {"views": np.asarray(views[online], dtype=object), "down": np.asarray(views[~online], dtype=object),
-            "names": (names[online], names[~online]),
-            "status": near[schema.STATUS].to_numpy()[~online],
-            "lost": np.asarray(parts.loc[parts["part"] == "lost"].geometry.array, dtype=object),
-            "gap": np.asarray(parts.loc[parts["part"] == "gap"].geometry.array, dtype=object)}
+    return {
+        "views": np.asarray(views[online], dtype=object),
+        "down": np.asarray(views[~online], dtype=object),
+        "names": (names[online], names[~online]),
+        "status": near[schema.STATUS].to_numpy()[~online],
+        "lost": np.asarray(parts.loc[parts["part"] == "lost"].geometry.array, dtype=object),
+        "gap": np.asarray(parts.loc[parts["part"] == "gap"].geometry.array, dtype=object),
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
-def service_layers(name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings,
-                   roads: Upload | None) -> tuple[np.ndarray, np.ndarray]:
+def service_layers(
+    name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings, roads: Upload | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Display geometry of the 15-minute reach of ``kind`` and of what it leaves unserved."""
     grids = layer(name, ver, schema.GRIDS.name)
     if community is not None:
@@ -810,15 +1025,26 @@ def service_layers(name: str, ver: int, community: str | None, kind: str, walk: 
     road_frame = _frame(roads, LINE_TYPES)
     reach = coverage.reach_areas(services, walk, road_frame)
     unserved = coverage.unserved_areas(grids, services, None if kind == coverage.ANY_KIND else kind, walk, road_frame)
-    return (np.asarray(reach.loc[reach["kind"] == kind].geometry.array, dtype=object),
-            np.asarray(unserved.geometry.array, dtype=object))
+    return (
+        np.asarray(reach.loc[reach["kind"] == kind].geometry.array, dtype=object),
+        np.asarray(unserved.geometry.array, dtype=object),
+    )
 
 
-def coverage_overlays(name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings,
-                      roads: Upload | None, cameras_on: bool, lang: str) -> tuple[live_map.Overlay, ...]:
+def coverage_overlays(
+    name: str,
+    ver: int,
+    community: str | None,
+    kind: str,
+    walk: coverage.WalkSettings,
+    roads: Upload | None,
+    cameras_on: bool,
+    lang: str,
+) -> tuple[live_map.Overlay, ...]:
     """The map's layers: camera views (online / down), coverage lost while cameras are down, camera
     gaps, the 15-minute reach of ``kind`` and what it leaves unserved. The camera layers start switched
     on when ``cameras_on``, the service layers otherwise."""
+
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
@@ -829,22 +1055,41 @@ def coverage_overlays(name: str, ver: int, community: str | None, kind: str, wal
         online_names, down_names = cam["names"]
         down_tips = tuple(f"{n} · {tr(f'camera_status.{s}')}" for n, s in zip(down_names, cam["status"], strict=True))
         for key, tips in (("views", tuple(online_names)), ("down", down_tips), ("lost", None), ("gap", None)):
-            layers.append(live_map.Overlay(cam[key], tr(f"cov.layer.{key}"), COVERAGE_COLORS[key],
-                                           fill_opacity=0.25 if key == "views" else 0.45,
-                                           on=cameras_on and key != "gap", tips=tips))
+            layers.append(
+                live_map.Overlay(
+                    cam[key],
+                    tr(f"cov.layer.{key}"),
+                    COVERAGE_COLORS[key],
+                    fill_opacity=0.25 if key == "views" else 0.45,
+                    on=cameras_on and key != "gap",
+                    tips=tips,
+                )
+            )
     if schema.SERVICE_POINTS.name in held:
         reach, unserved = service_layers(name, ver, community, kind, walk, roads)
         label = tr(f"service_kind.{kind}") if kind != coverage.ANY_KIND else tr("cov.any_kind")
-        layers.append(live_map.Overlay(reach, tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12,
-                                       on=not cameras_on))
-        layers.append(live_map.Overlay(unserved, tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"],
-                                       0.5, on=not cameras_on))
+        layers.append(
+            live_map.Overlay(
+                reach, tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12, on=not cameras_on
+            )
+        )
+        layers.append(
+            live_map.Overlay(
+                unserved, tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"], 0.5, on=not cameras_on
+            )
+        )
     return tuple(layers)
 
 
-def coverage_map(name: str, ver: int, table: pd.DataFrame, measure: str, title: str,
-                 overlays: tuple[live_map.Overlay, ...], sites: live_map.Overlay | None
-                 ) -> tuple[folium.Map, folium.FeatureGroup]:
+def coverage_map(
+    name: str,
+    ver: int,
+    table: pd.DataFrame,
+    measure: str,
+    title: str,
+    overlays: tuple[live_map.Overlay, ...],
+    sites: live_map.Overlay | None,
+) -> tuple[folium.Map, folium.FeatureGroup]:
     """Grids coloured by ``measure`` (more coverage green, more coverage lost red; legend ``title``), with
     the coverage layers and the proposed sites."""
     boundary_ver = boundary_version(name, ver)
@@ -852,18 +1097,28 @@ def coverage_map(name: str, ver: int, table: pd.DataFrame, measure: str, title: 
     values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
     share = measure.endswith("_share")
     better = False if measure == "lost_share" else True if share or measure == "members" else None
-    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=share,
-                                                  zero_neutral=not share)
+    fills, legend, text = maps.choropleth_classes(
+        values, title=title, better=better, percent=share, zero_neutral=not share
+    )
     layers = overlays + ((sites,) if sites is not None else ())
-    return (live_map.choropleth_base_map(grid_base(name, boundary_ver)),
-            live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend,
-                                   overlays=layers))
+    return (
+        live_map.choropleth_base_map(grid_base(name, boundary_ver)),
+        live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend, overlays=layers),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
-def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
-                  weights: tuple[tuple[str, float], ...], candidates_kind: str, spacing_m: float,
-                  roads: Upload | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def siting_inputs(
+    name: str,
+    ver: int,
+    target: str,
+    kind: str,
+    demand_kind: str,
+    weights: tuple[tuple[str, float], ...],
+    candidates_kind: str,
+    spacing_m: float,
+    roads: Upload | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(demand, candidate sites, existing sites) of a siting run.
 
     Demand: the tickets of the last ``TICKET_DAYS`` (weighted by category) or the population spread over
@@ -892,17 +1147,43 @@ def siting_inputs(name: str, ver: int, target: str, kind: str, demand_kind: str,
     return demand, candidates, existing
 
 
-def run_siting(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None,
-               radius_m: float, k: int, progress) -> siting.SitingResult:
+def run_siting(
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    existing: gpd.GeoDataFrame | None,
+    radius_m: float,
+    k: int,
+    progress,
+) -> siting.SitingResult:
     """Solve the maximal covering model (not cached: the page keeps the result in the session)."""
     return siting.MaximalCovering.from_geodataframes(demand, candidates, radius_m, k, existing=existing).solve(
-        time_limit_s=SITING_SECONDS, progress=progress)
+        time_limit_s=SITING_SECONDS, progress=progress
+    )
 
 
 # ---- Patrols ------------------------------------------------------------------------------------
-TEAM_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
-               "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
-               "#f7b6d2", "#9edae5", "#dbdb8d", "#393b79")
+TEAM_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#9edae5",
+    "#dbdb8d",
+    "#393b79",
+)
 UNASSIGNED = "#f0f0f0"
 BASE_MARK_M = 90.0  # radius of the disc that marks a team's base on the district map
 
@@ -915,8 +1196,9 @@ def assignments(name: str) -> pd.DataFrame:
 
 def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
     """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
-    workspace(name).set_setting(schema.PATROL_ASSIGNMENTS,
-                                workspaces.roster_record(roster, author=author, tz=workspace_timezone(name)))
+    workspace(name).set_setting(
+        schema.PATROL_ASSIGNMENTS, workspaces.roster_record(roster, author=author, tz=workspace_timezone(name))
+    )
 
 
 def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
@@ -924,13 +1206,15 @@ def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
     boundary version removed)."""
     if roster.empty:
         return []
-    return patrol.assignment_problems(roster, layer(name, ver, schema.GRIDS.name),
-                                      layer(name, ver, schema.PATROL_TEAMS.name))
+    return patrol.assignment_problems(
+        roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def patrol_compliance(name: str, ver: int, first: date, last: date, roster: pd.DataFrame
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def patrol_compliance(
+    name: str, ver: int, first: date, last: date, roster: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(night × team compliance of the period, per-team summary)."""
     teams = layer(name, ver, schema.PATROL_TEAMS.name)
     nights = patrol.nights_in(metrics.Period.from_dates(first, last, workspace_timezone(name)))
@@ -939,34 +1223,60 @@ def patrol_compliance(name: str, ver: int, first: date, last: date, roster: pd.D
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def patrol_gaps(name: str, ver: int, first: date, last: date, roster: pd.DataFrame, days: int
-                ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def patrol_gaps(
+    name: str, ver: int, first: date, last: date, roster: pd.DataFrame, days: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(assigned grids not visited in the ``days`` days up to the data's latest sign-in or ticket, grids
     by tickets against patrol visits — None without tickets)."""
     grids = layer(name, ver, schema.GRIDS.name)
     checkins = joined(name, ver, schema.PATROL_CHECKINS.name)
-    times = [c for c in (as_of(name, ver), checkins[schema.CHECKED_AT].max() if len(checkins) else None)
-             if c is not None and not pd.isna(c)]
+    times = [
+        c
+        for c in (as_of(name, ver), checkins[schema.CHECKED_AT].max() if len(checkins) else None)
+        if c is not None and not pd.isna(c)
+    ]
     clock = max(times) if times else metrics.Period.from_dates(first, last, workspace_timezone(name)).end
-    unvisited = patrol.unvisited_grids(checkins, roster, grids, clock, days,
-                                       teams=layer(name, ver, schema.PATROL_TEAMS.name))
+    unvisited = patrol.unvisited_grids(
+        checkins, roster, grids, clock, days, teams=layer(name, ver, schema.PATROL_TEAMS.name)
+    )
     tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
-    versus = None if tickets is None else patrol.visits_vs_tickets(grids, tickets, checkins,
-                                                                   metrics.Period.from_dates(first, last, workspace_timezone(name)))
+    versus = (
+        None
+        if tickets is None
+        else patrol.visits_vs_tickets(
+            grids, tickets, checkins, metrics.Period.from_dates(first, last, workspace_timezone(name))
+        )
+    )
     return unvisited, versus
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def patrol_workload(name: str, ver: int, first: date, last: date, weights: patrol.WorkloadWeights,
-                    severity: tuple[tuple[str, float], ...]) -> pd.DataFrame:
+def patrol_workload(
+    name: str,
+    ver: int,
+    first: date,
+    last: date,
+    weights: patrol.WorkloadWeights,
+    severity: tuple[tuple[str, float], ...],
+) -> pd.DataFrame:
     if as_of(name, ver) is not None:
         tickets = joined(name, ver, schema.TICKETS.name)
     else:  # no tickets layer: the workload is area and population
-        tickets = pd.DataFrame({schema.GRID_ID: pd.Series(dtype="str"), schema.CATEGORY: pd.Series(dtype="str"),
-                                schema.STAGE: pd.Series(dtype="str"),
-                                schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {workspace_timezone(name)}]")})
-    return patrol.workload(layer(name, ver, schema.GRIDS.name), tickets, metrics.Period.from_dates(first, last, workspace_timezone(name)),
-                           weights, dict(severity) or None)
+        tickets = pd.DataFrame(
+            {
+                schema.GRID_ID: pd.Series(dtype="str"),
+                schema.CATEGORY: pd.Series(dtype="str"),
+                schema.STAGE: pd.Series(dtype="str"),
+                schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {workspace_timezone(name)}]"),
+            }
+        )
+    return patrol.workload(
+        layer(name, ver, schema.GRIDS.name),
+        tickets,
+        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        weights,
+        dict(severity) or None,
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -979,27 +1289,39 @@ def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | N
     a redesign starts from and is compared with, even while the saved roster needs fixing."""
     grids = layer(name, ver, schema.GRIDS.name)
     teams = layer(name, ver, schema.PATROL_TEAMS.name)
-    known = roster[roster[schema.GRID_ID].isin(grids[schema.GRID_ID]) & roster[schema.TEAM_ID].isin(
-        teams[schema.TEAM_ID])].drop_duplicates(schema.GRID_ID)
+    known = roster[
+        roster[schema.GRID_ID].isin(grids[schema.GRID_ID]) & roster[schema.TEAM_ID].isin(teams[schema.TEAM_ID])
+    ].drop_duplicates(schema.GRID_ID)
     return None if known.empty else known.reset_index(drop=True)
 
 
-def propose_districts(name: str, ver: int, workload: pd.DataFrame, roster: pd.DataFrame,
-                      locks: dict[str, str], progress) -> patrol.PlanResult:
+def propose_districts(
+    name: str, ver: int, workload: pd.DataFrame, roster: pd.DataFrame, locks: dict[str, str], progress
+) -> patrol.PlanResult:
     """Solve the balanced, contiguous districts (not cached: the page keeps the result in the session)."""
     plan = patrol.DistrictPlan.from_geodataframes(
-        layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name), workload,
-        current=usable_roster(name, ver, roster), locks=locks or None,
-        contiguity=patrol_contiguity(name, boundary_version(name, ver)))
+        layer(name, ver, schema.GRIDS.name),
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        workload,
+        current=usable_roster(name, ver, roster),
+        locks=locks or None,
+        contiguity=patrol_contiguity(name, boundary_version(name, ver)),
+    )
     return plan.solve(progress=progress)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def district_report(name: str, ver: int, assignment: pd.DataFrame, workload: pd.DataFrame,
-                    current: pd.DataFrame | None) -> tuple[pd.DataFrame, dict]:
-    return patrol.plan_report(layer(name, ver, schema.GRIDS.name), assignment,
-                              layer(name, ver, schema.PATROL_TEAMS.name), workload, current=current,
-                              contiguity=patrol_contiguity(name, boundary_version(name, ver)))
+def district_report(
+    name: str, ver: int, assignment: pd.DataFrame, workload: pd.DataFrame, current: pd.DataFrame | None
+) -> tuple[pd.DataFrame, dict]:
+    return patrol.plan_report(
+        layer(name, ver, schema.GRIDS.name),
+        assignment,
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        workload,
+        current=current,
+        contiguity=patrol_contiguity(name, boundary_version(name, ver)),
+    )
 
 
 def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[folium.Map, folium.FeatureGroup]:
@@ -1010,20 +1332,30 @@ def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[
     team_ids = list(teams[schema.TEAM_ID])
     colour = {tid: TEAM_COLORS[i % len(TEAM_COLORS)] for i, tid in enumerate(team_ids)}
     names = dict(zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True))
-    owner = grids[schema.GRID_ID].map(roster.drop_duplicates(schema.GRID_ID).set_index(schema.GRID_ID)[
-        schema.TEAM_ID]) if not roster.empty else pd.Series(index=grids.index, dtype=object)
+    owner = (
+        grids[schema.GRID_ID].map(roster.drop_duplicates(schema.GRID_ID).set_index(schema.GRID_ID)[schema.TEAM_ID])
+        if not roster.empty
+        else pd.Series(index=grids.index, dtype=object)
+    )
     fills = [colour.get(o, UNASSIGNED) for o in owner]
     none = translate(lang, "patrol.no_team")
     values = [names.get(o, none) if isinstance(o, str) else none for o in owner]
-    legend = maps.Legend(translate(lang, "patrol.legend"), tuple(names[tid] for tid in team_ids),
-                         tuple(colour[tid] for tid in team_ids))
+    legend = maps.Legend(
+        translate(lang, "patrol.legend"), tuple(names[tid] for tid in team_ids), tuple(colour[tid] for tid in team_ids)
+    )
     crs = geometry.metric_crs(teams)
     bases = teams.to_crs(crs).buffer(BASE_MARK_M).to_crs(schema.STORAGE_CRS)
-    marks = live_map.Overlay(bases.array, translate(lang, "patrol.bases"), "#222222", fill_opacity=0.9,
-                             tips=tuple(translate(lang, "patrol.base_of", team=names[tid]) for tid in team_ids))
-    return (live_map.choropleth_base_map(grid_base(name, boundary_ver)),
-            live_map.colour_update(fills, values, legend, overlays=(marks,),
-                                   hover_title=translate(lang, "patrol.team")))
+    marks = live_map.Overlay(
+        bases.array,
+        translate(lang, "patrol.bases"),
+        "#222222",
+        fill_opacity=0.9,
+        tips=tuple(translate(lang, "patrol.base_of", team=names[tid]) for tid in team_ids),
+    )
+    return (
+        live_map.choropleth_base_map(grid_base(name, boundary_ver)),
+        live_map.colour_update(fills, values, legend, overlays=(marks,), hover_title=translate(lang, "patrol.team")),
+    )
 
 
 # ---- Data page -----------------------------------------------------------------------------------
@@ -1050,23 +1382,45 @@ def active_state(name: str, ver: int) -> uploads.Active:
     return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
 
 
+DEFAULT_UPLOAD_OPTIONS = uploads.UploadOptions()
+
+
 @st.cache_resource(show_spinner=False, max_entries=3, hash_funcs=UPLOAD_HASH)
-def check(name: str, ver: int, layer_name: str, upload: Upload,
-          options: uploads.UploadOptions = uploads.UploadOptions(), mapping: dict[str, str] | None = None,
-          fixed: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None,
-          mode: uploads.Mode = "replace") -> uploads.UploadCheck:
+def check(
+    name: str,
+    ver: int,
+    layer_name: str,
+    upload: Upload,
+    options: uploads.UploadOptions = DEFAULT_UPLOAD_OPTIONS,
+    mapping: dict[str, str] | None = None,
+    fixed: dict[str, str] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+    mode: uploads.Mode = "replace",
+) -> uploads.UploadCheck:
     """The report on an upload against version ``ver`` (read-only; nothing is stored). Three are kept
     (the check as read, with the reading options, and as re-mapped: a page run asks for all three):
     each holds a frame that fit in a read worker's memory (``GRIDWATCH_READ_MEMORY_MB``), so the cache
     holds at most three times that, however many files are dropped."""
-    return uploads.check_upload(workspace(name), layer_name, upload.name, upload.payload, options, mapping,
-                                active=active_state(name, ver), fixed=fixed, values=values, mode=mode)
+    return uploads.check_upload(
+        workspace(name),
+        layer_name,
+        upload.name,
+        upload.payload,
+        options,
+        mapping,
+        active=active_state(name, ver),
+        fixed=fixed,
+        values=values,
+        mode=mode,
+    )
 
 
-def activate(name: str, upload_check: uploads.UploadCheck, *, note: str, author: str,
-             confirm_shrink: bool = False) -> int:
-    return uploads.activate_upload(workspace(name), upload_check, note=note, author=author,
-                                   confirm_shrink=confirm_shrink)
+def activate(
+    name: str, upload_check: uploads.UploadCheck, *, note: str, author: str, confirm_shrink: bool = False
+) -> int:
+    return uploads.activate_upload(
+        workspace(name), upload_check, note=note, author=author, confirm_shrink=confirm_shrink
+    )
 
 
 def reactivate(name: str, version_number: int, *, author: str) -> int:
@@ -1093,17 +1447,22 @@ def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lan
     """New boundaries, coloured by what the change does to them, over the active ones (built per run:
     st_folium must get a fresh map)."""
     state = active_state(name, ver)
-    keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed",
-            "status.unchanged")
+    keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed", "status.unchanged")
     labels = {key: translate(lang, f"map.{key}") for key in keys}
     frame = upload_check.frame
     unmapped = [c for c in PREVIEW_LABEL_COLUMNS if c not in frame.columns]
     if unmapped:  # ids not mapped yet: nothing can be matched, so show the shapes as they are
         shown = geometry.simplify_for_display(frame.assign(**dict.fromkeys(unmapped, "")))
-        outline = None if state.outline is None else geometry.simplify_for_display(
-            gpd.GeoDataFrame(geometry=[state.outline], crs=schema.STORAGE_CRS)).geometry
-        return maps.boundary_preview_map(None, shown, pd.Series("added", index=shown.index), labels=labels,
-                                         outline=outline)
+        outline = (
+            None
+            if state.outline is None
+            else geometry.simplify_for_display(
+                gpd.GeoDataFrame(geometry=[state.outline], crs=schema.STORAGE_CRS)
+            ).geometry
+        )
+        return maps.boundary_preview_map(
+            None, shown, pd.Series("added", index=shown.index), labels=labels, outline=outline
+        )
     return maps.boundary_change_map(state.grids, frame, upload_check.diff, state.outline, labels=labels)
 
 

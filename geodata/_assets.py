@@ -33,13 +33,18 @@ CAMERA_ID_PREFIX = "33019905" + "00" + "132" + "0"
 STATUS_P = {"online": 0.962, "offline": 0.022, "fault": 0.016}
 OUTAGE_RADIUS_M = 260.0  # one fibre cut leaves the cameras around one spot offline
 KEY_SITE_KINDS = (  # kind, how many, cameras per site (low, high), placed by population or by area
-    ("小学", 6, (3, 6), "people"), ("中学", 3, (4, 7), "people"), ("幼儿园", 8, (2, 4), "people"),
-    ("医院", 2, (5, 9), "people"), ("地铁站", 4, (4, 8), "people"), ("公交首末站", 3, (2, 4), "area"),
-    ("商业综合体", 3, (5, 9), "people"), ("银行网点", 6, (2, 3), "people"), ("加油站", 3, (2, 3), "area"),
+    ("小学", 6, (3, 6), "people"),
+    ("中学", 3, (4, 7), "people"),
+    ("幼儿园", 8, (2, 4), "people"),
+    ("医院", 2, (5, 9), "people"),
+    ("地铁站", 4, (4, 8), "people"),
+    ("公交首末站", 3, (2, 4), "area"),
+    ("商业综合体", 3, (5, 9), "people"),
+    ("银行网点", 6, (2, 3), "people"),
+    ("加油站", 3, (2, 3), "area"),
     ("农贸市场", 3, (3, 6), "people"),
 )
-KEY_AREA_KINDS = (("文化广场", 3, (6, 10)), ("公园", 3, (6, 12)), ("滨河绿道", 2, (6, 10)),
-                  ("商业步行街", 1, (8, 12)))
+KEY_AREA_KINDS = (("文化广场", 3, (6, 10)), ("公园", 3, (6, 12)), ("滨河绿道", 2, (6, 10)), ("商业步行街", 1, (8, 12)))
 OTHER_CAMERAS = 70
 _COMPOUND_SUFFIXES = ("苑", "花园", "家园", "新村", "公寓", "小区", "嘉园", "府")
 _DIRECTIONS = ("北向", "东向", "南向", "西向")
@@ -51,9 +56,18 @@ MEMBERS_PROBATIONARY = 14
 MEMBERS_IN_SERVICE_SHARE = 0.27
 GRIDS_PER_BRANCH = 4
 IN_SERVICE_BRANCHES = (
-    "区教育局机关党支部", "区卫生健康局党支部", "区城市管理局党支部", "区市场监管局党支部",
-    "区税务局第二党支部", "供电服务中心党支部", "示范实验学校党支部", "区人民医院第三党支部",
-    "农商银行支行党支部", "燃气公司党支部", "区司法局党支部", "区图书馆党支部",
+    "区教育局机关党支部",
+    "区卫生健康局党支部",
+    "区城市管理局党支部",
+    "区市场监管局党支部",
+    "区税务局第二党支部",
+    "供电服务中心党支部",
+    "示范实验学校党支部",
+    "区人民医院第三党支部",
+    "农商银行支行党支部",
+    "燃气公司党支部",
+    "区司法局党支部",
+    "区图书馆党支部",
 )
 PATROL_TEAMS = 6
 PATROL_NIGHTS = 90
@@ -89,8 +103,13 @@ class Roads:
 
 
 # ---- grids ----------------------------------------------------------------------------------------
-def grid_table(rng: np.random.Generator, community_names: list[str], grid_community: np.ndarray,
-               grid_seq: np.ndarray, total_population: int) -> pd.DataFrame:
+def grid_table(
+    rng: np.random.Generator,
+    community_names: list[str],
+    grid_community: np.ndarray,
+    grid_seq: np.ndarray,
+    total_population: int,
+) -> pd.DataFrame:
     """Codes, names, staff and residents of every grid; population sums to ``total_population``."""
     n = len(grid_community)
     community = np.asarray(community_names, dtype=object)[grid_community]
@@ -100,17 +119,19 @@ def grid_table(rng: np.random.Generator, community_names: list[str], grid_commun
     households = np.clip(np.round(rng.normal(HOUSEHOLDS_MEAN, HOUSEHOLDS_SD, n)), *HOUSEHOLDS_RANGE)
     raw = households * rng.uniform(*HOUSEHOLD_SIZE_RANGE, n)
     population = _round_to_total(raw * total_population / raw.sum(), total_population)
-    return pd.DataFrame({
-        schema.GRID_ID: grid_id.astype(object),
-        schema.NAME: community + "第" + grid_seq.astype(str).astype(object) + "网格",
-        schema.COMMUNITY: community,
-        schema.STREET: _names.STREET_NAME,
-        schema.LEADER: _grid_leaders(rng, grid_community),
-        schema.WORKER: _names.person_names(rng, rng.random(n) < 0.62),  # most grid workers are women
-        schema.WORKER_PHONE: _names.mobile_numbers(rng, n),
-        schema.HOUSEHOLDS: households.astype("int64"),
-        schema.POPULATION: population.astype("int64"),
-    })
+    return pd.DataFrame(
+        {
+            schema.GRID_ID: grid_id.astype(object),
+            schema.NAME: community + "第" + grid_seq.astype(str).astype(object) + "网格",
+            schema.COMMUNITY: community,
+            schema.STREET: _names.STREET_NAME,
+            schema.LEADER: _grid_leaders(rng, grid_community),
+            schema.WORKER: _names.person_names(rng, rng.random(n) < 0.62),  # most grid workers are women
+            schema.WORKER_PHONE: _names.mobile_numbers(rng, n),
+            schema.HOUSEHOLDS: households.astype("int64"),
+            schema.POPULATION: population.astype("int64"),
+        }
+    )
 
 
 def _grid_leaders(rng: np.random.Generator, grid_community: np.ndarray) -> np.ndarray:
@@ -132,8 +153,14 @@ def _round_to_total(values: np.ndarray, total: int) -> np.ndarray:
 
 
 # ---- cameras --------------------------------------------------------------------------------------
-def camera_table(rng: np.random.Generator, roads: Roads, grids: np.ndarray, grid_weight: np.ndarray,
-                 key_sites: pd.DataFrame, key_areas: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def camera_table(
+    rng: np.random.Generator,
+    roads: Roads,
+    grids: np.ndarray,
+    grid_weight: np.ndarray,
+    key_sites: pd.DataFrame,
+    key_areas: pd.DataFrame,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """All cameras: intersections, community entrances, key sites, key areas and a few others.
 
     Cameras are the street's own, so any that scatter past the boundary are moved just inside it.
@@ -151,8 +178,7 @@ def camera_table(rng: np.random.Generator, roads: Roads, grids: np.ndarray, grid
     dome = frame.pop("dome").to_numpy(dtype=bool)
     frame[schema.AZIMUTH_DEG] = np.where(dome, np.nan, frame[schema.AZIMUTH_DEG].to_numpy(dtype=float))
     frame[schema.FOV_DEG] = np.where(dome, 360.0, np.round(rng.uniform(60, 110, n)))
-    frame[schema.RANGE_M] = np.where(dome, np.round(rng.uniform(60, 120, n)),
-                                     np.round(rng.uniform(30, 100, n)))
+    frame[schema.RANGE_M] = np.where(dome, np.round(rng.uniform(60, 120, n)), np.round(rng.uniform(30, 100, n)))
     frame[schema.STATUS] = _camera_status(rng, xy)
     serial = np.char.zfill(np.arange(1, n + 1).astype(str), 6)
     frame.insert(0, schema.CAMERA_ID, np.char.add(CAMERA_ID_PREFIX, serial).astype(object))
@@ -179,8 +205,14 @@ def _camera_status(rng: np.random.Generator, xy: np.ndarray) -> np.ndarray:
 
 
 def _frame(name, site_kind, azimuth, dome) -> pd.DataFrame:
-    return pd.DataFrame({schema.NAME: np.asarray(name, dtype=object), schema.SITE_KIND: site_kind,
-                         schema.AZIMUTH_DEG: azimuth, "dome": dome})
+    return pd.DataFrame(
+        {
+            schema.NAME: np.asarray(name, dtype=object),
+            schema.SITE_KIND: site_kind,
+            schema.AZIMUTH_DEG: azimuth,
+            "dome": dome,
+        }
+    )
 
 
 def _intersection_cameras(rng: np.random.Generator, roads: Roads) -> tuple[pd.DataFrame, np.ndarray]:
@@ -193,8 +225,7 @@ def _intersection_cameras(rng: np.random.Generator, roads: Roads) -> tuple[pd.Da
     node = np.concatenate([np.repeat(np.arange(len(both)), n_dir), np.repeat(np.arange(len(both)), n_dome)])
     dome = np.concatenate([np.zeros(n_dir.sum(), bool), np.ones(n_dome.sum(), bool)])
     # directional cameras watch the approaches: north, east, south, west of the lattice, in that order
-    approach = np.concatenate([_ranks(np.repeat(np.arange(len(both)), n_dir)),
-                               np.zeros(n_dome.sum(), int)]) % 4
+    approach = np.concatenate([_ranks(np.repeat(np.arange(len(both)), n_dir)), np.zeros(n_dome.sum(), int)]) % 4
     start = rng.integers(0, 4, len(both))[node]
     approach = (approach + np.where(both[node], 0, start)) % 4
     compass = (90.0 * approach - np.degrees(roads.bearing) + rng.normal(0, 6, node.size)) % 360.0
@@ -211,8 +242,9 @@ def _ranks(groups: np.ndarray) -> np.ndarray:
     return np.arange(groups.size) - np.repeat(starts, np.diff(np.r_[starts, groups.size]))
 
 
-def _entrance_cameras(rng: np.random.Generator, grids: np.ndarray, grid_weight: np.ndarray
-                      ) -> tuple[pd.DataFrame, np.ndarray]:
+def _entrance_cameras(
+    rng: np.random.Generator, grids: np.ndarray, grid_weight: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Gate cameras of residential compounds: 1–3 compounds a grid, 1–2 gates each, 1–2 cameras a gate."""
     compounds = 1 + rng.binomial(2, np.clip(grid_weight / grid_weight.max(), 0.2, 0.9))
     grid = np.repeat(np.arange(len(grids)), compounds)
@@ -224,8 +256,7 @@ def _entrance_cameras(rng: np.random.Generator, grids: np.ndarray, grid_weight: 
     per_gate = 1 + (rng.random(c.size) < 0.45)
     g = np.repeat(np.arange(c.size), per_gate)
     toward = np.radians(90.0 - 90.0 * gate_dir[g])  # north, east, south, west in maths angles
-    xy = compound_xy[c[g]] + rng.uniform(40, 90, g.size)[:, None] * np.column_stack([np.cos(toward),
-                                                                                      np.sin(toward)])
+    xy = compound_xy[c[g]] + rng.uniform(40, 90, g.size)[:, None] * np.column_stack([np.cos(toward), np.sin(toward)])
     azimuth = (90.0 * gate_dir[g] + 180.0 + rng.normal(0, 20, g.size)) % 360.0  # looking at the gate
     dome = rng.random(g.size) < 0.12
     names = compound_name[c[g]] + np.asarray(["北门", "东门", "南门", "西门"], dtype=object)[gate_dir[g]]
@@ -234,14 +265,15 @@ def _entrance_cameras(rng: np.random.Generator, grids: np.ndarray, grid_weight: 
 
 def _compound_names(rng: np.random.Generator, n: int) -> np.ndarray:
     """Residential compound names: a two-character stem (from the road-name pool) + 苑/花园/新村 …"""
-    east_west, north_south = _names.road_names(rng, 200, 0)
+    east_west, _ = _names.road_names(rng, 200, 0)
     stems = np.asarray([s[:2] for s in east_west], dtype=object)
     stem = stems[rng.choice(stems.size, size=n, replace=n > stems.size)]
     return stem + np.asarray(_COMPOUND_SUFFIXES, dtype=object)[rng.integers(0, len(_COMPOUND_SUFFIXES), n)]
 
 
-def _cluster_cameras(rng: np.random.Generator, sites: pd.DataFrame, site_kind: str, spread_m: float,
-                     dome_share: float) -> tuple[pd.DataFrame, np.ndarray]:
+def _cluster_cameras(
+    rng: np.random.Generator, sites: pd.DataFrame, site_kind: str, spread_m: float, dome_share: float
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Several cameras around each key site or area (``sites`` has name, x, y, cameras[, x2, y2])."""
     site = np.repeat(np.arange(len(sites)), sites["cameras"].to_numpy())
     centre = sites[["x", "y"]].to_numpy()[site]
@@ -261,13 +293,17 @@ def _other_cameras(rng: np.random.Generator, grids: np.ndarray) -> tuple[pd.Data
     xy = sample_in_polygons(rng, grids, rng.integers(0, len(grids), OTHER_CAMERAS))
     names = np.asarray(["背街小巷", "楼宇周边", "停车场"], dtype=object)[rng.integers(0, 3, OTHER_CAMERAS)]
     names = names + (np.arange(OTHER_CAMERAS) + 1).astype(str).astype(object) + "号点位"
-    return _frame(names, "other", rng.uniform(0, 360, OTHER_CAMERAS).round(),
-                  rng.random(OTHER_CAMERAS) < 0.3), xy
+    return _frame(names, "other", rng.uniform(0, 360, OTHER_CAMERAS).round(), rng.random(OTHER_CAMERAS) < 0.3), xy
 
 
-def key_sites(rng: np.random.Generator, grids: np.ndarray, grid_weight: np.ndarray,
-              grid_community: np.ndarray, community_names: list[str], market_xy: np.ndarray
-              ) -> pd.DataFrame:
+def key_sites(
+    rng: np.random.Generator,
+    grids: np.ndarray,
+    grid_weight: np.ndarray,
+    grid_community: np.ndarray,
+    community_names: list[str],
+    market_xy: np.ndarray,
+) -> pd.DataFrame:
     """Schools, hospitals, stations, markets …: name, x, y, cameras. The first market is the hot spot."""
     rows = []
     area = shapely.area(grids)
@@ -279,9 +315,16 @@ def key_sites(rng: np.random.Generator, grids: np.ndarray, grid_weight: np.ndarr
             xy[0] = market_xy
         for k, (g, (x, y)) in enumerate(zip(grid, xy)):
             stem = community_names[grid_community[g]].removesuffix("社区")
-            rows.append({"name": f"{stem}{kind}" if k == 0 or kind not in ("小学", "幼儿园")
-                         else f"{stem}第{_names.chinese_ordinal(k + 1)}{kind}",
-                         "x": x, "y": y, "cameras": int(rng.integers(lo, hi, endpoint=True))})
+            rows.append(
+                {
+                    "name": f"{stem}{kind}"
+                    if k == 0 or kind not in ("小学", "幼儿园")
+                    else f"{stem}第{_names.chinese_ordinal(k + 1)}{kind}",
+                    "x": x,
+                    "y": y,
+                    "cameras": int(rng.integers(lo, hi, endpoint=True)),
+                }
+            )
     frame = pd.DataFrame(rows)
     frame["name"] = _dedupe(frame["name"])
     return frame
@@ -289,14 +332,30 @@ def key_sites(rng: np.random.Generator, grids: np.ndarray, grid_weight: np.ndarr
 
 def key_areas(rng: np.random.Generator, grids: np.ndarray, nightlife: np.ndarray) -> pd.DataFrame:
     """Squares, parks, greenways and streets: name, x, y[, x2, y2 for streets], cameras."""
-    rows = [{"name": "美食夜市街", "x": nightlife[0, 0], "y": nightlife[0, 1], "x2": nightlife[1, 0],
-             "y2": nightlife[1, 1], "cameras": 14}]
+    rows = [
+        {
+            "name": "美食夜市街",
+            "x": nightlife[0, 0],
+            "y": nightlife[0, 1],
+            "x2": nightlife[1, 0],
+            "y2": nightlife[1, 1],
+            "cameras": 14,
+        }
+    ]
     for kind, count, (lo, hi) in KEY_AREA_KINDS:
         grid = rng.choice(len(grids), size=count, replace=False)
         xy = sample_in_polygons(rng, grids, grid, shrink_m=80.0)
         for k, (x, y) in enumerate(xy):
-            rows.append({"name": f"{kind}{_names.chinese_ordinal(k + 1)}区", "x": x, "y": y,
-                         "x2": np.nan, "y2": np.nan, "cameras": int(rng.integers(lo, hi, endpoint=True))})
+            rows.append(
+                {
+                    "name": f"{kind}{_names.chinese_ordinal(k + 1)}区",
+                    "x": x,
+                    "y": y,
+                    "x2": np.nan,
+                    "y2": np.nan,
+                    "cameras": int(rng.integers(lo, hi, endpoint=True)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -308,9 +367,14 @@ def _dedupe(names: pd.Series) -> pd.Series:
 
 
 # ---- service points ------------------------------------------------------------------------------
-def service_point_table(rng: np.random.Generator, roads: Roads, community_polys: np.ndarray,
-                        community_names: list[str], density_sample: np.ndarray, street_centre: np.ndarray
-                        ) -> tuple[pd.DataFrame, np.ndarray]:
+def service_point_table(
+    rng: np.random.Generator,
+    roads: Roads,
+    community_polys: np.ndarray,
+    community_names: list[str],
+    density_sample: np.ndarray,
+    street_centre: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """~25 service points: a party service centre per community, the street's hall, police rooms …"""
     names, kinds, xy = [], [], []
 
@@ -333,25 +397,35 @@ def service_point_table(rng: np.random.Generator, roads: Roads, community_polys:
             add(f"{_community_at(at, community_polys, community_names)}{label}", kind, at)
     busiest = int(np.argmin(np.hypot(*(centres - density_sample.mean(axis=0)).T)))
     add(f"{community_names[busiest]}矛盾纠纷调解室", "mediation_station", centres[busiest] + [40.0, -25.0])
-    add(f"{community_names[busiest]}新时代文明实践站（志愿服务）", "volunteer_station",
-        centres[busiest] + [-35.0, 30.0])
-    frame = pd.DataFrame({schema.POINT_ID: [f"SP{i + 1:03d}" for i in range(len(names))],
-                          schema.NAME: names, schema.KIND: kinds})
+    add(
+        f"{community_names[busiest]}新时代文明实践站（志愿服务）", "volunteer_station", centres[busiest] + [-35.0, 30.0]
+    )
+    frame = pd.DataFrame(
+        {schema.POINT_ID: [f"SP{i + 1:03d}" for i in range(len(names))], schema.NAME: names, schema.KIND: kinds}
+    )
     frame[schema.NAME] = _dedupe(frame[schema.NAME])
     return frame, np.vstack(xy)
 
 
 def _community_at(xy: np.ndarray, community_polys: np.ndarray, community_names: list[str]) -> str:
     inside = shapely.contains_xy(community_polys, xy[0], xy[1])
-    i = int(np.argmax(inside)) if inside.any() else int(np.argmin(shapely.distance(
-        community_polys, shapely.points(xy))))
+    i = (
+        int(np.argmax(inside))
+        if inside.any()
+        else int(np.argmin(shapely.distance(community_polys, shapely.points(xy))))
+    )
     return community_names[i].removesuffix("社区")
 
 
 # ---- party members -------------------------------------------------------------------------------
-def member_table(rng: np.random.Generator, grids: np.ndarray, grid_population: np.ndarray,
-                 grid_community: np.ndarray, grid_seq: np.ndarray, community_names: list[str]
-                 ) -> tuple[pd.DataFrame, np.ndarray]:
+def member_table(
+    rng: np.random.Generator,
+    grids: np.ndarray,
+    grid_population: np.ndarray,
+    grid_community: np.ndarray,
+    grid_seq: np.ndarray,
+    community_names: list[str],
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Party members living in the grids (党员进网格), with branches, posts and linked households."""
     n = MEMBERS
     grid = np.sort(rng.choice(len(grids), size=n, p=grid_population / grid_population.sum()))
@@ -360,24 +434,30 @@ def member_table(rng: np.random.Generator, grids: np.ndarray, grid_population: n
     in_service = rng.random(n) < MEMBERS_IN_SERVICE_SHARE
     community = np.asarray(community_names, dtype=object)[grid_community[grid]]
     branch_no = (grid_seq[grid] - 1) // GRIDS_PER_BRANCH + 1
-    community_branch = community + "第" + pd.Series(branch_no).map(_names.chinese_ordinal).to_numpy(
-        dtype=object) + "党支部"
-    branch = np.where(in_service, np.asarray(IN_SERVICE_BRANCHES, dtype=object)[
-        rng.integers(0, len(IN_SERVICE_BRANCHES), n)], community_branch)
+    community_branch = (
+        community + "第" + pd.Series(branch_no).map(_names.chinese_ordinal).to_numpy(dtype=object) + "党支部"
+    )
+    branch = np.where(
+        in_service,
+        np.asarray(IN_SERVICE_BRANCHES, dtype=object)[rng.integers(0, len(IN_SERVICE_BRANCHES), n)],
+        community_branch,
+    )
     post = _member_posts(rng, grid, in_service)
     linked = np.where(in_service, rng.integers(2, 7, n), rng.integers(4, 16, n))
     linked = np.where(pd.isna(post), linked, linked + rng.integers(4, 10, n))
     linked = np.where(~in_service & (rng.random(n) < 0.11), 0, linked)  # elderly members, no households
-    frame = pd.DataFrame({
-        schema.MEMBER_ID: [f"DY{i + 1:05d}" for i in range(n)],
-        schema.NAME: _names.person_names(rng, female),
-        schema.GENDER: np.where(female, "female", "male").astype(object),
-        schema.STATUS: np.where(probationary, "probationary", "full").astype(object),
-        schema.KIND: np.where(in_service, "in_service", "community").astype(object),
-        schema.BRANCH: branch,
-        schema.POST: post,
-        schema.LINKED_HOUSEHOLDS: linked.astype("int64"),
-    })
+    frame = pd.DataFrame(
+        {
+            schema.MEMBER_ID: [f"DY{i + 1:05d}" for i in range(n)],
+            schema.NAME: _names.person_names(rng, female),
+            schema.GENDER: np.where(female, "female", "male").astype(object),
+            schema.STATUS: np.where(probationary, "probationary", "full").astype(object),
+            schema.KIND: np.where(in_service, "in_service", "community").astype(object),
+            schema.BRANCH: branch,
+            schema.POST: post,
+            schema.LINKED_HOUSEHOLDS: linked.astype("int64"),
+        }
+    )
     return frame, sample_in_polygons(rng, grids, grid, shrink_m=10.0)
 
 
@@ -406,19 +486,26 @@ def _member_posts(rng: np.random.Generator, grid: np.ndarray, in_service: np.nda
 
 
 # ---- patrols -------------------------------------------------------------------------------------
-def patrol_tables(rng: np.random.Generator, police_xy: np.ndarray, roads: Roads,
-                  community_polys: np.ndarray, last_night: pd.Timestamp, as_of: pd.Timestamp
-                  ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
+def patrol_tables(
+    rng: np.random.Generator,
+    police_xy: np.ndarray,
+    roads: Roads,
+    community_polys: np.ndarray,
+    last_night: pd.Timestamp,
+    as_of: pd.Timestamp,
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, np.ndarray]:
     """Patrol teams based at the police rooms, and their sign-ins on ``PATROL_NIGHTS`` nights."""
     team_ids = [f"XF{i + 1:02d}" for i in range(PATROL_TEAMS)]
     base = police_xy[np.arange(PATROL_TEAMS) % len(police_xy)] + rng.normal(0, 12, (PATROL_TEAMS, 2))
     shift = np.where(np.arange(PATROL_TEAMS) == PATROL_TEAMS - 1, "evening", "night").astype(object)
-    teams = pd.DataFrame({
-        schema.TEAM_ID: team_ids,
-        schema.NAME: [f"平安巡防{_names.chinese_ordinal(i + 1)}队" for i in range(PATROL_TEAMS)],
-        schema.SIZE: rng.integers(4, 9, PATROL_TEAMS).astype("int64"),
-        schema.SHIFT: shift,
-    })
+    teams = pd.DataFrame(
+        {
+            schema.TEAM_ID: team_ids,
+            schema.NAME: [f"平安巡防{_names.chinese_ordinal(i + 1)}队" for i in range(PATROL_TEAMS)],
+            schema.SIZE: rng.integers(4, 9, PATROL_TEAMS).astype("int64"),
+            schema.SHIFT: shift,
+        }
+    )
     areas = team_areas(base, community_polys)
     nights = pd.date_range(end=last_night, periods=PATROL_NIGHTS, freq="D")
     storm = rng.choice(np.arange(1, PATROL_NIGHTS - 1), size=STORM_NIGHTS, replace=False)  # not first/last
@@ -449,8 +536,7 @@ def team_areas(base: np.ndarray, community_polys: np.ndarray) -> np.ndarray:
     return owner
 
 
-def _checkpoints(rng: np.random.Generator, roads: Roads, area_polys: np.ndarray, base: np.ndarray
-                 ) -> np.ndarray:
+def _checkpoints(rng: np.random.Generator, roads: Roads, area_polys: np.ndarray, base: np.ndarray) -> np.ndarray:
     """Fixed sign-in points (QR plates) at intersections of the team's area, in route order."""
     area = shapely.union_all(area_polys)
     inside = np.flatnonzero(shapely.contains_xy(area, roads.xy[:, 0], roads.xy[:, 1]))
@@ -459,8 +545,9 @@ def _checkpoints(rng: np.random.Generator, roads: Roads, area_polys: np.ndarray,
     return chosen[np.argsort(angle)]
 
 
-def _team_checkins(rng: np.random.Generator, team_id: str, points: np.ndarray, nights: pd.DatetimeIndex,
-                   shift: str, storm: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def _team_checkins(
+    rng: np.random.Generator, team_id: str, points: np.ndarray, nights: pd.DatetimeIndex, shift: str, storm: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
     """One team's sign-ins: on each night it goes out, 4–8 consecutive checkpoints 20–50 min apart."""
     out = rng.random(nights.size) >= TEAM_MISS_CHANCE
     out[storm] = False

@@ -50,7 +50,7 @@ def street_outline(rng: np.random.Generator, area_m2: float) -> Polygon:
     """
     theta = np.linspace(0.0, 2.0 * np.pi, OUTLINE_VERTICES, endpoint=False)
     k = np.arange(2, 25)
-    amplitude = 0.13 / k ** 0.8 * rng.uniform(0.4, 1.0, k.size)
+    amplitude = 0.13 / k**0.8 * rng.uniform(0.4, 1.0, k.size)
     phase = rng.uniform(0.0, 2.0 * np.pi, k.size)
     radius = 1.0 + (amplitude[:, None] * np.cos(k[:, None] * theta + phase[:, None])).sum(axis=0)
     x, y = OUTLINE_ASPECT * radius * np.cos(theta), radius * np.sin(theta)
@@ -81,7 +81,7 @@ class Density:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         d = np.full(np.shape(x), self.background, dtype=float)
         for px, py, sigma, weight in self.peaks:
-            d += weight * np.exp(-((x - px) ** 2 + (y - py) ** 2) / (2.0 * sigma ** 2))
+            d += weight * np.exp(-((x - px) ** 2 + (y - py) ** 2) / (2.0 * sigma**2))
         return d
 
     @property
@@ -89,8 +89,9 @@ class Density:
         return self.background + sum(p[3] for p in self.peaks)
 
 
-def density_points(rng: np.random.Generator, polygon: Polygon, density: Density, n: int,
-                   power: float = 1.0) -> np.ndarray:
+def density_points(
+    rng: np.random.Generator, polygon: Polygon, density: Density, n: int, power: float = 1.0
+) -> np.ndarray:
     """``n`` points inside ``polygon`` drawn with probability ∝ ``density ** power`` (rejection)."""
     x0, y0, x1, y1 = polygon.bounds
     out = np.empty((0, 2))
@@ -104,8 +105,7 @@ def density_points(rng: np.random.Generator, polygon: Polygon, density: Density,
     return out[:n]
 
 
-def kmeans(rng: np.random.Generator, points: np.ndarray, k: int,
-           iterations: int = KMEANS_ITERATIONS) -> np.ndarray:
+def kmeans(rng: np.random.Generator, points: np.ndarray, k: int, iterations: int = KMEANS_ITERATIONS) -> np.ndarray:
     """Lloyd's k-means (k-means++ start): ``k`` centres that split ``points`` into equal-mass cells."""
     centres = points[[rng.integers(len(points))]]
     for _ in range(1, k):
@@ -123,8 +123,7 @@ def kmeans(rng: np.random.Generator, points: np.ndarray, k: int,
 def voronoi_cells(centres: np.ndarray, region: Polygon) -> np.ndarray:
     """Voronoi cells of ``centres`` (in their order) clipped to ``region``; tiny parts merged."""
     envelope = shapely.buffer(shapely.envelope(region), region.length)
-    cells = shapely.get_parts(shapely.voronoi_polygons(
-        shapely.multipoints(centres), extend_to=envelope, ordered=True))
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(centres), extend_to=envelope, ordered=True))
     return merge_fragments(shapely.intersection(cells, region))
 
 
@@ -162,11 +161,13 @@ def communities(rng: np.random.Generator, outline: Polygon, density: Density, k:
     return voronoi_cells(centres, outline)
 
 
-def grid_counts(rng: np.random.Generator, community_polys: np.ndarray, density: Density,
-                total: int, minimum: int) -> np.ndarray:
+def grid_counts(
+    rng: np.random.Generator, community_polys: np.ndarray, density: Density, total: int, minimum: int
+) -> np.ndarray:
     """Grids per community, proportional to its estimated population (largest remainder)."""
-    mass = np.array([density(*density_points(rng, p, density, 400, power=0.0).T).mean() * p.area
-                     for p in community_polys])
+    mass = np.array(
+        [density(*density_points(rng, p, density, 400, power=0.0).T).mean() * p.area for p in community_polys]
+    )
     extra = total - minimum * len(mass)
     share = extra * mass / mass.sum()
     counts = minimum + np.floor(share).astype(int)
@@ -204,10 +205,12 @@ def to_lonlat_topology(polys_metric: np.ndarray) -> np.ndarray:
     cleaned = shapely.coverage_clean(polys_metric, gap_width=1.0)
     rounded = shapely.set_precision(to_lonlat(cleaned), LONLAT_GRID_SIZE, mode="pointwise")
     rounded = shapely.remove_repeated_points(rounded)
-    single = np.array([_largest_part(g) if shapely.get_num_geometries(g) == 1 else g for g in rounded],
-                      dtype=object)
-    if not (shapely.is_valid(single).all() and shapely.coverage_is_valid(single)
-            and (shapely.get_type_id(single) == 3).all()):
+    single = np.array([_largest_part(g) if shapely.get_num_geometries(g) == 1 else g for g in rounded], dtype=object)
+    if not (
+        shapely.is_valid(single).all()
+        and shapely.coverage_is_valid(single)
+        and (shapely.get_type_id(single) == 3).all()
+    ):
         raise RuntimeError("the grids did not survive reprojection as a valid polygon coverage")
     return single
 
@@ -223,8 +226,9 @@ def points_to_lonlat(xy: np.ndarray) -> np.ndarray:
     return round_points(np.asarray(lon), np.asarray(lat))
 
 
-def sample_in_polygons(rng: np.random.Generator, polys: np.ndarray, which: np.ndarray,
-                       shrink_m: float = 0.0) -> np.ndarray:
+def sample_in_polygons(
+    rng: np.random.Generator, polys: np.ndarray, which: np.ndarray, shrink_m: float = 0.0
+) -> np.ndarray:
     """One uniform random point (metres) inside ``polys[which[i]]`` for every i.
 
     ``shrink_m`` keeps points that far inside the border (falls back to the polygon if that empties it).
@@ -260,8 +264,9 @@ def _uniform_in(rng: np.random.Generator, poly, n: int) -> np.ndarray:
     return got[:n]
 
 
-def road_nodes(rng: np.random.Generator, outline: Polygon, density: Density, spacing_m: float
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def road_nodes(
+    rng: np.random.Generator, outline: Polygon, density: Density, spacing_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Intersections of a jittered, slightly rotated street lattice inside the outline.
 
     Returns (xy, row, col, bearing): node coordinates, the lattice row (east–west road) and column

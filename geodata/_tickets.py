@@ -34,14 +34,110 @@ SELF_HANDLER = "网格员"
 
 # --- time profiles -------------------------------------------------------------------------------
 HOURS = {  # relative weight of each hour 0..23
-    "office": (0.05, 0.05, 0.05, 0.05, 0.05, 0.1, 0.3, 1.2, 3.0, 5.0, 5.0, 4.0,
-               1.5, 2.5, 4.5, 5.0, 4.0, 2.0, 0.6, 0.4, 0.3, 0.2, 0.1, 0.05),
-    "public": (0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.5, 5.0, 5.0, 4.0,
-               3.0, 3.0, 4.0, 4.0, 4.0, 3.5, 3.0, 3.5, 3.5, 3.0, 2.2, 1.2),
-    "night": (3.0, 2.5, 1.5, 0.8, 0.4, 0.5, 1.5, 2.0, 1.5, 1.2, 1.0, 1.0,
-              1.2, 1.5, 1.0, 1.0, 1.0, 1.2, 1.8, 2.8, 4.0, 5.0, 6.0, 5.0),
-    "video": (0.3, 0.2, 0.2, 0.2, 0.2, 0.4, 1.0, 2.5, 3.5, 3.5, 3.5, 3.0,
-              2.5, 2.5, 3.0, 3.0, 3.0, 3.0, 2.5, 2.0, 1.5, 1.0, 0.6, 0.4),
+    "office": (
+        0.05,
+        0.05,
+        0.05,
+        0.05,
+        0.05,
+        0.1,
+        0.3,
+        1.2,
+        3.0,
+        5.0,
+        5.0,
+        4.0,
+        1.5,
+        2.5,
+        4.5,
+        5.0,
+        4.0,
+        2.0,
+        0.6,
+        0.4,
+        0.3,
+        0.2,
+        0.1,
+        0.05,
+    ),
+    "public": (
+        0.4,
+        0.25,
+        0.15,
+        0.1,
+        0.1,
+        0.2,
+        0.6,
+        1.5,
+        3.5,
+        5.0,
+        5.0,
+        4.0,
+        3.0,
+        3.0,
+        4.0,
+        4.0,
+        4.0,
+        3.5,
+        3.0,
+        3.5,
+        3.5,
+        3.0,
+        2.2,
+        1.2,
+    ),
+    "night": (
+        3.0,
+        2.5,
+        1.5,
+        0.8,
+        0.4,
+        0.5,
+        1.5,
+        2.0,
+        1.5,
+        1.2,
+        1.0,
+        1.0,
+        1.2,
+        1.5,
+        1.0,
+        1.0,
+        1.0,
+        1.2,
+        1.8,
+        2.8,
+        4.0,
+        5.0,
+        6.0,
+        5.0,
+    ),
+    "video": (
+        0.3,
+        0.2,
+        0.2,
+        0.2,
+        0.2,
+        0.4,
+        1.0,
+        2.5,
+        3.5,
+        3.5,
+        3.5,
+        3.0,
+        2.5,
+        2.5,
+        3.0,
+        3.0,
+        3.0,
+        3.0,
+        2.5,
+        2.0,
+        1.5,
+        1.0,
+        0.6,
+        0.4,
+    ),
 }
 WEEKDAY = {  # Monday..Sunday
     "office": (1.0, 1.05, 1.0, 1.0, 0.95, 0.45, 0.35),
@@ -97,75 +193,187 @@ class Category:
 
 
 CATALOGUE = (
-    Category("市容环境", 0.27, (
-        Sub("暴露垃圾", 4, "环卫所", 1, True), Sub("乱堆物堆料", 3, "城管中队", 2, True),
-        Sub("店外经营", 3, "城管中队", 1), Sub("乱张贴乱涂写", 2, "环卫所", 2, True),
-        Sub("占道经营", 2, "城管中队", 1)),
-        (0.70, 0.06, 0.09, 0.03, 0.12), hotspots=(0.14, 0.06, 0.06), weekday="office"),
-    Category("违章停车", 0.11, (
-        Sub("机动车乱停放", 4, "交警中队", 1), Sub("非机动车乱停放", 4, "城管中队", 1, True),
-        Sub("占用消防通道", 2, "消防救援站", 1)),
-        (0.58, 0.10, 0.14, 0.02, 0.16), hotspots=(0.10, 0.18, 0.05), weekday="office"),
-    Category("噪音扰民", 0.07, (
-        Sub("施工噪音", 3, "城管中队", 2), Sub("社会生活噪音", 3, "派出所", 1),
-        Sub("商业经营噪音", 3, "生态环境分局", 3)),
-        (0.10, 0.30, 0.58, 0.02, 0.0), season=_SUMMER, hours="night", weekday="leisure",
-        hotspots=(0.03, 0.30, 0.05)),
-    Category("养犬管理", 0.03, (
-        Sub("未牵绳遛犬", 3, "城管中队", 2), Sub("犬只扰民", 2, "派出所", 3),
-        Sub("犬只伤人", 0.5, "派出所", 1)),
-        (0.35, 0.25, 0.38, 0.02, 0.0), season=(0.8, 0.8, 1.0, 1.2, 1.2, 1.1, 1.0, 1.0, 1.1, 1.2, 1.0, 0.8),
-        weekday="leisure"),
-    Category("邻里纠纷", 0.05, (
-        Sub("噪音纠纷", 3, "人民调解委员会", 5), Sub("漏水纠纷", 3, "社区居委会", 5),
-        Sub("公共空间占用", 2, "社区居委会", 5)),
-        (0.30, 0.30, 0.36, 0.04, 0.0), season=(1.0, 0.9, 1.0, 1.0, 1.0, 1.1, 1.2, 1.2, 1.0, 1.0, 1.0, 1.0),
-        weekday="leisure", hotspots=(0.0, 0.0, 0.18), stuck=3),
-    Category("环境污染", 0.04, (
-        Sub("餐饮油烟", 3, "生态环境分局", 5), Sub("污水直排", 2, "城管中队", 3),
-        Sub("异味扰民", 2, "生态环境分局", 5)),
-        (0.35, 0.20, 0.40, 0.05, 0.0), season=_SUMMER, hotspots=(0.10, 0.25, 0.0), stuck=2),
-    Category("消防安全", 0.08, (
-        Sub("楼道堆物", 4, "社区居委会", 2, True), Sub("电动车违规充电", 3, "消防救援站", 1, True),
-        Sub("消防设施损坏", 2, "物业公司", 3)),
-        (0.76, 0.06, 0.08, 0.04, 0.06), season=_WINTER, weekday="office", hotspots=(0.0, 0.0, 0.30)),
-    Category("治安隐患", 0.03, (
-        Sub("可疑人员", 2, "派出所", 1), Sub("群租房", 2, "派出所", 5), Sub("公共设施被盗", 1, "派出所", 3)),
-        (0.55, 0.15, 0.25, 0.05, 0.0), hours="night", hotspots=(0.0, 0.20, 0.10)),
-    Category("民政服务", 0.05, (
-        Sub("低保救助咨询", 3, "民政办", 7), Sub("养老服务", 3, "社区居委会", 5),
-        Sub("残疾人帮扶", 1, "民政办", 7)),
-        (0.40, 0.35, 0.23, 0.02, 0.0), weekday="office", hotspots=(0.0, 0.0, 0.15)),
-    Category("市政设施", 0.08, (
-        Sub("路面破损", 3, "市政所", 3), Sub("井盖缺失破损", 2, "市政所", 1), Sub("路灯不亮", 2, "市政所", 2),
-        Sub("道路积水", 2, "市政所", 1)),
-        (0.66, 0.07, 0.18, 0.04, 0.05), season=_RAINY, weekday="office", hotspots=(0.0, 0.0, 0.10)),
-    Category("园林绿化", 0.03, (
-        Sub("绿化损毁", 2, "绿化养护所", 3), Sub("树木倾倒", 1, "绿化养护所", 1),
-        Sub("毁绿种菜", 2, "城管中队", 5)),
-        (0.65, 0.05, 0.20, 0.05, 0.05), season=(0.6, 0.6, 0.9, 1.1, 1.1, 1.2, 1.3, 1.6, 1.5, 1.0, 0.7, 0.6),
-        weekday="office"),
-    Category("物业管理", 0.06, (
-        Sub("电梯故障", 2, "物业公司", 2), Sub("公共设施维修", 3, "物业公司", 5),
-        Sub("物业服务投诉", 2, "社区居委会", 7)),
-        (0.25, 0.30, 0.42, 0.03, 0.0), hotspots=(0.0, 0.0, 0.25), stuck=4),
-    Category("违法建设", 0.03, (
-        Sub("违章搭建", 3, "综合执法队", 7), Sub("破墙开店", 1, "综合执法队", 7)),
-        (0.70, 0.10, 0.15, 0.05, 0.0), weekday="office", hotspots=(0.0, 0.0, 0.15), stuck=8),
-    Category("市场监管", 0.04, (
-        Sub("无证经营", 2, "市场监管所", 5), Sub("食品安全", 2, "市场监管所", 3),
-        Sub("价格投诉", 1, "市场监管所", 5)),
-        (0.40, 0.20, 0.35, 0.05, 0.0), hotspots=(0.35, 0.15, 0.0)),
-    Category("劳动保障", 0.02, (
-        Sub("拖欠工资", 3, "人力社保所", 7), Sub("劳动合同纠纷", 1, "人力社保所", 7)),
-        (0.15, 0.30, 0.52, 0.03, 0.0), season=(2.2, 1.6, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 1.0, 1.8),
-        weekday="office", stuck=1),
+    Category(
+        "市容环境",
+        0.27,
+        (
+            Sub("暴露垃圾", 4, "环卫所", 1, True),
+            Sub("乱堆物堆料", 3, "城管中队", 2, True),
+            Sub("店外经营", 3, "城管中队", 1),
+            Sub("乱张贴乱涂写", 2, "环卫所", 2, True),
+            Sub("占道经营", 2, "城管中队", 1),
+        ),
+        (0.70, 0.06, 0.09, 0.03, 0.12),
+        hotspots=(0.14, 0.06, 0.06),
+        weekday="office",
+    ),
+    Category(
+        "违章停车",
+        0.11,
+        (
+            Sub("机动车乱停放", 4, "交警中队", 1),
+            Sub("非机动车乱停放", 4, "城管中队", 1, True),
+            Sub("占用消防通道", 2, "消防救援站", 1),
+        ),
+        (0.58, 0.10, 0.14, 0.02, 0.16),
+        hotspots=(0.10, 0.18, 0.05),
+        weekday="office",
+    ),
+    Category(
+        "噪音扰民",
+        0.07,
+        (
+            Sub("施工噪音", 3, "城管中队", 2),
+            Sub("社会生活噪音", 3, "派出所", 1),
+            Sub("商业经营噪音", 3, "生态环境分局", 3),
+        ),
+        (0.10, 0.30, 0.58, 0.02, 0.0),
+        season=_SUMMER,
+        hours="night",
+        weekday="leisure",
+        hotspots=(0.03, 0.30, 0.05),
+    ),
+    Category(
+        "养犬管理",
+        0.03,
+        (Sub("未牵绳遛犬", 3, "城管中队", 2), Sub("犬只扰民", 2, "派出所", 3), Sub("犬只伤人", 0.5, "派出所", 1)),
+        (0.35, 0.25, 0.38, 0.02, 0.0),
+        season=(0.8, 0.8, 1.0, 1.2, 1.2, 1.1, 1.0, 1.0, 1.1, 1.2, 1.0, 0.8),
+        weekday="leisure",
+    ),
+    Category(
+        "邻里纠纷",
+        0.05,
+        (
+            Sub("噪音纠纷", 3, "人民调解委员会", 5),
+            Sub("漏水纠纷", 3, "社区居委会", 5),
+            Sub("公共空间占用", 2, "社区居委会", 5),
+        ),
+        (0.30, 0.30, 0.36, 0.04, 0.0),
+        season=(1.0, 0.9, 1.0, 1.0, 1.0, 1.1, 1.2, 1.2, 1.0, 1.0, 1.0, 1.0),
+        weekday="leisure",
+        hotspots=(0.0, 0.0, 0.18),
+        stuck=3,
+    ),
+    Category(
+        "环境污染",
+        0.04,
+        (
+            Sub("餐饮油烟", 3, "生态环境分局", 5),
+            Sub("污水直排", 2, "城管中队", 3),
+            Sub("异味扰民", 2, "生态环境分局", 5),
+        ),
+        (0.35, 0.20, 0.40, 0.05, 0.0),
+        season=_SUMMER,
+        hotspots=(0.10, 0.25, 0.0),
+        stuck=2,
+    ),
+    Category(
+        "消防安全",
+        0.08,
+        (
+            Sub("楼道堆物", 4, "社区居委会", 2, True),
+            Sub("电动车违规充电", 3, "消防救援站", 1, True),
+            Sub("消防设施损坏", 2, "物业公司", 3),
+        ),
+        (0.76, 0.06, 0.08, 0.04, 0.06),
+        season=_WINTER,
+        weekday="office",
+        hotspots=(0.0, 0.0, 0.30),
+    ),
+    Category(
+        "治安隐患",
+        0.03,
+        (Sub("可疑人员", 2, "派出所", 1), Sub("群租房", 2, "派出所", 5), Sub("公共设施被盗", 1, "派出所", 3)),
+        (0.55, 0.15, 0.25, 0.05, 0.0),
+        hours="night",
+        hotspots=(0.0, 0.20, 0.10),
+    ),
+    Category(
+        "民政服务",
+        0.05,
+        (Sub("低保救助咨询", 3, "民政办", 7), Sub("养老服务", 3, "社区居委会", 5), Sub("残疾人帮扶", 1, "民政办", 7)),
+        (0.40, 0.35, 0.23, 0.02, 0.0),
+        weekday="office",
+        hotspots=(0.0, 0.0, 0.15),
+    ),
+    Category(
+        "市政设施",
+        0.08,
+        (
+            Sub("路面破损", 3, "市政所", 3),
+            Sub("井盖缺失破损", 2, "市政所", 1),
+            Sub("路灯不亮", 2, "市政所", 2),
+            Sub("道路积水", 2, "市政所", 1),
+        ),
+        (0.66, 0.07, 0.18, 0.04, 0.05),
+        season=_RAINY,
+        weekday="office",
+        hotspots=(0.0, 0.0, 0.10),
+    ),
+    Category(
+        "园林绿化",
+        0.03,
+        (Sub("绿化损毁", 2, "绿化养护所", 3), Sub("树木倾倒", 1, "绿化养护所", 1), Sub("毁绿种菜", 2, "城管中队", 5)),
+        (0.65, 0.05, 0.20, 0.05, 0.05),
+        season=(0.6, 0.6, 0.9, 1.1, 1.1, 1.2, 1.3, 1.6, 1.5, 1.0, 0.7, 0.6),
+        weekday="office",
+    ),
+    Category(
+        "物业管理",
+        0.06,
+        (
+            Sub("电梯故障", 2, "物业公司", 2),
+            Sub("公共设施维修", 3, "物业公司", 5),
+            Sub("物业服务投诉", 2, "社区居委会", 7),
+        ),
+        (0.25, 0.30, 0.42, 0.03, 0.0),
+        hotspots=(0.0, 0.0, 0.25),
+        stuck=4,
+    ),
+    Category(
+        "违法建设",
+        0.03,
+        (Sub("违章搭建", 3, "综合执法队", 7), Sub("破墙开店", 1, "综合执法队", 7)),
+        (0.70, 0.10, 0.15, 0.05, 0.0),
+        weekday="office",
+        hotspots=(0.0, 0.0, 0.15),
+        stuck=8,
+    ),
+    Category(
+        "市场监管",
+        0.04,
+        (Sub("无证经营", 2, "市场监管所", 5), Sub("食品安全", 2, "市场监管所", 3), Sub("价格投诉", 1, "市场监管所", 5)),
+        (0.40, 0.20, 0.35, 0.05, 0.0),
+        hotspots=(0.35, 0.15, 0.0),
+    ),
+    Category(
+        "劳动保障",
+        0.02,
+        (Sub("拖欠工资", 3, "人力社保所", 7), Sub("劳动合同纠纷", 1, "人力社保所", 7)),
+        (0.15, 0.30, 0.52, 0.03, 0.0),
+        season=(2.2, 1.6, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 1.0, 1.8),
+        weekday="office",
+        stuck=1,
+    ),
 )
 
 UNIT_SPEED = {  # log-multiplier of a unit's handling time (negative = quicker than average)
-    "环卫所": -0.35, "城管中队": 0.0, "交警中队": -0.2, "生态环境分局": 0.15, "派出所": -0.1,
-    "人民调解委员会": 0.1, "社区居委会": -0.05, "消防救援站": -0.3, "民政办": 0.1, "市政所": 0.1,
-    "绿化养护所": 0.05, "物业公司": 0.3, "综合执法队": 0.25, "市场监管所": 0.0, "人力社保所": 0.2,
+    "环卫所": -0.35,
+    "城管中队": 0.0,
+    "交警中队": -0.2,
+    "生态环境分局": 0.15,
+    "派出所": -0.1,
+    "人民调解委员会": 0.1,
+    "社区居委会": -0.05,
+    "消防救援站": -0.3,
+    "民政办": 0.1,
+    "市政所": 0.1,
+    "绿化养护所": 0.05,
+    "物业公司": 0.3,
+    "综合执法队": 0.25,
+    "市场监管所": 0.0,
+    "人力社保所": 0.2,
     SELF_HANDLER: -1.2,
 }
 
@@ -199,8 +407,7 @@ def _day_weights(days: pd.DatetimeIndex, cat: Category, source: str) -> np.ndarr
     w = np.asarray(cat.season)[days.month - 1] * np.asarray(weekday)[days.day_of_week]
     w = w * (1.0 + GROWTH * np.linspace(0.0, 1.0, len(days)))
     for first, last, f_office, f_public in HOLIDAYS:
-        inside = (days >= pd.Timestamp(first, tz=DEMO_TIMEZONE)) & (
-            days <= pd.Timestamp(last, tz=DEMO_TIMEZONE))
+        inside = (days >= pd.Timestamp(first, tz=DEMO_TIMEZONE)) & (days <= pd.Timestamp(last, tz=DEMO_TIMEZONE))
         w[inside] *= f_office if office or source == "video" else f_public
     return w / w.sum()
 
@@ -241,8 +448,7 @@ def _draw_subcategories(rng: np.random.Generator, cat: np.ndarray) -> np.ndarray
     return sub
 
 
-def _draw_locations(rng: np.random.Generator, cat: np.ndarray, places: Places,
-                    outside_share: float) -> np.ndarray:
+def _draw_locations(rng: np.random.Generator, cat: np.ndarray, places: Places, outside_share: float) -> np.ndarray:
     """Metric (x, y) of every ticket: background grids ∝ weight, or one of the hot spots."""
     n = len(cat)
     spots = HOTSPOT_SCALE * np.array([c.hotspots for c in CATALOGUE])[cat]  # (n, 3)
@@ -252,8 +458,7 @@ def _draw_locations(rng: np.random.Generator, cat: np.ndarray, places: Places,
     xy = np.empty((n, 2))
 
     background = np.flatnonzero(spot == -1)
-    grid = rng.choice(len(places.grid_polys), size=background.size,
-                      p=places.grid_weight / places.grid_weight.sum())
+    grid = rng.choice(len(places.grid_polys), size=background.size, p=places.grid_weight / places.grid_weight.sum())
     xy[background] = sample_in_polygons(rng, places.grid_polys, grid)
 
     market = np.flatnonzero(spot == 0)
@@ -269,7 +474,7 @@ def _draw_locations(rng: np.random.Generator, cat: np.ndarray, places: Places,
     estate = np.flatnonzero(spot == 2)
     xy[estate] = places.old_estate + rng.normal(0.0, places.old_estate_radius / 2, (estate.size, 2))
 
-    outside = rng.choice(n, size=int(round(outside_share * n)), replace=False)
+    outside = rng.choice(n, size=round(outside_share * n), replace=False)
     xy[outside] = _just_outside(rng, places.outline, outside.size)
     return xy
 
@@ -292,8 +497,9 @@ def _just_outside(rng: np.random.Generator, outline, n: int) -> np.ndarray:
     return got[:n]
 
 
-def ticket_table(rng: np.random.Generator, start: pd.Timestamp, as_of: pd.Timestamp, places: Places,
-                 outside_share: float = 0.02) -> tuple[pd.DataFrame, np.ndarray]:
+def ticket_table(
+    rng: np.random.Generator, start: pd.Timestamp, as_of: pd.Timestamp, places: Places, outside_share: float = 0.02
+) -> tuple[pd.DataFrame, np.ndarray]:
     """All tickets of the period ``start`` .. ``as_of`` as a frame plus their metric coordinates.
 
     ``outside_share`` of them lie just outside the street. Rows are sorted by creation time.
@@ -313,20 +519,27 @@ def ticket_table(rng: np.random.Generator, start: pd.Timestamp, as_of: pd.Timest
     handler[self_fix] = SELF_HANDLER
 
     life = _lifecycle(rng, secs, _SUB_DAYS[flat], cat, src, handler, self_fix, grid, places, as_of, start)
-    frame = pd.DataFrame({
-        schema.CREATED_AT: _times(start, secs),
-        schema.CATEGORY: np.array([c.name for c in CATALOGUE], dtype=object)[cat],
-        schema.SUBCATEGORY: _SUB_NAME[flat],
-        schema.DESCRIPTION: _describe(_SUB_NAME[flat]),
-        schema.SOURCE: np.asarray(SOURCES, dtype=object)[src],
-        **life,
-    })
+    frame = pd.DataFrame(
+        {
+            schema.CREATED_AT: _times(start, secs),
+            schema.CATEGORY: np.array([c.name for c in CATALOGUE], dtype=object)[cat],
+            schema.SUBCATEGORY: _SUB_NAME[flat],
+            schema.DESCRIPTION: _describe(_SUB_NAME[flat]),
+            schema.SOURCE: np.asarray(SOURCES, dtype=object)[src],
+            **life,
+        }
+    )
     frame.insert(0, schema.TICKET_ID, _ticket_ids(frame[schema.CREATED_AT]))
     return frame, xy
 
 
-_DESCRIPTIONS = ("居民反映{}，请尽快处理", "巡查发现{}，已拍照留存", "{}，多次反映未解决", "来电反映{}",
-                 "{}，影响居民出行")
+_DESCRIPTIONS = (
+    "居民反映{}，请尽快处理",
+    "巡查发现{}，已拍照留存",
+    "{}，多次反映未解决",
+    "来电反映{}",
+    "{}，影响居民出行",
+)
 
 
 def _describe(subcategories: np.ndarray) -> np.ndarray:
@@ -342,8 +555,9 @@ def _ticket_ids(created: pd.Series) -> np.ndarray:
     return ("SJ" + day + seq.astype(str).str.zfill(4)).to_numpy(dtype=object)
 
 
-def _lifecycle(rng, secs, days, cat, src, handler, self_fix, grid, places: Places,
-               as_of: pd.Timestamp, start: pd.Timestamp) -> dict:
+def _lifecycle(
+    rng, secs, days, cat, src, handler, self_fix, grid, places: Places, as_of: pd.Timestamp, start: pd.Timestamp
+) -> dict:
     """Dispatch, deadline, closure, rework, stage, rating and handler of every ticket."""
     n = len(secs)
     cutoff = (as_of - start).total_seconds()
@@ -357,11 +571,14 @@ def _lifecycle(rng, secs, days, cat, src, handler, self_fix, grid, places: Place
     speed = pd.Series(handler).map(UNIT_SPEED).to_numpy(dtype=float, copy=True)
     speed += np.where(grid >= 0, places.grid_speed[np.maximum(grid, 0)], 0.0)
     ratio = np.exp(rng.normal(np.log(0.33) + speed, 0.62, n))
-    rework_p = np.where(np.isin(cat, [_cat_index("违法建设"), _cat_index("物业管理"),
-                                      _cat_index("邻里纠纷")]), 2 * REWORK_SHARE, REWORK_SHARE)
+    rework_p = np.where(
+        np.isin(cat, [_cat_index("违法建设"), _cat_index("物业管理"), _cat_index("邻里纠纷")]),
+        2 * REWORK_SHARE,
+        REWORK_SHARE,
+    )
     rework = (rng.random(n) < np.where(self_fix, 0.0, rework_p)).astype(int)
     rework += (rework > 0) & (rng.random(n) < 0.12)
-    ratio *= 1.7 ** rework
+    ratio *= 1.7**rework
     closed = dispatched + np.maximum(np.round(ratio * window), 1_200)
 
     stage = np.full(n, "closed", dtype=object)
@@ -369,14 +586,15 @@ def _lifecycle(rng, secs, days, cat, src, handler, self_fix, grid, places: Place
     progress = np.clip((cutoff - dispatched) / (closed - dispatched), -1.0, 1.0)
     stage[is_open] = np.select(
         [progress < 0, progress < 0.15, progress < 0.75, progress < 0.92],
-        ["registered", "dispatched", "handling", "feedback"], "verified")[is_open]
+        ["registered", "dispatched", "handling", "feedback"],
+        "verified",
+    )[is_open]
     undispatched = dispatched > cutoff
     stage[undispatched & (cutoff - secs < 900)] = "received"
 
     stuck = _pick_stuck(rng, cat, secs, cutoff, deadline, self_fix)
     stage[stuck] = rng.choice(["handling", "feedback"], size=stuck.size, p=[0.75, 0.25])
-    cancelled = rng.choice(np.flatnonzero(~is_open & ~self_fix), size=int(CANCELLED_SHARE * n),
-                           replace=False)
+    cancelled = rng.choice(np.flatnonzero(~is_open & ~self_fix), size=int(CANCELLED_SHARE * n), replace=False)
     cancelled = np.setdiff1d(cancelled, stuck)
     stage[cancelled] = "cancelled"
     is_closed = stage == "closed"
@@ -390,8 +608,9 @@ def _lifecycle(rng, secs, days, cat, src, handler, self_fix, grid, places: Place
         schema.DISPATCHED_AT: _times(start, np.where(no_dispatch, np.nan, dispatched)),
         schema.DEADLINE_AT: _times(start, np.where(no_dispatch, np.nan, deadline)),
         schema.CLOSED_AT: _times(start, np.where(is_closed, closed, np.nan)),
-        schema.REWORK_COUNT: np.where(is_closed | (stage == "handling") | (stage == "feedback"),
-                                      rework, 0).astype("int64"),
+        schema.REWORK_COUNT: np.where(is_closed | (stage == "handling") | (stage == "feedback"), rework, 0).astype(
+            "int64"
+        ),
         schema.SATISFACTION: satisfaction,
         schema.HANDLED_BY: np.where(undispatched, None, handler),
     }
@@ -417,8 +636,9 @@ def _ratings(rng, rated_pool, late, reworked) -> np.ndarray:
     u = rng.random(n)
     p_sat = np.where(bad, 0.62, 0.91)
     p_basic = np.where(bad, 0.22, 0.065)
-    value = np.where(u < p_sat, "satisfied", np.where(u < p_sat + p_basic, "basically_satisfied",
-                                                       "dissatisfied")).astype(object)
+    value = np.where(
+        u < p_sat, "satisfied", np.where(u < p_sat + p_basic, "basically_satisfied", "dissatisfied")
+    ).astype(object)
     value[~rated] = None
     return value
 

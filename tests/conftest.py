@@ -24,8 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
 CHROMIUM = Path(os.environ.get("GRIDWATCH_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def require(condition: bool, reason: str) -> None:
@@ -65,11 +73,16 @@ def app_url(tmp_path_factory) -> AppUrl:
     center checks for new data every ``REFRESH_SECONDS``."""
     home = tmp_path_factory.mktemp("gridwatch_home")
     port = _free_port()
-    log = open(home / "server.log", "w")
+    log = open(home / "server.log", "w")  # noqa: SIM115 (open as long as the server runs)
     env = {**os.environ, "GRIDWATCH_HOME": str(home), "GRIDWATCH_REFRESH_SECONDS": str(REFRESH_SECONDS)}
     env.pop("GRIDWATCH_TILES", None)
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = AppUrl(f"http://127.0.0.1:{port}")
     url.home = home
     deadline = time.monotonic() + 90
@@ -182,12 +195,14 @@ def listener():
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             requests.append(self.path)
             self.send_response(200)
             self.end_headers()
-            self.wfile.write(b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
-                             b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]')
+            self.wfile.write(
+                b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+                b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]'
+            )
 
         def log_message(self, *args):
             pass

@@ -36,12 +36,13 @@ def settings(sel) -> Settings:
         walk = coverage.WalkSettings(
             minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key="gw_cov_minutes"),
             speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key="gw_cov_speed"),
-            detour_factor=cols[2].number_input(t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key="gw_cov_detour",
-                                               help=t("cov.detour_help")),
-            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key="gw_cov_off_road"))
+            detour_factor=cols[2].number_input(
+                t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key="gw_cov_detour", help=t("cov.detour_help")
+            ),
+            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key="gw_cov_off_road"),
+        )
         st.caption(t("cov.radius", radius=f"{walk.radius_m:,.0f}", walk=f"{walk.walk_m:,.0f}"))
-        low, high = st.slider(t("cov.target"), 50, 1500, (300, 500), 10, key="gw_cov_target",
-                              help=t("cov.target_help"))
+        low, high = st.slider(t("cov.target"), 50, 1500, (300, 500), 10, key="gw_cov_target", help=t("cov.target_help"))
         left, right = st.columns(2)
         roads = session_file(left, "roads", data.LINE_TYPES)
         key_points = session_file(right, "key_points", data.POINT_TYPES)
@@ -50,8 +51,12 @@ def settings(sel) -> Settings:
 
 def session_file(box, kind: str, types: tuple[str, ...]) -> data.Upload | None:
     """A file read for this session only; None (with the reason shown) if it has nothing usable."""
-    upload = box.file_uploader(t(f"cov.upload.{kind}"), key=f"gw_cov_{kind}", help=t(f"cov.upload.{kind}_help"),
-                               type=["zip", "geojson", "json", "gpkg", "kml", "kmz", "csv"])
+    upload = box.file_uploader(
+        t(f"cov.upload.{kind}"),
+        key=f"gw_cov_{kind}",
+        help=t(f"cov.upload.{kind}_help"),
+        type=["zip", "geojson", "json", "gpkg", "kml", "kmz", "csv"],
+    )
     if upload is None:
         return None
     payload = upload.getvalue()
@@ -64,8 +69,9 @@ def session_file(box, kind: str, types: tuple[str, ...]) -> data.Upload | None:
     if frame.empty:
         box.error(t(f"cov.upload.{kind}_wrong", found=found))
         return None
-    box.caption(t("cov.upload.read", n=f"{len(frame):,}") + (t("cov.upload.left_out", n=f"{left_out:,}")
-                                                             if left_out else ""))
+    box.caption(
+        t("cov.upload.read", n=f"{len(frame):,}") + (t("cov.upload.left_out", n=f"{left_out:,}") if left_out else "")
+    )
     return file
 
 
@@ -74,9 +80,13 @@ def layer_community(sel, box, table: pd.DataFrame) -> str | None:
     communities = sorted(table["community"].dropna().unique())
     cameras = int(table["cameras_total"].sum()) if "cameras_total" in table else 0
     options = communities if cameras > data.MAX_DRAWN_CAMERAS else [ALL, *communities]
-    chosen = box.selectbox(t("cov.layers_for"), options, key="gw_cov_community",
-                           format_func=lambda c: t("cov.all_communities") if c == ALL else c,
-                           help=t("cov.layers_for_help", n=f"{data.MAX_DRAWN_CAMERAS:,}"))
+    chosen = box.selectbox(
+        t("cov.layers_for"),
+        options,
+        key="gw_cov_community",
+        format_func=lambda c: t("cov.all_communities") if c == ALL else c,
+        help=t("cov.layers_for_help", n=f"{data.MAX_DRAWN_CAMERAS:,}"),
+    )
     return None if chosen == ALL else chosen
 
 
@@ -97,31 +107,66 @@ def siting_panel(sel, settings_: Settings) -> None:
     st.subheader(t("cov.siting"))
     st.caption(t("cov.siting_help"))
     cols = st.columns(4)
-    target = cols[0].radio(t("cov.site_what"), ("cameras", "service"), key="gw_site_target",
-                           format_func=lambda v: t(f"cov.site_what.{v}"))
-    kind = cols[0].selectbox(t("cov.kind"), [coverage.ANY_KIND, *schema.SERVICE_KINDS], key="gw_site_kind",
-                             disabled=target == "cameras",
-                             format_func=lambda k: t("cov.any_kind") if k == coverage.ANY_KIND
-                             else t(f"service_kind.{k}"))
+    target = cols[0].radio(
+        t("cov.site_what"), ("cameras", "service"), key="gw_site_target", format_func=lambda v: t(f"cov.site_what.{v}")
+    )
+    kind = cols[0].selectbox(
+        t("cov.kind"),
+        [coverage.ANY_KIND, *schema.SERVICE_KINDS],
+        key="gw_site_kind",
+        disabled=target == "cameras",
+        format_func=lambda k: t("cov.any_kind") if k == coverage.ANY_KIND else t(f"service_kind.{k}"),
+    )
     k = cols[1].number_input(t("cov.k"), 1, 50, 5, key="gw_site_k")
     default_radius = CAMERA_RADIUS_M if target == "cameras" else settings_.walk.radius_m
-    radius = cols[1].number_input(t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0,
-                                  key=f"gw_site_radius_{target}")
-    demand_kind = cols[2].radio(t("cov.demand"), ("tickets", "population"), key="gw_site_demand",
-                                index=0 if target == "cameras" else 1, format_func=lambda v: t(f"cov.demand.{v}"))
-    candidates_kind = cols[3].radio(t("cov.candidates"), ("lattice", "intersections"), key="gw_site_candidates",
-                                    format_func=lambda v: t(f"cov.candidates.{v}"))
-    spacing = cols[3].number_input(t("cov.spacing"), 20.0, 1000.0, 50.0 if target == "cameras" else 200.0, 10.0,
-                                   key=f"gw_site_spacing_{target}", disabled=candidates_kind != "lattice")
+    radius = cols[1].number_input(
+        t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0, key=f"gw_site_radius_{target}"
+    )
+    demand_kind = cols[2].radio(
+        t("cov.demand"),
+        ("tickets", "population"),
+        key="gw_site_demand",
+        index=0 if target == "cameras" else 1,
+        format_func=lambda v: t(f"cov.demand.{v}"),
+    )
+    candidates_kind = cols[3].radio(
+        t("cov.candidates"),
+        ("lattice", "intersections"),
+        key="gw_site_candidates",
+        format_func=lambda v: t(f"cov.candidates.{v}"),
+    )
+    spacing = cols[3].number_input(
+        t("cov.spacing"),
+        20.0,
+        1000.0,
+        50.0 if target == "cameras" else 200.0,
+        10.0,
+        key=f"gw_site_spacing_{target}",
+        disabled=candidates_kind != "lattice",
+    )
     weights = category_weights(sel, "gw_site_weights", t("cov.weights")) if demand_kind == "tickets" else ()
     if st.button(t("cov.run"), type="primary", key="gw_site_run"):
         bar = st.progress(0.0, text=t("cov.stage.distances"))
         try:
-            demand, candidates, existing = data.siting_inputs(sel.workspace, sel.version, target, kind, demand_kind,
-                                                              weights, candidates_kind, float(spacing),
-                                                              settings_.roads)
-            result = data.run_siting(demand, candidates, existing, float(radius), int(k),
-                                     lambda stage, f: bar.progress(f, text=t(f"cov.stage.{stage}")))
+            demand, candidates, existing = data.siting_inputs(
+                sel.workspace,
+                sel.version,
+                target,
+                kind,
+                demand_kind,
+                weights,
+                candidates_kind,
+                float(spacing),
+                settings_.roads,
+            )
+            result = data.run_siting(
+                demand,
+                candidates,
+                existing,
+                float(radius),
+                int(k),
+                lambda stage, f: bar.progress(f, text=t(f"cov.stage.{stage}")),
+            )
         except GridWatchError as exc:
             bar.empty()
             show_error(exc)
@@ -130,8 +175,13 @@ def siting_panel(sel, settings_: Settings) -> None:
         sites = candidates.iloc[list(result.chosen)].reset_index(drop=True)
         sites.insert(0, "rank", range(1, len(sites) + 1))
         sites["adds"] = result.added
-        st.session_state[state.SITING] = {"key": (sel.workspace, sel.version), "result": result, "sites": sites,
-                                          "radius_m": float(radius), "demand": demand_kind}
+        st.session_state[state.SITING] = {
+            "key": (sel.workspace, sel.version),
+            "result": result,
+            "sites": sites,
+            "radius_m": float(radius),
+            "demand": demand_kind,
+        }
         st.rerun()
     run = st.session_state.get(state.SITING)
     if run and run["key"] == (sel.workspace, sel.version):
@@ -142,23 +192,50 @@ def siting_result(run: dict) -> None:
     result: siting.SitingResult = run["result"]
     unit = t(f"cov.unit.{run['demand']}")
     row = st.columns(4)
-    row[0].metric(t("cov.before"), f"{result.covered_before / result.total:.1%}" if result.total else "–",
-                  help=t("cov.of_total", total=f"{result.total:,.0f}", unit=unit))
-    row[1].metric(t("cov.after"), f"{result.covered_after / result.total:.1%}" if result.total else "–",
-                  delta=f"+{result.objective:,.0f} {unit}")
+    row[0].metric(
+        t("cov.before"),
+        f"{result.covered_before / result.total:.1%}" if result.total else "–",
+        help=t("cov.of_total", total=f"{result.total:,.0f}", unit=unit),
+    )
+    row[1].metric(
+        t("cov.after"),
+        f"{result.covered_after / result.total:.1%}" if result.total else "–",
+        delta=f"+{result.objective:,.0f} {unit}",
+    )
     row[2].metric(t("cov.greedy"), f"{result.greedy_objective:,.0f}", help=t("cov.greedy_help"))
-    row[3].metric(t("cov.gap"), f"{result.gap:.2%}",
-                  help=t("cov.gap_help", bound=f"{result.upper_bound:,.0f}", how=message_text(result.bound)))
+    row[3].metric(
+        t("cov.gap"),
+        f"{result.gap:.2%}",
+        help=t("cov.gap_help", bound=f"{result.upper_bound:,.0f}", how=message_text(result.bound)),
+    )
     st.caption(t(f"cov.solve.{result.status}", seconds=f"{result.solve_seconds:.1f}"))
     sites: gpd.GeoDataFrame = run["sites"]
-    table = pd.DataFrame({"rank": sites["rank"], "candidate_id": sites[siting.CANDIDATE_ID],
-                          "lon": sites.geometry.x.round(6), "lat": sites.geometry.y.round(6),
-                          "adds": sites["adds"].round(1)})
+    table = pd.DataFrame(
+        {
+            "rank": sites["rank"],
+            "candidate_id": sites[siting.CANDIDATE_ID],
+            "lon": sites.geometry.x.round(6),
+            "lat": sites.geometry.y.round(6),
+            "adds": sites["adds"].round(1),
+        }
+    )
     shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", key="gw_site_table")
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("cov.sites_csv"), exports.csv_bytes(shown), "gridwatch_sites.csv",
-                         "text/csv", key="gw_site_csv", on_click="ignore")
+    left.download_button(
+        t("cov.sites_csv"),
+        exports.csv_bytes(shown),
+        "gridwatch_sites.csv",
+        "text/csv",
+        key="gw_site_csv",
+        on_click="ignore",
+    )
     geojson = sites[["rank", siting.CANDIDATE_ID, "adds", "geometry"]].to_json(drop_id=True)
-    right.download_button(t("cov.sites_geojson"), geojson.encode("utf-8"), "gridwatch_sites.geojson",
-                          "application/geo+json", key="gw_site_geojson", on_click="ignore")
+    right.download_button(
+        t("cov.sites_geojson"),
+        geojson.encode("utf-8"),
+        "gridwatch_sites.geojson",
+        "application/geo+json",
+        key="gw_site_geojson",
+        on_click="ignore",
+    )

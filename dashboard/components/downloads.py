@@ -16,7 +16,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def table_downloads(frame: pd.DataFrame, name: str, key: str, sheet: str) -> None:
     """Download buttons for ``frame`` as ``<name>.csv`` and ``<name>.xlsx`` (sheet ``sheet``)."""
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("perf.csv"), lambda: exports.csv_bytes(frame), f"{name}.csv", "text/csv",
-                         key=f"{key}_csv", on_click="ignore")
-    right.download_button(t("perf.xlsx"), lambda: data.xlsx_bytes(frame, sheet), f"{name}.xlsx", XLSX,
-                          key=f"{key}_xlsx", on_click="ignore")
+    left.download_button(
+        t("perf.csv"), lambda: exports.csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv", on_click="ignore"
+    )
+    right.download_button(
+        t("perf.xlsx"),
+        lambda: data.xlsx_bytes(frame, sheet),
+        f"{name}.xlsx",
+        XLSX,
+        key=f"{key}_xlsx",
+        on_click="ignore",
+    )

@@ -20,8 +20,9 @@ def render(card: GridCard) -> None:
     st.caption(" · ".join(md_text(v) for v in (card.grid_id, card.community, card.street) if v))
     people = st.columns(2)
     people[0].markdown(f"**{t('command.leader')}**  \n{md_text(card.leader or '–')}")
-    people[1].markdown(f"**{t('command.worker')}**  \n{md_text(card.worker or '–')}  \n"
-                       f"{md_text(card.worker_phone or '')}")
+    people[1].markdown(
+        f"**{t('command.worker')}**  \n{md_text(card.worker or '–')}  \n{md_text(card.worker_phone or '')}"
+    )
     figures = st.columns(2)
     figures[0].metric(t("command.households"), "–" if card.households is None else f"{card.households:,}")
     figures[1].metric(t("command.population"), "–" if card.population is None else f"{card.population:,}")
@@ -30,33 +31,48 @@ def render(card: GridCard) -> None:
     figures[1].metric(t("kpi.overdue_tickets"), f"{card.overdue:,}")
     figures = st.columns(2)
     figures[0].metric(t("command.cameras_online"), f"{card.cameras_online:,} / {card.cameras_total:,}")
-    figures[1].metric(t("command.members"), f"{card.members:,}",
-                      help=t("command.linked_households", count=f"{card.linked_households:,}"))
-    last = (t("command.last_checkin_none") if card.last_checkin_at is None else
-            t("command.last_checkin_at", when=_when(card.last_checkin_at), team=md_text(card.last_checkin_team)))
+    figures[1].metric(
+        t("command.members"),
+        f"{card.members:,}",
+        help=t("command.linked_households", count=f"{card.linked_households:,}"),
+    )
+    last = (
+        t("command.last_checkin_none")
+        if card.last_checkin_at is None
+        else t("command.last_checkin_at", when=_when(card.last_checkin_at), team=md_text(card.last_checkin_team))
+    )
     st.markdown(f"**{t('command.last_checkin')}**  \n{last}")
     if card.open_tickets.empty:
         st.caption(t("command.no_open"))
         return
     tickets = card.open_tickets
-    st.dataframe(pd.DataFrame({
-        t("command.col.created"): tickets[schema.CREATED_AT].map(_when),
-        t("command.col.category"): tickets[schema.CATEGORY],
-        t("command.col.description"): tickets[schema.DESCRIPTION],
-        t("command.col.stage"): tickets[schema.STAGE].map(lambda s: t(f"stage.{s}")),
-        t("command.col.overdue"): tickets["overdue"].map({True: "⚠", False: ""}),
-        t("command.col.ticket"): tickets[schema.TICKET_ID],
-    }), hide_index=True, width="stretch", key="gw_cc_grid_tickets")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("command.col.created"): tickets[schema.CREATED_AT].map(_when),
+                t("command.col.category"): tickets[schema.CATEGORY],
+                t("command.col.description"): tickets[schema.DESCRIPTION],
+                t("command.col.stage"): tickets[schema.STAGE].map(lambda s: t(f"stage.{s}")),
+                t("command.col.overdue"): tickets["overdue"].map({True: "⚠", False: ""}),
+                t("command.col.ticket"): tickets[schema.TICKET_ID],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="gw_cc_grid_tickets",
+    )
 
 
 def overdue_table(overdue: pd.DataFrame) -> pd.DataFrame:
     """The overdue list as shown: most late first, translated headings."""
-    return pd.DataFrame({
-        t("command.col.ticket"): overdue[schema.TICKET_ID],
-        t("command.col.days_late"): (overdue["hours_late"] / 24).round(1),
-        t("command.col.category"): overdue[schema.CATEGORY],
-        t("command.col.description"): overdue[schema.DESCRIPTION],
-        t("command.col.community"): overdue[schema.COMMUNITY].fillna(t("command.outside")),
-        t("command.col.stage"): overdue[schema.STAGE].map(lambda s: t(f"stage.{s}")),
-        t("command.col.deadline"): overdue[schema.DEADLINE_AT].map(_when),
-    })
+    return pd.DataFrame(
+        {
+            t("command.col.ticket"): overdue[schema.TICKET_ID],
+            t("command.col.days_late"): (overdue["hours_late"] / 24).round(1),
+            t("command.col.category"): overdue[schema.CATEGORY],
+            t("command.col.description"): overdue[schema.DESCRIPTION],
+            t("command.col.community"): overdue[schema.COMMUNITY].fillna(t("command.outside")),
+            t("command.col.stage"): overdue[schema.STAGE].map(lambda s: t(f"stage.{s}")),
+            t("command.col.deadline"): overdue[schema.DEADLINE_AT].map(_when),
+        }
+    )

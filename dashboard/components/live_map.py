@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import html
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -49,8 +50,7 @@ RATE_PALETTE = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse 
 DENSITY_PALETTE = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")
 _COMMON_JS = Path(__file__).with_name("map_common.js").read_text(encoding="utf-8")
 _JS = Path(__file__).with_name("live_map.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
-_CHOROPLETH_JS = Path(__file__).with_name("choropleth.js").read_text(encoding="utf-8").replace(
-    "__COMMON__", _COMMON_JS)
+_CHOROPLETH_JS = Path(__file__).with_name("choropleth.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
 
 
 # ---- compact encodings ---------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def encode_polyline(lat: np.ndarray, lon: np.ndarray, starts: np.ndarray | None 
     per_coordinate = length.reshape(-1, 2).sum(axis=1)
     offsets = np.concatenate([[0], np.cumsum(per_coordinate)])
     bounds = np.append(starts, n)
-    return [text[offsets[a]:offsets[b]] for a, b in zip(bounds[:-1], bounds[1:])]
+    return [text[offsets[a] : offsets[b]] for a, b in itertools.pairwise(bounds)]
 
 
 def polygon_rings(geometries: np.ndarray) -> list[list[list[str]]]:
@@ -116,8 +116,15 @@ def script_json(value: object) -> str:
     followed by ``"`` or ``}``, so a brace before ``{``/``#`` is inside a string and is escaped, and so
     is every ``%`` (which only occurs inside strings)."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
-                         ("%", "\\u0025"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for raw, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("'", "\\u0027"),
+        ("%", "\\u0025"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(raw, escaped)
     return _TEMPLATE_OPENER.sub("\\\\u007b", text)
 
@@ -133,8 +140,9 @@ def escaped(values: pd.Series) -> list[str]:
 class _Script(MacroElement):
     """A drawing script with its configuration, run against the map it is added to."""
 
-    _template = Template("{% macro script(this, kwargs) %}"
-                         "{{ this.code.replace('__MAP__', this._parent.get_name()) }}{% endmacro %}")
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this.code.replace('__MAP__', this._parent.get_name()) }}{% endmacro %}"
+    )
 
     def __init__(self, code: str, config: dict):
         super().__init__()
@@ -145,8 +153,9 @@ class _Script(MacroElement):
 class _Update(MacroElement):
     """A call of ``window.<target>.update(payload)`` (the target was set up by a ``_Script``)."""
 
-    _template = Template("{% macro script(this, kwargs) %}window.{{ this.target }}.update({{ this.payload_json }});"
-                         "{% endmacro %}")
+    _template = Template(
+        "{% macro script(this, kwargs) %}window.{{ this.target }}.update({{ this.payload_json }});{% endmacro %}"
+    )
 
     def __init__(self, target: str, payload: dict):
         super().__init__()
@@ -180,20 +189,39 @@ def base_config(grids: gpd.GeoDataFrame, outlines: list[Outline], labels: dict) 
     return {
         "bounds": [float(v) for v in grids.total_bounds],
         "grids": {"rings": polygon_rings(grids.geometry.array), "names": escaped(grids[schema.NAME])},
-        "outlines": [{"rings": polygon_rings(o.frame.geometry.array), "group": o.group, "color": o.color,
-                      "weight": o.weight} for o in outlines],
-        "layers": [{"group": group, "label": html.escape(labels[f"layer.{group}"]), "on": on}
-                   for group, on in (("grids", True), ("communities", True), ("streets", True),
-                                     ("density", False), ("cameras", True), ("views", True),
-                                     ("services", True), ("tickets", True), ("checkins", True))
-                   if group not in ("communities", "streets") or any(o.group == group for o in outlines)],
-        "labels": {key: html.escape(labels[key]) for key in ("cameras", "down", "services", "open", "overdue",
-                                                             "tickets", "members", "checkins")}
+        "outlines": [
+            {"rings": polygon_rings(o.frame.geometry.array), "group": o.group, "color": o.color, "weight": o.weight}
+            for o in outlines
+        ],
+        "layers": [
+            {"group": group, "label": html.escape(labels[f"layer.{group}"]), "on": on}
+            for group, on in (
+                ("grids", True),
+                ("communities", True),
+                ("streets", True),
+                ("density", False),
+                ("cameras", True),
+                ("views", True),
+                ("services", True),
+                ("tickets", True),
+                ("checkins", True),
+            )
+            if group not in ("communities", "streets") or any(o.group == group for o in outlines)
+        ],
+        "labels": {
+            key: html.escape(labels[key])
+            for key in ("cameras", "down", "services", "open", "overdue", "tickets", "members", "checkins")
+        }
         | {"status": [html.escape(labels["status"][s]) for s in schema.CAMERA_STATUSES]},
         "cameraColors": [CAMERA_COLORS[s] for s in schema.CAMERA_STATUSES],
-        "serviceKinds": [{"label": html.escape(kinds[k][0]), "symbol": html.escape(kinds[k][1]),
-                          "color": SERVICE_COLORS[i % len(SERVICE_COLORS)]}
-                         for i, k in enumerate(schema.SERVICE_KINDS)],
+        "serviceKinds": [
+            {
+                "label": html.escape(kinds[k][0]),
+                "symbol": html.escape(kinds[k][1]),
+                "color": SERVICE_COLORS[i % len(SERVICE_COLORS)],
+            }
+            for i, k in enumerate(schema.SERVICE_KINDS)
+        ],
         "detailZoom": DETAIL_ZOOM,
         "viewZoom": VIEW_ZOOM,
     }
@@ -209,8 +237,11 @@ def live_update(payload: dict) -> folium.FeatureGroup:
 # ---- the indicator map (Performance page): same split, outlines drawn once ----------------------
 def choropleth_config(units: gpd.GeoDataFrame, label_column: str) -> dict:
     """The static part: encoded outlines and escaped names of ``units`` (display-simplified)."""
-    return {"bounds": [float(v) for v in units.total_bounds], "rings": polygon_rings(units.geometry.array),
-            "names": escaped(units[label_column])}
+    return {
+        "bounds": [float(v) for v in units.total_bounds],
+        "rings": polygon_rings(units.geometry.array),
+        "names": escaped(units[label_column]),
+    }
 
 
 def choropleth_base_map(config: dict) -> folium.Map:
@@ -219,12 +250,14 @@ def choropleth_base_map(config: dict) -> folium.Map:
     return make_offline(m)
 
 
-def choropleth_update(values: pd.Series, *, title: str, better: bool | None, percent: bool,
-                      zero_neutral: bool = False) -> folium.FeatureGroup:
+def choropleth_update(
+    values: pd.Series, *, title: str, better: bool | None, percent: bool, zero_neutral: bool = False
+) -> folium.FeatureGroup:
     """Colours, hover values and legend for ``values`` (aligned with the config's units); see
     ``maps.choropleth_classes``."""
-    fills, legend, text = maps.choropleth_classes(values, title=title, better=better, percent=percent,
-                                                  zero_neutral=zero_neutral)
+    fills, legend, text = maps.choropleth_classes(
+        values, title=title, better=better, percent=percent, zero_neutral=zero_neutral
+    )
     return colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend)
 
 
@@ -240,9 +273,16 @@ class Overlay:
     tips: tuple[str, ...] | None = None  # hover text per polygon (escaped here)
 
 
-def colour_update(fills: list[str], values: list[str], legend: maps.Legend, *, fill_opacity: float = 0.8,
-                  overlay: folium.raster_layers.ImageOverlay | None = None, hover_title: str | None = None,
-                  overlays: tuple[Overlay, ...] = ()) -> folium.FeatureGroup:
+def colour_update(
+    fills: list[str],
+    values: list[str],
+    legend: maps.Legend,
+    *,
+    fill_opacity: float = 0.8,
+    overlay: folium.raster_layers.ImageOverlay | None = None,
+    hover_title: str | None = None,
+    overlays: tuple[Overlay, ...] = (),
+) -> folium.FeatureGroup:
     """The indicator map's live part: a fill colour and hover text per unit (under ``hover_title``, by
     default the legend's title), the legend, optionally an image drawn over the units (with
     ``fill_opacity`` 0 the units are outlines only) and polygon ``overlays``."""
@@ -250,21 +290,42 @@ def colour_update(fills: list[str], values: list[str], legend: maps.Legend, *, f
     if overlay is not None:
         overlay.add_to(group)
     title = legend.title if hover_title is None else hover_title
-    layers = [{"rings": polygon_rings(o.geometries), "label": html.escape(o.label), "color": o.color,
-               "opacity": o.fill_opacity, "on": o.on,
-               "tips": None if o.tips is None else [html.escape(tip) for tip in o.tips]} for o in overlays]
-    _Update("gwp", {"fills": fills, "values": [html.escape(v) for v in values], "title": html.escape(title),
-                    "legend": maps.legend_html(legend), "fillOpacity": fill_opacity, "overlays": layers}).add_to(group)
+    layers = [
+        {
+            "rings": polygon_rings(o.geometries),
+            "label": html.escape(o.label),
+            "color": o.color,
+            "opacity": o.fill_opacity,
+            "on": o.on,
+            "tips": None if o.tips is None else [html.escape(tip) for tip in o.tips],
+        }
+        for o in overlays
+    ]
+    _Update(
+        "gwp",
+        {
+            "fills": fills,
+            "values": [html.escape(v) for v in values],
+            "title": html.escape(title),
+            "legend": maps.legend_html(legend),
+            "fillOpacity": fill_opacity,
+            "overlays": layers,
+        },
+    ).add_to(group)
     return group
 
 
-def density_overlay(values: np.ndarray, bounds: tuple[float, float, float, float], *, opacity: float = 0.75
-                    ) -> folium.raster_layers.ImageOverlay:
+def density_overlay(
+    values: np.ndarray, bounds: tuple[float, float, float, float], *, opacity: float = 0.75
+) -> folium.raster_layers.ImageOverlay:
     """A density raster (row 0 = north) as a PNG inlined in the page: yellow → red on a log scale from
     a hundredth of the peak, transparent below it."""
     peak = float(np.nanmax(values)) if values.size else 0.0
-    scaled = np.zeros(values.shape) if peak <= 0 else np.clip(
-        np.log10(np.maximum(values, peak / 100) / (peak / 100)) / 2, 0, 1)
+    scaled = (
+        np.zeros(values.shape)
+        if peak <= 0
+        else np.clip(np.log10(np.maximum(values, peak / 100) / (peak / 100)) / 2, 0, 1)
+    )
     ramp = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32], [189, 0, 38]], dtype=float)
     position = scaled * (len(ramp) - 1)
     low = np.floor(position).astype(int).clip(0, len(ramp) - 2)
@@ -277,7 +338,10 @@ def density_overlay(values: np.ndarray, bounds: tuple[float, float, float, float
     west, south, east, north = bounds
     return folium.raster_layers.ImageOverlay(
         "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
-        bounds=[[south, west], [north, east]], opacity=opacity, interactive=False)
+        bounds=[[south, west], [north, east]],
+        opacity=opacity,
+        interactive=False,
+    )
 
 
 # ---- the live payload ----------------------------------------------------------------------------
@@ -296,7 +360,7 @@ def measure_colors(values: pd.Series, kind: str) -> tuple[list[int], tuple[str, 
         idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
         texts = maps.legend_for("", breaks).labels
     fill = [-1 if pd.isna(v) else int(min(i, len(palette) - 1)) for v, i in zip(values, idx)]
-    return fill, tuple(palette), maps.Legend("", texts, tuple(palette[:len(texts)]))
+    return fill, tuple(palette), maps.Legend("", texts, tuple(palette[: len(texts)]))
 
 
 def density_payload(rings: list[np.ndarray], counts: pd.Series) -> dict:
@@ -306,8 +370,9 @@ def density_payload(rings: list[np.ndarray], counts: pd.Series) -> dict:
     cls = np.minimum(np.searchsorted(breaks, counts.to_numpy(dtype=float), side="left"), len(palette) - 1)
     lengths = np.array([len(r) for r in rings], dtype=np.int64)
     coords = np.concatenate(rings) if rings else np.empty((0, 2))
-    encoded = encode_polyline(coords[:, 1], coords[:, 0], np.concatenate([[0], np.cumsum(lengths)[:-1]])) \
-        if rings else []
+    encoded = (
+        encode_polyline(coords[:, 1], coords[:, 0], np.concatenate([[0], np.cumsum(lengths)[:-1]])) if rings else []
+    )
     return {"rings": encoded, "counts": counts.astype(int).tolist(), "cls": cls.tolist(), "palette": list(palette)}
 
 
@@ -324,24 +389,40 @@ def asset_payload(cameras: gpd.GeoDataFrame, services: gpd.GeoDataFrame, checkin
     status = {s: i for i, s in enumerate(schema.CAMERA_STATUSES)}
     down = np.flatnonzero((cameras[schema.STATUS] != "online").to_numpy())
     return {
-        "cameras": {"pts": points_code(cameras),
-                    "ids": dict(zip(map(str, down), escaped(cameras[schema.CAMERA_ID].iloc[down]), strict=True)),
-                    "status": cameras[schema.STATUS].map(status).fillna(0).astype(int).tolist(),
-                    "az": cameras[schema.AZIMUTH_DEG].astype(float).fillna(-1).round().astype(int).tolist(),
-                    "fov": cameras[schema.FOV_DEG].astype(float).round().astype(int).tolist(),
-                    "range": cameras[schema.RANGE_M].astype(float).round().astype(int).tolist()},
-        "services": {"pts": points_code(services), "names": escaped(services[schema.NAME]),
-                     "kind": services[schema.KIND].map(service_kind).fillna(len(service_kind) - 1)
-                     .astype(int).tolist()},
-        "checkins": {"pts": points_code(checkins),
-                     "tips": [f"{html.escape(str(team))} · {at.strftime('%H:%M')}"
-                              for team, at in zip(checkins["team_name"].fillna(checkins[schema.TEAM_ID]),
-                                                  checkins[schema.CHECKED_AT], strict=True)]},
+        "cameras": {
+            "pts": points_code(cameras),
+            "ids": dict(zip(map(str, down), escaped(cameras[schema.CAMERA_ID].iloc[down]), strict=True)),
+            "status": cameras[schema.STATUS].map(status).fillna(0).astype(int).tolist(),
+            "az": cameras[schema.AZIMUTH_DEG].astype(float).fillna(-1).round().astype(int).tolist(),
+            "fov": cameras[schema.FOV_DEG].astype(float).round().astype(int).tolist(),
+            "range": cameras[schema.RANGE_M].astype(float).round().astype(int).tolist(),
+        },
+        "services": {
+            "pts": points_code(services),
+            "names": escaped(services[schema.NAME]),
+            "kind": services[schema.KIND].map(service_kind).fillna(len(service_kind) - 1).astype(int).tolist(),
+        },
+        "checkins": {
+            "pts": points_code(checkins),
+            "tips": [
+                f"{html.escape(str(team))} · {at.strftime('%H:%M')}"
+                for team, at in zip(
+                    checkins["team_name"].fillna(checkins[schema.TEAM_ID]), checkins[schema.CHECKED_AT], strict=True
+                )
+            ],
+        },
     }
 
 
-def ticket_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, kind: str, *,
-                   open_tickets: gpd.GeoDataFrame, labels: dict) -> dict:
+def ticket_payload(
+    grid_ids: pd.Series,
+    measures: pd.DataFrame,
+    measure: str,
+    kind: str,
+    *,
+    open_tickets: gpd.GeoDataFrame,
+    labels: dict,
+) -> dict:
     """Grid colours and tooltips for ``measure`` and the open-ticket markers. ``grid_ids`` is the
     base map's grid order; ``measures`` is ``core.command.grid_measures``; ``kind`` is "count",
     "ratio" or "rate"; ``open_tickets`` carries an ``overdue`` flag. ``labels``: ``measure`` (the
@@ -356,25 +437,49 @@ def ticket_payload(grid_ids: pd.Series, measures: pd.DataFrame, measure: str, ki
         f"{html.escape(stages.get(stage, str(stage)))} · {html.escape(labels['deadline'])} "
         f"{'' if pd.isna(deadline) else deadline.strftime('%m-%d %H:%M')}"
         for tid, cat, desc, stage, deadline in zip(
-            open_tickets[schema.TICKET_ID], open_tickets[schema.CATEGORY],
-            open_tickets[schema.DESCRIPTION].fillna(""), open_tickets[schema.STAGE],
-            open_tickets[schema.DEADLINE_AT], strict=True)]
+            open_tickets[schema.TICKET_ID],
+            open_tickets[schema.CATEGORY],
+            open_tickets[schema.DESCRIPTION].fillna(""),
+            open_tickets[schema.STAGE],
+            open_tickets[schema.DEADLINE_AT],
+            strict=True,
+        )
+    ]
     return {
-        "grid": {"fill": fill, "palette": list(palette), "legend": maps.legend_html(legend),
-                 "measure": html.escape(labels["measure"]),
-                 "values": [_value_text(v, kind) for v in values],
-                 "open": rows["open"].fillna(0).astype(int).tolist(),
-                 "overdue": rows["overdue"].fillna(0).astype(int).tolist(),
-                 "members": rows["members"].fillna(0).astype(int).tolist()},
-        "tickets": {"pts": points_code(open_tickets), "tips": ticket_tips,
-                    "overdue": open_tickets["overdue"].astype(int).tolist()},
+        "grid": {
+            "fill": fill,
+            "palette": list(palette),
+            "legend": maps.legend_html(legend),
+            "measure": html.escape(labels["measure"]),
+            "values": [_value_text(v, kind) for v in values],
+            "open": rows["open"].fillna(0).astype(int).tolist(),
+            "overdue": rows["overdue"].fillna(0).astype(int).tolist(),
+            "members": rows["members"].fillna(0).astype(int).tolist(),
+        },
+        "tickets": {
+            "pts": points_code(open_tickets),
+            "tips": ticket_tips,
+            "overdue": open_tickets["overdue"].astype(int).tolist(),
+        },
     }
 
 
-def live_payload(grid_ids: pd.Series, tickets: dict, assets: dict, density: dict, *,
-                 focus: tuple[float, float] | None = None, selected: str | None = None) -> dict:
+def live_payload(
+    grid_ids: pd.Series,
+    tickets: dict,
+    assets: dict,
+    density: dict,
+    *,
+    focus: tuple[float, float] | None = None,
+    selected: str | None = None,
+) -> dict:
     """What ``gw.update`` draws: ``ticket_payload`` + ``asset_payload`` + ``density_payload``, the
     ``focus`` (lat, lon) to ring and the ``selected`` grid to outline."""
     ids = grid_ids.to_numpy()
-    return {**tickets, **assets, "density": density, "focus": list(focus) if focus else None,
-            "selected": int(np.flatnonzero(ids == selected)[0]) if selected is not None and selected in ids else -1}
+    return {
+        **tickets,
+        **assets,
+        "density": density,
+        "focus": list(focus) if focus else None,
+        "selected": int(np.flatnonzero(ids == selected)[0]) if selected is not None and selected in ids else -1,
+    }

@@ -10,6 +10,7 @@ Strings from files are HTML-escaped here, because Leaflet tooltips render HTML.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -49,24 +50,22 @@ def class_breaks(values: pd.Series, classes: int = len(PALETTE)) -> np.ndarray:
 
 
 def colors_for(values: pd.Series, breaks: np.ndarray) -> list[str]:
-    palette = PALETTE[-len(breaks):] if len(breaks) < len(PALETTE) else PALETTE
+    palette = PALETTE[-len(breaks) :] if len(breaks) < len(PALETTE) else PALETTE
     idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
     return [NO_DATA if pd.isna(v) else palette[min(i, len(palette) - 1)] for v, i in zip(values, idx)]
 
 
 def legend_for(title: str, breaks: np.ndarray, lowest: int = 0) -> Legend:
-    palette = PALETTE[-len(breaks):] if len(breaks) < len(PALETTE) else PALETTE
+    palette = PALETTE[-len(breaks) :] if len(breaks) < len(PALETTE) else PALETTE
     lows = np.concatenate([[lowest], np.floor(breaks[:-1]) + 1])
-    labels = tuple(f"{int(lo)}–{int(hi)}" if int(lo) < int(hi) else f"{int(hi)}"
-                   for lo, hi in zip(lows, breaks))
-    return Legend(title, labels, tuple(palette[:len(breaks)]))
+    labels = tuple(f"{int(lo)}–{int(hi)}" if int(lo) < int(hi) else f"{int(hi)}" for lo, hi in zip(lows, breaks))
+    return Legend(title, labels, tuple(palette[: len(breaks)]))
 
 
 def base_map(bounds: tuple[float, float, float, float]) -> folium.Map:
     """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy), offline unless tiles are configured."""
     minx, miny, maxx, maxy = bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True,
-                   zoom_snap=0.25)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True, zoom_snap=0.25)
     MetricScale().add_to(m)
     tile_url = settings.tile_url()
     if tile_url:
@@ -87,31 +86,38 @@ def _feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame, styles:
     """A GeoJSON FeatureCollection; geometry JSON comes from shapely in one vectorised call."""
     geometries = shapely.to_geojson(gdf.geometry.array)
     records = json.loads(properties.to_json(orient="records", force_ascii=False))
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": json.loads(geometry), "properties": {**props, "style": style}}
-        for geometry, props, style in zip(geometries, records, styles)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": json.loads(geometry), "properties": {**props, "style": style}}
+            for geometry, props, style in zip(geometries, records, styles)
+        ],
+    }
 
 
-def grid_count_layer(grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: str, count_label: str,
-                     layer_name: str, legend_title: str) -> tuple[folium.GeoJson, Legend]:
+def grid_count_layer(
+    grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: str, count_label: str, layer_name: str, legend_title: str
+) -> tuple[folium.GeoJson, Legend]:
     """Grids filled by ``counts`` (indexed like ``grids``), with a hover tooltip of name and count. A grid
     with no tickets is neutral grey, not the palette's lightest class: zero is not "a few"."""
     zero = (counts == 0).to_numpy()
     breaks = class_breaks(counts[~zero])
     fills = [NEUTRAL if z else f for f, z in zip(colors_for(counts, breaks), zero, strict=True)]
-    props = pd.DataFrame({
-        "grid_id": grids[schema.GRID_ID].map(html.escape).to_numpy(),
-        "name": grids[schema.NAME].fillna("").map(html.escape).to_numpy(),
-        "count": counts.to_numpy(),
-    })
-    styles = [{"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.6, "opacity": 0.9}
-              for f in fills]
+    props = pd.DataFrame(
+        {
+            "grid_id": grids[schema.GRID_ID].map(html.escape).to_numpy(),
+            "name": grids[schema.NAME].fillna("").map(html.escape).to_numpy(),
+            "count": counts.to_numpy(),
+        }
+    )
+    styles = [{"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.6, "opacity": 0.9} for f in fills]
     layer = folium.GeoJson(
-        _feature_collection(grids, props, styles), name=layer_name,
+        _feature_collection(grids, props, styles),
+        name=layer_name,
         on_each_feature=_HOVER_OUTLINE,
-        tooltip=folium.GeoJsonTooltip(fields=["name", "count"],
-                                      aliases=[html.escape(name_label), html.escape(count_label)],
-                                      sticky=True),
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "count"], aliases=[html.escape(name_label), html.escape(count_label)], sticky=True
+        ),
     )
     legend = legend_for(legend_title, breaks, lowest=1) if (~zero).any() else Legend(legend_title, (), ())
     if zero.any():
@@ -119,13 +125,13 @@ def grid_count_layer(grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: 
     return layer, legend
 
 
-def outline_layer(outlines: gpd.GeoDataFrame, label_column: str, *, layer_name: str,
-                  color: str = "#1f3b73", weight: float = 2.2) -> folium.GeoJson:
+def outline_layer(
+    outlines: gpd.GeoDataFrame, label_column: str, *, layer_name: str, color: str = "#1f3b73", weight: float = 2.2
+) -> folium.GeoJson:
     """Unfilled outlines (communities, streets) that let clicks and hovers through to grids below."""
     props = pd.DataFrame({"label": outlines[label_column].map(html.escape).to_numpy()})
     styles = [{"fill": False, "color": color, "weight": weight, "opacity": 1.0}] * len(outlines)
-    return folium.GeoJson(_feature_collection(outlines, props, styles), name=layer_name,
-                          interactive=False)
+    return folium.GeoJson(_feature_collection(outlines, props, styles), name=layer_name, interactive=False)
 
 
 class MetricScale(MacroElement):
@@ -172,20 +178,28 @@ def legend_html(legend: Legend) -> str:
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
         f'background:{c};border:1px solid #999"></span>{html.escape(lbl)}</div>'
-        for lbl, c in zip(legend.labels, legend.colors))
+        for lbl, c in zip(legend.labels, legend.colors)
+    )
     return f"<b>{html.escape(legend.title)}</b>{rows}"
 
 
-def district_map(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, counts: pd.Series, *,
-                 labels: dict[str, str]) -> folium.Map:
+def district_map(
+    grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, counts: pd.Series, *, labels: dict[str, str]
+) -> folium.Map:
     """The Overview map: grids coloured by ticket count, community outlines on top, a legend.
 
     ``grids`` should already be simplified for display; ``labels`` holds the translated strings
     ``grid``, ``tickets``, ``grids_layer``, ``communities_layer`` and ``legend``.
     """
     m = base_map(tuple(grids.total_bounds))
-    layer, legend = grid_count_layer(grids, counts, name_label=labels["grid"], count_label=labels["tickets"],
-                                     layer_name=labels["grids_layer"], legend_title=labels["legend"])
+    layer, legend = grid_count_layer(
+        grids,
+        counts,
+        name_label=labels["grid"],
+        count_label=labels["tickets"],
+        layer_name=labels["grids_layer"],
+        legend_title=labels["legend"],
+    )
     layer.add_to(m)
     outline_layer(communities, schema.COMMUNITY, layer_name=labels["communities_layer"]).add_to(m)
     LegendControl(legend).add_to(m)
@@ -196,8 +210,14 @@ STATUS_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1
 PREVIEW_ALL_MAX = 2_000  # above this many grids a change preview shows only the grids it touches
 
 
-def boundary_change_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, diff: GridDiff,
-                        outline: shapely.Geometry | None, *, labels: dict[str, str]) -> folium.Map:
+def boundary_change_map(
+    active: gpd.GeoDataFrame | None,
+    new: gpd.GeoDataFrame,
+    diff: GridDiff,
+    outline: shapely.Geometry | None,
+    *,
+    labels: dict[str, str],
+) -> folium.Map:
     """The Data page preview of a boundary upload: every grid for a district; for a city (more than
     ``PREVIEW_ALL_MAX`` grids) only the added, changed and removed grids over the district outline.
 
@@ -214,15 +234,20 @@ def boundary_change_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, 
             gone = set(diff.removed[schema.GRID_ID]) | set(diff.changed[schema.GRID_ID])
             active = active[active[schema.GRID_ID].isin(gone)]
         if outline is not None:
-            outline_shown = simplify_for_display(
-                gpd.GeoDataFrame(geometry=[outline], crs=schema.STORAGE_CRS)).geometry
+            outline_shown = simplify_for_display(gpd.GeoDataFrame(geometry=[outline], crs=schema.STORAGE_CRS)).geometry
     active_shown = simplify_for_display(active) if active is not None and len(active) else None
     shown = simplify_for_display(new) if len(new) else new
     return boundary_preview_map(active_shown, shown, status, labels=labels, outline=outline_shown)
 
 
-def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame, status: pd.Series, *,
-                         labels: dict[str, str], outline: gpd.GeoSeries | None = None) -> folium.Map:
+def boundary_preview_map(
+    active: gpd.GeoDataFrame | None,
+    new: gpd.GeoDataFrame,
+    status: pd.Series,
+    *,
+    labels: dict[str, str],
+    outline: gpd.GeoSeries | None = None,
+) -> folium.Map:
     """New boundaries coloured by ``status`` (added / changed / unchanged, aligned with ``new``) over the
     active ones (grey), with a hover tooltip, for the Data page.
 
@@ -234,25 +259,46 @@ def boundary_preview_map(active: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame,
     bounds = np.array([f.total_bounds for f in frames])
     m = base_map((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
     if outline is not None:
-        folium.GeoJson(_feature_collection(outline.to_frame("geometry"), pd.DataFrame(index=outline.index),
-                                           [{"fill": False, "color": "#1f3b73", "weight": 2.5}] * len(outline)),
-                       name=labels["outline_layer"], interactive=False).add_to(m)
+        folium.GeoJson(
+            _feature_collection(
+                outline.to_frame("geometry"),
+                pd.DataFrame(index=outline.index),
+                [{"fill": False, "color": "#1f3b73", "weight": 2.5}] * len(outline),
+            ),
+            name=labels["outline_layer"],
+            interactive=False,
+        ).add_to(m)
     if active is not None and len(active):
-        outline_layer(active, schema.GRID_ID, layer_name=labels["active_layer"], color="#888888",
-                      weight=3.0).add_to(m)
-    props = pd.DataFrame({"grid_id": new[schema.GRID_ID].fillna("").map(html.escape).to_numpy(),
-                          "name": new[schema.NAME].fillna("").map(html.escape).to_numpy(),
-                          "status": [labels[f"status.{code}"] for code in status]})
-    styles = [{"fillColor": STATUS_COLORS[code], "fillOpacity": 0.35, "color": STATUS_COLORS[code],
-               "weight": 1.2, "opacity": 1} for code in status]
-    folium.GeoJson(_feature_collection(new, props, styles), name=labels["new_layer"],
-                   on_each_feature=_HOVER_OUTLINE,
-                   tooltip=folium.GeoJsonTooltip(fields=["grid_id", "name", "status"],
-                                                 aliases=["ID", html.escape(labels["grid"]), ""],
-                                                 sticky=True)).add_to(m)
+        outline_layer(active, schema.GRID_ID, layer_name=labels["active_layer"], color="#888888", weight=3.0).add_to(m)
+    props = pd.DataFrame(
+        {
+            "grid_id": new[schema.GRID_ID].fillna("").map(html.escape).to_numpy(),
+            "name": new[schema.NAME].fillna("").map(html.escape).to_numpy(),
+            "status": [labels[f"status.{code}"] for code in status],
+        }
+    )
+    styles = [
+        {
+            "fillColor": STATUS_COLORS[code],
+            "fillOpacity": 0.35,
+            "color": STATUS_COLORS[code],
+            "weight": 1.2,
+            "opacity": 1,
+        }
+        for code in status
+    ]
+    folium.GeoJson(
+        _feature_collection(new, props, styles),
+        name=labels["new_layer"],
+        on_each_feature=_HOVER_OUTLINE,
+        tooltip=folium.GeoJsonTooltip(
+            fields=["grid_id", "name", "status"], aliases=["ID", html.escape(labels["grid"]), ""], sticky=True
+        ),
+    ).add_to(m)
     codes = [code for code in STATUS_COLORS if code in set(status)]
-    LegendControl(Legend(labels["new_layer"], tuple(labels[f"status.{c}"] for c in codes),
-                         tuple(STATUS_COLORS[c] for c in codes))).add_to(m)
+    LegendControl(
+        Legend(labels["new_layer"], tuple(labels[f"status.{c}"] for c in codes), tuple(STATUS_COLORS[c] for c in codes))
+    ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return make_offline(m)
 
@@ -268,14 +314,16 @@ def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
     return tuple(palette[i] for i in np.linspace(0, len(palette) - 1, max(classes, 1)).round().astype(int))
 
 
-def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, percent: bool,
-                       zero_neutral: bool = False):
+def choropleth_classes(
+    values: pd.Series, *, title: str, better: bool | None, percent: bool, zero_neutral: bool = False
+):
     """(fill colour per value, the legend, the value formatter) for ``values``, coloured for what they
     mean. A share with a direction (``better``: True = higher is better) sits on the fixed 0–100 %
     scale in five classes, red to green, so 8 % coverage is red however the other grids do. Other
     measures get quintile classes of the values, red to green when ``better`` says which way is
     better, else light to dark; ``zero_neutral`` (counts) shows 0 as its own neutral class, and a
     map where every value is the same shows it neutral (there is nothing to compare)."""
+
     def text(v: float) -> str:
         return f"{v:.1%}" if percent else f"{v:,.1f}"
 
@@ -284,7 +332,7 @@ def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, pe
         palette = DIVERGING if better else DIVERGING[::-1]
         idx = np.minimum(np.floor(np.nan_to_num(numbers, nan=0.0).clip(0, 1) * len(palette)), len(palette) - 1)
         edges = np.linspace(0, 1, len(palette) + 1)
-        labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True))
+        labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in itertools.pairwise(edges))
         fills = [NO_DATA if np.isnan(v) else palette[int(i)] for v, i in zip(numbers, idx, strict=True)]
         return fills, Legend(title, labels, tuple(palette)), text
     zero = (numbers == 0) if zero_neutral else np.zeros(len(numbers), bool)
@@ -303,9 +351,14 @@ def choropleth_classes(values: pd.Series, *, title: str, better: bool | None, pe
     else:
         palette = spread(DIVERGING if better else DIVERGING[::-1], classes)
     bounds = np.concatenate([edges[:1], inner, edges[-1:]])
-    labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True))
-    fills = [NO_DATA if np.isnan(v) else NEUTRAL if z else palette[min(i, len(palette) - 1)]
-             for v, i, z in zip(numbers, idx, zero, strict=True)]
-    legend = Legend(title, (("0",) if zero.any() else ()) + labels[: len(palette)],
-                    ((NEUTRAL,) if zero.any() else ()) + tuple(palette))
+    labels = tuple(f"{text(lo)} – {text(hi)}" for lo, hi in itertools.pairwise(bounds))
+    fills = [
+        NO_DATA if np.isnan(v) else NEUTRAL if z else palette[min(i, len(palette) - 1)]
+        for v, i, z in zip(numbers, idx, zero, strict=True)
+    ]
+    legend = Legend(
+        title,
+        (("0",) if zero.any() else ()) + labels[: len(palette)],
+        ((NEUTRAL,) if zero.any() else ()) + tuple(palette),
+    )
     return fills, legend, text

@@ -19,8 +19,16 @@ import xstatic.pkg.leaflet as xleaflet
 from folium.elements import JSCSSMixin
 
 _LEAFLET_DIR = Path(xleaflet.BASE_DIR)
-_UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
+_UNUSED = {
+    "jquery",
+    "bootstrap",
+    "awesome_markers",
+    "bootstrap_css",
+    "glyphicons_css",
+    "awesome_markers_font_css",
+    "awesome_markers_css",
+    "awesome_rotate_css",
+}
 
 
 class OfflineAssetError(RuntimeError):

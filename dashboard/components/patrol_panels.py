@@ -15,8 +15,18 @@ from dashboard.components.map_view import show_map
 from dashboard.components.upload import problem_table
 from dashboard.i18n import show_error, t
 
-REPORT_COLUMNS = ("team_name", "grids", "workload_vs_mean", "tickets", "population", "area_km2", "polsby_popper",
-                  "travel_mean_m", "travel_max_m", "parts")
+REPORT_COLUMNS = (
+    "team_name",
+    "grids",
+    "workload_vs_mean",
+    "tickets",
+    "population",
+    "area_km2",
+    "polsby_popper",
+    "travel_mean_m",
+    "travel_max_m",
+    "parts",
+)
 SUMMARY = ("max_min_ratio", "gini", "polsby_popper_mean", "contiguous", "changed_grids")
 
 
@@ -35,22 +45,30 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     # team names need not be unique: the editor shows "name · id" and maps back by id
     labels = {tid: f"{name} · {tid}" for tid, name in zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True)}
     table = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY]].merge(
-        roster.drop_duplicates(schema.GRID_ID), on=schema.GRID_ID, how="left")
+        roster.drop_duplicates(schema.GRID_ID), on=schema.GRID_ID, how="left"
+    )
     table["team"] = table[schema.TEAM_ID].map(labels)
     edited = st.data_editor(
-        table[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, "team"]], hide_index=True, width="stretch",
-        height=320, key="gw_roster_editor", disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
-        column_config={"team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(labels.values())),
-                       schema.GRID_ID: t("patrol.col.grid_id"), schema.NAME: t("patrol.col.grid_name"),
-                       schema.COMMUNITY: t("patrol.col.community")})
+        table[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, "team"]],
+        hide_index=True,
+        width="stretch",
+        height=320,
+        key="gw_roster_editor",
+        disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
+        column_config={
+            "team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(labels.values())),
+            schema.GRID_ID: t("patrol.col.grid_id"),
+            schema.NAME: t("patrol.col.grid_name"),
+            schema.COMMUNITY: t("patrol.col.community"),
+        },
+    )
     by_label = {label: tid for tid, label in labels.items()}
     changed = edited["team"].fillna("").to_numpy() != table["team"].fillna("").to_numpy()
     if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key="gw_roster_save"):
         new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_label), schema.GRID_ID: edited[schema.GRID_ID]})
         save(sel, new.dropna())
     left, right = st.columns(2)
-    upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload",
-                                help=t("patrol.import_help"))
+    upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload", help=t("patrol.import_help"))
     if upload is not None and left.button(t("patrol.import_save"), key="gw_roster_import"):
         try:
             save(sel, patrol.read_assignments_csv(upload.getvalue(), grids, teams))
@@ -75,10 +93,22 @@ def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     table = patrol.roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
-    st.download_button(t("patrol.roster_csv"), lambda: patrol.assignments_to_csv(roster, teams, grids),
-                       f"{name}.csv", "text/csv", key=f"{key}_csv", on_click="ignore")
-    st.download_button(t("patrol.roster_xlsx"), lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
-                       f"{name}.xlsx", XLSX, key=f"{key}_xlsx", on_click="ignore")
+    st.download_button(
+        t("patrol.roster_csv"),
+        lambda: patrol.assignments_to_csv(roster, teams, grids),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+    st.download_button(
+        t("patrol.roster_xlsx"),
+        lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
+        f"{name}.xlsx",
+        XLSX,
+        key=f"{key}_xlsx",
+        on_click="ignore",
+    )
 
 
 def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
@@ -86,8 +116,14 @@ def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     names = dict(zip(grids[schema.GRID_ID], grids[schema.NAME], strict=True))
     assigned = [g for g in roster[schema.GRID_ID] if g in names]
-    chosen = st.multiselect(t("patrol.locks"), assigned, key="gw_patrol_locks", help=t("patrol.locks_help"),
-                            format_func=lambda g: names[g], placeholder=t("patrol.no_locks"))
+    chosen = st.multiselect(
+        t("patrol.locks"),
+        assigned,
+        key="gw_patrol_locks",
+        help=t("patrol.locks_help"),
+        format_func=lambda g: names[g],
+        placeholder=t("patrol.no_locks"),
+    )
     owner = roster.drop_duplicates(schema.GRID_ID).set_index(schema.GRID_ID)[schema.TEAM_ID]
     return {g: owner[g] for g in chosen}
 
@@ -108,8 +144,13 @@ def proposal_text(seconds: float, now_summary: dict, new_summary: dict) -> str:
     compare, which is said rather than "0 grids change team"."""
     if new_summary["changed_grids"] is None:
         return t("patrol.proposed_no_roster", seconds=f"{seconds:.1f}", after=shown(new_summary["max_min_ratio"]))
-    return t("patrol.proposed", seconds=f"{seconds:.1f}", count=f"{new_summary['changed_grids']:,}",
-             before=shown(now_summary["max_min_ratio"]), after=shown(new_summary["max_min_ratio"]))
+    return t(
+        "patrol.proposed",
+        seconds=f"{seconds:.1f}",
+        count=f"{new_summary['changed_grids']:,}",
+        before=shown(now_summary["max_min_ratio"]),
+        after=shown(new_summary["max_min_ratio"]),
+    )
 
 
 def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.DataFrame, seconds: float) -> None:
@@ -123,19 +164,29 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
 
     st.success(proposal_text(seconds, now_summary, new_summary))
     left, right = st.columns(2)
-    for box, title, table, key in ((left, "patrol.current_plan", roster, "patrol_map_now"),
-                                   (right, "patrol.proposed_plan", proposed, "patrol_map_new")):
+    for box, title, table, key in (
+        (left, "patrol.current_plan", roster, "patrol_map_now"),
+        (right, "patrol.proposed_plan", proposed, "patrol_map_new"),
+    ):
         with box:
             st.subheader(t(title))
             district_map(sel, table, key=key, height=420)
-    st.table(pd.DataFrame({t("patrol.current_plan"): [shown(now_summary[c]) for c in SUMMARY],
-                           t("patrol.proposed_plan"): [shown(new_summary[c]) for c in SUMMARY]},
-                          index=[t(f"patrol.sum.{c}") for c in SUMMARY]))
-    both = now[list(REPORT_COLUMNS)].join(new[list(REPORT_COLUMNS[1:])], lsuffix="_now", rsuffix="_new",
-                                          how="right")
-    both = both.round(2).rename(columns=lambda c: t(f"patrol.col.{c.removesuffix('_now').removesuffix('_new')}")
-                                + (f" ({t('patrol.now')})" if c.endswith("_now") else
-                                   f" ({t('patrol.new')})" if c.endswith("_new") else ""))
+    st.table(
+        pd.DataFrame(
+            {
+                t("patrol.current_plan"): [shown(now_summary[c]) for c in SUMMARY],
+                t("patrol.proposed_plan"): [shown(new_summary[c]) for c in SUMMARY],
+            },
+            index=[t(f"patrol.sum.{c}") for c in SUMMARY],
+        )
+    )
+    both = now[list(REPORT_COLUMNS)].join(new[list(REPORT_COLUMNS[1:])], lsuffix="_now", rsuffix="_new", how="right")
+    both = both.round(2).rename(
+        columns=lambda c: (
+            t(f"patrol.col.{c.removesuffix('_now').removesuffix('_new')}")
+            + (f" ({t('patrol.now')})" if c.endswith("_now") else f" ({t('patrol.new')})" if c.endswith("_new") else "")
+        )
+    )
     st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key="gw_patrol_compare")
     adopt, dl = st.columns([1, 2])
     if adopt.button(t("patrol.adopt"), key="gw_patrol_adopt"):

@@ -53,8 +53,13 @@ class ReportContent:
     ranking: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def map_drawing(units: gpd.GeoDataFrame, fills: list[str], legend: list[tuple[str, str]],
-                width: float = 250 * mm, height: float = 120 * mm) -> Drawing:
+def map_drawing(
+    units: gpd.GeoDataFrame,
+    fills: list[str],
+    legend: list[tuple[str, str]],
+    width: float = 250 * mm,
+    height: float = 120 * mm,
+) -> Drawing:
     """Units filled with ``fills``, fitted to the box (equirectangular with the latitude's aspect)."""
     drawing = Drawing(width, height)
     minx, miny, maxx, maxy = units.total_bounds
@@ -65,18 +70,21 @@ def map_drawing(units: gpd.GeoDataFrame, fills: list[str], legend: list[tuple[st
         for part in shapely.get_parts(geometry):
             ring = np.asarray(part.exterior.coords)
             points = np.column_stack([(ring[:, 0] - minx) * aspect * scale, (ring[:, 1] - miny) * scale]).ravel()
-            drawing.add(Polygon(points.tolist(), fillColor=colors.HexColor(fill), strokeColor=colors.grey,
-                                strokeWidth=0.3))
+            drawing.add(
+                Polygon(points.tolist(), fillColor=colors.HexColor(fill), strokeColor=colors.grey, strokeWidth=0.3)
+            )
     for k, (color, label) in enumerate(legend):
         y = height - (k + 1) * 6 * mm
-        drawing.add(Rect(map_width + 6 * mm, y, 5 * mm, 4 * mm, fillColor=colors.HexColor(color),
-                         strokeColor=colors.grey))
+        drawing.add(
+            Rect(map_width + 6 * mm, y, 5 * mm, 4 * mm, fillColor=colors.HexColor(color), strokeColor=colors.grey)
+        )
         drawing.add(String(map_width + 13 * mm, y + 1 * mm, label, fontName=CJK_FONT, fontSize=8))
     return drawing
 
 
-def trend_drawing(months: list[str], series: dict[str, list[float]], width: float = 250 * mm,
-                  height: float = 70 * mm) -> Drawing:
+def trend_drawing(
+    months: list[str], series: dict[str, list[float]], width: float = 250 * mm, height: float = 70 * mm
+) -> Drawing:
     """Monthly lines, one per series, with a legend."""
     drawing = Drawing(width, height)
     chart = HorizontalLineChart()
@@ -92,16 +100,22 @@ def trend_drawing(months: list[str], series: dict[str, list[float]], width: floa
     drawing.add(chart)
     for k, name in enumerate(series):
         y = height - (k + 1) * 6 * mm
-        drawing.add(Rect(width - 55 * mm, y, 5 * mm, 2 * mm, fillColor=palette[k % len(palette)],
-                         strokeColor=None))
+        drawing.add(Rect(width - 55 * mm, y, 5 * mm, 2 * mm, fillColor=palette[k % len(palette)], strokeColor=None))
         drawing.add(String(width - 48 * mm, y, name, fontName=CJK_FONT, fontSize=8))
     return drawing
 
 
 def report_pdf(content: ReportContent) -> bytes:
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm, title=content.title)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title=content.title,
+    )
     heading = ParagraphStyle("h", fontName=CJK_FONT, fontSize=16, leading=20, spaceAfter=4)
     section = ParagraphStyle("s", fontName=CJK_FONT, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
     body = ParagraphStyle("b", fontName=CJK_FONT, fontSize=9, leading=12)
@@ -113,8 +127,10 @@ def report_pdf(content: ReportContent) -> bytes:
     story = [p(content.title, heading), p(content.subtitle)]
     story += [Spacer(1, 3 * mm), _table([[p(label), p(value), p(formula)] for label, value, formula in content.totals])]
     story += [p(content.flags_title, section)]
-    story += [p(f"● {text}", ParagraphStyle("f", parent=body, textColor=colors.HexColor(FLAG_COLORS[severity])))
-              for severity, text in content.flags] or [p(content.no_flags)]
+    story += [
+        p(f"● {text}", ParagraphStyle("f", parent=body, textColor=colors.HexColor(FLAG_COLORS[severity])))
+        for severity, text in content.flags
+    ] or [p(content.no_flags)]
     story += [p(content.map_title, section), map_drawing(content.units, content.fills, content.legend)]
     story += [p(content.trend_title, section), trend_drawing(content.months, content.trend)]
     if not content.ranking.empty:
@@ -137,11 +153,12 @@ def _table(rows: list[list], header: bool = False) -> Table:
 def report_html(content: ReportContent, lang: str) -> str:
     """A single self-contained page (inline CSS and SVG; no script, no external resource)."""
     e = html.escape
-    totals = "".join(f"<tr><th>{e(label)}</th><td>{e(value)}</td><td class=f>{e(formula)}</td></tr>"
-                     for label, value, formula in content.totals)
+    totals = "".join(
+        f"<tr><th>{e(label)}</th><td>{e(value)}</td><td class=f>{e(formula)}</td></tr>"
+        for label, value, formula in content.totals
+    )
     flags = "".join(f'<li style="color:{FLAG_COLORS[severity]}">{e(text)}</li>' for severity, text in content.flags)
-    ranking = ("" if content.ranking.empty else
-               content.ranking.to_html(index=False, border=0, escape=True, na_rep="–"))
+    ranking = "" if content.ranking.empty else content.ranking.to_html(index=False, border=0, escape=True, na_rep="–")
     svg_map = renderSVG.drawToString(map_drawing(content.units, content.fills, content.legend))
     svg_trend = renderSVG.drawToString(trend_drawing(content.months, content.trend))
     return f"""<!DOCTYPE html>
@@ -159,4 +176,4 @@ table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #ddd;pad
 
 def _svg_body(svg: str) -> str:
     """The <svg> element of a rendered drawing, without its XML prolog and DOCTYPE."""
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]

@@ -15,10 +15,27 @@ from dashboard.i18n import show_error, t
 
 PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365, "custom": None}
 DEFAULT_PRESET = "30d"
-COMMON_ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Urumqi", "Asia/Tokyo", "Asia/Singapore",
-                "Asia/Kolkata", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Moscow",
-                "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-                "America/Sao_Paulo", "Africa/Nairobi", "Australia/Sydney", "UTC")
+COMMON_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Urumqi",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "Asia/Kolkata",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Africa/Nairobi",
+    "Australia/Sydney",
+    "UTC",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +54,12 @@ def language_picker() -> str:
     current = i18n.current_language()
     codes = list(i18n.LANGUAGES)
     chosen = st.sidebar.radio(
-        "Language / 语言", codes, index=codes.index(current), horizontal=True,
-        format_func=i18n.LANGUAGES.get, key="gw_language_widget",
+        "Language / 语言",
+        codes,
+        index=codes.index(current),
+        horizontal=True,
+        format_func=i18n.LANGUAGES.get,
+        key="gw_language_widget",
     )
     st.session_state[state.LANGUAGE] = chosen
     return chosen
@@ -57,10 +78,17 @@ def new_workspace() -> None:
     """The "New workspace" form: name, time zone, metric CRS, start from the demo; selects it when made."""
     with st.sidebar.expander(t("sidebar.ws_new")), st.form("gw_new_workspace_form", border=False):
         name = st.text_input(t("sidebar.ws_name"), help=t("sidebar.ws_name_help"), key="gw_new_ws_name")
-        zone = st.selectbox(t("sidebar.ws_timezone"), COMMON_ZONES, index=0, accept_new_options=True,
-                            help=t("sidebar.ws_timezone_help"), key="gw_new_ws_zone")
-        crs = st.text_input(t("sidebar.ws_metric_crs"), value=workspaces.AUTO, help=t("sidebar.ws_metric_crs_help"),
-                            key="gw_new_ws_crs")
+        zone = st.selectbox(
+            t("sidebar.ws_timezone"),
+            COMMON_ZONES,
+            index=0,
+            accept_new_options=True,
+            help=t("sidebar.ws_timezone_help"),
+            key="gw_new_ws_zone",
+        )
+        crs = st.text_input(
+            t("sidebar.ws_metric_crs"), value=workspaces.AUTO, help=t("sidebar.ws_metric_crs_help"), key="gw_new_ws_crs"
+        )
         from_demo = st.checkbox(t("sidebar.ws_from_demo"), key="gw_new_ws_demo")
         if not st.form_submit_button(t("sidebar.ws_create"), type="primary"):
             return
@@ -76,7 +104,7 @@ def new_workspace() -> None:
 
 
 def delete_workspace(name: str, names: list[str]) -> None:
-    """"Delete workspace": only after its name is typed again; never the last one (the demo would
+    """ "Delete workspace": only after its name is typed again; never the last one (the demo would
     come back in its place)."""
     with st.sidebar.expander(t("sidebar.ws_delete")):
         if len(names) < 2:
@@ -84,8 +112,7 @@ def delete_workspace(name: str, names: list[str]) -> None:
             return
         st.caption(t("sidebar.ws_delete_warning", name=name))
         typed = st.text_input(t("sidebar.ws_delete_confirm", name=name), key=f"gw_delete_ws_{name}")
-        if st.button(t("sidebar.ws_delete_button", name=name), disabled=typed.strip() != name,
-                     key="gw_delete_ws"):
+        if st.button(t("sidebar.ws_delete_button", name=name), disabled=typed.strip() != name, key="gw_delete_ws"):
             try:
                 data.delete_workspace(name)
             except GridWatchError as exc:
@@ -102,13 +129,15 @@ def period_picker(as_of: date) -> tuple[date, date]:
     names = {code: t(f"period.{code}") for code in PRESETS}
     widget_key = f"{state.PERIOD_PRESET}_{i18n.current_language()}"
     keep = state.kept(state.PERIOD_PRESET, widget_key, DEFAULT_PRESET)
-    preset = st.sidebar.selectbox(t("sidebar.period"), list(PRESETS), format_func=names.__getitem__,
-                                  key=widget_key, on_change=keep)
+    preset = st.sidebar.selectbox(
+        t("sidebar.period"), list(PRESETS), format_func=names.__getitem__, key=widget_key, on_change=keep
+    )
     days = PRESETS[preset]
     if days is not None:
         return as_of - timedelta(days=days - 1), as_of
-    chosen = st.sidebar.date_input(t("sidebar.range"), value=(as_of - timedelta(days=29), as_of),
-                                   max_value=as_of, key=state.PERIOD_RANGE)
+    chosen = st.sidebar.date_input(
+        t("sidebar.range"), value=(as_of - timedelta(days=29), as_of), max_value=as_of, key=state.PERIOD_RANGE
+    )
     if isinstance(chosen, tuple) and len(chosen) == 2:
         return chosen
     st.sidebar.caption(t("sidebar.range_incomplete"))
@@ -128,7 +157,13 @@ def render_sidebar() -> Selection:
     zone = data.workspace_timezone(name)
     as_of = latest.date() if latest is not None else pd.Timestamp.now(tz=zone).date()
     first, last = period_picker(as_of)
-    st.sidebar.caption(t("sidebar.as_of" if latest is not None else "sidebar.as_of_today",
-                         date=as_of.isoformat(), version=ver, zone=zone))
+    st.sidebar.caption(
+        t(
+            "sidebar.as_of" if latest is not None else "sidebar.as_of_today",
+            date=as_of.isoformat(),
+            version=ver,
+            zone=zone,
+        )
+    )
     delete_workspace(name, data.workspace_names())
     return Selection(name, ver, first, last, as_of, language)

@@ -15,16 +15,21 @@ from dashboard.i18n import current_language, problem_text, t
 
 FILE_TYPES = ["geojson", "json", "zip", "gpkg", "kml", "kmz", "csv", "txt", "xlsx"]
 ENCODINGS = ["", "utf-8", "gbk", "gb18030", "big5", "latin-1"]
-UPLOAD_LAYERS = ("grids", "cameras", "service_points", "tickets", "members", "patrol_teams",
-                 "patrol_checkins")
+UPLOAD_LAYERS = ("grids", "cameras", "service_points", "tickets", "members", "patrol_teams", "patrol_checkins")
 
 
 def layer_picker(key: str) -> str:
     """The layer to upload; the choice (under ``key``) survives a language switch (``state.kept``)."""
     widget_key = f"{key}_{current_language()}"
     names = {name: t(f"layer.{name}") for name in UPLOAD_LAYERS}
-    return st.radio(t("data.layer"), UPLOAD_LAYERS, horizontal=True, key=widget_key,
-                    on_change=state.kept(key, widget_key, UPLOAD_LAYERS[0]), format_func=names.__getitem__)
+    return st.radio(
+        t("data.layer"),
+        UPLOAD_LAYERS,
+        horizontal=True,
+        key=widget_key,
+        on_change=state.kept(key, widget_key, UPLOAD_LAYERS[0]),
+        format_func=names.__getitem__,
+    )
 
 
 def session_upload(file) -> data.Upload:
@@ -40,34 +45,54 @@ def mode_picker(layer_name: str) -> Mode:
     """Replace the layer or add the rows (boundaries are always replaced); the check depends on it."""
     if layer_name == schema.GRIDS.name:
         return "replace"
-    return st.radio(t("data.mode"), ["replace", "append"], horizontal=True, key="gw_mode",
-                    format_func=lambda m: t(f"data.mode_{m}"))
+    return st.radio(
+        t("data.mode"), ["replace", "append"], horizontal=True, key="gw_mode", format_func=lambda m: t(f"data.mode_{m}")
+    )
 
 
-def options_form(file_layers: tuple[str, ...], columns: list[str], layer_name: str,
-                 detected_crs: str | None, key: str) -> UploadOptions:
+def options_form(
+    file_layers: tuple[str, ...], columns: list[str], layer_name: str, detected_crs: str | None, key: str
+) -> UploadOptions:
     """Reading options; empty choices mean "detect"."""
     with st.expander(t("data.options"), expanded=False):
         cols = st.columns(3)
-        file_layer = (cols[0].selectbox(t("data.file_layer"), file_layers, key=f"{key}_layer")
-                      if len(file_layers) > 1 else None)
-        crs = cols[1].text_input(t("data.crs"), placeholder=detected_crs or "EPSG:4490",
-                                 key=f"{key}_crs").strip() or None
-        encoding = cols[2].selectbox(t("data.encoding"), ENCODINGS, key=f"{key}_enc",
-                                     format_func=lambda e: e or t("data.detect")) or None
+        file_layer = (
+            cols[0].selectbox(t("data.file_layer"), file_layers, key=f"{key}_layer") if len(file_layers) > 1 else None
+        )
+        crs = (
+            cols[1].text_input(t("data.crs"), placeholder=detected_crs or "EPSG:4490", key=f"{key}_crs").strip() or None
+        )
+        encoding = (
+            cols[2].selectbox(
+                t("data.encoding"), ENCODINGS, key=f"{key}_enc", format_func=lambda e: e or t("data.detect")
+            )
+            or None
+        )
         choice = [""] + columns
         xy = st.columns(3)
-        x_column = xy[0].selectbox(t("data.x_column"), choice, key=f"{key}_x",
-                                   format_func=lambda c: c or t("data.detect")) or None
-        y_column = xy[1].selectbox(t("data.y_column"), choice, key=f"{key}_y",
-                                   format_func=lambda c: c or t("data.detect")) or None
-        wkt_column = xy[2].selectbox(t("data.wkt_column"), choice, key=f"{key}_wkt",
-                                     format_func=lambda c: c or t("data.detect")) or None
-    return UploadOptions(file_layer=file_layer, crs=crs, encoding=encoding, x_column=x_column,
-                         y_column=y_column, wkt_column=wkt_column,
-                         repair_invalid=bool(st.session_state.get(REPAIR_KEY)),
-                         polygonize=bool(st.session_state.get(POLYGONIZE_KEY)),
-                         skip_missing_coordinates=bool(st.session_state.get(SKIP_KEY)))
+        x_column = (
+            xy[0].selectbox(t("data.x_column"), choice, key=f"{key}_x", format_func=lambda c: c or t("data.detect"))
+            or None
+        )
+        y_column = (
+            xy[1].selectbox(t("data.y_column"), choice, key=f"{key}_y", format_func=lambda c: c or t("data.detect"))
+            or None
+        )
+        wkt_column = (
+            xy[2].selectbox(t("data.wkt_column"), choice, key=f"{key}_wkt", format_func=lambda c: c or t("data.detect"))
+            or None
+        )
+    return UploadOptions(
+        file_layer=file_layer,
+        crs=crs,
+        encoding=encoding,
+        x_column=x_column,
+        y_column=y_column,
+        wkt_column=wkt_column,
+        repair_invalid=bool(st.session_state.get(REPAIR_KEY)),
+        polygonize=bool(st.session_state.get(POLYGONIZE_KEY)),
+        skip_missing_coordinates=bool(st.session_state.get(SKIP_KEY)),
+    )
 
 
 REPAIR_KEY, POLYGONIZE_KEY, SKIP_KEY = "gw_offer_repair", "gw_offer_polygonize", "gw_offer_skip"
@@ -80,12 +105,15 @@ def skip_offer(check: UploadCheck) -> None:
     if missing:
         st.checkbox(t("data.skip_offer", count=f"{missing:,}"), key=SKIP_KEY)
     elif st.session_state.get(SKIP_KEY):
-        st.checkbox(t("data.skip_offer", count=f"{len(left_out) if left_out is not None else 0:,}"),
-                    key=SKIP_KEY)
+        st.checkbox(t("data.skip_offer", count=f"{len(left_out) if left_out is not None else 0:,}"), key=SKIP_KEY)
     if left_out is not None and len(left_out):
-        st.download_button(t("data.skip_download", count=f"{len(left_out):,}"),
-                           exports.csv_bytes(privacy.mask_every_text(left_out)), file_name="left_out_rows.csv",
-                           mime="text/csv", key="gw_left_out_csv")
+        st.download_button(
+            t("data.skip_download", count=f"{len(left_out):,}"),
+            exports.csv_bytes(privacy.mask_every_text(left_out)),
+            file_name="left_out_rows.csv",
+            mime="text/csv",
+            key="gw_left_out_csv",
+        )
 
 
 def repair_offers(check: UploadCheck) -> None:
@@ -105,24 +133,34 @@ def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> tuple[di
     """The canonical field → file column table, editable, with a fixed value per field (which wins over
     the column); returns (mapping, fixed values) as edited."""
     layer = schema.LAYERS[check.layer_name]
-    table = pd.DataFrame({
-        "field": list(layer.column_names),
-        "required": [not c.nullable for c in layer.columns],
-        "column": [check.mapping.get(name, "") for name in layer.column_names],
-        "fixed": [check.fixed.get(name, "") for name in layer.column_names],
-    })
+    table = pd.DataFrame(
+        {
+            "field": list(layer.column_names),
+            "required": [not c.nullable for c in layer.columns],
+            "column": [check.mapping.get(name, "") for name in layer.column_names],
+            "fixed": [check.fixed.get(name, "") for name in layer.column_names],
+        }
+    )
     edited = st.data_editor(
-        table, key=key, hide_index=True, width="stretch", disabled=["field", "required"],
+        table,
+        key=key,
+        hide_index=True,
+        width="stretch",
+        disabled=["field", "required"],
         column_config={
             "field": st.column_config.TextColumn(t("data.field")),
             "required": st.column_config.CheckboxColumn(t("data.required")),
             "column": st.column_config.SelectboxColumn(t("data.file_column"), options=[""] + columns),
             "fixed": st.column_config.TextColumn(t("data.fixed_value"), help=t("data.fixed_value_help")),
-        })
+        },
+    )
     hidden = {k: v for k, v in check.mapping.items() if k not in layer.column_names}  # e.g. source_grid_code
     mapping = {**hidden, **{row.field: row.column for row in edited.itertuples() if row.column}}
-    fixed = {row.field: str(row.fixed).strip() for row in edited.itertuples()
-             if isinstance(row.fixed, str) and row.fixed.strip()}
+    fixed = {
+        row.field: str(row.fixed).strip()
+        for row in edited.itertuples()
+        if isinstance(row.fixed, str) and row.fixed.strip()
+    }
     return mapping, fixed
 
 
@@ -137,16 +175,26 @@ def value_editor(check: UploadCheck, key: str) -> dict[str, dict[str, str]]:
     for column in dict.fromkeys(c.column for c in check.values):
         choices = [c for c in check.values if c.column == column]
         codes = list(layer.column(column).allowed or ())
-        table = pd.DataFrame({"value": [c.value for c in choices], "rows": [c.count for c in choices],
-                              "code": [c.code or c.suggestion or "" for c in choices]})
+        table = pd.DataFrame(
+            {
+                "value": [c.value for c in choices],
+                "rows": [c.count for c in choices],
+                "code": [c.code or c.suggestion or "" for c in choices],
+            }
+        )
         st.markdown(f"**{md_text(column)}**")
         edited = st.data_editor(
-            table, key=f"{key}_{column}", hide_index=True, width="stretch", disabled=["value", "rows"],
+            table,
+            key=f"{key}_{column}",
+            hide_index=True,
+            width="stretch",
+            disabled=["value", "rows"],
             column_config={
                 "value": st.column_config.TextColumn(t("data.file_value")),
                 "rows": st.column_config.NumberColumn(t("data.rows"), format="%d"),
                 "code": st.column_config.SelectboxColumn(t("data.code"), options=[""] + codes),
-            })
+            },
+        )
         picked = {row.value: row.code for row in edited.itertuples() if row.code}
         if picked:
             chosen[column] = picked
@@ -170,13 +218,17 @@ def problem_table(problems: list) -> None:
     """Every problem as a row (severity, column, rows, what, fix), errors first, in the reader's language."""
     rows = sorted(problems, key=lambda p: p.severity != "error")
     texts = [problem_text(p) for p in rows]
-    st.table(pd.DataFrame({
-        t("data.severity"): [t(f"severity.{p.severity}") for p in rows],
-        t("data.column"): [md_text(p.column or "") for p in rows],
-        t("data.rows"): [md_text(", ".join(p.rows[:20]) + (" …" if len(p.rows) > 20 else "")) for p in rows],
-        t("data.problem"): [md_text(what) for what, _ in texts],
-        t("data.fix"): [md_text(fix) for _, fix in texts],
-    }).set_index(t("data.severity")))
+    st.table(
+        pd.DataFrame(
+            {
+                t("data.severity"): [t(f"severity.{p.severity}") for p in rows],
+                t("data.column"): [md_text(p.column or "") for p in rows],
+                t("data.rows"): [md_text(", ".join(p.rows[:20]) + (" …" if len(p.rows) > 20 else "")) for p in rows],
+                t("data.problem"): [md_text(what) for what, _ in texts],
+                t("data.fix"): [md_text(fix) for _, fix in texts],
+            }
+        ).set_index(t("data.severity"))
+    )
 
 
 def diff_tables(check: UploadCheck) -> None:
@@ -186,8 +238,11 @@ def diff_tables(check: UploadCheck) -> None:
     cols[1].metric(t("data.removed"), f"{len(diff.removed):,}")
     cols[2].metric(t("data.changed"), f"{len(diff.changed):,}")
     cols[3].metric(t("data.unchanged"), f"{diff.unchanged:,}")
-    for title, frame in ((t("data.added"), diff.added), (t("data.removed"), diff.removed),
-                         (t("data.changed"), diff.changed)):
+    for title, frame in (
+        (t("data.added"), diff.added),
+        (t("data.removed"), diff.removed),
+        (t("data.changed"), diff.changed),
+    ):
         if len(frame):
             with st.expander(f"{title} ({len(frame):,})"):
                 st.dataframe(frame, hide_index=True, width="stretch")

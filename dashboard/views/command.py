@@ -20,8 +20,14 @@ from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
 FOCUS_ZOOM = 17
-LIVE_LAYERS = (schema.TICKETS.name, schema.CAMERAS.name, schema.MEMBERS.name, schema.SERVICE_POINTS.name,
-               schema.PATROL_TEAMS.name, schema.PATROL_CHECKINS.name)
+LIVE_LAYERS = (
+    schema.TICKETS.name,
+    schema.CAMERAS.name,
+    schema.MEMBERS.name,
+    schema.SERVICE_POINTS.name,
+    schema.PATROL_TEAMS.name,
+    schema.PATROL_CHECKINS.name,
+)
 """The layers the command center draws or counts besides the grids, most useful first."""
 
 
@@ -36,8 +42,14 @@ def render() -> None:
         else:
             st.query_params["wall"] = "1"
         st.rerun()
-    st.caption(t("command.caption", as_of=sel.as_of.isoformat(), version=sel.version,
-                 seconds=f"{settings.refresh_seconds():g}"))
+    st.caption(
+        t(
+            "command.caption",
+            as_of=sel.as_of.isoformat(),
+            version=sel.version,
+            seconds=f"{settings.refresh_seconds():g}",
+        )
+    )
     if hints.needs(sel, (schema.GRIDS.name,)):
         return
     hints.load_next(sel, LIVE_LAYERS)
@@ -49,11 +61,18 @@ def render() -> None:
     grid_id = st.session_state.get(state.SELECTED_GRID)
     map_side, panel_side = st.columns([3, 1.25])
     with map_side:
-        payload = data.command_payload(sel.workspace, sel.version, sel.first, sel.last, flt, measure,
-                                       sel.language, focus, grid_id)
-        clicked = show_map(data.command_map(sel.workspace, sel.version, sel.language), key="command_map",
-                           height=760 if wall else 620, returned_objects=["last_clicked"],
-                           live=live_update(payload), center=focus, zoom=FOCUS_ZOOM if focus else None)
+        payload = data.command_payload(
+            sel.workspace, sel.version, sel.first, sel.last, flt, measure, sel.language, focus, grid_id
+        )
+        clicked = show_map(
+            data.command_map(sel.workspace, sel.version, sel.language),
+            key="command_map",
+            height=760 if wall else 620,
+            returned_objects=["last_clicked"],
+            live=live_update(payload),
+            center=focus,
+            zoom=FOCUS_ZOOM if focus else None,
+        )
         select_clicked_grid(sel, clicked.get("last_clicked"))
     with panel_side:
         card = selected_card(sel, grid_id)
@@ -67,15 +86,21 @@ def render() -> None:
 
 def filters(sel) -> tuple[command.TicketFilter, str]:
     cols = st.columns([1.2, 1.3, 1, 1, 1.3])
-    measure = cols[0].selectbox(t("command.colour_by"), command.MEASURES, key="gw_cc_measure",
-                                format_func=lambda m: t(f"command.measure.{m}"))
+    measure = cols[0].selectbox(
+        t("command.colour_by"), command.MEASURES, key="gw_cc_measure", format_func=lambda m: t(f"command.measure.{m}")
+    )
     return ticket_filter(sel, "gw_cc", cols[1:]), measure
 
 
 def counter_row(c: command.Counters) -> None:
     row = st.columns(5)
-    row[0].metric(t("command.new_today"), f"{c.new_today:,}", delta=f"{c.new_today - c.new_yesterday:+,}",
-                  delta_color="off", help=t("command.new_today_help"))
+    row[0].metric(
+        t("command.new_today"),
+        f"{c.new_today:,}",
+        delta=f"{c.new_today - c.new_yesterday:+,}",
+        delta_color="off",
+        help=t("command.new_today_help"),
+    )
     row[1].metric(t("kpi.open_tickets"), f"{c.open:,}")
     row[2].metric(t("kpi.overdue_tickets"), f"{c.overdue:,}")
     row[3].metric(t("command.cameras_down"), f"{c.cameras_down:,} / {c.cameras_total:,}")
@@ -109,8 +134,15 @@ def overdue_section(sel, overdue) -> None:
     if overdue.empty:
         st.caption(t("command.no_overdue"))
         return
-    event = st.dataframe(grid_panel.overdue_table(overdue), key="gw_cc_overdue", hide_index=True,
-                         on_select="rerun", selection_mode="single-row", height=320, width="stretch")
+    event = st.dataframe(
+        grid_panel.overdue_table(overdue),
+        key="gw_cc_overdue",
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        height=320,
+        width="stretch",
+    )
     rows = event.selection.rows
     if rows:
         ticket = overdue.iloc[rows[0]]
@@ -126,4 +158,5 @@ def watch_for_new_version(name: str, shown: int) -> None:
     def check() -> None:
         if data.version(name) != shown:
             st.rerun(scope="app")
+
     check()

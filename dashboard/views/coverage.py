@@ -19,14 +19,44 @@ from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
-MEASURES = ("covered_share", "lost_share", "tickets_in_view_share", "key_points_covered_share", "cameras_online",
-            "reach_share", "members", "linked_share", "households_per_worker")
+MEASURES = (
+    "covered_share",
+    "lost_share",
+    "tickets_in_view_share",
+    "key_points_covered_share",
+    "cameras_online",
+    "reach_share",
+    "members",
+    "linked_share",
+    "households_per_worker",
+)
 CAMERA_MEASURES = MEASURES[:5]  # the camera layers are switched on with these; the service layers otherwise
-HELP = {"cov.covered_help", "cov.lost_help", "cov.in_view_help", "cov.key_points_help", "cov.served_help",
-        "cov.linked_help", "cov.staffing_help"}
-TABLE = ("name", "community", "cameras_online", "cameras_total", "covered_share", "lost_share",
-         "tickets_in_view_share", "key_points_covered_share", "any_share", "members", "in_service_members",
-         "linked_share", "households", "households_per_worker", "status")
+HELP = {
+    "cov.covered_help",
+    "cov.lost_help",
+    "cov.in_view_help",
+    "cov.key_points_help",
+    "cov.served_help",
+    "cov.linked_help",
+    "cov.staffing_help",
+}
+TABLE = (
+    "name",
+    "community",
+    "cameras_online",
+    "cameras_total",
+    "covered_share",
+    "lost_share",
+    "tickets_in_view_share",
+    "key_points_covered_share",
+    "any_share",
+    "members",
+    "in_service_members",
+    "linked_share",
+    "households",
+    "households_per_worker",
+    "status",
+)
 
 
 def render() -> None:
@@ -37,8 +67,9 @@ def render() -> None:
         return
     hints.load_next(sel, (schema.CAMERAS.name, schema.SERVICE_POINTS.name, schema.MEMBERS.name))
     settings = panels.settings(sel)
-    table = data.coverage_table(sel.workspace, sel.version, settings.walk, settings.households_per_worker,
-                                settings.roads, settings.key_points)
+    table = data.coverage_table(
+        sel.workspace, sel.version, settings.walk, settings.households_per_worker, settings.roads, settings.key_points
+    )
     headline(table)
     coverage_map(sel, table, settings)
     grid_table(table)
@@ -47,6 +78,7 @@ def render() -> None:
 
 def headline(table: pd.DataFrame) -> None:
     """District figures of the layers the workspace holds (a measure without its layer is not shown)."""
+
     def share(num: str, den: str) -> str | None:
         if num not in table or den not in table:
             return None
@@ -63,16 +95,18 @@ def headline(table: pd.DataFrame) -> None:
     if "lost_share" in table:
         lost = f"{(table['lost_share'] * table['area_km2']).sum() / table['area_km2'].sum():.2%}"
     figures = [
-        ("cov.covered", share("covered_area_km2", "area_km2")), ("cov.lost", lost),
+        ("cov.covered", share("covered_area_km2", "area_km2")),
+        ("cov.lost", lost),
         ("cov.in_view", share("tickets_in_view", "tickets_recent")),
         ("cov.key_points", share("key_points_covered", "key_points")),
-        ("cov.served", share("any_served", schema.POPULATION)), ("cov.linked", linked),
+        ("cov.served", share("any_served", schema.POPULATION)),
+        ("cov.linked", linked),
         ("cov.no_member", f"{int((~table['has_member'].astype(bool)).sum()):,}" if "has_member" in table else None),
         ("cov.staffing", f"{int(table['status'].isin(('no_worker', 'under', 'over')).sum()):,}"),
     ]
     shown = [(key, value) for key, value in figures if value is not None]
     for start in range(0, len(shown), 4):
-        for box, (key, value) in zip(st.columns(4), shown[start:start + 4]):
+        for box, (key, value) in zip(st.columns(4), shown[start : start + 4]):
             help_key = f"{key}_help"
             box.metric(t(key), value, help=t(help_key) if help_key in HELP else None)
 
@@ -82,17 +116,27 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
     """The map; choosing a measure, a kind or a community reruns only this part."""
     cols = st.columns([1.4, 1.2, 1.2])
     measures = [m for m in MEASURES if m in table.columns or (m == "reach_share" and "any_share" in table.columns)]
-    measure = cols[0].selectbox(t("cov.measure"), measures, key="gw_cov_measure",
-                                format_func=lambda m: t(f"cov.col.{m}"))
+    measure = cols[0].selectbox(
+        t("cov.measure"), measures, key="gw_cov_measure", format_func=lambda m: t(f"cov.col.{m}")
+    )
     kinds = [coverage.ANY_KIND, *[k for k in schema.SERVICE_KINDS if f"{k}_share" in table.columns]]
     kind = cols[1].selectbox(t("cov.kind"), kinds, key="gw_cov_kind", format_func=kind_label)
     community = panels.layer_community(sel, cols[2], table)
-    overlays = data.coverage_overlays(sel.workspace, sel.version, community, kind, settings.walk, settings.roads,
-                                      measure in CAMERA_MEASURES, sel.language)
+    overlays = data.coverage_overlays(
+        sel.workspace,
+        sel.version,
+        community,
+        kind,
+        settings.walk,
+        settings.roads,
+        measure in CAMERA_MEASURES,
+        sel.language,
+    )
     column = f"{kind}_share" if measure == "reach_share" else measure
     title = t(f"cov.col.{measure}") + (f" · {kind_label(kind)}" if measure == "reach_share" else "")
-    base, colours = data.coverage_map(sel.workspace, sel.version, table, column, title, overlays,
-                                      panels.proposed_sites(sel))
+    base, colours = data.coverage_map(
+        sel.workspace, sel.version, table, column, title, overlays, panels.proposed_sites(sel)
+    )
     show_map(base, key="coverage_map", height=560, live=colours)
     st.caption(t("cov.map_hint"))
 

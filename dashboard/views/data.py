@@ -26,8 +26,7 @@ def render() -> None:
     if state.FLASH in st.session_state:
         st.success(st.session_state.pop(state.FLASH))
     keep = state.kept(state.AUTHOR, state.AUTHOR_INPUT, "")  # survives a language switch and other pages
-    author = st.text_input(t("data.author"), key=state.AUTHOR_INPUT, on_change=keep,
-                           help=t("data.author_help")).strip()
+    author = st.text_input(t("data.author"), key=state.AUTHOR_INPUT, on_change=keep, help=t("data.author_help")).strip()
     upload_tab, versions_tab = st.tabs([t("data.upload_tab"), t("data.versions_tab")])
     with upload_tab:
         upload_section(sel, author)
@@ -46,12 +45,19 @@ def upload_section(sel, author: str) -> None:
     mode = upload.mode_picker(layer_name)
     first = checked(sel, layer_name, source, UploadOptions(), mode=mode)
     raw = first.read.frame if first else None
-    columns = [c for c in raw.columns if c != raw.geometry.name] if raw is not None else \
-        file_columns(source)
-    options = upload.options_form(data.file_layers(source) if first else (), columns, layer_name,
-                                  first.read.source_crs if first else None, key="gw_opts")
-    if first and first.read.confirm and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs),
-                                                    key="gw_confirm_crs"):
+    columns = [c for c in raw.columns if c != raw.geometry.name] if raw is not None else file_columns(source)
+    options = upload.options_form(
+        data.file_layers(source) if first else (),
+        columns,
+        layer_name,
+        first.read.source_crs if first else None,
+        key="gw_opts",
+    )
+    if (
+        first
+        and first.read.confirm
+        and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs), key="gw_confirm_crs")
+    ):
         options = replace(options, crs=options.crs or first.read.source_crs)
     offset = first.offset if first else None
     if offset is not None and offset.datum:
@@ -94,9 +100,16 @@ def file_columns(source: data.Upload) -> list[str]:
         return []
 
 
-def checked(sel, layer_name: str, source: data.Upload, options: UploadOptions,
-            mapping: dict[str, str] | None = None, fixed: dict[str, str] | None = None,
-            values: dict[str, dict[str, str]] | None = None, mode: str = "replace") -> UploadCheck | None:
+def checked(
+    sel,
+    layer_name: str,
+    source: data.Upload,
+    options: UploadOptions,
+    mapping: dict[str, str] | None = None,
+    fixed: dict[str, str] | None = None,
+    values: dict[str, dict[str, str]] | None = None,
+    mode: str = "replace",
+) -> UploadCheck | None:
     """The check of the upload, or None after showing why the file cannot be read."""
     try:
         return data.check(sel.workspace, sel.version, layer_name, source, options, mapping, fixed, values, mode)
@@ -113,13 +126,13 @@ def preview(sel, check) -> None:
         unmapped = [c for c in data.PREVIEW_LABEL_COLUMNS if c not in check.frame.columns]
         if unmapped:
             st.info(t("data.preview_unmapped", columns=", ".join(unmapped)))
-        show_map(data.boundary_preview(sel.workspace, sel.version, check, sel.language),
-                 key="gw_preview_map", height=480)
+        show_map(
+            data.boundary_preview(sel.workspace, sel.version, check, sel.language), key="gw_preview_map", height=480
+        )
         if not unmapped:
             upload.diff_tables(check)
     elif check.counts is not None:
-        show_map(data.points_preview(sel.workspace, sel.version, check, sel.language),
-                 key="gw_preview_map", height=480)
+        show_map(data.points_preview(sel.workspace, sel.version, check, sel.language), key="gw_preview_map", height=480)
 
 
 def activation(sel, check, author: str) -> None:
@@ -128,18 +141,31 @@ def activation(sel, check, author: str) -> None:
     shrink = check.shrink
     confirmed = shrink is None
     if shrink is not None:
-        st.error(t("data.shrink", layer=t(f"layer.{shrink.layer_name}"), active=f"{shrink.active:,}",
-                   new=f"{shrink.new:,}", removed=f"{shrink.removed:,}", share=f"{shrink.removed / shrink.active:.0%}"))
+        st.error(
+            t(
+                "data.shrink",
+                layer=t(f"layer.{shrink.layer_name}"),
+                active=f"{shrink.active:,}",
+                new=f"{shrink.new:,}",
+                removed=f"{shrink.removed:,}",
+                share=f"{shrink.removed / shrink.active:.0%}",
+            )
+        )
         confirmed = st.checkbox(t("data.shrink_confirm"), key="gw_confirm_shrink")
     if not check.can_activate:
         st.caption(t("data.cannot_activate"))
     elif not author:
         st.caption(t("data.author_needed"))
-    if st.button(t("data.activate"), type="primary", disabled=not (check.can_activate and author and confirmed),
-                 key="gw_activate"):
+    if st.button(
+        t("data.activate"),
+        type="primary",
+        disabled=not (check.can_activate and author and confirmed),
+        key="gw_activate",
+    ):
         try:
-            version = data.activate(sel.workspace, check, note=note, author=author,
-                                    confirm_shrink=shrink is not None and confirmed)
+            version = data.activate(
+                sel.workspace, check, note=note, author=author, confirm_shrink=shrink is not None and confirmed
+            )
         except GridWatchError as exc:
             show_error(exc)
             return
@@ -152,14 +178,21 @@ def versions_section(sel, author: str) -> None:
     history = data.history(sel.workspace, sel.version)
     zone = data.workspace_timezone(sel.workspace)
     st.caption(t("data.active_version", version=sel.version) + " · " + t("data.times_in", zone=zone))
-    st.dataframe(pd.DataFrame({
-        t("data.version"): [h.version for h in history],
-        t("data.when"): [pd.Timestamp(h.created_at).tz_convert(zone).strftime("%Y-%m-%d %H:%M")
-                         for h in history],
-        t("data.author"): [h.author for h in history],
-        t("data.note"): [h.note for h in history],
-        t("data.changed_layers"): [", ".join(t(f"layer.{n}") for n in h.changed) for h in history],
-    }), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("data.version"): [h.version for h in history],
+                t("data.when"): [
+                    pd.Timestamp(h.created_at).tz_convert(zone).strftime("%Y-%m-%d %H:%M") for h in history
+                ],
+                t("data.author"): [h.author for h in history],
+                t("data.note"): [h.note for h in history],
+                t("data.changed_layers"): [", ".join(t(f"layer.{n}") for n in h.changed) for h in history],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     clear_section(sel, author)
     earlier = [h.version for h in history[1:]]
     if not earlier:
@@ -183,15 +216,19 @@ def clear_section(sel, author: str) -> None:
         points = [name for name in held if name != schema.GRIDS.name]
         choices = points or list(held)
         names = {name: t(f"layer.{name}") for name in choices}
-        layer_name = st.selectbox(t("data.clear_which"), choices, format_func=names.__getitem__,
-                                  key=f"gw_clear_layer_{sel.language}")
+        layer_name = st.selectbox(
+            t("data.clear_which"), choices, format_func=names.__getitem__, key=f"gw_clear_layer_{sel.language}"
+        )
         if points and schema.GRIDS.name in held:
             st.caption(t("data.clear_grids_last"))
         typed = st.text_input(t("data.clear_confirm", layer=layer_name), key=f"gw_clear_confirm_{layer_name}")
         if not author:
             st.caption(t("data.author_needed"))
-        if st.button(t("data.clear", layer=t(f"layer.{layer_name}")), key="gw_clear",
-                     disabled=not author or typed.strip() != layer_name):
+        if st.button(
+            t("data.clear", layer=t(f"layer.{layer_name}")),
+            key="gw_clear",
+            disabled=not author or typed.strip() != layer_name,
+        ):
             try:
                 version = data.clear_layer(sel.workspace, layer_name, author=author)
             except GridWatchError as exc:

@@ -28,10 +28,20 @@ from dashboard.i18n import error_text, t
 SHOW = ("gi", "emerging", "density", "tickets", "per_1000")
 RESOLUTIONS = (7, 8, 9, 10)
 SEASON_CATEGORIES = 8  # lines in the month-by-month chart: the busiest categories
-TABLE = ("name", "community", "tickets", "per_1000", "per_km2", "z", "p", "confidence", "pattern", "hot_months",
-         "trend_tau")
-TICKET_COLUMNS = (schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE,
-                  schema.STAGE)
+TABLE = (
+    "name",
+    "community",
+    "tickets",
+    "per_1000",
+    "per_km2",
+    "z",
+    "p",
+    "confidence",
+    "pattern",
+    "hot_months",
+    "trend_tau",
+)
+TICKET_COLUMNS = (schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE)
 
 
 def render() -> None:
@@ -42,17 +52,29 @@ def render() -> None:
         return
     flt = ticket_filter(sel, "gw_hot", st.columns(3), stages=False)
     cols = st.columns([1.2, 1, 1, 1.6])
-    unit = cols[0].radio(t("hot.unit"), ("grid", "hex"), horizontal=True, key="gw_hot_unit",
-                         format_func=lambda u: t(f"hot.unit.{u}"))
-    resolution = cols[1].selectbox(t("hot.resolution"), RESOLUTIONS, index=RESOLUTIONS.index(9), key="gw_hot_res",
-                                   disabled=unit != "hex", help=t("hot.resolution_help"),
-                                   format_func=lambda r: t("hot.resolution_value", r=r,
-                                                           m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"))
+    unit = cols[0].radio(
+        t("hot.unit"), ("grid", "hex"), horizontal=True, key="gw_hot_unit", format_func=lambda u: t(f"hot.unit.{u}")
+    )
+    resolution = cols[1].selectbox(
+        t("hot.resolution"),
+        RESOLUTIONS,
+        index=RESOLUTIONS.index(9),
+        key="gw_hot_res",
+        disabled=unit != "hex",
+        help=t("hot.resolution_help"),
+        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"),
+    )
     fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
     stacked = data.stacked_tickets(sel.workspace, sel.version, flt)
     if len(stacked):
-        st.caption(t("hot.stacked", count=f"{int(stacked['count'].sum()):,}", places=len(stacked),
-                     where="; ".join(f"{r.lon:.6f}, {r.lat:.6f}" for r in stacked.head(3).itertuples())))
+        st.caption(
+            t(
+                "hot.stacked",
+                count=f"{int(stacked['count'].sum()):,}",
+                places=len(stacked),
+                where="; ".join(f"{r.lon:.6f}, {r.lat:.6f}" for r in stacked.head(3).itertuples()),
+            )
+        )
     try:
         table = data.hotspot_table(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, fdr)
     except HotspotError as exc:  # too few areas or months: the time patterns and repeats still work
@@ -80,12 +102,15 @@ def summary(table: pd.DataFrame, sel) -> None:
 def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> None:
     """The map; choosing what it shows reruns only this part, a click lists the unit's tickets."""
     choices = SHOW if unit == "grid" else tuple(s for s in SHOW if s != "per_1000")
-    show = st.radio(t("hot.show"), choices, horizontal=True, key="gw_hot_show",
-                    format_func=lambda s: t(f"hot.show.{s}"))
-    base, colours = data.hotspot_map(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution,
-                                     table, show, sel.language)
-    clicked = show_map(base, key=f"hot_map_{unit}_{resolution}", height=540, live=colours,
-                       returned_objects=["last_clicked"]).get("last_clicked")
+    show = st.radio(
+        t("hot.show"), choices, horizontal=True, key="gw_hot_show", format_func=lambda s: t(f"hot.show.{s}")
+    )
+    base, colours = data.hotspot_map(
+        sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, table, show, sel.language
+    )
+    clicked = show_map(
+        base, key=f"hot_map_{unit}_{resolution}", height=540, live=colours, returned_objects=["last_clicked"]
+    ).get("last_clicked")
     unit_id = clicked_unit(sel, unit, resolution, clicked)
     if unit_id is None or unit_id not in table.index:
         st.caption(t("hot.click_hint"))
@@ -93,10 +118,22 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
     row = table.loc[unit_id]
     label = row["name"] if unit == "grid" else unit_id
     tickets = data.unit_tickets(sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, unit_id)
-    st.markdown(t("hot.unit_caption", unit=md_text(label), cls=t(f"hot.class.{int(row['confidence'])}"),
-                  z=f"{row['z']:.2f}", n=len(tickets), pattern=t(f"hot.pattern.{row['pattern']}")))
-    st.dataframe(readable(tickets, list(TICKET_COLUMNS)).rename(columns=lambda c: t(f"perf.ticket.{c}")),
-                 hide_index=True, width="stretch", key="gw_hot_unit_tickets")
+    st.markdown(
+        t(
+            "hot.unit_caption",
+            unit=md_text(label),
+            cls=t(f"hot.class.{int(row['confidence'])}"),
+            z=f"{row['z']:.2f}",
+            n=len(tickets),
+            pattern=t(f"hot.pattern.{row['pattern']}"),
+        )
+    )
+    st.dataframe(
+        readable(tickets, list(TICKET_COLUMNS)).rename(columns=lambda c: t(f"perf.ticket.{c}")),
+        hide_index=True,
+        width="stretch",
+        key="gw_hot_unit_tickets",
+    )
 
 
 def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str | None:
@@ -127,14 +164,25 @@ def time_patterns(sel, flt) -> None:
     st.subheader(t("hot.time"))
     matrix, season = data.time_patterns(sel.workspace, sel.version, sel.first, sel.last, flt)
     left, right = st.columns(2)
-    left.altair_chart(perf_charts.hour_weekday(matrix, [t(f"perf.weekday.{d}") for d in range(hotspots.WEEKDAYS)],
-                                               t("perf.col.registered")), width="stretch")
+    left.altair_chart(
+        perf_charts.hour_weekday(
+            matrix, [t(f"perf.weekday.{d}") for d in range(hotspots.WEEKDAYS)], t("perf.col.registered")
+        ),
+        width="stretch",
+    )
     top = season.sum().sort_values(ascending=False).index[:SEASON_CATEGORIES]
     long = season[top].reset_index().melt(id_vars="month", var_name="category", value_name="tickets")
-    right.altair_chart(alt.Chart(long, title=t("hot.season")).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None), y=alt.Y("tickets:Q", title=t("perf.col.registered")),
-        color=alt.Color("category:N", title=t("command.category")),
-        tooltip=["category", "month", "tickets"]), width="stretch")
+    right.altair_chart(
+        alt.Chart(long, title=t("hot.season"))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("tickets:Q", title=t("perf.col.registered")),
+            color=alt.Color("category:N", title=t("command.category")),
+            tooltip=["category", "month", "tickets"],
+        ),
+        width="stretch",
+    )
 
 
 def repeat_cases(sel, flt) -> None:

@@ -20,8 +20,13 @@ from dashboard.components.filters import category_weights
 from dashboard.i18n import show_error, t
 
 UNVISITED_DAYS = 14
-STATUS_COLORS = {"inside": "#1a9850", "partly_outside": "#fdae61", "outside": "#d73027", "missed": "#4d4d4d",
-                 "called_off": "#bdbdbd"}
+STATUS_COLORS = {
+    "inside": "#1a9850",
+    "partly_outside": "#fdae61",
+    "outside": "#d73027",
+    "missed": "#4d4d4d",
+    "called_off": "#bdbdbd",
+}
 
 
 def render() -> None:
@@ -43,8 +48,7 @@ def render() -> None:
         nights, per_team = data.patrol_compliance(sel.workspace, sel.version, sel.first, sel.last, roster)
         headline(nights, per_team)
 
-    tabs = st.tabs([t("patrol.tab.compliance"), t("patrol.tab.gaps"), t("patrol.tab.roster"),
-                    t("patrol.tab.redesign")])
+    tabs = st.tabs([t("patrol.tab.compliance"), t("patrol.tab.gaps"), t("patrol.tab.roster"), t("patrol.tab.redesign")])
     if signed:
         with tabs[0]:
             compliance_calendar(nights, per_team)
@@ -66,12 +70,18 @@ def headline(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
     row = st.columns(5)
     due = per_team["nights"].sum() - per_team["called_off"].sum()
     row[0].metric(t("patrol.teams"), f"{len(per_team):,}")
-    row[1].metric(t("patrol.compliance_rate"), f"{per_team['signed_in'].sum() / due:.1%}" if due else "–",
-                  help=t("patrol.compliance_help"))
+    row[1].metric(
+        t("patrol.compliance_rate"),
+        f"{per_team['signed_in'].sum() / due:.1%}" if due else "–",
+        help=t("patrol.compliance_help"),
+    )
     row[2].metric(t("patrol.missed"), f"{int(per_team['missed'].sum()):,}")
     row[3].metric(t("patrol.outside"), f"{int(per_team['outside_sign_ins'].sum()):,}", help=t("patrol.outside_help"))
-    row[4].metric(t("patrol.called_off"), f"{nights.loc[nights['called_off'], 'night'].nunique():,}",
-                  help=t("patrol.called_off_help"))
+    row[4].metric(
+        t("patrol.called_off"),
+        f"{nights.loc[nights['called_off'], 'night'].nunique():,}",
+        help=t("patrol.called_off_help"),
+    )
 
 
 def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
@@ -80,19 +90,37 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
     shown["night"] = shown["night"].dt.strftime("%Y-%m-%d")
     shown["first"] = shown["first_at"].dt.strftime("%H:%M").fillna("")
     order = list(STATUS_COLORS)
-    chart = alt.Chart(shown, title=t("patrol.calendar")).mark_rect(stroke="white", strokeWidth=0.5).encode(
-        x=alt.X("night:O", title=None, axis=alt.Axis(labelAngle=-60)),
-        y=alt.Y("team_name:N", title=None, sort=list(per_team["team_name"])),
-        color=alt.Color("label:N", title=None, scale=alt.Scale(domain=[t(f"patrol.status.{s}") for s in order],
-                                                               range=[STATUS_COLORS[s] for s in order])),
-        tooltip=[alt.Tooltip("team_name:N", title=t("patrol.team")), alt.Tooltip("night:O", title=t("patrol.night")),
-                 alt.Tooltip("label:N", title=t("patrol.state")), alt.Tooltip("sign_ins:Q", title=t("patrol.sign_ins")),
-                 alt.Tooltip("first:N", title=t("patrol.first_at"))])
+    chart = (
+        alt.Chart(shown, title=t("patrol.calendar"))
+        .mark_rect(stroke="white", strokeWidth=0.5)
+        .encode(
+            x=alt.X("night:O", title=None, axis=alt.Axis(labelAngle=-60)),
+            y=alt.Y("team_name:N", title=None, sort=list(per_team["team_name"])),
+            color=alt.Color(
+                "label:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=[t(f"patrol.status.{s}") for s in order], range=[STATUS_COLORS[s] for s in order]
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("team_name:N", title=t("patrol.team")),
+                alt.Tooltip("night:O", title=t("patrol.night")),
+                alt.Tooltip("label:N", title=t("patrol.state")),
+                alt.Tooltip("sign_ins:Q", title=t("patrol.sign_ins")),
+                alt.Tooltip("first:N", title=t("patrol.first_at")),
+            ],
+        )
+    )
     st.altair_chart(chart, width="stretch")
     table = per_team.copy()
     table["compliance_rate"] = (table["compliance_rate"] * 100).round(1)
-    st.dataframe(table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True,
-                 width="stretch", key="gw_patrol_per_team")
+    st.dataframe(
+        table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        key="gw_patrol_per_team",
+    )
 
 
 def gaps(sel, roster: pd.DataFrame) -> None:
@@ -100,10 +128,14 @@ def gaps(sel, roster: pd.DataFrame) -> None:
     unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
     st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
     shown = unvisited.copy()
-    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(
-        t("patrol.never"))
-    st.dataframe(shown.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, width="stretch",
-                 height=260, key="gw_patrol_unvisited")
+    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("patrol.never"))
+    st.dataframe(
+        shown.rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        height=260,
+        key="gw_patrol_unvisited",
+    )
     if versus is None:
         return
     st.subheader(t("patrol.versus"))
@@ -112,8 +144,13 @@ def gaps(sel, roster: pd.DataFrame) -> None:
     top["visits_per_100_tickets"] = top["visits_per_100_tickets"].round(1)
     top["ticket_percentile"] = (top["ticket_percentile"] * 100).round(0)
     top["gap"] = (top["gap"] * 100).round(2)
-    st.dataframe(top.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, width="stretch",
-                 height=300, key="gw_patrol_versus")
+    st.dataframe(
+        top.rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        height=300,
+        key="gw_patrol_versus",
+    )
 
 
 @st.fragment
@@ -124,7 +161,8 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     weights = patrol.WorkloadWeights(
         tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key="gw_patrol_w_tickets"),
         area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_area"),
-        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"))
+        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"),
+    )
     severity = category_weights(sel, "gw_patrol_severity", t("patrol.severity"))
     locks = panels.lock_picker(sel, roster)
     try:
@@ -136,16 +174,24 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):
         bar = st.progress(0.0, text=t("patrol.solving"))
         try:
-            result = data.propose_districts(sel.workspace, sel.version, workload, roster, locks,
-                                            lambda stage, f: bar.progress(min(max(f, 0.0), 1.0),
-                                                                          text=t(f"patrol.stage.{stage}")))
+            result = data.propose_districts(
+                sel.workspace,
+                sel.version,
+                workload,
+                roster,
+                locks,
+                lambda stage, f: bar.progress(min(max(f, 0.0), 1.0), text=t(f"patrol.stage.{stage}")),
+            )
         except GridWatchError as exc:
             bar.empty()
             show_error(exc)
             return
         bar.empty()
-        st.session_state[state.PROPOSAL] = (inputs, result.assignment.rename_axis(schema.GRID_ID).rename(
-            schema.TEAM_ID).reset_index(), round(result.seconds, 2))
+        st.session_state[state.PROPOSAL] = (
+            inputs,
+            result.assignment.rename_axis(schema.GRID_ID).rename(schema.TEAM_ID).reset_index(),
+            round(result.seconds, 2),
+        )
     proposal = st.session_state.get(state.PROPOSAL)
     if proposal and proposal[0] == inputs:  # a proposal is shown only with the inputs it was made from
         panels.comparison(sel, roster, proposal[1], workload, proposal[2])

@@ -32,16 +32,23 @@ def grids(polygons, ids=None, communities=None, **columns) -> gpd.GeoDataFrame:
     n = len(polygons)
     ids = list(ids or "abcdefghijklmnopqrstuvwxyz"[:n])
     placed = [affinity.translate(p, *ORIGIN) if p is not None else None for p in polygons]
-    frame = gpd.GeoDataFrame({
-        schema.GRID_ID: ids, schema.NAME: ids, schema.COMMUNITY: communities or ["A"] * n,
-        schema.STREET: ["S"] * n, **columns}, geometry=placed, crs=UTM)
+    frame = gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ids,
+            schema.NAME: ids,
+            schema.COMMUNITY: communities or ["A"] * n,
+            schema.STREET: ["S"] * n,
+            **columns,
+        },
+        geometry=placed,
+        crs=UTM,
+    )
     return frame.to_crs(schema.STORAGE_CRS)
 
 
 def lonlat(x: float, y: float) -> tuple[float, float]:
     """The lon/lat of a point drawn at (x, y) metres from ``ORIGIN``."""
-    return pyproj.Transformer.from_crs(UTM, schema.STORAGE_CRS, always_xy=True).transform(
-        ORIGIN[0] + x, ORIGIN[1] + y)
+    return pyproj.Transformer.from_crs(UTM, schema.STORAGE_CRS, always_xy=True).transform(ORIGIN[0] + x, ORIGIN[1] + y)
 
 
 def tiling(n: int = 3, side: float = 100.0) -> list[Polygon]:
@@ -129,8 +136,7 @@ def test_with_an_outline_missing_grids_leave_a_gap_inside_the_district():
 
 
 def test_a_tiny_grid_and_a_stray_piece_are_slivers():
-    polygons = [box(0, 0, 100, 100), MultiPolygon([box(100, 0, 200, 100), box(300, 0, 305, 5)]),
-                box(0, 100, 4, 104)]
+    polygons = [box(0, 0, 100, 100), MultiPolygon([box(100, 0, 200, 100), box(300, 0, 305, 5)]), box(0, 100, 4, 104)]
     found = boundaries.boundary_problems(grids(polygons))
     assert [(p.severity, p.rows) for p in found] == [("warning", ("c",)), ("warning", ("b",))]
     assert "is only 16.0 m²" in found[0].what
@@ -152,8 +158,9 @@ def test_grids_reaching_beyond_the_active_outline_are_warnings():
 
 
 def test_many_findings_of_a_kind_are_listed_then_summed_up():
-    pairs = [p for k in range(30) for p in (box(300 * k, 0, 300 * k + 100, 100),
-                                            box(300 * k + 99, 0, 300 * k + 199, 100))]
+    pairs = [
+        p for k in range(30) for p in (box(300 * k, 0, 300 * k + 100, 100), box(300 * k + 99, 0, 300 * k + 199, 100))
+    ]
     found = boundaries.boundary_problems(grids(pairs, ids=[f"g{i}" for i in range(60)]))
     assert len(found) == boundaries._LISTED + 1
     summary = found[-1]
@@ -200,7 +207,7 @@ def test_a_bow_tie_is_repaired_into_its_two_triangles_with_the_area_change():
     fixed = repair.frame.geometry.iloc[1]
     assert fixed.is_valid and fixed.geom_type == "MultiPolygon" and len(fixed.geoms) == 2
     assert repair.frame.geometry.iloc[0].equals_exact(frame.geometry.iloc[0], 0)
-    assert "repaired 1 invalid geometry (b: +5,000 m²)" == repair.description
+    assert repair.description == "repaired 1 invalid geometry (b: +5,000 m²)"
     assert problems_in(repair.frame, "grids") == []
 
 
@@ -227,8 +234,12 @@ def test_repair_needs_a_crs_to_measure_areas():
 
 def test_a_ring_drawn_as_two_lines_becomes_a_polygon_keeping_its_attributes():
     ring = MultiLineString([[(0, 0), (100, 0), (100, 100)], [(100, 100), (0, 100), (0, 0)]])
-    holed = MultiLineString([[(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)],
-                             [(240, 40), (260, 40), (260, 60), (240, 60), (240, 40)]])
+    holed = MultiLineString(
+        [
+            [(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)],
+            [(240, 40), (260, 40), (260, 60), (240, 60), (240, 40)],
+        ]
+    )
     overshoot = LineString([(400, -5), (400, 100), (500, 100), (500, 0), (395, 0)])
     frame = grids([ring, holed, box(600, 0, 700, 100), overshoot], households=[10, 20, 30, 40])
     repair = boundaries.polygonize_lines(frame)
@@ -240,8 +251,9 @@ def test_a_ring_drawn_as_two_lines_becomes_a_polygon_keeping_its_attributes():
 
 
 def test_lines_that_do_not_close_are_kept_and_reported():
-    frame = grids([LineString([(0, 0), (100, 0), (100, 100)]),
-                   LineString([(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)])])
+    frame = grids(
+        [LineString([(0, 0), (100, 0), (100, 100)]), LineString([(200, 0), (300, 0), (300, 100), (200, 100), (200, 0)])]
+    )
     repair = boundaries.polygonize_lines(frame)
     assert (repair.rows, repair.unresolved) == (("b",), ("a",))
     assert repair.frame.geom_type.tolist() == ["LineString", "Polygon"]
@@ -270,10 +282,16 @@ def xiacheng(realdata) -> gpd.GeoDataFrame:
     raw = pyogrio.read_dataframe(realdata / "hangzhou" / "xiacheng_grids_wangge.geojson")
     organisation = raw["所属组织"]
     parts = organisation.str.extract(r"^(?P<street>.+?街道)(?P<community>.+?社区)?")
-    return gpd.GeoDataFrame({
-        schema.GRID_ID: raw["网格编号"], schema.NAME: organisation,
-        schema.COMMUNITY: parts["community"].fillna(organisation),
-        schema.STREET: parts["street"]}, geometry=raw.geometry, crs=raw.crs)
+    return gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: raw["网格编号"],
+            schema.NAME: organisation,
+            schema.COMMUNITY: parts["community"].fillna(organisation),
+            schema.STREET: parts["street"],
+        },
+        geometry=raw.geometry,
+        crs=raw.crs,
+    )
 
 
 def test_xiacheng_grids_fit_together_but_for_one_invalid_polygon_and_one_sliver(realdata):

@@ -22,26 +22,41 @@ ORIGIN = pyproj.Transformer.from_crs(schema.STORAGE_CRS, UTM, always_xy=True).tr
 def grids(polygons, ids, **columns) -> gpd.GeoDataFrame:
     """Grids drawn in metres from ``ORIGIN``, stored in EPSG:4326."""
     n = len(polygons)
-    frame = gpd.GeoDataFrame({
-        schema.GRID_ID: ids, schema.NAME: [f"grid {i}" for i in ids], schema.COMMUNITY: ["A"] * n,
-        schema.STREET: ["S"] * n, **columns},
-        geometry=[affinity.translate(p, *ORIGIN) if p is not None else None for p in polygons], crs=UTM)
+    frame = gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ids,
+            schema.NAME: [f"grid {i}" for i in ids],
+            schema.COMMUNITY: ["A"] * n,
+            schema.STREET: ["S"] * n,
+            **columns,
+        },
+        geometry=[affinity.translate(p, *ORIGIN) if p is not None else None for p in polygons],
+        crs=UTM,
+    )
     return frame.to_crs(schema.STORAGE_CRS)
 
 
 def points(xy, ids) -> gpd.GeoDataFrame:
-    frame = gpd.GeoDataFrame({schema.TICKET_ID: ids},
-                             geometry=[Point(ORIGIN[0] + x, ORIGIN[1] + y) for x, y in xy], crs=UTM)
+    frame = gpd.GeoDataFrame(
+        {schema.TICKET_ID: ids}, geometry=[Point(ORIGIN[0] + x, ORIGIN[1] + y) for x, y in xy], crs=UTM
+    )
     return frame.to_crs(schema.STORAGE_CRS)
 
 
 # Active: a | b | c  (100 m squares in a row), d above a.
-ACTIVE = grids([box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100), box(0, 100, 100, 200)],
-               ["a", "b", "c", "d"], worker=["w1", "w2", "w3", "w4"],
-               worker_phone=["130", "131", "132", "133"])
+ACTIVE = grids(
+    [box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100), box(0, 100, 100, 200)],
+    ["a", "b", "c", "d"],
+    worker=["w1", "w2", "w3", "w4"],
+    worker_phone=["130", "131", "132", "133"],
+)
 # New: a takes 20 m from b, c keeps its shape but gets a new worker and phone, d is gone, e is added east.
-NEW = grids([box(0, 0, 120, 100), box(120, 0, 200, 100), box(200, 0, 300, 100), box(300, 0, 400, 100)],
-            ["a", "b", "c", "e"], worker=["w1", "w2", "w9", "w5"], worker_phone=["130", "131", "139", "134"])
+NEW = grids(
+    [box(0, 0, 120, 100), box(120, 0, 200, 100), box(200, 0, 300, 100), box(300, 0, 400, 100)],
+    ["a", "b", "c", "e"],
+    worker=["w1", "w2", "w9", "w5"],
+    worker_phone=["130", "131", "139", "134"],
+)
 
 
 # ---- diff_grids -------------------------------------------------------------------------------------
@@ -124,13 +139,17 @@ def test_a_polygon_that_disappears_has_changed():
 
 
 # ---- join_impact ------------------------------------------------------------------------------------
-TICKETS = points([(110, 50),   # b → a (a grew)
-                  (50, 150),   # d → nowhere (d removed)
-                  (350, 50),   # nowhere → e (added)
-                  (250, 50),   # c → c
-                  (150, 50),   # b → b
-                  (900, 900)],  # outside both
-                 ["t1", "t2", "t3", "t4", "t5", "t6"])
+TICKETS = points(
+    [
+        (110, 50),  # b → a (a grew)
+        (50, 150),  # d → nowhere (d removed)
+        (350, 50),  # nowhere → e (added)
+        (250, 50),  # c → c
+        (150, 50),  # b → b
+        (900, 900),
+    ],  # outside both
+    ["t1", "t2", "t3", "t4", "t5", "t6"],
+)
 
 
 def test_impact_counts_moves_and_points_falling_out_or_in():
@@ -138,15 +157,19 @@ def test_impact_counts_moves_and_points_falling_out_or_in():
     impact = changes.join_impact({"tickets": TICKETS, "service_points": unmoved}, ACTIVE, NEW)
     assert impact.by_layer == {
         "tickets": changes.ImpactCounts(total=6, moved=1, newly_unassigned=1, newly_assigned=1),
-        "service_points": changes.ImpactCounts(total=2, moved=0, newly_unassigned=0, newly_assigned=0)}
+        "service_points": changes.ImpactCounts(total=2, moved=0, newly_unassigned=0, newly_assigned=0),
+    }
     moves = impact.moves.astype(object).where(impact.moves.notna(), None)
     assert sorted(moves.itertuples(index=False, name=None), key=str) == sorted(
-        [("tickets", "b", "a", 1), ("tickets", "d", None, 1), ("tickets", None, "e", 1)], key=str)
+        [("tickets", "b", "a", 1), ("tickets", "d", None, 1), ("tickets", None, "e", 1)], key=str
+    )
     assert impact.table().to_dict("records") == [
         {"layer": "tickets", "total": 6, "moved": 1, "newly_unassigned": 1, "newly_assigned": 1},
-        {"layer": "service_points", "total": 2, "moved": 0, "newly_unassigned": 0, "newly_assigned": 0}]
+        {"layer": "service_points", "total": 2, "moved": 0, "newly_unassigned": 0, "newly_assigned": 0},
+    ]
     assert impact.summary_lines()[0] == (
-        "tickets: 1 of 6 move to another grid, 1 fall outside every grid, 1 come inside a grid")
+        "tickets: 1 of 6 move to another grid, 1 fall outside every grid, 1 come inside a grid"
+    )
 
 
 def test_moves_are_counted_per_grid_pair_largest_first():
@@ -179,10 +202,10 @@ def test_points_in_another_crs_are_refused():
 
 
 def test_rounding_to_six_decimals_is_not_a_change_but_a_redrawn_border_is():
-    from geodata import load_demo
     import shapely
 
     from core.changes import diff_grids
+    from geodata import load_demo
 
     active = load_demo()["grids"]
     rounded = active.set_geometry(shapely.set_precision(active.geometry.array, 1e-6))

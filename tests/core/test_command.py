@@ -21,12 +21,21 @@ OCTOBER = metrics.Period(ts("2026-10-01"), ts("2026-11-01"))
 
 
 def grids() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({
-        schema.GRID_ID: ["g1", "g2"], schema.NAME: ["一网格", "二网格"], schema.COMMUNITY: ["c1", "c2"],
-        schema.STREET: ["s", "s"], schema.LEADER: ["王芳", None], schema.WORKER: ["李伟", "张敏"],
-        schema.WORKER_PHONE: ["13812341234", None], schema.HOUSEHOLDS: [400, None],
-        schema.POPULATION: [2000, 0],
-    }, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ["g1", "g2"],
+            schema.NAME: ["一网格", "二网格"],
+            schema.COMMUNITY: ["c1", "c2"],
+            schema.STREET: ["s", "s"],
+            schema.LEADER: ["王芳", None],
+            schema.WORKER: ["李伟", "张敏"],
+            schema.WORKER_PHONE: ["13812341234", None],
+            schema.HOUSEHOLDS: [400, None],
+            schema.POPULATION: [2000, 0],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs=4326,
+    )
 
 
 def tickets() -> pd.DataFrame:
@@ -42,8 +51,19 @@ def tickets() -> pd.DataFrame:
         ("t6", "2026-09-20 10:00", "feedback", "2026-09-25 10:00", None, "g2", "噪音扰民", "resident"),  # overdue, old
         ("t7", "2026-10-31 10:00", "handling", "2026-10-31 11:00", None, None, "市容环境", "resident"),  # outside
     ]
-    frame = pd.DataFrame(rows, columns=[schema.TICKET_ID, schema.CREATED_AT, schema.STAGE, schema.DEADLINE_AT,
-                                        schema.CLOSED_AT, schema.GRID_ID, schema.CATEGORY, schema.SOURCE])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            schema.TICKET_ID,
+            schema.CREATED_AT,
+            schema.STAGE,
+            schema.DEADLINE_AT,
+            schema.CLOSED_AT,
+            schema.GRID_ID,
+            schema.CATEGORY,
+            schema.SOURCE,
+        ],
+    )
     for column in (schema.CREATED_AT, schema.DEADLINE_AT, schema.CLOSED_AT):
         frame[column] = pd.to_datetime(frame[column]).dt.tz_localize(TZ)
     frame[schema.COMMUNITY] = frame[schema.GRID_ID].map({"g1": "c1", "g2": "c2"})
@@ -54,8 +74,9 @@ def tickets() -> pd.DataFrame:
 
 
 def members() -> pd.DataFrame:
-    return pd.DataFrame({schema.MEMBER_ID: ["m1", "m2", "m3"], schema.GRID_ID: ["g1", "g1", None],
-                         schema.LINKED_HOUSEHOLDS: [5, 7, 3]})
+    return pd.DataFrame(
+        {schema.MEMBER_ID: ["m1", "m2", "m3"], schema.GRID_ID: ["g1", "g1", None], schema.LINKED_HOUSEHOLDS: [5, 7, 3]}
+    )
 
 
 def test_grid_measures_match_a_hand_count():
@@ -76,7 +97,8 @@ def test_filter_restricts_every_measure():
     out = command.grid_measures(grids(), flt.apply(tickets()), members(), OCTOBER, AS_OF)
     assert out["open"].tolist() == [1, 1] and out["overdue"].tolist() == [0, 1]
     assert command.TicketFilter(communities=("c2",), stages=("feedback",)).apply(tickets())[
-        schema.TICKET_ID].tolist() == ["t6"]
+        schema.TICKET_ID
+    ].tolist() == ["t6"]
     assert command.TicketFilter().apply(tickets()) is not None and len(command.TicketFilter().apply(tickets())) == 7
 
 
@@ -89,10 +111,18 @@ def test_overdue_list_is_sorted_by_how_late():
 def test_counters_use_the_day_and_the_night_of_as_of():
     cameras = pd.DataFrame({schema.STATUS: ["online", "offline", "fault", "online"]})
     teams = pd.DataFrame({schema.TEAM_ID: ["A", "B", "C"], schema.NAME: ["甲", "乙", "丙"]})
-    checkins = pd.DataFrame({schema.TEAM_ID: ["A", "A", "B", "C", "Z"],
-                             schema.CHECKED_AT: [ts("2026-10-31 19:00"), ts("2026-10-31 21:00"),
-                                                 ts("2026-10-31 11:59"), ts("2026-10-30 23:00"),
-                                                 ts("2026-10-31 20:00")]})
+    checkins = pd.DataFrame(
+        {
+            schema.TEAM_ID: ["A", "A", "B", "C", "Z"],
+            schema.CHECKED_AT: [
+                ts("2026-10-31 19:00"),
+                ts("2026-10-31 21:00"),
+                ts("2026-10-31 11:59"),
+                ts("2026-10-30 23:00"),
+                ts("2026-10-31 20:00"),
+            ],
+        }
+    )
     c = command.counters(tickets(), cameras, teams, checkins, AS_OF)
     assert (c.new_today, c.new_yesterday) == (3, 2)  # t1 t2 t7 | t3 t4 (t5 cancelled)
     assert (c.open, c.overdue) == (4, 3)
@@ -106,10 +136,20 @@ def test_patrol_night_runs_noon_to_noon():
     assert command.today(ts("2026-11-01 00:40")).start == ts("2026-11-01")
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("13812341234", "138****1234"), ("138 1234 1234", "138****1234"), ("+86 138-1234-1234", "138****1234"),
-    ("0571-87654321", "057*****4321"), ("12345", "***45"), ("n/a", "****"), (None, ""), (float("nan"), ""), ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("13812341234", "138****1234"),
+        ("138 1234 1234", "138****1234"),
+        ("+86 138-1234-1234", "138****1234"),
+        ("0571-87654321", "057*****4321"),
+        ("12345", "***45"),
+        ("n/a", "****"),
+        (None, ""),
+        (float("nan"), ""),
+        ("", ""),
+    ],
+)
 def test_phone_masking(raw, shown):
     assert command.mask_phone(raw) == shown
 
@@ -118,9 +158,13 @@ def test_grid_card_has_the_right_figures():
     frame_tickets = tickets()
     cameras = pd.DataFrame({schema.GRID_ID: ["g1", "g1", "g2"], schema.STATUS: ["online", "fault", "online"]})
     teams = pd.DataFrame({schema.TEAM_ID: ["A"], schema.NAME: ["一队"]})
-    checkins = pd.DataFrame({schema.TEAM_ID: ["A", "A", "A"], schema.GRID_ID: ["g1", "g1", "g2"],
-                             schema.CHECKED_AT: [ts("2026-10-29 20:00"), ts("2026-10-30 21:00"),
-                                                 ts("2026-10-31 20:00")]})
+    checkins = pd.DataFrame(
+        {
+            schema.TEAM_ID: ["A", "A", "A"],
+            schema.GRID_ID: ["g1", "g1", "g2"],
+            schema.CHECKED_AT: [ts("2026-10-29 20:00"), ts("2026-10-30 21:00"), ts("2026-10-31 20:00")],
+        }
+    )
     card = command.grid_card("g1", grids(), frame_tickets, cameras, checkins, teams, members(), AS_OF)
     assert (card.name, card.community, card.leader, card.worker) == ("一网格", "c1", "王芳", "李伟")
     assert card.worker_phone == "138****1234"
@@ -149,9 +193,16 @@ def test_grid_card_of_a_demo_grid_with_no_open_ticket_lists_none():
     with_open = set(tickets_.loc[open_ & tickets_[schema.GRID_ID].notna(), schema.GRID_ID])
     grid_id = sorted(has_tickets - with_open)[0]
     empty = pd.DataFrame({schema.GRID_ID: pd.Series(dtype=str)})
-    card = command.grid_card(grid_id, grids_, tickets_, empty.assign(**{schema.STATUS: pd.Series(dtype=str)}),
-                             empty.assign(**{schema.TEAM_ID: pd.Series(dtype=str),
-                                             schema.CHECKED_AT: pd.Series(dtype="datetime64[ns, UTC]")}),
-                             pd.DataFrame({schema.TEAM_ID: [], schema.NAME: []}),
-                             empty.assign(**{schema.LINKED_HOUSEHOLDS: pd.Series(dtype=int)}), as_of)
+    card = command.grid_card(
+        grid_id,
+        grids_,
+        tickets_,
+        empty.assign(**{schema.STATUS: pd.Series(dtype=str)}),
+        empty.assign(
+            **{schema.TEAM_ID: pd.Series(dtype=str), schema.CHECKED_AT: pd.Series(dtype="datetime64[ns, UTC]")}
+        ),
+        pd.DataFrame({schema.TEAM_ID: [], schema.NAME: []}),
+        empty.assign(**{schema.LINKED_HOUSEHOLDS: pd.Series(dtype=int)}),
+        as_of,
+    )
     assert len(card.open_tickets) == 0 and card.overdue == 0

@@ -24,8 +24,10 @@ china_lat = st.floats(min_value=18, max_value=53)
 def test_gcj02_and_bd09_round_trips_are_sub_metre(points):
     lon, lat = np.array(points).T
     geod = pyproj.Geod(ellps="WGS84")
-    for forward, inverse in ((coords.wgs84_to_gcj02, coords.gcj02_to_wgs84),
-                             (coords.wgs84_to_bd09, coords.bd09_to_wgs84)):
+    for forward, inverse in (
+        (coords.wgs84_to_gcj02, coords.gcj02_to_wgs84),
+        (coords.wgs84_to_bd09, coords.bd09_to_wgs84),
+    ):
         back_lon, back_lat = inverse(*forward(lon, lat))
         assert geod.inv(lon, lat, back_lon, back_lat)[2].max() < 0.5
 
@@ -45,10 +47,12 @@ def test_no_gcj02_shift_outside_china():
 
 def _grid_squares(n: int = 6, size: float = 0.01) -> gpd.GeoDataFrame:
     west, south = 120.14, 30.26
-    boxes = [shapely.box(west + i * size, south + j * size, west + (i + 1) * size, south + (j + 1) * size)
-             for i in range(n) for j in range(n)]
-    return gpd.GeoDataFrame({"grid_id": [f"G{k}" for k in range(len(boxes))]}, geometry=boxes,
-                            crs="EPSG:4326")
+    boxes = [
+        shapely.box(west + i * size, south + j * size, west + (i + 1) * size, south + (j + 1) * size)
+        for i in range(n)
+        for j in range(n)
+    ]
+    return gpd.GeoDataFrame({"grid_id": [f"G{k}" for k in range(len(boxes))]}, geometry=boxes, crs="EPSG:4326")
 
 
 def _as_datum(frame: gpd.GeoDataFrame, forward) -> gpd.GeoDataFrame:
@@ -88,7 +92,8 @@ def test_convert_datum_moves_every_coordinate():
     shifted = _as_datum(grids, coords.wgs84_to_gcj02)
     back = convert_datum(shifted, "gcj02")
     assert back.crs == "EPSG:4326" and list(back.columns) == list(grids.columns)
-    assert np.allclose(shapely.get_coordinates(back.geometry.array),
-                       shapely.get_coordinates(grids.geometry.array), atol=1e-8)
+    assert np.allclose(
+        shapely.get_coordinates(back.geometry.array), shapely.get_coordinates(grids.geometry.array), atol=1e-8
+    )
     with pytest.raises(ValueError, match="datum must be one of"):
         convert_datum(grids, "wgs72")

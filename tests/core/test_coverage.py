@@ -47,14 +47,18 @@ def make_grids(boxes: list[tuple[float, float, float, float]], **columns) -> gpd
 def make_cameras(rows: list[dict], grids: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Cameras from dicts of x, y (local metres), azimuth (None = dome), fov, range, status, kind;
     joined to ``grids`` when given."""
-    frame = gpd.GeoDataFrame({
-        schema.CAMERA_ID: [f"C{i}" for i in range(len(rows))],
-        schema.SITE_KIND: [r.get("kind", "other") for r in rows],
-        schema.STATUS: [r.get("status", "online") for r in rows],
-        schema.AZIMUTH_DEG: [np.nan if r.get("azimuth") is None else r["azimuth"] for r in rows],
-        schema.FOV_DEG: [r.get("fov", 360.0) for r in rows],
-        schema.RANGE_M: [r["range"] for r in rows],
-    }, geometry=stored([Point(r["x"], r["y"]) for r in rows]).array, crs=schema.STORAGE_CRS)
+    frame = gpd.GeoDataFrame(
+        {
+            schema.CAMERA_ID: [f"C{i}" for i in range(len(rows))],
+            schema.SITE_KIND: [r.get("kind", "other") for r in rows],
+            schema.STATUS: [r.get("status", "online") for r in rows],
+            schema.AZIMUTH_DEG: [np.nan if r.get("azimuth") is None else r["azimuth"] for r in rows],
+            schema.FOV_DEG: [r.get("fov", 360.0) for r in rows],
+            schema.RANGE_M: [r["range"] for r in rows],
+        },
+        geometry=stored([Point(r["x"], r["y"]) for r in rows]).array,
+        crs=schema.STORAGE_CRS,
+    )
     return joins.join_to_grids(frame, grids) if grids is not None else frame
 
 
@@ -91,12 +95,19 @@ def test_a_sector_at_a_corner_pointing_in_covers_a_quarter_circle():
 
 
 def test_view_polygons_have_the_exact_area_and_reach_of_their_sector():
-    cams = make_cameras([dict(x=0, y=0, azimuth=0, fov=90, range=50), dict(x=0, y=0, azimuth=300, fov=37, range=80),
-                         dict(x=0, y=0, range=30), dict(x=0, y=0, azimuth=10, fov=360, range=30)])
+    cams = make_cameras(
+        [
+            dict(x=0, y=0, azimuth=0, fov=90, range=50),
+            dict(x=0, y=0, azimuth=300, fov=37, range=80),
+            dict(x=0, y=0, range=30),
+            dict(x=0, y=0, azimuth=10, fov=360, range=30),
+        ]
+    )
     views = coverage.camera_views(cams, UTM)
     assert views.crs == UTM and list(views.index) == list(cams.index)
     assert views.area.to_numpy() == pytest.approx(
-        [math.pi * 50**2 / 4, math.pi * 80**2 * 37 / 360, math.pi * 30**2, math.pi * 30**2], rel=1e-9)
+        [math.pi * 50**2 / 4, math.pi * 80**2 * 37 / 360, math.pi * 30**2, math.pi * 30**2], rel=1e-9
+    )
     view = local(views.to_crs(schema.STORAGE_CRS))[0]
     # azimuth 0 with 90°: from north-west (-45°) to north-east (45°); arc vertices sit 0.06 % (3 cm)
     # beyond the range so that the chords leave the sector its full area
@@ -119,17 +130,21 @@ def test_a_dome_covers_a_circle():
     cams = make_cameras([dict(x=150, y=50, range=30), dict(x=50, y=50, azimuth=0, fov=360, range=20)], grids)
     result = coverage.camera_coverage(grids, cams)
     assert result["covered_share"].to_numpy() == pytest.approx(
-        [math.pi * 20**2 / 100**2, math.pi * 30**2 / 100**2], rel=1e-9)
+        [math.pi * 20**2 / 100**2, math.pi * 30**2 / 100**2], rel=1e-9
+    )
 
 
 def test_an_offline_camera_is_lost_coverage_where_no_online_view_reaches():
     grids = make_grids(TWO_SQUARES)
-    cams = make_cameras([
-        dict(x=0, y=0, azimuth=45, fov=90, range=50),  # online quarter circle in G0
-        dict(x=70, y=70, range=20, status="offline"),  # G0: 79 m from the quarter circle, all lost
-        dict(x=150, y=50, range=30),  # online dome in G1 ...
-        dict(x=150, y=50, range=10, status="fault"),  # ... that sees all this faulty one would
-    ], grids)
+    cams = make_cameras(
+        [
+            dict(x=0, y=0, azimuth=45, fov=90, range=50),  # online quarter circle in G0
+            dict(x=70, y=70, range=20, status="offline"),  # G0: 79 m from the quarter circle, all lost
+            dict(x=150, y=50, range=30),  # online dome in G1 ...
+            dict(x=150, y=50, range=10, status="fault"),  # ... that sees all this faulty one would
+        ],
+        grids,
+    )
     result = coverage.camera_coverage(grids, cams)
     assert result.loc["G0", "lost_share"] == pytest.approx(math.pi * 20**2 / 100**2, rel=1e-9)
     assert result.loc["G1", "lost_share"] == 0
@@ -154,15 +169,28 @@ def test_views_from_a_camera_in_the_neighbouring_grid_count():
 
 def test_coverage_equals_the_naive_shapely_reference_on_random_cameras():
     rng = np.random.default_rng(5)
-    grids = make_grids([(x, y, x + 100, y + 100) for x in (0, 100, 200) for y in (0, 100)]
-                       + [(300, 0, 400, 200)])
+    grids = make_grids([(x, y, x + 100, y + 100) for x in (0, 100, 200) for y in (0, 100)] + [(300, 0, 400, 200)])
     n = 40
     statuses = rng.choice(["online", "online", "offline", "fault"], n)
-    rows = [dict(x=float(x), y=float(y), azimuth=None if dome else float(az), fov=float(fov), range=float(r),
-                 status=str(status))
-            for x, y, dome, az, fov, r, status in zip(
-                rng.uniform(-20, 420, n), rng.uniform(-20, 220, n), rng.random(n) < 0.3, rng.uniform(0, 360, n),
-                rng.uniform(30, 200, n), rng.uniform(10, 90, n), statuses)]
+    rows = [
+        dict(
+            x=float(x),
+            y=float(y),
+            azimuth=None if dome else float(az),
+            fov=float(fov),
+            range=float(r),
+            status=str(status),
+        )
+        for x, y, dome, az, fov, r, status in zip(
+            rng.uniform(-20, 420, n),
+            rng.uniform(-20, 220, n),
+            rng.random(n) < 0.3,
+            rng.uniform(0, 360, n),
+            rng.uniform(30, 200, n),
+            rng.uniform(10, 90, n),
+            statuses,
+        )
+    ]
     cams = make_cameras(rows, grids)
     result = coverage.camera_coverage(grids, cams)
     covered, lost = reference_shares(grids, cams)
@@ -183,11 +211,17 @@ def test_cameras_without_grid_id_are_located():
 def test_tickets_in_view_count_recent_uncancelled_tickets_of_the_grid():
     grids = make_grids(TWO_SQUARES)
     cams = make_cameras([dict(x=0, y=0, azimuth=45, fov=90, range=50)], grids)
-    tickets = joins.join_to_grids(make_points(
-        [(10, 10), (90, 90), (20, 20), (30, 5), (10, 10)],
-        **{schema.TICKET_ID: ["in view", "out of view", "too old", "cancelled", "one day old"],
-           schema.CREATED_AT: [AS_OF - pd.Timedelta(days=d) for d in (3, 5, 91, 3, 1)],
-           schema.STAGE: ["closed", "handling", "closed", "cancelled", "received"]}), grids)
+    tickets = joins.join_to_grids(
+        make_points(
+            [(10, 10), (90, 90), (20, 20), (30, 5), (10, 10)],
+            **{
+                schema.TICKET_ID: ["in view", "out of view", "too old", "cancelled", "one day old"],
+                schema.CREATED_AT: [AS_OF - pd.Timedelta(days=d) for d in (3, 5, 91, 3, 1)],
+                schema.STAGE: ["closed", "handling", "closed", "cancelled", "received"],
+            },
+        ),
+        grids,
+    )
     result = coverage.camera_coverage(grids, cams, tickets, as_of=AS_OF)
     # G0's tickets of the 90 days up to AS_OF, cancelled left out: "in view", "out of view", "one day old"
     assert result.loc["G0", ["tickets_recent", "tickets_in_view"]].tolist() == [3, 2]
@@ -199,12 +233,15 @@ def test_tickets_in_view_count_recent_uncancelled_tickets_of_the_grid():
 
 def test_key_points_are_intersection_and_entrance_sites_and_uploaded_points():
     grids = make_grids(TWO_SQUARES)
-    cams = make_cameras([
-        dict(x=0, y=0, azimuth=45, fov=90, range=50, kind="intersection"),  # online: covers its own site
-        dict(x=30, y=20, azimuth=0, fov=60, range=30, kind="community_entrance", status="offline"),  # in view
-        dict(x=90, y=90, range=5, kind="intersection", status="fault"),  # nobody sees it
-        dict(x=150, y=50, range=30, kind="key_site"),  # not a key point kind
-    ], grids)
+    cams = make_cameras(
+        [
+            dict(x=0, y=0, azimuth=45, fov=90, range=50, kind="intersection"),  # online: covers its own site
+            dict(x=30, y=20, azimuth=0, fov=60, range=30, kind="community_entrance", status="offline"),  # in view
+            dict(x=90, y=90, range=5, kind="intersection", status="fault"),  # nobody sees it
+            dict(x=150, y=50, range=30, kind="key_site"),  # not a key point kind
+        ],
+        grids,
+    )
     uploaded = make_points([(150, 60), (190, 90)], name=["in the dome", "out of view"])
     result = coverage.camera_coverage(grids, cams, key_points=uploaded)
     assert result["key_points"].tolist() == [3, 2]
@@ -214,8 +251,9 @@ def test_key_points_are_intersection_and_entrance_sites_and_uploaded_points():
 
 def test_coverage_geometries_give_covered_lost_and_gap_parts_for_the_map():
     grids = make_grids(TWO_SQUARES)
-    cams = make_cameras([dict(x=0, y=0, azimuth=45, fov=90, range=50),
-                         dict(x=70, y=70, range=20, status="offline")], grids)
+    cams = make_cameras(
+        [dict(x=0, y=0, azimuth=45, fov=90, range=50), dict(x=70, y=70, range=20, status="offline")], grids
+    )
     parts = coverage.coverage_geometries(grids, cams)
     assert parts.crs == schema.STORAGE_CRS
     area = parts.set_index([schema.GRID_ID, "part"])["area_m2"]  # measured before simplification
@@ -276,7 +314,7 @@ def test_straight_line_reach_is_a_circle_of_walk_over_detour():
     assert reach["police_room_share"].tolist() == [1, 1, 0, 0]
     assert reach["any_share"].tolist() == [1, 1, 0, 0]
     assert reach["police_room_served"].iloc[:3].tolist() == [400, 100, 0] and np.isnan(reach.iloc[3, 1])
-    assert [c for c in reach.columns] == ["police_room_share", "police_room_served", "any_share", "any_served"]
+    assert list(reach.columns) == ["police_room_share", "police_room_served", "any_share", "any_served"]
 
 
 def test_straight_line_reach_of_a_grid_cut_by_the_circle_equals_the_circle_overlap():
@@ -306,7 +344,8 @@ def test_network_reach_follows_the_road_and_misses_places_off_it():
 
 def test_network_reach_cuts_an_edge_where_the_walk_runs_out():
     network = coverage.RoadNetwork.from_roads(
-        gpd.GeoDataFrame(geometry=[LineString([(0, 0), (2000, 0)])], crs=UTM), UTM)
+        gpd.GeoDataFrame(geometry=[LineString([(0, 0), (2000, 0)])], crs=UTM), UTM
+    )
     area = network.reach_area(np.array([[0.0, 0.0]]), walk_m=300, off_road_m=10)
     assert area.bounds == pytest.approx((-10, -10, 310, 10), abs=0.01)
     assert network.distances(np.array([[0.0, 5.0]]))[network.nodes[:, 0].argmax()] == pytest.approx(2005)
@@ -314,11 +353,11 @@ def test_network_reach_cuts_an_edge_where_the_walk_runs_out():
 
 def test_roads_that_cross_without_a_shared_vertex_do_not_connect():
     # densified every 25 m, the first road has vertices at x = -90, -65, … 10, so none at the crossing
-    crossing = gpd.GeoDataFrame(geometry=[LineString([(-90, 0), (110, 0)]), LineString([(0, -100), (0, 100)])],
-                                crs=UTM)
+    crossing = gpd.GeoDataFrame(geometry=[LineString([(-90, 0), (110, 0)]), LineString([(0, -100), (0, 100)])], crs=UTM)
     assert coverage.RoadNetwork.from_roads(crossing, UTM).degree().max() == 2
-    noded = gpd.GeoDataFrame(geometry=[LineString([(-100, 0), (0, 0), (100, 0)]),
-                                       LineString([(0, -100), (0, 0.2), (0, 100)])], crs=UTM)
+    noded = gpd.GeoDataFrame(
+        geometry=[LineString([(-100, 0), (0, 0), (100, 0)]), LineString([(0, -100), (0, 0.2), (0, 100)])], crs=UTM
+    )
     network = coverage.RoadNetwork.from_roads(noded, UTM)  # (0, 0.2) is within the 0.5 m snap
     assert (network.degree() == 4).sum() == 1
     distance = network.distances(np.array([[-100.0, 0.0]]))
@@ -327,8 +366,9 @@ def test_roads_that_cross_without_a_shared_vertex_do_not_connect():
 
 def test_roads_without_lines_raise_validation_errors():
     grids = make_grids(REACH_GRIDS)
-    areas = gpd.GeoDataFrame({"road": ["a", "b"]}, geometry=[box(0, 0, 1, 1), LineString([(0, 0), (1, 1)])],
-                             crs=schema.STORAGE_CRS)
+    areas = gpd.GeoDataFrame(
+        {"road": ["a", "b"]}, geometry=[box(0, 0, 1, 1), LineString([(0, 0), (1, 1)])], crs=schema.STORAGE_CRS
+    )
     with pytest.raises(ValidationError, match=r"rows 0\).*Polygon, expected LineString"):
         coverage.service_reach(grids, police_room_at(0, 0), roads=areas)
     empty = gpd.GeoDataFrame(geometry=[None], crs=schema.STORAGE_CRS)
@@ -341,8 +381,10 @@ def test_roads_without_lines_raise_validation_errors():
 
 def test_each_service_kind_and_any_kind_get_their_own_share():
     grids = make_grids(REACH_GRIDS)
-    points = make_points([(0, 0), (1500, 0)], **{schema.POINT_ID: ["P1", "P2"], schema.NAME: ["a", "b"],
-                                                 schema.KIND: ["health_station", "police_room"]})
+    points = make_points(
+        [(0, 0), (1500, 0)],
+        **{schema.POINT_ID: ["P1", "P2"], schema.NAME: ["a", "b"], schema.KIND: ["health_station", "police_room"]},
+    )
     reach = coverage.service_reach(grids, points)
     assert list(reach.columns[::2]) == ["police_room_share", "health_station_share", "any_share"]
     assert reach["police_room_share"].tolist() == [1, 0, 1, 1]  # G0 is 600 m from P2
@@ -357,13 +399,16 @@ def test_each_service_kind_and_any_kind_get_their_own_share():
 
 # ---- members and staffing -----------------------------------------------------------------------
 def test_member_measures_count_kinds_and_cap_the_linked_share():
-    grids = make_grids([(0, 0, 1, 1), (1, 0, 2, 1), (2, 0, 3, 1)],
-                       **{schema.HOUSEHOLDS: pd.array([100, pd.NA, 200], dtype="Int64")})
-    members = pd.DataFrame({
-        schema.GRID_ID: ["G0", "G0", "G0", "G1", np.nan],
-        schema.KIND: ["community", "community", "in_service", "in_service", "community"],
-        schema.LINKED_HOUSEHOLDS: [30, 50, 40, 10, 99],
-    })
+    grids = make_grids(
+        [(0, 0, 1, 1), (1, 0, 2, 1), (2, 0, 3, 1)], **{schema.HOUSEHOLDS: pd.array([100, pd.NA, 200], dtype="Int64")}
+    )
+    members = pd.DataFrame(
+        {
+            schema.GRID_ID: ["G0", "G0", "G0", "G1", np.nan],
+            schema.KIND: ["community", "community", "in_service", "in_service", "community"],
+            schema.LINKED_HOUSEHOLDS: [30, 50, 40, 10, 99],
+        }
+    )
     result = coverage.member_measures(grids, members)
     assert result["members"].tolist() == [3, 1, 0]
     assert result["community_members"].tolist() == [2, 0, 0]
@@ -378,12 +423,14 @@ def test_member_measures_count_kinds_and_cap_the_linked_share():
 
 
 def test_staffing_flags_missing_people_and_compares_households_with_the_target_range():
-    grids = pd.DataFrame({
-        schema.GRID_ID: [f"G{i}" for i in range(6)],
-        schema.LEADER: ["张三", None, " ", "李四", "王五", "赵六"],
-        schema.WORKER: ["w1", "w2", "w3", "", "w5", "w6"],
-        schema.HOUSEHOLDS: pd.array([250, 300, 500, 400, pd.NA, 501], dtype="Int64"),
-    })
+    grids = pd.DataFrame(
+        {
+            schema.GRID_ID: [f"G{i}" for i in range(6)],
+            schema.LEADER: ["张三", None, " ", "李四", "王五", "赵六"],
+            schema.WORKER: ["w1", "w2", "w3", "", "w5", "w6"],
+            schema.HOUSEHOLDS: pd.array([250, 300, 500, 400, pd.NA, 501], dtype="Int64"),
+        }
+    )
     result = coverage.staffing(grids)
     assert result["no_leader"].tolist() == [False, True, True, False, False, False]
     assert result["no_worker"].tolist() == [False, False, False, True, False, False]
@@ -413,15 +460,17 @@ def test_demo_coverage_figures_are_plausible_and_add_up(demo):
     shares = result[["covered_share", "lost_share", "tickets_in_view_share", "key_points_covered_share"]]
     assert ((shares >= 0) & (shares <= 1)).all().all()
     assert result["cameras_total"].sum() == cameras[schema.GRID_ID].notna().sum()
-    assert result["cameras_online"].sum() == (cameras[schema.GRID_ID].notna()
-                                              & (cameras[schema.STATUS] == "online")).sum()
+    assert (
+        result["cameras_online"].sum() == (cameras[schema.GRID_ID].notna() & (cameras[schema.STATUS] == "online")).sum()
+    )
     assert (result["tickets_in_view"] <= result["tickets_recent"]).all() and result["tickets_recent"].sum() > 1000
 
     every = coverage.camera_coverage(grids, cameras.assign(**{schema.STATUS: "online"}))
     assert (result["covered_share"] <= every["covered_share"] + 1e-12).all()
     # what all cameras would see is what the online ones see plus what is lost while the others are down
     assert (result["covered_share"] + result["lost_share"]).to_numpy() == pytest.approx(
-        every["covered_share"].to_numpy(), abs=1e-9)
+        every["covered_share"].to_numpy(), abs=1e-9
+    )
     assert result["lost_share"].sum() > 0 and every["lost_share"].sum() == 0
 
 

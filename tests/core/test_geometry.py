@@ -19,8 +19,11 @@ def tiling() -> gpd.GeoDataFrame:
     north = Polygon([*zip(xs, wiggle), (120.22, 30.31), (120.20, 30.31)])
     cut = box(120.21, 30.28, 120.23, 30.32)
     parts = [south.difference(cut), south.intersection(cut), north.difference(cut), north.intersection(cut)]
-    return gpd.GeoDataFrame({schema.GRID_ID: ["a", "b", "c", "d"], schema.COMMUNITY: ["S", "S", "N", "N"],
-                             schema.STREET: ["st"] * 4}, geometry=parts, crs=schema.STORAGE_CRS)
+    return gpd.GeoDataFrame(
+        {schema.GRID_ID: ["a", "b", "c", "d"], schema.COMMUNITY: ["S", "S", "N", "N"], schema.STREET: ["st"] * 4},
+        geometry=parts,
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def test_metric_crs_is_the_utm_zone_of_the_centre():

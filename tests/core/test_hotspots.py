@@ -49,8 +49,11 @@ def test_boundaries_are_lon_lat_rings_around_the_cell():
 # ---- Gi* ---------------------------------------------------------------------------------------------
 def lattice(rows: int, cols: int, size: float = 0.002) -> gpd.GeoDataFrame:
     """rows × cols square grids near Hangzhou, ids "r{row:02d}c{col:02d}"."""
-    boxes = [shapely.box(120.1 + c * size, 30.2 + r * size, 120.1 + (c + 1) * size, 30.2 + (r + 1) * size)
-             for r in range(rows) for c in range(cols)]
+    boxes = [
+        shapely.box(120.1 + c * size, 30.2 + r * size, 120.1 + (c + 1) * size, 30.2 + (r + 1) * size)
+        for r in range(rows)
+        for c in range(cols)
+    ]
     ids = [f"r{r:02d}c{c:02d}" for r in range(rows) for c in range(cols)]
     return gpd.GeoDataFrame({schema.GRID_ID: ids}, geometry=boxes, crs=4326)
 
@@ -60,8 +63,13 @@ def test_gi_star_equals_esda_and_the_textbook_formula():
     graph = hotspots.grid_graph(grids)
     values = pd.Series(np.random.default_rng(1).poisson(6, len(grids)), index=grids[schema.GRID_ID])
     ours = hotspots.gi_star(values, graph)
-    ref = G_Local(values.reindex(graph.unique_ids).to_numpy(float), graph.assign_self_weight(1),
-                  transform="B", permutations=0, star=True)
+    ref = G_Local(
+        values.reindex(graph.unique_ids).to_numpy(float),
+        graph.assign_self_weight(1),
+        transform="B",
+        permutations=0,
+        star=True,
+    )
     assert np.allclose(ours["z"], ref.Zs)
     assert np.allclose(ours["p"], 2 * ref.p_norm)
     # Getis & Ord (1992) Gi* for the interior grid r02c02 with binary weights: itself + 8 queen neighbours
@@ -85,13 +93,21 @@ def test_a_planted_cluster_is_a_99_percent_hot_spot_and_a_uniform_field_has_none
     found = hotspots.gi_star(planted, graph, fdr=True)
     assert found.loc["r10c05", "confidence"] == 3
     assert set(found.index[found["confidence"] == 3]) <= set(cluster) | {
-        f"r{r:02d}c{c:02d}" for r in range(8, 13) for c in range(3, 8)}  # the cluster and its rim
+        f"r{r:02d}c{c:02d}" for r in range(8, 13) for c in range(3, 8)
+    }  # the cluster and its rim
     for seed in range(5):
         uniform = pd.Series(np.random.default_rng(100 + seed).poisson(5, len(grids)), index=ids)
         assert (hotspots.gi_star(uniform, graph, fdr=True)["confidence"] == 0).all()
         # without the FDR correction, chance alone makes some of 400 tests "significant"
-    loose = [(hotspots.gi_star(pd.Series(np.random.default_rng(100 + s).poisson(5, len(grids)), index=ids),
-                               graph)["confidence"] != 0).sum() for s in range(5)]
+    loose = [
+        (
+            hotspots.gi_star(pd.Series(np.random.default_rng(100 + s).poisson(5, len(grids)), index=ids), graph)[
+                "confidence"
+            ]
+            != 0
+        ).sum()
+        for s in range(5)
+    ]
     assert sum(loose) > 0
 
 
@@ -112,8 +128,11 @@ def test_grid_graph_joins_islands_and_sees_through_holes():
     east = shapely.box(0.01, 0, 0.02, 0.01)
     island = shapely.box(0.05, 0.05, 0.051, 0.051)
     multi = shapely.MultiPolygon([shapely.box(0.02, 0, 0.03, 0.005), shapely.box(0.02, 0.006, 0.03, 0.01)])
-    grids = gpd.GeoDataFrame({schema.GRID_ID: ["ring", "core", "east", "island", "multi"]},
-                             geometry=[ring, core_, east, island, multi], crs=4326)
+    grids = gpd.GeoDataFrame(
+        {schema.GRID_ID: ["ring", "core", "east", "island", "multi"]},
+        geometry=[ring, core_, east, island, multi],
+        crs=4326,
+    )
     graph = hotspots.grid_graph(grids)
     neighbours = {k: set(v) for k, v in graph.neighbors.items()}
     assert neighbours["core"] == {"ring"}
@@ -135,8 +154,9 @@ def test_hex_cover_includes_empty_cells_and_counts_reindex_to_the_total():
     area = gpd.GeoSeries([shapely.box(120.15, 30.25, 120.17, 30.27)], crs=4326)
     cells = hotspots.hex_cover(area, 9)
     rng = np.random.default_rng(2)
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(120.155, 120.165, 300),
-                                                           rng.uniform(30.255, 30.265, 300)), crs=4326)
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(rng.uniform(120.155, 120.165, 300), rng.uniform(30.255, 30.265, 300)), crs=4326
+    )
     counts = hotspots.hex_counts(points, 9).reindex(cells, fill_value=0)
     assert counts.sum() == 300
     assert (counts == 0).sum() > 0  # quiet cells are units too
@@ -195,25 +215,32 @@ def tickets_at(rows: list[tuple[str, float, float, str, str]]) -> gpd.GeoDataFra
     """(ticket_id, east_m, north_m, created_at, category) near 30.27 N 120.18 E."""
     lat0, lon0 = 30.27, 120.18
     m_per_deg_lat, m_per_deg_lon = 110_900.0, 96_200.0
-    return gpd.GeoDataFrame({
-        schema.TICKET_ID: [r[0] for r in rows],
-        schema.CREATED_AT: pd.to_datetime([r[3] for r in rows]).tz_localize(schema.DEFAULT_TIMEZONE),
-        schema.CATEGORY: [r[4] for r in rows],
-        schema.GRID_ID: ["g1"] * (len(rows) - 1) + ["g2"],
-    }, geometry=gpd.points_from_xy([lon0 + r[1] / m_per_deg_lon for r in rows],
-                                   [lat0 + r[2] / m_per_deg_lat for r in rows]), crs=4326)
+    return gpd.GeoDataFrame(
+        {
+            schema.TICKET_ID: [r[0] for r in rows],
+            schema.CREATED_AT: pd.to_datetime([r[3] for r in rows]).tz_localize(schema.DEFAULT_TIMEZONE),
+            schema.CATEGORY: [r[4] for r in rows],
+            schema.GRID_ID: ["g1"] * (len(rows) - 1) + ["g2"],
+        },
+        geometry=gpd.points_from_xy(
+            [lon0 + r[1] / m_per_deg_lon for r in rows], [lat0 + r[2] / m_per_deg_lat for r in rows]
+        ),
+        crs=4326,
+    )
 
 
 def test_repeat_cases_chain_back_to_the_first_report():
-    tickets = tickets_at([
-        ("A", 0, 0, "2026-05-01 08:00", "noise"),
-        ("B", 20, 10, "2026-05-03 22:00", "noise"),   # 22 m, 2.6 days after A: repeat of A
-        ("C", 30, 30, "2026-05-08 21:00", "noise"),   # 14 m from B and 5 days after it: repeat, chain → A
-        ("D", 0, 0, "2026-05-02 09:00", "litter"),    # same spot, other category
-        ("E", 120, 0, "2026-05-02 09:00", "noise"),   # 120 m away
-        ("F", 0, 5, "2026-06-30 09:00", "noise"),     # same spot, seven weeks later
-        ("G", 1, 1, "2026-07-03 09:00", "noise"),     # repeat of F, in grid g2
-    ])
+    tickets = tickets_at(
+        [
+            ("A", 0, 0, "2026-05-01 08:00", "noise"),
+            ("B", 20, 10, "2026-05-03 22:00", "noise"),  # 22 m, 2.6 days after A: repeat of A
+            ("C", 30, 30, "2026-05-08 21:00", "noise"),  # 14 m from B and 5 days after it: repeat, chain → A
+            ("D", 0, 0, "2026-05-02 09:00", "litter"),  # same spot, other category
+            ("E", 120, 0, "2026-05-02 09:00", "noise"),  # 120 m away
+            ("F", 0, 5, "2026-06-30 09:00", "noise"),  # same spot, seven weeks later
+            ("G", 1, 1, "2026-07-03 09:00", "noise"),  # repeat of F, in grid g2
+        ]
+    )
     repeats = hotspots.repeat_cases(tickets, distance_m=50, days=7)
     by_id = repeats.set_index(tickets.loc[repeats.index, schema.TICKET_ID])
     assert sorted(by_id.index) == ["B", "C", "G"]
@@ -232,10 +259,12 @@ def test_repeat_cases_chain_back_to_the_first_report():
 
 # ---- time and density ------------------------------------------------------------------------------------
 def test_hour_weekday_and_seasonality_count_local_time():
-    created = pd.to_datetime(["2026-11-02 08:30", "2026-11-02 08:59", "2026-11-08 23:10", "2026-01-15 12:00"],
-                             utc=True)  # local: 16:30 / 16:59 Monday, 07:10 Monday 9 Nov, 20:00 Thursday
-    tickets = pd.DataFrame({schema.CREATED_AT: created.tz_convert(schema.DEFAULT_TIMEZONE),
-                            schema.CATEGORY: ["a", "a", "b", "b"]})
+    created = pd.to_datetime(
+        ["2026-11-02 08:30", "2026-11-02 08:59", "2026-11-08 23:10", "2026-01-15 12:00"], utc=True
+    )  # local: 16:30 / 16:59 Monday, 07:10 Monday 9 Nov, 20:00 Thursday
+    tickets = pd.DataFrame(
+        {schema.CREATED_AT: created.tz_convert(schema.DEFAULT_TIMEZONE), schema.CATEGORY: ["a", "a", "b", "b"]}
+    )
     matrix = hotspots.hour_weekday(tickets)
     assert matrix.shape == (7, 24) and matrix.to_numpy().sum() == 4
     assert matrix.loc[0, 16] == 2 and matrix.loc[0, 7] == 1 and matrix.loc[3, 20] == 1
@@ -273,11 +302,15 @@ def test_the_demo_districts_planted_hot_spots_are_found():
     tickets = joins.join_to_grids(layers["tickets"], grids)
     tickets = tickets[tickets[schema.ASSIGNED]]
     spots = json.loads((DEMO_DIR / MANIFEST_NAME).read_text(encoding="utf-8"))["hot_spots"]
-    places = {"market": spots["market"], "old_estate": spots["old_estate"],
-              "nightlife_street": np.mean(spots["nightlife_street"], axis=0).tolist()}
+    places = {
+        "market": spots["market"],
+        "old_estate": spots["old_estate"],
+        "nightlife_street": np.mean(spots["nightlife_street"], axis=0).tolist(),
+    }
     cells = hotspots.hex_cover(geometry.streets_from_grids(grids), 9)
-    on_hexes = hotspots.gi_star(hotspots.hex_counts(tickets, 9).reindex(cells, fill_value=0),
-                                hotspots.hex_graph(cells), fdr=True)
+    on_hexes = hotspots.gi_star(
+        hotspots.hex_counts(tickets, 9).reindex(cells, fill_value=0), hotspots.hex_graph(cells), fdr=True
+    )
     on_grids = hotspots.gi_star(tickets[schema.GRID_ID].value_counts(), hotspots.grid_graph(grids), fdr=True)
     index = joins.GridIndex.from_grids(grids)
     for name, (lon, lat) in places.items():
@@ -289,8 +322,9 @@ def test_the_demo_districts_planted_hot_spots_are_found():
 
 def test_mann_kendall_equals_scipy_with_and_without_ties():
     rng = np.random.default_rng(5)
-    rows = np.vstack([rng.normal(size=(20, 12)), rng.integers(0, 4, (20, 12)).astype(float),
-                      np.arange(12.0), np.full(12, 3.0)])
+    rows = np.vstack(
+        [rng.normal(size=(20, 12)), rng.integers(0, 4, (20, 12)).astype(float), np.arange(12.0), np.full(12, 3.0)]
+    )
     tau, p = hotspots._mann_kendall(rows)
     for row, tau_i, p_i in zip(rows, tau, p):
         if np.ptp(row) == 0:
@@ -318,10 +352,17 @@ def stacked_field(stacked: int = 300, spread: int = 2_000) -> gpd.GeoDataFrame:
     lon = np.r_[rng.uniform(120.1, 120.2, spread), np.full(stacked, 120.15)]
     lat = np.r_[rng.uniform(30.2, 30.3, spread), np.full(stacked, 30.25)]
     created = pd.Timestamp("2026-03-02", tz=schema.DEFAULT_TIMEZONE) + pd.to_timedelta(
-        rng.uniform(0, 6 * 24, spread + stacked), unit="h")
-    return gpd.GeoDataFrame({schema.TICKET_ID: [f"T{i}" for i in range(spread + stacked)],
-                             schema.CATEGORY: "市容环境", schema.CREATED_AT: created},
-                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        rng.uniform(0, 6 * 24, spread + stacked), unit="h"
+    )
+    return gpd.GeoDataFrame(
+        {
+            schema.TICKET_ID: [f"T{i}" for i in range(spread + stacked)],
+            schema.CATEGORY: "市容环境",
+            schema.CREATED_AT: created,
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=4326,
+    )
 
 
 def test_points_stacked_on_one_coordinate_are_found_and_left_out_by_default():
@@ -342,8 +383,9 @@ def test_points_stacked_on_one_coordinate_are_found_and_left_out_by_default():
 def test_a_busy_real_place_is_not_a_stack():
     rng = np.random.default_rng(5)
     tickets = stacked_field(stacked=0)
-    market = gpd.GeoDataFrame(geometry=gpd.points_from_xy(120.15 + rng.normal(0, 2e-4, 400),
-                                                          30.25 + rng.normal(0, 2e-4, 400)), crs=4326)
+    market = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(120.15 + rng.normal(0, 2e-4, 400), 30.25 + rng.normal(0, 2e-4, 400)), crs=4326
+    )
     assert hotspots.stacked_coordinates(pd.concat([tickets, market])).empty
     few = stacked_field(stacked=40)  # fewer than STACKED_MIN_POINTS on one coordinate
     assert hotspots.stacked_coordinates(few).empty

@@ -28,8 +28,16 @@ HANGZHOU = (120.1570240345, 30.2674745534)
 def test_the_upload_api_is_all_in_core_io():
     assert gio.suggest_mapping is columns.suggest_mapping and gio.apply_mapping is columns.apply_mapping
     assert gio.detect_datum_offset is coords.detect_datum_offset and gio.OffsetGuess is coords.OffsetGuess
-    assert {"read_upload", "list_layers", "ReadResult", "MAX_UPLOAD_BYTES", "convert_datum",
-            "gcj02_to_wgs84", "bd09_to_wgs84", "wgs84_to_gcj02"} <= set(gio.__all__)
+    assert {
+        "read_upload",
+        "list_layers",
+        "ReadResult",
+        "MAX_UPLOAD_BYTES",
+        "convert_datum",
+        "gcj02_to_wgs84",
+        "bd09_to_wgs84",
+        "wgs84_to_gcj02",
+    } <= set(gio.__all__)
 
 
 # ---- builders -----------------------------------------------------------------------------------
@@ -48,12 +56,13 @@ def zipped(files: dict[str, bytes], *, gbk_names: bool = False) -> bytes:
 
 
 class _GbkZipInfo(zipfile.ZipInfo):
-    def _encodeFilenameFlags(self):  # noqa: N802 (zipfile's own name)
+    def _encodeFilenameFlags(self):
         return self.filename.encode("gbk"), self.flag_bits
 
 
-def shapefile_parts(frame: gpd.GeoDataFrame, tmp_path: Path, *, encoding: str | None = None,
-                    stem: str = "layer") -> dict[str, bytes]:
+def shapefile_parts(
+    frame: gpd.GeoDataFrame, tmp_path: Path, *, encoding: str | None = None, stem: str = "layer"
+) -> dict[str, bytes]:
     """The files of ``frame`` written as a shapefile, keyed by suffix."""
     folder = tmp_path / f"shp_{stem}"
     folder.mkdir()
@@ -79,13 +88,11 @@ def provinces() -> gpd.GeoDataFrame:
 
 
 def feature_collection(features: list[dict], **extra) -> bytes:
-    return json.dumps({"type": "FeatureCollection", **extra, "features": features},
-                      ensure_ascii=False).encode("utf-8")
+    return json.dumps({"type": "FeatureCollection", **extra, "features": features}, ensure_ascii=False).encode("utf-8")
 
 
 def point_feature(lon: float, lat: float, **properties) -> dict:
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": properties}
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties}
 
 
 # ---- GeoJSON ------------------------------------------------------------------------------------
@@ -123,10 +130,11 @@ def test_geojson_in_gbk_is_decoded():
 
 
 def test_multilinestring_boundaries_are_read_as_they_are():
-    line = {"type": "MultiLineString", "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, 30.3]],
-                                                       [[120.2, 30.3], [120.1, 30.2]]]}
-    result = read_upload("边界.geojson", feature_collection([{"type": "Feature", "geometry": line,
-                                                            "properties": {}}]))
+    line = {
+        "type": "MultiLineString",
+        "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, 30.3]], [[120.2, 30.3], [120.1, 30.2]]],
+    }
+    result = read_upload("边界.geojson", feature_collection([{"type": "Feature", "geometry": line, "properties": {}}]))
     assert result.frame.geom_type.tolist() == ["MultiLineString"]
 
 
@@ -185,15 +193,17 @@ def test_lat_lon_text_like_chicago_open_data():
 
 
 def test_coordinate_pair_order_is_told_by_ranges_in_china():
-    text = "名称,坐标\n甲,\"120.15,30.27\"\n乙,\"120.16,30.28\"\n"
+    text = '名称,坐标\n甲,"120.15,30.27"\n乙,"120.16,30.28"\n'
     result = read_upload("pts.csv", text.encode())
     assert result.frame.geometry.x.tolist() == [120.15, 120.16]
     assert not any("could be latitudes" in n for n in result.notes)
 
 
 def test_wkt_column_is_detected_and_dropped():
-    text = ('name,shape\nA,"POLYGON ((120.1 30.2, 120.2 30.2, 120.2 30.3, 120.1 30.2))"\n'
-            'B,"POINT (120.15 30.25)"\nC,not wkt\n')
+    text = (
+        'name,shape\nA,"POLYGON ((120.1 30.2, 120.2 30.2, 120.2 30.3, 120.1 30.2))"\n'
+        'B,"POINT (120.15 30.25)"\nC,not wkt\n'
+    )
     result = read_upload("grids.csv", text.encode())
     assert result.frame.geom_type.tolist()[:2] == ["Polygon", "Point"]
     assert result.frame.geometry.iloc[2] is None
@@ -232,7 +242,7 @@ def test_csv_without_rows_is_refused():
 
 def test_unparseable_csv_is_refused():
     with pytest.raises(ReadError, match="not a readable table"):
-        read_upload("t.csv", b'a,b\n1,2\n3,4,5,6\n')
+        read_upload("t.csv", b"a,b\n1,2\n3,4,5,6\n")
 
 
 # ---- XLSX ---------------------------------------------------------------------------------------
@@ -242,8 +252,9 @@ def test_xlsx_sheets_are_layers(tmp_path):
     path = tmp_path / "book.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         pd.DataFrame({"说明": ["无坐标"]}).to_excel(writer, sheet_name="说明", index=False)
-        pd.DataFrame({"名称": ["甲", "乙"], "经度": [120.15, 120.16], "纬度": [30.27, 30.28],
-                      "编号": ["001", "002"]}).to_excel(writer, sheet_name="摄像头", index=False)
+        pd.DataFrame(
+            {"名称": ["甲", "乙"], "经度": [120.15, 120.16], "纬度": [30.27, 30.28], "编号": ["001", "002"]}
+        ).to_excel(writer, sheet_name="摄像头", index=False)
     data = path.read_bytes()
     assert list_layers("book.xlsx", data) == ("说明", "摄像头")
     result = read_upload("book.xlsx", data, layer="摄像头")
@@ -302,13 +313,14 @@ def test_kmz_reads_its_document():
     assert len(result.frame) == 2 and result.source_crs == "EPSG:4326"
 
 
-@pytest.mark.parametrize("declaration", [
-    '<!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
-    '<!DOCTYPE kml SYSTEM "http://192.0.2.1/kml.dtd">',
-    '<!ENTITY lol "lol">',
-])
-
-
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        '<!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+        '<!DOCTYPE kml SYSTEM "http://192.0.2.1/kml.dtd">',
+        '<!ENTITY lol "lol">',
+    ],
+)
 def test_xml_declarations_are_refused(declaration):
     data = KML.replace(b"<kml ", declaration.encode() + b"<kml ", 1)
     with pytest.raises(ReadError, match="DOCTYPE or ENTITY"):
@@ -401,7 +413,7 @@ def test_character_cut_by_the_field_width_is_dropped(tmp_path, provinces):
 def test_wrong_encoding_choice_is_refused(tmp_path, provinces):
     parts = shapefile_parts(provinces, tmp_path, encoding="GBK")
     del parts[".cpg"]
-    with pytest.raises(ReadError, match="3 of 3 text values .* not valid UTF-8. Pick the encoding"):
+    with pytest.raises(ReadError, match=r"3 of 3 text values .* not valid UTF-8. Pick the encoding"):
         read_upload("省.zip", shapefile_zip(parts), encoding="utf-8")
 
 
@@ -409,8 +421,15 @@ def test_cst_and_extra_files(tmp_path, provinces):
     parts = shapefile_parts(provinces, tmp_path, encoding="GBK")
     del parts[".cpg"]
     parts[".cst"] = b"GBK"
-    data = shapefile_zip(parts, **{"layer.sbn": b"\0" * 10, "layer.shp.xml": b"<metadata/>",
-                                  "说明.txt": "说明".encode(), "__MACOSX/._layer.shp": b"junk"})
+    data = shapefile_zip(
+        parts,
+        **{
+            "layer.sbn": b"\0" * 10,
+            "layer.shp.xml": b"<metadata/>",
+            "说明.txt": "说明".encode(),
+            "__MACOSX/._layer.shp": b"junk",
+        },
+    )
     result = read_upload("a.zip", data)
     assert (result.encoding, result.encoding_origin) == ("gbk", "file")
     assert result.layers == ("layer",) and result.frame["名称"].tolist()[0] == "北京市"
@@ -431,8 +450,7 @@ def test_shapefile_projected_prj_is_converted(tmp_path, provinces):
     result = read_upload("ny.zip", shapefile_zip(parts))
     assert result.source_crs == "EPSG:2263"
     assert np.allclose(result.frame.geometry.y, provinces.geometry.y, atol=1e-6)
-    assert "converted from EPSG:2263 (NAD83 / New York Long Island (ftUS)) to WGS84 lon/lat (EPSG:4326)" \
-        in result.notes
+    assert "converted from EPSG:2263 (NAD83 / New York Long Island (ftUS)) to WGS84 lon/lat (EPSG:4326)" in result.notes
 
 
 def test_shapefile_without_shx_or_dbf_is_refused(tmp_path, provinces):
@@ -458,10 +476,7 @@ def test_zip_holding_another_format():
 # ---- safety -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("member", ["../evil.shp", "a/../../evil.shp", "/etc/evil.shp", "C:/evil.shp",
-                                    "..\\evil.shp"])
-
-
+@pytest.mark.parametrize("member", ["../evil.shp", "a/../../evil.shp", "/etc/evil.shp", "C:/evil.shp", "..\\evil.shp"])
 def test_zip_slip_is_refused(member, tmp_path, provinces):
     parts = shapefile_parts(provinces, tmp_path)
     data = zipped({**{f"layer{s}": b for s, b in parts.items()}, member: b"x"})
@@ -578,21 +593,38 @@ def test_unknown_coordinates_are_refused():
 
 def test_prj_that_contradicts_the_numbers_is_refused(tmp_path, provinces):
     projected = provinces.to_crs(4549).set_crs(4326, allow_override=True)
-    with pytest.raises(ReadError, match="the file says .* EPSG:4326.*not on Earth"):
+    with pytest.raises(ReadError, match=r"the file says .* EPSG:4326.*not on Earth"):
         read_upload("a.zip", shapefile_zip(shapefile_parts(projected, tmp_path)))
 
 
 # ---- Open311 ------------------------------------------------------------------------------------
 
 OPEN311 = [
-    {"service_request_id": "638344", "status": "closed", "service_name": "Sidewalk and Curb Issues",
-     "requested_datetime": "2010-04-14T06:37:38-08:00", "address": "8TH AVE and JUDAH ST",
-     "lat": 37.762221815, "long": -122.4651145, "media_url": None},
-    {"service_request_id": "638349", "status": "open", "service_name": "Graffiti",
-     "requested_datetime": "2010-04-19T06:37:38-08:00", "lat": 37.76, "long": -122.46,
-     "attributes": [{"code": "x"}]},
-    {"service_request_id": "638350", "status": "open", "service_name": "Pothole",
-     "requested_datetime": "2010-04-19T07:00:00-08:00"},
+    {
+        "service_request_id": "638344",
+        "status": "closed",
+        "service_name": "Sidewalk and Curb Issues",
+        "requested_datetime": "2010-04-14T06:37:38-08:00",
+        "address": "8TH AVE and JUDAH ST",
+        "lat": 37.762221815,
+        "long": -122.4651145,
+        "media_url": None,
+    },
+    {
+        "service_request_id": "638349",
+        "status": "open",
+        "service_name": "Graffiti",
+        "requested_datetime": "2010-04-19T06:37:38-08:00",
+        "lat": 37.76,
+        "long": -122.46,
+        "attributes": [{"code": "x"}],
+    },
+    {
+        "service_request_id": "638350",
+        "status": "open",
+        "service_name": "Pothole",
+        "requested_datetime": "2010-04-19T07:00:00-08:00",
+    },
 ]
 
 
@@ -603,8 +635,12 @@ def test_open311_requests_become_tickets():
     assert frame.geometry.x.iloc[0] == pytest.approx(-122.4651145)
     assert result.source_crs == "EPSG:4326" and result.crs_origin == "file"
     mapping = suggest_mapping(list(frame.columns), "tickets")
-    assert mapping == {"ticket_id": "service_request_id", "created_at": "requested_datetime",
-                       "category": "service_name", "stage": "status"}
+    assert mapping == {
+        "ticket_id": "service_request_id",
+        "created_at": "requested_datetime",
+        "category": "service_name",
+        "stage": "status",
+    }
     tickets = apply_mapping(frame, mapping, "tickets")
     assert tickets["stage"].tolist() == ["closed", "received", "received"]
     assert tickets["created_at"].iloc[0] == pd.Timestamp("2010-04-14 22:37:38", tz=DEFAULT_TIMEZONE)
@@ -620,9 +656,18 @@ def test_json_that_is_neither_geojson_nor_open311():
 def test_geojson_crs_member_is_read_without_parsing_the_whole_file_twice():
     from core.io import _leading_crs
 
-    named = {"type": "FeatureCollection", "name": "x", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
-             "features": [{"type": "Feature", "properties": {"note": "{crs}"},
-                           "geometry": {"type": "Point", "coordinates": [13358338.9, 3503549.8]}}]}
+    named = {
+        "type": "FeatureCollection",
+        "name": "x",
+        "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"note": "{crs}"},
+                "geometry": {"type": "Point", "coordinates": [13358338.9, 3503549.8]},
+            }
+        ],
+    }
     declared, rest = _leading_crs(json.dumps(named))
     assert declared == {"type": "name", "properties": {"name": "EPSG:3857"}}
     assert json.loads(rest)["features"][0]["properties"]["note"] == "{crs}" and "crs" not in json.loads(rest)
@@ -630,15 +675,21 @@ def test_geojson_crs_member_is_read_without_parsing_the_whole_file_twice():
     assert (result.source_crs, result.crs_origin) == ("EPSG:3857", "file")
     assert abs(result.frame.geometry.iloc[0].x - 120.0) < 1e-6
     # a "crs" that is only a property name cannot be told apart without parsing: the slow path reads it
-    only_property = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"crs": "x"}, "geometry": {"type": "Point", "coordinates": [120, 30]}}]}
+    only_property = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"crs": "x"}, "geometry": {"type": "Point", "coordinates": [120, 30]}}
+        ],
+    }
     assert _leading_crs(json.dumps(only_property)) is None
     assert read_upload("y.geojson", json.dumps(only_property).encode()).frame["crs"].tolist() == ["x"]
 
 
 def test_coordinates_at_the_end_of_an_address_text_are_found():
-    text = ('ID,LOCATION\n1,"121 N LASALLE ST\nCHICAGO, IL 60602\n(41.8837, -87.6324)"\n'
-            '2,"CHICAGO (IL) (41.85, -87.65)"\n3,\n')
+    text = (
+        'ID,LOCATION\n1,"121 N LASALLE ST\nCHICAGO, IL 60602\n(41.8837, -87.6324)"\n'
+        '2,"CHICAGO (IL) (41.85, -87.65)"\n3,\n'
+    )
     result = read_upload("chicago.csv", text.encode())
     assert result.frame.geometry.x.tolist()[:2] == [-87.6324, -87.65]
     assert result.frame.geometry.y.tolist()[:2] == [41.8837, 41.85]
@@ -647,8 +698,10 @@ def test_coordinates_at_the_end_of_an_address_text_are_found():
 
 
 def test_state_plane_x_y_columns_give_way_to_a_location_text_column():
-    text = ("SR_NUMBER,X_COORDINATE,Y_COORDINATE,LOCATION\n"
-            'A,1175000.5,1901000.2,"(41.88, -87.63)"\nB,1176000.5,1902000.2,"(41.89, -87.62)"\n')
+    text = (
+        "SR_NUMBER,X_COORDINATE,Y_COORDINATE,LOCATION\n"
+        'A,1175000.5,1901000.2,"(41.88, -87.63)"\nB,1176000.5,1902000.2,"(41.89, -87.62)"\n'
+    )
     result = read_upload("chicago.csv", text.encode())
     assert result.frame.geometry.x.tolist() == [-87.63, -87.62]
     assert "X_COORDINATE" in result.frame.columns
@@ -663,7 +716,7 @@ def test_pairs_that_are_not_degrees_are_not_taken_for_coordinates():
 def test_table_columns_list_the_header_even_without_coordinates():
     text = "名称,位置,备注\n甲,somewhere,x\n"
     assert table_columns("t.csv", text.encode("gbk")) == ("名称", "位置", "备注")
-    assert table_columns("t.csv", "a;b\n1;2\n".encode()) == ("a", "b")
+    assert table_columns("t.csv", b"a;b\n1;2\n") == ("a", "b")
     assert table_columns("g.geojson", b'{"type": "FeatureCollection", "features": []}') == ()
 
 
@@ -672,12 +725,15 @@ def test_a_read_comes_back_from_the_worker_as_arrow_or_as_it_is():
     frame read; one Arrow cannot hold (a column of mixed Python types) travels as it is."""
     from core.io import _ArrowFrame
 
-    frame = gpd.GeoDataFrame({"name": ["东门", None], "n": [1.5, np.nan]},
-                             geometry=shapely.points([(120.1, 30.2), (120.2, 30.3)]), crs=4326)
+    frame = gpd.GeoDataFrame(
+        {"name": ["东门", None], "n": [1.5, np.nan]}, geometry=shapely.points([(120.1, 30.2), (120.2, 30.3)]), crs=4326
+    )
     packed = _ArrowFrame.of(frame)
     assert isinstance(packed, _ArrowFrame)
     back = packed.restored()
     assert back.crs == frame.crs and back.geometry.geom_equals(frame.geometry).all()
-    pd.testing.assert_frame_equal(pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(frame.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(back.drop(columns="geometry")), pd.DataFrame(frame.drop(columns="geometry"))
+    )
     mixed = frame.assign(code=pd.Series([1, "a"], dtype=object))
     assert _ArrowFrame.of(mixed) is mixed

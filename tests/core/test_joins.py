@@ -6,6 +6,7 @@ position; ``GridIndex`` must give exactly that, on borders and vertices too, at 
 
 from __future__ import annotations
 
+import itertools
 import pickle
 
 import geopandas as gpd
@@ -22,8 +23,7 @@ from core.errors import GridWatchError, ValidationError
 from core.joins import OUTSIDE, GridIndex, assign_points, join_to_grids
 from core.schema import ASSIGNED, COMMUNITY, GRID_ID, SOURCE_GRID_CODE, STORAGE_CRS, STREET
 
-PROPERTY = settings(max_examples=40, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 CELL_SIZES = (None, 0.03, 0.4, 7.0)  # default, fine, a few cells per grid, coarser than a grid
 
 
@@ -35,11 +35,15 @@ def brute_force(geometries, x, y) -> np.ndarray:
 
 def grids_frame(geometries, crs=STORAGE_CRS) -> gpd.GeoDataFrame:
     n = len(geometries)
-    return gpd.GeoDataFrame({
-        GRID_ID: [f"G{i}" for i in range(n)],
-        COMMUNITY: [f"C{i // 2}" for i in range(n)],
-        STREET: ["S"] * n,
-    }, geometry=list(geometries), crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            GRID_ID: [f"G{i}" for i in range(n)],
+            COMMUNITY: [f"C{i // 2}" for i in range(n)],
+            STREET: ["S"] * n,
+        },
+        geometry=list(geometries),
+        crs=crs,
+    )
 
 
 def points_frame(xy, crs=STORAGE_CRS, **columns) -> gpd.GeoDataFrame:
@@ -53,14 +57,21 @@ def points_frame(xy, crs=STORAGE_CRS, **columns) -> gpd.GeoDataFrame:
 #                       0 | 1
 SQUARES = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2), box(1, 1, 2, 2)]
 SQUARE_CASES = [
-    ((0.5, 0.5), 0), ((1.5, 0.5), 1), ((0.5, 1.5), 2), ((1.5, 1.5), 3),
+    ((0.5, 0.5), 0),
+    ((1.5, 0.5), 1),
+    ((0.5, 1.5), 2),
+    ((1.5, 1.5), 3),
     ((1.0, 0.5), 0),  # border of 0 and 1
     ((1.0, 1.5), 2),  # border of 2 and 3
     ((1.5, 1.0), 1),  # border of 1 and 3
     ((0.5, 1.0), 0),  # border of 0 and 2
     ((1.0, 1.0), 0),  # the vertex all four share
-    ((2.0, 2.0), 3), ((0.0, 0.0), 0), ((2.0, 0.5), 1),  # outer corners and edges still count
-    ((2.0000001, 0.5), OUTSIDE), ((-1e-12, 0.5), OUTSIDE), ((5.0, 5.0), OUTSIDE),
+    ((2.0, 2.0), 3),
+    ((0.0, 0.0), 0),
+    ((2.0, 0.5), 1),  # outer corners and edges still count
+    ((2.0000001, 0.5), OUTSIDE),
+    ((-1e-12, 0.5), OUTSIDE),
+    ((5.0, 5.0), OUTSIDE),
 ]
 
 
@@ -74,8 +85,12 @@ def test_squares_go_to_the_covering_grid_with_the_smallest_position(cell_size):
 def test_order_of_the_grids_decides_shared_borders():
     reversed_index = GridIndex.from_grids(grids_frame(SQUARES[::-1]))
     # reversed, square 3 is at position 0: the shared vertex and its borders go to it
-    assert reversed_index.assign(np.array([1.0, 1.0, 1.5, 1.0]), np.array([1.0, 1.5, 1.0, 0.5])).tolist() \
-        == [0, 0, 0, 2]
+    assert reversed_index.assign(np.array([1.0, 1.0, 1.5, 1.0]), np.array([1.0, 1.5, 1.0, 0.5])).tolist() == [
+        0,
+        0,
+        0,
+        2,
+    ]
 
 
 def test_hole_filled_by_another_grid():
@@ -160,11 +175,12 @@ def test_index_survives_pickling():
 
 
 def test_non_polygon_grids_are_rejected():
-    with pytest.raises(ValidationError, match="LineString.*expected Polygon"):
+    with pytest.raises(ValidationError, match=r"LineString.*expected Polygon"):
         GridIndex.from_grids(grids_frame([box(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)])]))
 
 
 # ---- assign_points and join_to_grids ------------------------------------------------------------------
+
 
 def test_assign_points_takes_a_geoseries_and_skips_missing_points():
     points = gpd.GeoSeries([Point(0.5, 0.5), None, Point(), Point(1.5, 1.5), Point(9, 9)], crs=STORAGE_CRS)
@@ -172,8 +188,9 @@ def test_assign_points_takes_a_geoseries_and_skips_missing_points():
 
 
 def test_join_adds_grid_columns_and_keeps_the_files_grid_code():
-    points = points_frame([(0.5, 0.5), (1.5, 1.5), (9, 9), None], name=["a", "b", "c", "d"],
-                          grid_id=["X1", "X2", "X3", None])
+    points = points_frame(
+        [(0.5, 0.5), (1.5, 1.5), (9, 9), None], name=["a", "b", "c", "d"], grid_id=["X1", "X2", "X3", None]
+    )
     points.index = [10, 20, 30, 40]
     joined = join_to_grids(points, grids_frame(SQUARES))
 
@@ -235,16 +252,16 @@ def test_grids_without_grid_id_are_rejected():
 
 def test_non_point_geometries_are_rejected():
     points = gpd.GeoDataFrame(geometry=[Point(0.5, 0.5), box(0, 0, 1, 1)], crs=STORAGE_CRS)
-    with pytest.raises(ValidationError, match="#2.*Polygon, expected Point"):
+    with pytest.raises(ValidationError, match=r"#2.*Polygon, expected Point"):
         join_to_grids(points, grids_frame(SQUARES))
 
 
 # ---- property tests against the brute-force reference ---------------------------------------------------
 
+
 def merged(pieces, groups):
     """One grid per group: the union of its pieces (a Polygon, or a MultiPolygon if they do not touch)."""
-    return [shapely.union_all([p for p, g in zip(pieces, groups) if g == group])
-            for group in sorted(set(groups))]
+    return [shapely.union_all([p for p, g in zip(pieces, groups) if g == group]) for group in sorted(set(groups))]
 
 
 @st.composite
@@ -252,11 +269,17 @@ def rectangle_tilings(draw):
     """Rectangles on an integer lattice merged into (Multi)Polygons, plus optional overlapping extras."""
     xs = sorted(draw(st.sets(st.integers(0, 12), min_size=2, max_size=6)))
     ys = sorted(draw(st.sets(st.integers(0, 12), min_size=2, max_size=6)))
-    cells = [box(x0, y0, x1, y1) for x0, x1 in zip(xs, xs[1:]) for y0, y1 in zip(ys, ys[1:])]
+    cells = [box(x0, y0, x1, y1) for x0, x1 in itertools.pairwise(xs) for y0, y1 in itertools.pairwise(ys)]
     groups = draw(st.lists(st.integers(0, 5), min_size=len(cells), max_size=len(cells)))
     grids = merged(cells, groups)
-    extras = draw(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12), st.integers(1, 5),
-                                     st.integers(1, 5), st.integers(0, len(grids))), max_size=3))
+    extras = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 12), st.integers(0, 12), st.integers(1, 5), st.integers(1, 5), st.integers(0, len(grids))
+            ),
+            max_size=3,
+        )
+    )
     for x0, y0, w, h, at in extras:
         shape = box(x0, y0, x0 + w, y0 + h)
         if w > 2 and h > 2:  # some extras have a hole
@@ -270,24 +293,30 @@ def rectangle_tilings(draw):
 
 def scaled(grids, points, scale, offset):
     """The same tiling moved to lon/lat-like numbers, with the very same float arithmetic for both."""
+
     def move(xy):
         return xy * scale + offset
+
     return [shapely.transform(g, move) for g in grids], move(points)
 
 
 @PROPERTY
-@given(rectangle_tilings(), st.sampled_from([(1.0, 0.0), (1e-4, 116.3), (3.7e-3, -71.9)]),
-       st.sampled_from(CELL_SIZES), st.integers(0, 2**32 - 1))
+@given(
+    rectangle_tilings(),
+    st.sampled_from([(1.0, 0.0), (1e-4, 116.3), (3.7e-3, -71.9)]),
+    st.sampled_from(CELL_SIZES),
+    st.integers(0, 2**32 - 1),
+)
 def test_rectangle_tilings_match_brute_force(tiling, transform, cell_size, seed):
     grids, points = tiling
     scale, offset = transform
     rng = np.random.default_rng(seed)
     random_points = rng.uniform(-1.5, 13.5, size=(200, 2))
     grids, points = scaled(grids, np.concatenate([points, random_points]), scale, offset)
-    index = GridIndex.from_grids(grids_frame(grids),
-                                 cell_size=None if cell_size is None else cell_size * scale)
-    np.testing.assert_array_equal(index.assign(points[:, 0], points[:, 1]),
-                                  brute_force(grids, points[:, 0], points[:, 1]))
+    index = GridIndex.from_grids(grids_frame(grids), cell_size=None if cell_size is None else cell_size * scale)
+    np.testing.assert_array_equal(
+        index.assign(points[:, 0], points[:, 1]), brute_force(grids, points[:, 0], points[:, 1])
+    )
 
 
 @st.composite
@@ -312,16 +341,19 @@ def triangle_tilings(draw):
 
 
 @PROPERTY
-@given(triangle_tilings(), st.sampled_from([(1.0, 0.0), (1e-4, 116.3), (3.7e-3, -71.9), (0.1, 0.3)]),
-       st.sampled_from([None, 1.0, 0.5, 0.25, 1 / 3, 0.1]))
+@given(
+    triangle_tilings(),
+    st.sampled_from([(1.0, 0.0), (1e-4, 116.3), (3.7e-3, -71.9), (0.1, 0.3)]),
+    st.sampled_from([None, 1.0, 0.5, 0.25, 1 / 3, 0.1]),
+)
 def test_diagonal_borders_through_cell_corners_match_brute_force(tiling, transform, cell_size):
     grids, points = tiling
     scale, offset = transform
     grids, points = scaled(grids, points, scale, offset)
-    index = GridIndex.from_grids(grids_frame(grids),
-                                 cell_size=None if cell_size is None else cell_size * scale)
-    np.testing.assert_array_equal(index.assign(points[:, 0], points[:, 1]),
-                                  brute_force(grids, points[:, 0], points[:, 1]))
+    index = GridIndex.from_grids(grids_frame(grids), cell_size=None if cell_size is None else cell_size * scale)
+    np.testing.assert_array_equal(
+        index.assign(points[:, 0], points[:, 1]), brute_force(grids, points[:, 0], points[:, 1])
+    )
 
 
 @st.composite
@@ -333,8 +365,7 @@ def voronoi_tilings(draw):
     radii = rng.uniform(6, 10, 12)
     outline = shapely.Polygon(np.column_stack([radii * np.cos(angles), radii * np.sin(angles)]))
     seeds = shapely.multipoints(rng.uniform(-6, 6, size=(n, 2)))
-    cells = list(shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=outline)),
-                                      outline))
+    cells = list(shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=outline)), outline))
     cells = [c for c in cells if not c.is_empty]
     if draw(st.booleans()) and len(cells) > 3:  # merge two cells into a (Multi)Polygon
         i, j = rng.choice(len(cells), 2, replace=False)
@@ -361,15 +392,18 @@ def test_voronoi_tilings_match_brute_force(tiling, cell_size):
     b = vertices[rng.integers(len(vertices), size=300)]
     # consecutive vertices are mostly the ends of one edge
     along_edges = vertices[:-1] + rng.uniform(0, 1, (len(vertices) - 1, 1)) * (vertices[1:] - vertices[:-1])
-    points = np.concatenate([
-        vertices,  # exactly on vertices, shared by up to three grids
-        along_edges,  # on (or within float rounding of) borders
-        a + (b - a) * rng.uniform(0, 1, (300, 1)),
-        rng.uniform(-11, 11, size=(300, 2)),  # inside and outside the district
-    ])
+    points = np.concatenate(
+        [
+            vertices,  # exactly on vertices, shared by up to three grids
+            along_edges,  # on (or within float rounding of) borders
+            a + (b - a) * rng.uniform(0, 1, (300, 1)),
+            rng.uniform(-11, 11, size=(300, 2)),  # inside and outside the district
+        ]
+    )
     index = GridIndex.from_grids(grids_frame(grids), cell_size=cell_size)
-    np.testing.assert_array_equal(index.assign(points[:, 0], points[:, 1]),
-                                  brute_force(grids, points[:, 0], points[:, 1]))
+    np.testing.assert_array_equal(
+        index.assign(points[:, 0], points[:, 1]), brute_force(grids, points[:, 0], points[:, 1])
+    )
 
 
 def test_real_hangzhou_grids_match_brute_force(realdata):
@@ -379,8 +413,9 @@ def test_real_hangzhou_grids_match_brute_force(realdata):
     vertices = shapely.get_coordinates(geometries)
     rng = np.random.default_rng(7)
     xmin, ymin, xmax, ymax = grids.total_bounds
-    points = np.concatenate([vertices, (vertices[:-1] + vertices[1:]) / 2,
-                             rng.uniform((xmin, ymin), (xmax, ymax), size=(20_000, 2))])
+    points = np.concatenate(
+        [vertices, (vertices[:-1] + vertices[1:]) / 2, rng.uniform((xmin, ymin), (xmax, ymax), size=(20_000, 2))]
+    )
     assigned = GridIndex.from_grids(grids).assign(points[:, 0], points[:, 1])
     # brute force through an STRtree: a polygon covering a point always has it in its bounding box
     pts = shapely.points(points)
@@ -396,15 +431,17 @@ def test_real_hangzhou_grids_match_brute_force(realdata):
 def test_grid_at_time_uses_the_boundaries_active_then():
     from core.joins import grid_at_time
 
-    before = gpd.GeoDataFrame({GRID_ID: ["old-A", "old-B"]}, geometry=[box(0, 0, 1, 2), box(1, 0, 2, 2)],
-                              crs=STORAGE_CRS)
-    after = gpd.GeoDataFrame({GRID_ID: ["new-S", "new-N"]}, geometry=[box(0, 0, 2, 1), box(0, 1, 2, 2)],
-                             crs=STORAGE_CRS)
-    points = gpd.GeoDataFrame(geometry=[Point(0.5, 1.5), Point(0.5, 1.5), Point(1.5, 0.5), Point(9, 9),
-                                        Point(1.5, 1.5)], crs=STORAGE_CRS)
+    before = gpd.GeoDataFrame(
+        {GRID_ID: ["old-A", "old-B"]}, geometry=[box(0, 0, 1, 2), box(1, 0, 2, 2)], crs=STORAGE_CRS
+    )
+    after = gpd.GeoDataFrame(
+        {GRID_ID: ["new-S", "new-N"]}, geometry=[box(0, 0, 2, 1), box(0, 1, 2, 2)], crs=STORAGE_CRS
+    )
+    points = gpd.GeoDataFrame(
+        geometry=[Point(0.5, 1.5), Point(0.5, 1.5), Point(1.5, 0.5), Point(9, 9), Point(1.5, 1.5)], crs=STORAGE_CRS
+    )
     tz = "Asia/Shanghai"
-    times = pd.Series(pd.to_datetime(["2025-01-01", "2026-06-01", "2026-01-01", "2026-06-01", None])
-                      .tz_localize(tz))
+    times = pd.Series(pd.to_datetime(["2025-01-01", "2026-06-01", "2026-01-01", "2026-06-01", None]).tz_localize(tz))
     switch = [(pd.Timestamp("2026-01-01", tz=tz), before), (pd.Timestamp("2026-05-01", tz=tz), after)]
     result = grid_at_time(points, times, switch)
     assert result.tolist()[:3] == ["old-A", "new-N", "old-B"]

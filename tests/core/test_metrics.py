@@ -21,22 +21,31 @@ def ts(text: str) -> pd.Timestamp:
 
 
 def grids() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({schema.GRID_ID: ["g1", "g2", "g3"], schema.COMMUNITY: ["c1", "c1", "c2"],
-                             schema.STREET: ["s"] * 3},
-                            geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=4326)
+    return gpd.GeoDataFrame(
+        {schema.GRID_ID: ["g1", "g2", "g3"], schema.COMMUNITY: ["c1", "c1", "c2"], schema.STREET: ["s"] * 3},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs=4326,
+    )
 
 
 def tickets() -> pd.DataFrame:
-    return pd.DataFrame({
-        schema.CREATED_AT: [ts("2026-10-01 08:00"), ts("2026-10-15 23:59"), ts("2026-10-16 00:00"),
-                            ts("2026-09-30 23:59"), ts("2026-10-10 10:00")],
-        schema.DISPATCHED_AT: [pd.NaT] * 5,
-        schema.CLOSED_AT: [ts("2026-10-02 08:00"), pd.NaT, pd.NaT, pd.NaT, ts("2026-10-20 09:00")],
-        schema.DEADLINE_AT: [ts("2026-10-03"), ts("2026-10-17"), ts("2026-10-25"), ts("2026-10-05"), pd.NaT],
-        schema.STAGE: ["closed", "handling", "dispatched", "feedback", "cancelled"],
-        schema.GRID_ID: ["g1", "g1", "g2", pd.NA, "g3"],
-        schema.ASSIGNED: [True, True, True, False, True],
-    })
+    return pd.DataFrame(
+        {
+            schema.CREATED_AT: [
+                ts("2026-10-01 08:00"),
+                ts("2026-10-15 23:59"),
+                ts("2026-10-16 00:00"),
+                ts("2026-09-30 23:59"),
+                ts("2026-10-10 10:00"),
+            ],
+            schema.DISPATCHED_AT: [pd.NaT] * 5,
+            schema.CLOSED_AT: [ts("2026-10-02 08:00"), pd.NaT, pd.NaT, pd.NaT, ts("2026-10-20 09:00")],
+            schema.DEADLINE_AT: [ts("2026-10-03"), ts("2026-10-17"), ts("2026-10-25"), ts("2026-10-05"), pd.NaT],
+            schema.STAGE: ["closed", "handling", "dispatched", "feedback", "cancelled"],
+            schema.GRID_ID: ["g1", "g1", "g2", pd.NA, "g3"],
+            schema.ASSIGNED: [True, True, True, False, True],
+        }
+    )
 
 
 def test_period_is_whole_days_half_open():
@@ -77,8 +86,17 @@ def test_headline_figures():
     period = metrics.Period.from_dates(date(2026, 10, 1), date(2026, 10, 31))
     figures = metrics.headline_figures(grids(), cams, tickets(), members, period, ts("2026-10-18"))
     assert figures == metrics.HeadlineFigures(
-        grids=3, communities=2, streets=1, cameras_online=2, cameras_total=4, tickets_in_period=3,
-        open_tickets=3, overdue_tickets=2, members=2, unassigned_tickets=1)
+        grids=3,
+        communities=2,
+        streets=1,
+        cameras_online=2,
+        cameras_total=4,
+        tickets_in_period=3,
+        open_tickets=3,
+        overdue_tickets=2,
+        members=2,
+        unassigned_tickets=1,
+    )
 
 
 # ---- standard indicators -------------------------------------------------------------------------
@@ -99,17 +117,33 @@ def published_month() -> tuple[pd.DataFrame, gpd.GeoDataFrame, metrics.Period]:
     late = (i >= on_time_n) & (i < closed_n)
     closed[late] = deadline[late] + pd.Timedelta(hours=3)
     stage = np.where(i < closed_n, "closed", "handling")
-    frame = pd.DataFrame({
-        schema.TICKET_ID: [f"T{k}" for k in i], schema.CREATED_AT: created, schema.DISPATCHED_AT: created,
-        schema.DEADLINE_AT: deadline, schema.CLOSED_AT: closed, schema.STAGE: stage,
-        schema.SOURCE: np.where(i % 4 == 0, "hotline", "grid_worker"), schema.REWORK_COUNT: (i % 10 == 0).astype(int),
-        schema.SATISFACTION: np.where(i % 3 == 0, "dissatisfied", np.where(i % 3 == 1, "satisfied", None)),
-        schema.GRID_ID: np.where(i < 500, "g1", "g2"), schema.COMMUNITY: np.where(i < 500, "c1", "c2"),
-        schema.STREET: "s", schema.ASSIGNED: True,
-    })
-    grids = gpd.GeoDataFrame({schema.GRID_ID: ["g1", "g2"], schema.COMMUNITY: ["c1", "c2"], schema.STREET: ["s", "s"],
-                              schema.POPULATION: [1000, 3000]},
-                             geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01)], crs=4326)
+    frame = pd.DataFrame(
+        {
+            schema.TICKET_ID: [f"T{k}" for k in i],
+            schema.CREATED_AT: created,
+            schema.DISPATCHED_AT: created,
+            schema.DEADLINE_AT: deadline,
+            schema.CLOSED_AT: closed,
+            schema.STAGE: stage,
+            schema.SOURCE: np.where(i % 4 == 0, "hotline", "grid_worker"),
+            schema.REWORK_COUNT: (i % 10 == 0).astype(int),
+            schema.SATISFACTION: np.where(i % 3 == 0, "dissatisfied", np.where(i % 3 == 1, "satisfied", None)),
+            schema.GRID_ID: np.where(i < 500, "g1", "g2"),
+            schema.COMMUNITY: np.where(i < 500, "c1", "c2"),
+            schema.STREET: "s",
+            schema.ASSIGNED: True,
+        }
+    )
+    grids = gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ["g1", "g2"],
+            schema.COMMUNITY: ["c1", "c2"],
+            schema.STREET: ["s", "s"],
+            schema.POPULATION: [1000, 3000],
+        },
+        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01)],
+        crs=4326,
+    )
     return frame, grids, metrics.Period.from_dates(date(2026, 9, 1), date(2026, 9, 30))
 
 
@@ -183,8 +217,10 @@ def test_composite_score_scales_and_orients_each_indicator():
 
 
 def test_composite_drops_missing_components_and_renormalises():
-    table = pd.DataFrame({"on_time_rate": [0.9, 0.7, 0.8], "satisfaction_rate": [float("nan")] * 3,
-                          "overdue": [0, 0, 0]}, index=list("xyz"))
+    table = pd.DataFrame(
+        {"on_time_rate": [0.9, 0.7, 0.8], "satisfaction_rate": [float("nan")] * 3, "overdue": [0, 0, 0]},
+        index=list("xyz"),
+    )
     weights = {"on_time_rate": 0.3, "satisfaction_rate": 0.2, "overdue": 0.1}
     assert metrics.composite_dropped(table, weights) == ("satisfaction_rate", "overdue")
     assert metrics.composite_score(table, weights).tolist() == pytest.approx([100, 0, 50])
@@ -226,15 +262,18 @@ def test_ranking_adds_smoothed_rates_changes_and_a_rank():
 
 
 def test_worsened_flags_red_and_yellow():
-    table = pd.DataFrame({"registered": [50, 50, 50, 3],
-                          **{f"{rate}_change": [0.0] * 4 for rate in metrics.RATES}}, index=list("abcd"))
+    table = pd.DataFrame(
+        {"registered": [50, 50, 50, 3], **{f"{rate}_change": [0.0] * 4 for rate in metrics.RATES}}, index=list("abcd")
+    )
     table.loc["a", "on_time_rate_change"] = -0.12  # 12 points worse: red
     table.loc["b", "rework_rate_change"] = 0.06  # rework up 6 points: yellow (lower is better)
     table.loc["c", "closure_rate_change"] = 0.20  # better: no flag
     table.loc["d", "on_time_rate_change"] = -0.50  # too few tickets to flag
     flags = metrics.worsened(table)
-    assert flags[["unit", "indicator", "severity"]].values.tolist() == [["a", "on_time_rate", "red"],
-                                                                        ["b", "rework_rate", "yellow"]]
+    assert flags[["unit", "indicator", "severity"]].values.tolist() == [
+        ["a", "on_time_rate", "red"],
+        ["b", "rework_rate", "yellow"],
+    ]
 
 
 def test_per_grid_tickets_and_those_outside_every_grid_add_up_to_overview():
@@ -248,8 +287,9 @@ def test_per_grid_tickets_and_those_outside_every_grid_add_up_to_overview():
     tickets = joins.join_to_grids(layers[schema.TICKETS.name], grids)
     as_of = metrics.data_as_of(tickets)
     period = metrics.Period.from_dates(as_of.date() - timedelta(days=29), as_of.date())
-    overview = metrics.headline_figures(grids, layers[schema.CAMERAS.name], tickets, layers[schema.MEMBERS.name],
-                                        period, as_of)
+    overview = metrics.headline_figures(
+        grids, layers[schema.CAMERAS.name], tickets, layers[schema.MEMBERS.name], period, as_of
+    )
     outside = metrics.outside_grids_in_period(tickets, period)
     assert outside >= 1  # the demo has a ticket outside every grid
     assert metrics.indicators(tickets, grids, period, as_of)["registered"].sum() + outside == overview.tickets_in_period

@@ -26,25 +26,30 @@ def ts(text: str) -> pd.Timestamp:
 
 # ---- a five-grid district with three teams ---------------------------------------------------------
 
+
 def small_grids() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({
-        schema.GRID_ID: ["g1", "g2", "g3", "g4", "g5"],
-        schema.NAME: ["一网格", "二网格", "三网格", "四网格", "五网格"],
-        schema.COMMUNITY: ["c1", "c1", "c2", "c2", "c2"],
-        schema.POPULATION: [1000, 1000, 2000, 0, 1000],
-    }, geometry=[box(X0 + k * 1000, Y0, X0 + (k + 1) * 1000, Y0 + 1000) for k in range(5)],
-        crs=UTM).to_crs(4326)
+    return gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ["g1", "g2", "g3", "g4", "g5"],
+            schema.NAME: ["一网格", "二网格", "三网格", "四网格", "五网格"],
+            schema.COMMUNITY: ["c1", "c1", "c2", "c2", "c2"],
+            schema.POPULATION: [1000, 1000, 2000, 0, 1000],
+        },
+        geometry=[box(X0 + k * 1000, Y0, X0 + (k + 1) * 1000, Y0 + 1000) for k in range(5)],
+        crs=UTM,
+    ).to_crs(4326)
 
 
 def small_teams() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({schema.TEAM_ID: ["A", "B", "C"], schema.NAME: ["甲队", "乙队", "丙队"]},
-                            geometry=gpd.points_from_xy([X0, X0 + 2500, X0 + 5000], [Y0, Y0 + 500, Y0 + 500]),
-                            crs=UTM).to_crs(4326)
+    return gpd.GeoDataFrame(
+        {schema.TEAM_ID: ["A", "B", "C"], schema.NAME: ["甲队", "乙队", "丙队"]},
+        geometry=gpd.points_from_xy([X0, X0 + 2500, X0 + 5000], [Y0, Y0 + 500, Y0 + 500]),
+        crs=UTM,
+    ).to_crs(4326)
 
 
 def small_assignments() -> pd.DataFrame:
-    return pd.DataFrame({schema.TEAM_ID: ["A", "A", "B", "C", "C"],
-                         schema.GRID_ID: ["g1", "g2", "g3", "g4", "g5"]})
+    return pd.DataFrame({schema.TEAM_ID: ["A", "A", "B", "C", "C"], schema.GRID_ID: ["g1", "g2", "g3", "g4", "g5"]})
 
 
 def checkins() -> pd.DataFrame:
@@ -77,15 +82,22 @@ NIGHTS = pd.date_range("2026-10-01", "2026-10-04", freq="D")
 def test_compliance_equals_a_hand_count():
     table = patrol.compliance(checkins(), small_assignments(), small_teams(), NIGHTS)
     assert len(table) == 12
-    got = {(r.night.strftime("%m-%d"), r.team_id): (r.sign_ins, r.inside, r.outside, r.status)
-           for r in table.itertuples()}
+    got = {
+        (r.night.strftime("%m-%d"), r.team_id): (r.sign_ins, r.inside, r.outside, r.status) for r in table.itertuples()
+    }
     assert got == {
-        ("10-01", "A"): (2, 2, 0, "inside"), ("10-01", "B"): (1, 1, 0, "inside"), ("10-01", "C"): (0, 0, 0, "missed"),
-        ("10-02", "A"): (1, 0, 1, "outside"), ("10-02", "B"): (0, 0, 0, "missed"),
+        ("10-01", "A"): (2, 2, 0, "inside"),
+        ("10-01", "B"): (1, 1, 0, "inside"),
+        ("10-01", "C"): (0, 0, 0, "missed"),
+        ("10-02", "A"): (1, 0, 1, "outside"),
+        ("10-02", "B"): (0, 0, 0, "missed"),
         ("10-02", "C"): (1, 1, 0, "inside"),
-        ("10-03", "A"): (2, 1, 1, "partly_outside"), ("10-03", "B"): (1, 1, 0, "inside"),
+        ("10-03", "A"): (2, 1, 1, "partly_outside"),
+        ("10-03", "B"): (1, 1, 0, "inside"),
         ("10-03", "C"): (0, 0, 0, "missed"),
-        ("10-04", "A"): (0, 0, 0, "missed"), ("10-04", "B"): (1, 1, 0, "inside"), ("10-04", "C"): (2, 2, 0, "inside"),
+        ("10-04", "A"): (0, 0, 0, "missed"),
+        ("10-04", "B"): (1, 1, 0, "inside"),
+        ("10-04", "C"): (2, 2, 0, "inside"),
     }
     a_oct1 = table[(table[patrol.NIGHT] == "2026-10-01") & (table[schema.TEAM_ID] == "A")].iloc[0]
     assert a_oct1[patrol.FIRST_AT] == ts("2026-10-01 21:00")
@@ -128,8 +140,9 @@ def test_nights_in_a_period_start_at_noon_inside_it():
 
 
 def test_unvisited_grids_worst_first():
-    gaps = patrol.unvisited_grids(checkins(), small_assignments(), small_grids(), ts("2026-10-05 12:00"), days=2,
-                                  teams=small_teams())
+    gaps = patrol.unvisited_grids(
+        checkins(), small_assignments(), small_grids(), ts("2026-10-05 12:00"), days=2, teams=small_teams()
+    )
     # g5 was visited at Oct 5 11:59; g2 last on Oct 2 00:40; every other grid within two days
     assert gaps[schema.GRID_ID].tolist() == ["g2"]
     assert gaps.loc[0, "last_visit"] == ts("2026-10-02 00:40")
@@ -146,14 +159,15 @@ def test_unvisited_grids_worst_first():
 
 def test_visits_against_tickets_put_hot_grids_with_few_visits_first():
     grids = small_grids().iloc[:4]
-    tickets = pd.DataFrame({
-        schema.GRID_ID: ["g1"] * 5 + ["g2"] * 3 + ["g4", "g4", None],
-        schema.CREATED_AT: [ts("2026-10-10")] * 10 + [ts("2026-10-10")],
-        schema.STAGE: ["closed"] * 10 + ["closed"],
-    })
+    tickets = pd.DataFrame(
+        {
+            schema.GRID_ID: ["g1"] * 5 + ["g2"] * 3 + ["g4", "g4", None],
+            schema.CREATED_AT: [ts("2026-10-10")] * 10 + [ts("2026-10-10")],
+            schema.STAGE: ["closed"] * 10 + ["closed"],
+        }
+    )
     tickets.loc[9, schema.STAGE] = "cancelled"  # one of g4's: not registered, not counted
-    visits = pd.DataFrame({schema.GRID_ID: ["g2"] * 4 + ["g3"] * 2 + ["g4"],
-                           schema.CHECKED_AT: [ts("2026-10-11")] * 7})
+    visits = pd.DataFrame({schema.GRID_ID: ["g2"] * 4 + ["g3"] * 2 + ["g4"], schema.CHECKED_AT: [ts("2026-10-11")] * 7})
     out = patrol.visits_vs_tickets(grids, tickets, visits, metrics.Period(ts("2026-10-01"), ts("2026-11-01")))
     assert out.index.tolist() == ["g1", "g4", "g2", "g3"]
     assert out["tickets"].tolist() == [5, 1, 3, 0]
@@ -168,6 +182,7 @@ def test_visits_against_tickets_put_hot_grids_with_few_visits_first():
 
 
 # ---- assignment tables ------------------------------------------------------------------------------
+
 
 def test_csv_with_chinese_headers_in_gbk():
     text = "队伍编号,网格编号,备注\nA,g1,\n A , g2 ,东片\nB,g3,\nC,g4,\nC,g5,\n"
@@ -185,16 +200,18 @@ def test_csv_in_utf8_with_bom_names_teams_by_name():
 
 
 def test_csv_lists_every_problem_at_once_with_row_numbers():
-    text = ("team_id,grid_id\n"
-            "A,g1\n"        # 1 fine
-            "X,g2\n"        # 2 unknown team
-            "B,g9\n"        # 3 unknown grid
-            "\n"            # 4 blank: skipped, still counted
-            ",g3\n"         # 5 empty team
-            "B,\n"          # 6 empty grid
-            "C,g4\n"        # 7 g4 given to C …
-            "B,g4\n"        # 8 … and to B
-            "A,g1\n")       # 9 the same row again (a warning)
+    text = (
+        "team_id,grid_id\n"
+        "A,g1\n"  # 1 fine
+        "X,g2\n"  # 2 unknown team
+        "B,g9\n"  # 3 unknown grid
+        "\n"  # 4 blank: skipped, still counted
+        ",g3\n"  # 5 empty team
+        "B,\n"  # 6 empty grid
+        "C,g4\n"  # 7 g4 given to C …
+        "B,g4\n"  # 8 … and to B
+        "A,g1\n"
+    )  # 9 the same row again (a warning)
     with pytest.raises(ValidationError) as caught:
         patrol.read_assignments_csv(text.encode("utf-8"), small_grids(), small_teams())
     problems = {p.code: p for p in caught.value.problems}
@@ -210,7 +227,7 @@ def test_csv_lists_every_problem_at_once_with_row_numbers():
 
 def test_csv_without_the_needed_columns_or_text():
     with pytest.raises(ValidationError) as caught:
-        patrol.read_assignments_csv("名称,备注\nA,b\n".encode("utf-8"), small_grids(), small_teams())
+        patrol.read_assignments_csv("名称,备注\nA,b\n".encode(), small_grids(), small_teams())
     assert {p.column for p in caught.value.problems} == {schema.TEAM_ID, schema.GRID_ID}
     with pytest.raises(ReadError):
         patrol.read_assignments_csv(b"", small_grids(), small_teams())
@@ -227,8 +244,13 @@ def test_uncovered_grids_warn_but_do_not_block():
 def test_roster_round_trips_through_csv():
     shuffled = small_assignments().iloc[[4, 2, 0, 3, 1]]
     roster = patrol.roster_table(shuffled, small_teams(), small_grids())
-    assert roster.columns.tolist() == [schema.TEAM_ID, patrol.TEAM_NAME, schema.GRID_ID, patrol.GRID_NAME,
-                                       schema.COMMUNITY]
+    assert roster.columns.tolist() == [
+        schema.TEAM_ID,
+        patrol.TEAM_NAME,
+        schema.GRID_ID,
+        patrol.GRID_NAME,
+        schema.COMMUNITY,
+    ]
     assert roster[schema.GRID_ID].tolist() == ["g1", "g2", "g3", "g4", "g5"]
     assert roster[patrol.TEAM_NAME].tolist() == ["甲队", "甲队", "乙队", "丙队", "丙队"]
     data = patrol.assignments_to_csv(shuffled, small_teams(), small_grids())
@@ -239,14 +261,25 @@ def test_roster_round_trips_through_csv():
 
 # ---- workload -----------------------------------------------------------------------------------------
 
+
 def test_workload_components_are_shares_before_weighting():
     grids = small_grids().iloc[:2]
-    tickets = pd.DataFrame({schema.GRID_ID: ["g1", "g1", "g2", None],
-                            schema.CATEGORY: ["消防安全", "噪音", "噪音", "噪音"],
-                            schema.CREATED_AT: [ts("2026-10-02")] * 4, schema.STAGE: ["closed"] * 4})
+    tickets = pd.DataFrame(
+        {
+            schema.GRID_ID: ["g1", "g1", "g2", None],
+            schema.CATEGORY: ["消防安全", "噪音", "噪音", "噪音"],
+            schema.CREATED_AT: [ts("2026-10-02")] * 4,
+            schema.STAGE: ["closed"] * 4,
+        }
+    )
     period = metrics.Period(ts("2026-10-01"), ts("2026-11-01"))
-    out = patrol.workload(grids, tickets, period, patrol.WorkloadWeights(tickets=2, area=1, population=1),
-                          category_severity={"消防安全": 3.0})
+    out = patrol.workload(
+        grids,
+        tickets,
+        period,
+        patrol.WorkloadWeights(tickets=2, area=1, population=1),
+        category_severity={"消防安全": 3.0},
+    )
     assert out["tickets"].tolist() == [2, 1]
     assert out["weighted_tickets"].tolist() == [4.0, 1.0]
     # tickets 4/5 vs 1/5 (weight 1/2), equal areas and populations (1/4 each)
@@ -273,27 +306,38 @@ def awkward_grids() -> gpd.GeoDataFrame:
     """A 6 × 4 block of 200 m cells; above it a row of four cells flanked by the two pieces of one
     MultiPolygon grid; east of it a ring grid whose hole is another grid; 400 m further east an island."""
     s = 200.0
-    cells = {f"r{r}c{c}": box(X0 + c * s, Y0 + r * s, X0 + (c + 1) * s, Y0 + (r + 1) * s)
-             for r in range(4) for c in range(6)}
+    cells = {
+        f"r{r}c{c}": box(X0 + c * s, Y0 + r * s, X0 + (c + 1) * s, Y0 + (r + 1) * s) for r in range(4) for c in range(6)
+    }
     cells.update({f"top{c}": box(X0 + c * s, Y0 + 4 * s, X0 + (c + 1) * s, Y0 + 5 * s) for c in range(1, 5)})
-    cells[MULTI] = MultiPolygon([box(X0, Y0 + 4 * s, X0 + s, Y0 + 5 * s),
-                                 box(X0 + 5 * s, Y0 + 4 * s, X0 + 6 * s, Y0 + 5 * s)])
+    cells[MULTI] = MultiPolygon(
+        [box(X0, Y0 + 4 * s, X0 + s, Y0 + 5 * s), box(X0 + 5 * s, Y0 + 4 * s, X0 + 6 * s, Y0 + 5 * s)]
+    )
     hole = box(X0 + 7 * s, Y0 + s, X0 + 8 * s, Y0 + 2 * s)
     cells[RING] = box(X0 + 6 * s, Y0, X0 + 9 * s, Y0 + 3 * s).difference(hole)
     cells[INNER] = hole
     cells[ISLAND] = box(X0 + 11 * s, Y0, X0 + 12 * s, Y0 + s)
     rng = np.random.default_rng(7)
-    return gpd.GeoDataFrame({
-        schema.GRID_ID: list(cells), schema.NAME: list(cells), schema.COMMUNITY: "c",
-        schema.POPULATION: rng.integers(100, 1000, len(cells)),
-    }, geometry=list(cells.values()), crs=UTM).to_crs(4326)
+    return gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: list(cells),
+            schema.NAME: list(cells),
+            schema.COMMUNITY: "c",
+            schema.POPULATION: rng.integers(100, 1000, len(cells)),
+        },
+        geometry=list(cells.values()),
+        crs=UTM,
+    ).to_crs(4326)
 
 
 def teams_at(grids: gpd.GeoDataFrame, k: int, seed: int) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     points = grids.geometry.representative_point().iloc[rng.choice(len(grids), k, replace=False)]
-    return gpd.GeoDataFrame({schema.TEAM_ID: [f"T{t}" for t in range(k)], schema.NAME: [f"队{t}" for t in range(k)]},
-                            geometry=points.to_numpy(), crs=grids.crs)
+    return gpd.GeoDataFrame(
+        {schema.TEAM_ID: [f"T{t}" for t in range(k)], schema.NAME: [f"队{t}" for t in range(k)]},
+        geometry=points.to_numpy(),
+        crs=grids.crs,
+    )
 
 
 def random_workload(grids: gpd.GeoDataFrame, seed: int) -> pd.Series:
@@ -343,8 +387,9 @@ def test_locks_are_kept_and_joined_by_a_path():
     teams = teams_at(grids, 4, 3)
     locks = {ISLAND: "T0", "r0c0": "T0", INNER: "T2", "top2": "T3"}
     graph = patrol.Contiguity.from_grids(grids)
-    plan = patrol.DistrictPlan.from_geodataframes(grids, teams, random_workload(grids, 3), locks=locks,
-                                                  contiguity=graph)
+    plan = patrol.DistrictPlan.from_geodataframes(
+        grids, teams, random_workload(grids, 3), locks=locks, contiguity=graph
+    )
     for seed in range(3):
         result = plan.solve(seed=seed, patience=10)
         assert {g: result.assignment[g] for g in locks} == locks
@@ -357,9 +402,11 @@ def test_infeasible_requests_raise():
     work = random_workload(grids, 0)
     with pytest.raises(patrol.DistrictPlanError, match="needs grids and teams"):
         patrol.DistrictPlan.from_geodataframes(grids, teams_at(grids, 3, 0).iloc[:0], work)
-    too_many = gpd.GeoDataFrame({schema.TEAM_ID: [f"T{i}" for i in range(len(grids) + 1)],
-                                 schema.NAME: "n"}, geometry=[grids.geometry.iloc[0].centroid] * (len(grids) + 1),
-                                crs=4326)
+    too_many = gpd.GeoDataFrame(
+        {schema.TEAM_ID: [f"T{i}" for i in range(len(grids) + 1)], schema.NAME: "n"},
+        geometry=[grids.geometry.iloc[0].centroid] * (len(grids) + 1),
+        crs=4326,
+    )
     with pytest.raises(patrol.DistrictPlanError, match="33 teams cannot each get a district from 32 grids"):
         patrol.DistrictPlan.from_geodataframes(grids, too_many, work)
     teams = teams_at(grids, 3, 0)
@@ -383,8 +430,9 @@ def test_a_non_contiguous_current_plan_becomes_contiguous_and_no_less_balanced()
     grids = awkward_grids()
     teams = teams_at(grids, 3, 5)
     ids = grids[schema.GRID_ID].to_numpy()
-    current = pd.DataFrame({schema.TEAM_ID: np.array(["T0", "T1", "T2"])[np.arange(len(ids)) % 3],
-                            schema.GRID_ID: ids})  # striped: every district in many pieces
+    current = pd.DataFrame(
+        {schema.TEAM_ID: np.array(["T0", "T1", "T2"])[np.arange(len(ids)) % 3], schema.GRID_ID: ids}
+    )  # striped: every district in many pieces
     work = random_workload(grids, 5)
     graph = patrol.Contiguity.from_grids(grids)
     plan = patrol.DistrictPlan.from_geodataframes(grids, teams, work, current=current, contiguity=graph)
@@ -405,8 +453,9 @@ def test_heavy_shape_weights_still_leave_the_plan_as_balanced_as_the_current_one
     teams = teams_at(grids, 2, 0)
     ids = grids[schema.GRID_ID].to_numpy()
     striped = pd.DataFrame({schema.TEAM_ID: np.array(["T0", "T1"])[np.arange(len(ids)) % 2], schema.GRID_ID: ids})
-    plan = patrol.DistrictPlan.from_geodataframes(grids, teams, pd.Series(1.0, index=ids), current=striped,
-                                                  compactness=5, travel=5)
+    plan = patrol.DistrictPlan.from_geodataframes(
+        grids, teams, pd.Series(1.0, index=ids), current=striped, compactness=5, travel=5
+    )
     stages = []
     result = plan.solve(progress=lambda stage, fraction: stages.append(stage), patience=10)
     assert "balance" in stages  # neither start was as balanced: the balance-only search ran
@@ -438,11 +487,13 @@ def test_plan_report_measures_in_metres():
     assert per_team[patrol.WORKLOAD].tolist() == [2.0, 1.0, 2.0]
     assert per_team["area_km2"].tolist() == pytest.approx([2, 1, 2], rel=1e-3)
     assert per_team["population"].tolist() == [2000, 2000, 1000]
-    assert per_team["polsby_popper"].tolist() == pytest.approx([4 * math.pi * 2 / 36, math.pi / 4,
-                                                                4 * math.pi * 2 / 36], rel=1e-3)
+    assert per_team["polsby_popper"].tolist() == pytest.approx(
+        [4 * math.pi * 2 / 36, math.pi / 4, 4 * math.pi * 2 / 36], rel=1e-3
+    )
     # A's base at the south-west corner: grid centres at (500, 500) and (1500, 500)
-    assert per_team.loc["A", "travel_mean_m"] == pytest.approx((math.hypot(500, 500) + math.hypot(1500, 500)) / 2,
-                                                               rel=1e-3)
+    assert per_team.loc["A", "travel_mean_m"] == pytest.approx(
+        (math.hypot(500, 500) + math.hypot(1500, 500)) / 2, rel=1e-3
+    )
     assert per_team.loc["B", "travel_max_m"] == pytest.approx(0, abs=1)
     assert summary["max_min_ratio"] == 2.0
     assert summary["contiguous"] and summary["changed_grids"] == 0
@@ -454,6 +505,7 @@ def test_plan_report_measures_in_metres():
 
 
 # ---- the demo district --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo():

@@ -62,56 +62,93 @@ EXPECTED: dict[str, Loads | Refused] = {
     "README.md": Refused(r"`README.md` has the extension `\.md`.*Upload GeoJSON"),
     # hangzhou/ — Xiacheng District grid-management set (WGS84) and GCJ-02 Hangzhou districts
     "hangzhou/xiacheng_streets_jiedao.geojson": Loads(
-        8, "EPSG:4326", "file", XIACHENG, POLYGONS, words=("石桥街道", "潮鸣街道")),
+        8, "EPSG:4326", "file", XIACHENG, POLYGONS, words=("石桥街道", "潮鸣街道")
+    ),
     "hangzhou/xiacheng_communities_shequ.geojson": Loads(
-        90, "EPSG:4326", "file", XIACHENG, POLYGONS, words=("华丰社区", "外网格区域")),
+        90, "EPSG:4326", "file", XIACHENG, POLYGONS, words=("华丰社区", "外网格区域")
+    ),
     "hangzhou/xiacheng_grids_wangge.geojson": Loads(
-        332, "EPSG:4326", "file", XIACHENG, POLYGONS, words=("石桥街道华丰社区华丰社区第二网格",)),
+        332, "EPSG:4326", "file", XIACHENG, POLYGONS, words=("石桥街道华丰社区华丰社区第二网格",)
+    ),
     "hangzhou/xiacheng_grid_events_2018-09_points.csv": Loads(
-        228, "EPSG:4326", "inferred", XIACHENG, frozenset({"Point"}), DETECTED_UTF8,
-        words=("灯芯巷网格1", "网格员关闭")),
+        228, "EPSG:4326", "inferred", XIACHENG, frozenset({"Point"}), DETECTED_UTF8, words=("灯芯巷网格1", "网格员关闭")
+    ),
     "hangzhou/xiacheng_grid_events_2018-09_linesZ.geojson": Loads(
-        228, "EPSG:4326", "file", XIACHENG, frozenset({"LineString"}), words=("网格长关闭",),
-        note="dropped Z coordinates from 228 features"),
+        228,
+        "EPSG:4326",
+        "file",
+        XIACHENG,
+        frozenset({"LineString"}),
+        words=("网格长关闭",),
+        note="dropped Z coordinates from 228 features",
+    ),
     "hangzhou/xiacheng_public_facilities.geojson": Loads(
-        753, "EPSG:4326", "file", XIACHENG, frozenset({"Point"}), words=("公共厕所", "公交站点")),
+        753, "EPSG:4326", "file", XIACHENG, frozenset({"Point"}), words=("公共厕所", "公交站点")
+    ),
     "hangzhou/gcj02_hangzhou_districts_amap_2020/": Loads(
-        13, "EPSG:4326", "inferred", HANGZHOU, POLYGONS, DETECTED_UTF8, words=("杭州市", "西湖区")),
+        13, "EPSG:4326", "inferred", HANGZHOU, POLYGONS, DETECTED_UTF8, words=("杭州市", "西湖区")
+    ),
     "hangzhou/gcj02_hangzhou_districts_amap_2020_noprj_nocpg.zip": Loads(
-        13, "EPSG:4326", "inferred", HANGZHOU, POLYGONS, DETECTED_UTF8, words=("杭州市", "西湖区")),
+        13, "EPSG:4326", "inferred", HANGZHOU, POLYGONS, DETECTED_UTF8, words=("杭州市", "西湖区")
+    ),
     # china_awkward/ — encodings, Chinese datums, invalid geometry
     "china_awkward/gbk_bou2_4p_provinces/": Loads(
-        925, "EPSG:4326", "inferred", CHINA, POLYGONS, DETECTED_GBK, words=("北京市", "浙江省")),
+        925, "EPSG:4326", "inferred", CHINA, POLYGONS, DETECTED_GBK, words=("北京市", "浙江省")
+    ),
     "china_awkward/gbk_bou2_4p_provinces_noprj_nocpg.zip": Loads(
-        925, "EPSG:4326", "inferred", CHINA, POLYGONS, DETECTED_GBK, words=("北京市", "浙江省")),
+        925, "EPSG:4326", "inferred", CHINA, POLYGONS, DETECTED_GBK, words=("北京市", "浙江省")
+    ),
     "china_awkward/gbk_res2_4m_city_points/": Loads(
-        331, "EPSG:4326", "inferred", CHINA, frozenset({"Point"}), DETECTED_GBK, words=("景德镇", "北京")),
+        331, "EPSG:4326", "inferred", CHINA, frozenset({"Point"}), DETECTED_GBK, words=("景德镇", "北京")
+    ),
     "china_awkward/gbk_res2_4m_city_points_noprj_nocpg.zip": Loads(
-        331, "EPSG:4326", "inferred", CHINA, frozenset({"Point"}), DETECTED_GBK, words=("景德镇", "北京")),
+        331, "EPSG:4326", "inferred", CHINA, frozenset({"Point"}), DETECTED_GBK, words=("景德镇", "北京")
+    ),
     "china_awkward/gbk_zhejiang_outline_cgcs2000/": Loads(
-        1, "CGCS_2000", "file", ZHEJIANG, frozenset({"MultiLineString"}), ("gbk", "file"),
-        words=("浙江省",), note="code page in the DBF header"),
+        1,
+        "CGCS_2000",
+        "file",
+        ZHEJIANG,
+        frozenset({"MultiLineString"}),
+        ("gbk", "file"),
+        words=("浙江省",),
+        note="code page in the DBF header",
+    ),
     "china_awkward/gbk_zhejiang_outline_cgcs2000_ldid936.zip": Loads(
-        1, "CGCS_2000", "file", ZHEJIANG, frozenset({"MultiLineString"}), ("gbk", "file"),
-        words=("浙江省",), note="code page in the DBF header"),
+        1,
+        "CGCS_2000",
+        "file",
+        ZHEJIANG,
+        frozenset({"MultiLineString"}),
+        ("gbk", "file"),
+        words=("浙江省",),
+        note="code page in the DBF header",
+    ),
     "china_awkward/gcj02_zhejiang_districts_utf8_nocpg/": Loads(
-        90, "EPSG:4326", "inferred", ZHEJIANG, ANY_POLYGON, DETECTED_UTF8, words=("嵊泗县", "杭州市")),
+        90, "EPSG:4326", "inferred", ZHEJIANG, ANY_POLYGON, DETECTED_UTF8, words=("嵊泗县", "杭州市")
+    ),
     "china_awkward/gcj02_zhejiang_districts_utf8_nocpg_noprj.zip": Loads(
-        90, "EPSG:4326", "inferred", ZHEJIANG, ANY_POLYGON, DETECTED_UTF8, words=("嵊泗县", "杭州市")),
+        90, "EPSG:4326", "inferred", ZHEJIANG, ANY_POLYGON, DETECTED_UTF8, words=("嵊泗县", "杭州市")
+    ),
     "china_awkward/gcj02_china_country_2024_with_cpg_prj.zip": Loads(
-        1, "EPSG:4326", "file", CHINA, frozenset({"MultiPolygon"}), ("utf-8", "file"),
-        words=("中华人民共和国",)),
+        1, "EPSG:4326", "file", CHINA, frozenset({"MultiPolygon"}), ("utf-8", "file"), words=("中华人民共和国",)
+    ),
     "china_awkward/invalid_selfintersect_china_country_2020-06-03.zip": Loads(
-        1, "EPSG:4326", "file", CHINA, frozenset({"MultiPolygon"}), DETECTED_UTF8,
-        words=("中华人民共和国",)),
+        1, "EPSG:4326", "file", CHINA, frozenset({"MultiPolygon"}), DETECTED_UTF8, words=("中华人民共和国",)
+    ),
     # awkward_misc/ — NAD27, US State Plane feet
     "awkward_misc/sids.gpkg": Loads(
-        100, "EPSG:4267", "file", NORTH_CAROLINA, frozenset({"MultiPolygon"}), note="EPSG:4267 (NAD27)"),
-    "awkward_misc/boston_tracts.gpkg": Loads(
-        506, "EPSG:4267", "file", BOSTON, POLYGONS, note="EPSG:4267 (NAD27)"),
+        100, "EPSG:4267", "file", NORTH_CAROLINA, frozenset({"MultiPolygon"}), note="EPSG:4267 (NAD27)"
+    ),
+    "awkward_misc/boston_tracts.gpkg": Loads(506, "EPSG:4267", "file", BOSTON, POLYGONS, note="EPSG:4267 (NAD27)"),
     "awkward_misc/nybb_16a_stateplane.zip": Loads(
-        5, "EPSG:2263", "file", NEW_YORK, frozenset({"MultiPolygon"}),
-        note="EPSG:2263 (NAD83 / New York Long Island (ftUS))"),
+        5,
+        "EPSG:2263",
+        "file",
+        NEW_YORK,
+        frozenset({"MultiPolygon"}),
+        note="EPSG:2263 (NAD83 / New York Long Island (ftUS))",
+    ),
 }
 
 
@@ -141,8 +178,7 @@ def upload(realdata: Path, key: str) -> tuple[str, bytes]:
 
 
 def text_of(frame) -> str:
-    columns = [c for c in frame.columns if c != frame.geometry.name and not pd.api.types.is_numeric_dtype(
-        frame[c])]
+    columns = [c for c in frame.columns if c != frame.geometry.name and not pd.api.types.is_numeric_dtype(frame[c])]
     return " ".join(str(v) for c in columns for v in frame[c].dropna().unique())
 
 
@@ -203,8 +239,7 @@ def test_gcj02_zhejiang_districts_against_the_real_grids(realdata):
 
 def test_wgs84_communities_and_events_fit_the_real_streets(realdata):
     streets = read(realdata, "hangzhou/xiacheng_streets_jiedao.geojson")
-    for key in ("hangzhou/xiacheng_communities_shequ.geojson",
-                "hangzhou/xiacheng_grid_events_2018-09_points.csv"):
+    for key in ("hangzhou/xiacheng_communities_shequ.geojson", "hangzhou/xiacheng_grid_events_2018-09_points.csv"):
         guess = detect_datum_offset(read(realdata, key), streets)
         assert guess.datum is None, (key, guess.explanation)
         assert guess.score_wgs84 > 0.99 and "no conversion needed" in guess.explanation

@@ -49,7 +49,8 @@ def line_model(k: int = 2, existing=None) -> siting.MaximalCovering:
     demand = points(LINE_DEMAND, **{siting.WEIGHT: LINE_WEIGHTS})
     candidates = points(LINE_SITES, **{siting.CANDIDATE_ID: ["S0", "S1", "S2"]})
     return siting.MaximalCovering.from_geodataframes(
-        demand, candidates, radius_m=6, k=k, existing=None if existing is None else points(existing))
+        demand, candidates, radius_m=6, k=k, existing=None if existing is None else points(existing)
+    )
 
 
 def brute_force(demand_xy, weight, sites_xy, radius, k) -> float:
@@ -75,8 +76,7 @@ def test_demand_an_existing_site_covers_counts_before_and_adds_nothing():
     result = line_model(k=1, existing=[(-8, 0)]).solve(time_limit_s=5)  # covers A only (3 m away)
     assert result.covered_before == 3
     assert result.chosen_ids == ("S1",) and result.objective == 8 and result.covered_after == 11
-    assert result.assignment.tolist() == [siting.SitingResult.COVERED_BEFORE, 0, 0,
-                                          siting.SitingResult.UNCOVERED]
+    assert result.assignment.tolist() == [siting.SitingResult.COVERED_BEFORE, 0, 0, siting.SitingResult.UNCOVERED]
 
 
 def test_nothing_to_add_when_existing_sites_cover_all_coverable_demand():
@@ -98,8 +98,9 @@ def test_cbc_proves_the_optimum_where_the_relaxation_is_not_enough():
     rng = np.random.default_rng(61)
     candidates, demand = rng.uniform(0, 300, (12, 2)), rng.uniform(0, 300, (40, 2))
     weight = rng.integers(1, 5, 40).astype(float)
-    model = siting.MaximalCovering(demand, weight, candidates, tuple(f"c{i}" for i in range(12)), 80.0, 3,
-                                   np.empty((0, 2)))
+    model = siting.MaximalCovering(
+        demand, weight, candidates, tuple(f"c{i}" for i in range(12)), 80.0, 3, np.empty((0, 2))
+    )
     with mock.patch.object(siting, "_solve_exact", wraps=siting._solve_exact) as cbc:
         result = model.solve(time_limit_s=10)
     assert cbc.called
@@ -110,11 +111,11 @@ def test_cbc_proves_the_optimum_where_the_relaxation_is_not_enough():
 
 def test_a_time_limited_solve_reports_the_lp_bound_and_gap():
     rng = np.random.default_rng(3)
-    candidates = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(0, 2000, 100.0),
-                                                                 np.arange(0, 2000, 100.0))])
+    candidates = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(0, 2000, 100.0), np.arange(0, 2000, 100.0))])
     demand = np.concatenate([rng.normal(1000, 400, (600, 2)), rng.uniform(0, 2000, (400, 2))])
-    model = siting.MaximalCovering(demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6,
-                                   np.empty((0, 2)))
+    model = siting.MaximalCovering(
+        demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6, np.empty((0, 2))
+    )
     with mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)):
         result = model.solve(time_limit_s=5)  # as if CBC ran out of time without improving anything
     assert result.status == "time_limit" and result.bound == "LP relaxation (HiGHS)"
@@ -125,15 +126,17 @@ def test_a_time_limited_solve_reports_the_lp_bound_and_gap():
 
 def test_without_the_lp_in_time_the_lagrangian_bound_stands_in():
     rng = np.random.default_rng(3)
-    candidates = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(0, 2000, 100.0),
-                                                                 np.arange(0, 2000, 100.0))])
+    candidates = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(0, 2000, 100.0), np.arange(0, 2000, 100.0))])
     demand = np.concatenate([rng.normal(1000, 400, (600, 2)), rng.uniform(0, 2000, (400, 2))])
-    model = siting.MaximalCovering(demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6,
-                                   np.empty((0, 2)))
+    model = siting.MaximalCovering(
+        demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6, np.empty((0, 2))
+    )
     reduced = siting._Reduced.build(siting._cover_matrix(demand, candidates, 400.0), np.ones(1000))
     lp_bound, _ = siting._lp_relaxation(reduced, 6, 60)
-    with mock.patch.object(siting, "_lp_relaxation", return_value=(np.inf, None)), \
-            mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)):
+    with (
+        mock.patch.object(siting, "_lp_relaxation", return_value=(np.inf, None)),
+        mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)),
+    ):
         result = model.solve(time_limit_s=5)
     assert result.bound == "Lagrangian relaxation" and result.status == "time_limit"
     # a valid bound is at least the LP's (the best Lagrangian bound equals it), and here within 2 % of it
@@ -166,8 +169,9 @@ def test_models_that_cannot_be_built_raise_typed_errors():
     with pytest.raises(ValidationError, match=r"rows 1, 2\)"):
         siting.MaximalCovering.from_geodataframes(negative, candidates, 6, 2)
     assert issubclass(siting.SitingError, GridWatchError)
-    unweighted = siting.MaximalCovering.from_geodataframes(demand.drop(columns=siting.WEIGHT), candidates, 6, 2,
-                                                           weight=None)
+    unweighted = siting.MaximalCovering.from_geodataframes(
+        demand.drop(columns=siting.WEIGHT), candidates, 6, 2, weight=None
+    )
     assert unweighted.solve(time_limit_s=5).objective == 4  # S0 + S2 cover all four points
 
 
@@ -178,18 +182,27 @@ def test_lattice_candidates_are_cell_centres_inside_the_area():
     lattice = siting.lattice_candidates(area, 250)
     assert len(lattice) == 16 and lattice[siting.CANDIDATE_ID].iloc[0] == "L1"
     assert sorted(set(np.round(local_xy(lattice)[:, 0], 3))) == [125, 375, 625, 875]
-    half = siting.lattice_candidates(gpd.GeoSeries([area], crs=schema.STORAGE_CRS).to_crs(UTM).translate(
-        -500, 0).to_crs(schema.STORAGE_CRS), 250)
+    half = siting.lattice_candidates(
+        gpd.GeoSeries([area], crs=schema.STORAGE_CRS).to_crs(UTM).translate(-500, 0).to_crs(schema.STORAGE_CRS), 250
+    )
     assert len(half) == 16
 
 
 def test_intersection_candidates_are_junctions_and_camera_intersection_sites_merged():
-    roads = gpd.GeoDataFrame(geometry=stored([
-        LineString([(-200, 0), (0, 0), (200, 0)]), LineString([(0, 0), (0, 200)]),  # a T at the origin
-        LineString([(1000, -100), (1000, 100)]),  # a lone road: no junction
-    ]).array, crs=schema.STORAGE_CRS)
-    cameras = points([(10, 10), (600, 600), (620, 600), (0, 500)], **{
-        schema.SITE_KIND: ["intersection", "intersection", "intersection", "key_site"]})
+    roads = gpd.GeoDataFrame(
+        geometry=stored(
+            [
+                LineString([(-200, 0), (0, 0), (200, 0)]),
+                LineString([(0, 0), (0, 200)]),  # a T at the origin
+                LineString([(1000, -100), (1000, 100)]),  # a lone road: no junction
+            ]
+        ).array,
+        crs=schema.STORAGE_CRS,
+    )
+    cameras = points(
+        [(10, 10), (600, 600), (620, 600), (0, 500)],
+        **{schema.SITE_KIND: ["intersection", "intersection", "intersection", "key_site"]},
+    )
     found = siting.intersection_candidates(roads, cameras)
     xy = local_xy(found)
     # the T junction and the camera 14 m from it merge at their mean; the two cameras 20 m apart merge
@@ -200,8 +213,10 @@ def test_intersection_candidates_are_junctions_and_camera_intersection_sites_mer
 
 
 def test_ticket_demand_weights_by_category_and_drops_zero_weights():
-    tickets = points([(0, 0), (1, 1), (2, 2)], **{schema.TICKET_ID: ["t1", "t2", "t3"],
-                                                 schema.CATEGORY: ["治安", "市容环境", "其他"]})
+    tickets = points(
+        [(0, 0), (1, 1), (2, 2)],
+        **{schema.TICKET_ID: ["t1", "t2", "t3"], schema.CATEGORY: ["治安", "市容环境", "其他"]},
+    )
     demand = siting.ticket_demand(tickets, {"治安": 3.0, "其他": 0})
     assert demand[schema.TICKET_ID].tolist() == ["t1", "t2"] and demand[siting.WEIGHT].tolist() == [3.0, 1.0]
     assert siting.ticket_demand(tickets)[siting.WEIGHT].tolist() == [1.0, 1.0, 1.0]
@@ -210,18 +225,22 @@ def test_ticket_demand_weights_by_category_and_drops_zero_weights():
 
 
 def test_population_demand_spreads_each_grid_over_its_lattice_points():
-    grids = gpd.GeoDataFrame({
-        schema.GRID_ID: ["big", "small", "unknown"],
-        schema.POPULATION: pd.array([1000, 30, pd.NA], dtype="Int64"),
-    }, geometry=stored([box(0, 0, 100, 100), box(200, 10, 210, 20), box(300, 0, 400, 100)]).array,
-        crs=schema.STORAGE_CRS)
+    grids = gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ["big", "small", "unknown"],
+            schema.POPULATION: pd.array([1000, 30, pd.NA], dtype="Int64"),
+        },
+        geometry=stored([box(0, 0, 100, 100), box(200, 10, 210, 20), box(300, 0, 400, 100)]).array,
+        crs=schema.STORAGE_CRS,
+    )
     demand = siting.population_demand(grids, 50)
     weights = demand.groupby(schema.GRID_ID)[siting.WEIGHT]
     assert weights.count().to_dict() == {"big": 4, "small": 1, "unknown": 4}
     assert weights.sum().to_dict() == {"big": 1000, "small": 30, "unknown": 0}
     assert (demand.loc[demand[schema.GRID_ID] == "big", siting.WEIGHT] == 250).all()
-    assert (joins.assign_points(demand, grids) == pd.Index(grids[schema.GRID_ID]).get_indexer(
-        demand[schema.GRID_ID])).all()
+    assert (
+        joins.assign_points(demand, grids) == pd.Index(grids[schema.GRID_ID]).get_indexer(demand[schema.GRID_ID])
+    ).all()
 
 
 # ---- the demo district --------------------------------------------------------------------------

@@ -18,21 +18,35 @@ from core.store import GeoPackageStore, list_workspaces, open_store
 
 def grids_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {schema.GRID_ID: ["g1", "g2"], schema.NAME: ["一网格", "二网格"], schema.COMMUNITY: ["c", "c"],
-         schema.STREET: ["s", "s"], schema.HOUSEHOLDS: [300, None]},
-        geometry=[Polygon([(0, 0), (1, 0), (1, 1), (0, 1)]),
-                  MultiPolygon([Polygon([(1, 0), (2, 0), (2, 1)]), Polygon([(3, 0), (4, 0), (4, 1)])])],
-        crs=schema.STORAGE_CRS)
+        {
+            schema.GRID_ID: ["g1", "g2"],
+            schema.NAME: ["一网格", "二网格"],
+            schema.COMMUNITY: ["c", "c"],
+            schema.STREET: ["s", "s"],
+            schema.HOUSEHOLDS: [300, None],
+        },
+        geometry=[
+            Polygon([(0, 0), (1, 0), (1, 1), (0, 1)]),
+            MultiPolygon([Polygon([(1, 0), (2, 0), (2, 1)]), Polygon([(3, 0), (4, 0), (4, 1)])]),
+        ],
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def tickets_frame(ids: list[str]) -> gpd.GeoDataFrame:
     n = len(ids)
     return gpd.GeoDataFrame(
-        {schema.TICKET_ID: ids,
-         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
-         schema.CATEGORY: ["市容环境"] * n, schema.SOURCE: ["resident"] * n, schema.STAGE: ["closed"] * n,
-         schema.REWORK_COUNT: [0] * n},
-        geometry=[Point(0.5, 0.5)] * n, crs=schema.STORAGE_CRS)
+        {
+            schema.TICKET_ID: ids,
+            schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
+            schema.CATEGORY: ["市容环境"] * n,
+            schema.SOURCE: ["resident"] * n,
+            schema.STAGE: ["closed"] * n,
+            schema.REWORK_COUNT: [0] * n,
+        },
+        geometry=[Point(0.5, 0.5)] * n,
+        crs=schema.STORAGE_CRS,
+    )
 
 
 @pytest.fixture
@@ -114,8 +128,7 @@ def test_prune_drops_old_versions_and_their_tables(ws):
         ws.write(schema.TICKETS.name, tickets_frame([f"t{i}"]), note=str(i))
     assert ws.prune(keep=2) == 2
     with sqlite3.connect(ws.path) as db:
-        tables = sorted(r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")
-                        if r[0].startswith("tickets"))
+        tables = sorted(r[0] for r in db.execute("SELECT table_name FROM gpkg_contents") if r[0].startswith("tickets"))
     assert tables == ["tickets__v3", "tickets__v4"]
     with pytest.raises(StoreError, match="has no version 1"):
         ws.read(schema.TICKETS.name, version=1)
@@ -126,7 +139,9 @@ def test_settings_are_remembered_without_a_new_version(ws):
     ws.set_setting("mapping.grids", {"grid_id": "网格编号"})
     ws.set_setting("mapping.grids", {"grid_id": "网格编号", "name": "所属组织"})
     assert open_store("test", ws.path.parent.parent).get_setting("mapping.grids") == {
-        "grid_id": "网格编号", "name": "所属组织"}
+        "grid_id": "网格编号",
+        "name": "所属组织",
+    }
     assert ws.version() == 0
 
 
@@ -191,8 +206,11 @@ def _append_many(args: tuple[str, int, int]) -> None:
     home, writer, batches = args
     ws = open_store("shared", Path(home))
     for b in range(batches):
-        ws.append(schema.TICKETS.name, tickets_frame([f"w{writer}-b{b}-{i}" for i in range(3)]),
-                  note=f"writer {writer} batch {b}")
+        ws.append(
+            schema.TICKETS.name,
+            tickets_frame([f"w{writer}-b{b}-{i}" for i in range(3)]),
+            note=f"writer {writer} batch {b}",
+        )
 
 
 def test_concurrent_writers_lose_no_rows(tmp_path):

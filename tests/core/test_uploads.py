@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from core import schema, uploads
-from core.joins import assign_points
 from core.errors import GridWatchError, ReadError
+from core.joins import assign_points
 from core.store import open_store
 from geodata import load_demo
 
@@ -56,21 +56,38 @@ def test_errors_block_activation_and_nothing_changes(ws, demo):
 
 def test_chinese_columns_are_mapped_and_the_mapping_remembered(ws, demo):
     cams = demo["cameras"].iloc[:50]
-    table = pd.DataFrame({"编号": cams[schema.CAMERA_ID], "名称": cams[schema.NAME],
-                          "点位类型": cams[schema.SITE_KIND], "状态": cams[schema.STATUS].map(
-                              {"online": "在线", "offline": "离线", "fault": "故障"}),
-                          "方向角": cams[schema.AZIMUTH_DEG], "视场角": cams[schema.FOV_DEG],
-                          "可视距离": cams[schema.RANGE_M],
-                          "经度": cams.geometry.x.round(6), "纬度": cams.geometry.y.round(6)})
+    table = pd.DataFrame(
+        {
+            "编号": cams[schema.CAMERA_ID],
+            "名称": cams[schema.NAME],
+            "点位类型": cams[schema.SITE_KIND],
+            "状态": cams[schema.STATUS].map({"online": "在线", "offline": "离线", "fault": "故障"}),
+            "方向角": cams[schema.AZIMUTH_DEG],
+            "视场角": cams[schema.FOV_DEG],
+            "可视距离": cams[schema.RANGE_M],
+            "经度": cams.geometry.x.round(6),
+            "纬度": cams.geometry.y.round(6),
+        }
+    )
     payload = table.to_csv(index=False).encode("utf-8-sig")
-    check = uploads.check_upload(ws, "cameras", "cameras.csv", payload,
-                                 overrides={schema.CAMERA_ID: "编号", schema.SITE_KIND: "点位类型",
-                                            schema.AZIMUTH_DEG: "方向角", schema.FOV_DEG: "视场角",
-                                            schema.RANGE_M: "可视距离"})
+    check = uploads.check_upload(
+        ws,
+        "cameras",
+        "cameras.csv",
+        payload,
+        overrides={
+            schema.CAMERA_ID: "编号",
+            schema.SITE_KIND: "点位类型",
+            schema.AZIMUTH_DEG: "方向角",
+            schema.FOV_DEG: "视场角",
+            schema.RANGE_M: "可视距离",
+        },
+    )
     assert check.read.confirm, "lon/lat inferred without a CRS must be confirmed"
     assert not check.can_activate
-    confirmed = uploads.check_upload(ws, "cameras", "cameras.csv", payload,
-                                     uploads.UploadOptions(crs="EPSG:4326"), mapping=check.mapping)
+    confirmed = uploads.check_upload(
+        ws, "cameras", "cameras.csv", payload, uploads.UploadOptions(crs="EPSG:4326"), mapping=check.mapping
+    )
     assert confirmed.errors == (), [str(p) for p in confirmed.errors]
     assert set(confirmed.frame[schema.STATUS]) <= set(schema.CAMERA_STATUSES)
     uploads.activate_upload(ws, confirmed, note="cams", author="a", confirm_shrink=True)  # 2,300 → 50
@@ -118,21 +135,34 @@ def chicago_311_csv(demo, n: int = 600) -> bytes:
     for row in (5, 6, 7, 8):
         location[row] = ""
     origin = pd.Series(["Phone Call", "Internet", "Mobile Device"] * (n // 3))
-    return pd.DataFrame({
-        "SR_NUMBER": "SR" + tickets[schema.TICKET_ID].to_numpy(), "SR_TYPE": tickets[schema.CATEGORY].to_numpy(),
-        "ORIGIN": origin, "STATUS": "Completed",
-        "CREATED_DATE": tickets[schema.CREATED_AT].dt.strftime("%m/%d/%Y %I:%M:%S %p").to_numpy(),
-        "LOCATION": location}).to_csv(index=False).encode("utf-8")
+    return (
+        pd.DataFrame(
+            {
+                "SR_NUMBER": "SR" + tickets[schema.TICKET_ID].to_numpy(),
+                "SR_TYPE": tickets[schema.CATEGORY].to_numpy(),
+                "ORIGIN": origin,
+                "STATUS": "Completed",
+                "CREATED_DATE": tickets[schema.CREATED_AT].dt.strftime("%m/%d/%Y %I:%M:%S %p").to_numpy(),
+                "LOCATION": location,
+            }
+        )
+        .to_csv(index=False)
+        .encode("utf-8")
+    )
 
 
-CHICAGO_MAPPING = {schema.TICKET_ID: "SR_NUMBER", schema.CATEGORY: "SR_TYPE", schema.SOURCE: "ORIGIN",
-                   schema.STAGE: "STATUS", schema.CREATED_AT: "CREATED_DATE"}
+CHICAGO_MAPPING = {
+    schema.TICKET_ID: "SR_NUMBER",
+    schema.CATEGORY: "SR_TYPE",
+    schema.SOURCE: "ORIGIN",
+    schema.STAGE: "STATUS",
+    schema.CREATED_AT: "CREATED_DATE",
+}
 WGS84 = uploads.UploadOptions(crs="EPSG:4326")
 
 
 def test_a_chicago_311_export_lists_what_to_decide_instead_of_failing(ws, demo):
-    check = uploads.check_upload(ws, "tickets", "chicago.csv", chicago_311_csv(demo), WGS84,
-                                 mapping=CHICAGO_MAPPING)
+    check = uploads.check_upload(ws, "tickets", "chicago.csv", chicago_311_csv(demo), WGS84, mapping=CHICAGO_MAPPING)
     assert "made points from the (lat, lon) pairs in `LOCATION`" in check.read.notes
     by_code = {p.code: p for p in check.problems}
     missing = by_code["missing_coordinates"]
@@ -143,22 +173,27 @@ def test_a_chicago_311_export_lists_what_to_decide_instead_of_failing(ws, demo):
     assert len(unmapped.rows) == 600 and '--value source:"Phone Call"=hotline' in unmapped.fix
     assert "unknown_values" not in by_code, "the raw pandera wording is replaced, not repeated"
     defaulted = by_code["defaulted_column"]
-    assert (defaulted.severity, defaulted.column, defaulted.params["value"], defaulted.params["count"]) == \
-        ("warning", schema.REWORK_COUNT, "0", "600")
+    assert (defaulted.severity, defaulted.column, defaulted.params["value"], defaulted.params["count"]) == (
+        "warning",
+        schema.REWORK_COUNT,
+        "0",
+        "600",
+    )
     assert (check.frame[schema.REWORK_COUNT] == 0).all()
     stacked = by_code["stacked_points"]
     assert stacked.severity == "warning" and stacked.params["count"] == "300" and stacked.params["places"] == 1
     assert [(c.value, c.count, c.code, c.suggestion) for c in check.values] == [
-        ("Phone Call", 200, None, "hotline"), ("Internet", 200, None, "resident"),
-        ("Mobile Device", 200, None, "resident")]
+        ("Phone Call", 200, None, "hotline"),
+        ("Internet", 200, None, "resident"),
+        ("Mobile Device", 200, None, "resident"),
+    ]
 
 
 def test_value_mapping_and_leaving_out_rows_make_it_activate_and_are_remembered(ws, demo):
     payload = chicago_311_csv(demo)
     options = replace(WGS84, skip_missing_coordinates=True)
     values = {schema.SOURCE: {"Phone Call": "hotline", "Internet": "resident", "Mobile Device": "resident"}}
-    check = uploads.check_upload(ws, "tickets", "chicago.csv", payload, options, mapping=CHICAGO_MAPPING,
-                                 values=values)
+    check = uploads.check_upload(ws, "tickets", "chicago.csv", payload, options, mapping=CHICAGO_MAPPING, values=values)
     assert check.errors == (), [str(p) for p in check.errors]
     assert len(check.frame) == 596 and len(check.left_out) == 4
     assert check.left_out["SR_NUMBER"].tolist() == ["SR" + i for i in demo["tickets"][schema.TICKET_ID].iloc[5:9]]
@@ -173,8 +208,14 @@ def test_value_mapping_and_leaving_out_rows_make_it_activate_and_are_remembered(
 
 def test_a_fixed_value_fills_a_field_and_wins_over_a_mapped_column(ws, demo):
     cams = demo["cameras"].iloc[:20]
-    table = pd.DataFrame({"camera_id": cams[schema.CAMERA_ID], "status": "unknown",
-                          "lon": cams.geometry.x.round(6), "lat": cams.geometry.y.round(6)})
+    table = pd.DataFrame(
+        {
+            "camera_id": cams[schema.CAMERA_ID],
+            "status": "unknown",
+            "lon": cams.geometry.x.round(6),
+            "lat": cams.geometry.y.round(6),
+        }
+    )
     payload = table.to_csv(index=False).encode()
     check = uploads.check_upload(ws, "cameras", "c.csv", payload, WGS84, fixed={schema.STATUS: "在线"})
     assert check.frame[schema.STATUS].tolist() == ["online"] * 20 and check.fixed == {schema.STATUS: "在线"}
@@ -209,9 +250,15 @@ def test_appending_ids_that_are_stored_is_an_error_at_check_time(ws, demo):
 
 
 def test_report_lines_show_values_fixed_fields_and_left_out_rows(ws, demo):
-    check = uploads.check_upload(ws, "tickets", "chicago.csv", chicago_311_csv(demo),
-                                 replace(WGS84, skip_missing_coordinates=True), mapping=CHICAGO_MAPPING,
-                                 fixed={schema.HANDLED_BY: "311"})
+    check = uploads.check_upload(
+        ws,
+        "tickets",
+        "chicago.csv",
+        chicago_311_csv(demo),
+        replace(WGS84, skip_missing_coordinates=True),
+        mapping=CHICAGO_MAPPING,
+        fixed={schema.HANDLED_BY: "311"},
+    )
     lines = uploads.report_lines(check)
     assert "  value: source 'Phone Call' (199 rows) → unknown (suggested: hotline)" in lines
     assert "  fixed values: handled_by=311" in lines

@@ -17,20 +17,35 @@ BOWTIE = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
 
 
 def grids(**overrides) -> gpd.GeoDataFrame:
-    data = {schema.GRID_ID: ["g1", "g2", "g3"], schema.NAME: ["a", "b", "c"],
-            schema.COMMUNITY: ["c1"] * 3, schema.STREET: ["s1"] * 3}
+    data = {
+        schema.GRID_ID: ["g1", "g2", "g3"],
+        schema.NAME: ["a", "b", "c"],
+        schema.COMMUNITY: ["c1"] * 3,
+        schema.STREET: ["s1"] * 3,
+    }
     data.update(overrides.pop("columns", {}))
     geometry = overrides.pop("geometry", [SQUARE] * 3)
     return gpd.GeoDataFrame(data, geometry=geometry, crs=overrides.pop("crs", schema.STORAGE_CRS))
 
 
 def tickets(n: int = 2) -> gpd.GeoDataFrame:
-    return conform(gpd.GeoDataFrame(
-        {schema.TICKET_ID: [f"t{i}" for i in range(n)],
-         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-05-01 09:00", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
-         schema.CATEGORY: ["噪音扰民"] * n, schema.SOURCE: ["hotline"] * n, schema.STAGE: ["handling"] * n,
-         schema.REWORK_COUNT: [0] * n},
-        geometry=[Point(120.1, 30.2)] * n, crs=schema.STORAGE_CRS), schema.TICKETS.name)
+    return conform(
+        gpd.GeoDataFrame(
+            {
+                schema.TICKET_ID: [f"t{i}" for i in range(n)],
+                schema.CREATED_AT: pd.Series(
+                    pd.Timestamp("2026-05-01 09:00", tz=schema.DEFAULT_TIMEZONE), index=range(n)
+                ),
+                schema.CATEGORY: ["噪音扰民"] * n,
+                schema.SOURCE: ["hotline"] * n,
+                schema.STAGE: ["handling"] * n,
+                schema.REWORK_COUNT: [0] * n,
+            },
+            geometry=[Point(120.1, 30.2)] * n,
+            crs=schema.STORAGE_CRS,
+        ),
+        schema.TICKETS.name,
+    )
 
 
 def test_a_conforming_layer_passes_unchanged():
@@ -45,8 +60,10 @@ def test_conform_adds_optional_columns_empty_and_orders_them():
 
 
 def test_all_problems_are_reported_together():
-    bad = grids(columns={schema.GRID_ID: ["g1", "g1", None], schema.HOUSEHOLDS: [10, -5, 2.5]},
-                geometry=[BOWTIE, LineString([(0, 0), (1, 1)]), None])
+    bad = grids(
+        columns={schema.GRID_ID: ["g1", "g1", None], schema.HOUSEHOLDS: [10, -5, 2.5]},
+        geometry=[BOWTIE, LineString([(0, 0), (1, 1)]), None],
+    )
     bad = bad.drop(columns=schema.COMMUNITY)
     with pytest.raises(ValidationError) as info:
         validate(bad, schema.GRIDS.name)
@@ -94,8 +111,11 @@ def test_a_table_without_geometry_is_refused():
 def test_error_message_names_layer_count_and_rows():
     frame = tickets(3)
     frame[schema.SOURCE] = ["hotline", "pigeon", "pigeon"]
-    with pytest.raises(ValidationError, match=r"`tickets` has 1 problem\(s\):\n- `tickets` column `source` "
-                                              r"\(rows t1, t2\): unknown value\(s\) 'pigeon'"):
+    with pytest.raises(
+        ValidationError,
+        match=r"`tickets` has 1 problem\(s\):\n- `tickets` column `source` "
+        r"\(rows t1, t2\): unknown value\(s\) 'pigeon'",
+    ):
         validate(frame, schema.TICKETS.name)
 
 
@@ -112,7 +132,8 @@ def test_real_xiacheng_grids_report_the_one_invalid_polygon(realdata):
 def test_real_multilinestring_outline_is_not_a_grid(realdata):
     folder = realdata / "china_awkward" / "gbk_zhejiang_outline_cgcs2000"
     raw = pyogrio.read_dataframe(next(folder.glob("*.shp")), encoding="gbk")
-    frame = raw.to_crs(schema.STORAGE_CRS).assign(**{schema.GRID_ID: "z1", schema.NAME: "浙江",
-                                                   schema.COMMUNITY: "c", schema.STREET: "s"})
+    frame = raw.to_crs(schema.STORAGE_CRS).assign(
+        **{schema.GRID_ID: "z1", schema.NAME: "浙江", schema.COMMUNITY: "c", schema.STREET: "s"}
+    )
     problems = problems_in(frame, schema.GRIDS.name)
     assert any("MultiLineString" in p.what and "close the rings" in p.fix for p in problems)

@@ -18,18 +18,27 @@ CHICAGO = "America/Chicago"
 
 
 def grids_frame() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({schema.GRID_ID: ["g1"], schema.NAME: ["一网格"], schema.COMMUNITY: ["c"],
-                             schema.STREET: ["s"]}, geometry=[box(0, 0, 1, 1)], crs=schema.STORAGE_CRS)
+    return gpd.GeoDataFrame(
+        {schema.GRID_ID: ["g1"], schema.NAME: ["一网格"], schema.COMMUNITY: ["c"], schema.STREET: ["s"]},
+        geometry=[box(0, 0, 1, 1)],
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def tickets_frame(ids: list[str]) -> gpd.GeoDataFrame:
     n = len(ids)
     return gpd.GeoDataFrame(
-        {schema.TICKET_ID: ids,
-         schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
-         schema.CATEGORY: ["市容环境"] * n, schema.SOURCE: ["resident"] * n, schema.STAGE: ["closed"] * n,
-         schema.REWORK_COUNT: [0] * n},
-        geometry=[Point(0.5, 0.5)] * n, crs=schema.STORAGE_CRS)
+        {
+            schema.TICKET_ID: ids,
+            schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
+            schema.CATEGORY: ["市容环境"] * n,
+            schema.SOURCE: ["resident"] * n,
+            schema.STAGE: ["closed"] * n,
+            schema.REWORK_COUNT: [0] * n,
+        },
+        geometry=[Point(0.5, 0.5)] * n,
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def test_create_stores_the_profile_and_lists_it(tmp_path: Path):
@@ -37,7 +46,9 @@ def test_create_stores_the_profile_and_lists_it(tmp_path: Path):
     workspaces.create_workspace("plain", home=tmp_path)
     listed = workspaces.list_workspaces(tmp_path)
     assert [(w.name, w.profile.timezone, w.profile.metric_crs, w.version) for w in listed] == [
-        ("berlin", "Europe/Berlin", "EPSG:25832", 0), ("plain", "Asia/Shanghai", "auto", 0)]
+        ("berlin", "Europe/Berlin", "EPSG:25832", 0),
+        ("plain", "Asia/Shanghai", "auto", 0),
+    ]
     assert store.open_store("berlin", tmp_path).layers(0) == ()  # version 0 holds nothing (the app asks)
 
 
@@ -66,8 +77,9 @@ def test_create_refuses_a_taken_name_and_bad_input(tmp_path: Path):
 
 
 def test_create_from_layers_makes_version_one_with_the_seed_settings(tmp_path: Path):
-    ws = workspaces.create_workspace("seeded", home=tmp_path, layers={"grids": grids_frame()},
-                                     seed_settings={"k": {"v": 1}}, note="seed")
+    ws = workspaces.create_workspace(
+        "seeded", home=tmp_path, layers={"grids": grids_frame()}, seed_settings={"k": {"v": 1}}, note="seed"
+    )
     assert ws.version() == 1 and ws.layers() == ("grids",) and ws.get_setting("k") == {"v": 1}
 
 
@@ -92,8 +104,9 @@ def test_open_without_create_writes_nothing(tmp_path: Path):
 
 
 def test_the_store_reads_times_back_in_the_workspace_zone(tmp_path: Path):
-    ws = workspaces.create_workspace("chicago", Profile(CHICAGO), home=tmp_path,
-                                     layers={"grids": grids_frame(), "tickets": tickets_frame(["t1"])})
+    ws = workspaces.create_workspace(
+        "chicago", Profile(CHICAGO), home=tmp_path, layers={"grids": grids_frame(), "tickets": tickets_frame(["t1"])}
+    )
     created = ws.read(schema.TICKETS.name)[schema.CREATED_AT]
     assert str(created.dt.tz) == CHICAGO
     assert created.iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE)  # same instant
@@ -117,11 +130,20 @@ def test_today_and_the_patrol_night_follow_the_data_zone():
 
 
 def test_naive_csv_times_are_read_in_the_zone_of_the_target_workspace(tmp_path: Path):
-    ws = workspaces.create_workspace("berlin", Profile("Europe/Berlin"), home=tmp_path,
-                                     layers={"grids": grids_frame()})
+    ws = workspaces.create_workspace("berlin", Profile("Europe/Berlin"), home=tmp_path, layers={"grids": grids_frame()})
     text = stdio.StringIO()
-    pd.DataFrame({"ticket_id": ["t1"], "created_at": ["2026-03-01 08:30"], "category": ["市容环境"],
-                  "source": ["resident"], "stage": ["closed"], "rework_count": [0], "lon": [0.5], "lat": [0.5]}).to_csv(text, index=False)
+    pd.DataFrame(
+        {
+            "ticket_id": ["t1"],
+            "created_at": ["2026-03-01 08:30"],
+            "category": ["市容环境"],
+            "source": ["resident"],
+            "stage": ["closed"],
+            "rework_count": [0],
+            "lon": [0.5],
+            "lat": [0.5],
+        }
+    ).to_csv(text, index=False)
     check = uploads.check_upload(ws, schema.TICKETS.name, "tickets.csv", text.getvalue().encode())
     assert not check.errors
     created = check.frame[schema.CREATED_AT]
@@ -130,8 +152,9 @@ def test_naive_csv_times_are_read_in_the_zone_of_the_target_workspace(tmp_path: 
 
 
 def test_clear_removes_a_layer_as_a_version_and_rollback_brings_it_back(tmp_path: Path):
-    ws = workspaces.create_workspace("c", home=tmp_path,
-                                     layers={"grids": grids_frame(), "tickets": tickets_frame(["t1", "t2"])})
+    ws = workspaces.create_workspace(
+        "c", home=tmp_path, layers={"grids": grids_frame(), "tickets": tickets_frame(["t1", "t2"])}
+    )
     with pytest.raises(StoreError, match="clear `tickets` first"):
         ws.clear(schema.GRIDS.name, note="", author="me")
     assert ws.clear(schema.TICKETS.name, note="wrong file", author="me") == 2

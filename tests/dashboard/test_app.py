@@ -122,13 +122,18 @@ def test_a_chinese_page_shows_a_core_error_in_chinese(monkeypatch):
     from dashboard import data
 
     def missing(*args, **kwargs):
-        raise LayerNotFoundError("workspace `demo` has no `cameras` layer; upload it first", code="layer_not_found",
-                                 params={"workspace": "demo", "layer": "cameras"})
+        raise LayerNotFoundError(
+            "workspace `demo` has no `cameras` layer; upload it first",
+            code="layer_not_found",
+            params={"workspace": "demo", "layer": "cameras"},
+        )
 
     monkeypatch.setattr(data, "overview", missing)
     at = run("zh")
     assert [e.value for e in at.error] == [md_text("工作区 `demo` 还没有“摄像头”图层，请先导入。")]
-    assert [link.proto.label for link in at.get("page_link")] == ["前往“数据管理”页面导入图层"], [i.value for i in at.info]
+    assert [link.proto.label for link in at.get("page_link")] == ["前往“数据管理”页面导入图层"], [
+        i.value for i in at.info
+    ]
 
 
 def data_page():
@@ -170,8 +175,9 @@ def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
     labelled(at.text_input, "Type tickets to confirm").input("tickets").run()
     at.button(key="gw_clear").click().run()
     assert not at.exception and not at.error
-    assert [s.value for s in at.success] == ["Tickets removed as version 2; re-activate the version before it to "
-                                             "bring it back."]
+    assert [s.value for s in at.success] == [
+        "Tickets removed as version 2; re-activate the version before it to bring it back."
+    ]
     ws = store.open_store("clear-me", home, create=False)
     assert schema.TICKETS.name not in ws.layers()
     assert ws.history()[0].author == "王芳"
@@ -186,8 +192,14 @@ def every_page():
     from dashboard.views import command, coverage, hotspots, overview, patrols, performance
 
     st.session_state[state.SELECTION] = render_sidebar()
-    pages = {"overview": overview, "command": command, "performance": performance, "coverage": coverage,
-             "hotspots": hotspots, "patrols": patrols}
+    pages = {
+        "overview": overview,
+        "command": command,
+        "performance": performance,
+        "coverage": coverage,
+        "hotspots": hotspots,
+        "patrols": patrols,
+    }
     pages[st.session_state["page"]].render()
 
 

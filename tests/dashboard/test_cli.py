@@ -66,8 +66,7 @@ def test_missing_file_exits_2(home, capsys):
     assert "cannot read" in capsys.readouterr().err
 
 
-def test_checking_a_file_for_a_missing_workspace_says_how_to_create_it_and_creates_nothing(home, tmp_path,
-                                                                                         capsys):
+def test_checking_a_file_for_a_missing_workspace_says_how_to_create_it_and_creates_nothing(home, tmp_path, capsys):
     path = tmp_path / "grids.geojson"
     path.write_text(load_demo()["grids"].to_json(drop_id=True), encoding="utf-8")
     assert run("grids", str(path), "--workspace", "berlin") == 1
@@ -79,8 +78,9 @@ def test_checking_a_file_for_a_missing_workspace_says_how_to_create_it_and_creat
 def test_activate_that_stores_nothing_says_so(home, tmp_path, capsys):
     path = tmp_path / "grids.csv"
     grids = load_demo()["grids"].iloc[:3]
-    path.write_text(grids.assign(wkt=grids.geometry.to_wkt()).drop(columns="geometry").to_csv(index=False),
-                    encoding="utf-8")
+    path.write_text(
+        grids.assign(wkt=grids.geometry.to_wkt()).drop(columns="geometry").to_csv(index=False), encoding="utf-8"
+    )
     assert run("grids", str(path), "--wkt-column", "wkt", "--activate") == 1
     captured = capsys.readouterr()
     assert "confirm:" in captured.out
@@ -90,17 +90,21 @@ def test_activate_that_stores_nothing_says_so(home, tmp_path, capsys):
 
 def test_workspace_create_list_and_delete(home, capsys, monkeypatch):
     assert workspace("create", "berlin", "--timezone", "Europe/Berlin", "--metric-crs", "EPSG:25832") == 0
-    assert "created workspace `berlin` (time zone Europe/Berlin, metric CRS EPSG:25832, version 0)" in \
-        capsys.readouterr().out
+    assert (
+        "created workspace `berlin` (time zone Europe/Berlin, metric CRS EPSG:25832, version 0)"
+        in capsys.readouterr().out
+    )
     assert workspace("create", "copy", "--from-demo") == 0
     assert "version 1" in capsys.readouterr().out
     assert open_store("copy").layers() == tuple(schema.LAYERS)
     assert open_store("copy").get_setting(schema.PATROL_ASSIGNMENTS)["rows"]
     assert workspace("list") == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert rows == [["berlin", "Europe/Berlin", "EPSG:25832", "version", "0"],
-                    ["copy", "Asia/Shanghai", "auto", "version", "1"],
-                    ["demo", "Asia/Shanghai", "auto", "version", "1"]]
+    assert rows == [
+        ["berlin", "Europe/Berlin", "EPSG:25832", "version", "0"],
+        ["copy", "Asia/Shanghai", "auto", "version", "1"],
+        ["demo", "Asia/Shanghai", "auto", "version", "1"],
+    ]
     assert workspace("create", "berlin") == 1
     assert "already exists" in capsys.readouterr().err
     assert workspace("create", "x", "--timezone", "Berlin") == 1
@@ -129,6 +133,8 @@ def test_workspace_clear_removes_a_layer_as_a_version(home, capsys):
     assert schema.TICKETS.name not in open_store("c").layers()
     assert workspace("clear", "c", "grids", "--confirm", "grids") == 1
     assert "clear `cameras`" in capsys.readouterr().err
+
+
 def test_an_emptying_file_needs_confirm_shrink_and_a_bad_map_gets_a_message(home, tmp_path, capsys):
     path = tmp_path / "few.geojson"
     path.write_text(load_demo()["grids"].iloc[:10].to_json(drop_id=True), encoding="utf-8")
@@ -140,21 +146,36 @@ def test_an_emptying_file_needs_confirm_shrink_and_a_bad_map_gets_a_message(home
     assert open_store("demo").version() == 2
     assert run("grids", str(path), "--map", "grid_id=编号") == 1
     assert "has no column `编号` (mapped to `grid_id`)" in capsys.readouterr().err
+
+
 def test_a_311_export_imports_with_values_fixed_fields_and_rows_left_out(home, tmp_path, capsys):
     tickets = load_demo()["tickets"].iloc[:30]
     location = [f"CHICAGO ({y:.6f}, {x:.6f})" for x, y in zip(tickets.geometry.x, tickets.geometry.y)]
     location[0] = ""
     rows = ["ticket_id,category,source,created_at,LOCATION"] + [
         f'C{i},{c},{"Phone Call" if n % 2 else "Internet"},{t:%Y-%m-%d %H:%M},"{loc}"'
-        for n, (i, c, t, loc) in enumerate(zip(tickets[schema.TICKET_ID], tickets[schema.CATEGORY],
-                                              tickets[schema.CREATED_AT], location))]
+        for n, (i, c, t, loc) in enumerate(
+            zip(tickets[schema.TICKET_ID], tickets[schema.CATEGORY], tickets[schema.CREATED_AT], location)
+        )
+    ]
     path = tmp_path / "311.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     assert run("tickets", str(path), "--crs", "EPSG:4326") == 1
     out = capsys.readouterr().out
     assert "--skip-missing-coordinates" in out and '--value source:"Internet"=resident' in out
-    args = ("tickets", str(path), "--crs", "EPSG:4326", "--skip-missing-coordinates", "--set", "stage=closed",
-            "--value", 'source:"Phone Call"=hotline', "--value", "source:Internet=resident")
+    args = (
+        "tickets",
+        str(path),
+        "--crs",
+        "EPSG:4326",
+        "--skip-missing-coordinates",
+        "--set",
+        "stage=closed",
+        "--value",
+        'source:"Phone Call"=hotline',
+        "--value",
+        "source:Internet=resident",
+    )
     assert run(*args, "--activate") == 0
     out = capsys.readouterr().out
     assert "  fixed values: stage=closed" in out and "  left out: 1 row(s) without coordinates" in out

@@ -74,8 +74,13 @@ def test_map_counters_overdue_list_and_grid_card(page, app_url, demo, artifacts,
     expected_overdue = command.overdue_list(tickets, as_of)
     assert drawn["overdue"] == len(expected_overdue) == 50
 
-    counters = command.counters(tickets, layers[schema.CAMERAS.name], layers[schema.PATROL_TEAMS.name],
-                                layers[schema.PATROL_CHECKINS.name], as_of)
+    counters = command.counters(
+        tickets,
+        layers[schema.CAMERAS.name],
+        layers[schema.PATROL_TEAMS.name],
+        layers[schema.PATROL_CHECKINS.name],
+        as_of,
+    )
     values = metric_values(page)
     assert values["New today"] == f"{counters.new_today:,}"
     assert values["Open tickets"] == f"{counters.open:,}"
@@ -86,17 +91,27 @@ def test_map_counters_overdue_list_and_grid_card(page, app_url, demo, artifacts,
     assert page.get_by_text(f"Overdue tickets ({len(expected_overdue)})").is_visible()
     rows = overdue_rows(page)
     shown = [(r[0], r[1]) for r in rows if len(r) > 1]
-    expected_rows = [(tid, f"{hours / 24:.1f}") for tid, hours in
-                     zip(expected_overdue[schema.TICKET_ID], expected_overdue["hours_late"])]
-    assert len(shown) >= 5 and shown == expected_rows[:len(shown)]
+    expected_rows = [
+        (tid, f"{hours / 24:.1f}")
+        for tid, hours in zip(expected_overdue[schema.TICKET_ID], expected_overdue["hours_late"])
+    ]
+    assert len(shown) >= 5 and shown == expected_rows[: len(shown)]
 
     page.locator(MAP_FRAME).scroll_into_view_if_needed()
     target = frame.evaluate(GRID_TO_CLICK)
     grid_id = joins.GridIndex.from_grids(layers[schema.GRIDS.name]).assign(
-        pd.Series([target["lng"]]).to_numpy(), pd.Series([target["lat"]]).to_numpy())[0]
-    card = command.grid_card(layers[schema.GRIDS.name][schema.GRID_ID].iloc[grid_id], layers[schema.GRIDS.name],
-                             tickets, joined[schema.CAMERAS.name], joined[schema.PATROL_CHECKINS.name],
-                             layers[schema.PATROL_TEAMS.name], joined[schema.MEMBERS.name], as_of)
+        pd.Series([target["lng"]]).to_numpy(), pd.Series([target["lat"]]).to_numpy()
+    )[0]
+    card = command.grid_card(
+        layers[schema.GRIDS.name][schema.GRID_ID].iloc[grid_id],
+        layers[schema.GRIDS.name],
+        tickets,
+        joined[schema.CAMERAS.name],
+        joined[schema.PATROL_CHECKINS.name],
+        layers[schema.PATROL_TEAMS.name],
+        joined[schema.MEMBERS.name],
+        as_of,
+    )
     box = page.locator(MAP_FRAME).bounding_box()
     page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
     page.get_by_role("heading", name=card.name).wait_for(timeout=30_000)
@@ -110,7 +125,7 @@ def test_map_counters_overdue_list_and_grid_card(page, app_url, demo, artifacts,
 
 
 def test_new_ticket_appears_without_reload_and_stays_text(page, app_url, demo, artifacts, metric_values):
-    layers, joined, as_of = demo
+    layers, _, as_of = demo
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     frame = open_command(page, f"{app_url}/command")
@@ -140,8 +155,9 @@ def test_new_ticket_appears_without_reload_and_stays_text(page, app_url, demo, a
     frame.wait_for_function(f"() => window.gw.updated > {before['updates']}", timeout=30_000)
     after = frame.evaluate(LAYER_COUNTS)
     assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
-    assert frame.evaluate("() => [map.getZoom(), map.getCenter().lat, map.getCenter().lng]") == pytest.approx(view), \
+    assert frame.evaluate("() => [map.getZoom(), map.getCenter().lat, map.getCenter().lng]") == pytest.approx(view), (
         "the refresh kept the map's zoom and position"
+    )
     assert after["overdue"] == before["overdue"] + 1
     tip = next(t for t in after["ticketTips"] if "E2E-XSS-1" in t)
     assert "&lt;img src=x onerror=alert(1)&gt; ${alert(1)}" in tip and "&lt;b&gt;" in tip

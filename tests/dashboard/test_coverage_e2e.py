@@ -26,11 +26,18 @@ def expected():
     cams = coverage.camera_coverage(grids, cameras, tickets, as_of=as_of)
     reach = coverage.service_reach(grids, services, coverage.WalkSettings())
     unserved = coverage.unserved_areas(grids, services, None, coverage.WalkSettings())
-    recent = tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)
-                     & (tickets[schema.CREATED_AT] > as_of - pd.Timedelta(days=coverage.TICKET_DAYS))]
+    recent = tickets[
+        metrics.registered_mask(tickets)
+        & tickets[schema.ASSIGNED].astype(bool)
+        & (tickets[schema.CREATED_AT] > as_of - pd.Timedelta(days=coverage.TICKET_DAYS))
+    ]
     model = siting.MaximalCovering.from_geodataframes(
-        siting.ticket_demand(recent), siting.lattice_candidates(grids, 50.0), 60.0, 5,
-        existing=cameras[cameras[schema.STATUS] == "online"])
+        siting.ticket_demand(recent),
+        siting.lattice_candidates(grids, 50.0),
+        60.0,
+        5,
+        existing=cameras[cameras[schema.STATUS] == "online"],
+    )
     return grids, cameras, cams, reach, unserved, model.solve()
 
 
@@ -46,10 +53,14 @@ def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path,
     values = metric_values(page)
     area = cams["covered_area_km2"] / cams["covered_share"]
     assert values["Area seen by online cameras"] == f"{cams['covered_area_km2'].sum() / area.sum():.1%}"
-    assert values["Tickets in camera view (90 days)"] == \
-        f"{cams['tickets_in_view'].sum() / cams['tickets_recent'].sum():.1%}"
-    assert values["Residents within the 15-minute circle"] == \
-        f"{reach['any_served'].sum() / grids[schema.POPULATION].sum():.1%}"
+    assert (
+        values["Tickets in camera view (90 days)"]
+        == f"{cams['tickets_in_view'].sum() / cams['tickets_recent'].sum():.1%}"
+    )
+    assert (
+        values["Residents within the 15-minute circle"]
+        == f"{reach['any_served'].sum() / grids[schema.POPULATION].sum():.1%}"
+    )
     views_online, views_down = frame.evaluate("gwp.overlays")[:2]
     assert views_online == (cameras[schema.STATUS] == "online").sum()
     assert views_down == (cameras[schema.STATUS] != "online").sum()
@@ -67,8 +78,17 @@ def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path,
     page.screenshot(path=artifacts / "coverage_gaps.png", full_page=True)
 
     points = tmp_path / "roads.geojson"
-    points.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
-                      "geometry": {"type": "Point", "coordinates": [120.2, 30.3]}}]}), encoding="utf-8")
+    points.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [120.2, 30.3]}}
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     page.get_by_text("Settings: walking", exact=False).click()
     page.locator('[data-testid="stFileUploader"]').first.locator("input[type=file]").set_input_files(points)
     page.get_by_text("This file has no lines (found: Point)").wait_for(timeout=30_000)

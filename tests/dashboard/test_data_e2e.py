@@ -30,7 +30,8 @@ def active_version(page) -> int:
 
 def upload(page, name: str, payload: bytes, mime: str = "application/octet-stream") -> None:
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        files=[{"name": name, "mimeType": mime, "buffer": payload}])
+        files=[{"name": name, "mimeType": mime, "buffer": payload}]
+    )
 
 
 def remove_upload(page) -> None:
@@ -51,8 +52,7 @@ def self_touching(polygon: shapely.Polygon) -> shapely.Polygon:
     return shapely.Polygon(np.vstack([ring[:1], loop, ring[1:]]))
 
 
-def demo_grids_geojson(rename: dict[str, str] | None = None, duplicate: bool = False,
-                       invalid: bool = False) -> bytes:
+def demo_grids_geojson(rename: dict[str, str] | None = None, duplicate: bool = False, invalid: bool = False) -> bytes:
     grids = load_demo()["grids"].copy()
     if rename:
         grids["name"] = grids["grid_id"].map(rename).fillna(grids["name"])
@@ -77,8 +77,10 @@ def test_bad_files_are_refused_and_change_nothing(page, app_url, realdata, artif
     open_data_page(page, app_url)
     before = active_version(page)
     if case == "doctype_kml":
-        kml = (b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-               b'<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name></Placemark></kml>')
+        kml = (
+            b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&x;</name></Placemark></kml>'
+        )
         upload(page, "![x](http://203.0.113.9/track.png).kml", kml)  # a hostile name is shown inert
         page.get_by_text(re.compile("DOCTYPE|entit", re.I)).first.wait_for(timeout=60_000)
     elif case == "duplicates_and_self_intersection":
@@ -149,8 +151,11 @@ def test_an_invalid_polygon_is_repaired_on_request(page, app_url, artifacts):
 def pick_layer(page, label: str) -> None:
     """Pick the layer to upload and wait until the page shows only that layer's file uploader."""
     page.get_by_text(label, exact=True).click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=stFileUploaderDropzoneInput]').length"
-                           " === 1 && !document.querySelector('[data-stale=true]')", timeout=30_000)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=stFileUploaderDropzoneInput]').length"
+        " === 1 && !document.querySelector('[data-stale=true]')",
+        timeout=30_000,
+    )
     page.wait_for_timeout(500)
 
 
@@ -158,15 +163,23 @@ def chicago_tickets_csv(n: int = 120) -> bytes:
     """Demo tickets written like a Chicago 311 export: open-data sources, coordinates only inside a
     "LOCATION" text column, no rework_count, and 4 rows without coordinates."""
     tickets = load_demo()["tickets"].iloc[:n]
-    location = [f"121 N LASALLE ST, CHICAGO ({y:.6f}, {x:.6f})" for x, y in
-                zip(tickets.geometry.x, tickets.geometry.y)]
+    location = [f"121 N LASALLE ST, CHICAGO ({y:.6f}, {x:.6f})" for x, y in zip(tickets.geometry.x, tickets.geometry.y)]
     for row in (3, 4, 5, 6):
         location[row] = ""
-    return pd.DataFrame({
-        "ticket_id": "C" + tickets["ticket_id"].to_numpy(), "category": tickets["category"].to_numpy(),
-        "source": (["Phone Call", "Internet"] * n)[:n], "stage": "closed",
-        "created_at": tickets["created_at"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
-        "LOCATION": location}).to_csv(index=False).encode("utf-8")
+    return (
+        pd.DataFrame(
+            {
+                "ticket_id": "C" + tickets["ticket_id"].to_numpy(),
+                "category": tickets["category"].to_numpy(),
+                "source": (["Phone Call", "Internet"] * n)[:n],
+                "stage": "closed",
+                "created_at": tickets["created_at"].dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+                "LOCATION": location,
+            }
+        )
+        .to_csv(index=False)
+        .encode("utf-8")
+    )
 
 
 def test_a_311_export_loads_after_mapping_values_and_leaving_out_rows(page, app_url, artifacts):

@@ -18,7 +18,7 @@ def test_both_files_hold_the_table_with_formulas_neutralised(monkeypatch):
         made[file_name] = data() if callable(data) else data
 
     monkeypatch.setattr(DeltaGenerator, "download_button", capture)
-    table = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "东门"], "tickets": [3, 4]})
+    table = pd.DataFrame({"name": ['=HYPERLINK("http://x")', "东门"], "tickets": [3, 4]})
     downloads.table_downloads(table, "gridwatch_test", "gw_test", "Sheet")
     assert set(made) == {"gridwatch_test.csv", "gridwatch_test.xlsx"}
     text = made["gridwatch_test.csv"].decode("utf-8-sig")

@@ -26,8 +26,9 @@ def expected():
     flow = flow[period.contains(flow[schema.CREATED_AT])]
     on_grids = hotspots.gi_star(flow[schema.GRID_ID].value_counts(), hotspots.grid_graph(grids), fdr=True)
     cells = hotspots.hex_cover(geometry.streets_from_grids(grids), 9)
-    on_hexes = hotspots.gi_star(hotspots.hex_counts(flow, 9).reindex(cells, fill_value=0),
-                                hotspots.hex_graph(cells), fdr=True)
+    on_hexes = hotspots.gi_star(
+        hotspots.hex_counts(flow, 9).reindex(cells, fill_value=0), hotspots.hex_graph(cells), fdr=True
+    )
     repeats = hotspots.repeat_cases(flow, 50, 7)
     return grids, flow, on_grids, on_hexes, repeats
 
@@ -40,9 +41,12 @@ def drawn(map_ready, page, units: int):
 def click_at(frame, lon: float, lat: float) -> None:
     """A click on the map at (lon, lat), through Leaflet (as st_folium hears it): mouse coordinates would
     miss while the page below the map is still settling."""
-    frame.evaluate("([lat, lng]) => { const ll = L.latLng(lat, lng); const p = gwp.map.latLngToContainerPoint(ll);"
-                   " gwp.map.fire('click', {latlng: ll, containerPoint: p,"
-                   " layerPoint: gwp.map.containerPointToLayerPoint(p)}); }", [lat, lon])
+    frame.evaluate(
+        "([lat, lng]) => { const ll = L.latLng(lat, lng); const p = gwp.map.latLngToContainerPoint(ll);"
+        " gwp.map.fire('click', {latlng: ll, containerPoint: p,"
+        " layerPoint: gwp.map.containerPointToLayerPoint(p)}); }",
+        [lat, lon],
+    )
 
 
 def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, metric_values, map_ready):
@@ -101,9 +105,12 @@ def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready):
         page.get_by_role("combobox", name="事件类型").click()
         page.get_by_role("option", name=category, exact=True).click()
         page.keyboard.press("Escape")
-        page.wait_for_function("(n) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => "
-                               "m.innerText.includes('重复案件') && m.innerText.includes(n))", arg=f"{repeats:,}",
-                               timeout=60_000)
+        page.wait_for_function(
+            "(n) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => "
+            "m.innerText.includes('重复案件') && m.innerText.includes(n))",
+            arg=f"{repeats:,}",
+            timeout=60_000,
+        )
         drawn(map_ready, page, len(grids))
         page.screenshot(path=artifacts / "hotspots_zh.png", full_page=True)
     finally:

@@ -27,25 +27,37 @@ def test_every_static_key_used_by_the_dashboard_exists():
     assert missing == []
 
 
-@pytest.mark.parametrize(("group", "codes"), [
-    ("stage", schema.TICKET_STAGES), ("source", schema.TICKET_SOURCES), ("site_kind", schema.SITE_KINDS),
-    ("camera_status", schema.CAMERA_STATUSES), ("service_kind", schema.SERVICE_KINDS),
-    ("satisfaction", schema.SATISFACTIONS), ("member_status", schema.MEMBER_STATUSES),
-    ("member_kind", schema.MEMBER_KINDS), ("gender", schema.GENDERS), ("shift", schema.SHIFTS),
-])
+@pytest.mark.parametrize(
+    ("group", "codes"),
+    [
+        ("stage", schema.TICKET_STAGES),
+        ("source", schema.TICKET_SOURCES),
+        ("site_kind", schema.SITE_KINDS),
+        ("camera_status", schema.CAMERA_STATUSES),
+        ("service_kind", schema.SERVICE_KINDS),
+        ("satisfaction", schema.SATISFACTIONS),
+        ("member_status", schema.MEMBER_STATUSES),
+        ("member_kind", schema.MEMBER_KINDS),
+        ("gender", schema.GENDERS),
+        ("shift", schema.SHIFTS),
+    ],
+)
 def test_every_schema_code_has_a_label_in_both_languages(group, codes):
     for lang in i18n.LANGUAGES:
         assert all(f"{group}.{code}" in i18n.catalog(lang) for code in codes)
 
 
 def test_translate_fills_values_and_falls_back():
-    assert i18n.translate("zh", "sidebar.as_of", date="2026-10-31", version=3, zone="Asia/Shanghai") == \
-        "数据截至 2026-10-31（最新事件）· Asia/Shanghai · 版本 3"
+    assert (
+        i18n.translate("zh", "sidebar.as_of", date="2026-10-31", version=3, zone="Asia/Shanghai")
+        == "数据截至 2026-10-31（最新事件）· Asia/Shanghai · 版本 3"
+    )
     assert i18n.translate("zh", "no.such.key") == "no.such.key"
 
 
-@pytest.mark.parametrize(("locale", "lang"), [("zh-CN", "zh"), ("zh-TW", "zh"), ("en-GB", "en"),
-                                              ("fr-FR", "zh"), (None, "zh")])
+@pytest.mark.parametrize(
+    ("locale", "lang"), [("zh-CN", "zh"), ("zh-TW", "zh"), ("en-GB", "en"), ("fr-FR", "zh"), (None, "zh")]
+)
 def test_browser_locale_picks_the_language(locale, lang):
     assert i18n.language_from_locale(locale) == lang
 
@@ -56,10 +68,17 @@ def test_problems_are_worded_in_the_readers_language(monkeypatch):
 
     from core.validate import problems_in
 
-    frame = gpd.GeoDataFrame({schema.CAMERA_ID: ["c1", "c1"], schema.SITE_KIND: ["路口", "intersection"],
-                              schema.STATUS: ["online", "online"], schema.FOV_DEG: [90.0, 90.0],
-                              schema.RANGE_M: [50.0, 50.0]},
-                             geometry=[Point(120, 30), None], crs=schema.STORAGE_CRS)
+    frame = gpd.GeoDataFrame(
+        {
+            schema.CAMERA_ID: ["c1", "c1"],
+            schema.SITE_KIND: ["路口", "intersection"],
+            schema.STATUS: ["online", "online"],
+            schema.FOV_DEG: [90.0, 90.0],
+            schema.RANGE_M: [50.0, 50.0],
+        },
+        geometry=[Point(120, 30), None],
+        crs=schema.STORAGE_CRS,
+    )
     problems = problems_in(frame, schema.CAMERAS.name)
     assert {p.code for p in problems} == {"not_unique", "unknown_values", "missing_geometry"}
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
@@ -94,8 +113,11 @@ def coded_calls(kind: str) -> set[str]:
             if (kind == "error" and is_error) or (kind == "message" and name == "Message"):
                 for keyword in node.keywords:
                     if keyword.arg == "code":
-                        found |= {c.value for c in ast.walk(keyword.value)
-                                  if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+                        found |= {
+                            c.value
+                            for c in ast.walk(keyword.value)
+                            if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                        }
     return found
 
 
@@ -110,10 +132,14 @@ def test_every_error_and_message_code_core_raises_is_in_both_catalogs(kind):
 def test_errors_and_messages_are_worded_in_the_readers_language(monkeypatch):
     from core.errors import LayerNotFoundError, Message, ReadError
 
-    empty = ReadError("`a.csv` is empty (0 bytes). Check the file and upload it again.", code="file_empty",
-                      params={"name": "a.csv"})
-    missing = LayerNotFoundError("workspace `w` has no `tickets` layer; upload it first", code="layer_not_found",
-                                 params={"workspace": "w", "layer": "tickets"})
+    empty = ReadError(
+        "`a.csv` is empty (0 bytes). Check the file and upload it again.", code="file_empty", params={"name": "a.csv"}
+    )
+    missing = LayerNotFoundError(
+        "workspace `w` has no `tickets` layer; upload it first",
+        code="layer_not_found",
+        params={"workspace": "w", "layer": "tickets"},
+    )
     note = Message("dropped Z coordinates from 3 features", code="dropped_z", params={"count": 3})
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
     assert i18n.error_text(empty) == "`a.csv` 是空文件（0 字节），请检查文件后重新上传。"
@@ -128,8 +154,20 @@ def test_errors_and_messages_are_worded_in_the_readers_language(monkeypatch):
 def test_a_validation_error_lists_its_problems_in_chinese(monkeypatch):
     from core.errors import Problem, ValidationError
 
-    exc = ValidationError("cameras", [Problem("cameras", "camera_id", ("c1",), "value is missing", "fill it in",
-                                              code="missing_value", params={"column": "camera_id"})])
+    exc = ValidationError(
+        "cameras",
+        [
+            Problem(
+                "cameras",
+                "camera_id",
+                ("c1",),
+                "value is missing",
+                "fill it in",
+                code="missing_value",
+                params={"column": "camera_id"},
+            )
+        ],
+    )
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
     lines = i18n.error_text(exc).split("\n\n")
     assert lines[0] == "摄像头有 1 处问题："
@@ -160,9 +198,11 @@ def test_topology_findings_are_worded_in_chinese(monkeypatch):
 
     from core.boundaries import boundary_problems
 
-    grids = gpd.GeoDataFrame({schema.GRID_ID: ["a", "b"], schema.COMMUNITY: ["东社区", "西社区"]},
-                             geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.009, 30.0, 120.02, 30.01)],
-                             crs=schema.STORAGE_CRS)
+    grids = gpd.GeoDataFrame(
+        {schema.GRID_ID: ["a", "b"], schema.COMMUNITY: ["东社区", "西社区"]},
+        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.009, 30.0, 120.02, 30.01)],
+        crs=schema.STORAGE_CRS,
+    )
     (crossing,) = [p for p in boundary_problems(grids) if p.code == "community_crossing"]
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
     what, fix = i18n.problem_text(crossing)
@@ -173,17 +213,28 @@ def test_topology_findings_are_worded_in_chinese(monkeypatch):
 def test_read_errors_are_worded_in_the_readers_language(monkeypatch):
     from core.errors import ReadError
 
-    error = ReadError("`a.kml` nests Folders more than 100 deep", code="kml_deep", params={"file": "a.kml", "depth": 100})
+    error = ReadError(
+        "`a.kml` nests Folders more than 100 deep", code="kml_deep", params={"file": "a.kml", "depth": 100}
+    )
     monkeypatch.setattr(i18n, "current_language", lambda: "zh")
     assert i18n.error_text(error) == i18n.translate("zh", "error.kml_deep", file="a.kml", depth=100)
     assert "嵌套超过 100 层" in i18n.error_text(error)
     assert i18n.error_text(ReadError("plain")) == "plain"
     monkeypatch.setattr(i18n, "current_language", lambda: "en")
     assert i18n.error_text(error).startswith("`a.kml` nests Folders more than 100 deep")
-@pytest.mark.parametrize(("lang", "headers", "layer"), [
-    ("en", ["Layer", "Points", "Move to another grid", "Fall outside every grid", "Newly inside a grid"], "Tickets"),
-    ("zh", ["图层", "点数", "改属其他网格", "落到所有网格之外", "新落入网格"], "事件"),
-])
+
+
+@pytest.mark.parametrize(
+    ("lang", "headers", "layer"),
+    [
+        (
+            "en",
+            ["Layer", "Points", "Move to another grid", "Fall outside every grid", "Newly inside a grid"],
+            "Tickets",
+        ),
+        ("zh", ["图层", "点数", "改属其他网格", "落到所有网格之外", "新落入网格"], "事件"),
+    ],
+)
 def test_the_change_impact_table_has_headers_in_the_readers_language(monkeypatch, lang, headers, layer):
     import pandas as pd
 
@@ -191,15 +242,16 @@ def test_the_change_impact_table_has_headers_in_the_readers_language(monkeypatch
     from dashboard.components.upload import impact_table
 
     monkeypatch.setattr(i18n, "current_language", lambda: lang)
-    impact = Impact({"tickets": ImpactCounts(total=10, moved=2, newly_unassigned=1, newly_assigned=0)},
-                    pd.DataFrame())
+    impact = Impact({"tickets": ImpactCounts(total=10, moved=2, newly_unassigned=1, newly_assigned=0)}, pd.DataFrame())
     table = impact_table(impact)
     assert table.columns.tolist() == headers
     assert table.iloc[0].tolist() == [layer, 10, 2, 1, 0]
 
 
-@pytest.mark.parametrize(("count", "text"), [(1, "1 ticket in the period"), (2, "2 tickets in the period"),
-                                             ("1,000", "1,000 tickets in the period")])
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(1, "1 ticket in the period"), (2, "2 tickets in the period"), ("1,000", "1,000 tickets in the period")],
+)
 def test_english_counts_have_plural_forms(count, text):
     assert i18n.translate("en", "overview.tickets_in_period", count=count) == text
     assert i18n.translate("zh", "overview.tickets_in_period", count=count) == f"本时段事件 {count} 件"
@@ -209,8 +261,9 @@ def test_a_redesign_without_a_current_roster_says_so_not_zero_changes(monkeypatc
     from dashboard.components.patrol_panels import proposal_text
 
     monkeypatch.setattr(i18n, "current_language", lambda: "en")
-    none = proposal_text(2.0, dict.fromkeys(("max_min_ratio", "changed_grids")),
-                         {"max_min_ratio": 1.5, "changed_grids": None})
+    none = proposal_text(
+        2.0, dict.fromkeys(("max_min_ratio", "changed_grids")), {"max_min_ratio": 1.5, "changed_grids": None}
+    )
     assert "covers none of these grids" in none and "change team" not in none
     one = proposal_text(2.0, {"max_min_ratio": 3.0}, {"max_min_ratio": 1.5, "changed_grids": 1})
     assert one.endswith("3.000 → 1.500; 1 grid changes team.")
@@ -233,15 +286,16 @@ def test_every_coded_wording_gets_the_parameters_it_names():
             kind = "message" if name == "Message" else "error" if name.endswith("Error") or name == "__init__" else ""
             keywords = {k.arg: k.value for k in node.keywords}
             params = keywords.get("params")
-            literal = params is None or (isinstance(params, ast.Dict)
-                                         and all(isinstance(k, ast.Constant) for k in params.keys))
+            literal = params is None or (
+                isinstance(params, ast.Dict) and all(isinstance(k, ast.Constant) for k in params.keys)
+            )
             if not kind or "code" not in keywords or not literal:
                 continue
             given = {k.value for k in params.keys} if params is not None else set()
             for code in (c.value for c in ast.walk(keywords["code"]) if isinstance(c, ast.Constant)):
                 for lang in i18n.LANGUAGES:
                     text = i18n.catalog(lang).get(f"{kind}.{code}")
-                    for wording in (text.values() if isinstance(text, dict) else [text] if text else []):
+                    for wording in text.values() if isinstance(text, dict) else [text] if text else []:
                         checked += 1
                         needed = {f for _, f, _, _ in string.Formatter().parse(wording) if f}
                         if needed - given:

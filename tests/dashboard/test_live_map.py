@@ -65,10 +65,15 @@ def test_polygon_rings_keep_holes_and_parts():
     assert live_map.polygon_rings(np.array([Polygon()], dtype=object)) == [[]]
 
 
-@pytest.mark.parametrize("value", [
-    {"a": "{{|x{#y%z"}, {"s": "</script><img src=x onerror=alert(1)>"}, {"t": "${alert(1)} \u2028 '"},
-    [{"b": {}}, {"c": [{"d": "{{{"}]}],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": "{{|x{#y%z"},
+        {"s": "</script><img src=x onerror=alert(1)>"},
+        {"t": "${alert(1)} \u2028 '"},
+        [{"b": {}}, {"c": [{"d": "{{{"}]}],
+    ],
+)
 def test_script_json_round_trips_and_survives_a_second_jinja_pass(value):
     text = live_map.script_json(value)
     assert json.loads(text) == value
@@ -80,24 +85,48 @@ def test_script_json_round_trips_and_survives_a_second_jinja_pass(value):
 def test_payload_escapes_every_file_string():
     hostile = "<img src=x onerror=alert(1)>"
     grids = pd.Series(["g1", "g2"])
-    measures = pd.DataFrame({"open": [1, 0], "overdue": [1, 0], "members": [3, 0], "on_time_rate": [0.5, np.nan]},
-                            index=["g1", "g2"])
+    measures = pd.DataFrame(
+        {"open": [1, 0], "overdue": [1, 0], "members": [3, 0], "on_time_rate": [0.5, np.nan]}, index=["g1", "g2"]
+    )
     point = gpd.GeoSeries([Point(120.1, 30.2)], crs=4326)
-    cameras = gpd.GeoDataFrame({schema.CAMERA_ID: [hostile], schema.STATUS: ["fault"], schema.AZIMUTH_DEG: [None],
-                                schema.FOV_DEG: [360.0], schema.RANGE_M: [50.0]}, geometry=point)
+    cameras = gpd.GeoDataFrame(
+        {
+            schema.CAMERA_ID: [hostile],
+            schema.STATUS: ["fault"],
+            schema.AZIMUTH_DEG: [None],
+            schema.FOV_DEG: [360.0],
+            schema.RANGE_M: [50.0],
+        },
+        geometry=point,
+    )
     services = gpd.GeoDataFrame({schema.NAME: [hostile], schema.KIND: ["police_room"]}, geometry=point)
-    tickets = gpd.GeoDataFrame({schema.TICKET_ID: ["T1"], schema.CATEGORY: [hostile],
-                                schema.DESCRIPTION: [hostile + " ${alert(1)}"], schema.STAGE: ["handling"],
-                                schema.DEADLINE_AT: [pd.Timestamp("2026-10-31 12:00", tz=schema.DEFAULT_TIMEZONE)],
-                                "overdue": [True]}, geometry=point)
-    checkins = gpd.GeoDataFrame({schema.TEAM_ID: ["A"], "team_name": [hostile],
-                                 schema.CHECKED_AT: [pd.Timestamp("2026-10-31 20:05", tz=schema.DEFAULT_TIMEZONE)]},
-                                geometry=point)
+    tickets = gpd.GeoDataFrame(
+        {
+            schema.TICKET_ID: ["T1"],
+            schema.CATEGORY: [hostile],
+            schema.DESCRIPTION: [hostile + " ${alert(1)}"],
+            schema.STAGE: ["handling"],
+            schema.DEADLINE_AT: [pd.Timestamp("2026-10-31 12:00", tz=schema.DEFAULT_TIMEZONE)],
+            "overdue": [True],
+        },
+        geometry=point,
+    )
+    checkins = gpd.GeoDataFrame(
+        {
+            schema.TEAM_ID: ["A"],
+            "team_name": [hostile],
+            schema.CHECKED_AT: [pd.Timestamp("2026-10-31 20:05", tz=schema.DEFAULT_TIMEZONE)],
+        },
+        geometry=point,
+    )
     labels = {"measure": "按期结案率", "deadline": "时限", "stage": {"handling": "处置中"}}
     payload = live_map.live_payload(
-        grids, live_map.ticket_payload(grids, measures, "on_time_rate", "rate", open_tickets=tickets, labels=labels),
-        live_map.asset_payload(cameras, services, checkins), live_map.density_payload([], pd.Series(dtype=int)),
-        selected="g2")
+        grids,
+        live_map.ticket_payload(grids, measures, "on_time_rate", "rate", open_tickets=tickets, labels=labels),
+        live_map.asset_payload(cameras, services, checkins),
+        live_map.density_payload([], pd.Series(dtype=int)),
+        selected="g2",
+    )
     text = json.dumps(payload, ensure_ascii=False)
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
     assert payload["grid"]["values"] == ["50.0%", "–"] and payload["grid"]["fill"] == [0, -1]
@@ -112,7 +141,9 @@ def test_payload_escapes_every_file_string():
 def test_density_hexagons_are_encoded_in_one_pass():
     rings = [np.array([[120.1, 30.2], [120.2, 30.2], [120.2, 30.3]]), np.array([[121.0, 31.0], [121.1, 31.1]])]
     payload = live_map.density_payload(rings, pd.Series([1, 9]))
-    assert [decode(r) for r in payload["rings"]] == [[(30.2, 120.1), (30.2, 120.2), (30.3, 120.2)],
-                                                     [(31.0, 121.0), (31.1, 121.1)]]
+    assert [decode(r) for r in payload["rings"]] == [
+        [(30.2, 120.1), (30.2, 120.2), (30.3, 120.2)],
+        [(31.0, 121.0), (31.1, 121.1)],
+    ]
     assert payload["counts"] == [1, 9] and payload["cls"] == [0, len(payload["palette"]) - 1]
     assert payload["palette"][0] == live_map.DENSITY_PALETTE[0]  # the lightest colour for the fewest

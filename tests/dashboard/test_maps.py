@@ -17,17 +17,27 @@ from core import schema
 from dashboard.components import maps
 from dashboard.components.offline import OfflineAssetError, make_offline
 
-LABELS = {"grid": "Grid", "tickets": "Tickets", "grids_layer": "Grids", "communities_layer": "Communities",
-          "legend": "Tickets in period"}
+LABELS = {
+    "grid": "Grid",
+    "tickets": "Tickets",
+    "grids_layer": "Grids",
+    "communities_layer": "Communities",
+    "legend": "Tickets in period",
+}
 HOSTILE = '<img src=x onerror="alert(1)">'
 
 
 def grids() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {schema.GRID_ID: ["g1", "g2", "g3"], schema.NAME: [HOSTILE, "东门网格", None],
-         schema.COMMUNITY: ["<b>c</b>", "c", "c"], schema.STREET: ["s"] * 3},
-        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01),
-                  box(120.02, 30.0, 120.03, 30.01)], crs=schema.STORAGE_CRS)
+        {
+            schema.GRID_ID: ["g1", "g2", "g3"],
+            schema.NAME: [HOSTILE, "东门网格", None],
+            schema.COMMUNITY: ["<b>c</b>", "c", "c"],
+            schema.STREET: ["s"] * 3,
+        },
+        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01), box(120.02, 30.0, 120.03, 30.01)],
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def rendered(counts=(0, 5, 12)) -> str:
@@ -84,14 +94,29 @@ def test_legend_with_one_value():
 
 
 def test_grids_without_tickets_are_neutral_not_the_first_class():
-    grids = gpd.GeoDataFrame({schema.GRID_ID: ["a", "b", "c"], schema.NAME: ["A", "B", "C"]},
-                             geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=4326)
-    layer, legend = maps.grid_count_layer(grids, pd.Series([0, 0, 0]), name_label="Grid", count_label="Tickets",
-                                          layer_name="Grids", legend_title="Tickets in period")
+    grids = gpd.GeoDataFrame(
+        {schema.GRID_ID: ["a", "b", "c"], schema.NAME: ["A", "B", "C"]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs=4326,
+    )
+    layer, legend = maps.grid_count_layer(
+        grids,
+        pd.Series([0, 0, 0]),
+        name_label="Grid",
+        count_label="Tickets",
+        layer_name="Grids",
+        legend_title="Tickets in period",
+    )
     assert {f["properties"]["style"]["fillColor"] for f in layer.data["features"]} == {maps.NEUTRAL}
     assert legend.labels == ("0",) and legend.colors == (maps.NEUTRAL,)
-    layer, legend = maps.grid_count_layer(grids, pd.Series([0, 3, 9]), name_label="Grid", count_label="Tickets",
-                                          layer_name="Grids", legend_title="Tickets in period")
+    layer, legend = maps.grid_count_layer(
+        grids,
+        pd.Series([0, 3, 9]),
+        name_label="Grid",
+        count_label="Tickets",
+        layer_name="Grids",
+        legend_title="Tickets in period",
+    )
     fills = [f["properties"]["style"]["fillColor"] for f in layer.data["features"]]
     assert fills[0] == maps.NEUTRAL and maps.NEUTRAL not in fills[1:]
     assert legend.labels[0] == "0" and legend.labels[1].startswith("1")
@@ -108,6 +133,7 @@ def test_choropleth_classes_run_from_worst_to_best_colour():
     import pandas as pd
 
     from dashboard.components import maps as m
+
     values = pd.Series([0.2] + [0.5] * 5 + [0.9, None])  # shares sit on the fixed 0–100 % scale
     fills, legend, text = m.choropleth_classes(values, title="t", better=True, percent=True)
     assert fills == [m.DIVERGING[1]] + [m.DIVERGING[2]] * 5 + [m.DIVERGING[4], m.NO_DATA]
@@ -120,13 +146,16 @@ def test_low_coverage_is_not_coloured_good_and_zero_is_neutral():
     import pandas as pd
 
     from dashboard.components import maps as m
+
     low, _, _ = m.choropleth_classes(pd.Series([0.01, 0.04, 0.08]), title="t", better=True, percent=True)
     assert low == [m.DIVERGING[0]] * 3  # 1–8 % covered is bad, not the best of the bunch
     none_lost, _, _ = m.choropleth_classes(pd.Series([0.0, 0.0]), title="t", better=False, percent=True)
     assert none_lost == [m.DIVERGING[-1]] * 2  # no coverage lost is good
-    zeros, legend, _ = m.choropleth_classes(pd.Series([0.0, 0.0, None]), title="t", better=True, percent=False,
-                                            zero_neutral=True)
+    zeros, legend, _ = m.choropleth_classes(
+        pd.Series([0.0, 0.0, None]), title="t", better=True, percent=False, zero_neutral=True
+    )
     assert zeros == [m.NEUTRAL, m.NEUTRAL, m.NO_DATA] and legend.colors == (m.NEUTRAL,)
-    counts, legend, _ = m.choropleth_classes(pd.Series([0.0, 1, 2, 3, 4, 5]), title="t", better=None,
-                                             percent=False, zero_neutral=True)
+    counts, legend, _ = m.choropleth_classes(
+        pd.Series([0.0, 1, 2, 3, 4, 5]), title="t", better=None, percent=False, zero_neutral=True
+    )
     assert counts[0] == m.NEUTRAL and m.NEUTRAL not in counts[1:] and legend.labels[0] == "0"

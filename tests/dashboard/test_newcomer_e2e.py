@@ -24,12 +24,19 @@ COMMUNITIES = ("Loop", "Near North", "West Town")
 GRIDS_PER_COMMUNITY = 4
 N_TICKETS = 240
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-COUNT_GRIDS = "(() => { let n = 0; window.map.eachLayer(l => { if (l.feature && l.feature.properties.grid_id) n++; }); " \
-              "return n; })()"
+COUNT_GRIDS = (
+    "(() => { let n = 0; window.map.eachLayer(l => { if (l.feature && l.feature.properties.grid_id) n++; }); "
+    "return n; })()"
+)
 PAGES = ("Overview", "Command center", "Performance", "Coverage", "Hotspots", "Patrols")
 HINTS = {  # what each page says on a workspace that holds only boundaries
-    "Overview": "load Tickets next", "Command center": "load Tickets next", "Performance": "This page needs Tickets",
-    "Coverage": "Not loaded yet", "Hotspots": "This page needs Tickets", "Patrols": "This page needs Patrol teams"}
+    "Overview": "load Tickets next",
+    "Command center": "load Tickets next",
+    "Performance": "This page needs Tickets",
+    "Coverage": "Not loaded yet",
+    "Hotspots": "This page needs Tickets",
+    "Patrols": "This page needs Patrol teams",
+}
 
 
 def city_grids() -> gpd.GeoDataFrame:
@@ -38,9 +45,15 @@ def city_grids() -> gpd.GeoDataFrame:
     for c, community in enumerate(COMMUNITIES):
         for g in range(GRIDS_PER_COMMUNITY):
             x, y = ORIGIN_X + g * CELL_M, ORIGIN_Y + c * CELL_M
-            rows.append({"grid_code": f"CHI-{c + 1}{g + 1:02d}", "name": f"{community} {g + 1}",
-                         "community": community, "street": "Central District",
-                         "geometry": shapely.box(x, y, x + CELL_M, y + CELL_M)})
+            rows.append(
+                {
+                    "grid_code": f"CHI-{c + 1}{g + 1:02d}",
+                    "name": f"{community} {g + 1}",
+                    "community": community,
+                    "street": "Central District",
+                    "geometry": shapely.box(x, y, x + CELL_M, y + CELL_M),
+                }
+            )
     return gpd.GeoDataFrame(rows, crs=CITY_UTM).to_crs(4326)
 
 
@@ -50,19 +63,21 @@ def city_tickets() -> pd.DataFrame:
     "Location" text column as "(lat, lon)"."""
     rng = np.random.default_rng(3)
     x0, y0 = ORIGIN_X + 5, ORIGIN_Y + 5
-    xy = np.column_stack([rng.uniform(x0, x0 + 4 * CELL_M - 10, N_TICKETS),
-                          rng.uniform(y0, y0 + 3 * CELL_M - 10, N_TICKETS)])
+    xy = np.column_stack(
+        [rng.uniform(x0, x0 + 4 * CELL_M - 10, N_TICKETS), rng.uniform(y0, y0 + 3 * CELL_M - 10, N_TICKETS)]
+    )
     points = gpd.GeoSeries(shapely.points(xy), crs=CITY_UTM).to_crs(4326)
-    created = pd.Timestamp("2026-10-20 08:00") + pd.to_timedelta(rng.integers(0, 40 * 24 * 60, N_TICKETS),
-                                                                 unit="min")
-    return pd.DataFrame({
-        "service_request_id": [f"SR26-{i:06d}" for i in range(N_TICKETS)],
-        "service_name": rng.choice(["Pothole in Street", "Graffiti Removal", "Street Light Out"], N_TICKETS),
-        "origin": rng.choice(["Phone Call", "Internet", "Mobile Device"], N_TICKETS),
-        "status": rng.choice(["Open", "Completed"], N_TICKETS, p=[0.3, 0.7]),
-        "requested_datetime": created.strftime("%Y-%m-%d %H:%M:%S"),
-        "Location": [f"({p.y:.6f}, {p.x:.6f})" for p in points],
-    })
+    created = pd.Timestamp("2026-10-20 08:00") + pd.to_timedelta(rng.integers(0, 40 * 24 * 60, N_TICKETS), unit="min")
+    return pd.DataFrame(
+        {
+            "service_request_id": [f"SR26-{i:06d}" for i in range(N_TICKETS)],
+            "service_name": rng.choice(["Pothole in Street", "Graffiti Removal", "Street Light Out"], N_TICKETS),
+            "origin": rng.choice(["Phone Call", "Internet", "Mobile Device"], N_TICKETS),
+            "status": rng.choice(["Open", "Completed"], N_TICKETS, p=[0.3, 0.7]),
+            "requested_datetime": created.strftime("%Y-%m-%d %H:%M:%S"),
+            "Location": [f"({p.y:.6f}, {p.x:.6f})" for p in points],
+        }
+    )
 
 
 def side(page):
@@ -73,8 +88,10 @@ def go_to(page, title: str) -> None:
     """Open a page from the sidebar's navigation, as a user does (the session keeps the workspace)."""
     side(page).get_by_role("link", name=title, exact=True).click()
     page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('[data-stale=true]') && "
-                           "!document.querySelector('[data-testid=stStatusWidget]')", timeout=120_000)
+    page.wait_for_function(
+        "!document.querySelector('[data-stale=true]') && !document.querySelector('[data-testid=stStatusWidget]')",
+        timeout=120_000,
+    )
 
 
 def upload_file(page, layer_label: str, name: str, payload: bytes, mime: str) -> None:
@@ -83,10 +100,14 @@ def upload_file(page, layer_label: str, name: str, payload: bytes, mime: str) ->
     expect(page.get_by_role("radio", name=layer_label, exact=True)).to_be_checked(timeout=30_000)
     for _ in range(2):  # the rerun may not have started yet when the radio shows checked
         page.wait_for_timeout(1_000)
-        page.wait_for_function("document.querySelectorAll('[data-testid=stFileUploaderDropzoneInput]').length"
-                               " === 1 && !document.querySelector('[data-stale=true]')", timeout=60_000)
+        page.wait_for_function(
+            "document.querySelectorAll('[data-testid=stFileUploaderDropzoneInput]').length"
+            " === 1 && !document.querySelector('[data-stale=true]')",
+            timeout=60_000,
+        )
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-        files=[{"name": name, "mimeType": mime, "buffer": payload}])
+        files=[{"name": name, "mimeType": mime, "buffer": payload}]
+    )
 
 
 def activate(page, version: int) -> None:
@@ -119,8 +140,13 @@ def test_a_new_city_from_an_empty_workspace_to_the_overview(page, app_url, artif
 
     go_to(page, "Data")
     page.get_by_text("Data: boundaries and layers").wait_for(timeout=60_000)
-    upload_file(page, "Grid boundaries", "city_grids.geojson", city_grids().to_json(drop_id=True).encode(),
-                "application/geo+json")
+    upload_file(
+        page,
+        "Grid boundaries",
+        "city_grids.geojson",
+        city_grids().to_json(drop_id=True).encode(),
+        "application/geo+json",
+    )
     page.get_by_text(re.compile(r"12 features, no problems found|No errors")).wait_for(timeout=120_000)
     activate(page, 1)
 
@@ -133,8 +159,7 @@ def test_a_new_city_from_an_empty_workspace_to_the_overview(page, app_url, artif
             frame = page.wait_for_selector(MAP_FRAME, timeout=60_000).content_frame()
             frame.wait_for_function(f"() => window.map && {COUNT_GRIDS} === 12", timeout=60_000)
             assert frame.locator(".gw-legend").inner_text().splitlines()[-1].strip() == "0"
-        page.screenshot(path=str(artifacts / f"newcomer_grids_only_{title.replace(' ', '_')}.png"),
-                        full_page=True)
+        page.screenshot(path=str(artifacts / f"newcomer_grids_only_{title.replace(' ', '_')}.png"), full_page=True)
 
     go_to(page, "Data")
     page.get_by_text("Data: boundaries and layers").wait_for(timeout=60_000)
@@ -159,8 +184,14 @@ def test_a_new_city_from_an_empty_workspace_to_the_overview(page, app_url, artif
     joined = joins.join_to_grids(tickets, grids)
     as_of = metrics.data_as_of(joined)
     period = metrics.Period.from_dates(as_of.date() - timedelta(days=29), as_of.date(), CITY_ZONE)
-    expected = metrics.headline_figures(grids, validate.empty_layer(schema.CAMERAS.name), joined,
-                                        validate.empty_layer(schema.MEMBERS.name), period, as_of)
+    expected = metrics.headline_figures(
+        grids,
+        validate.empty_layer(schema.CAMERAS.name),
+        joined,
+        validate.empty_layer(schema.MEMBERS.name),
+        period,
+        as_of,
+    )
 
     go_to(page, "Overview")
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=120_000)

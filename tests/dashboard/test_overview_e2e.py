@@ -46,8 +46,9 @@ def expected() -> metrics.HeadlineFigures:
     tickets = joins.join_to_grids(layers[schema.TICKETS.name], layers[schema.GRIDS.name])
     as_of = metrics.data_as_of(tickets)
     period = metrics.Period.from_dates(as_of.date() - timedelta(days=29), as_of.date())
-    return metrics.headline_figures(layers[schema.GRIDS.name], layers[schema.CAMERAS.name], tickets,
-                                    layers[schema.MEMBERS.name], period, as_of)
+    return metrics.headline_figures(
+        layers[schema.GRIDS.name], layers[schema.CAMERAS.name], tickets, layers[schema.MEMBERS.name], period, as_of
+    )
 
 
 def open_overview(page, app_url: str):

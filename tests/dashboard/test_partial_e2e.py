@@ -21,12 +21,24 @@ WORKSPACES = {
 # What each page says on each workspace: ("next", layer) = shows what it can and names the layer to load
 # next; ("needs", layer) = cannot work without the layer; None = nothing missing that it uses.
 EXPECTED = {
-    "grids-only": {"overview": ("next", "tickets"), "command": ("next", "tickets"),
-                   "performance": ("needs", "tickets"), "coverage": ("next", "cameras"),
-                   "hotspots": ("needs", "tickets"), "patrols": ("needs", "patrol_teams"), "data": None},
-    "no-members": {"overview": ("next", "members"), "command": ("next", "members"), "performance": None,
-                   "coverage": ("next", "members"), "hotspots": None, "patrols": ("needs", "patrol_teams"),
-                   "data": None},
+    "grids-only": {
+        "overview": ("next", "tickets"),
+        "command": ("next", "tickets"),
+        "performance": ("needs", "tickets"),
+        "coverage": ("next", "cameras"),
+        "hotspots": ("needs", "tickets"),
+        "patrols": ("needs", "patrol_teams"),
+        "data": None,
+    },
+    "no-members": {
+        "overview": ("next", "members"),
+        "command": ("next", "members"),
+        "performance": None,
+        "coverage": ("next", "members"),
+        "hotspots": None,
+        "patrols": ("needs", "patrol_teams"),
+        "data": None,
+    },
 }
 
 
@@ -59,8 +71,15 @@ def one_page():
     from dashboard.components.sidebar import render_sidebar
     from dashboard.views import command, coverage, data, hotspots, overview, patrols, performance
 
-    views = {"overview": overview, "command": command, "performance": performance, "coverage": coverage,
-             "hotspots": hotspots, "patrols": patrols, "data": data}
+    views = {
+        "overview": overview,
+        "command": command,
+        "performance": performance,
+        "coverage": coverage,
+        "hotspots": hotspots,
+        "patrols": patrols,
+        "data": data,
+    }
     st.session_state[state.SELECTION] = render_sidebar()
     views[st.session_state["page"]].render()
 
@@ -84,8 +103,10 @@ def test_every_page_on_a_partial_workspace(page, workspace, lang):
         return
     kind, layer = expected
     name = i18n.translate(lang, f"layer.{layer}")
-    wording = {"next": {"en": f"load {name} next", "zh": f"下一步请导入{name}"},
-               "needs": {"en": f"This page needs {name}", "zh": f"本页面需要{name}"}}[kind][lang]
+    wording = {
+        "next": {"en": f"load {name} next", "zh": f"下一步请导入{name}"},
+        "needs": {"en": f"This page needs {name}", "zh": f"本页面需要{name}"},
+    }[kind][lang]
     assert any(wording in text for text in infos), infos
     assert links == [i18n.translate(lang, "hint.open_data")]
 

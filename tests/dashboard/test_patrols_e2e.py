@@ -42,8 +42,7 @@ def drawn_maps(page, count: int, units: int) -> list:
             frames = [f for f in frames if f is not None]
             if len(frames) >= count:
                 for frame in frames[:count]:
-                    frame.wait_for_function(f"() => window.gwp && gwp.updated && gwp.count === {units}",
-                                            timeout=5_000)
+                    frame.wait_for_function(f"() => window.gwp && gwp.updated && gwp.count === {units}", timeout=5_000)
                 return frames[:count]
         except PlaywrightError:
             pass
@@ -71,7 +70,8 @@ def test_compliance_roster_and_redesign(page, app_url, expected, artifacts, tmp_
         page.get_by_role("button", name="Download roster (CSV)").click()
     downloaded = pd.read_csv(csv_download.value.path(), dtype=str, encoding="utf-8-sig")
     assert sorted(zip(downloaded["team_id"], downloaded["grid_id"])) == sorted(
-        zip(roster[schema.TEAM_ID], roster[schema.GRID_ID]))
+        zip(roster[schema.TEAM_ID], roster[schema.GRID_ID])
+    )
 
     bad = tmp_path / "roster.csv"
     bad.write_bytes("队伍编号,网格编号\nXF01,33019900500101\nXF99,33019900500102\nXF02,12345\n".encode("gbk"))

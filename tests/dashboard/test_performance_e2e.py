@@ -36,8 +36,12 @@ def test_ranking_drill_down_and_downloads(page, app_url, expected, artifacts):
     page.goto(f"{app_url}/performance", wait_until="domcontentloaded")
     page.frame_locator(MAP_FRAME).locator(".gw-legend").wait_for(timeout=120_000)
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-    values = dict(zip([x.strip() for x in labels],
-                      [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()]))
+    values = dict(
+        zip(
+            [x.strip() for x in labels],
+            [v.strip() for v in page.locator('[data-testid="stMetricValue"]').all_inner_texts()],
+        )
+    )
     assert values["Registered (立案)"] == f"{table['registered'].sum():,}"
     assert values["Due (应结案)"] == f"{table['due'].sum():,}"
     assert values["Closed on time"] == f"{table['on_time'].sum():,}"

@@ -52,9 +52,13 @@ def test_create_in_the_app_select_it_and_see_a_cli_one_then_delete(page, app_url
     listed = {w.name: w.profile.timezone for w in workspaces.list_workspaces(app_url.home)}
     assert listed == {"chicago": "America/Chicago", "demo": "Asia/Shanghai"}
 
-    subprocess.run([sys.executable, "-m", "dashboard.cli", "workspace", "create", "from-cli", "--timezone",
-                    "Europe/Berlin"], cwd=ROOT, env={**os.environ, "GRIDWATCH_HOME": str(app_url.home)},
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "workspace", "create", "from-cli", "--timezone", "Europe/Berlin"],
+        cwd=ROOT,
+        env={**os.environ, "GRIDWATCH_HOME": str(app_url.home)},
+        check=True,
+        capture_output=True,
+    )
     page.reload(wait_until="domcontentloaded")  # a new run of the same server: no restart
     page.get_by_role("combobox", name="Workspace").wait_for(timeout=120_000)
     assert workspace_options(page) == ["chicago", "demo", "from-cli"]
@@ -71,8 +75,10 @@ def test_create_in_the_app_select_it_and_see_a_cli_one_then_delete(page, app_url
     confirm.fill("chicago")
     confirm.press("Enter")
     expect(button).to_be_enabled(timeout=30_000)
-    page.wait_for_function("!document.querySelector('[data-stale=true]') && "
-                           "!document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_function(
+        "!document.querySelector('[data-stale=true]') && !document.querySelector('[data-testid=stStatusWidget]')",
+        timeout=60_000,
+    )
     button.click()  # once the rerun that enabled it has finished, so the click is not lost in it
     expect(side.get_by_text("Workspace chicago deleted.")).to_be_visible(timeout=60_000)
     assert workspace_options(page) == ["demo", "from-cli"]

@@ -14,8 +14,7 @@ import shapely
 from core import schema
 from core.validate import validate
 from geodata import DEFAULT_SEED, DEMO_DIR, generate, load_demo, write_demo
-from geodata.generate import (AS_OF, MANIFEST_NAME, PERIOD_START, demo_assignments, demo_hot_spots,
-                              load_demo_assignments)
+from geodata.generate import AS_OF, MANIFEST_NAME, PERIOD_START, demo_assignments, demo_hot_spots, load_demo_assignments
 
 METRIC = "EPSG:32651"
 
@@ -48,7 +47,8 @@ def test_manifest_labels_the_data_synthetic_and_counts_rows(demo, manifest):
     assert "SYNTHETIC" in manifest["notice"]
     assert "模拟" in manifest["name"]
     assert {name: entry["rows"] for name, entry in manifest["layers"].items()} == {
-        name: len(gdf) for name, gdf in demo.items()}
+        name: len(gdf) for name, gdf in demo.items()
+    }
     assert set(demo["grids"][schema.STREET]) == {manifest["name"]}
 
 
@@ -72,10 +72,12 @@ def test_committed_files_equal_a_fresh_generation(demo):
     assert list(fresh) == list(demo)
     for name in demo:
         geometry = demo[name].geometry.name
-        pd.testing.assert_frame_equal(pd.DataFrame(fresh[name].drop(columns=geometry)),
-                                      pd.DataFrame(demo[name].drop(columns=geometry)))
-        apart = shapely.hausdorff_distance(fresh[name].geometry.to_crs(METRIC).array,
-                                           demo[name].geometry.to_crs(METRIC).array)
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(fresh[name].drop(columns=geometry)), pd.DataFrame(demo[name].drop(columns=geometry))
+        )
+        apart = shapely.hausdorff_distance(
+            fresh[name].geometry.to_crs(METRIC).array, demo[name].geometry.to_crs(METRIC).array
+        )
         assert apart.max() <= GEOMETRY_TOLERANCE_M, f"{name}: a geometry moved {apart.max():.3f} m"
 
 
@@ -268,8 +270,7 @@ def test_duty_roster_gives_every_grid_one_team_where_it_signs_in(demo, metric):
     assert set(roster[schema.TEAM_ID]) == set(demo["patrol_teams"][schema.TEAM_ID])
     assert roster.equals(demo_assignments(demo))  # the committed file is what the generator makes
     # each team's sign-in plates were placed in its own communities
-    signed = gpd.sjoin(metric["patrol_checkins"], metric["grids"][[schema.GRID_ID, "geometry"]],
-                       predicate="within")
+    signed = gpd.sjoin(metric["patrol_checkins"], metric["grids"][[schema.GRID_ID, "geometry"]], predicate="within")
     owner = signed[schema.GRID_ID].map(roster.set_index(schema.GRID_ID)[schema.TEAM_ID])
     assert (owner == signed[schema.TEAM_ID]).mean() > 0.98
 

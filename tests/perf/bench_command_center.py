@@ -36,8 +36,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CHROMIUM = os.environ.get("GRIDWATCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 REPEATS = 3
 FILTER_CATEGORIES = ("噪音扰民", "违章停车", "市容环境")  # present in the demo and the generated city
@@ -46,8 +53,13 @@ FILTER_CATEGORIES = ("噪音扰民", "违章停车", "市容环境")  # present 
 def serve(home: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "GRIDWATCH_HOME": str(home), "GRIDWATCH_REFRESH_SECONDS": "3600"}
     env.pop("GRIDWATCH_TILES", None)
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(180):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
@@ -74,6 +86,7 @@ def new_page(browser):
 
     def on_ws(ws):
         ws.on("framereceived", lambda payload: setattr(page, "ws_bytes", page.ws_bytes + len(payload)))
+
     page.on("websocket", on_ws)
     return page
 
@@ -153,10 +166,14 @@ def map_bytes(home: Path) -> tuple[int, int, int]:
     ver = data.version(name)
     as_of = data.as_of(name, ver).date()
     first = as_of.replace(day=1)
+
     def size(m) -> int:  # script, header and the inlined Leaflet, as UTF-8
         m.get_root().render()
-        assets = sum(len(url) for element in [m, *m._children.values()]
-                     for _, url in getattr(element, "default_js", []) + getattr(element, "default_css", []))
+        assets = sum(
+            len(url)
+            for element in [m, *m._children.values()]
+            for _, url in getattr(element, "default_js", []) + getattr(element, "default_css", [])
+        )
         return len((sf._get_map_string(m) + sf._get_header(m)).encode()) + assets
 
     m = data.command_map(name, ver, "en")
@@ -165,9 +182,18 @@ def map_bytes(home: Path) -> tuple[int, int, int]:
     live = len(sf._get_feature_group_string(live_map.live_update(payload), m).encode())
     grids, communities = data.display_boundaries(name, data.boundary_version(name, ver))
     counts = grids[grids.columns[0]].map(lambda _: 0)
-    geojson = maps.district_map(grids, communities, counts, labels={
-        "grid": "grid", "tickets": "tickets", "grids_layer": "grids", "communities_layer": "communities",
-        "legend": "legend"})
+    geojson = maps.district_map(
+        grids,
+        communities,
+        counts,
+        labels={
+            "grid": "grid",
+            "tickets": "tickets",
+            "grids_layer": "grids",
+            "communities_layer": "communities",
+            "legend": "legend",
+        },
+    )
     return base + live, live, size(geojson)
 
 
@@ -189,15 +215,23 @@ def bench(browser, label: str, home: Path, port: int, *, targets: tuple[float, f
     print(f"\n== {label}")
     print(f"map drawn, first load (cold caches)   {cold:6.2f} s")
     print(f"map drawn, page load (warm), median   {warm_s:6.2f} s   (target {targets[0]:g} s)")
-    print(f"  baseline: Overview page load        {statistics.median(overview):6.2f} s   "
-          f"ratio {warm_s / statistics.median(overview):.2f}")
-    print(f"  of which in the map's JavaScript     {(base_ms + update_ms) / 1000:6.2f} s   "
-          f"(base layers {base_ms:.0f} ms, live layers {update_ms:.0f} ms)")
-    print(f"map drawn, in-app navigation, median  {statistics.median(navigation):6.2f} s   "
-          f"(runs {', '.join(f'{s:.2f}' for s in navigation)})")
+    print(
+        f"  baseline: Overview page load        {statistics.median(overview):6.2f} s   "
+        f"ratio {warm_s / statistics.median(overview):.2f}"
+    )
+    print(
+        f"  of which in the map's JavaScript     {(base_ms + update_ms) / 1000:6.2f} s   "
+        f"(base layers {base_ms:.0f} ms, live layers {update_ms:.0f} ms)"
+    )
+    print(
+        f"map drawn, in-app navigation, median  {statistics.median(navigation):6.2f} s   "
+        f"(runs {', '.join(f'{s:.2f}' for s in navigation)})"
+    )
     print(f"filter change to map redrawn, median  {statistics.median(filters):6.2f} s   (target 0.5 s)")
-    print(f"map payload (st_folium args)          {total / 1e6:6.2f} MB  (target {targets[1]:g} MB; "
-          f"live part {live / 1e6:.2f} MB)")
+    print(
+        f"map payload (st_folium args)          {total / 1e6:6.2f} MB  (target {targets[1]:g} MB; "
+        f"live part {live / 1e6:.2f} MB)"
+    )
     print(f"  baseline: same grids as folium GeoJSON {geojson / 1e6:6.2f} MB  ratio {total / geojson:.2f}")
     print(f"WebSocket bytes of a warm page load   {statistics.median(b for _, b, _ in warm) / 1e6:6.2f} MB")
 
@@ -211,17 +245,22 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        bench(browser, "demo district (130 grids, 22,000 tickets, 2,300 cameras)", Path(tmp) / "demo", 8731,
-              targets=(2.0, 1.5))
+        bench(
+            browser,
+            "demo district (130 grids, 22,000 tickets, 2,300 cameras)",
+            Path(tmp) / "demo",
+            8731,
+            targets=(2.0, 1.5),
+        )
         if not args.skip_city:
             home = args.city_home
             if home is None:
                 from city import write_city
+
                 home = Path(tmp) / "city"
                 print("building the city workspace …", flush=True)
                 write_city(home)
-            bench(browser, "city (20,000 grids, 1,000,000 tickets, 50,000 cameras)", home, 8732,
-                  targets=(5.0, 5.0))
+            bench(browser, "city (20,000 grids, 1,000,000 tickets, 50,000 cameras)", home, 8732, targets=(5.0, 5.0))
         browser.close()
 
 

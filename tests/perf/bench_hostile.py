@@ -71,11 +71,14 @@ class Peak:
 
 
 def feature_text(i: int) -> str:
-    return json.dumps({"type": "Feature", "properties": {"ticket_id": f"T{i:09d}", "category": "市容环境",
-                                                          "description": "占道经营，影响通行" * 6},
-                       "geometry": {"type": "Point", "coordinates": [120.1 + (i % 1000) * 1e-4,
-                                                                     30.2 + (i // 1000 % 1000) * 1e-4]}},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "type": "Feature",
+            "properties": {"ticket_id": f"T{i:09d}", "category": "市容环境", "description": "占道经营，影响通行" * 6},
+            "geometry": {"type": "Point", "coordinates": [120.1 + (i % 1000) * 1e-4, 30.2 + (i // 1000 % 1000) * 1e-4]},
+        },
+        ensure_ascii=False,
+    )
 
 
 def geojson_of(size: int) -> bytes:
@@ -94,14 +97,16 @@ def gigabyte_zip(size: int = 10**9) -> bytes:
     """A zip of one GeoJSON member of ``size`` bytes, written in chunks (the 1 GB is never in memory)."""
     buffer = io.BytesIO()
     chunk = ("".join(feature_text(i) + "," for i in range(2_000))).encode()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("tickets.geojson", "w") as member:
-            member.write(b'{"type": "FeatureCollection", "features": [')
-            written = 0
-            while written < size:
-                member.write(chunk)
-                written += len(chunk)
-            member.write(feature_text(0).encode() + b"]}")
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("tickets.geojson", "w") as member,
+    ):
+        member.write(b'{"type": "FeatureCollection", "features": [')
+        written = 0
+        while written < size:
+            member.write(chunk)
+            written += len(chunk)
+        member.write(feature_text(0).encode() + b"]}")
     return buffer.getvalue()
 
 
@@ -111,7 +116,7 @@ def lying(data: bytes, claimed: int) -> bytes:
     out = bytearray(data)
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
         at = out.find(signature)
-        out[at + offset:at + offset + 4] = struct.pack("<I", claimed)
+        out[at + offset : at + offset + 4] = struct.pack("<I", claimed)
     return bytes(out)
 
 
@@ -121,10 +126,14 @@ def cte_gpkg() -> bytes:
         frame = gpd.GeoDataFrame({"code": ["a"]}, geometry=[shapely.box(120, 30, 120.01, 30.01)], crs=4326)
         pyogrio.write_dataframe(frame, path, layer="grids")
         with sqlite3.connect(path) as db:
-            db.execute("CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                       "WHERE i < 10000000000) SELECT i AS fid, (SELECT geom FROM grids) AS geom FROM n")
-            db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
-                       "VALUES ('slow', 'features', 'slow', 4326)")
+            db.execute(
+                "CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                "WHERE i < 10000000000) SELECT i AS fid, (SELECT geom FROM grids) AS geom FROM n"
+            )
+            db.execute(
+                "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                "VALUES ('slow', 'features', 'slow', 4326)"
+            )
             db.execute("INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POINT', 4326, 0, 0)")
         return path.read_bytes()
 
@@ -140,14 +149,16 @@ def attempt(label: str, call) -> None:
 
 
 def main() -> None:
-    print(f"read worker limits: {os.environ.get('GRIDWATCH_READ_MEMORY_MB', '1024')} MB, "
-          f"{os.environ.get('GRIDWATCH_READ_SECONDS', '60')} s")
+    print(
+        f"read worker limits: {os.environ.get('GRIDWATCH_READ_MEMORY_MB', '1024')} MB, "
+        f"{os.environ.get('GRIDWATCH_READ_SECONDS', '60')} s"
+    )
     gio.list_layers("warm.csv", b"lon,lat\n120,30\n")  # the fork server starts once per process
     bomb = gigabyte_zip()
     print(f"zip of 1 GB GeoJSON: {len(bomb) / MB:.1f} MB")
-    attempt("1 GB zip, honest headers", lambda: gio.read_upload("bomb.zip", bomb))
+    attempt("1 GB zip, honest headers", lambda: gio.read_upload("bomb.zip", bomb))  # noqa: F821 (deleted below, after the call)
     liar = lying(bomb, MB)
-    attempt("1 GB zip, headers claim 1 MB", lambda: gio.read_upload("liar.zip", liar))
+    attempt("1 GB zip, headers claim 1 MB", lambda: gio.read_upload("liar.zip", liar))  # noqa: F821 (deleted below, after the call)
     del bomb, liar
     gpkg = cte_gpkg()
     attempt("CTE-view GeoPackage: list layers", lambda: gio.list_layers("cte.gpkg", gpkg))
@@ -160,9 +171,12 @@ def main() -> None:
     del frame
     with Peak() as before:
         frame = gio._read("normal.geojson", normal, gio._Options(), None).frame
+    del frame
     print(f"{'150 MB GeoJSON, in process (before)':38} {before.seconds:7.2f} s   peak RSS +{before.growth:7.1f} MB")
-    print(f"{'150 MB GeoJSON, read worker (after)':38} {after.seconds:7.2f} s   peak RSS +{after.growth:7.1f} MB"
-          f"   {after.seconds / before.seconds - 1:+.0%} time against in process")
+    print(
+        f"{'150 MB GeoJSON, read worker (after)':38} {after.seconds:7.2f} s   peak RSS +{after.growth:7.1f} MB"
+        f"   {after.seconds / before.seconds - 1:+.0%} time against in process"
+    )
 
 
 if __name__ == "__main__":

@@ -34,17 +34,18 @@ def city(rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     x0, y0 = ORIGIN
     frame = shapely.box(x0, y0, x0 + SIDE_M, y0 + SIDE_M)
     seeds = shapely.points(rng.uniform((x0, y0), (x0 + SIDE_M, y0 + SIDE_M), (GRIDS, 2)))
-    cells = shapely.intersection(np.array(shapely.voronoi_polygons(shapely.multipoints(seeds),
-                                                                   extend_to=frame).geoms), frame)
-    grids = gpd.GeoDataFrame({schema.GRID_ID: [f"G{i:05d}" for i in range(len(cells))]}, geometry=cells,
-                             crs=UTM_51N).to_crs(schema.STORAGE_CRS)
+    cells = shapely.intersection(
+        np.array(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=frame).geoms), frame
+    )
+    grids = gpd.GeoDataFrame(
+        {schema.GRID_ID: [f"G{i:05d}" for i in range(len(cells))]}, geometry=cells, crs=UTM_51N
+    ).to_crs(schema.STORAGE_CRS)
     background = rng.uniform((x0, y0), (x0 + SIDE_M, y0 + SIDE_M), (TICKETS * 7 // 10, 2))
     centres = rng.uniform((x0, y0), (x0 + SIDE_M, y0 + SIDE_M), (40, 2))
     clustered = centres[rng.integers(0, 40, TICKETS - len(background))]
     clustered = clustered + rng.normal(0, 300, clustered.shape)
     xy = np.clip(np.vstack([background, clustered]), (x0, y0), (x0 + SIDE_M - 1, y0 + SIDE_M - 1))
-    tickets = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=UTM_51N).to_crs(
-        schema.STORAGE_CRS)
+    tickets = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=UTM_51N).to_crs(schema.STORAGE_CRS)
     return grids, tickets
 
 
@@ -78,26 +79,35 @@ def main() -> None:
 
     print(f"Gi* on H3 bins (resolution {RESOLUTION}) of {TICKETS:,} tickets")
     area = gpd.GeoSeries([grids.union_all()], crs=schema.STORAGE_CRS)
-    cells, t_cover = timed("cells covering the city (empty ones included)",
-                           lambda: hotspots.hex_cover(area, RESOLUTION))
-    counts, t_bin = timed("binning the tickets (h3.latlng_to_cell)",
-                          lambda: hotspots.hex_counts(tickets, RESOLUTION).reindex(cells, fill_value=0))
+    cells, t_cover = timed(
+        "cells covering the city (empty ones included)", lambda: hotspots.hex_cover(area, RESOLUTION)
+    )
+    counts, t_bin = timed(
+        "binning the tickets (h3.latlng_to_cell)",
+        lambda: hotspots.hex_counts(tickets, RESOLUTION).reindex(cells, fill_value=0),
+    )
     hex_graph, t_hex_graph = timed("ring-1 neighbours (libpysal.graph.build_h3)", lambda: hotspots.hex_graph(cells))
-    hex_result, t_hex_gi = timed("Gi* z, p and classes, FDR (esda)",
-                                 lambda: hotspots.gi_star(counts, hex_graph, fdr=True))
+    hex_result, t_hex_gi = timed(
+        "Gi* z, p and classes, FDR (esda)", lambda: hotspots.gi_star(counts, hex_graph, fdr=True)
+    )
     hex_total = t_cover + t_bin + t_hex_graph + t_hex_gi
 
     months = pd.DataFrame(rng.poisson(3, (len(grids), 12)), index=grids[schema.GRID_ID])
-    emerging, t_emerging = timed("emerging hot spots, 12 months × 20,000 grids",
-                                 lambda: hotspots.emerging_hotspots(months, graph))
+    emerging, t_emerging = timed(
+        "emerging hot spots, 12 months × 20,000 grids", lambda: hotspots.emerging_hotspots(months, graph)
+    )
 
     print()
-    print(f"grids: {grids_total:.2f} s for {len(grids):,} grids (target ≤ {TARGET_S:g} s: "
-          f"{'met' if grids_total <= TARGET_S else 'MISSED'}); baseline W path {t_legacy:.2f} s "
-          f"→ {t_legacy / grids_total:.1f}× faster; same z-scores: {same}")
-    print(f"hexes: {hex_total:.2f} s for {len(cells):,} cells, {int(counts.sum()):,} tickets binned "
-          f"(target ≤ {TARGET_S:g} s: {'met' if hex_total <= TARGET_S else 'MISSED'}); "
-          f"99% hot cells: {(hex_result['confidence'] == 3).sum():,}")
+    print(
+        f"grids: {grids_total:.2f} s for {len(grids):,} grids (target ≤ {TARGET_S:g} s: "
+        f"{'met' if grids_total <= TARGET_S else 'MISSED'}); baseline W path {t_legacy:.2f} s "
+        f"→ {t_legacy / grids_total:.1f}× faster; same z-scores: {same}"
+    )
+    print(
+        f"hexes: {hex_total:.2f} s for {len(cells):,} cells, {int(counts.sum()):,} tickets binned "
+        f"(target ≤ {TARGET_S:g} s: {'met' if hex_total <= TARGET_S else 'MISSED'}); "
+        f"99% hot cells: {(hex_result['confidence'] == 3).sum():,}"
+    )
     print(f"emerging: {t_emerging:.2f} s; classes: {emerging['pattern'].value_counts().to_dict()}")
 
 

@@ -28,9 +28,9 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core import metrics, patrol, schema  # noqa: E402
-from core.joins import join_to_grids  # noqa: E402
-from geodata.generate import demo_assignments, load_demo  # noqa: E402
+from core import metrics, patrol, schema
+from core.joins import join_to_grids
+from geodata.generate import demo_assignments, load_demo
 
 TZ = schema.DEFAULT_TIMEZONE
 UTM = 32651
@@ -61,20 +61,34 @@ def city_case(n_grids: int, n_teams: int, seed: int) -> tuple[gpd.GeoDataFrame, 
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(points[:n_grids]), extend_to=outline))
     cells = shapely.intersection(cells, outline)
     ids = [f"G{k:05d}" for k in range(len(cells))]
-    grids = gpd.GeoDataFrame({schema.GRID_ID: ids, schema.NAME: ids, schema.COMMUNITY: "synthetic",
-                              schema.POPULATION: rng.integers(500, 3000, len(cells))},
-                             geometry=cells, crs=UTM).to_crs(schema.STORAGE_CRS)
+    grids = gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: ids,
+            schema.NAME: ids,
+            schema.COMMUNITY: "synthetic",
+            schema.POPULATION: rng.integers(500, 3000, len(cells)),
+        },
+        geometry=cells,
+        crs=UTM,
+    ).to_crs(schema.STORAGE_CRS)
     bases = grids.geometry.representative_point().iloc[rng.choice(len(grids), n_teams, replace=False)]
-    teams = gpd.GeoDataFrame({schema.TEAM_ID: [f"T{t:02d}" for t in range(n_teams)],
-                              schema.NAME: [f"巡防{t + 1}队" for t in range(n_teams)]},
-                             geometry=bases.to_numpy(), crs=schema.STORAGE_CRS)
+    teams = gpd.GeoDataFrame(
+        {
+            schema.TEAM_ID: [f"T{t:02d}" for t in range(n_teams)],
+            schema.NAME: [f"巡防{t + 1}队" for t in range(n_teams)],
+        },
+        geometry=bases.to_numpy(),
+        crs=schema.STORAGE_CRS,
+    )
     return grids, teams, pd.Series(rng.lognormal(0, 0.6, len(grids)), index=grids[schema.GRID_ID])
 
 
 def quality(grids, plan, teams, work, graph) -> str:
     _, summary = patrol.plan_report(grids, plan, teams, work, contiguity=graph)
-    return (f"max/min {summary['max_min_ratio']:6.3f}   Gini {summary['gini']:6.4f}   "
-            f"Polsby-Popper {summary['polsby_popper_mean']:5.3f}   contiguous {summary['contiguous']}")
+    return (
+        f"max/min {summary['max_min_ratio']:6.3f}   Gini {summary['gini']:6.4f}   "
+        f"Polsby-Popper {summary['polsby_popper_mean']:5.3f}   contiguous {summary['contiguous']}"
+    )
 
 
 def run(name: str, grids, teams, work, current: pd.DataFrame | None, seed: int) -> None:
@@ -87,18 +101,23 @@ def run(name: str, grids, teams, work, current: pd.DataFrame | None, seed: int) 
     result = plan.solve(seed=seed)
     done = time.perf_counter()
     baseline = patrol.DistrictPlan.from_geodataframes(grids, teams, work, contiguity=graph).solve(
-        seed=seed, max_iterations=0)
+        seed=seed, max_iterations=0
+    )
     total = done - began
-    print(f"contiguity {built - began:6.2f} s   problem {ready - built:6.2f} s   solve {done - ready:6.2f} s   "
-          f"total {total:6.2f} s   ({total / TARGETS_S[name]:.0%} of target; {result.status}, "
-          f"{result.iterations} rounds, best from {result.start})")
+    print(
+        f"contiguity {built - began:6.2f} s   problem {ready - built:6.2f} s   solve {done - ready:6.2f} s   "
+        f"total {total:6.2f} s   ({total / TARGETS_S[name]:.0%} of target; {result.status}, "
+        f"{result.iterations} rounds, best from {result.start})"
+    )
     print(f"baseline (spopt Ward seed, labelled, no improvement): {baseline.seconds:6.2f} s")
     if current is not None:
         print(f"  dealt plan        {quality(grids, current, teams, work, graph)}")
     print(f"  baseline          {quality(grids, baseline.assignment, teams, work, graph)}")
     print(f"  proposed          {quality(grids, result.assignment, teams, work, graph)}")
-    print(f"  imbalance (sum of squared relative deviations): baseline {baseline.imbalance:.4f} → proposed "
-          f"{result.imbalance:.4f} ({baseline.imbalance / max(result.imbalance, 1e-12):.0f}× lower)")
+    print(
+        f"  imbalance (sum of squared relative deviations): baseline {baseline.imbalance:.4f} → proposed "
+        f"{result.imbalance:.4f} ({baseline.imbalance / max(result.imbalance, 1e-12):.0f}× lower)"
+    )
 
 
 def main() -> None:
@@ -110,6 +129,7 @@ def main() -> None:
     began = time.perf_counter()
     import libpysal.graph  # noqa: F401  (the one-off imports core.patrol defers)
     import spopt.region  # noqa: F401
+
     print(f"import libpysal + spopt: {time.perf_counter() - began:.2f} s (once per process)")
     grids, teams, work, current = demo_case()
     run("demo", grids, teams, work, current, args.seed)

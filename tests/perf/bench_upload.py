@@ -46,19 +46,26 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core import boundaries, changes, schema  # noqa: E402
-from core.geometry import metric_crs  # noqa: E402
-from core.io import read_upload  # noqa: E402
-from core.joins import GridIndex  # noqa: E402
-from core.validate import problems_in  # noqa: E402
-from dashboard.components import maps  # noqa: E402
+from core import boundaries, changes, schema
+from core.geometry import metric_crs
+from core.io import read_upload
+from core.joins import GridIndex
+from core.validate import problems_in
+from dashboard.components import maps
 
 UTM = "EPSG:32651"
 CENTRE = pyproj.Transformer.from_crs(schema.STORAGE_CRS, UTM, always_xy=True).transform(120.17, 30.28)
 GRID_SIDE_M = 230.0  # Xiacheng's median grid is 0.05 km²
 TARGET_S = 10.0
-LABELS = {"grid": "grid", "active_layer": "active", "new_layer": "new", "outline_layer": "outline",
-          "status.added": "added", "status.changed": "changed", "status.unchanged": "unchanged"}
+LABELS = {
+    "grid": "grid",
+    "active_layer": "active",
+    "new_layer": "new",
+    "outline_layer": "outline",
+    "status.added": "added",
+    "status.changed": "changed",
+    "status.unchanged": "unchanged",
+}
 
 
 # ---- the district -----------------------------------------------------------------------------------
@@ -67,13 +74,16 @@ def active_grids(n_grids: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
     radius = GRID_SIDE_M * np.sqrt(n_grids / np.pi)
     angles = np.sort(rng.uniform(0, 2 * np.pi, 80))
     radii = radius * (1 + 0.2 * np.sin(3 * angles + rng.uniform(0, 6)) + rng.uniform(-0.05, 0.05, 80))
-    outline = shapely.Polygon(np.column_stack([CENTRE[0] + radii * np.cos(angles),
-                                               CENTRE[1] + radii * np.sin(angles)]))
+    outline = shapely.Polygon(np.column_stack([CENTRE[0] + radii * np.cos(angles), CENTRE[1] + radii * np.sin(angles)]))
     xmin, ymin, xmax, ymax = outline.bounds
     seeds = np.empty((0, 2))
     while len(seeds) < n_grids:
-        candidates = np.concatenate([rng.normal(CENTRE, radius / 2.5, size=(n_grids, 2)),
-                                     rng.uniform((xmin, ymin), (xmax, ymax), size=(n_grids, 2))])
+        candidates = np.concatenate(
+            [
+                rng.normal(CENTRE, radius / 2.5, size=(n_grids, 2)),
+                rng.uniform((xmin, ymin), (xmax, ymax), size=(n_grids, 2)),
+            ]
+        )
         inside = shapely.contains_xy(outline, candidates[:, 0], candidates[:, 1])
         seeds = np.concatenate([seeds, candidates[inside]])[:n_grids]
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=outline))
@@ -95,8 +105,13 @@ def _warp(rng: np.random.Generator):
 
     def warp(xy: np.ndarray) -> np.ndarray:
         x, y = xy[:, 0], xy[:, 1]
-        return np.column_stack([x + amplitude * np.sin(k * y + phase[0]) * np.cos(0.3 * k * x + phase[1]),
-                                y + amplitude * np.sin(k * x + phase[2]) * np.cos(0.3 * k * y + phase[3])])
+        return np.column_stack(
+            [
+                x + amplitude * np.sin(k * y + phase[0]) * np.cos(0.3 * k * x + phase[1]),
+                y + amplitude * np.sin(k * x + phase[2]) * np.cos(0.3 * k * y + phase[3]),
+            ]
+        )
+
     return warp
 
 
@@ -105,8 +120,7 @@ def _with_attributes(cells: np.ndarray, rng: np.random.Generator) -> gpd.GeoData
     centres = shapely.point_on_surface(cells)
     community_seeds = centres[rng.choice(len(cells), max(len(cells) // 12, 1), replace=False)]
     _, community = shapely.STRtree(community_seeds).query_nearest(centres, all_matches=False)
-    street_seeds = community_seeds[rng.choice(len(community_seeds), max(len(community_seeds) // 12, 1),
-                                              replace=False)]
+    street_seeds = community_seeds[rng.choice(len(community_seeds), max(len(community_seeds) // 12, 1), replace=False)]
     _, street_of = shapely.STRtree(street_seeds).query_nearest(community_seeds, all_matches=False)
     order = np.lexsort((np.arange(len(cells)), community))
     cells, community = cells[order], community[order]
@@ -114,17 +128,21 @@ def _with_attributes(cells: np.ndarray, rng: np.random.Generator) -> gpd.GeoData
     surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗"))
     given = np.array(["芳", "伟", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "涛"])
     n = len(cells)
-    return gpd.GeoDataFrame({
-        schema.GRID_ID: [f"330102{i:08d}" for i in range(n)],
-        schema.NAME: [f"第{c + 1}社区第{s + 1}网格" for c, s in zip(community, sequence)],
-        schema.COMMUNITY: [f"第{c + 1}社区" for c in community],
-        schema.STREET: [f"第{s + 1}街道" for s in street_of[community]],
-        schema.LEADER: np.char.add(rng.choice(surnames, n), rng.choice(given, n)),
-        schema.WORKER: np.char.add(rng.choice(surnames, n), rng.choice(given, n)),
-        schema.WORKER_PHONE: [f"13{v:09d}" for v in rng.integers(0, 10**9, n)],
-        schema.HOUSEHOLDS: rng.integers(200, 900, n),
-        schema.POPULATION: rng.integers(500, 2500, n),
-    }, geometry=cells, crs=schema.STORAGE_CRS)
+    return gpd.GeoDataFrame(
+        {
+            schema.GRID_ID: [f"330102{i:08d}" for i in range(n)],
+            schema.NAME: [f"第{c + 1}社区第{s + 1}网格" for c, s in zip(community, sequence)],
+            schema.COMMUNITY: [f"第{c + 1}社区" for c in community],
+            schema.STREET: [f"第{s + 1}街道" for s in street_of[community]],
+            schema.LEADER: np.char.add(rng.choice(surnames, n), rng.choice(given, n)),
+            schema.WORKER: np.char.add(rng.choice(surnames, n), rng.choice(given, n)),
+            schema.WORKER_PHONE: [f"13{v:09d}" for v in rng.integers(0, 10**9, n)],
+            schema.HOUSEHOLDS: rng.integers(200, 900, n),
+            schema.POPULATION: rng.integers(500, 2500, n),
+        },
+        geometry=cells,
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def revised(active: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -158,8 +176,11 @@ def revised(active: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFr
     for grid in untouched(n // 650):  # split in two; the neighbours keep their old vertices
         x = shapely.centroid(geometries[grid]).x
         xmin, ymin, xmax, ymax = geometries[grid].bounds
-        add(grid, shapely.clip_by_rect(geometries[grid], x, ymin, xmax, ymax),
-            grid_id=frame.iloc[grid][schema.GRID_ID] + "B")
+        add(
+            grid,
+            shapely.clip_by_rect(geometries[grid], x, ymin, xmax, ymax),
+            grid_id=frame.iloc[grid][schema.GRID_ID] + "B",
+        )
         geometries[grid] = shapely.clip_by_rect(geometries[grid], xmin, ymin, x, ymax)
     shifted = untouched(10)  # drawn 15 m off: overlaps, some across community lines, and gaps
     geometries[shifted] = [shapely.affinity.translate(g, 15.0, 10.0) for g in geometries[shifted]]
@@ -176,8 +197,7 @@ def revised(active: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFr
     east = district.bounds[2]
     for k in range(5):  # new grids east of the district
         left = east + 50 + 200 * k
-        add(0, shapely.box(left, CENTRE[1], left + 180, CENTRE[1] + 200), grid_id=f"33010299{k:06d}",
-            name="新增网格")
+        add(0, shapely.box(left, CENTRE[1], left + 180, CENTRE[1] + 200), grid_id=f"33010299{k:06d}", name="新增网格")
     keep = np.setdiff1d(np.arange(n), dropped)
     rows = pd.concat([frame.iloc[keep], pd.DataFrame(extra_rows)], ignore_index=True)
     polygons = np.concatenate([geometries[keep], np.array(extra_geometries, dtype=object)])
@@ -188,12 +208,16 @@ def tickets(n: int, grids: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.Ge
     """Half uniform over the grids' bounds, half clustered around random grids."""
     xmin, ymin, xmax, ymax = grids.total_bounds
     uniform = rng.uniform((xmin, ymin), (xmax, ymax), size=(n // 2, 2))
-    centres = shapely.get_coordinates(shapely.point_on_surface(
-        grids.geometry.array[rng.integers(0, len(grids), max(n // 2000, 5))]))
+    centres = shapely.get_coordinates(
+        shapely.point_on_surface(grids.geometry.array[rng.integers(0, len(grids), max(n // 2000, 5))])
+    )
     clustered = rng.normal(centres[rng.integers(0, len(centres), n - n // 2)], 0.003)
     xy = np.concatenate([uniform, clustered])
-    return gpd.GeoDataFrame({schema.TICKET_ID: [f"T{i}" for i in range(n)]},
-                            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=schema.STORAGE_CRS)
+    return gpd.GeoDataFrame(
+        {schema.TICKET_ID: [f"T{i}" for i in range(n)]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=schema.STORAGE_CRS,
+    )
 
 
 def geojson_bytes(grids: gpd.GeoDataFrame) -> bytes:
@@ -231,8 +255,11 @@ def baseline_topology(new: gpd.GeoDataFrame, outline: shapely.Geometry) -> tuple
     metric["geometry"] = metric.make_valid()
     pairs = gpd.sjoin(metric, metric, predicate="intersects")
     pairs = pairs[pairs.index < pairs["index_right"]]
-    shared = metric.geometry.loc[pairs.index].reset_index(drop=True).intersection(
-        metric.geometry.loc[pairs["index_right"]].reset_index(drop=True))
+    shared = (
+        metric.geometry.loc[pairs.index]
+        .reset_index(drop=True)
+        .intersection(metric.geometry.loc[pairs["index_right"]].reset_index(drop=True))
+    )
     union = metric.union_all()
     boundary = gpd.GeoSeries([outline], crs=new.crs).to_crs(metric.crs).iloc[0]
     gaps = shapely.get_parts(shapely.difference(boundary, union))
@@ -243,7 +270,8 @@ def baseline_diff(active: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> int:
     """Changed shapes: the symmetric difference of every common grid, in metres."""
     crs = metric_crs(new)
     merged = active[[schema.GRID_ID, "geometry"]].merge(
-        pd.DataFrame(new[[schema.GRID_ID, "geometry"]]), on=schema.GRID_ID, suffixes=("_old", "_new"))
+        pd.DataFrame(new[[schema.GRID_ID, "geometry"]]), on=schema.GRID_ID, suffixes=("_old", "_new")
+    )
     old = gpd.GeoSeries(merged["geometry_old"], crs=active.crs).to_crs(crs).make_valid()
     now = gpd.GeoSeries(merged["geometry_new"], crs=new.crs).to_crs(crs).make_valid()
     return int((old.symmetric_difference(now).area > 1.0).sum())
@@ -251,9 +279,11 @@ def baseline_diff(active: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> int:
 
 def baseline_impact(points: gpd.GeoDataFrame, active: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> int:
     """Points whose grid id differs between the versions, by ``geopandas.sjoin``."""
+
     def grid_of(grids):
         joined = gpd.sjoin(points, grids[[schema.GRID_ID, "geometry"]], predicate="within")
         return joined[~joined.index.duplicated()][schema.GRID_ID].reindex(points.index)
+
     before, after = grid_of(active), grid_of(new)
     return int((before.fillna("") != after.fillna("")).sum())
 
@@ -279,10 +309,12 @@ def main() -> None:
     points = tickets(args.tickets, active, rng)
     payload = geojson_bytes(new)
     vertices = shapely.get_num_coordinates(active.geometry.array).mean()
-    print(f"data: {len(active):,} active grids ({vertices:.0f} vertices each, clean coverage: "
-          f"{shapely.coverage_is_valid(active.geometry.array)}), {len(new):,} uploaded grids as "
-          f"{len(payload) / 2**20:.1f} MB of GeoJSON, {len(points):,} tickets; built in "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"data: {len(active):,} active grids ({vertices:.0f} vertices each, clean coverage: "
+        f"{shapely.coverage_is_valid(active.geometry.array)}), {len(new):,} uploaded grids as "
+        f"{len(payload) / 2**20:.1f} MB of GeoJSON, {len(points):,} tickets; built in "
+        f"{time.perf_counter() - start:.0f} s"
+    )
 
     runs = [pipeline(payload, active, points) for _ in range(args.repeats)]
     seconds, out = min(runs, key=lambda run: sum(run[0].values()))
@@ -296,8 +328,7 @@ def main() -> None:
         "outline*": ("shapely.union_all", outline_s, seconds["outline*"]),
         "topology": ("sjoin + pairwise intersection + union_all", topology_s, seconds["topology"]),
         "diff": ("symmetric difference of every common grid", diff_s, seconds["diff"]),
-        "impact": ("geopandas.sjoin on both (vs index* + impact)", impact_s,
-                   seconds["index*"] + seconds["impact"]),
+        "impact": ("geopandas.sjoin on both (vs index* + impact)", impact_s, seconds["index*"] + seconds["impact"]),
     }
     print(f"\n{'stage':<10} {'seconds':>8}  {'baseline':<46} {'seconds':>8} {'x faster':>8}")
     for name, took in seconds.items():
@@ -308,34 +339,51 @@ def main() -> None:
     per_upload = sum(took for name, took in seconds.items() if not name.endswith("*"))
     drawing = seconds["map"] + seconds["html"]
     print(f"{'total':<10} {total:>8.2f}  target {TARGET_S:.0f} s: {'met' if total <= TARGET_S else 'MISSED'}")
-    print(f"* per active version, cached by the dashboard; per upload: {per_upload:.2f} s, of which the "
-          f"map (build + html) {drawing:.2f} s and the rest {per_upload - drawing:.2f} s "
-          f"(fastest of {args.repeats} runs)")
+    print(
+        f"* per active version, cached by the dashboard; per upload: {per_upload:.2f} s, of which the "
+        f"map (build + html) {drawing:.2f} s and the rest {per_upload - drawing:.2f} s "
+        f"(fastest of {args.repeats} runs)"
+    )
 
     problems = out["topology"]
     kinds = pd.Series([_kind(p.what) for p in problems]).value_counts()
     diff, impact = out["diff"], out["impact"]
-    print(f"\nreport: {len(out['schema'])} schema problems, {len(problems)} topology problems "
-          f"({', '.join(f'{count} {kind}' for kind, count in kinds.items())})")
-    print(f"baseline: {baseline_found[0]} overlapping pairs >= 1 m2 and {baseline_found[1]} gaps >= 1 m2; "
-          f"ours: {sum('overlap by' in p.what or 'same polygon' in p.what for p in problems)} overlapping or "
-          f"duplicate pairs and {sum(' is in no grid ' in p.what for p in problems)} gaps listed, "
-          f"the rest summed up")
-    print(f"diff: {len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed "
-          f"({int(diff.changed[changes.GEOMETRY_CHANGED].sum())} in shape; baseline {baseline_changed}), "
-          f"{diff.unchanged:,} unchanged")
-    print(f"impact: {impact.summary_lines()[0]}; {len(impact.moves)} distinct moves "
-          f"(baseline: {baseline_moved} points change grid)")
+    print(
+        f"\nreport: {len(out['schema'])} schema problems, {len(problems)} topology problems "
+        f"({', '.join(f'{count} {kind}' for kind, count in kinds.items())})"
+    )
+    print(
+        f"baseline: {baseline_found[0]} overlapping pairs >= 1 m2 and {baseline_found[1]} gaps >= 1 m2; "
+        f"ours: {sum('overlap by' in p.what or 'same polygon' in p.what for p in problems)} overlapping or "
+        f"duplicate pairs and {sum(' is in no grid ' in p.what for p in problems)} gaps listed, "
+        f"the rest summed up"
+    )
+    print(
+        f"diff: {len(diff.added)} added, {len(diff.removed)} removed, {len(diff.changed)} changed "
+        f"({int(diff.changed[changes.GEOMETRY_CHANGED].sum())} in shape; baseline {baseline_changed}), "
+        f"{diff.unchanged:,} unchanged"
+    )
+    print(
+        f"impact: {impact.summary_lines()[0]}; {len(impact.moves)} distinct moves "
+        f"(baseline: {baseline_moved} points change grid)"
+    )
     print(f"map: {len(out['html']) / 2**20:.1f} MB of HTML")
 
 
 def _kind(what: str) -> str:
     """What kind of topology problem a problem's text describes."""
-    for phrase, kind in (("same polygon", "duplicate"), ("cross the line", "community line"),
-                         ("overlap by", "overlap"), ("is in no grid", "gap"), ("more gaps", "gap summary"),
-                         ("more overlapping", "overlap summary"), ("is only", "sliver"),
-                         ("separate piece", "sliver"), ("beyond the active", "outside"),
-                         ("lies outside", "outside")):
+    for phrase, kind in (
+        ("same polygon", "duplicate"),
+        ("cross the line", "community line"),
+        ("overlap by", "overlap"),
+        ("is in no grid", "gap"),
+        ("more gaps", "gap summary"),
+        ("more overlapping", "overlap summary"),
+        ("is only", "sliver"),
+        ("separate piece", "sliver"),
+        ("beyond the active", "outside"),
+        ("lies outside", "outside"),
+    ):
         if phrase in what:
             return kind
     return "other"

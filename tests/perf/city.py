@@ -39,13 +39,14 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_upload import active_grids  # noqa: E402
-from core import schema  # noqa: E402
-from core.errors import StoreError  # noqa: E402
-from core.store import Store, open_store  # noqa: E402
-from core.validate import conform, problems_in, validate  # noqa: E402
-from geodata import load_demo  # noqa: E402
-from geodata.generate import AS_OF, PERIOD_START, finish_layer  # noqa: E402
+from bench_upload import active_grids
+
+from core import schema
+from core.errors import StoreError
+from core.store import Store, open_store
+from core.validate import conform, problems_in, validate
+from geodata import load_demo
+from geodata.generate import AS_OF, PERIOD_START, finish_layer
 
 NOTE = "synthetic city"
 GRIDS_PER_SERVICE_POINT = 5
@@ -61,8 +62,9 @@ DAY_S = 86_400
 WEEK_S = 7 * DAY_S
 
 
-def city_layers(n_grids: int = 20_000, n_tickets: int = 1_000_000, n_cameras: int = 50_000,
-                seed: int = 7) -> dict[str, gpd.GeoDataFrame]:
+def city_layers(
+    n_grids: int = 20_000, n_tickets: int = 1_000_000, n_cameras: int = 50_000, seed: int = 7
+) -> dict[str, gpd.GeoDataFrame]:
     """Every canonical layer of a synthetic city of about ``n_grids`` grids, validated, keys in
     ``schema.LAYERS`` order."""
     rng = np.random.default_rng(seed)
@@ -71,8 +73,7 @@ def city_layers(n_grids: int = 20_000, n_tickets: int = 1_000_000, n_cameras: in
     city = _City.from_grids(grids)
     services, service_xy = _service_points(rng, demo, city, max(len(grids) // GRIDS_PER_SERVICE_POINT, 1))
     police_xy = service_xy[(services[schema.KIND] == "police_room").to_numpy()]
-    teams, team_xy, template = _patrol_teams(rng, demo, city, police_xy,
-                                             max(len(grids) // GRIDS_PER_PATROL_TEAM, 1))
+    teams, team_xy, template = _patrol_teams(rng, demo, city, police_xy, max(len(grids) // GRIDS_PER_PATROL_TEAM, 1))
     frames = {
         schema.CAMERAS.name: _cameras(rng, demo, city, n_cameras),
         schema.SERVICE_POINTS.name: (services, service_xy),
@@ -82,8 +83,11 @@ def city_layers(n_grids: int = 20_000, n_tickets: int = 1_000_000, n_cameras: in
         schema.PATROL_CHECKINS.name: _patrol_checkins(rng, demo, city, teams, team_xy, template),
     }
     layers = {schema.GRIDS.name: validate(conform(grids, schema.GRIDS.name), schema.GRIDS.name)}
-    layers |= {name: finish_layer(name, frame, shapely.points(xy)) for name, (frame, xy) in frames.items()
-               if name in schema.POINT_LAYERS}
+    layers |= {
+        name: finish_layer(name, frame, shapely.points(xy))
+        for name, (frame, xy) in frames.items()
+        if name in schema.POINT_LAYERS
+    }
     return {name: layers[name] for name in schema.LAYERS}
 
 
@@ -96,8 +100,7 @@ def write_city(home: Path, name: str = "city", **sizes) -> Store:
 def _store(home: Path, name: str, layers: dict[str, gpd.GeoDataFrame]) -> Store:
     store = open_store(name, Path(home))
     if not store.initialize(layers, note=NOTE):
-        raise StoreError(f"workspace `{name}` under {home} already holds data; pick another name or an "
-                         "empty directory")
+        raise StoreError(f"workspace `{name}` under {home} already holds data; pick another name or an empty directory")
     return store
 
 
@@ -105,8 +108,7 @@ def _store(home: Path, name: str, layers: dict[str, gpd.GeoDataFrame]) -> Store:
 class _City:
     """The grids as arrays: prepared polygons, their bounds, population, community and street."""
 
-    def __init__(self, polygons: np.ndarray, population: np.ndarray, community: np.ndarray,
-                 street: np.ndarray):
+    def __init__(self, polygons: np.ndarray, population: np.ndarray, community: np.ndarray, street: np.ndarray):
         shapely.prepare(polygons)
         self.polygons = polygons
         self.bounds = shapely.bounds(polygons)
@@ -117,13 +119,16 @@ class _City:
 
     @classmethod
     def from_grids(cls, grids: gpd.GeoDataFrame) -> _City:
-        return cls(np.asarray(grids.geometry.array, dtype=object).copy(),
-                   grids[schema.POPULATION].to_numpy(dtype=float),
-                   grids[schema.COMMUNITY].to_numpy(dtype=object),
-                   grids[schema.STREET].to_numpy(dtype=object))
+        return cls(
+            np.asarray(grids.geometry.array, dtype=object).copy(),
+            grids[schema.POPULATION].to_numpy(dtype=float),
+            grids[schema.COMMUNITY].to_numpy(dtype=object),
+            grids[schema.STREET].to_numpy(dtype=object),
+        )
 
-    def points(self, rng: np.random.Generator, n: int, weight: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def points(
+        self, rng: np.random.Generator, n: int, weight: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``n`` uniform random points, each in a grid drawn ∝ ``weight`` (default: population);
         (lon/lat, grid index). Rejection sampling in each grid's bounds, all points at once."""
         weight = self.population if weight is None else weight
@@ -146,12 +151,12 @@ class _City:
 
 
 # ---- layers ---------------------------------------------------------------------------------------
-def _resample(rng: np.random.Generator, layer: gpd.GeoDataFrame, n: int,
-              rows: np.ndarray | None = None) -> pd.DataFrame:
+def _resample(
+    rng: np.random.Generator, layer: gpd.GeoDataFrame, n: int, rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """``n`` attribute rows drawn with replacement from ``layer`` (or from its ``rows``)."""
     pool = np.arange(len(layer)) if rows is None else rows
-    return pd.DataFrame(layer.drop(columns=layer.geometry.name)).iloc[rng.choice(pool, n)].reset_index(
-        drop=True)
+    return pd.DataFrame(layer.drop(columns=layer.geometry.name)).iloc[rng.choice(pool, n)].reset_index(drop=True)
 
 
 def _ids(prefix: str, n: int, width: int) -> list[str]:
@@ -165,8 +170,7 @@ def _cameras(rng: np.random.Generator, demo: dict, city: _City, n: int) -> tuple
     return frame, xy
 
 
-def _service_points(rng: np.random.Generator, demo: dict, city: _City, n: int
-                    ) -> tuple[pd.DataFrame, np.ndarray]:
+def _service_points(rng: np.random.Generator, demo: dict, city: _City, n: int) -> tuple[pd.DataFrame, np.ndarray]:
     frame = _resample(rng, demo[schema.SERVICE_POINTS.name], n)
     frame[schema.POINT_ID] = _ids("SP", n, len(str(n)))
     xy, grid = city.points(rng, n)
@@ -202,8 +206,13 @@ def _tickets(rng: np.random.Generator, demo: dict, city: _City, n: int) -> tuple
     source = demo[schema.TICKETS.name]
     is_open = source[schema.STAGE].isin(schema.OPEN_STAGES).to_numpy()
     n_open = round(n * is_open.mean())
-    frame = pd.concat([_resample(rng, source, n_open, np.flatnonzero(is_open)),
-                       _resample(rng, source, n - n_open, np.flatnonzero(~is_open))], ignore_index=True)
+    frame = pd.concat(
+        [
+            _resample(rng, source, n_open, np.flatnonzero(is_open)),
+            _resample(rng, source, n - n_open, np.flatnonzero(~is_open)),
+        ],
+        ignore_index=True,
+    )
     offset = pd.Series(pd.to_timedelta(_ticket_offsets_s(rng, frame, np.arange(n) < n_open), unit="s"))
     for col in (schema.CREATED_AT, schema.DISPATCHED_AT, schema.DEADLINE_AT, schema.CLOSED_AT):
         frame[col] = frame[col] + offset
@@ -222,13 +231,15 @@ def _tickets(rng: np.random.Generator, demo: dict, city: _City, n: int) -> tuple
 def _ticket_offsets_s(rng: np.random.Generator, frame: pd.DataFrame, is_open: np.ndarray) -> np.ndarray:
     """Seconds to move each ticket by: whole weeks (none for open tickets) plus jitter, keeping its
     creation at or after PERIOD_START and its last event (dispatch or closing) at or before AS_OF."""
+
     def seconds(col: str) -> np.ndarray:
         return (frame[col] - PERIOD_START).dt.total_seconds().to_numpy(dtype=float)
 
     period_s = (AS_OF - PERIOD_START).total_seconds()
     low = -seconds(schema.CREATED_AT)
-    high = period_s - np.fmax.reduce([seconds(schema.CREATED_AT), seconds(schema.DISPATCHED_AT),
-                                      seconds(schema.CLOSED_AT)])
+    high = period_s - np.fmax.reduce(
+        [seconds(schema.CREATED_AT), seconds(schema.DISPATCHED_AT), seconds(schema.CLOSED_AT)]
+    )
     reach = TICKET_SHIFT_WEEKS * WEEK_S
     first_week = np.ceil(np.maximum(low, -reach) / WEEK_S)
     last_week = np.floor(np.minimum(high, reach) / WEEK_S)
@@ -240,8 +251,9 @@ def _ticket_offsets_s(rng: np.random.Generator, frame: pd.DataFrame, is_open: np
     return np.round(shift + jitter_low + rng.random(len(frame)) * (jitter_high - jitter_low)).astype(np.int64)
 
 
-def _patrol_teams(rng: np.random.Generator, demo: dict, city: _City, police_xy: np.ndarray, n: int
-                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _patrol_teams(
+    rng: np.random.Generator, demo: dict, city: _City, police_xy: np.ndarray, n: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Teams resampled from the demo's (and which demo team each copies), based at police rooms."""
     source = demo[schema.PATROL_TEAMS.name]
     template = rng.integers(0, len(source), n)
@@ -255,8 +267,9 @@ def _patrol_teams(rng: np.random.Generator, demo: dict, city: _City, police_xy: 
     return frame, xy, template
 
 
-def _patrol_checkins(rng: np.random.Generator, demo: dict, city: _City, teams: pd.DataFrame,
-                     team_xy: np.ndarray, template: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def _patrol_checkins(
+    rng: np.random.Generator, demo: dict, city: _City, teams: pd.DataFrame, team_xy: np.ndarray, template: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Each team, each night, repeats a random night of its demo team: the same sign-in times (all
     moved by up to ``NIGHT_JITTER_S``) and the same displacements from its base (mirrored, or the
     base itself, where they would leave the city)."""
@@ -274,8 +287,9 @@ def _patrol_checkins(rng: np.random.Generator, demo: dict, city: _City, teams: p
     count = np.bincount(slot, minlength=len(demo_teams) * PATROL_NIGHTS)
     start = np.cumsum(count) - count
 
-    copied = (template[:, None] * PATROL_NIGHTS + rng.integers(0, PATROL_NIGHTS, (len(teams), PATROL_NIGHTS))
-              ).ravel()  # row-major: team by team, night by night
+    copied = (
+        template[:, None] * PATROL_NIGHTS + rng.integers(0, PATROL_NIGHTS, (len(teams), PATROL_NIGHTS))
+    ).ravel()  # row-major: team by team, night by night
     k = count[copied]
     rank = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
     source = order[np.repeat(start[copied], k) + rank]
@@ -286,19 +300,25 @@ def _patrol_checkins(rng: np.random.Generator, demo: dict, city: _City, teams: p
     at = nights[city_night] + pd.to_timedelta(np.round(after_s[source] + late_s), unit="s")
     xy = team_xy[city_team] + offset_xy[source]
     mirrored = team_xy[city_team] - offset_xy[source]
-    xy = np.where(city.covers(xy)[:, None], xy, np.where(city.covers(mirrored)[:, None], mirrored,
-                                                        team_xy[city_team]))
+    xy = np.where(city.covers(xy)[:, None], xy, np.where(city.covers(mirrored)[:, None], mirrored, team_xy[city_team]))
     day = nights[city_night].strftime("%Y%m%d").to_numpy(dtype=object)
-    ids = (teams[schema.TEAM_ID].to_numpy(dtype=object)[city_team] + "-" + day + "-"
-           + pd.Index(rank + 1).astype(str).str.zfill(2).to_numpy(dtype=object))
-    frame = pd.DataFrame({schema.CHECKIN_ID: ids,
-                          schema.TEAM_ID: teams[schema.TEAM_ID].to_numpy(dtype=object)[city_team],
-                          schema.CHECKED_AT: at})
+    ids = (
+        teams[schema.TEAM_ID].to_numpy(dtype=object)[city_team]
+        + "-"
+        + day
+        + "-"
+        + pd.Index(rank + 1).astype(str).str.zfill(2).to_numpy(dtype=object)
+    )
+    frame = pd.DataFrame(
+        {
+            schema.CHECKIN_ID: ids,
+            schema.TEAM_ID: teams[schema.TEAM_ID].to_numpy(dtype=object)[city_team],
+            schema.CHECKED_AT: at,
+        }
+    )
     keep = (frame[schema.CHECKED_AT] <= AS_OF).to_numpy()
     order = np.argsort(frame[schema.CHECKED_AT].to_numpy(dtype="datetime64[ns]")[keep], kind="stable")
     return frame[keep].iloc[order].reset_index(drop=True), xy[keep][order]
-
-
 
 
 # ---- command line ---------------------------------------------------------------------------------
@@ -324,15 +344,19 @@ def main() -> None:
     print(f"{'layer':<16} {'rows':>10}")
     for name, gdf in layers.items():
         print(f"{name:<16} {len(gdf):>10,}")
-    print(f"built in {built_s:.1f} s, written as version {store.version()} of `{store.name}` in "
-          f"{written_s:.1f} s ({size_mb:.0f} MB); total {built_s + written_s:.1f} s")
+    print(
+        f"built in {built_s:.1f} s, written as version {store.version()} of `{store.name}` in "
+        f"{written_s:.1f} s ({size_mb:.0f} MB); total {built_s + written_s:.1f} s"
+    )
     if args.check:
         start = time.perf_counter()
         for name in layers:
             back = store.read(name)
             problems = problems_in(back, name)
-            print(f"read back {name:<16} {len(back):>10,} rows, {len(problems)} problems"
-                  + "".join(f"\n  {p}" for p in problems))
+            print(
+                f"read back {name:<16} {len(back):>10,} rows, {len(problems)} problems"
+                + "".join(f"\n  {p}" for p in problems)
+            )
         print(f"read back and validated in {time.perf_counter() - start:.1f} s")
 
 
