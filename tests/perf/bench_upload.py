@@ -20,7 +20,7 @@ index (the active grids' GridIndex, as the dashboard builds it), impact (core.ch
 100,000 tickets with that index; it builds the new version's), map
 (dashboard.components.maps.boundary_change_map: the grids the change touches, simplified, over the
 district outline, as the Data page shows a city) and html (``m.get_root().render()``). Stages marked * depend on the active
-version only; the dashboard caches them per version (``dashboard/data.py``), so an upload pays the rest.
+version only; the dashboard caches them per version (``dashboard/data/``), so an upload pays the rest.
 
 Baselines, on the same data in the same run: topology — geopandas ``sjoin(predicate="intersects")`` on
 the projected grids and the intersection area of every pair, plus ``union_all`` and a difference for

@@ -1,0 +1,193 @@
+"""Caches of the Command center (views/command.py): its live map's base and payload, the grid card."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import folium
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import command, geometry, hotspots, metrics, schema
+from dashboard.components import live_map
+from dashboard.data.workspace import (
+    as_of,
+    boundary_version,
+    display_boundaries,
+    grid_index,
+    joined,
+    layer,
+    workspace,
+    workspace_timezone,
+)
+from dashboard.i18n import translate
+
+
+# ---- Command center ------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=4)
+def command_base(name: str, boundary_ver: int, lang: str) -> dict:
+    """The static map's configuration: encoded boundaries and translated labels."""
+    grids, communities = display_boundaries(name, boundary_ver)
+    outlines = [live_map.Outline(communities, "communities", "#1f3b73", 2.2)]
+    if grids[schema.STREET].nunique() > 1:
+        outlines.append(live_map.Outline(geometry.streets_from_grids(grids), "streets", "#08306b", 3.4))
+    return live_map.base_config(grids, outlines, command_labels(lang))
+
+
+def command_labels(lang: str) -> dict:
+    words = {
+        key: translate(lang, f"command.map.{key}")
+        for key in ("cameras", "down", "services", "open", "overdue", "tickets", "members", "checkins")
+    }
+    layers = {
+        f"layer.{group}": translate(lang, f"command.layer.{group}")
+        for group in (
+            "grids",
+            "communities",
+            "streets",
+            "density",
+            "cameras",
+            "views",
+            "services",
+            "tickets",
+            "checkins",
+        )
+    }
+    return (
+        words
+        | layers
+        | {
+            "status": {s: translate(lang, f"camera_status.{s}") for s in schema.CAMERA_STATUSES},
+            "service_kinds": {
+                k: (translate(lang, f"service_kind.{k}"), translate(lang, f"command.symbol.{k}"))
+                for k in schema.SERVICE_KINDS
+            },
+        }
+    )
+
+
+def command_map(name: str, ver: int, lang: str) -> folium.Map:
+    return live_map.live_base_map(command_base(name, boundary_version(name, ver), lang))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def command_state(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter
+) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
+    """Per-grid measures, the counters and the overdue list for the filter."""
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
+    clock = as_of(name, ver) or period.end
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    measures = command.grid_measures(
+        layer(name, ver, schema.GRIDS.name), tickets, joined(name, ver, schema.MEMBERS.name), period, clock
+    )
+    counters = command.counters(
+        tickets,
+        layer(name, ver, schema.CAMERAS.name),
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        layer(name, ver, schema.PATROL_CHECKINS.name),
+        clock,
+    )
+    return measures, counters, command.overdue_list(tickets, clock)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def command_density(name: str, ver: int, first: date, last: date, flt: command.TicketFilter) -> dict:
+    """H3 hexagons of the tickets created in the period."""
+    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
+    resolution = hotspots.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
+    counts = hotspots.hex_counts(flow, resolution)
+    return live_map.density_payload(hotspots.hex_boundaries(counts.index), counts)
+
+
+MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_time_rate": "rate", "members": "count"}
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def command_assets(name: str, ver: int) -> dict:
+    """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
+    clock = as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name))
+    return live_map.asset_payload(
+        layer(name, ver, schema.CAMERAS.name),
+        layer(name, ver, schema.SERVICE_POINTS.name),
+        command.tonight_checkins(
+            layer(name, ver, schema.PATROL_CHECKINS.name), layer(name, ver, schema.PATROL_TEAMS.name), clock
+        ),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def command_tickets(
+    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str, lang: str
+) -> dict:
+    """Grid colours for ``measure`` and the open-ticket markers for this filter."""
+    measures, _, _ = command_state(name, ver, first, last, flt)
+    grids, _ = display_boundaries(name, boundary_version(name, ver))
+    clock = as_of(name, ver) or metrics.Period.from_dates(first, last, workspace_timezone(name)).end
+    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    open_now = tickets[metrics.open_mask(tickets)]
+    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock))
+    labels = {
+        "measure": translate(lang, f"command.measure.{measure}"),
+        "deadline": translate(lang, "command.deadline"),
+        "stage": {s: translate(lang, f"stage.{s}") for s in schema.TICKET_STAGES},
+    }
+    return live_map.ticket_payload(
+        grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure], open_tickets=open_now, labels=labels
+    )
+
+
+def command_payload(
+    name: str,
+    ver: int,
+    first: date,
+    last: date,
+    flt: command.TicketFilter,
+    measure: str,
+    lang: str,
+    focus: tuple[float, float] | None,
+    selected: str | None,
+) -> dict:
+    """Everything the live layers draw for this selection (from the cached parts above)."""
+    grids, _ = display_boundaries(name, boundary_version(name, ver))
+    return live_map.live_payload(
+        grids[schema.GRID_ID],
+        command_tickets(name, ver, first, last, flt, measure, lang),
+        command_assets(name, ver),
+        command_density(name, ver, first, last, flt),
+        focus=focus,
+        selected=selected,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def grid_card(name: str, ver: int, grid_id: str) -> command.GridCard:
+    return command.grid_card(
+        grid_id,
+        layer(name, ver, schema.GRIDS.name),
+        joined(name, ver, schema.TICKETS.name),
+        joined(name, ver, schema.CAMERAS.name),
+        joined(name, ver, schema.PATROL_CHECKINS.name),
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        joined(name, ver, schema.MEMBERS.name),
+        as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name)),
+    )
+
+
+def grid_at(name: str, ver: int, lon: float, lat: float) -> str | None:
+    """The grid under a map click (None outside every grid)."""
+    position = grid_index(name, ver).assign(np.array([lon]), np.array([lat]))[0]
+    return None if position < 0 else str(layer(name, ver, schema.GRIDS.name)[schema.GRID_ID].iloc[position])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Categories and communities present, for the filters."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    categories = ()
+    if schema.TICKETS.name in workspace(name).layers(ver):
+        categories = tuple(sorted(layer(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
+    return categories, tuple(sorted(grids[schema.COMMUNITY].dropna().unique()))

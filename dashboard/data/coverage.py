@@ -1,0 +1,289 @@
+"""Caches of the Coverage page (views/coverage.py): camera and service reach, staffing, siting."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from core import command, coverage, geometry, schema, siting
+from dashboard.components import live_map, maps
+from dashboard.data.hotspots import hotspot_tickets
+from dashboard.data.uploads import UPLOAD_HASH, Upload, extra_frame
+from dashboard.data.workspace import as_of, boundary_version, display_boundaries, grid_base, joined, layer, workspace
+from dashboard.i18n import translate
+
+# ---- Coverage ------------------------------------------------------------------------------------
+MAX_DRAWN_CAMERAS = 10_000  # more cameras than this: the camera layers are drawn for one community
+
+VIEW_DISPLAY_M = 2.0  # camera views are simplified this much for the map
+
+SITE_COLOR = "#6a3d9a"
+
+DEMAND_SPACING_M = 100.0  # residents are spread over a lattice this fine when they are the siting demand
+
+SITING_SECONDS = 20.0
+
+LINE_TYPES = ("LineString", "MultiLineString")
+
+POINT_TYPES = ("Point",)
+
+COVERAGE_COLORS = {
+    "views": "#1a9850",
+    "down": "#d73027",
+    "lost": "#d73027",
+    "gap": "#fee08b",
+    "reach": "#4575b4",
+    "unserved": "#f46d43",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
+def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame | None:
+    """Camera measures per grid (None without cameras)."""
+    if schema.CAMERAS.name not in workspace(name).layers(ver):
+        return None
+    tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
+    return coverage.camera_coverage(
+        layer(name, ver, schema.GRIDS.name),
+        joined(name, ver, schema.CAMERAS.name),
+        tickets,
+        extra_frame(key_points, POINT_TYPES),
+        as_of=as_of(name, ver),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
+def service_table(name: str, ver: int, walk: coverage.WalkSettings, roads: Upload | None) -> pd.DataFrame | None:
+    """The 15-minute circle per grid (None without service points)."""
+    if schema.SERVICE_POINTS.name not in workspace(name).layers(ver):
+        return None
+    return coverage.service_reach(
+        layer(name, ver, schema.GRIDS.name),
+        layer(name, ver, schema.SERVICE_POINTS.name),
+        walk,
+        extra_frame(roads, LINE_TYPES),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def member_table(name: str, ver: int) -> pd.DataFrame | None:
+    if schema.MEMBERS.name not in workspace(name).layers(ver):
+        return None
+    return coverage.member_measures(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.MEMBERS.name))
+
+
+def coverage_table(
+    name: str,
+    ver: int,
+    walk: coverage.WalkSettings,
+    households_per_worker: tuple[float, float],
+    roads: Upload | None,
+    key_points: Upload | None,
+) -> pd.DataFrame:
+    """Every coverage measure per grid: cameras, the 15-minute circle, members (each cached on what it
+    depends on) and staffing; the parts of layers the workspace lacks are left out."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    out = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, schema.HOUSEHOLDS, schema.POPULATION]].set_index(
+        schema.GRID_ID
+    )
+    out["area_km2"] = grid_areas(name, ver)
+    parts = [
+        out,
+        camera_table(name, ver, key_points),
+        service_table(name, ver, walk, roads),
+        member_table(name, ver),
+        coverage.staffing(grids, households_per_worker),
+    ]
+    return pd.concat([p for p in parts if p is not None], axis=1)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def grid_areas(name: str, ver: int) -> np.ndarray:
+    return geometry.area_km2(layer(name, ver, schema.GRIDS.name)).to_numpy()
+
+
+def points_near(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, metres: float) -> gpd.GeoDataFrame:
+    """The ``points`` within ``metres`` of the bounding box of ``area`` (or a little farther), padded
+    in a metric CRS: a pad in degrees shrinks on the ground with the latitude."""
+    crs = geometry.metric_crs(area)
+    box = shapely.segmentize(
+        shapely.box(*area.to_crs(crs).total_bounds).buffer(metres, join_style="mitre"), metres / 4
+    )  # edges follow the earth's curve back in degrees
+    minx, miny, maxx, maxy = gpd.GeoSeries([box], crs=crs).to_crs(schema.STORAGE_CRS).total_bounds
+    return points.cx[minx:maxx, miny:maxy]
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def camera_layers(name: str, ver: int, community: str | None) -> dict[str, object]:
+    """Display geometry of the camera layers (for ``community`` only, if given): views of online and of
+    offline/faulty cameras with each camera's name and status, coverage lost and camera gaps."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    if community is not None:
+        grids = grids[grids[schema.COMMUNITY] == community]
+    near = points_near(
+        layer(name, ver, schema.CAMERAS.name), grids, schema.CAMERAS.column(schema.RANGE_M).max
+    )  # no view reaches farther
+    views = coverage.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
+    online = (near[schema.STATUS] == "online").to_numpy()
+    names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
+    parts = coverage.coverage_geometries(grids, near)
+    return {
+        "views": np.asarray(views[online], dtype=object),
+        "down": np.asarray(views[~online], dtype=object),
+        "names": (names[online], names[~online]),
+        "status": near[schema.STATUS].to_numpy()[~online],
+        "lost": np.asarray(parts.loc[parts["part"] == "lost"].geometry.array, dtype=object),
+        "gap": np.asarray(parts.loc[parts["part"] == "gap"].geometry.array, dtype=object),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
+def service_layers(
+    name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings, roads: Upload | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Display geometry of the 15-minute reach of ``kind`` and of what it leaves unserved."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    if community is not None:
+        grids = grids[grids[schema.COMMUNITY] == community]
+    services = layer(name, ver, schema.SERVICE_POINTS.name)
+    road_frame = extra_frame(roads, LINE_TYPES)
+    reach = coverage.reach_areas(services, walk, road_frame)
+    unserved = coverage.unserved_areas(grids, services, None if kind == coverage.ANY_KIND else kind, walk, road_frame)
+    return (
+        np.asarray(reach.loc[reach["kind"] == kind].geometry.array, dtype=object),
+        np.asarray(unserved.geometry.array, dtype=object),
+    )
+
+
+def coverage_overlays(
+    name: str,
+    ver: int,
+    community: str | None,
+    kind: str,
+    walk: coverage.WalkSettings,
+    roads: Upload | None,
+    cameras_on: bool,
+    lang: str,
+) -> tuple[live_map.Overlay, ...]:
+    """The map's layers: camera views (online / down), coverage lost while cameras are down, camera
+    gaps, the 15-minute reach of ``kind`` and what it leaves unserved. The camera layers start switched
+    on when ``cameras_on``, the service layers otherwise."""
+
+    def tr(key: str, **values) -> str:
+        return translate(lang, key, **values)
+
+    held = workspace(name).layers(ver)
+    layers = []
+    if schema.CAMERAS.name in held:
+        cam = camera_layers(name, ver, community)
+        online_names, down_names = cam["names"]
+        down_tips = tuple(f"{n} · {tr(f'camera_status.{s}')}" for n, s in zip(down_names, cam["status"], strict=True))
+        for key, tips in (("views", tuple(online_names)), ("down", down_tips), ("lost", None), ("gap", None)):
+            layers.append(
+                live_map.Overlay(
+                    cam[key],
+                    tr(f"cov.layer.{key}"),
+                    COVERAGE_COLORS[key],
+                    fill_opacity=0.25 if key == "views" else 0.45,
+                    on=cameras_on and key != "gap",
+                    tips=tips,
+                )
+            )
+    if schema.SERVICE_POINTS.name in held:
+        reach, unserved = service_layers(name, ver, community, kind, walk, roads)
+        label = tr(f"service_kind.{kind}") if kind != coverage.ANY_KIND else tr("cov.any_kind")
+        layers.append(
+            live_map.Overlay(
+                reach, tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12, on=not cameras_on
+            )
+        )
+        layers.append(
+            live_map.Overlay(
+                unserved, tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"], 0.5, on=not cameras_on
+            )
+        )
+    return tuple(layers)
+
+
+def coverage_map(
+    name: str,
+    ver: int,
+    table: pd.DataFrame,
+    measure: str,
+    title: str,
+    overlays: tuple[live_map.Overlay, ...],
+    sites: live_map.Overlay | None,
+) -> tuple[folium.Map, folium.FeatureGroup]:
+    """Grids coloured by ``measure`` (more coverage green, more coverage lost red; legend ``title``), with
+    the coverage layers and the proposed sites."""
+    boundary_ver = boundary_version(name, ver)
+    grids, _ = display_boundaries(name, boundary_ver)
+    values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
+    share = measure.endswith("_share")
+    better = False if measure == "lost_share" else True if share or measure == "members" else None
+    fills, legend, text = maps.choropleth_classes(
+        values, title=title, better=better, percent=share, zero_neutral=not share
+    )
+    layers = overlays + ((sites,) if sites is not None else ())
+    return (
+        live_map.choropleth_base_map(grid_base(name, boundary_ver)),
+        live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend, overlays=layers),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
+def siting_inputs(
+    name: str,
+    ver: int,
+    target: str,
+    kind: str,
+    demand_kind: str,
+    weights: tuple[tuple[str, float], ...],
+    candidates_kind: str,
+    spacing_m: float,
+    roads: Upload | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(demand, candidate sites, existing sites) of a siting run.
+
+    Demand: the tickets of the last ``TICKET_DAYS`` (weighted by category) or the population spread over
+    a lattice. Candidates: a lattice of ``spacing_m`` or the intersections (roads, cameras at crossings).
+    Existing: the online cameras, or the service points of ``kind``."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    if demand_kind == "tickets":
+        clock = as_of(name, ver)
+        if clock is None:
+            raise siting.SitingError("the workspace has no tickets: choose residents as the demand, or load tickets")
+        tickets = hotspot_tickets(name, ver, command.TicketFilter())  # registered, inside the district
+        recent = tickets[tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS)]
+        demand = siting.ticket_demand(recent, dict(weights))
+    else:
+        demand = siting.population_demand(grids, DEMAND_SPACING_M)
+    cameras = layer(name, ver, schema.CAMERAS.name) if schema.CAMERAS.name in workspace(name).layers(ver) else None
+    if candidates_kind == "lattice":
+        candidates = siting.lattice_candidates(grids, spacing_m)
+    else:
+        candidates = siting.intersection_candidates(extra_frame(roads, LINE_TYPES), cameras)
+    if target == "cameras":
+        existing = cameras[cameras[schema.STATUS] == "online"] if cameras is not None else None
+    else:
+        services = layer(name, ver, schema.SERVICE_POINTS.name)
+        existing = services if kind == coverage.ANY_KIND else services[services[schema.KIND] == kind]
+    return demand, candidates, existing
+
+
+def run_siting(
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    existing: gpd.GeoDataFrame | None,
+    radius_m: float,
+    k: int,
+    progress,
+) -> siting.SitingResult:
+    """Solve the maximal covering model (not cached: the page keeps the result in the session)."""
+    return siting.MaximalCovering.from_geodataframes(demand, candidates, radius_m, k, existing=existing).solve(
+        time_limit_s=SITING_SECONDS, progress=progress
+    )

@@ -1,0 +1,140 @@
+"""Workspaces and their layers: the store, versions, layers, the point→grid join and display boundaries,
+shared by every page.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from core import geometry, joins, metrics, privacy, schema, store, validate, workspaces
+from core.errors import WorkspaceError
+from dashboard.components import live_map
+from geodata import demo_seed
+
+DEMO_WORKSPACE = "demo"
+
+DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
+
+
+def workspace_names() -> list[str]:
+    """Workspaces under the data directory, read on every run (a directory listing: cheap), so one made
+    by ``gridwatch workspace create`` shows without a restart; seeds the demo district when there is none."""
+    names = store.list_workspaces()
+    if not names:
+        try:
+            create_workspace(DEMO_WORKSPACE, workspaces.Profile(), from_demo=True)
+        except WorkspaceError as exc:
+            if exc.code != "exists":  # another session seeded it first
+                raise
+        names = store.list_workspaces()
+    return names
+
+
+def create_workspace(name: str, profile: workspaces.Profile, *, from_demo: bool) -> None:
+    layers, seed_settings = demo_seed() if from_demo else (None, None)
+    workspaces.create_workspace(
+        name, profile, layers=layers, seed_settings=seed_settings, note="demo district (synthetic)" if from_demo else ""
+    )
+
+
+def delete_workspace(name: str) -> None:
+    """Delete the workspace and forget everything cached about it (a new one may take its name)."""
+    workspaces.delete_workspace(name)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@st.cache_resource(show_spinner=False)
+def workspace(name: str) -> store.Store:
+    return store.open_store(name, create=False)
+
+
+def workspace_timezone(name: str) -> str:
+    """The workspace's IANA time zone (its profile; a cheap read)."""
+    return workspace(name).timezone()
+
+
+def workspace_metric_crs(name: str) -> str:
+    """The workspace's metric CRS: an EPSG code, or "auto" for the UTM zone of its data (a cheap read)."""
+    return workspaces.profile_of(workspace(name)).metric_crs
+
+
+def version(name: str) -> int:
+    """The workspace's active version (a cheap read; the key of every cache below)."""
+    return workspace(name).version()
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def layer(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
+    """A stored layer, shared by every session: treat it as read-only. (``cache_data`` would hand out
+    a copy on every call, and unpickling a million tickets takes seconds.) A point layer the workspace
+    does not hold yet is empty, so pages show zeros for it (and ``missing`` names it); without grids
+    there is nothing to join to, and reading them raises ``LayerNotFoundError``."""
+    if layer_name != schema.GRIDS.name and layer_name not in workspace(name).layers(ver):
+        return validate.empty_layer(layer_name, workspace(name).timezone())
+    return workspace(name).read(layer_name, ver)
+
+
+def missing(name: str, ver: int, layer_names: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of ``layer_names`` the workspace does not hold at ``ver``, in the order given."""
+    held = workspace(name).layers(ver)
+    return tuple(n for n in layer_names if n not in held)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def grid_index(name: str, ver: int) -> joins.GridIndex:
+    return joins.GridIndex.from_grids(layer(name, ver, schema.GRIDS.name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
+    """A point layer with grid_id/community/street from the active grids; tickets also carry the grid
+    they had under the boundaries active when they were created. Free text has its phone and ID numbers
+    masked (``core.privacy``): everything shown or downloaded reads points from here. Shared and
+    read-only, like ``layer``."""
+    grids = layer(name, ver, schema.GRIDS.name)
+    points = privacy.mask_free_text(joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver)))
+    if layer_name == schema.TICKETS.name:
+        eras = [
+            (pd.Timestamp(info.created_at), layer(name, info.version, schema.GRIDS.name))
+            for info in workspace(name).layer_history(schema.GRIDS.name)
+            if info.version <= ver
+        ]
+        points[schema.GRID_ID_AT_CREATION] = joins.grid_at_time(points, points[schema.CREATED_AT], eras)
+    return points
+
+
+def boundary_version(name: str, ver: int) -> int:
+    """The version in which the grids active at ``ver`` were stored: the key of display geometry, so a
+    ticket written to the store does not re-simplify the boundaries."""
+    changes = [info.version for info in history(name, ver) if schema.GRIDS.name in info.changed and info.version <= ver]
+    return max(changes, default=ver)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Grids and community outlines simplified for the web map (at most ``DISPLAY_VERTICES`` vertices)."""
+    grids = geometry.simplify_for_display(layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES)
+    return grids, geometry.communities_from_grids(grids)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def as_of(name: str, ver: int) -> pd.Timestamp | None:
+    """The data's own "now": the latest ticket creation time (None for a workspace without tickets)."""
+    if schema.TICKETS.name not in workspace(name).layers(ver):
+        return None
+    return metrics.data_as_of(layer(name, ver, schema.TICKETS.name))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def grid_base(name: str, boundary_ver: int) -> dict:
+    """The grids' display outlines for an indicator map (drawn once per boundary version)."""
+    grids, _ = display_boundaries(name, boundary_ver)
+    return live_map.choropleth_config(grids, schema.NAME)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def history(name: str, ver: int) -> list[store.VersionInfo]:
+    return workspace(name).history()
