@@ -30,6 +30,25 @@ from core import schema
 from core.geometry import metric_crs
 from core.joins import OUTSIDE, GridIndex, assign_points
 
+__all__ = [
+    "AREA_CHANGE_PCT",
+    "AREA_KM2",
+    "ATTRIBUTES_CHANGED",
+    "ATTRIBUTE_DETAILS",
+    "BORDER_SHIFT_M",
+    "COUNT",
+    "GEOMETRY_CHANGED",
+    "LAYER",
+    "NEW_AREA_KM2",
+    "OLD_AREA_KM2",
+    "SHAPE_CHANGE_M2",
+    "GridDiff",
+    "Impact",
+    "ImpactCounts",
+    "diff_grids",
+    "join_impact",
+]
+
 # ---- columns of the diff and impact tables ---------------------------------------------------------
 AREA_KM2 = "area_km2"
 OLD_AREA_KM2 = "old_area_km2"

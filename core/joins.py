@@ -29,6 +29,14 @@ import shapely
 from core.errors import Problem, ValidationError
 from core.schema import ASSIGNED, COMMUNITY, GEOMETRY, GRID_ID, JOINED_COLUMNS, SOURCE_GRID_CODE, STREET
 
+__all__ = [
+    "OUTSIDE",
+    "GridIndex",
+    "assign_points",
+    "grid_at_time",
+    "join_to_grids",
+]
+
 OUTSIDE = -1
 """Assignment of a point that no grid covers."""
 

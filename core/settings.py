@@ -18,6 +18,16 @@ from pathlib import Path
 
 from core.errors import ConfigError
 
+__all__ = [
+    "database_url",
+    "home",
+    "read_memory_mb",
+    "read_seconds",
+    "refresh_seconds",
+    "tile_attribution",
+    "tile_url",
+]
+
 
 def home() -> Path:
     """The data directory (created on first use)."""

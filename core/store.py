@@ -43,6 +43,18 @@ from core import schema, settings
 from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
 from core.validate import conform, validate
 
+__all__ = [
+    "PROFILE_SETTING",
+    "GeoPackageStore",
+    "Store",
+    "VersionInfo",
+    "check_name",
+    "list_workspaces",
+    "open_store",
+    "prepare",
+    "workspaces_dir",
+]
+
 LOCK_TIMEOUT_S = 60.0
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PROFILE_SETTING = "profile"

@@ -20,6 +20,15 @@ from pandera.errors import SchemaErrors
 from core import schema
 from core.errors import Problem, ValidationError
 
+__all__ = [
+    "conform",
+    "empty_layer",
+    "problems_in",
+    "row_labels",
+    "validate",
+    "with_defaults",
+]
+
 _KIND_CHECKS = {
     "str": lambda s: s.map(lambda v: isinstance(v, str)),
     "int": lambda s: s.map(_is_integral),
