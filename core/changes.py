@@ -386,7 +386,7 @@ def _moves(layer: str, before: np.ndarray, after: np.ndarray, known: pd.Index) -
     moved = before != after
     pairs = np.stack([before[moved], after[moved]], axis=1)
     unique, count = np.unique(pairs, axis=0, return_counts=True) if len(pairs) else (pairs, np.array([], int))
-    names = np.append(known.to_numpy(dtype=object), None)  # code -1 (OUTSIDE) picks the trailing None
+    names = np.append(known.to_numpy(dtype=object), [None])  # code -1 (OUTSIDE) picks the trailing None
     return pd.DataFrame(
         {
             LAYER: layer,

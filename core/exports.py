@@ -44,5 +44,5 @@ def xlsx_bytes(table: pd.DataFrame, sheet: str) -> bytes:
     """``table`` as an Excel workbook with one sheet named ``sheet`` (cut to Excel's 31 characters)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        safe_table(table).to_excel(writer, sheet_name=safe_cell(sheet)[:31], index=False)
+        safe_table(table).to_excel(writer, sheet_name=str(safe_cell(sheet))[:31], index=False)
     return buffer.getvalue()

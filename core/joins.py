@@ -18,7 +18,7 @@ it; it pickles.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -376,7 +376,9 @@ def _mark_vertices(flat_edge: np.ndarray, cols: int, u: np.ndarray, v: np.ndarra
             flat_edge[(v[near] + dv).astype(np.int64) * cols + col] = True
 
 
-def _crossings(a: np.ndarray, b: np.ndarray, a_along: np.ndarray, b_along: np.ndarray):
+def _crossings(
+    a: np.ndarray, b: np.ndarray, a_along: np.ndarray, b_along: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield, a chunk at a time, where the segments ``a``→``b`` cross the integer lines between them.
 
     ``a``/``b`` are the segment ends' coordinates across the lines, ``a_along``/``b_along`` the other
@@ -461,7 +463,7 @@ def _label_cells(
     bounds[0], bounds[-1] = 0, rows * cols
     bounds[1:-1:2] = starts
     bounds[2:-1:2] = ends + 1
-    values = np.full(2 * len(starts) + 1, _EDGE, dtype=dtype)
+    values: np.ndarray = np.full(2 * len(starts) + 1, _EDGE, dtype=dtype)
     values[1::2] = root_label[parent]
     return np.repeat(values, np.diff(bounds)).reshape(rows, cols)
 

@@ -27,6 +27,7 @@ import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from typing import TypeVar
 
 from core import settings
@@ -43,16 +44,17 @@ _PRELOAD = ["core.io"]
 _WORKER_ENVIRONMENT = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
 _lock = threading.Lock()
 _BARE_MAIN = types.ModuleType("__main__")
-_context: multiprocessing.context.BaseContext | None = None
+_context: multiprocessing.context.ForkServerContext | None = None
 
 
-def _server() -> multiprocessing.context.BaseContext:
+def _server() -> multiprocessing.context.ForkServerContext:
     global _context
     with _lock:
         if _context is None:
             for variable, value in _WORKER_ENVIRONMENT.items():  # the fork server inherits these
                 os.environ.setdefault(variable, value)
             context = multiprocessing.get_context("forkserver")
+            assert isinstance(context, multiprocessing.context.ForkServerContext)
             context.set_forkserver_preload(_PRELOAD)
             _context = context
         return _context
@@ -120,7 +122,7 @@ def _plain_main() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _work(connection, memory_mb: int) -> None:
+def _work(connection: Connection, memory_mb: int) -> None:
     """The worker: limit the address space, receive the call, run it, send ("ok", result) or what went
     wrong."""
     _limit_memory(memory_mb)

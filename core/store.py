@@ -134,7 +134,7 @@ class Store(abc.ABC):
     def timezone(self) -> str:
         """The workspace's IANA time zone (``schema.DEFAULT_TIMEZONE`` until its profile names one)."""
         saved = self.get_setting(PROFILE_SETTING, {}) or {}
-        return saved.get("timezone", schema.DEFAULT_TIMEZONE)
+        return saved.get("timezone", schema.DEFAULT_TIMEZONE) if isinstance(saved, dict) else schema.DEFAULT_TIMEZONE
 
     def rollback(self, *, author: str = "system") -> int:
         """Make the previous version's layers active again, as a new version; returns it."""

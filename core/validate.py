@@ -99,7 +99,7 @@ def row_labels(gdf: pd.DataFrame, layer: schema.Layer, index: pd.Index) -> tuple
     labels = []
     for label, pos in zip(index, positions):
         value = ids.iloc[pos] if ids is not None and pos >= 0 else None
-        if isinstance(value, str) and value.strip() and not repeated[pos]:
+        if isinstance(value, str) and value.strip() and repeated is not None and not repeated[pos]:
             labels.append(value)
         elif isinstance(value, str) and value.strip():
             labels.append(f"{value} (#{pos + 1})")
@@ -137,7 +137,9 @@ def _column_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem
     return problems
 
 
-def _problem_from_check(gdf, layer, column, check, group) -> Problem:
+def _problem_from_check(
+    gdf: gpd.GeoDataFrame, layer: schema.Layer, column: str, check: str, group: pd.DataFrame
+) -> Problem:
     rows = row_labels(gdf, layer, pd.Index(group["index"].dropna()))
     spec = layer.column(column)
     examples = ", ".join(repr(v) for v in group["failure_case"].dropna().unique()[:3])
