@@ -90,7 +90,6 @@ from dashboard.data.patrols import (
 from dashboard.data.performance import (
     REPORT_COLUMNS,
     REPORT_ROWS,
-    WEIGHTS_SETTING,
     behind,
     composite_weights,
     meeting_report,
@@ -168,7 +167,6 @@ __all__ = [
     "UNASSIGNED",
     "UPLOAD_HASH",
     "VIEW_DISPLAY_M",
-    "WEIGHTS_SETTING",
     "Upload",
     "activate",
     "active_state",

@@ -53,15 +53,12 @@ BASE_MARK_M = 90.0  # radius of the disc that marks a team's base on the distric
 
 def assignments(name: str) -> pd.DataFrame:
     """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
-    saved = workspace(name).get_setting(schema.PATROL_ASSIGNMENTS, {})
-    return pd.DataFrame(saved.get("rows", []), columns=list(schema.PATROL_ASSIGNMENT_COLUMNS), dtype="str")
+    return workspaces.patrol_assignments(workspace(name))
 
 
 def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
     """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
-    workspace(name).set_setting(
-        schema.PATROL_ASSIGNMENTS, workspaces.roster_record(roster, author=author, tz=workspace_timezone(name))
-    )
+    workspaces.save_patrol_assignments(workspace(name), roster, author=author)
 
 
 def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from core import exports, geometry, metrics, schema
+from core import exports, geometry, metrics, schema, workspaces
 from dashboard.components import live_map, maps, report
 from dashboard.data.workspace import (
     as_of,
@@ -23,18 +23,15 @@ from dashboard.data.workspace import (
 )
 from dashboard.i18n import translate
 
+
 # ---- Performance -------------------------------------------------------------------------------
-WEIGHTS_SETTING = "composite_weights"
-
-
 def composite_weights(name: str) -> dict[str, float]:
     """The workspace's saved composite weights (the defaults until someone saves others)."""
-    saved = workspace(name).get_setting(WEIGHTS_SETTING)
-    return dict(saved) if saved else dict(metrics.DEFAULT_WEIGHTS)
+    return workspaces.composite_weights(workspace(name))
 
 
 def save_composite_weights(name: str, weights: dict[str, float]) -> None:
-    workspace(name).set_setting(WEIGHTS_SETTING, weights)
+    workspaces.save_composite_weights(workspace(name), weights)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
