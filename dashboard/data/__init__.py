@@ -88,8 +88,6 @@ from dashboard.data.patrols import (
     usable_roster,
 )
 from dashboard.data.performance import (
-    REPORT_COLUMNS,
-    REPORT_ROWS,
     behind,
     composite_weights,
     meeting_report,
@@ -159,8 +157,6 @@ __all__ = [
     "MIN_EMERGING_MONTHS",
     "POINT_TYPES",
     "PREVIEW_LABEL_COLUMNS",
-    "REPORT_COLUMNS",
-    "REPORT_ROWS",
     "SITE_COLOR",
     "SITING_SECONDS",
     "TEAM_COLORS",
