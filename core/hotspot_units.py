@@ -1,6 +1,7 @@
 """Hot spots per analysis unit, as the Hotspots page reads them: the unit table (tickets of the period, rates
 per resident and km² for grids, Gi* z / p / confidence and the emerging pattern), the calendar months the
-emerging analysis covers, which tickets are analysed, one unit's tickets and the period's time patterns.
+emerging analysis covers, which tickets are analysed, one unit's tickets, the repeat cases with their
+rates per grid, and the period's time patterns.
 
 An analysis unit is a grid (``grid_id``) or an H3 cell; ``key`` is each ticket's unit (``unit_keys``).
 Tickets on stacked coordinates (``core.hotspots.stacked_coordinates``: a default point) are left out of
@@ -26,10 +27,13 @@ if TYPE_CHECKING:
 __all__ = [
     "EMERGING_COLUMNS",
     "MIN_EMERGING_MONTHS",
+    "REPEAT_COLUMNS",
     "UNIT_TICKET_COLUMNS",
     "analysed_tickets",
     "analysis_months",
     "created_in",
+    "registered_inside",
+    "repeat_tables",
     "ticket_cells",
     "time_patterns",
     "unit_keys",
@@ -49,6 +53,14 @@ UNIT_TICKET_COLUMNS = (
     schema.SOURCE,
     schema.STAGE,
 )
+
+REPEAT_COLUMNS = (schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.GRID_ID)
+
+
+def registered_inside(tickets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The registered (not cancelled) tickets inside the district (in a grid): what every analysis here
+    starts from."""
+    return tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
 
 
 def analysis_months(first: date, last: date) -> pd.PeriodIndex:
@@ -118,6 +130,22 @@ def unit_table(
     counts = hotspots.monthly_counts(tickets, key, units, months)
     emerging = hotspots.emerging_hotspots(counts, graph, fdr)
     return table.join(emerging[list(EMERGING_COLUMNS)])
+
+
+def repeat_tables(
+    flow: gpd.GeoDataFrame, grids: pd.DataFrame, distance_m: float, days: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the repeat cases among ``flow`` — ``REPEAT_COLUMNS`` and what ``hotspots.repeat_cases`` finds —
+    newest first, repeat rates per grid with its ``name``, most repeats first). ``flow`` is left as given:
+    leave stacked coordinates out first (``analysed_tickets``)."""
+    found = hotspots.repeat_cases(flow, distance_m, days, include_stacked=True)
+    cases = pd.DataFrame(flow.loc[found.index, list(REPEAT_COLUMNS)]).join(found)
+    by_id = grids.set_index(schema.GRID_ID)
+    rates = hotspots.repeat_rates(flow, found, pd.Index(by_id.index))
+    rates.insert(0, "name", by_id[schema.NAME])
+    return cases.sort_values(schema.CREATED_AT, ascending=False), rates.sort_values(
+        ["repeats", "repeat_rate"], ascending=False
+    )
 
 
 def time_patterns(

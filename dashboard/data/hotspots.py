@@ -79,8 +79,7 @@ def hotspot_graph(name: str, boundary_ver: int, unit: str, resolution: int) -> G
 @st.cache_resource(show_spinner=False, max_entries=3)
 def hotspot_tickets(name: str, ver: int, flt: command.TicketFilter) -> gpd.GeoDataFrame:
     """Registered tickets inside the district that pass ``flt``."""
-    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
-    return tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
+    return hotspot_units.registered_inside(flt.apply(joined(name, ver, schema.TICKETS.name)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -213,16 +212,9 @@ def repeats(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float, days: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(repeat tickets of the period with their first report, repeat rates per grid)."""
-    flow = analysed_tickets(name, ver, flt, first, last)
-    found = hotspots.repeat_cases(flow, distance_m, days, include_stacked=True)  # left out already
-    columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.GRID_ID]
-    cases = pd.DataFrame(flow.loc[found.index, columns]).join(found)
-    grids = layer(name, ver, schema.GRIDS.name).set_index(schema.GRID_ID)
-    rates = hotspots.repeat_rates(flow, found, pd.Index(grids.index))
-    rates.insert(0, "name", grids[schema.NAME])
-    return cases.sort_values(schema.CREATED_AT, ascending=False), rates.sort_values(
-        ["repeats", "repeat_rate"], ascending=False
-    )
+    return hotspot_units.repeat_tables(
+        analysed_tickets(name, ver, flt, first, last), layer(name, ver, schema.GRIDS.name), distance_m, days
+    )  # stacked coordinates left out already
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

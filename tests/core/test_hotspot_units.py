@@ -155,3 +155,26 @@ def test_time_patterns_of_the_period_and_the_months():
     assert matrix.loc[5, 9] == 1 and matrix.loc[6, 23] == 1  # Saturday 2 May 09:00, Sunday 31 May 23:30
     assert season.loc["2026-05", "noise"] == 5 and season.loc["2026-04", "noise"] == 1
     assert season["noise"].sum() == 6
+
+
+def test_registered_inside_drops_cancelled_and_outside_tickets():
+    field = may_field().assign(
+        **{
+            schema.STAGE: ["handling", "cancelled", "closed", "handling", "handling", "handling"],
+            schema.ASSIGNED: [True, True, True, False, True, True],
+        }
+    )
+    assert hotspot_units.registered_inside(field)[schema.TICKET_ID].tolist() == ["A", "C", "E", "F"]
+
+
+def test_repeat_tables_list_the_cases_newest_first_and_rate_the_grids():
+    flow = hotspot_units.created_in(may_field(), MAY)
+    cases, rates = hotspot_units.repeat_tables(flow, lattice(), distance_m=50, days=7)
+    assert cases[schema.TICKET_ID].tolist() == ["B"] and cases["repeat_of"].tolist() == ["A"]  # C, D: > 7 days on
+    assert cases.columns[: len(hotspot_units.REPEAT_COLUMNS)].tolist() == list(hotspot_units.REPEAT_COLUMNS)
+    assert cases["gap_hours"].iloc[0] == pytest.approx(25)
+    assert rates.index[0] == "r1c1" and rates.loc["r1c1", "name"] == "Grid r1c1"
+    assert rates.loc["r1c1", ["tickets", "repeats"]].tolist() == [4, 1]
+    assert rates.loc["r1c1", "repeat_rate"] == pytest.approx(0.25)
+    assert rates.loc["r0c0", "repeats"] == 0 and np.isnan(rates.loc["r3c3", "repeat_rate"])
+    assert len(rates) == 16
