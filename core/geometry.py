@@ -3,6 +3,8 @@
 Areas and distances are measured in ``metric_crs``: the UTM zone of the data, or the metric CRS of the
 workspace being worked on (its profile, ``core.workspaces``) inside ``measuring_in`` — the dashboard
 and ``gridwatch import`` put each request for a workspace inside one.
+
+What is NOT here: the analyses that measure (coverage, hot spots, patrols), and display styling.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ import pyproj
 import shapely
 
 from core import schema
+
+__all__ = [
+    "MAX_DISPLAY_TOLERANCE_M",
+    "area_km2",
+    "communities_from_grids",
+    "measuring_in",
+    "metric_crs",
+    "points_near",
+    "simplify_for_display",
+    "streets_from_grids",
+]
 
 _WORKSPACE_CRS: ContextVar[pyproj.CRS | None] = ContextVar("gridwatch_metric_crs", default=None)
 
@@ -46,6 +59,17 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> pyproj.CRS:
 def area_km2(gdf: gpd.GeoDataFrame) -> gpd.pd.Series:
     """Area of each feature in km², measured in the layer's metric CRS (never in degrees)."""
     return gdf.to_crs(metric_crs(gdf)).area / 1e6
+
+
+def points_near(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, metres: float) -> gpd.GeoDataFrame:
+    """The ``points`` within ``metres`` of the bounding box of ``area`` (or a little farther), padded
+    in a metric CRS: a pad in degrees shrinks on the ground with the latitude."""
+    crs = metric_crs(area)
+    box = shapely.segmentize(
+        shapely.box(*area.to_crs(crs).total_bounds).buffer(metres, join_style="mitre"), metres / 4
+    )  # edges follow the earth's curve back in degrees
+    minx, miny, maxx, maxy = gpd.GeoSeries([box], crs=crs).to_crs(schema.STORAGE_CRS).total_bounds
+    return points.cx[minx:maxx, miny:maxy]
 
 
 def communities_from_grids(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

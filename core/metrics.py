@@ -19,7 +19,7 @@ and ``composite_score`` is the 综合指标值.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 
 import geopandas as gpd
 import numpy as np
@@ -50,8 +50,8 @@ class Period:
         return cls(local_midnight(first, tz), local_midnight(last + timedelta(days=1), tz))
 
     @classmethod
-    def month_of(cls, month_start: date, tz: str = schema.DEFAULT_TIMEZONE) -> Period:
-        """The calendar month that begins on ``month_start``, in ``tz``."""
+    def month_of(cls, month_start: date, tz: str | tzinfo = schema.DEFAULT_TIMEZONE) -> Period:
+        """The calendar month that begins on ``month_start``, in ``tz`` (a zone name or a timestamp's ``tz``)."""
         first = pd.Timestamp(month_start)
         return cls(local_midnight(first, tz), local_midnight(first + pd.DateOffset(months=1), tz))
 

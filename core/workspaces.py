@@ -9,6 +9,13 @@ kept as a workspace setting (``store.PROFILE_SETTING``), not as data, so it does
   CRS in metres given by its EPSG code (``EPSG:25832``).
 
 A workspace made before profiles existed has none and reads as ``Asia/Shanghai`` and ``auto``.
+
+Two more settings are kept here, so the dashboard, the CLI and a notebook read and save them alike: the
+Performance page's composite weights (``WEIGHTS_SETTING``) and the patrol duty roster
+(``schema.PATROL_ASSIGNMENTS``: which team patrols which grid, who saved it and when).
+
+What is NOT here: the store itself (``core.store``), reading a roster from a CSV and checking it against
+the grids and teams (``core.patrol``), and the composite score (``core.metrics``).
 """
 
 from __future__ import annotations
@@ -23,23 +30,29 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
-from core import schema, store
+from core import metrics, schema, store
 from core.errors import WorkspaceError
 
 __all__ = [
     "AUTO",
+    "WEIGHTS_SETTING",
     "Profile",
     "WorkspaceInfo",
+    "composite_weights",
     "create_workspace",
     "delete_workspace",
     "list_workspaces",
+    "patrol_assignments",
     "profile_of",
     "roster_record",
+    "save_composite_weights",
+    "save_patrol_assignments",
     "valid_metric_crs",
     "valid_timezone",
 ]
 
 AUTO = "auto"
+WEIGHTS_SETTING = "composite_weights"
 _EPSG = re.compile(r"^(?:epsg:)?\s*(\d{4,6})$", re.IGNORECASE)
 
 
@@ -88,7 +101,7 @@ def valid_metric_crs(value: str) -> str:
         crs = pyproj.CRS.from_epsg(int(match.group(1))) if match else None
     except pyproj.exceptions.CRSError:
         crs = None
-    if crs is None:
+    if crs is None or match is None:
         raise WorkspaceError(
             f"metric CRS {text!r} is not a known EPSG code; give one such as EPSG:25832, "
             "or auto for the UTM zone of the data",
@@ -109,8 +122,8 @@ def valid_metric_crs(value: str) -> str:
 
 def profile_of(ws: store.Store) -> Profile:
     """The workspace's profile (the defaults when it has none)."""
-    saved = ws.get_setting(store.PROFILE_SETTING, {}) or {}
-    return Profile(ws.timezone(), saved.get("metric_crs", AUTO))
+    saved = ws.get_setting(store.PROFILE_SETTING, {})
+    return Profile(ws.timezone(), saved.get("metric_crs", AUTO) if isinstance(saved, Mapping) else AUTO)
 
 
 def list_workspaces(home: Path | None = None) -> list[WorkspaceInfo]:
@@ -158,3 +171,26 @@ def roster_record(roster: pd.DataFrame, *, author: str, tz: str) -> dict[str, ob
     and when, in the workspace's zone)."""
     rows = roster[list(schema.PATROL_ASSIGNMENT_COLUMNS)].astype(str).to_numpy().tolist()
     return {"rows": rows, "author": author, "saved_at": pd.Timestamp.now(tz=tz).isoformat()}
+
+
+def patrol_assignments(ws: store.Store) -> pd.DataFrame:
+    """The workspace's patrol duty roster (``team_id``, ``grid_id`` as text; empty until one is saved)."""
+    saved = ws.get_setting(schema.PATROL_ASSIGNMENTS, {})
+    rows = saved.get("rows", []) if isinstance(saved, Mapping) else []
+    return pd.DataFrame(rows, columns=list(schema.PATROL_ASSIGNMENT_COLUMNS), dtype="str")
+
+
+def save_patrol_assignments(ws: store.Store, roster: pd.DataFrame, *, author: str) -> None:
+    """Replace the duty roster (``roster_record``: who set it and when, in the workspace's zone)."""
+    ws.set_setting(schema.PATROL_ASSIGNMENTS, roster_record(roster, author=author, tz=ws.timezone()))
+
+
+def composite_weights(ws: store.Store) -> dict[str, float]:
+    """The workspace's saved composite weights (``metrics.DEFAULT_WEIGHTS`` until someone saves others)."""
+    saved = ws.get_setting(WEIGHTS_SETTING)
+    return dict(saved) if isinstance(saved, Mapping) and saved else dict(metrics.DEFAULT_WEIGHTS)
+
+
+def save_composite_weights(ws: store.Store, weights: Mapping[str, float]) -> None:
+    """Keep ``weights`` as the workspace's composite weights (a setting: the version does not change)."""
+    ws.set_setting(WEIGHTS_SETTING, dict(weights))

@@ -6,10 +6,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import streamlit as st
 
-from core import command, coverage, geometry, schema, siting
+from core import command, coverage, geometry, grid_coverage, schema, siting
+from core.geometry import points_near  # camera_layers measures with it
 from dashboard.components import live_map, maps
 from dashboard.data.hotspots import hotspot_tickets
 from dashboard.data.uploads import UPLOAD_HASH, Upload, extra_frame
@@ -86,35 +86,17 @@ def coverage_table(
 ) -> pd.DataFrame:
     """Every coverage measure per grid: cameras, the 15-minute circle, members (each cached on what it
     depends on) and staffing; the parts of layers the workspace lacks are left out."""
-    grids = layer(name, ver, schema.GRIDS.name)
-    out = grids[[schema.GRID_ID, schema.NAME, schema.COMMUNITY, schema.HOUSEHOLDS, schema.POPULATION]].set_index(
-        schema.GRID_ID
+    return grid_coverage.coverage_table(
+        layer(name, ver, schema.GRIDS.name),
+        [camera_table(name, ver, key_points), service_table(name, ver, walk, roads), member_table(name, ver)],
+        households_per_worker,
+        area_km2=grid_areas(name, ver),
     )
-    out["area_km2"] = grid_areas(name, ver)
-    parts = [
-        out,
-        camera_table(name, ver, key_points),
-        service_table(name, ver, walk, roads),
-        member_table(name, ver),
-        coverage.staffing(grids, households_per_worker),
-    ]
-    return pd.concat([p for p in parts if p is not None], axis=1)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def grid_areas(name: str, ver: int) -> np.ndarray:
     return geometry.area_km2(layer(name, ver, schema.GRIDS.name)).to_numpy()
-
-
-def points_near(points: gpd.GeoDataFrame, area: gpd.GeoDataFrame, metres: float) -> gpd.GeoDataFrame:
-    """The ``points`` within ``metres`` of the bounding box of ``area`` (or a little farther), padded
-    in a metric CRS: a pad in degrees shrinks on the ground with the latitude."""
-    crs = geometry.metric_crs(area)
-    box = shapely.segmentize(
-        shapely.box(*area.to_crs(crs).total_bounds).buffer(metres, join_style="mitre"), metres / 4
-    )  # edges follow the earth's curve back in degrees
-    minx, miny, maxx, maxy = gpd.GeoSeries([box], crs=crs).to_crs(schema.STORAGE_CRS).total_bounds
-    return points.cx[minx:maxx, miny:maxy]
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -11,7 +11,8 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from core import command, geometry, hotspots, metrics, schema
+from core import command, geometry, hotspot_units, hotspots, metrics, schema
+from core.hotspot_units import analysis_months  # noqa: F401 (views/hotspots.py calls data.analysis_months)
 from dashboard.components import live_map, maps
 from dashboard.data.workspace import (
     boundary_version,
@@ -48,8 +49,6 @@ EMERGING_COLORS = dict(
     )
 )
 
-MIN_EMERGING_MONTHS = 6  # fewer months in the period: the twelve months that end with it are analysed
-
 DENSITY_BANDWIDTH_M = 250.0
 
 
@@ -80,8 +79,7 @@ def hotspot_graph(name: str, boundary_ver: int, unit: str, resolution: int) -> G
 @st.cache_resource(show_spinner=False, max_entries=3)
 def hotspot_tickets(name: str, ver: int, flt: command.TicketFilter) -> gpd.GeoDataFrame:
     """Registered tickets inside the district that pass ``flt``."""
-    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
-    return tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
+    return hotspot_units.registered_inside(flt.apply(joined(name, ver, schema.TICKETS.name)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -90,26 +88,21 @@ def stacked_tickets(name: str, ver: int, flt: command.TicketFilter) -> pd.DataFr
     return hotspots.stacked_coordinates(hotspot_tickets(name, ver, flt))
 
 
-def in_period(tickets: pd.DataFrame, name: str, first: date, last: date) -> pd.DataFrame:
-    """Those of ``tickets`` created in the days ``first`` … ``last`` of the workspace's calendar."""
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    return tickets[period.contains(tickets[schema.CREATED_AT])]
-
-
 def analysed_tickets(name: str, ver: int, flt: command.TicketFilter, first: date, last: date) -> pd.DataFrame:
     """The period's ``hotspot_tickets`` without those on stacked coordinates, found once over all of
     them: what Gi*, the density surface and the repeat cases are computed from (the page says how many
     were left out; a clicked unit still lists them)."""
-    tickets = hotspot_tickets(name, ver, flt)
-    kept = tickets[~hotspots.stacked_mask(tickets, stacked_tickets(name, ver, flt))]
-    return in_period(kept, name, first, last)
+    return hotspot_units.analysed_tickets(
+        hotspot_tickets(name, ver, flt),
+        stacked_tickets(name, ver, flt),
+        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
 def ticket_cells(name: str, ver: int, flt: command.TicketFilter, resolution: int) -> pd.Series:
     """The H3 cell of each of ``hotspot_tickets``."""
-    tickets = hotspot_tickets(name, ver, flt)
-    return pd.Series(hotspots.hex_cells_of(tickets, resolution), index=tickets.index)
+    return hotspot_units.ticket_cells(hotspot_tickets(name, ver, flt), resolution)
 
 
 def unit_keys(name: str, ver: int, flt: command.TicketFilter, unit: str, resolution: int) -> pd.Series:
@@ -119,44 +112,21 @@ def unit_keys(name: str, ver: int, flt: command.TicketFilter, unit: str, resolut
     return hotspot_tickets(name, ver, flt)[schema.GRID_ID]
 
 
-def analysis_months(first: date, last: date) -> pd.PeriodIndex:
-    """The calendar months of the emerging analysis: those of the period, or the twelve ending with it
-    when the period spans fewer than ``MIN_EMERGING_MONTHS``."""
-    months = pd.period_range(first, last, freq="M")
-    if len(months) >= MIN_EMERGING_MONTHS:
-        return months
-    return pd.period_range(end=pd.Period(last, freq="M"), periods=12, freq="M")
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def hotspot_table(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str, resolution: int, fdr: bool
 ) -> pd.DataFrame:
     """Per unit: tickets in the period, rates (grids), Gi* z / p / confidence, and the emerging class."""
-    boundary_ver = boundary_version(name, ver)
-    graph = hotspot_graph(name, boundary_ver, unit, resolution)
-    tickets = hotspot_tickets(name, ver, flt)
-    key = unit_keys(name, ver, flt, unit, resolution)
-    keep = ~hotspots.stacked_mask(tickets, stacked_tickets(name, ver, flt))  # like density and repeats
-    tickets, key = tickets[keep], key[keep]
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    in_period = period.contains(tickets[schema.CREATED_AT])
-    units = pd.Index(graph.unique_ids)
-    table = hotspots.gi_star(key[in_period].value_counts().reindex(units, fill_value=0), graph, fdr)
-    table = table.rename(columns={"value": "tickets"})
-    table["tickets"] = table["tickets"].astype("int64")
-    if unit == "grid":
-        grids = layer(name, ver, schema.GRIDS.name).set_index(schema.GRID_ID)
-        table.insert(0, "name", grids[schema.NAME].reindex(units))
-        table.insert(1, "community", grids[schema.COMMUNITY].reindex(units))
-        km2 = geometry.area_km2(grids).reindex(units)
-        population = pd.to_numeric(grids[schema.POPULATION], errors="coerce").reindex(units)
-        table["per_1000"] = table["tickets"] * 1000 / population.where(population > 0)
-        table["per_km2"] = table["tickets"] / km2.where(km2 > 0)
-    months = analysis_months(first, last)
-    counts = hotspots.monthly_counts(tickets, key, units, months)
-    emerging = hotspots.emerging_hotspots(counts, graph, fdr)
-    return table.join(emerging[["pattern", "hot_months", "trend_tau", "trend_p"]])
+    return hotspot_units.unit_table(
+        hotspot_tickets(name, ver, flt),
+        unit_keys(name, ver, flt, unit, resolution),
+        hotspot_graph(name, boundary_version(name, ver), unit, resolution),
+        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        hotspot_units.analysis_months(first, last),
+        stacked=stacked_tickets(name, ver, flt),  # left out, like density and repeats
+        grids=layer(name, ver, schema.GRIDS.name) if unit == "grid" else None,
+        fdr=fdr,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -242,16 +212,9 @@ def repeats(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter, distance_m: float, days: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(repeat tickets of the period with their first report, repeat rates per grid)."""
-    flow = analysed_tickets(name, ver, flt, first, last)
-    found = hotspots.repeat_cases(flow, distance_m, days, include_stacked=True)  # left out already
-    columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.GRID_ID]
-    cases = pd.DataFrame(flow.loc[found.index, columns]).join(found)
-    grids = layer(name, ver, schema.GRIDS.name).set_index(schema.GRID_ID)
-    rates = hotspots.repeat_rates(flow, found, pd.Index(grids.index))
-    rates.insert(0, "name", grids[schema.NAME])
-    return cases.sort_values(schema.CREATED_AT, ascending=False), rates.sort_values(
-        ["repeats", "repeat_rate"], ascending=False
-    )
+    return hotspot_units.repeat_tables(
+        analysed_tickets(name, ver, flt, first, last), layer(name, ver, schema.GRIDS.name), distance_m, days
+    )  # stacked coordinates left out already
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -259,19 +222,20 @@ def time_patterns(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(weekday × hour table of the period's tickets, month × category table of the analysis months)."""
-    tickets = pd.DataFrame(hotspot_tickets(name, ver, flt).drop(columns="geometry"))
-    flow = tickets[
-        metrics.Period.from_dates(first, last, workspace_timezone(name)).contains(tickets[schema.CREATED_AT])
-    ]
-    return hotspots.hour_weekday(flow), hotspots.monthly_seasonality(tickets, analysis_months(first, last))
+    return hotspot_units.time_patterns(
+        hotspot_tickets(name, ver, flt),
+        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        hotspot_units.analysis_months(first, last),
+    )
 
 
 def unit_tickets(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str, resolution: int, unit_id: str
 ) -> pd.DataFrame:
     """The period's tickets in one unit (a map click), newest first."""
-    tickets = hotspot_tickets(name, ver, flt)
-    key = unit_keys(name, ver, flt, unit, resolution)
-    mine = in_period(tickets[key == unit_id], name, first, last)
-    columns = [schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE]
-    return pd.DataFrame(mine[columns]).sort_values(schema.CREATED_AT, ascending=False)
+    return hotspot_units.unit_tickets(
+        hotspot_tickets(name, ver, flt),
+        unit_keys(name, ver, flt, unit, resolution),
+        unit_id,
+        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+    )

@@ -8,7 +8,7 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from core import geometry, metrics, patrol, schema, workspaces
+from core import geometry, metrics, patrol, patrol_inputs, schema, workspaces
 from dashboard.components import live_map, maps
 from dashboard.data.workspace import (
     as_of,
@@ -53,15 +53,12 @@ BASE_MARK_M = 90.0  # radius of the disc that marks a team's base on the distric
 
 def assignments(name: str) -> pd.DataFrame:
     """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
-    saved = workspace(name).get_setting(schema.PATROL_ASSIGNMENTS, {})
-    return pd.DataFrame(saved.get("rows", []), columns=list(schema.PATROL_ASSIGNMENT_COLUMNS), dtype="str")
+    return workspaces.patrol_assignments(workspace(name))
 
 
 def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
     """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
-    workspace(name).set_setting(
-        schema.PATROL_ASSIGNMENTS, workspaces.roster_record(roster, author=author, tz=workspace_timezone(name))
-    )
+    workspaces.save_patrol_assignments(workspace(name), roster, author=author)
 
 
 def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
@@ -91,26 +88,17 @@ def patrol_gaps(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(assigned grids not visited in the ``days`` days up to the data's latest sign-in or ticket, grids
     by tickets against patrol visits — None without tickets)."""
-    grids = layer(name, ver, schema.GRIDS.name)
-    checkins = joined(name, ver, schema.PATROL_CHECKINS.name)
-    times = [
-        c
-        for c in (as_of(name, ver), checkins[schema.CHECKED_AT].max() if len(checkins) else None)
-        if c is not None and not pd.isna(c)
-    ]
-    clock = max(times) if times else metrics.Period.from_dates(first, last, workspace_timezone(name)).end
-    unvisited = patrol.unvisited_grids(
-        checkins, roster, grids, clock, days, teams=layer(name, ver, schema.PATROL_TEAMS.name)
+    clock = as_of(name, ver)
+    return patrol_inputs.patrol_gaps(
+        layer(name, ver, schema.GRIDS.name),
+        joined(name, ver, schema.PATROL_CHECKINS.name),
+        roster,
+        layer(name, ver, schema.PATROL_TEAMS.name),
+        joined(name, ver, schema.TICKETS.name) if clock is not None else None,
+        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        clock,
+        days,
     )
-    tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
-    versus = (
-        None
-        if tickets is None
-        else patrol.visits_vs_tickets(
-            grids, tickets, checkins, metrics.Period.from_dates(first, last, workspace_timezone(name))
-        )
-    )
-    return unvisited, versus
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -122,23 +110,15 @@ def patrol_workload(
     weights: patrol.WorkloadWeights,
     severity: tuple[tuple[str, float], ...],
 ) -> pd.DataFrame:
-    if as_of(name, ver) is not None:
-        tickets = joined(name, ver, schema.TICKETS.name)
-    else:  # no tickets layer: the workload is area and population
-        tickets = pd.DataFrame(
-            {
-                schema.GRID_ID: pd.Series(dtype="str"),
-                schema.CATEGORY: pd.Series(dtype="str"),
-                schema.STAGE: pd.Series(dtype="str"),
-                schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {workspace_timezone(name)}]"),
-            }
-        )
-    return patrol.workload(
+    """The workload per grid of the period (area and population alone without a ticket layer)."""
+    tz = workspace_timezone(name)
+    return patrol_inputs.period_workload(
         layer(name, ver, schema.GRIDS.name),
-        tickets,
-        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None,
+        metrics.Period.from_dates(first, last, tz),
         weights,
-        dict(severity) or None,
+        dict(severity),
+        tz,
     )
 
 
@@ -150,12 +130,9 @@ def patrol_contiguity(name: str, boundary_ver: int) -> patrol.Contiguity:
 def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | None:
     """The roster rows whose grid and team still exist, one team per grid (None if nothing is left): what
     a redesign starts from and is compared with, even while the saved roster needs fixing."""
-    grids = layer(name, ver, schema.GRIDS.name)
-    teams = layer(name, ver, schema.PATROL_TEAMS.name)
-    known = roster[
-        roster[schema.GRID_ID].isin(grids[schema.GRID_ID]) & roster[schema.TEAM_ID].isin(teams[schema.TEAM_ID])
-    ].drop_duplicates(schema.GRID_ID)
-    return None if known.empty else known.reset_index(drop=True)
+    return patrol_inputs.usable_roster(
+        roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name)
+    )
 
 
 def propose_districts(

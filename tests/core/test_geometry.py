@@ -1,4 +1,5 @@
-"""core.geometry: metric CRS choice, areas in km², community outlines, display simplification."""
+"""core.geometry: metric CRS choice, areas in km², points near an area, community outlines, display
+simplification."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import Polygon, box
+from shapely.geometry import Point, Polygon, box
 
 from core import geometry, schema
 
@@ -79,3 +80,17 @@ def test_a_workspace_metric_crs_is_used_inside_measuring_in():
     assert geometry.metric_crs(square).to_epsg() == 32651, "the block ends, the UTM zone is back"
     utm = geometry.area_km2(square).iloc[0]  # 3° off the UTM zone's meridian: 0.1 % larger there
     assert gauss_kruger == pytest.approx(utm, rel=2e-3) and gauss_kruger != pytest.approx(utm, rel=1e-4)
+
+
+@pytest.mark.parametrize("latitude", [30.0, 45.0, 60.0])
+def test_cameras_up_to_their_range_beyond_the_grids_are_kept_at_any_latitude(latitude):
+    grid = gpd.GeoDataFrame(
+        {schema.GRID_ID: ["g"]}, geometry=[box(10.0, latitude, 10.01, latitude + 0.01)], crs=schema.STORAGE_CRS
+    )
+    metric = grid.estimate_utm_crs()
+    east = grid.to_crs(metric).total_bounds[2]
+    y = grid.to_crs(metric).geometry.centroid.y.iloc[0]
+    cameras = gpd.GeoDataFrame(
+        {schema.CAMERA_ID: ["near", "far"]}, geometry=[Point(east + 950, y), Point(east + 1500, y)], crs=metric
+    ).to_crs(schema.STORAGE_CRS)
+    assert geometry.points_near(cameras, grid, 1000)[schema.CAMERA_ID].tolist() == ["near"]

@@ -1,4 +1,5 @@
-"""core.workspaces: create (time zone, metric CRS, from the demo), list, delete; the zone reaches the data."""
+"""core.workspaces: create (time zone, metric CRS, from the demo), list, delete; the zone reaches the data;
+the composite weights and the patrol roster are kept as settings."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from core import command, patrol, schema, store, uploads, workspaces
+from core import command, metrics, patrol, schema, store, uploads, workspaces
 from core.errors import LayerNotFoundError, StoreError, WorkspaceError
 from core.workspaces import Profile
 
@@ -178,3 +179,30 @@ def test_a_creator_that_loses_the_race_for_a_name_fails_and_leaves_the_winner_wh
     assert raised.value.code == "exists"
     monkeypatch.undo()
     assert [(w.name, w.profile.timezone) for w in workspaces.list_workspaces(tmp_path)] == [("race", "Europe/Berlin")]
+
+
+def test_composite_weights_are_the_defaults_until_saved(tmp_path: Path):
+    ws = workspaces.create_workspace("weights", home=tmp_path)
+    assert workspaces.composite_weights(ws) == metrics.DEFAULT_WEIGHTS
+    version = ws.version()
+    workspaces.save_composite_weights(ws, {"on_time_rate": 0.7, "overdue": 0.3})
+    again = store.open_store("weights", tmp_path, create=False)
+    assert workspaces.composite_weights(again) == {"on_time_rate": 0.7, "overdue": 0.3}
+    assert again.get_setting(workspaces.WEIGHTS_SETTING) == {"on_time_rate": 0.7, "overdue": 0.3}
+    assert again.version() == version  # a setting, not data
+
+
+def test_the_patrol_roster_is_saved_with_its_author_and_read_back_as_text(tmp_path: Path):
+    ws = workspaces.create_workspace("roster", Profile(CHICAGO), home=tmp_path)
+    empty = workspaces.patrol_assignments(ws)
+    assert empty.empty and empty.columns.tolist() == list(schema.PATROL_ASSIGNMENT_COLUMNS)
+    roster = pd.DataFrame({schema.TEAM_ID: ["t1", "t2"], schema.GRID_ID: ["g1", 7]})
+    workspaces.save_patrol_assignments(ws, roster, author="wang")
+    again = store.open_store("roster", tmp_path, create=False)
+    read = workspaces.patrol_assignments(again)
+    assert read[list(schema.PATROL_ASSIGNMENT_COLUMNS)].to_numpy().tolist() == [["t1", "g1"], ["t2", "7"]]
+    saved = again.get_setting(schema.PATROL_ASSIGNMENTS)
+    assert saved["author"] == "wang" and pd.Timestamp(saved["saved_at"]).utcoffset() in (
+        pd.Timedelta(hours=-5),
+        pd.Timedelta(hours=-6),
+    )  # Chicago time
