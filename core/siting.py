@@ -55,7 +55,7 @@ from scipy.spatial import cKDTree
 
 from core import schema
 from core.coverage import RoadNetwork, points_xy
-from core.errors import GridWatchError, Message, Problem, ValidationError
+from core.errors import Message, Problem, SitingError, ValidationError
 from core.geometry import metric_crs
 
 CANDIDATE_ID = "candidate_id"
@@ -74,11 +74,6 @@ Progress = Callable[[str, float], None]
 
 def _quiet(stage: str, fraction: float) -> None:
     """The progress callback that reports nothing."""
-
-
-class SitingError(GridWatchError):
-    """A siting model that cannot be built or solved: nothing to cover, nowhere to build, a radius or
-    K that makes no sense, or a solver that failed."""
 
 
 @dataclass(frozen=True, eq=False)

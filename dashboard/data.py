@@ -22,7 +22,9 @@ import streamlit as st
 
 from core import (
     command,
+    contiguity,
     coverage,
+    districts,
     exports,
     geometry,
     hotspots,
@@ -38,7 +40,10 @@ from core import (
     validate,
     workspaces,
 )
-from core.errors import WorkspaceError
+from core.errors import SitingError, WorkspaceError
+from core.roster import assignment_problems
+from core.workload import WorkloadWeights, plan_report
+from core.workload import workload as grid_workload
 from dashboard.components import live_map, maps, report
 from dashboard.i18n import translate
 from geodata import demo_seed
@@ -1128,7 +1133,7 @@ def siting_inputs(
     if demand_kind == "tickets":
         clock = as_of(name, ver)
         if clock is None:
-            raise siting.SitingError("the workspace has no tickets: choose residents as the demand, or load tickets")
+            raise SitingError("the workspace has no tickets: choose residents as the demand, or load tickets")
         tickets = hotspot_tickets(name, ver, command.TicketFilter())  # registered, inside the district
         recent = tickets[tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS)]
         demand = siting.ticket_demand(recent, dict(weights))
@@ -1206,9 +1211,7 @@ def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
     boundary version removed)."""
     if roster.empty:
         return []
-    return patrol.assignment_problems(
-        roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name)
-    )
+    return assignment_problems(roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -1256,7 +1259,7 @@ def patrol_workload(
     ver: int,
     first: date,
     last: date,
-    weights: patrol.WorkloadWeights,
+    weights: WorkloadWeights,
     severity: tuple[tuple[str, float], ...],
 ) -> pd.DataFrame:
     if as_of(name, ver) is not None:
@@ -1270,7 +1273,7 @@ def patrol_workload(
                 schema.CREATED_AT: pd.Series(dtype=f"datetime64[ns, {workspace_timezone(name)}]"),
             }
         )
-    return patrol.workload(
+    return grid_workload(
         layer(name, ver, schema.GRIDS.name),
         tickets,
         metrics.Period.from_dates(first, last, workspace_timezone(name)),
@@ -1280,8 +1283,8 @@ def patrol_workload(
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def patrol_contiguity(name: str, boundary_ver: int) -> patrol.Contiguity:
-    return patrol.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
+def patrol_contiguity(name: str, boundary_ver: int) -> contiguity.Contiguity:
+    return contiguity.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
 
 
 def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | None:
@@ -1297,9 +1300,9 @@ def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | N
 
 def propose_districts(
     name: str, ver: int, workload: pd.DataFrame, roster: pd.DataFrame, locks: dict[str, str], progress
-) -> patrol.PlanResult:
+) -> districts.PlanResult:
     """Solve the balanced, contiguous districts (not cached: the page keeps the result in the session)."""
-    plan = patrol.DistrictPlan.from_geodataframes(
+    plan = districts.DistrictPlan.from_geodataframes(
         layer(name, ver, schema.GRIDS.name),
         layer(name, ver, schema.PATROL_TEAMS.name),
         workload,
@@ -1314,7 +1317,7 @@ def propose_districts(
 def district_report(
     name: str, ver: int, assignment: pd.DataFrame, workload: pd.DataFrame, current: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, dict]:
-    return patrol.plan_report(
+    return plan_report(
         layer(name, ver, schema.GRIDS.name),
         assignment,
         layer(name, ver, schema.PATROL_TEAMS.name),

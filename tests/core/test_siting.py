@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from core import joins, schema, siting
-from core.errors import GridWatchError, ValidationError
+from core.errors import GridWatchError, SitingError, ValidationError
 
 UTM = "EPSG:32651"
 X0, Y0 = 300_000.0, 3_350_000.0
@@ -155,20 +155,20 @@ def test_progress_reports_every_stage_in_order():
 def test_models_that_cannot_be_built_raise_typed_errors():
     demand = points(LINE_DEMAND, **{siting.WEIGHT: LINE_WEIGHTS})
     candidates = points(LINE_SITES)
-    with pytest.raises(siting.SitingError, match="no demand"):
+    with pytest.raises(SitingError, match="no demand"):
         siting.MaximalCovering.from_geodataframes(demand.iloc[:0], candidates, 6, 2)
-    with pytest.raises(siting.SitingError, match="no candidate sites"):
+    with pytest.raises(SitingError, match="no candidate sites"):
         siting.MaximalCovering.from_geodataframes(demand, candidates.iloc[:0], 6, 2)
-    with pytest.raises(siting.SitingError, match="at least 1"):
+    with pytest.raises(SitingError, match="at least 1"):
         siting.MaximalCovering.from_geodataframes(demand, candidates, 6, 0)
-    with pytest.raises(siting.SitingError, match="positive number of metres"):
+    with pytest.raises(SitingError, match="positive number of metres"):
         siting.MaximalCovering.from_geodataframes(demand, candidates, -1, 2)
     with pytest.raises(ValidationError, match="weight column `weight` is missing"):
         siting.MaximalCovering.from_geodataframes(demand.drop(columns=siting.WEIGHT), candidates, 6, 2)
     negative = demand.assign(**{siting.WEIGHT: [3.0, -1.0, np.nan, 1.0]})
     with pytest.raises(ValidationError, match=r"rows 1, 2\)"):
         siting.MaximalCovering.from_geodataframes(negative, candidates, 6, 2)
-    assert issubclass(siting.SitingError, GridWatchError)
+    assert issubclass(SitingError, GridWatchError)
     unweighted = siting.MaximalCovering.from_geodataframes(
         demand.drop(columns=siting.WEIGHT), candidates, 6, 2, weight=None
     )
@@ -208,7 +208,7 @@ def test_intersection_candidates_are_junctions_and_camera_intersection_sites_mer
     # the T junction and the camera 14 m from it merge at their mean; the two cameras 20 m apart merge
     assert sorted(map(tuple, np.round(xy, 3))) == [(5, 5), (610, 600)]
     assert len(siting.intersection_candidates(roads)) == 1
-    with pytest.raises(siting.SitingError, match="need a road network or cameras"):
+    with pytest.raises(SitingError, match="need a road network or cameras"):
         siting.intersection_candidates()
 
 
@@ -220,7 +220,7 @@ def test_ticket_demand_weights_by_category_and_drops_zero_weights():
     demand = siting.ticket_demand(tickets, {"治安": 3.0, "其他": 0})
     assert demand[schema.TICKET_ID].tolist() == ["t1", "t2"] and demand[siting.WEIGHT].tolist() == [3.0, 1.0]
     assert siting.ticket_demand(tickets)[siting.WEIGHT].tolist() == [1.0, 1.0, 1.0]
-    with pytest.raises(siting.SitingError, match="0 or more"):
+    with pytest.raises(SitingError, match="0 or more"):
         siting.ticket_demand(tickets, {"治安": -1})
 
 

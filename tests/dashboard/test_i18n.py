@@ -185,7 +185,7 @@ def test_every_problem_code_core_emits_is_in_the_catalog():
         emitted |= set(re.findall(r'"([a-z_]+)",\s*(?:params|\{)', path.read_text(encoding="utf-8")))
     emitted -= coded_calls("error") | coded_calls("message")
     emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
-    emitted |= {"gap_inside", "gap_enclosed", "outside_reach"}  # chosen in expressions
+    emitted |= {"gap_inside", "gap_enclosed", "outside_reach", "unknown_team", "unknown_grid"}  # chosen in expressions
     emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
     assert "not_unique" in emitted
     emitted.discard("wrong_geometry_")  # the prefix of the two codes above
