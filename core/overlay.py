@@ -89,6 +89,7 @@ def require_points(frame: gpd.GeoDataFrame, layer: str) -> None:
                     row_ids(frame, bad, id_column),
                     "has no point geometry (missing, empty or another shape)",
                     "give every row one point location, or remove the row",
+                    code="no_point_geometry",
                 )
             ],
         )
@@ -106,6 +107,8 @@ def metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
                 (),
                 f"required column `{schema.GRID_ID}` is missing",
                 f"add a `{schema.GRID_ID}` column, or map one of the file's columns to it",
+                code="missing_column",
+                params={"column": schema.GRID_ID},
             )
         )
     if grids.crs is None:
@@ -116,6 +119,7 @@ def metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
                 (),
                 "has no coordinate reference system",
                 "set the CRS the grids were drawn in (stored layers are EPSG:4326)",
+                code="no_crs",
             )
         )
     if problems:

@@ -138,6 +138,7 @@ class RoadNetwork:
                     (),
                     "has no coordinate reference system",
                     "set the CRS the roads were drawn in (e.g. EPSG:4326) before using them",
+                    code="no_crs",
                 )
             )
         if wrong.any():
@@ -153,13 +154,16 @@ class RoadNetwork:
                     "GeometryCollection",
                 ]
             )
+            found = "/".join(sorted(set(names[types[wrong]])))
             problems.append(
                 Problem(
                     layer,
                     schema.GEOMETRY,
                     row_ids(roads, wrong, None),
-                    f"geometry is {'/'.join(sorted(set(names[types[wrong]])))}, expected LineString or MultiLineString",
+                    f"geometry is {found}, expected LineString or MultiLineString",
                     "upload the road centre lines (polylines), not areas or points",
+                    code="wrong_geometry_line",
+                    params={"found": found},
                 )
             )
         elif not present.any():
@@ -170,6 +174,7 @@ class RoadNetwork:
                     (),
                     "holds no road line",
                     "upload a layer of road centre lines (LineString/MultiLineString)",
+                    code="no_road_lines",
                 )
             )
         if problems:
@@ -334,6 +339,8 @@ def _reach(
                     row_ids(service_points, unknown, schema.POINT_ID),
                     f"is not one of {', '.join(schema.SERVICE_KINDS)}",
                     "map the file's kinds to these codes",
+                    code="not_a_code",
+                    params={"allowed": ", ".join(schema.SERVICE_KINDS)},
                 )
             ],
         )

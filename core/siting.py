@@ -191,6 +191,8 @@ class MaximalCovering:
                         (),
                         f"the weight column `{weight}` is missing",
                         "build the demand with ticket_demand or population_demand, or pass weight=None",
+                        code="missing_weight",
+                        params={"column": weight},
                     )
                 ],
             )
@@ -207,6 +209,7 @@ class MaximalCovering:
                             tuple(str(v) for v in demand.index[bad]),
                             "is missing, not a number or negative",
                             "give every demand point a weight of 0 or more",
+                            code="bad_weight",
                         )
                     ],
                 )

@@ -248,6 +248,8 @@ def _check_cameras(cameras: gpd.GeoDataFrame, columns: tuple[str, ...]) -> None:
                     row_ids(cameras, bad, schema.CAMERA_ID),
                     "is empty, not a number or not positive",
                     f"fill `{column}` with a positive number (degrees for the field of view, metres for the range)",
+                    code="not_positive",
+                    params={"column": column},
                 )
             )
     if schema.STATUS in columns:
@@ -260,6 +262,8 @@ def _check_cameras(cameras: gpd.GeoDataFrame, columns: tuple[str, ...]) -> None:
                     row_ids(cameras, status, schema.CAMERA_ID),
                     f"is not one of {', '.join(schema.CAMERA_STATUSES)}",
                     "map the file's status values to these codes",
+                    code="not_a_code",
+                    params={"allowed": ", ".join(schema.CAMERA_STATUSES)},
                 )
             )
     if problems:
