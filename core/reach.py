@@ -142,19 +142,7 @@ class RoadNetwork:
                 )
             )
         if wrong.any():
-            names = np.array(
-                [
-                    "Point",
-                    "LineString",
-                    "LinearRing",
-                    "Polygon",
-                    "MultiPoint",
-                    "MultiLineString",
-                    "MultiPolygon",
-                    "GeometryCollection",
-                ]
-            )
-            found = "/".join(sorted(set(names[types[wrong]])))
+            found = "/".join(sorted(set(roads.geom_type[wrong])))
             problems.append(
                 Problem(
                     layer,

@@ -56,7 +56,16 @@ from core.errors import Message, Problem, SitingError, ValidationError
 from core.geometry import metric_crs
 from core.overlay import numeric_column, points_xy
 
-__all__ = ["CANDIDATE_ID", "CANDIDATE_LAYER", "DEMAND_LAYER", "STAGES", "WEIGHT", "MaximalCovering", "SitingResult"]
+__all__ = [
+    "CANDIDATE_ID",
+    "CANDIDATE_LAYER",
+    "DEMAND_LAYER",
+    "STAGES",
+    "WEIGHT",
+    "MaximalCovering",
+    "Progress",
+    "SitingResult",
+]
 
 CANDIDATE_ID = "candidate_id"
 WEIGHT = "weight"
