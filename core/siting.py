@@ -56,20 +56,11 @@ from core.errors import Message, Problem, SitingError, ValidationError
 from core.geometry import metric_crs
 from core.overlay import numeric_column, points_xy
 
-__all__ = [
-    "CANDIDATE_ID",
-    "CANDIDATE_LAYER",
-    "DEMAND_LAYER",
-    "STAGES",
-    "WEIGHT",
-    "MaximalCovering",
-    "Progress",
-    "SitingResult",
-]
+__all__ = ["CANDIDATE_ID", "STAGES", "WEIGHT", "MaximalCovering", "Progress", "SitingResult"]
 
 CANDIDATE_ID = "candidate_id"
 WEIGHT = "weight"
-DEMAND_LAYER = "demand"
+DEMAND_LAYER = "demand"  # the layer names problems with demand points and candidates are reported under
 CANDIDATE_LAYER = "candidates"
 STAGES = ("distances", "greedy", "relaxation", "solving", "done")
 """The stages ``MaximalCovering.solve`` reports to its ``progress`` callback, in order."""
