@@ -38,7 +38,7 @@ repaired copy and what changed, for the user to read before accepting it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -289,7 +289,8 @@ class _Findings:
     ``describe(k, names, where)`` words finding ``k`` as ``(what, fix, code, params)`` (``code`` and
     ``params`` let the front end word it in another language; ``params`` gains ``at``, the lon/lat);
     ``column`` and ``severity`` are those of its problems, and ``noun``/``fix`` word the summary of the
-    findings not listed.
+    findings not listed (``summary_code``, with ``count``, ``area`` and ``summary_params``, words it in
+    another language).
     """
 
     sizes: np.ndarray
@@ -300,6 +301,8 @@ class _Findings:
     severity: str
     noun: str
     fix: str
+    summary_code: str
+    summary_params: dict = field(default_factory=dict)
 
     def problems(self, layer: _MetricGrids, *, smallest_first: bool = False) -> list[Problem]:
         """The largest ``_LISTED`` findings (smallest with ``smallest_first``), then one for the rest."""
@@ -331,6 +334,8 @@ class _Findings:
                     f"{len(rest)} more {self.noun}, {_m2(self.sizes[rest].sum())} in all",
                     self.fix,
                     self.severity,
+                    code=self.summary_code,
+                    params={**self.summary_params, "count": len(rest), "area": _m2(self.sizes[rest].sum())},
                 )
             )
         return problems
@@ -398,6 +403,7 @@ def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _
         "error",
         "groups of rows with identical polygons",
         "keep one row per grid",
+        summary_code="more_duplicate_polygons",
     )
 
 
@@ -454,6 +460,7 @@ def _overlaps(
         "error",
         "overlapping pairs of grids" + (" of different communities" if crossing else ""),
         "redraw the shared borders so every place lies in one grid",
+        summary_code="more_crossings" if crossing else "more_overlaps",
     )
 
 
@@ -485,6 +492,7 @@ def _gap_problems(
         "warning",
         f"gaps {inside}",
         "extend the neighbouring grids over them",
+        summary_code="more_gaps_inside" if boundary is not None else "more_gaps_enclosed",
     ).problems(layer)
 
 
@@ -526,6 +534,8 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
         "warning",
         f"grids with slivers under {_m2(sliver_max_m2)}",
         "delete the slivers or merge them into their neighbours",
+        summary_code="more_slivers",
+        summary_params={"limit": _m2(sliver_max_m2)},
     )
     return findings.problems(layer, smallest_first=True)
 
@@ -586,6 +596,7 @@ def _outside_problems(
         "warning",
         "grids reaching beyond the active district",
         "check the grids' outer borders against the district boundary",
+        summary_code="more_outside",
     ).problems(layer)
 
 

@@ -11,8 +11,8 @@
     │   └── WorkspaceError         a workspace cannot be created, found or deleted as asked
     ├── ConfigError                a setting (environment variable) is wrong
     ├── HotspotError               a hot-spot analysis cannot run on what was asked (core.hotspots)
-    ├── SitingError                a siting model cannot be built or solved (core.siting)
-    └── DistrictPlanError          patrol districts cannot be formed as asked (core.patrol)
+    ├── SitingError                a siting model cannot be built or solved (core.siting, core.siting_inputs)
+    └── DistrictPlanError          patrol districts cannot be formed as asked (core.workload, core.districts)
 
 Anything else that escapes ``core`` is a bug.
 
@@ -26,6 +26,22 @@ params={"name": name})``. ``core`` never names places in the user interface; the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+__all__ = [
+    "ConfigError",
+    "DistrictPlanError",
+    "GridWatchError",
+    "HotspotError",
+    "LayerNotFoundError",
+    "Message",
+    "Problem",
+    "ReadError",
+    "SitingError",
+    "StoreError",
+    "ValidationError",
+    "WorkspaceBusyError",
+    "WorkspaceError",
+]
 
 
 class GridWatchError(Exception):
@@ -133,3 +149,16 @@ class WorkspaceError(StoreError):
 
 class ConfigError(GridWatchError):
     """A setting has a value GridWatch cannot use."""
+
+
+class HotspotError(GridWatchError):
+    """A hot-spot analysis cannot run on what was asked (too few units, months or tickets)."""
+
+
+class SitingError(GridWatchError):
+    """A siting model that cannot be built or solved: nothing to cover, nowhere to build, a radius or
+    K that makes no sense, or a solver that failed."""
+
+
+class DistrictPlanError(GridWatchError):
+    """Patrol districts cannot be made as asked (more teams than grids, conflicting locks …)."""

@@ -29,7 +29,7 @@ def coverage_table(
     area_km2: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per grid (indexed by ``grid_id``): ``GRID_COLUMNS``, ``area_km2``, the columns of each of
-    ``measures`` (per-grid tables such as ``coverage.camera_coverage``; None for a layer the workspace
+    ``measures`` (per-grid tables such as ``viewsheds.camera_coverage``; None for a layer the workspace
     lacks, left out) and ``coverage.staffing`` at ``households_per_worker``. Pass ``area_km2`` (the grids'
     areas, in their order) when it is at hand; it is measured otherwise."""
     out = grids[list(GRID_COLUMNS)].set_index(schema.GRID_ID)

@@ -33,7 +33,7 @@ from scipy import ndimage, stats
 from scipy.spatial import cKDTree
 
 from core import schema
-from core.errors import GridWatchError
+from core.errors import HotspotError
 from core.geometry import metric_crs
 
 if TYPE_CHECKING:  # esda and libpysal take ~2 s to import: only the functions that use them do
@@ -62,10 +62,6 @@ HOURS = 24
 STACKED_MIN_POINTS = 50  # a coordinate holding at least this many points ...
 STACKED_FACTOR = 20  # ... and this many times the 99th percentile of points per coordinate is "stacked"
 STACKED_DECIMALS = 6  # coordinates are compared rounded to this many decimals (about 0.1 m)
-
-
-class HotspotError(GridWatchError):
-    """An analysis cannot run on what was asked (too few units, months or tickets)."""
 
 
 # ---- stacked points -------------------------------------------------------------------------------

@@ -301,6 +301,8 @@ def _check_same_crs(points: gpd.GeoDataFrame | gpd.GeoSeries, grids: gpd.GeoData
                 f"CRS mismatch between the CRS of the points ({arrived}) and the CRS of the grids ({expected})",
                 "use `to_crs()` to reproject one of the layers to match the other, e.g. "
                 "`points.to_crs(grids.crs)`; a layer with no CRS needs `set_crs()` with the CRS it was drawn in",
+                code="crs_mismatch",
+                params={"arrived": arrived, "expected": expected},
             )
         ],
     )

@@ -15,6 +15,8 @@ import geopandas as gpd
 import pandas as pd
 
 from core import metrics, patrol, schema
+from core.workload import WorkloadWeights
+from core.workload import workload as grid_workload
 
 __all__ = ["gaps_clock", "no_tickets", "patrol_gaps", "period_workload", "usable_roster"]
 
@@ -56,7 +58,7 @@ def patrol_gaps(
 
 
 def no_tickets(tz: str) -> pd.DataFrame:
-    """An empty ticket table with the columns ``patrol.workload`` reads (created times in ``tz``)."""
+    """An empty ticket table with the columns ``workload.workload`` reads (created times in ``tz``)."""
     return pd.DataFrame(
         {
             schema.GRID_ID: pd.Series(dtype="str"),
@@ -71,13 +73,13 @@ def period_workload(
     grids: gpd.GeoDataFrame,
     tickets: pd.DataFrame | None,
     period: metrics.Period,
-    weights: patrol.WorkloadWeights,
+    weights: WorkloadWeights,
     severity: Mapping[str, float] | None,
     tz: str,
 ) -> pd.DataFrame:
-    """``patrol.workload`` of ``period``; without ``tickets`` (no ticket layer) it is area and population
+    """``workload.workload`` of ``period``; without ``tickets`` (no ticket layer) it is area and population
     alone. ``severity`` weighs categories (None or empty: every category counts 1); ``tz`` is the
     workspace's zone."""
-    return patrol.workload(
+    return grid_workload(
         grids, no_tickets(tz) if tickets is None else tickets, period, weights, dict(severity or {}) or None
     )

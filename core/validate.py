@@ -204,7 +204,15 @@ def _problem_from_check(
             code=f"wrong_kind_{spec.kind}",
             params={"examples": examples},
         )
-    return Problem(layer.name, column, rows, f"failed check {check} ({examples})", "correct the values")
+    return Problem(
+        layer.name,
+        column,
+        rows,
+        f"failed check {check} ({examples})",
+        "correct the values",
+        code="failed_check",
+        params={"check": check, "examples": examples},
+    )
 
 
 def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import coverage, exports, geometry, schema, siting
+from core import exports, geometry, reach, schema, siting
 from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.filters import category_weights
@@ -24,7 +24,7 @@ CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is ta
 
 @dataclass(frozen=True)
 class Settings:
-    walk: coverage.WalkSettings
+    walk: reach.WalkSettings
     households_per_worker: tuple[float, float]
     roads: data.Upload | None
     key_points: data.Upload | None
@@ -33,7 +33,7 @@ class Settings:
 def settings(sel) -> Settings:
     with st.expander(t("cov.settings")):
         cols = st.columns(4)
-        walk = coverage.WalkSettings(
+        walk = reach.WalkSettings(
             minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key="gw_cov_minutes"),
             speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key="gw_cov_speed"),
             detour_factor=cols[2].number_input(
@@ -112,10 +112,10 @@ def siting_panel(sel, settings_: Settings) -> None:
     )
     kind = cols[0].selectbox(
         t("cov.kind"),
-        [coverage.ANY_KIND, *schema.SERVICE_KINDS],
+        [reach.ANY_KIND, *schema.SERVICE_KINDS],
         key="gw_site_kind",
         disabled=target == "cameras",
-        format_func=lambda k: t("cov.any_kind") if k == coverage.ANY_KIND else t(f"service_kind.{k}"),
+        format_func=lambda k: t("cov.any_kind") if k == reach.ANY_KIND else t(f"service_kind.{k}"),
     )
     k = cols[1].number_input(t("cov.k"), 1, 50, 5, key="gw_site_k")
     default_radius = CAMERA_RADIUS_M if target == "cameras" else settings_.walk.radius_m

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import patrol, schema
+from core import schema
 from core.errors import GridWatchError, ValidationError
+from core.roster import assignments_to_csv, read_assignments_csv, roster_table, validate_assignments
 from dashboard import data, state
 from dashboard.components.downloads import XLSX
 from dashboard.components.map_view import show_map
@@ -71,7 +72,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload", help=t("patrol.import_help"))
     if upload is not None and left.button(t("patrol.import_save"), key="gw_roster_import"):
         try:
-            save(sel, patrol.read_assignments_csv(upload.getvalue(), grids, teams))
+            save(sel, read_assignments_csv(upload.getvalue(), grids, teams))
         except ValidationError as exc:
             problem_table(list(exc.problems))
         except GridWatchError as exc:
@@ -83,7 +84,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
 def save(sel, roster: pd.DataFrame) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
-    checked = patrol.validate_assignments(roster, grids, teams)
+    checked = validate_assignments(roster, grids, teams)
     data.save_assignments(sel.workspace, checked, author=st.session_state.get(state.AUTHOR) or "dashboard")
     st.session_state[state.FLASH] = t("patrol.saved", n=len(checked))
     st.rerun()
@@ -92,10 +93,10 @@ def save(sel, roster: pd.DataFrame) -> None:
 def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
-    table = patrol.roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
+    table = roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
     st.download_button(
         t("patrol.roster_csv"),
-        lambda: patrol.assignments_to_csv(roster, teams, grids),
+        lambda: assignments_to_csv(roster, teams, grids),
         f"{name}.csv",
         "text/csv",
         key=f"{key}_csv",

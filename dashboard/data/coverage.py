@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import command, coverage, geometry, grid_coverage, schema, siting
+from core import command, coverage, geometry, grid_coverage, schema, siting, viewsheds
+from core.errors import SitingError
 from core.geometry import points_near  # camera_layers measures with it
+from core.reach import ANY_KIND, WalkSettings, reach_areas, service_reach, unserved_areas
+from core.siting_inputs import intersection_candidates, lattice_candidates, population_demand, ticket_demand
 from dashboard.components import live_map, maps
 from dashboard.data.hotspots import hotspot_tickets
 from dashboard.data.uploads import UPLOAD_HASH, Upload, extra_frame
@@ -47,7 +50,7 @@ def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame
     if schema.CAMERAS.name not in workspace(name).layers(ver):
         return None
     tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
-    return coverage.camera_coverage(
+    return viewsheds.camera_coverage(
         layer(name, ver, schema.GRIDS.name),
         joined(name, ver, schema.CAMERAS.name),
         tickets,
@@ -57,11 +60,11 @@ def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
-def service_table(name: str, ver: int, walk: coverage.WalkSettings, roads: Upload | None) -> pd.DataFrame | None:
+def service_table(name: str, ver: int, walk: WalkSettings, roads: Upload | None) -> pd.DataFrame | None:
     """The 15-minute circle per grid (None without service points)."""
     if schema.SERVICE_POINTS.name not in workspace(name).layers(ver):
         return None
-    return coverage.service_reach(
+    return service_reach(
         layer(name, ver, schema.GRIDS.name),
         layer(name, ver, schema.SERVICE_POINTS.name),
         walk,
@@ -79,7 +82,7 @@ def member_table(name: str, ver: int) -> pd.DataFrame | None:
 def coverage_table(
     name: str,
     ver: int,
-    walk: coverage.WalkSettings,
+    walk: WalkSettings,
     households_per_worker: tuple[float, float],
     roads: Upload | None,
     key_points: Upload | None,
@@ -109,10 +112,10 @@ def camera_layers(name: str, ver: int, community: str | None) -> dict[str, objec
     near = points_near(
         layer(name, ver, schema.CAMERAS.name), grids, schema.CAMERAS.column(schema.RANGE_M).max
     )  # no view reaches farther
-    views = coverage.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
+    views = viewsheds.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
     online = (near[schema.STATUS] == "online").to_numpy()
     names = near[schema.NAME].fillna(near[schema.CAMERA_ID]).astype(str).to_numpy()
-    parts = coverage.coverage_geometries(grids, near)
+    parts = viewsheds.coverage_geometries(grids, near)
     return {
         "views": np.asarray(views[online], dtype=object),
         "down": np.asarray(views[~online], dtype=object),
@@ -125,7 +128,7 @@ def camera_layers(name: str, ver: int, community: str | None) -> dict[str, objec
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
 def service_layers(
-    name: str, ver: int, community: str | None, kind: str, walk: coverage.WalkSettings, roads: Upload | None
+    name: str, ver: int, community: str | None, kind: str, walk: WalkSettings, roads: Upload | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Display geometry of the 15-minute reach of ``kind`` and of what it leaves unserved."""
     grids = layer(name, ver, schema.GRIDS.name)
@@ -133,8 +136,8 @@ def service_layers(
         grids = grids[grids[schema.COMMUNITY] == community]
     services = layer(name, ver, schema.SERVICE_POINTS.name)
     road_frame = extra_frame(roads, LINE_TYPES)
-    reach = coverage.reach_areas(services, walk, road_frame)
-    unserved = coverage.unserved_areas(grids, services, None if kind == coverage.ANY_KIND else kind, walk, road_frame)
+    reach = reach_areas(services, walk, road_frame)
+    unserved = unserved_areas(grids, services, None if kind == ANY_KIND else kind, walk, road_frame)
     return (
         np.asarray(reach.loc[reach["kind"] == kind].geometry.array, dtype=object),
         np.asarray(unserved.geometry.array, dtype=object),
@@ -146,7 +149,7 @@ def coverage_overlays(
     ver: int,
     community: str | None,
     kind: str,
-    walk: coverage.WalkSettings,
+    walk: WalkSettings,
     roads: Upload | None,
     cameras_on: bool,
     lang: str,
@@ -177,7 +180,7 @@ def coverage_overlays(
             )
     if schema.SERVICE_POINTS.name in held:
         reach, unserved = service_layers(name, ver, community, kind, walk, roads)
-        label = tr(f"service_kind.{kind}") if kind != coverage.ANY_KIND else tr("cov.any_kind")
+        label = tr(f"service_kind.{kind}") if kind != ANY_KIND else tr("cov.any_kind")
         layers.append(
             live_map.Overlay(
                 reach, tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12, on=not cameras_on
@@ -238,22 +241,25 @@ def siting_inputs(
     if demand_kind == "tickets":
         clock = as_of(name, ver)
         if clock is None:
-            raise siting.SitingError("the workspace has no tickets: choose residents as the demand, or load tickets")
+            raise SitingError(
+                "the workspace has no tickets: choose residents as the demand, or load tickets",
+                code="siting_no_tickets",
+            )
         tickets = hotspot_tickets(name, ver, command.TicketFilter())  # registered, inside the district
-        recent = tickets[tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=coverage.TICKET_DAYS)]
-        demand = siting.ticket_demand(recent, dict(weights))
+        recent = tickets[tickets[schema.CREATED_AT] > clock - pd.Timedelta(days=viewsheds.TICKET_DAYS)]
+        demand = ticket_demand(recent, dict(weights))
     else:
-        demand = siting.population_demand(grids, DEMAND_SPACING_M)
+        demand = population_demand(grids, DEMAND_SPACING_M)
     cameras = layer(name, ver, schema.CAMERAS.name) if schema.CAMERAS.name in workspace(name).layers(ver) else None
     if candidates_kind == "lattice":
-        candidates = siting.lattice_candidates(grids, spacing_m)
+        candidates = lattice_candidates(grids, spacing_m)
     else:
-        candidates = siting.intersection_candidates(extra_frame(roads, LINE_TYPES), cameras)
+        candidates = intersection_candidates(extra_frame(roads, LINE_TYPES), cameras)
     if target == "cameras":
         existing = cameras[cameras[schema.STATUS] == "online"] if cameras is not None else None
     else:
         services = layer(name, ver, schema.SERVICE_POINTS.name)
-        existing = services if kind == coverage.ANY_KIND else services[services[schema.KIND] == kind]
+        existing = services if kind == ANY_KIND else services[services[schema.KIND] == kind]
     return demand, candidates, existing
 
 

@@ -8,7 +8,9 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from core import geometry, metrics, patrol, patrol_inputs, schema, workspaces
+from core import contiguity, districts, geometry, metrics, patrol, patrol_inputs, schema, workspaces
+from core.roster import assignment_problems
+from core.workload import WorkloadWeights, plan_report
 from dashboard.components import live_map, maps
 from dashboard.data.workspace import (
     as_of,
@@ -66,9 +68,7 @@ def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
     boundary version removed)."""
     if roster.empty:
         return []
-    return patrol.assignment_problems(
-        roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name)
-    )
+    return assignment_problems(roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -107,7 +107,7 @@ def patrol_workload(
     ver: int,
     first: date,
     last: date,
-    weights: patrol.WorkloadWeights,
+    weights: WorkloadWeights,
     severity: tuple[tuple[str, float], ...],
 ) -> pd.DataFrame:
     """The workload per grid of the period (area and population alone without a ticket layer)."""
@@ -123,8 +123,8 @@ def patrol_workload(
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def patrol_contiguity(name: str, boundary_ver: int) -> patrol.Contiguity:
-    return patrol.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
+def patrol_contiguity(name: str, boundary_ver: int) -> contiguity.Contiguity:
+    return contiguity.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
 
 
 def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | None:
@@ -137,9 +137,9 @@ def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | N
 
 def propose_districts(
     name: str, ver: int, workload: pd.DataFrame, roster: pd.DataFrame, locks: dict[str, str], progress
-) -> patrol.PlanResult:
+) -> districts.PlanResult:
     """Solve the balanced, contiguous districts (not cached: the page keeps the result in the session)."""
-    plan = patrol.DistrictPlan.from_geodataframes(
+    plan = districts.DistrictPlan.from_geodataframes(
         layer(name, ver, schema.GRIDS.name),
         layer(name, ver, schema.PATROL_TEAMS.name),
         workload,
@@ -154,7 +154,7 @@ def propose_districts(
 def district_report(
     name: str, ver: int, assignment: pd.DataFrame, workload: pd.DataFrame, current: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, dict]:
-    return patrol.plan_report(
+    return plan_report(
         layer(name, ver, schema.GRIDS.name),
         assignment,
         layer(name, ver, schema.PATROL_TEAMS.name),

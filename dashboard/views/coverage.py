@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import coverage, schema
+from core import reach, schema
 from dashboard import data, state
 from dashboard.components import coverage_panels as panels
 from dashboard.components import hints
@@ -119,7 +119,7 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
     measure = cols[0].selectbox(
         t("cov.measure"), measures, key="gw_cov_measure", format_func=lambda m: t(f"cov.col.{m}")
     )
-    kinds = [coverage.ANY_KIND, *[k for k in schema.SERVICE_KINDS if f"{k}_share" in table.columns]]
+    kinds = [reach.ANY_KIND, *[k for k in schema.SERVICE_KINDS if f"{k}_share" in table.columns]]
     kind = cols[1].selectbox(t("cov.kind"), kinds, key="gw_cov_kind", format_func=kind_label)
     community = panels.layer_community(sel, cols[2], table)
     overlays = data.coverage_overlays(
@@ -142,7 +142,7 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
 
 
 def kind_label(kind: str) -> str:
-    return t("cov.any_kind") if kind == coverage.ANY_KIND else t(f"service_kind.{kind}")
+    return t("cov.any_kind") if kind == reach.ANY_KIND else t(f"service_kind.{kind}")
 
 
 def grid_table(table: pd.DataFrame) -> None:

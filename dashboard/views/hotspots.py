@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from core import hotspots, schema
-from core.hotspots import HotspotError
+from core.errors import HotspotError
 from dashboard import data, state
 from dashboard.components import hints, perf_charts
 from dashboard.components.downloads import table_downloads

@@ -11,8 +11,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import patrol, schema
+from core import schema
 from core.errors import GridWatchError
+from core.workload import WorkloadWeights
 from dashboard import data, state
 from dashboard.components import hints
 from dashboard.components import patrol_panels as panels
@@ -158,7 +159,7 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     """The redesign inputs, the run and the comparison; moving a slider reruns only this tab."""
     st.caption(t("patrol.redesign_help"))
     cols = st.columns(3)
-    weights = patrol.WorkloadWeights(
+    weights = WorkloadWeights(
         tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key="gw_patrol_w_tickets"),
         area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_area"),
         population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"),

@@ -15,6 +15,7 @@ from esda.getisord import G_Local  # the reference the wrapper is checked agains
 from scipy import stats
 
 from core import geometry, hotspots, joins, schema
+from core.errors import HotspotError
 from geodata.generate import DEMO_DIR, MANIFEST_NAME, load_demo
 
 
@@ -118,7 +119,7 @@ def test_gi_star_of_a_flat_or_empty_field_is_not_significant():
     assert (flat["z"] == 0).all() and (flat["confidence"] == 0).all()
     empty = hotspots.gi_star(pd.Series(dtype=float), graph)
     assert (empty["value"] == 0).all() and (empty["confidence"] == 0).all()
-    with pytest.raises(hotspots.HotspotError, match="at least 3"):
+    with pytest.raises(HotspotError, match="at least 3"):
         hotspots.gi_star(pd.Series([1, 2]), hotspots.grid_graph(lattice(1, 2)))
 
 
@@ -190,7 +191,7 @@ def test_emerging_classes():
     assert result.loc["r06c06", "pattern"] == "consecutive"
     assert result.loc["r06c02", "pattern"] == "historical"
     assert set(result["pattern"]) <= set(hotspots.EMERGING_CLASSES)
-    with pytest.raises(hotspots.HotspotError, match="3 months"):
+    with pytest.raises(HotspotError, match="3 months"):
         hotspots.emerging_hotspots(counts.iloc[:, :2], graph)
 
 
@@ -253,7 +254,7 @@ def test_repeat_cases_chain_back_to_the_first_report():
     assert rates.loc["g2"].tolist() == [1, 1, 1.0]
     assert rates.loc["g3", "tickets"] == 0 and np.isnan(rates.loc["g3", "repeat_rate"])
     assert hotspots.repeat_cases(tickets, distance_m=50, days=1).empty
-    with pytest.raises(hotspots.HotspotError):
+    with pytest.raises(HotspotError):
         hotspots.repeat_cases(tickets, distance_m=0)
 
 
@@ -290,7 +291,7 @@ def test_kernel_density_integrates_to_the_count_and_peaks_at_the_points():
     assert (lon, lat) == (pytest.approx(120.17, abs=0.001), pytest.approx(30.27, abs=0.001))
     # the peak of a Gaussian kernel: 50 / (2π σ²) per m², here per km²
     assert surface.values.max() == pytest.approx(50 / (2 * np.pi * 150**2) * 1e6, rel=0.1)
-    with pytest.raises(hotspots.HotspotError):
+    with pytest.raises(HotspotError):
         hotspots.kernel_density(points, area, bandwidth_m=0)
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from core import metrics, patrol, patrol_inputs, schema
+from core import metrics, patrol_inputs, schema, workload
 
 TZ = schema.DEFAULT_TIMEZONE
 WEEK = metrics.Period.from_dates(date(2026, 6, 1), date(2026, 6, 7), TZ)
@@ -96,7 +96,7 @@ def test_patrol_gaps_count_back_from_the_clock():
 
 
 def test_workload_without_tickets_is_area_and_population():
-    weights = patrol.WorkloadWeights(tickets=0.5, area=0.0, population=0.5)
+    weights = workload.WorkloadWeights(tickets=0.5, area=0.0, population=0.5)
     without = patrol_inputs.period_workload(grids(), None, WEEK, weights, None, TZ)
     assert without["tickets"].tolist() == [0, 0, 0]
     assert without["workload"].tolist() == pytest.approx([0.25, 0.75, 0.0])  # tickets drop out: population alone

@@ -1,7 +1,7 @@
 """core.siting: maximal covering on instances whose optimum is known by brute force, existing sites,
-progress, errors, and the candidate and demand builders.
+progress, errors, and the demo district.
 
-Layers are drawn in local metres in UTM zone 51N and stored in EPSG:4326 (as in test_coverage);
+Layers are drawn in local metres in UTM zone 51N and stored in EPSG:4326 (``coverage_cases``);
 ``MaximalCovering`` measures them back in that zone.
 """
 
@@ -10,32 +10,14 @@ from __future__ import annotations
 import itertools
 from unittest import mock
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
-from shapely.geometry import LineString, Point, box
+from coverage_cases import make_points as points
 
-from core import joins, schema, siting
-from core.errors import GridWatchError, ValidationError
-
-UTM = "EPSG:32651"
-X0, Y0 = 300_000.0, 3_350_000.0
-
-
-def stored(geometries) -> gpd.GeoSeries:
-    moved = [shapely.affinity.translate(g, X0, Y0) for g in geometries]
-    return gpd.GeoSeries(moved, crs=UTM).to_crs(schema.STORAGE_CRS)
-
-
-def local_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
-    return shapely.get_coordinates(frame.geometry.to_crs(UTM).array) - [X0, Y0]
-
-
-def points(xy, **columns) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(columns, geometry=stored([Point(x, y) for x, y in xy]).array, crs=schema.STORAGE_CRS)
-
+from core import schema, siting
+from core.errors import GridWatchError, SitingError, ValidationError
+from core.siting_inputs import lattice_candidates, ticket_demand
 
 # Demand on a line: A at -5 (weight 3), B at 5 (4), C at 15 (4), D at 25 (3); candidates at 0, 10, 20
 # with a 6 m radius: S0 covers A+B = 7, S1 covers B+C = 8, S2 covers C+D = 7. For K = 2 greedy takes S1
@@ -155,92 +137,24 @@ def test_progress_reports_every_stage_in_order():
 def test_models_that_cannot_be_built_raise_typed_errors():
     demand = points(LINE_DEMAND, **{siting.WEIGHT: LINE_WEIGHTS})
     candidates = points(LINE_SITES)
-    with pytest.raises(siting.SitingError, match="no demand"):
+    with pytest.raises(SitingError, match="no demand"):
         siting.MaximalCovering.from_geodataframes(demand.iloc[:0], candidates, 6, 2)
-    with pytest.raises(siting.SitingError, match="no candidate sites"):
+    with pytest.raises(SitingError, match="no candidate sites"):
         siting.MaximalCovering.from_geodataframes(demand, candidates.iloc[:0], 6, 2)
-    with pytest.raises(siting.SitingError, match="at least 1"):
+    with pytest.raises(SitingError, match="at least 1"):
         siting.MaximalCovering.from_geodataframes(demand, candidates, 6, 0)
-    with pytest.raises(siting.SitingError, match="positive number of metres"):
+    with pytest.raises(SitingError, match="positive number of metres"):
         siting.MaximalCovering.from_geodataframes(demand, candidates, -1, 2)
     with pytest.raises(ValidationError, match="weight column `weight` is missing"):
         siting.MaximalCovering.from_geodataframes(demand.drop(columns=siting.WEIGHT), candidates, 6, 2)
     negative = demand.assign(**{siting.WEIGHT: [3.0, -1.0, np.nan, 1.0]})
     with pytest.raises(ValidationError, match=r"rows 1, 2\)"):
         siting.MaximalCovering.from_geodataframes(negative, candidates, 6, 2)
-    assert issubclass(siting.SitingError, GridWatchError)
+    assert issubclass(SitingError, GridWatchError)
     unweighted = siting.MaximalCovering.from_geodataframes(
         demand.drop(columns=siting.WEIGHT), candidates, 6, 2, weight=None
     )
     assert unweighted.solve(time_limit_s=5).objective == 4  # S0 + S2 cover all four points
-
-
-# ---- candidates and demand ----------------------------------------------------------------------
-def test_lattice_candidates_are_cell_centres_inside_the_area():
-    # a 1 km square whose corners sit on multiples of 250 m (UTM): centres at 125, 375, 625, 875
-    area = stored([box(0, 0, 1000, 1000)]).iloc[0]
-    lattice = siting.lattice_candidates(area, 250)
-    assert len(lattice) == 16 and lattice[siting.CANDIDATE_ID].iloc[0] == "L1"
-    assert sorted(set(np.round(local_xy(lattice)[:, 0], 3))) == [125, 375, 625, 875]
-    half = siting.lattice_candidates(
-        gpd.GeoSeries([area], crs=schema.STORAGE_CRS).to_crs(UTM).translate(-500, 0).to_crs(schema.STORAGE_CRS), 250
-    )
-    assert len(half) == 16
-
-
-def test_intersection_candidates_are_junctions_and_camera_intersection_sites_merged():
-    roads = gpd.GeoDataFrame(
-        geometry=stored(
-            [
-                LineString([(-200, 0), (0, 0), (200, 0)]),
-                LineString([(0, 0), (0, 200)]),  # a T at the origin
-                LineString([(1000, -100), (1000, 100)]),  # a lone road: no junction
-            ]
-        ).array,
-        crs=schema.STORAGE_CRS,
-    )
-    cameras = points(
-        [(10, 10), (600, 600), (620, 600), (0, 500)],
-        **{schema.SITE_KIND: ["intersection", "intersection", "intersection", "key_site"]},
-    )
-    found = siting.intersection_candidates(roads, cameras)
-    xy = local_xy(found)
-    # the T junction and the camera 14 m from it merge at their mean; the two cameras 20 m apart merge
-    assert sorted(map(tuple, np.round(xy, 3))) == [(5, 5), (610, 600)]
-    assert len(siting.intersection_candidates(roads)) == 1
-    with pytest.raises(siting.SitingError, match="need a road network or cameras"):
-        siting.intersection_candidates()
-
-
-def test_ticket_demand_weights_by_category_and_drops_zero_weights():
-    tickets = points(
-        [(0, 0), (1, 1), (2, 2)],
-        **{schema.TICKET_ID: ["t1", "t2", "t3"], schema.CATEGORY: ["治安", "市容环境", "其他"]},
-    )
-    demand = siting.ticket_demand(tickets, {"治安": 3.0, "其他": 0})
-    assert demand[schema.TICKET_ID].tolist() == ["t1", "t2"] and demand[siting.WEIGHT].tolist() == [3.0, 1.0]
-    assert siting.ticket_demand(tickets)[siting.WEIGHT].tolist() == [1.0, 1.0, 1.0]
-    with pytest.raises(siting.SitingError, match="0 or more"):
-        siting.ticket_demand(tickets, {"治安": -1})
-
-
-def test_population_demand_spreads_each_grid_over_its_lattice_points():
-    grids = gpd.GeoDataFrame(
-        {
-            schema.GRID_ID: ["big", "small", "unknown"],
-            schema.POPULATION: pd.array([1000, 30, pd.NA], dtype="Int64"),
-        },
-        geometry=stored([box(0, 0, 100, 100), box(200, 10, 210, 20), box(300, 0, 400, 100)]).array,
-        crs=schema.STORAGE_CRS,
-    )
-    demand = siting.population_demand(grids, 50)
-    weights = demand.groupby(schema.GRID_ID)[siting.WEIGHT]
-    assert weights.count().to_dict() == {"big": 4, "small": 1, "unknown": 4}
-    assert weights.sum().to_dict() == {"big": 1000, "small": 30, "unknown": 0}
-    assert (demand.loc[demand[schema.GRID_ID] == "big", siting.WEIGHT] == 250).all()
-    assert (
-        joins.assign_points(demand, grids) == pd.Index(grids[schema.GRID_ID]).get_indexer(demand[schema.GRID_ID])
-    ).all()
 
 
 # ---- the demo district --------------------------------------------------------------------------
@@ -250,8 +164,8 @@ def test_demo_siting_of_cameras_for_recent_tickets_is_plausible():
     layers = load_demo()
     cameras, tickets = layers["cameras"], layers["tickets"]
     recent = tickets[tickets[schema.CREATED_AT] > tickets[schema.CREATED_AT].max() - pd.Timedelta(days=90)]
-    demand = siting.ticket_demand(recent)
-    candidates = siting.lattice_candidates(layers["grids"], 100)
+    demand = ticket_demand(recent)
+    candidates = lattice_candidates(layers["grids"], 100)
     online = cameras[cameras[schema.STATUS] == "online"]
     model = siting.MaximalCovering.from_geodataframes(demand, candidates, radius_m=60, k=5, existing=online)
     result = model.solve(time_limit_s=10)

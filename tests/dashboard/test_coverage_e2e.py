@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import coverage, joins, metrics, schema, siting
+from core import joins, metrics, schema, siting, viewsheds
+from core.reach import WalkSettings, service_reach, unserved_areas
+from core.siting_inputs import lattice_candidates, ticket_demand
 from geodata import load_demo
 
 
@@ -23,17 +25,17 @@ def expected():
     tickets = joins.join_to_grids(layers[schema.TICKETS.name], grids)
     services = layers[schema.SERVICE_POINTS.name]
     as_of = metrics.data_as_of(tickets)
-    cams = coverage.camera_coverage(grids, cameras, tickets, as_of=as_of)
-    reach = coverage.service_reach(grids, services, coverage.WalkSettings())
-    unserved = coverage.unserved_areas(grids, services, None, coverage.WalkSettings())
+    cams = viewsheds.camera_coverage(grids, cameras, tickets, as_of=as_of)
+    reach = service_reach(grids, services, WalkSettings())
+    unserved = unserved_areas(grids, services, None, WalkSettings())
     recent = tickets[
         metrics.registered_mask(tickets)
         & tickets[schema.ASSIGNED].astype(bool)
-        & (tickets[schema.CREATED_AT] > as_of - pd.Timedelta(days=coverage.TICKET_DAYS))
+        & (tickets[schema.CREATED_AT] > as_of - pd.Timedelta(days=viewsheds.TICKET_DAYS))
     ]
     model = siting.MaximalCovering.from_geodataframes(
-        siting.ticket_demand(recent),
-        siting.lattice_candidates(grids, 50.0),
+        ticket_demand(recent),
+        lattice_candidates(grids, 50.0),
         60.0,
         5,
         existing=cameras[cameras[schema.STATUS] == "online"],

@@ -185,11 +185,57 @@ def test_every_problem_code_core_emits_is_in_the_catalog():
         emitted |= set(re.findall(r'"([a-z_]+)",\s*(?:params|\{)', path.read_text(encoding="utf-8")))
     emitted -= coded_calls("error") | coded_calls("message")
     emitted |= {f"wrong_kind_{kind}" for kind in ("str", "int", "float", "datetime", "bool")}
-    emitted |= {"gap_inside", "gap_enclosed", "outside_reach"}  # chosen in expressions
+    emitted |= {"gap_inside", "gap_enclosed", "outside_reach", "unknown_team", "unknown_grid"}  # chosen in expressions
+    emitted |= {"more_overlaps", "more_gaps_enclosed"}
     emitted |= {"wrong_geometry_polygon", "wrong_geometry_point"}
     assert "not_unique" in emitted
     emitted.discard("wrong_geometry_")  # the prefix of the two codes above
     assert sorted(c for c in emitted if f"problem.{c}.what" not in i18n.catalog("zh")) == []
+
+
+def test_every_error_and_problem_core_builds_carries_a_code():
+    """Every ``GridWatchError`` (of any class) and every ``Problem`` that core builds has a ``code=``:
+    without one the reader sees core's English in every language. (``ValidationError`` codes itself.)"""
+    import ast
+    import importlib
+    import pkgutil
+
+    import core
+    from core.errors import GridWatchError
+
+    for module in pkgutil.iter_modules(core.__path__):  # subclasses defined anywhere in core
+        importlib.import_module(f"core.{module.name}")
+
+    def subclasses(cls: type) -> set[type]:
+        return {cls, *(s for c in cls.__subclasses__() for s in subclasses(c))}
+
+    names = {c.__name__ for c in subclasses(GridWatchError)} - {"ValidationError"} | {"Problem"}
+    built, uncoded = 0, []
+    for path in sorted(Path(core.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node.func, "id", getattr(node.func, "attr", "")) if isinstance(node, ast.Call) else ""
+            if name in names:
+                built += 1
+                if not any(keyword.arg == "code" for keyword in node.keywords):
+                    uncoded.append(f"{path.name}:{node.lineno} {name}")
+    assert built > 150, "the scan found too few errors and problems; it is broken"
+    assert uncoded == []
+
+
+def test_the_summary_of_unlisted_topology_findings_is_worded_in_chinese(monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from core.boundaries import boundary_problems
+
+    cells = [box(120 + i * 0.01, 30.0, 120.011 + i * 0.01, 30.01) for i in range(30)]  # each overlaps the next
+    grids = gpd.GeoDataFrame(
+        {schema.GRID_ID: [f"g{i}" for i in range(30)], schema.COMMUNITY: "c"}, geometry=cells, crs=schema.STORAGE_CRS
+    )
+    (summary,) = [p for p in boundary_problems(grids) if p.code == "more_overlaps"]
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    what, fix = i18n.problem_text(summary)
+    assert what.startswith(f"另有 {summary.params['count']} 对网格相互重叠，共 ") and fix.startswith("重新绘制公共边界")
 
 
 def test_topology_findings_are_worded_in_chinese(monkeypatch):

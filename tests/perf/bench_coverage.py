@@ -46,8 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_upload import UTM, active_grids
 
-from core import coverage, joins, schema, siting
+from core import joins, schema, siting, viewsheds
 from core.geometry import metric_crs
+from core.overlay import points_xy
 
 TARGET_S = 30.0
 AS_OF = pd.Timestamp("2026-10-31 23:59", tz=schema.DEFAULT_TIMEZONE)
@@ -108,7 +109,7 @@ def bench_coverage(n_grids: int, n_cameras: int, n_tickets: int, sample: int, rn
     )
 
     start = time.perf_counter()
-    result = coverage.camera_coverage(grids, cameras, tickets, as_of=AS_OF)
+    result = viewsheds.camera_coverage(grids, cameras, tickets, as_of=AS_OF)
     ours_s = time.perf_counter() - start
     print(
         f"  camera_coverage                 {ours_s:7.1f} s   target {TARGET_S:.0f} s: "
@@ -124,7 +125,7 @@ def bench_coverage(n_grids: int, n_cameras: int, n_tickets: int, sample: int, rn
     crs = metric_crs(grids)
     cells = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     start = time.perf_counter()
-    views = np.asarray(coverage.camera_views(cameras, crs).array, dtype=object)
+    views = np.asarray(viewsheds.camera_views(cameras, crs).array, dtype=object)
     union = shapely.union_all(views[(cameras[schema.STATUS] == "online").to_numpy()])
     union_s = time.perf_counter() - start
     start = time.perf_counter()
@@ -226,7 +227,7 @@ def spopt_mclp(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, radius: f
     from spopt.locate import MCLP
 
     start = time.perf_counter()
-    cost = cdist(coverage.points_xy(demand, "demand", UTM), coverage.points_xy(candidates, "candidates", UTM))
+    cost = cdist(points_xy(demand, "demand", UTM), points_xy(candidates, "candidates", UTM))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # pulp 3.3 deprecates the API spopt uses
         model = MCLP.from_cost_matrix(

@@ -28,8 +28,11 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core import metrics, patrol, schema
+from core import metrics, schema
+from core.contiguity import Contiguity
+from core.districts import DistrictPlan
 from core.joins import join_to_grids
+from core.workload import plan_report, workload
 from geodata.generate import demo_assignments, load_demo
 
 TZ = schema.DEFAULT_TIMEZONE
@@ -43,7 +46,7 @@ def demo_case() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.Da
     grids, teams = layers["grids"], layers["patrol_teams"]
     tickets = join_to_grids(layers["tickets"], grids)
     period = metrics.Period(pd.Timestamp("2026-08-01", tz=TZ), pd.Timestamp("2026-11-01", tz=TZ))
-    return grids, teams, patrol.workload(grids, tickets, period), demo_assignments(layers)
+    return grids, teams, workload(grids, tickets, period), demo_assignments(layers)
 
 
 def city_case(n_grids: int, n_teams: int, seed: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
@@ -84,7 +87,7 @@ def city_case(n_grids: int, n_teams: int, seed: int) -> tuple[gpd.GeoDataFrame, 
 
 
 def quality(grids, plan, teams, work, graph) -> str:
-    _, summary = patrol.plan_report(grids, plan, teams, work, contiguity=graph)
+    _, summary = plan_report(grids, plan, teams, work, contiguity=graph)
     return (
         f"max/min {summary['max_min_ratio']:6.3f}   Gini {summary['gini']:6.4f}   "
         f"Polsby-Popper {summary['polsby_popper_mean']:5.3f}   contiguous {summary['contiguous']}"
@@ -94,15 +97,13 @@ def quality(grids, plan, teams, work, graph) -> str:
 def run(name: str, grids, teams, work, current: pd.DataFrame | None, seed: int) -> None:
     print(f"\n== {name}: {len(grids)} grids × {len(teams)} teams (target {TARGETS_S[name]:g} s)")
     began = time.perf_counter()
-    graph = patrol.Contiguity.from_grids(grids)
+    graph = Contiguity.from_grids(grids)
     built = time.perf_counter()
-    plan = patrol.DistrictPlan.from_geodataframes(grids, teams, work, current=current, contiguity=graph)
+    plan = DistrictPlan.from_geodataframes(grids, teams, work, current=current, contiguity=graph)
     ready = time.perf_counter()
     result = plan.solve(seed=seed)
     done = time.perf_counter()
-    baseline = patrol.DistrictPlan.from_geodataframes(grids, teams, work, contiguity=graph).solve(
-        seed=seed, max_iterations=0
-    )
+    baseline = DistrictPlan.from_geodataframes(grids, teams, work, contiguity=graph).solve(seed=seed, max_iterations=0)
     total = done - began
     print(
         f"contiguity {built - began:6.2f} s   problem {ready - built:6.2f} s   solve {done - ready:6.2f} s   "
@@ -127,7 +128,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     began = time.perf_counter()
-    import libpysal.graph  # noqa: F401  (the one-off imports core.patrol defers)
+    import libpysal.graph  # noqa: F401  (the one-off imports core.districts defers)
     import spopt.region  # noqa: F401
 
     print(f"import libpysal + spopt: {time.perf_counter() - began:.2f} s (once per process)")
