@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from core import schema
+from core.tables import normalised_header
 
-# Header synonyms per canonical column, matched after ``normalised_header`` (case, spaces, punctuation
+# Header synonyms per canonical column, matched after ``core.tables.normalised_header`` (case, spaces, punctuation
 # and bracketed units ignored). Only exact matches count: a predictable suggestion the user corrects
 # beats a clever one that guesses wrong.
 _HEADERS: dict[str, tuple[str, ...]] = {
@@ -502,12 +503,6 @@ def apply_values(frame: gpd.GeoDataFrame, layer_name: str, values: Mapping[str, 
                 **{target: frame[target].map(lambda v, usable=usable: usable.get(v, v)).astype(frame[target].dtype)}
             )
     return out
-
-
-def normalised_header(header: str) -> str:
-    """A header for matching: lower case, no bracketed units, no spaces or punctuation."""
-    header = re.sub(r"[(（\[【].*?[)）\]】]", "", str(header)).lower()
-    return re.sub(r"[\s_\-.:：/\\]", "", header)
 
 
 def _targets(layer: schema.Layer) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ import pytest
 
 from core.errors import ReadError
 from core.io import list_layers, read_upload
+from core.tables import normalised_header, sniff_delimiter
 
 
 def test_csv_with_bom_and_chinese_lonlat_headers():
@@ -70,3 +71,19 @@ def test_xlsx_sheets_are_layers(tmp_path):
     assert result.frame.geometry.y.tolist() == [30.27, 30.28]
     assert result.frame["编号"].tolist() == ["001", "002"]
     assert (result.layers, result.layer, result.encoding_origin) == (("说明", "摄像头"), "摄像头", "n/a")
+
+
+def test_one_header_normaliser_for_uploads_the_mapping_and_the_roster():
+    assert normalised_header("上报时间（北京时间）") == "上报时间"
+    assert {normalised_header(h) for h in ("Grid ID", "grid_id", "grid-id", " GRID.ID ", "grid/id")} == {"gridid"}
+    assert normalised_header("面积[km2]") == "面积"
+    assert normalised_header(42) == "42"
+
+
+def test_one_delimiter_sniffer_whose_ties_go_to_the_comma():
+    assert sniff_delimiter("a,b,c\n1;2;3;4;5\n") == ","
+    assert sniff_delimiter("a\tb\tc\n") == "\t"
+    assert sniff_delimiter("team_id;grid_id\nT1;G1\n") == ";"
+    assert sniff_delimiter("a|b\n") == "|"
+    assert sniff_delimiter("a\tb,c\n") == ","
+    assert sniff_delimiter("only\n") == ","
