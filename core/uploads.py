@@ -22,10 +22,10 @@ import pandas as pd
 import shapely
 
 from core import boundaries, changes, hotspots, io, joins, schema
-from core.columns import apply_values, suggest_code, unknown_values
 from core.errors import GridWatchError, Message, Problem, ReadError
 from core.store import Store
 from core.validate import conform, problems_in, row_labels, with_defaults
+from core.values import apply_values, suggest_code, unknown_values
 
 Mode = Literal["replace", "append"]
 SHRINK_LIMIT = 0.5  # replacing a layer with fewer than this share of its features needs an explicit yes
