@@ -23,7 +23,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from core import boundaries, changes, io, joins, schema, upload_rules
+from core import boundaries, changes, io, joins, repairs, schema, upload_rules
 from core.errors import GridWatchError, Message, Problem, ReadError
 from core.store import Store
 from core.upload_rules import Shrink
@@ -304,10 +304,10 @@ def _value_choices(
 def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions) -> tuple[gpd.GeoDataFrame, list[str]]:
     notes: list[str] = []
     if layer_name == schema.GRIDS.name and options.polygonize:
-        result = boundaries.polygonize_lines(frame)
+        result = repairs.polygonize_lines(frame)
         frame, notes = result.frame, notes + [result.description]
     if layer_name == schema.GRIDS.name and options.repair_invalid:
-        result = boundaries.repair_invalid(frame)
+        result = repairs.repair_invalid(frame)
         frame, notes = result.frame, notes + [result.description]
     return frame, notes
 
