@@ -195,7 +195,7 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
                 )
             ],
         )
-    confirm = (
+    confirm: list[str] = (
         [
             Message(
                 f"{failures} text value(s) are not valid {detected.upper()}; if names look garbled, pick "
@@ -250,7 +250,7 @@ def _detect(samples: list[bytes]) -> tuple[str, int]:
     for encoding, failed in failures.items():
         if failed == 0:
             return encoding, 0
-    best = min(failures, key=failures.get)
+    best = min(failures, key=lambda encoding: failures[encoding])
     return best, failures[best]
 
 
@@ -314,11 +314,11 @@ def _dbf_text(dbf: bytes) -> list[bytes]:
 
 def _valid_text(value: bytes, encoding: str) -> bytes:
     """``value`` with invalid bytes as "?" and a cut-off last character as spaces (same length)."""
-    value = bytearray(value)
+    text = bytearray(value)
     while True:
         try:
-            value.decode(encoding)
-            return bytes(value)
+            text.decode(encoding)
+            return bytes(text)
         except UnicodeDecodeError as exc:
-            cut_at_end = exc.end == len(value) and "end of data" in exc.reason
-            value[exc.start : exc.end] = (b" " if cut_at_end else b"?") * (exc.end - exc.start)
+            cut_at_end = exc.end == len(text) and "end of data" in exc.reason
+            text[exc.start : exc.end] = (b" " if cut_at_end else b"?") * (exc.end - exc.start)

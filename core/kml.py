@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
@@ -59,7 +60,7 @@ def placemarks(label: str, data: bytes, default_layer: str) -> list[tuple[str, E
     top = (_name(document) if document is not None else "") or default_layer
     found: list[tuple[str, Element]] = []
 
-    stack = [(iter(root), ())]
+    stack: list[tuple[Iterator[Element], tuple[str, ...]]] = [(iter(root), ())]
     while stack:  # depth first in document order, without recursion
         children, path = stack[-1]
         child = next(children, None)
@@ -191,10 +192,11 @@ def _properties(placemark: Element) -> dict[str, str | None]:
     row = {tag: _text(_child(placemark, tag)) for tag in ("name", "description") if _child(placemark, tag) is not None}
     for elem in placemark.iter():
         tag = _local(elem.tag)
-        if tag == "Data" and elem.get("name"):
-            row[elem.get("name")] = _text(_child(elem, "value"))
-        elif tag == "SimpleData" and elem.get("name"):
-            row[elem.get("name")] = _text(elem)
+        name = elem.get("name")
+        if tag == "Data" and name:
+            row[name] = _text(_child(elem, "value"))
+        elif tag == "SimpleData" and name:
+            row[name] = _text(elem)
     return row
 
 

@@ -3,7 +3,11 @@
 Column checks (presence, type, missing values, allowed codes, ranges, unique ids) run through a pandera
 schema built from ``core.schema``; geometry checks (CRS, missing/empty, type, validity) are done here with
 shapely because their fixes need a GIS vocabulary pandera does not have. Every failure becomes a
-``Problem`` naming the rows (by id where the row has one), what is wrong, and how to fix it.
+``Problem`` naming the rows (by id where the row has one, :func:`row_labels`), what is wrong, and how to
+fix it.
+
+Not here: the topology of a grid layer (``core.boundaries``), the rules an upload adds
+(``core.upload_rules``), the layers' declarations (``core.schema``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,17 @@ from pandera.errors import SchemaErrors
 
 from core import schema
 from core.errors import Problem, ValidationError
+
+__all__ = [
+    "conform",
+    "empty_layer",
+    "id_frame",
+    "labels_where",
+    "problems_in",
+    "row_labels",
+    "validate",
+    "with_defaults",
+]
 
 _KIND_CHECKS = {
     "str": lambda s: s.map(lambda v: isinstance(v, str)),
