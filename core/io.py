@@ -26,14 +26,14 @@ mapping (``core.columns``) and GCJ-02/BD-09 (``core.coords``) are re-exported he
 a layer (``core.validate``) or storing it (``core.uploads``, ``core.store``).
 
 Safety: GDAL never opens a user-supplied name. Bytes go to GDAL in memory (pyogrio) or into a private
-temporary directory under names generated here; zip members are extracted by this module after checking
-their paths, count, sizes and compression ratios, and no member may unpack to more than
-``MAX_UPLOAD_BYTES`` (counted while unpacking, whatever the archive claims); nested archives are not
-opened; XML with a DOCTYPE or ENTITY declaration is refused before any parser sees it (also in UTF-16).
-GDAL is configured offline (``core.vector.OFFLINE_GDAL``: every HTTP request goes to a closed local port,
-/vsicurl/ opens nothing), and GeoJSON reaches it without any ``crs`` member. GeoPackage layers are listed
-from ``gpkg_contents`` by SQLite, tables only: views are never run. Every read runs in a worker process
-with a memory and a time limit (``core.sandbox``).
+temporary directory under generated names (``core.vector``); zip members are extracted by
+``core.archives`` after checking their paths, count, sizes and compression ratios, and no member may
+unpack to more than ``core.formats.MAX_UPLOAD_BYTES`` (counted while unpacking, whatever the archive
+claims); nested archives are not opened; XML with a DOCTYPE or ENTITY declaration is refused before any
+parser sees it (also in UTF-16). GDAL is configured offline (``core.vector.OFFLINE_GDAL``: every HTTP
+request goes to a closed local port, /vsicurl/ opens nothing), and GeoJSON reaches it without any ``crs``
+member. GeoPackage layers are listed from ``gpkg_contents`` by SQLite, tables only: views are never run.
+Every read runs in a worker process with a memory and a time limit (``core.sandbox``).
 """
 
 from __future__ import annotations
