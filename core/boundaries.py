@@ -1,4 +1,4 @@
-"""How the grids of a boundary file fit together, and the repairs offered before a file is checked.
+"""How the grids of a boundary file fit together: the topology checks, and the district outline.
 
 ``core.validate.problems_in`` checks a layer against its schema (columns, ids, geometry type, validity);
 ``boundary_problems`` checks the topology of the grids, and call sites show both lists as one report:
@@ -31,8 +31,8 @@ unmarked grids are merged by the linear-time coverage union. 20,000 grids with a
 checked in 2–3 s on 2 cores, 2.6 times faster than sjoin + pairwise intersections + ``union_all``
 (``tests/perf/bench_upload.py``).
 
-The repairs (``repair_invalid``, ``polygonize_lines``, ``drop_z``) each return a :class:`Repair`: the
-repaired copy and what changed, for the user to read before accepting it.
+Not here: the repairs offered before a file is checked (``core.repairs``), the schema checks
+(``core.validate``), what changes against the active grids (``core.changes``).
 """
 
 from __future__ import annotations
@@ -47,31 +47,14 @@ import pyproj
 import shapely
 
 from core import schema
-from core.errors import Message, Problem, ValidationError
-from core.geometry import metric_crs
-from core.validate import row_labels
+from core.errors import Problem
+from core.geometry import geometry_array, metric_crs, polygonal_rows, reprojected, square_metres, valid_polygons
+from core.validate import id_frame, row_labels
+
+__all__ = ["boundary_problems", "district_outline"]
 
 _LISTED = 20  # findings of one kind listed one by one; the rest are summed up in one problem
 _NEAR_M = 0.05  # a grid this close to a gap borders it
-_LINE_TYPES = (1, 2, 5)  # shapely type ids: LineString, LinearRing, MultiLineString
-_POLYGON_TYPES = (3, 6)  # Polygon, MultiPolygon
-_COLLECTION_TYPES = (4, 5, 6, 7)  # Multi* and GeometryCollection
-
-
-@dataclass(frozen=True)
-class Repair:
-    """A repaired copy of a layer and what the repair changed.
-
-    ``rows`` names the rows it changed (by id), ``area_change_m2`` each changed row's area after minus
-    before, in m² (empty when areas cannot change), and ``unresolved`` the rows it could not repair;
-    ``description`` says all that in one sentence for the report.
-    """
-
-    frame: gpd.GeoDataFrame
-    rows: tuple[str, ...]
-    area_change_m2: dict[str, float]
-    description: Message
-    unresolved: tuple[str, ...] = ()
 
 
 def boundary_problems(
@@ -92,7 +75,7 @@ def boundary_problems(
     ``core.validate.problems_in``, as is a layer without a CRS (this returns no problems for it);
     invalid polygons are checked as ``shapely.make_valid`` repairs them.
     """
-    if grids.crs is None or not _polygonal_rows(grids).any():
+    if grids.crs is None or not polygonal_rows(grids).any():
         return []
     frame = grids.reset_index(drop=True)
     layer = _MetricGrids.from_frame(frame)
@@ -118,95 +101,10 @@ def district_outline(grids: gpd.GeoDataFrame) -> shapely.Geometry:
     rest go through the general union (twice as fast as ``shapely.union_all`` on 20,000 clean grids).
     Missing, empty and non-polygonal rows are left out; invalid polygons are made valid.
     """
-    geometries = _valid_polygons(_geometries(grids)[_polygonal_rows(grids)])
+    geometries = valid_polygons(geometry_array(grids)[polygonal_rows(grids)])
     if not len(geometries):
         return shapely.Polygon()
     return _union(geometries, ~shapely.is_empty(shapely.coverage_invalid_edges(geometries)))
-
-
-def repair_invalid(grids: gpd.GeoDataFrame) -> Repair:
-    """Invalid polygons made valid (``shapely.make_valid``), keeping only their polygonal parts.
-
-    Only invalid (Multi)Polygon rows change. A self-intersecting ring becomes the polygons it encloses
-    (a bow-tie becomes two triangles); lines and points that ``make_valid`` splits off are dropped. The
-    area change compares the area a GIS shows for the invalid polygon (its rings' shoelace area) with the
-    repaired area. A row that collapses to nothing is left empty and listed as ``unresolved``.
-    """
-    geometries = _geometries(grids)
-    invalid = _polygonal_rows(grids) & ~shapely.is_valid(geometries)
-    if not invalid.any():
-        return Repair(grids.copy(), (), {}, "no invalid geometries to repair")
-    fixed = _valid_polygons(geometries[invalid])
-    crs = _metric_crs_of(grids)
-    before = shapely.area(_to_crs(geometries[invalid], grids.crs, crs))
-    after = shapely.area(_to_crs(fixed, grids.crs, crs))
-    repaired = geometries.copy()
-    repaired[invalid] = fixed
-    rows = _labels(grids, schema.GRIDS, invalid)
-    collapsed = _labels(grids, schema.GRIDS, _mask(len(grids), np.flatnonzero(invalid)[shapely.is_empty(fixed)]))
-    change = dict(zip(rows, (after - before).tolist()))
-    text = f"repaired {_count(len(rows), 'invalid geometry', 'invalid geometries')} ({_change_summary(change)})"
-    params = {"count": f"{len(rows):,}", "change": _change_summary(change)}
-    description = Message(text, code="repaired_invalid", params=params)
-    if collapsed:
-        description = Message(
-            f"{text}; {', '.join(collapsed)} collapsed to nothing: redraw {_them(len(collapsed))}",
-            code="repaired_invalid_collapsed",
-            params={**params, "rows": ", ".join(collapsed)},
-        )
-    return Repair(_with_geometries(grids, repaired), rows, change, description, collapsed)
-
-
-def polygonize_lines(frame: gpd.GeoDataFrame) -> Repair:
-    """Boundary lines (LineString/MultiLineString rows) turned into the polygons they enclose.
-
-    Each row keeps its own attributes: its lines are noded and ``shapely.build_area`` makes the area
-    they enclose (nested rings become holes; overshooting ends are ignored). A row whose lines enclose
-    nothing keeps its lines and is listed as ``unresolved``; other rows are left as they are.
-    ``area_change_m2`` is each new polygon's area.
-    """
-    geometries = _geometries(frame)
-    lines = np.isin(shapely.get_type_id(geometries), _LINE_TYPES) & _present(geometries)
-    if not lines.any():
-        return Repair(frame.copy(), (), {}, Message("no boundary lines to turn into polygons", code="no_lines"))
-    built = _valid_polygons(shapely.build_area(shapely.node(geometries[lines])))
-    closed = ~shapely.is_empty(built)
-    positions = np.flatnonzero(lines)
-    polygons = geometries.copy()
-    polygons[positions[closed]] = built[closed]
-    rows = _labels(frame, schema.GRIDS, _mask(len(frame), positions[closed]))
-    open_rows = _labels(frame, schema.GRIDS, _mask(len(frame), positions[~closed]))
-    areas = shapely.area(_to_crs(built[closed], frame.crs, _metric_crs_of(frame))) if closed.any() else []
-    change = dict(zip(rows, np.asarray(areas, dtype=float).tolist()))
-    text = f"turned the boundary lines of {_count(len(rows), 'row', 'rows')} into polygons"
-    description = Message(text, code="polygonized", params={"count": f"{len(rows):,}"})
-    if open_rows:
-        listed = ", ".join(open_rows[:10]) + (f" (+{len(open_rows) - 10})" if len(open_rows) > 10 else "")
-        description = Message(
-            f"{text}; the lines of {', '.join(open_rows[:10])}"
-            f"{f' and {len(open_rows) - 10} more' if len(open_rows) > 10 else ''} do not "
-            "close into a ring: join their ends and upload again",
-            code="polygonized_open",
-            params={"count": f"{len(rows):,}", "rows": listed},
-        )
-    return Repair(_with_geometries(frame, polygons), rows, change, description, open_rows)
-
-
-def drop_z(frame: gpd.GeoDataFrame, layer_name: str = schema.GRIDS.name) -> Repair:
-    """Z (height) coordinates dropped (``shapely.force_2d``); GridWatch works in two dimensions."""
-    geometries = _geometries(frame)
-    with_z = shapely.has_z(geometries)
-    if not with_z.any():
-        return Repair(frame.copy(), (), {}, Message("no Z coordinates to drop", code="no_z"))
-    flat = geometries.copy()
-    flat[with_z] = shapely.force_2d(geometries[with_z])
-    rows = _labels(frame, schema.LAYERS[layer_name], with_z)
-    description = Message(
-        f"dropped the Z coordinate of {len(rows)} of {_count(len(frame), 'feature', 'features')}",
-        code="dropped_z_of",
-        params={"count": f"{len(rows):,}", "total": f"{len(frame):,}"},
-    )
-    return Repair(_with_geometries(frame, flat), rows, {}, description)
 
 
 # ---- the layer in metres ----------------------------------------------------------------------------
@@ -231,12 +129,12 @@ class _MetricGrids:
     @classmethod
     def from_frame(cls, frame: gpd.GeoDataFrame) -> _MetricGrids:
         crs = metric_crs(frame)
-        usable = _polygonal_rows(frame)
-        geometries = _valid_polygons(_to_crs(_geometries(frame)[usable], frame.crs, crs))
+        usable = polygonal_rows(frame)
+        geometries = valid_polygons(reprojected(geometry_array(frame)[usable], frame.crs, crs))
         kept = ~shapely.is_empty(geometries)
         positions = np.flatnonzero(usable)[kept]
         geometries = geometries[kept]
-        ids = _id_frame(frame, schema.GRIDS)
+        ids = id_frame(frame, schema.GRIDS)
         communities = np.full(len(positions), None, dtype=object)
         if schema.COMMUNITY in frame.columns:
             named = frame[schema.COMMUNITY].iloc[positions]
@@ -259,7 +157,7 @@ class _MetricGrids:
 
     def project(self, geometry: shapely.Geometry, crs: pyproj.CRS) -> shapely.Geometry:
         """``geometry`` (in ``crs``) in this layer's metric CRS, as a valid (Multi)Polygon."""
-        return _valid_polygons(_to_crs(np.array([geometry], dtype=object), crs, self.crs))[0]
+        return valid_polygons(reprojected(np.array([geometry], dtype=object), crs, self.crs))[0]
 
     def where(self, pieces: np.ndarray) -> list[str]:
         """Where to look for each piece: 'lon, lat' of a point inside it."""
@@ -331,11 +229,11 @@ class _Findings:
                     schema.GRIDS.name,
                     self.column,
                     layer.names(grids),
-                    f"{len(rest)} more {self.noun}, {_m2(self.sizes[rest].sum())} in all",
+                    f"{len(rest)} more {self.noun}, {square_metres(self.sizes[rest].sum())} in all",
                     self.fix,
                     self.severity,
                     code=self.summary_code,
-                    params={**self.summary_params, "count": len(rest), "area": _m2(self.sizes[rest].sum())},
+                    params={**self.summary_params, "count": len(rest), "area": square_metres(self.sizes[rest].sum())},
                 )
             )
         return problems
@@ -386,7 +284,7 @@ def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _
     leaders = np.array(list(groups), dtype=np.int64)
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
-        area = _m2(layer.areas[leaders[k]])
+        area = square_metres(layer.areas[leaders[k]])
         return (
             f"{len(names)} rows have the same polygon ({area}, {where})",
             "keep one row per grid: delete the copies, or draw each grid's own boundary",
@@ -426,7 +324,7 @@ def _overlaps(
         params = {
             "a": names[0],
             "b": names[-1],
-            "area": _m2(size),
+            "area": square_metres(size),
             "share_a": _percent(size / layer.areas[a]),
             "share_b": _percent(size / layer.areas[b]),
             "community_a": layer.communities[a],
@@ -436,7 +334,7 @@ def _overlaps(
         if crossing:
             return (
                 f"grids {names[0]} (community {layer.communities[a]}) and {names[-1]} "
-                f"(community {layer.communities[b]}) overlap by {_m2(size)} ({share}) {where}: "
+                f"(community {layer.communities[b]}) overlap by {square_metres(size)} ({share}) {where}: "
                 "the grids cross the line between their communities",
                 "cut the overlap from the grid that does not belong there, or correct the "
                 "`community` of a grid filed under the wrong one",
@@ -444,7 +342,7 @@ def _overlaps(
                 params,
             )
         return (
-            f"grids {names[0]} and {names[-1]} overlap by {_m2(size)} ({share}) {where}",
+            f"grids {names[0]} and {names[-1]} overlap by {square_metres(size)} ({share}) {where}",
             "redraw the shared border so every place lies in one grid (QGIS: Difference, or "
             "Topology Checker 'must not overlap')",
             "overlap",
@@ -477,10 +375,10 @@ def _gap_problems(
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         return (
-            f"{_m2(areas[k])} {inside} is in no grid {where}",
+            f"{square_metres(areas[k])} {inside} is in no grid {where}",
             "extend the neighbouring grids over it, or leave it if it is meant to be in no grid (water, a closed site)",
             "gap_inside" if boundary is not None else "gap_enclosed",
-            {"area": _m2(areas[k])},
+            {"area": square_metres(areas[k])},
         )
 
     return _Findings(
@@ -508,17 +406,22 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
 
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         grid = grids[k]
-        params = {"grid": names[0], "area": _m2(total[grid]), "count": int(count[grid]), "limit": _m2(sliver_max_m2)}
+        params = {
+            "grid": names[0],
+            "area": square_metres(total[grid]),
+            "count": int(count[grid]),
+            "limit": square_metres(sliver_max_m2),
+        }
         if pieces[grid] == 1:
             return (
-                f"grid {names[0]} is only {_m2(total[grid])} {where}",
+                f"grid {names[0]} is only {square_metres(total[grid])} {where}",
                 "check whether it is a leftover of digitizing; merge it into its neighbour or delete it",
                 "sliver_grid",
                 params,
             )
         return (
-            f"grid {names[0]} has {_count(count[grid], 'separate piece', 'separate pieces')} under "
-            f"{_m2(sliver_max_m2)} ({_m2(total[grid])} in all) {where}",
+            f"grid {names[0]} has {count[grid]:,} separate {'piece' if count[grid] == 1 else 'pieces'} under "
+            f"{square_metres(sliver_max_m2)} ({square_metres(total[grid])} in all) {where}",
             "delete the stray piece or merge it into the grid it lies in (QGIS: Multipart to "
             "singleparts, then Eliminate selected polygons)",
             "sliver_pieces",
@@ -532,10 +435,10 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
         describe,
         schema.GEOMETRY,
         "warning",
-        f"grids with slivers under {_m2(sliver_max_m2)}",
+        f"grids with slivers under {square_metres(sliver_max_m2)}",
         "delete the slivers or merge them into their neighbours",
         summary_code="more_slivers",
-        summary_params={"limit": _m2(sliver_max_m2)},
+        summary_params={"limit": square_metres(sliver_max_m2)},
     )
     return findings.problems(layer, smallest_first=True)
 
@@ -571,17 +474,22 @@ def _outside_problems(
     def describe(k: int, names: tuple[str, ...], where: str) -> tuple[str, str, str, dict]:
         g = flagged[k]
         fix = "check the grid's outer border against the district boundary; if the district really grows here, go on"
-        params = {"grid": names[0], "area": _m2(outside[g]), "reach": f"{reach[g]:,.0f}", "share": _percent(share[g])}
+        params = {
+            "grid": names[0],
+            "area": square_metres(outside[g]),
+            "reach": f"{reach[g]:,.0f}",
+            "share": _percent(share[g]),
+        }
         if share[g] >= 0.999:
             return (
-                f"grid {names[0]} ({_m2(outside[g])}) lies outside the active district {where}",
+                f"grid {names[0]} ({square_metres(outside[g])}) lies outside the active district {where}",
                 fix,
                 "outside_whole",
                 params,
             )
         return (
             f"grid {names[0]} reaches {reach[g]:,.0f} m beyond the active district's outline "
-            f"({_m2(outside[g])}, {_percent(share[g])} of the grid) {where}",
+            f"({square_metres(outside[g])}, {_percent(share[g])} of the grid) {where}",
             fix,
             "outside_reach",
             params,
@@ -630,120 +538,8 @@ def _differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pd.notna(a) & pd.notna(b) & (a != b)
 
 
-# ---- geometry arrays --------------------------------------------------------------------------------
-def _geometries(frame: gpd.GeoDataFrame) -> np.ndarray:
-    return np.asarray(frame.geometry.array, dtype=object)
-
-
-def _present(geometries: np.ndarray) -> np.ndarray:
-    return ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
-
-
-def _polygonal_rows(frame: gpd.GeoDataFrame) -> np.ndarray:
-    geometries = _geometries(frame)
-    return _present(geometries) & np.isin(shapely.get_type_id(geometries), _POLYGON_TYPES)
-
-
-def _valid_polygons(geometries: np.ndarray) -> np.ndarray:
-    """Each geometry made valid and cut down to its polygonal parts (a Polygon where one part is left).
-
-    A geometry with no polygonal part becomes an empty Polygon; missing stays missing.
-    """
-    geometries = np.asarray(geometries, dtype=object).copy()
-    invalid = ~shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
-    geometries[invalid] = shapely.make_valid(geometries[invalid])
-    mixed = ~shapely.is_missing(geometries) & ~np.isin(shapely.get_type_id(geometries), _POLYGON_TYPES)
-    if mixed.any():
-        parts, owner = _flat_parts(geometries[mixed])
-        polygon = shapely.get_type_id(parts) == 3
-        kept = np.full(int(mixed.sum()), None, dtype=object)
-        if polygon.any():
-            shapely.multipolygons(parts[polygon], indices=owner[polygon], out=kept)
-        kept[shapely.is_missing(kept)] = shapely.Polygon()
-        single = shapely.get_num_geometries(kept) == 1
-        kept[single] = shapely.get_geometry(kept[single], 0)
-        geometries[mixed] = kept
-    return geometries
-
-
-def _flat_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All single parts of the geometries, however deeply collected, with each part's owner."""
-    parts, owner = shapely.get_parts(geometries, return_index=True)
-    while (nested := np.isin(shapely.get_type_id(parts), _COLLECTION_TYPES)).any():
-        inner, within = shapely.get_parts(parts[nested], return_index=True)
-        parts = np.concatenate([parts[~nested], inner])
-        owner = np.concatenate([owner[~nested], owner[nested][within]])
-    return parts, owner
-
-
-def _metric_crs_of(frame: gpd.GeoDataFrame) -> pyproj.CRS:
-    """The frame's metric CRS, or a ``ValidationError`` when it has no CRS to measure in."""
-    if frame.crs is None:
-        raise ValidationError(
-            schema.GRIDS.name,
-            [
-                Problem(
-                    schema.GRIDS.name,
-                    None,
-                    (),
-                    "the layer has no coordinate system, so areas cannot be measured",
-                    "set the CRS it was drawn in (e.g. CGCS2000 / EPSG:4490) before repairing",
-                    code="no_crs",
-                )
-            ],
-        )
-    return metric_crs(frame)
-
-
-def _to_crs(geometries: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
-    return np.asarray(gpd.GeoSeries(geometries, crs=source).to_crs(target).array, dtype=object)
-
-
-def _with_geometries(frame: gpd.GeoDataFrame, geometries: np.ndarray) -> gpd.GeoDataFrame:
-    return frame.set_geometry(gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs), crs=frame.crs)
-
-
-def _mask(n: int, positions: np.ndarray) -> np.ndarray:
-    mask = np.zeros(n, dtype=bool)
-    mask[positions] = True
-    return mask
-
-
-def _id_frame(frame: pd.DataFrame, layer: schema.Layer) -> pd.DataFrame:
-    """The layer's id column (if the frame has it) on a fresh 0..n-1 index, for ``row_labels``."""
-    columns = [layer.id_column] if layer.id_column in frame.columns else []
-    return pd.DataFrame(frame[columns]).reset_index(drop=True)
-
-
-def _labels(frame: pd.DataFrame, layer: schema.Layer, mask: np.ndarray) -> tuple[str, ...]:
-    """Labels (``core.validate.row_labels``) of the rows where ``mask`` is set, in row order."""
-    ids = _id_frame(frame, layer)
-    return row_labels(ids, layer, ids.index[mask])
-
-
 # ---- wording ----------------------------------------------------------------------------------------
-def _m2(area: float) -> str:
-    if area >= 100:
-        return f"{area:,.0f} m²"
-    if area >= 1:
-        return f"{area:.1f} m²"
-    return f"{area:.2g} m²"
 
 
 def _percent(share: float) -> str:
     return f"{share:.0%}" if share >= 0.01 else f"{share:.1%}"
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
-
-
-def _them(n: int) -> str:
-    return "it" if n == 1 else "them"
-
-
-def _change_summary(change: dict[str, float]) -> str:
-    shown = "; ".join(
-        f"{row}: {'+' if delta >= 0 else '−'}{_m2(abs(delta))}" for row, delta in list(change.items())[:5]
-    )
-    return shown + (f"; and {len(change) - 5} more" if len(change) > 5 else "")

@@ -4,7 +4,10 @@ Chinese shapefiles are often GBK with no .cpg file; read with GDAL's default the
 without any error. A DBF's encoding is taken, in order, from the user, a .cpg/.cst file, a Chinese (or
 other CJK) code page in the DBF header's language driver byte, else detected from the text itself:
 strict UTF-8 first (GBK text is almost never valid UTF-8), then GBK, then GB18030. Text files (CSV,
-JSON) are read the same way after looking for a byte-order mark.
+JSON) are read the same way after looking for a byte-order mark (:func:`decode_upload` says what to
+pick when neither fits).
+
+Not here: reading the text as a table (``core.tables``) or a shapefile (``core.vector``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from core.errors import Message
+from core.errors import Message, ReadError
+from core.formats import basename
+
+__all__ = ["codec_name", "decode_text", "decode_upload", "repair_dbf_text", "shapefile_encoding", "text_notes"]
 
 # DBF header byte 29 (language driver id) → codec: CJK code pages are trusted, Western ones confirmed
 _LDID_CJK = {
@@ -81,6 +87,26 @@ def decode_text(data: bytes, chosen: str | None) -> tuple[str, str, str]:
         except UnicodeDecodeError:
             continue
     return data.decode(_DETECTED[-1]), _DETECTED[-1], "detected"
+
+
+def decode_upload(name: str, data: bytes, chosen: str | None) -> tuple[str, str, str]:
+    """(text, encoding, origin) of a text upload (see ``decode_text``), or ReadError."""
+    try:
+        return decode_text(data, chosen)
+    except UnicodeDecodeError as exc:
+        if chosen:
+            raise ReadError(
+                f"`{basename(name)}` is not valid {chosen.upper()} text (byte {exc.start:,} "
+                "does not fit). Pick another encoding, e.g. UTF-8 or GBK.",
+                code="text_encoding",
+                params={"name": basename(name), "encoding": chosen.upper(), "byte": f"{exc.start:,}"},
+            ) from None
+        raise ReadError(
+            f"`{basename(name)}` is neither UTF-8 nor GBK/GB18030 text. Save it as UTF-8 (in "
+            "Excel: CSV UTF-8) or pick the encoding it was saved in.",
+            code="text_not_utf8_gbk",
+            params={"name": basename(name)},
+        ) from None
 
 
 def text_notes(encoding: str, origin: str) -> list[str]:
@@ -169,7 +195,7 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
                 )
             ],
         )
-    confirm = (
+    confirm: list[str] = (
         [
             Message(
                 f"{failures} text value(s) are not valid {detected.upper()}; if names look garbled, pick "
@@ -224,7 +250,7 @@ def _detect(samples: list[bytes]) -> tuple[str, int]:
     for encoding, failed in failures.items():
         if failed == 0:
             return encoding, 0
-    best = min(failures, key=failures.get)
+    best = min(failures, key=lambda encoding: failures[encoding])
     return best, failures[best]
 
 
@@ -288,11 +314,11 @@ def _dbf_text(dbf: bytes) -> list[bytes]:
 
 def _valid_text(value: bytes, encoding: str) -> bytes:
     """``value`` with invalid bytes as "?" and a cut-off last character as spaces (same length)."""
-    value = bytearray(value)
+    text = bytearray(value)
     while True:
         try:
-            value.decode(encoding)
-            return bytes(value)
+            text.decode(encoding)
+            return bytes(text)
         except UnicodeDecodeError as exc:
-            cut_at_end = exc.end == len(value) and "end of data" in exc.reason
-            value[exc.start : exc.end] = (b" " if cut_at_end else b"?") * (exc.end - exc.start)
+            cut_at_end = exc.end == len(text) and "end of data" in exc.reason
+            text[exc.start : exc.end] = (b" " if cut_at_end else b"?") * (exc.end - exc.start)

@@ -1,10 +1,13 @@
-"""Geometry helpers shared by the analyses: metric projection, derived boundaries, display geometry.
+"""Geometry helpers shared by the analyses: metric projection, derived boundaries, display geometry, and
+the geometry arrays the boundary checks and repairs work on (``geometry_array``, ``polygonal_rows``,
+``valid_polygons``, ``reprojected``; areas worded by ``square_metres``).
 
 Areas and distances are measured in ``metric_crs``: the UTM zone of the data, or the metric CRS of the
 workspace being worked on (its profile, ``core.workspaces``) inside ``measuring_in`` — the dashboard
 and ``gridwatch import`` put each request for a workspace inside one.
 
-What is NOT here: the analyses that measure (coverage, hot spots, patrols), and display styling.
+What is NOT here: the analyses that measure (coverage, hot spots, patrols), display styling, and the
+topology checks (``core.boundaries``) and repairs (``core.repairs``) themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import geopandas as gpd
+import numpy as np
 import pyproj
 import shapely
 
@@ -23,12 +27,21 @@ __all__ = [
     "MAX_DISPLAY_TOLERANCE_M",
     "area_km2",
     "communities_from_grids",
+    "geometry_array",
+    "is_present",
     "measuring_in",
     "metric_crs",
     "points_near",
+    "polygonal_rows",
+    "reprojected",
     "simplify_for_display",
+    "square_metres",
     "streets_from_grids",
+    "valid_polygons",
 ]
+
+_POLYGON_TYPES = (3, 6)  # shapely type ids: Polygon, MultiPolygon
+_COLLECTION_TYPES = (4, 5, 6, 7)  # Multi* and GeometryCollection
 
 _WORKSPACE_CRS: ContextVar[pyproj.CRS | None] = ContextVar("gridwatch_metric_crs", default=None)
 
@@ -109,3 +122,62 @@ def simplify_for_display(
 
 
 MAX_DISPLAY_TOLERANCE_M = 40.0
+
+
+# ---- geometry arrays (the boundary checks and repairs) ----------------------------------------------
+def geometry_array(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(frame.geometry.array, dtype=object)
+
+
+def is_present(geometries: np.ndarray) -> np.ndarray:
+    return ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
+
+
+def polygonal_rows(frame: gpd.GeoDataFrame) -> np.ndarray:
+    geometries = geometry_array(frame)
+    return is_present(geometries) & np.isin(shapely.get_type_id(geometries), _POLYGON_TYPES)
+
+
+def valid_polygons(geometries: np.ndarray) -> np.ndarray:
+    """Each geometry made valid and cut down to its polygonal parts (a Polygon where one part is left).
+
+    A geometry with no polygonal part becomes an empty Polygon; missing stays missing.
+    """
+    geometries = np.asarray(geometries, dtype=object).copy()
+    invalid = ~shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
+    geometries[invalid] = shapely.make_valid(geometries[invalid])
+    mixed = ~shapely.is_missing(geometries) & ~np.isin(shapely.get_type_id(geometries), _POLYGON_TYPES)
+    if mixed.any():
+        parts, owner = _flat_parts(geometries[mixed])
+        polygon = shapely.get_type_id(parts) == 3
+        kept = np.full(int(mixed.sum()), None, dtype=object)
+        if polygon.any():
+            shapely.multipolygons(parts[polygon], indices=owner[polygon], out=kept)
+        kept[shapely.is_missing(kept)] = shapely.Polygon()
+        single = shapely.get_num_geometries(kept) == 1
+        kept[single] = shapely.get_geometry(kept[single], 0)
+        geometries[mixed] = kept
+    return geometries
+
+
+def _flat_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All single parts of the geometries, however deeply collected, with each part's owner."""
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    while (nested := np.isin(shapely.get_type_id(parts), _COLLECTION_TYPES)).any():
+        inner, within = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], inner])
+        owner = np.concatenate([owner[~nested], owner[nested][within]])
+    return parts, owner
+
+
+def reprojected(geometries: np.ndarray, source: pyproj.CRS, target: pyproj.CRS) -> np.ndarray:
+    return np.asarray(gpd.GeoSeries(geometries, crs=source).to_crs(target).array, dtype=object)
+
+
+def square_metres(area: float) -> str:
+    """An area for a message: "1,234 m²", "12.5 m²", "0.04 m²"."""
+    if area >= 100:
+        return f"{area:,.0f} m²"
+    if area >= 1:
+        return f"{area:.1f} m²"
+    return f"{area:.2g} m²"

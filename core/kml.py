@@ -4,20 +4,41 @@ Parsed here rather than by GDAL's KML drivers so that nothing in the file is eve
 external styles, schemas). Any DOCTYPE or ENTITY declaration is refused before a parser sees the
 bytes (UTF-16 text, with or without a byte order mark, is decoded first), and the parser (defusedxml)
 refuses them again. Folders may nest ``MAX_FOLDER_DEPTH`` deep. Coordinates are WGS84 lon,lat[,alt];
-altitudes are dropped and counted.
+altitudes are dropped and counted. A KMZ is a zip (opened by ``core.archives``) whose doc.kml (else
+its first .kml) is read.
+
+Not here: GDAL's KML drivers (never used), the coordinate system (KML is always WGS84).
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_xml
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from defusedxml import DefusedXmlException
 
-from core.errors import ReadError
+from core.archives import open_zip, read_member
+from core.crs import WGS84
+from core.errors import Message, ReadError
+from core.formats import RawRead, ReadOptions, basename, file_stem, file_suffix, ignore_encoding, pick_layer
+
+__all__ = [
+    "MAX_FOLDER_DEPTH",
+    "declared_encoding",
+    "features",
+    "file_layers",
+    "kmz_document",
+    "placemarks",
+    "read_kml",
+    "read_kmz",
+]
 
 _XML_DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
@@ -39,7 +60,7 @@ def placemarks(label: str, data: bytes, default_layer: str) -> list[tuple[str, E
     top = (_name(document) if document is not None else "") or default_layer
     found: list[tuple[str, Element]] = []
 
-    stack = [(iter(root), ())]
+    stack: list[tuple[Iterator[Element], tuple[str, ...]]] = [(iter(root), ())]
     while stack:  # depth first in document order, without recursion
         children, path = stack[-1]
         child = next(children, None)
@@ -79,6 +100,49 @@ def declared_encoding(data: bytes) -> str:
     """The encoding in the XML declaration (UTF-8 when there is none)."""
     declared = _XML_ENCODING.match(data)
     return declared.group(1).decode().lower() if declared else "utf-8"
+
+
+def file_layers(name: str, data: bytes) -> tuple[str, ...]:
+    """The layers of the KML upload ``name``: its Folder paths (see :func:`placemarks`), in order."""
+    found = placemarks(basename(name), data, file_stem(name))
+    return tuple(dict.fromkeys(layer for layer, _ in found))
+
+
+def kmz_document(name: str, data: bytes) -> bytes:
+    """The KML document of the KMZ upload ``name``: its doc.kml, else its first .kml."""
+    archive, members = open_zip(name, data)
+    documents = [(m, info) for m, info in members if file_suffix(m) == ".kml"]
+    if not documents:
+        raise ReadError(
+            f"`{basename(name)}` holds no .kml document. Export the KMZ again from Google Earth or your map tool.",
+            code="kmz_no_kml",
+            params={"name": basename(name)},
+        )
+    documents.sort(key=lambda item: (basename(item[0]).lower() != "doc.kml", item[0]))
+    return read_member(name, archive, documents[0][1])
+
+
+def read_kmz(name: str, data: bytes, options: ReadOptions) -> RawRead:
+    return read_kml(name, kmz_document(name, data), options)
+
+
+def read_kml(name: str, data: bytes, options: ReadOptions) -> RawRead:
+    """The Placemarks of the layer ``options.layer`` (else the first) as WGS84 features."""
+    found = placemarks(basename(name), data, file_stem(name))
+    layers = tuple(dict.fromkeys(layer for layer, _ in found))
+    notes: list[str] = []
+    layer = pick_layer(name, layers, options.layer, notes)
+    rows, geoms, with_z = features([item for item in found if item[0] == layer])
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=np.array(geoms, dtype=object))
+    if with_z:
+        notes.append(
+            Message(
+                f"dropped Z coordinates (altitude) from {with_z} features", code="dropped_z", params={"count": with_z}
+            )
+        )
+    raw = RawRead(frame, WGS84, layers, layer, declared_encoding(data), "file", notes)
+    ignore_encoding(raw, options, "KML declares its own encoding")
+    return raw
 
 
 def _root(label: str, data: bytes) -> Element:
@@ -128,10 +192,11 @@ def _properties(placemark: Element) -> dict[str, str | None]:
     row = {tag: _text(_child(placemark, tag)) for tag in ("name", "description") if _child(placemark, tag) is not None}
     for elem in placemark.iter():
         tag = _local(elem.tag)
-        if tag == "Data" and elem.get("name"):
-            row[elem.get("name")] = _text(_child(elem, "value"))
-        elif tag == "SimpleData" and elem.get("name"):
-            row[elem.get("name")] = _text(elem)
+        name = elem.get("name")
+        if tag == "Data" and name:
+            row[name] = _text(_child(elem, "value"))
+        elif tag == "SimpleData" and name:
+            row[name] = _text(elem)
     return row
 
 

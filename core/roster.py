@@ -27,6 +27,7 @@ import pandas as pd
 from core import exports, schema
 from core.encodings import decode_text
 from core.errors import Problem, ReadError, ValidationError
+from core.tables import normalised_header, sniff_delimiter
 
 __all__ = [
     "GRID_NAME",
@@ -49,7 +50,7 @@ LAYER = schema.PATROL_ASSIGNMENTS
 TEAM_NAME = "team_name"
 GRID_NAME = "grid_name"
 
-# ---- CSV headers accepted for an assignment table (compared after _header_key) -----------------
+# ---- CSV headers accepted for an assignment table (compared after normalised_header) -----------
 _TEAM_ID_HEADERS = (
     "team_id",
     "teamid",
@@ -88,17 +89,16 @@ def read_assignments_csv(data: bytes, grids: pd.DataFrame, teams: pd.DataFrame) 
             "the assignment file is neither UTF-8 nor GBK text; save it from Excel as 'CSV UTF-8'",
             code="roster_encoding",
         ) from exc
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    delimiter = sniff_delimiter(text.lstrip("\ufeff"))
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=delimiter))
     if not rows:
         raise ReadError(
             "the assignment file is empty; it needs a header row (team_id, grid_id) and a row per assigned grid",
             code="roster_empty",
         )
-    header, body = [_header_key(h) for h in rows[0]], rows[1:]
+    header, body = [normalised_header(h) for h in rows[0]], rows[1:]
     columns = {
-        role: next((header.index(h) for h in names if h in header), None)
+        role: next((header.index(normalised_header(h)) for h in names if normalised_header(h) in header), None)
         for role, names in (
             ("team", _TEAM_ID_HEADERS),
             ("team_name", _TEAM_NAME_HEADERS),
@@ -196,10 +196,6 @@ def assignments_to_csv(assignments: pd.DataFrame, teams: pd.DataFrame, grids: pd
     """The duty roster (``roster_table``) as CSV in UTF-8 with a byte-order mark, which Excel needs to
     show Chinese; ``read_assignments_csv`` reads it back."""
     return exports.csv_bytes(roster_table(assignments, teams, grids))
-
-
-def _header_key(header: str) -> str:
-    return header.strip().strip("\ufeff").lower().replace(" ", "_").replace("-", "_")
 
 
 def _resolve(values: list[str], ids: pd.Series, names: pd.Series) -> list[str]:

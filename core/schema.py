@@ -164,6 +164,11 @@ def _id(name: str, doc: str) -> Column:
     return Column(name, "str", doc)
 
 
+def _point_layer(name: str, id_column: str, id_doc: str, columns: tuple[Column, ...], doc: str) -> Layer:
+    """A layer of points whose first column is its unique text id ``id_column`` (described by ``id_doc``)."""
+    return Layer(name, id_column, ("Point",), (_id(id_column, id_doc), *columns), doc)
+
+
 GRIDS = Layer(
     "grids",
     GRID_ID,
@@ -185,12 +190,11 @@ GRIDS = Layer(
     "Grid boundaries (网格): polygons that nest inside communities and tile them.",
 )
 
-CAMERAS = Layer(
+CAMERAS = _point_layer(
     "cameras",
     CAMERA_ID,
-    ("Point",),
+    "unique camera id",
     (
-        _id(CAMERA_ID, "unique camera id"),
         Column(NAME, "str", "camera name or site", nullable=True),
         Column(SITE_KIND, "str", "where it is mounted", allowed=SITE_KINDS, default="other"),
         Column(STATUS, "str", "last reported status", allowed=CAMERA_STATUSES),
@@ -222,24 +226,22 @@ CAMERAS = Layer(
     "Surveillance cameras (天网工程).",
 )
 
-SERVICE_POINTS = Layer(
+SERVICE_POINTS = _point_layer(
     "service_points",
     POINT_ID,
-    ("Point",),
+    "unique service point id",
     (
-        _id(POINT_ID, "unique service point id"),
         Column(NAME, "str", "name of the service point"),
         Column(KIND, "str", "what it offers", allowed=SERVICE_KINDS, default="other"),
     ),
     "Service points: service halls, party service centres, police rooms, legal aid, health, mediation.",
 )
 
-TICKETS = Layer(
+TICKETS = _point_layer(
     "tickets",
     TICKET_ID,
-    ("Point",),
+    "unique ticket id",
     (
-        _id(TICKET_ID, "unique ticket id"),
         Column(CREATED_AT, "datetime", "when the ticket was received"),
         Column(CATEGORY, "str", "category, e.g. 市容环境"),
         Column(SUBCATEGORY, "str", "subcategory", nullable=True),
@@ -256,12 +258,11 @@ TICKETS = Layer(
     "Resident tickets / events (诉求/事件) through their handling stages.",
 )
 
-MEMBERS = Layer(
+MEMBERS = _point_layer(
     "members",
     MEMBER_ID,
-    ("Point",),
+    "unique party member id",
     (
-        _id(MEMBER_ID, "unique party member id"),
         Column(NAME, "str", "member's name; never shown on the map"),
         Column(GENDER, "str", "gender", nullable=True, allowed=GENDERS),
         Column(STATUS, "str", "full or probationary member", allowed=MEMBER_STATUSES),
@@ -281,12 +282,11 @@ MEMBERS = Layer(
     "Party members assigned to grids (党员进网格), located at their home or post.",
 )
 
-PATROL_TEAMS = Layer(
+PATROL_TEAMS = _point_layer(
     "patrol_teams",
     TEAM_ID,
-    ("Point",),
+    "unique team id",
     (
-        _id(TEAM_ID, "unique team id"),
         Column(NAME, "str", "team name"),
         Column(SIZE, "int", "people in the team", min=1),
         Column(SHIFT, "str", "when the team patrols", allowed=SHIFTS),
@@ -294,12 +294,11 @@ PATROL_TEAMS = Layer(
     "Patrol teams, located at the base they start from.",
 )
 
-PATROL_CHECKINS = Layer(
+PATROL_CHECKINS = _point_layer(
     "patrol_checkins",
     CHECKIN_ID,
-    ("Point",),
+    "unique sign-in id",
     (
-        _id(CHECKIN_ID, "unique sign-in id"),
         Column(TEAM_ID, "str", "team that signed in"),
         Column(CHECKED_AT, "datetime", "when the team signed in on site"),
     ),

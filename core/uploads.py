@@ -9,47 +9,43 @@
 
 Nothing here writes to the workspace except ``activate_upload``; checking a file never changes what is
 active. Mappings that were activated are remembered per workspace and layer.
+
+Not here: the problems the upload step adds to validation, the shrink rule and the gates before storing
+(``core.upload_rules``); reading the file (``core.io``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, cast
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
-from core import boundaries, changes, hotspots, io, joins, schema
-from core.columns import apply_values, suggest_code, unknown_values
+from core import boundaries, changes, io, joins, repairs, schema, upload_rules
 from core.errors import GridWatchError, Message, Problem, ReadError
 from core.store import Store
+from core.upload_rules import Shrink
 from core.validate import conform, problems_in, row_labels, with_defaults
+from core.values import apply_values, suggest_code, unknown_values
+
+__all__ = [
+    "Active",
+    "Mode",
+    "UploadCheck",
+    "UploadOptions",
+    "ValueChoice",
+    "activate_upload",
+    "check_upload",
+    "mapping_key",
+    "proposed_mapping",
+    "remembered_values",
+    "report_lines",
+    "values_key",
+]
 
 Mode = Literal["replace", "append"]
-SHRINK_LIMIT = 0.5  # replacing a layer with fewer than this share of its features needs an explicit yes
-
-
-@dataclass(frozen=True)
-class Shrink:
-    """Replacing the active layer with the upload would empty it or cut it by more than half: stored only
-    when the user confirms that this is meant (``activate_upload(..., confirm_shrink=True)``)."""
-
-    layer_name: str
-    active: int
-    new: int
-
-    @property
-    def removed(self) -> int:
-        return self.active - self.new
-
-    def __str__(self) -> str:
-        return (
-            f"replacing the active `{self.layer_name}` ({self.active:,} features) with this file "
-            f"({self.new:,} features) would remove {self.removed:,} ({self.removed / self.active:.0%}); "
-            "check that the file is complete, or confirm that the layer is meant to shrink"
-        )
 
 
 @dataclass(frozen=True)
@@ -159,12 +155,12 @@ def values_key(layer_name: str) -> str:
 
 def remembered_values(store: Store, layer_name: str) -> dict[str, dict[str, str]]:
     """The value recodings activated before for this layer: canonical field → {file value: code}."""
-    return store.get_setting(values_key(layer_name), {}) or {}
+    return cast(dict[str, dict[str, str]], store.get_setting(values_key(layer_name), {}) or {})
 
 
 def proposed_mapping(store: Store, layer_name: str, columns: list[str]) -> dict[str, str]:
     """Suggested canonical→file column mapping: remembered choices first, then name-based guesses."""
-    remembered = store.get_setting(mapping_key(layer_name), {}) or {}
+    remembered = cast(dict[str, str], store.get_setting(mapping_key(layer_name), {}) or {})
     mapping = io.suggest_mapping(columns, layer_name)
     mapping.update({canon: col for canon, col in remembered.items() if col in columns})
     return mapping
@@ -227,7 +223,7 @@ def check_upload(
     if mapping is None:
         mapping = proposed_mapping(store, layer_name, [c for c in frame.columns if c != frame.geometry.name])
     mapping = {**mapping, **(overrides or {})}
-    _check_mapping(name, layer_name, mapping, [c for c in frame.columns if c != frame.geometry.name])
+    upload_rules.check_mapping(name, layer_name, mapping, [c for c in frame.columns if c != frame.geometry.name])
     fixed = {k: str(v) for k, v in (fixed or {}).items() if str(v).strip()}
     unknown = [k for k in fixed if k not in layer.column_names]
     if unknown:
@@ -239,16 +235,16 @@ def check_upload(
         )
     frame, repair_notes = _repairs(frame, layer_name, options)
     notes += repair_notes
-    frame, left_out, extra = _without_coordinates(frame, layer, options)
+    frame, left_out, extra = upload_rules.without_coordinates(frame, layer, options)
     canonical = io.apply_mapping(frame, mapping, layer_name, fixed, store.timezone())
     choices = _value_choices(canonical, layer_name, {**_merged(remembered_values(store, layer_name), values)})
     canonical = apply_values(canonical, layer_name, _chosen(choices))
     canonical, defaulted = with_defaults(canonical, layer_name)
     canonical = conform(canonical, layer_name)
-    problems = _reworded(problems_in(canonical, layer_name), canonical, layer, choices, left_out is None)
-    problems += extra + tuple(defaulted) + _stacked_warnings(canonical, layer)
+    problems = upload_rules.reworded(problems_in(canonical, layer_name), canonical, layer, choices, left_out is None)
+    problems += extra + tuple(defaulted) + upload_rules.stacked_warnings(canonical, layer)
     if mode == "append":
-        problems += _id_clashes(canonical, layer, active)
+        problems += upload_rules.id_clashes(canonical, layer, active)
     check = UploadCheck(
         layer_name,
         read,
@@ -261,39 +257,11 @@ def check_upload(
         values=choices,
         left_out=left_out,
         mode=mode,
-        shrink=_shrink(layer_name, len(canonical), active) if mode == "replace" else None,
+        shrink=upload_rules.shrink_of(layer_name, len(canonical), active) if mode == "replace" else None,
     )
     if layer_name == schema.GRIDS.name:
         return _with_boundary_checks(check, active)
     return _with_point_preview(check, active)
-
-
-def _check_mapping(name: str, layer_name: str, mapping: dict[str, str], columns: list[str]) -> None:
-    """ReadError naming what is wrong when a chosen mapping names a field or a file column that does not
-    exist (``gridwatch import --map FIELD=COLUMN``, or a column of the file as it was read before)."""
-    layer = schema.LAYERS[layer_name]
-    fields = (*layer.column_names, *((schema.SOURCE_GRID_CODE,) if layer.is_point_layer else ()))
-    for target, column in mapping.items():
-        if target not in fields:
-            raise ReadError(
-                f"`{target}` is not a field of {layer_name}; its fields are: {', '.join(fields)}. Map one of those.",
-                code="map_field",
-                params={"field": target, "layer": layer_name, "fields": ", ".join(fields)},
-            )
-        if column not in columns:
-            raise ReadError(
-                f"`{name}` has no column `{column}` (mapped to `{target}`); its columns are: "
-                f"{', '.join(columns[:30])}. Map one of those.",
-                code="map_column",
-                params={"file": name, "column": column, "field": target, "columns": ", ".join(columns[:30])},
-            )
-
-
-def _shrink(layer_name: str, new: int, active: Active) -> Shrink | None:
-    held = active.grids if layer_name == schema.GRIDS.name else active.points.get(layer_name)
-    if held is None or not len(held) or new > SHRINK_LIMIT * len(held):
-        return None
-    return Shrink(layer_name, len(held), new)
 
 
 def _merged(first: dict[str, dict[str, str]], then: dict[str, dict[str, str]] | None) -> dict[str, dict[str, str]]:
@@ -318,7 +286,8 @@ def _value_choices(
     choices = []
     for column, counts in unknown_values(canonical, layer_name).items():
         allowed = layer.column(column).allowed or ()
-        for value, count in counts.items():
+        for file_value, count in counts.items():
+            value = str(file_value)  # counted as text (``unknown_values``)
             code = recode.get(column, {}).get(value)
             choices.append(
                 ValueChoice(
@@ -332,137 +301,13 @@ def _value_choices(
     return tuple(choices)
 
 
-def _without_coordinates(
-    frame: gpd.GeoDataFrame, layer: schema.Layer, options: UploadOptions
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None, tuple[Problem, ...]]:
-    """Leave out the rows of a point layer that have no geometry, when the user chose so."""
-    if not (layer.is_point_layer and options.skip_missing_coordinates):
-        return frame, None, ()
-    geoms = frame.geometry.array
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    left_out = pd.DataFrame(frame[missing].drop(columns=frame.geometry.name))
-    if not missing.any():
-        return frame, left_out, ()
-    rows = tuple(f"#{i + 1}" for i in np.flatnonzero(missing))
-    count = int(missing.sum())
-    return (
-        frame[~missing],
-        left_out,
-        (
-            Problem(
-                layer.name,
-                schema.GEOMETRY,
-                rows,
-                f"{count:,} row(s) without coordinates are left out",
-                "download them, add their coordinates and append them later",
-                severity="warning",
-                code="rows_left_out",
-                params={"count": f"{count:,}"},
-            ),
-        ),
-    )
-
-
-def _reworded(
-    problems: list[Problem],
-    canonical: gpd.GeoDataFrame,
-    layer: schema.Layer,
-    choices: tuple[ValueChoice, ...],
-    may_skip: bool,
-) -> tuple[Problem, ...]:
-    """The validation problems with the fixes an upload offers: the value-mapping step for unknown
-    values (each with its rows) and leaving out rows without coordinates."""
-    out = []
-    unknown = {c.column for c in choices if c.code is None}
-    for problem in problems:
-        if problem.code == "unknown_values" and problem.column in unknown:
-            continue
-        if problem.code == "missing_geometry" and layer.is_point_layer and may_skip:
-            count = len(problem.rows)
-            problem = replace(
-                problem,
-                what=f"{count:,} row(s) have no usable coordinates",
-                fix="add their coordinates, or tick “leave out the rows without coordinates” "
-                "(command line: --skip-missing-coordinates)",
-                code="missing_coordinates",
-                params={"count": f"{count:,}"},
-            )
-        out.append(problem)
-    for column in dict.fromkeys(c.column for c in choices if c.code is None):
-        left = [c for c in choices if c.column == column and c.code is None]
-        rows = row_labels(canonical, layer, canonical.index[canonical[column].isin([c.value for c in left])])
-        listed = ", ".join(f"'{c.value}' ({c.count:,})" for c in left[:8]) + (" …" if len(left) > 8 else "")
-        example = left[0]
-        code = example.suggestion or (layer.column(column).allowed or ("",))[0]
-        allowed = ", ".join(layer.column(column).allowed or ())
-        out.append(
-            Problem(
-                layer.name,
-                column,
-                rows,
-                f"unknown value(s) {listed}",
-                f"map each value to one of {allowed} in the value mapping (command line: "
-                f'--value {column}:"{example.value}"={code})',
-                code="unmapped_values",
-                params={"values": listed, "allowed": allowed, "column": column, "value": example.value, "code": code},
-            )
-        )
-    return tuple(out)
-
-
-def _stacked_warnings(canonical: gpd.GeoDataFrame, layer: schema.Layer) -> tuple[Problem, ...]:
-    if not layer.is_point_layer:
-        return ()
-    stacked = hotspots.stacked_coordinates(canonical)
-    if stacked.empty:
-        return ()
-    total = int(stacked["count"].sum())
-    where = ", ".join(f"{row.lon:.6f}, {row.lat:.6f} ({row.count:,})" for row in stacked.head(5).itertuples())
-    return (
-        Problem(
-            layer.name,
-            schema.GEOMETRY,
-            (),
-            f"{total:,} points are stacked on {len(stacked)} coordinate(s): {where}",
-            "these are usually a geocoder's or call centre's default point, not real places; "
-            "hot-spot and repeat-case analyses leave them out",
-            severity="warning",
-            code="stacked_points",
-            params={"count": f"{total:,}", "places": len(stacked), "where": where},
-        ),
-    )
-
-
-def _id_clashes(canonical: gpd.GeoDataFrame, layer: schema.Layer, active: Active) -> tuple[Problem, ...]:
-    stored = active.points.get(layer.name)
-    if stored is None or layer.id_column not in canonical.columns:
-        return ()
-    clash = canonical[layer.id_column].isin(stored[layer.id_column]).to_numpy()
-    if not clash.any():
-        return ()
-    ids = canonical[layer.id_column][clash]
-    examples = ", ".join(map(str, ids.head(5))) + (" …" if len(ids) > 5 else "")
-    return (
-        Problem(
-            layer.name,
-            layer.id_column,
-            row_labels(canonical, layer, canonical.index[clash]),
-            f"{len(ids):,} id(s) are already stored: {examples}",
-            "choose “Replace the layer” to store the file as the whole layer, or drop those rows "
-            "from the file before adding it",
-            code="id_clash",
-            params={"count": f"{len(ids):,}", "examples": examples},
-        ),
-    )
-
-
 def _repairs(frame: gpd.GeoDataFrame, layer_name: str, options: UploadOptions) -> tuple[gpd.GeoDataFrame, list[str]]:
-    notes = []
+    notes: list[str] = []
     if layer_name == schema.GRIDS.name and options.polygonize:
-        result = boundaries.polygonize_lines(frame)
+        result = repairs.polygonize_lines(frame)
         frame, notes = result.frame, notes + [result.description]
     if layer_name == schema.GRIDS.name and options.repair_invalid:
-        result = boundaries.repair_invalid(frame)
+        result = repairs.repair_invalid(frame)
         frame, notes = result.frame, notes + [result.description]
     return frame, notes
 
@@ -511,27 +356,7 @@ def activate_upload(
     remember its column mapping and value recodings. Replacing a layer with an upload that empties it or
     more than halves it (``check.shrink``) needs ``confirm_shrink``."""
     mode = mode or check.mode
-    if mode != check.mode:
-        raise GridWatchError(
-            f"this upload of `{check.layer_name}` was checked to {check.mode} the layer, "
-            f"not to {mode} it: check it again in that mode",
-            code="upload_mode_changed",
-            params={"layer": check.layer_name},
-        )
-    if check.shrink is not None and not confirm_shrink:
-        raise GridWatchError(
-            f"not activated: {check.shrink}",
-            code="shrink_unconfirmed",
-            params={"layer": check.layer_name, "active": f"{check.shrink.active:,}", "new": f"{check.shrink.new:,}"},
-        )
-    if not check.can_activate:
-        raise GridWatchError(
-            f"this upload of `{check.layer_name}` cannot be activated: fix the "
-            f"{len(check.errors)} error(s) in the report"
-            + (" and confirm the detected settings" if check.read.confirm else ""),
-            code="upload_blocked_confirm" if check.read.confirm else "upload_blocked",
-            params={"layer": check.layer_name, "count": len(check.errors)},
-        )
+    upload_rules.check_activation(check, mode, confirm_shrink)
     keep = {*schema.LAYERS[check.layer_name].column_names, schema.SOURCE_GRID_CODE, check.frame.geometry.name}
     frame = check.frame[[c for c in check.frame.columns if c in keep]]
     if mode == "append":

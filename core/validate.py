@@ -3,7 +3,11 @@
 Column checks (presence, type, missing values, allowed codes, ranges, unique ids) run through a pandera
 schema built from ``core.schema``; geometry checks (CRS, missing/empty, type, validity) are done here with
 shapely because their fixes need a GIS vocabulary pandera does not have. Every failure becomes a
-``Problem`` naming the rows (by id where the row has one), what is wrong, and how to fix it.
+``Problem`` naming the rows (by id where the row has one, :func:`row_labels`), what is wrong, and how to
+fix it.
+
+Not here: the topology of a grid layer (``core.boundaries``), the rules an upload adds
+(``core.upload_rules``), the layers' declarations (``core.schema``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from core.errors import Problem, ValidationError
 __all__ = [
     "conform",
     "empty_layer",
+    "id_frame",
+    "labels_where",
     "problems_in",
     "row_labels",
     "validate",
@@ -95,7 +101,7 @@ def row_labels(gdf: pd.DataFrame, layer: schema.Layer, index: pd.Index) -> tuple
     """Name rows by their id where it is present and unique, else by their 1-based position (#n)."""
     positions = gdf.index.get_indexer(index)
     ids = gdf[layer.id_column] if layer.id_column in gdf.columns else None
-    repeated = ids.duplicated(keep=False).to_numpy() if ids is not None else None
+    repeated = ids.duplicated(keep=False).to_numpy() if ids is not None else np.zeros(len(gdf), dtype=bool)
     labels = []
     for label, pos in zip(index, positions):
         value = ids.iloc[pos] if ids is not None and pos >= 0 else None
@@ -106,6 +112,18 @@ def row_labels(gdf: pd.DataFrame, layer: schema.Layer, index: pd.Index) -> tuple
         else:
             labels.append(f"#{pos + 1 if pos >= 0 else label}")
     return tuple(dict.fromkeys(labels))
+
+
+def id_frame(frame: pd.DataFrame, layer: schema.Layer) -> pd.DataFrame:
+    """The layer's id column (if the frame has it) on a fresh 0..n-1 index, for ``row_labels``."""
+    columns = [layer.id_column] if layer.id_column in frame.columns else []
+    return pd.DataFrame(frame[columns]).reset_index(drop=True)
+
+
+def labels_where(frame: pd.DataFrame, layer: schema.Layer, mask: np.ndarray) -> tuple[str, ...]:
+    """Labels (``core.validate.row_labels``) of the rows where ``mask`` is set, in row order."""
+    ids = id_frame(frame, layer)
+    return row_labels(ids, layer, ids.index[mask])
 
 
 def _column_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:

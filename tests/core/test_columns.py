@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from core.columns import apply_mapping, apply_values, suggest_code, suggest_mapping, unknown_values
+from core.columns import apply_mapping, suggest_mapping
 from core.schema import DEFAULT_TIMEZONE
 from core.validate import problems_in
 
@@ -134,27 +134,6 @@ def test_apply_mapping_keeps_aware_and_localises_naive_datetimes():
     )
     assert out["created_at"].iloc[0] == pd.Timestamp("2026-03-01 08:30", tz=DEFAULT_TIMEZONE)
     assert out["closed_at"].iloc[0] == pd.Timestamp("2026-03-01 16:30", tz=DEFAULT_TIMEZONE)
-
-
-def test_open_data_wordings_are_suggested_not_applied():
-    assert suggest_code("tickets", "source", "Phone Call") == "hotline"
-    assert suggest_code("tickets", "source", "Internet") == "resident"
-    assert suggest_code("tickets", "source", "Mobile Device") == "resident"
-    assert suggest_code("tickets", "stage", "Closd") == "closed", "close to a code"
-    assert suggest_code("tickets", "stage", "Completed - Dup") == "closed"
-    assert suggest_code("cameras", "status", "inactive") == "offline"
-    assert suggest_code("members", "status", "inactive") is None, "only codes the layer's field allows"
-    assert suggest_code("tickets", "source", "Pigeon") is None
-    frame = gpd.GeoDataFrame({"o": ["Phone Call", "12345", None]}, geometry=[shapely.Point(0, 0)] * 3)
-    mapped = apply_mapping(frame, {"source": "o"}, "tickets")
-    assert mapped["source"].tolist()[:2] == ["Phone Call", "hotline"], "a suggestion is never applied unasked"
-    assert unknown_values(mapped, "tickets")["source"].to_dict() == {"Phone Call": 1}
-
-
-def test_apply_values_recodes_only_to_allowed_codes():
-    frame = gpd.GeoDataFrame({"source": ["Phone Call", "Internet", "Fax"]}, geometry=[shapely.Point(0, 0)] * 3)
-    out = apply_values(frame, "tickets", {"source": {"Phone Call": "hotline", "Internet": "website"}})
-    assert out["source"].tolist() == ["hotline", "Internet", "Fax"]
 
 
 def test_a_fixed_value_is_converted_like_a_file_value_and_replaces_the_mapped_column():

@@ -18,8 +18,7 @@ import pyogrio
 import pytest
 import shapely
 
-from core import io as gio
-from core import privacy, sandbox
+from core import archives, formats, geojson, privacy, sandbox
 from core.errors import ReadError
 from core.io import list_layers, read_upload
 
@@ -112,8 +111,8 @@ def test_every_crs_member_is_dropped_whatever_its_spelling():
         '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}, '
         f'"\\u0063rs": {json.dumps(link)}, "Crs": {json.dumps(link)}, "features": [{json.dumps(point(crs="kept"))}]}}'
     )
-    assert gio._leading_crs(text) is None
-    document, declared = gio._without_crs(text)
+    assert geojson._leading_crs(text) is None
+    document, declared = geojson._without_crs(text)
     assert declared == {"type": "name", "properties": {"name": "EPSG:4326"}}
     assert "crs" not in json.dumps(document).replace('"crs": "kept"', "").lower()
     assert document["features"][0]["properties"] == {"crs": "kept"}
@@ -155,13 +154,13 @@ def test_a_zip_that_lies_about_its_sizes_is_stopped_at_what_it_declares():
         read_upload("liar.zip", data)
     archive = zipfile.ZipFile(io.BytesIO(zipped({"a.geojson": b" " * 5_000})))
     with pytest.raises(ReadError, match=r"unpacks to more than 0\.0 MB \(it declares 0\.0 MB\)") as caught:
-        gio._read_member("counted.zip", archive, archive.infolist()[0], limit=500)
+        archives.read_member("counted.zip", archive, archive.infolist()[0], limit=500)
     assert caught.value.code == "zip_lies"
 
 
 def test_a_member_declaring_more_than_the_cap_is_refused_before_unpacking(monkeypatch):
     monkeypatch.setattr(sandbox, "run", lambda label, function, *args: function(*args))
-    monkeypatch.setattr(gio, "MAX_UPLOAD_BYTES", 100_000)
+    monkeypatch.setattr(formats, "MAX_UPLOAD_BYTES", 100_000)
     data = zipped({"big.geojson": json.dumps({"type": "FeatureCollection", "features": [point()] * 2_000}).encode()})
     assert len(data) < 100_000
     with pytest.raises(ReadError, match=r"which unpacks to 0.2 MB; a file may unpack to at most 0.1 MB"):

@@ -35,6 +35,7 @@ import geopandas as gpd  # noqa: E402
 import pyogrio  # noqa: E402
 import shapely  # noqa: E402
 
+from core import formats  # noqa: E402
 from core import io as gio  # noqa: E402
 from core.errors import ReadError  # noqa: E402
 
@@ -170,7 +171,7 @@ def main() -> None:
         frame = gio.read_upload("normal.geojson", normal).frame
     del frame
     with Peak() as before:
-        frame = gio._read("normal.geojson", normal, gio._Options(), None).frame
+        frame = gio._read("normal.geojson", normal, formats.ReadOptions(), None).frame
     del frame
     print(f"{'150 MB GeoJSON, in process (before)':38} {before.seconds:7.2f} s   peak RSS +{before.growth:7.1f} MB")
     print(
