@@ -163,7 +163,9 @@ def read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo, limi
         ) from None
 
 
-def single_inner_file(name: str, archive: zipfile.ZipFile, members) -> tuple[str, bytes]:
+def single_inner_file(
+    name: str, archive: zipfile.ZipFile, members: list[tuple[str, zipfile.ZipInfo]]
+) -> tuple[str, bytes]:
     """The one readable non-shapefile member of an archive (a .txt beside it is taken for a readme;
     archives inside the archive are never opened)."""
     usable = [(m, info) for m, info in members if KINDS.get(file_suffix(m)) not in (None, *ARCHIVE_KINDS)]

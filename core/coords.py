@@ -14,12 +14,14 @@ formula itself leaves them alone).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
+from numpy.typing import ArrayLike
 
 GCJ02 = "gcj02"
 BD09 = "bd09"
@@ -81,25 +83,29 @@ def _gcj_delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
 
 
-def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 lon/lat arrays → GCJ-02 (what Gaode/Tencent maps show)."""
     lon, lat = _arrays(lon, lat)
     dlon, dlat = _gcj_delta(lon, lat)
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 lon/lat arrays → WGS84 by fixed-point iteration of the forward formula (~1e-9°)."""
     gcj_lon, gcj_lat = _arrays(lon, lat)
     return _invert(wgs84_to_gcj02, gcj_lon, gcj_lat, gcj_lon.copy(), gcj_lat.copy())
 
 
 def _invert(
-    forward, lon: np.ndarray, lat: np.ndarray, guess_lon: np.ndarray, guess_lat: np.ndarray
+    forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    lon: np.ndarray,
+    lat: np.ndarray,
+    guess_lon: np.ndarray,
+    guess_lat: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``forward(x, y) == (lon, lat)`` by fixed-point iteration from the guess.
 
@@ -116,7 +122,7 @@ def _invert(
     return guess_lon, guess_lat
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 lon/lat arrays → BD-09 (what Baidu maps show)."""
     x, y = _arrays(lon, lat)
     z = np.hypot(x, y) + 0.00002 * np.sin(y * _BD_X_PI)
@@ -124,18 +130,18 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + _BD_DX, z * np.sin(theta) + _BD_DY
 
 
-def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 lon/lat arrays → GCJ-02 by fixed-point iteration of :func:`gcj02_to_bd09`."""
     bd_lon, bd_lat = _arrays(lon, lat)
     return _invert(gcj02_to_bd09, bd_lon, bd_lat, bd_lon - _BD_DX, bd_lat - _BD_DY)
 
 
-def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 lon/lat arrays → WGS84."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 lon/lat arrays → BD-09."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
@@ -202,7 +208,7 @@ def detect_datum_offset(frame: gpd.GeoDataFrame, reference: gpd.GeoDataFrame | N
         return _no_guess("only polygons and points can be compared; convert boundary lines to polygons first")
     as_is = score(data)
     shifted = {datum: score(convert_datum(data, datum)) for datum in DATUMS}
-    best = max(shifted, key=shifted.get)
+    best = max(shifted, key=lambda datum: shifted[datum])
     shift_m = _shift_m(lon, lat, best)
     if as_is == 0 and shifted[best] == 0:
         return OffsetGuess(
@@ -263,7 +269,7 @@ def _shift_m(lon: np.ndarray, lat: np.ndarray, datum: str) -> float:
     return float(np.median(dist))
 
 
-def _scorer(data: gpd.GeoDataFrame, ref: gpd.GeoDataFrame):
+def _scorer(data: gpd.GeoDataFrame, ref: gpd.GeoDataFrame) -> Callable[[gpd.GeoDataFrame], float] | None:
     """The fit measure for this pair of layers, or None when their geometry types cannot be compared."""
     types = set(data.geom_type)
     ref_areas = ref[ref.geom_type.isin(_AREA_TYPES)].geometry.array

@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 __all__ = ["LocalSearch", "stays_connected"]
 
 
-def stays_connected(neighbours: list[list[int]], lab, i: int) -> bool:
+def stays_connected(neighbours: list[list[int]], lab: np.ndarray, i: int) -> bool:
     """Whether grid ``i``'s district stays connected without it: its neighbours in the district must
     still reach one another (the district was connected, so then all of it is)."""
     a = lab[i]
@@ -139,7 +139,7 @@ class LocalSearch:
             self.stopped = "iteration_limit"
         return bool(self.stopped)
 
-    def _descend(self, districts) -> None:
+    def _descend(self, districts: Iterable[int]) -> None:
         """Moves, then swaps, of the grids in and next to ``districts``, and then around whatever
         changes, until none helps."""
         swap_dirty = set(districts)
@@ -163,7 +163,7 @@ class LocalSearch:
             swap_dirty |= changed
             pending = self._around(changed)
 
-    def _around(self, districts) -> set[int]:
+    def _around(self, districts: Iterable[int]) -> set[int]:
         """The grids of ``districts`` and their neighbours (whose moves into them changed value)."""
         out = set()
         for d in districts:

@@ -135,13 +135,18 @@ def _read_geojson(name: str, declared: object, text: str, encoding: str) -> RawR
     return RawRead(frame, crs, (file_stem(name),), file_stem(name), notes=notes, confirm=confirm)
 
 
-def _geojson_crs(name: str, declared) -> tuple[pyproj.CRS, list[str]]:
+def _geojson_crs(name: str, declared: object) -> tuple[pyproj.CRS, list[str]]:
     """A GeoJSON's coordinate system: WGS84 (RFC 7946) unless an old-style named ``crs`` says otherwise."""
     if declared is None:
         return WGS84, []
     properties = declared.get("properties") if isinstance(declared, dict) else None
     named = properties.get("name") if isinstance(properties, dict) else None
-    if declared.get("type") == "name" and isinstance(named, str) and _CRS_NAME.match(named):
+    if (
+        isinstance(declared, dict)
+        and declared.get("type") == "name"
+        and isinstance(named, str)
+        and _CRS_NAME.match(named)
+    ):
         try:
             return pyproj.CRS.from_user_input(named), []
         except pyproj.exceptions.CRSError:

@@ -168,22 +168,22 @@ def _root(label: str, data: bytes) -> Element:
         ) from None
 
 
-def _local(tag) -> str:
+def _local(tag: object) -> str:
     """A tag without its namespace ("{http://www.opengis.net/kml/2.2}Point" → "Point")."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _child(elem, tag: str) -> Element | None:
-    """The first child with this local tag."""
-    return next((c for c in elem if _local(c.tag) == tag), None)
+def _child(elem: Element | None, tag: str) -> Element | None:
+    """The first child with this local tag (None under a missing element)."""
+    return None if elem is None else next((c for c in elem if _local(c.tag) == tag), None)
 
 
-def _text(elem) -> str | None:
+def _text(elem: Element | None) -> str | None:
     """An element's stripped text; None for a missing element or empty text."""
     return ((elem.text or "").strip() or None) if elem is not None else None
 
 
-def _name(elem) -> str:
+def _name(elem: Element) -> str:
     return _text(_child(elem, "name")) or ""
 
 
@@ -200,7 +200,7 @@ def _properties(placemark: Element) -> dict[str, str | None]:
     return row
 
 
-def _geometry(placemark: Element):
+def _geometry(placemark: Element) -> tuple[shapely.Geometry | None, bool]:
     """(shapely geometry or None, has Z) of a Placemark; unreadable coordinates give None."""
     elem = next((c for c in placemark.iter() if _local(c.tag) in _GEOMETRIES), None)
     if elem is None:
@@ -211,7 +211,7 @@ def _geometry(placemark: Element):
         return None, False
 
 
-def _coords(elem) -> tuple[list[tuple[float, float]], bool]:
+def _coords(elem: Element | None) -> tuple[list[tuple[float, float]], bool]:
     """The (lon, lat) pairs of a ``coordinates`` element and whether any had an altitude."""
     coords = _child(elem, "coordinates")
     pairs, has_z = [], False

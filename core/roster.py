@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -247,7 +248,7 @@ def _checked(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> p
     return clean.astype({schema.TEAM_ID: str, schema.GRID_ID: str})
 
 
-def examples_text(values) -> str:
+def examples_text(values: Iterable[str]) -> str:
     """The first five distinct values, comma-separated, with how many more there are."""
     values = list(dict.fromkeys(values))
     return ", ".join(values[:5]) + (f" and {len(values) - 5} more" if len(values) > 5 else "")

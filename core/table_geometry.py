@@ -129,7 +129,7 @@ def _sample(series: pd.Series) -> pd.Series:
 def _find_wkt_column(table: pd.DataFrame) -> str | None:
     """A column named like a geometry column whose values are mostly WKT, else any column of WKT."""
 
-    def wkt_share(column) -> float:
+    def wkt_share(column: str) -> float:
         sample = _sample(table[column])
         return sample.str.match(_WKT_VALUE).mean() if len(sample) else 0.0
 
@@ -180,11 +180,13 @@ def _frame(table: pd.DataFrame, geoms: np.ndarray) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=geoms)
 
 
-def _wkt_geometry(table: pd.DataFrame, column: str):
+def _wkt_geometry(table: pd.DataFrame, column: str) -> tuple[gpd.GeoDataFrame, pyproj.CRS | None, list[str]]:
     text = table[column].astype("str").str.strip()
     srids = text.str.extract(_SRID, expand=False).dropna().unique()
     geoms = shapely.from_wkt(text.str.replace(_SRID, "", regex=True).to_numpy(dtype=object), on_invalid="ignore")
-    notes = [Message(f"read geometry from the WKT column `{column}`", code="wkt_column", params={"column": column})]
+    notes: list[str] = [
+        Message(f"read geometry from the WKT column `{column}`", code="wkt_column", params={"column": column})
+    ]
     bad = int((table[column].notna().to_numpy() & shapely.is_missing(geoms)).sum())
     if bad:
         notes.append(
@@ -216,12 +218,12 @@ def _numbers(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
 
 
-def _points(table: pd.DataFrame, x: np.ndarray, y: np.ndarray, label: str):
+def _points(table: pd.DataFrame, x: np.ndarray, y: np.ndarray, label: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Points from coordinate arrays; rows without both numbers get no geometry (and a note)."""
     ok = np.isfinite(x) & np.isfinite(y)
     geoms = np.full(len(table), None, dtype=object)
     geoms[ok] = shapely.points(x[ok], y[ok])
-    notes = [Message(f"made points from {label}", code="made_points", params={"source": label})]
+    notes: list[str] = [Message(f"made points from {label}", code="made_points", params={"source": label})]
     if not ok.all():
         notes.append(
             Message(
@@ -233,7 +235,9 @@ def _points(table: pd.DataFrame, x: np.ndarray, y: np.ndarray, label: str):
     return _frame(table, geoms), notes
 
 
-def _xy_geometry(name: str, table: pd.DataFrame, x_column: str, y_column: str):
+def _xy_geometry(
+    name: str, table: pd.DataFrame, x_column: str, y_column: str
+) -> tuple[gpd.GeoDataFrame, None, list[str]]:
     x, y = _numbers(table[x_column]), _numbers(table[y_column])
     if not (np.isfinite(x) & np.isfinite(y)).any():
         raise ReadError(
@@ -257,7 +261,7 @@ def _xy_geometry(name: str, table: pd.DataFrame, x_column: str, y_column: str):
     return frame, None, notes
 
 
-def _pair_geometry(table: pd.DataFrame, column: str):
+def _pair_geometry(table: pd.DataFrame, column: str) -> tuple[gpd.GeoDataFrame, None, list[str]]:
     """Points from text like "(41.85, -87.62)": the order is told by the ranges (|lat| ≤ 90)."""
     parts = table[column].astype("str").str.extract(_PAIR_VALUE)
     first, second = (pd.to_numeric(parts[i], errors="coerce").to_numpy(dtype="float64") for i in (0, 1))

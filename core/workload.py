@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from core import metrics, schema
 from core.contiguity import Contiguity
@@ -119,7 +120,7 @@ def workload_values(workload: pd.Series | pd.DataFrame, grid_ids: np.ndarray) ->
     return values.to_numpy()
 
 
-def max_min_ratio(values) -> float:
+def max_min_ratio(values: ArrayLike) -> float:
     """Largest over smallest (inf when the smallest is 0, NaN when empty)."""
     values = np.asarray(values, dtype=float)
     if not values.size:
@@ -128,7 +129,7 @@ def max_min_ratio(values) -> float:
     return math.inf if low <= 0 else float(values.max() / low)
 
 
-def gini(values) -> float:
+def gini(values: ArrayLike) -> float:
     """Gini coefficient: 0 when all are equal, towards 1 when one holds everything."""
     values = np.sort(np.asarray(values, dtype=float))
     n = values.size
