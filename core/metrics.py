@@ -308,6 +308,20 @@ def indicators(
     return out
 
 
+def district_counts(table: pd.DataFrame) -> pd.Series:
+    """Every count of ``COUNTS`` summed over the units of an ``indicators`` table: the district's (a
+    district's counts are the sums of its units')."""
+    return table[list(COUNTS)].sum()
+
+
+def district_rates(counts: pd.Series) -> pd.Series:
+    """Each rate of ``RATES`` from summed counts (``district_counts``): numerator over denominator, NaN
+    where the denominator is 0."""
+    return pd.Series(
+        {rate: counts[n] / counts[d] if counts[d] else np.nan for rate, (n, d) in RATES.items()}, dtype=float
+    )
+
+
 def previous_period(period: Period) -> Period:
     """The period of the same length just before (环比)."""
     length = period.end - period.start

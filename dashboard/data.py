@@ -39,7 +39,7 @@ from core import (
     workspaces,
 )
 from core.errors import WorkspaceError
-from dashboard.components import live_map, maps, report
+from dashboard.components import live_map, maps, report, tables
 from dashboard.i18n import translate
 from geodata import demo_seed
 
@@ -531,18 +531,18 @@ def meeting_report(
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     clock = as_of(name, ver) or period.end
     tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
-    now = metrics.indicators(tickets, grids, period, clock, "street")[list(metrics.COUNTS)].sum()
-    before = metrics.indicators(tickets, grids, metrics.previous_period(period), clock, "street")[
-        list(metrics.COUNTS)
-    ].sum()
+    now = metrics.district_counts(metrics.indicators(tickets, grids, period, clock, "street"))
+    before = metrics.district_counts(
+        metrics.indicators(tickets, grids, metrics.previous_period(period), clock, "street")
+    )
+    rates, earlier_rates = metrics.district_rates(now), metrics.district_rates(before)
     totals = []
     for column in ("registered", "due", "closed", "on_time"):
         totals.append((tr(f"perf.col.{column}"), f"{int(now[column]):,}", ""))
     district = pd.DataFrame({"registered": [int(now["registered"])]}, index=[tr("report.district")])
     for rate, (numerator, denominator) in metrics.RATES.items():
-        value = now[numerator] / now[denominator] if now[denominator] else float("nan")
-        earlier = before[numerator] / before[denominator] if before[denominator] else float("nan")
-        district[f"{rate}_change"] = value - earlier
+        value = rates[rate]
+        district[f"{rate}_change"] = value - earlier_rates[rate]
         totals.append(
             (
                 tr(f"perf.col.{rate}"),
@@ -588,12 +588,7 @@ def meeting_report(
         .tolist()
         for rate in ("closure_rate", "on_time_rate", "satisfaction_rate")
     }
-    ranking = table[list(REPORT_COLUMNS)].head(REPORT_ROWS).copy()
-    for column in ranking.columns:
-        if column.endswith("rate"):
-            ranking[column] = (ranking[column] * 100).round(1)
-        elif ranking[column].dtype.kind == "f":
-            ranking[column] = ranking[column].round(1)
+    ranking = tables.percent_rounded(table[list(REPORT_COLUMNS)].head(REPORT_ROWS), ("rate",))
     ranking.insert(0, "unit", table.index[:REPORT_ROWS].map(lambda k: names.get(k, k)))
     content = report.ReportContent(
         title=tr("report.title"),

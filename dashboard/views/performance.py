@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import hotspots, metrics, schema
 from dashboard import data, state
-from dashboard.components import hints, perf_charts
+from dashboard.components import hints, perf_charts, tables
 from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.components.tickets import readable
@@ -124,15 +124,15 @@ def indicator_map(sel, table: pd.DataFrame, level: str) -> None:
 
 def headline(table: pd.DataFrame) -> None:
     """District totals with the formula of each rate (the sums of the units' counts)."""
-    total = table[list(metrics.COUNTS)].sum()
+    total = metrics.district_counts(table)
+    rates = metrics.district_rates(total)
     row = st.columns(6)
     for box, column in zip(row, HEADLINE):
         box.metric(t(f"perf.col.{column}"), f"{int(total[column]):,}")
     formulas = {}
     for rate, (numerator, denominator) in metrics.RATES.items():
-        value = total[numerator] / total[denominator] if total[denominator] else float("nan")
         formulas[rate] = (
-            value,
+            rates[rate],
             t(
                 "perf.formula",
                 rate=t(f"perf.col.{rate}"),
@@ -160,11 +160,7 @@ def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
     yoy = data.year_over_year(sel.workspace, sel.version, sel.first, sel.last, level).reindex(table.index)
     frame.insert(frame.columns.get_loc("registered_change") + 1, "registered_yoy", yoy["registered"])
     frame.insert(frame.columns.get_loc("on_time_rate_change") + 1, "on_time_rate_yoy", yoy["on_time_rate"])
-    for column in frame.columns:
-        if column.endswith(("rate", "rate_smoothed", "rate_change", "rate_yoy")):
-            frame[column] = (frame[column] * 100).round(1)
-        elif frame[column].dtype.kind == "f":
-            frame[column] = frame[column].round(1)
+    frame = tables.percent_rounded(frame, ("rate", "rate_smoothed", "rate_change", "rate_yoy"))
     frame.insert(0, "unit", table.index.map(lambda k: names.get(k, k)))
     return frame.rename(columns=lambda c: t(f"perf.col.{c}"))
 
