@@ -9,7 +9,6 @@ shows only swaps colours into it.
 
 from __future__ import annotations
 
-import altair as alt
 import h3
 import pandas as pd
 import streamlit as st
@@ -17,7 +16,7 @@ import streamlit as st
 from core import hotspots, schema
 from core.hotspots import HotspotError
 from dashboard import data, state
-from dashboard.components import hints, perf_charts
+from dashboard.components import charts, hints
 from dashboard.components.downloads import table_downloads
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
@@ -165,21 +164,14 @@ def time_patterns(sel, flt) -> None:
     matrix, season = data.time_patterns(sel.workspace, sel.version, sel.first, sel.last, flt)
     left, right = st.columns(2)
     left.altair_chart(
-        perf_charts.hour_weekday(
+        charts.hour_weekday(
             matrix, [t(f"perf.weekday.{d}") for d in range(hotspots.WEEKDAYS)], t("perf.col.registered")
         ),
         width="stretch",
     )
-    top = season.sum().sort_values(ascending=False).index[:SEASON_CATEGORIES]
-    long = season[top].reset_index().melt(id_vars="month", var_name="category", value_name="tickets")
     right.altair_chart(
-        alt.Chart(long, title=t("hot.season"))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:O", title=None),
-            y=alt.Y("tickets:Q", title=t("perf.col.registered")),
-            color=alt.Color("category:N", title=t("command.category")),
-            tooltip=["category", "month", "tickets"],
+        charts.season_lines(
+            season, SEASON_CATEGORIES, t("hot.season"), t("perf.col.registered"), t("command.category")
         ),
         width="stretch",
     )

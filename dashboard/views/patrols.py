@@ -7,26 +7,18 @@ The analysis is ``core.patrol``; the roster is a workspace setting (``data.assig
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core import patrol, schema
 from core.errors import GridWatchError
 from dashboard import data, state
-from dashboard.components import hints
+from dashboard.components import charts, hints
 from dashboard.components import patrol_panels as panels
 from dashboard.components.filters import category_weights
 from dashboard.i18n import show_error, t
 
 UNVISITED_DAYS = 14
-STATUS_COLORS = {
-    "inside": "#1a9850",
-    "partly_outside": "#fdae61",
-    "outside": "#d73027",
-    "missed": "#4d4d4d",
-    "called_off": "#bdbdbd",
-}
 
 
 def render() -> None:
@@ -85,33 +77,15 @@ def headline(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
 
 
 def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
-    shown = nights.assign(state=nights["status"].where(~nights["called_off"], "called_off"))
-    shown["label"] = shown["state"].map(lambda s: t(f"patrol.status.{s}"))
-    shown["night"] = shown["night"].dt.strftime("%Y-%m-%d")
-    shown["first"] = shown["first_at"].dt.strftime("%H:%M").fillna("")
-    order = list(STATUS_COLORS)
-    chart = (
-        alt.Chart(shown, title=t("patrol.calendar"))
-        .mark_rect(stroke="white", strokeWidth=0.5)
-        .encode(
-            x=alt.X("night:O", title=None, axis=alt.Axis(labelAngle=-60)),
-            y=alt.Y("team_name:N", title=None, sort=list(per_team["team_name"])),
-            color=alt.Color(
-                "label:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=[t(f"patrol.status.{s}") for s in order], range=[STATUS_COLORS[s] for s in order]
-                ),
-            ),
-            tooltip=[
-                alt.Tooltip("team_name:N", title=t("patrol.team")),
-                alt.Tooltip("night:O", title=t("patrol.night")),
-                alt.Tooltip("label:N", title=t("patrol.state")),
-                alt.Tooltip("sign_ins:Q", title=t("patrol.sign_ins")),
-                alt.Tooltip("first:N", title=t("patrol.first_at")),
-            ],
-        )
-    )
+    labels = {s: t(f"patrol.status.{s}") for s in charts.COMPLIANCE_COLORS}
+    titles = {
+        "team_name": t("patrol.team"),
+        "night": t("patrol.night"),
+        "label": t("patrol.state"),
+        "sign_ins": t("patrol.sign_ins"),
+        "first": t("patrol.first_at"),
+    }
+    chart = charts.compliance_calendar(nights, list(per_team["team_name"]), labels, titles, t("patrol.calendar"))
     st.altair_chart(chart, width="stretch")
     table = per_team.copy()
     table["compliance_rate"] = (table["compliance_rate"] * 100).round(1)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import hotspots, metrics, schema
 from dashboard import data, state
-from dashboard.components import hints, perf_charts, tables
+from dashboard.components import charts, hints, tables
 from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.components.tickets import readable
@@ -217,19 +217,17 @@ def patterns(sel, level: str) -> None:
         )
         monthly = data.monthly(sel.workspace, sel.version, "community")
         if not monthly.empty:
-            st.altair_chart(
-                perf_charts.trend_lines(monthly, column, t(f"perf.col.{column}"), t("perf.level.community"))
-            )
+            st.altair_chart(charts.trend_lines(monthly, column, t(f"perf.col.{column}"), t("perf.level.community")))
     flow = data.period_tickets(sel.workspace, sel.version, sel.first, sel.last)
     with heat_tab:
         st.altair_chart(
-            perf_charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"), t("perf.col.registered")),
+            charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"), t("perf.col.registered")),
             width="stretch",
         )
     with time_tab:
         weekdays = [t(f"perf.weekday.{d}") for d in range(7)]
         st.altair_chart(
-            perf_charts.hour_weekday(hotspots.hour_weekday(flow), weekdays, t("perf.col.registered")), width="stretch"
+            charts.hour_weekday(hotspots.hour_weekday(flow), weekdays, t("perf.col.registered")), width="stretch"
         )
 
 
