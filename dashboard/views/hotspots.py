@@ -9,7 +9,6 @@ shows only swaps colours into it.
 
 from __future__ import annotations
 
-import h3
 import pandas as pd
 import streamlit as st
 
@@ -61,7 +60,7 @@ def render() -> None:
         key="gw_hot_res",
         disabled=unit != "hex",
         help=t("hot.resolution_help"),
-        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"),
+        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{hotspots.hex_edge_m(r):,.0f}"),
     )
     fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
     stacked = data.stacked_tickets(sel.workspace, sel.version, flt)
@@ -87,12 +86,12 @@ def render() -> None:
 
 
 def summary(table: pd.DataFrame, sel) -> None:
+    counts = hotspots.SpotCounts.of(table)
     row = st.columns(5)
-    for box, level in zip(row, (3, 2, 1)):
-        box.metric(t(f"hot.class.{level}"), f"{int((table['confidence'] == level).sum()):,}")
-    row[3].metric(t("hot.cold_spots"), f"{int((table['confidence'] < 0).sum()):,}")
-    emerging = table["pattern"].isin(("new", "consecutive", "intensifying"))
-    row[4].metric(t("hot.emerging"), f"{int(emerging.sum()):,}", help=t("hot.emerging_help"))
+    for box, (level, count) in zip(row, counts.hot.items()):
+        box.metric(t(f"hot.class.{level}"), f"{count:,}")
+    row[3].metric(t("hot.cold_spots"), f"{counts.cold:,}")
+    row[4].metric(t("hot.emerging"), f"{counts.emerging:,}", help=t("hot.emerging_help"))
     months = data.analysis_months(sel.first, sel.last)
     st.caption(t("hot.months", first=str(months[0]), last=str(months[-1]), n=len(months)))
 
@@ -139,7 +138,7 @@ def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str |
     if not clicked:
         return None
     if unit == "hex":
-        return h3.latlng_to_cell(clicked["lat"], clicked["lng"], resolution)
+        return hotspots.hex_cell_at(clicked["lng"], clicked["lat"], resolution)
     return data.grid_at(sel.workspace, sel.version, clicked["lng"], clicked["lat"])
 
 
@@ -180,13 +179,15 @@ def time_patterns(sel, flt) -> None:
 def repeat_cases(sel, flt) -> None:
     st.subheader(t("hot.repeats"))
     cols = st.columns([1, 1, 3])
-    distance = cols[0].number_input(t("hot.repeat_distance"), 10, 500, 50, step=10, key="gw_hot_rep_m")
-    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, 7, key="gw_hot_rep_days")
+    distance = cols[0].number_input(
+        t("hot.repeat_distance"), 10, 500, int(hotspots.REPEAT_DISTANCE_M), step=10, key="gw_hot_rep_m"
+    )
+    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, int(hotspots.REPEAT_DAYS), key="gw_hot_rep_days")
     cases, rates = data.repeats(sel.workspace, sel.version, sel.first, sel.last, flt, float(distance), float(days))
-    total = int(rates["tickets"].sum())
+    total, share = hotspots.repeat_share(cases, rates)
     cols[2].metric(t("hot.repeat_count"), f"{len(cases):,}", help=t("hot.repeat_help", m=distance, d=days))
     if total:
-        cols[2].caption(t("hot.repeat_share", share=f"{len(cases) / total:.1%}", total=f"{total:,}"))
+        cols[2].caption(t("hot.repeat_share", share=f"{share:.1%}", total=f"{total:,}"))
     left, right = st.columns([3, 2])
     shown = readable(cases, list(cases.columns))
     shown["gap_hours"] = shown["gap_hours"].round(1)
