@@ -34,15 +34,17 @@ def settings(sel) -> Settings:
     with st.expander(t("cov.settings")):
         cols = st.columns(4)
         walk = coverage.WalkSettings(
-            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key="gw_cov_minutes"),
-            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key="gw_cov_speed"),
+            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key=state.COV_MINUTES),
+            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key=state.COV_SPEED),
             detour_factor=cols[2].number_input(
-                t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key="gw_cov_detour", help=t("cov.detour_help")
+                t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key=state.COV_DETOUR, help=t("cov.detour_help")
             ),
-            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key="gw_cov_off_road"),
+            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key=state.COV_OFF_ROAD),
         )
         st.caption(t("cov.radius", radius=f"{walk.radius_m:,.0f}", walk=f"{walk.walk_m:,.0f}"))
-        low, high = st.slider(t("cov.target"), 50, 1500, (300, 500), 10, key="gw_cov_target", help=t("cov.target_help"))
+        low, high = st.slider(
+            t("cov.target"), 50, 1500, (300, 500), 10, key=state.COV_TARGET, help=t("cov.target_help")
+        )
         left, right = st.columns(2)
         roads = session_file(left, "roads", data.LINE_TYPES)
         key_points = session_file(right, "key_points", data.POINT_TYPES)
@@ -53,7 +55,7 @@ def session_file(box, kind: str, types: tuple[str, ...]) -> data.Upload | None:
     """A file read for this session only; None (with the reason shown) if it has nothing usable."""
     upload = box.file_uploader(
         t(f"cov.upload.{kind}"),
-        key=f"gw_cov_{kind}",
+        key=state.key_of(state.COV_FILE, kind),
         help=t(f"cov.upload.{kind}_help"),
         type=["zip", "geojson", "json", "gpkg", "kml", "kmz", "csv"],
     )
@@ -83,7 +85,7 @@ def layer_community(sel, box, table: pd.DataFrame) -> str | None:
     chosen = box.selectbox(
         t("cov.layers_for"),
         options,
-        key="gw_cov_community",
+        key=state.COV_COMMUNITY,
         format_func=lambda c: t("cov.all_communities") if c == ALL else c,
         help=t("cov.layers_for_help", n=f"{data.MAX_DRAWN_CAMERAS:,}"),
     )
@@ -108,31 +110,31 @@ def siting_panel(sel, settings_: Settings) -> None:
     st.caption(t("cov.siting_help"))
     cols = st.columns(4)
     target = cols[0].radio(
-        t("cov.site_what"), ("cameras", "service"), key="gw_site_target", format_func=lambda v: t(f"cov.site_what.{v}")
+        t("cov.site_what"), ("cameras", "service"), key=state.SITE_TARGET, format_func=lambda v: t(f"cov.site_what.{v}")
     )
     kind = cols[0].selectbox(
         t("cov.kind"),
         [coverage.ANY_KIND, *schema.SERVICE_KINDS],
-        key="gw_site_kind",
+        key=state.SITE_KIND,
         disabled=target == "cameras",
         format_func=lambda k: t("cov.any_kind") if k == coverage.ANY_KIND else t(f"service_kind.{k}"),
     )
-    k = cols[1].number_input(t("cov.k"), 1, 50, 5, key="gw_site_k")
+    k = cols[1].number_input(t("cov.k"), 1, 50, 5, key=state.SITE_K)
     default_radius = CAMERA_RADIUS_M if target == "cameras" else settings_.walk.radius_m
     radius = cols[1].number_input(
-        t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0, key=f"gw_site_radius_{target}"
+        t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0, key=state.key_of(state.SITE_RADIUS, target)
     )
     demand_kind = cols[2].radio(
         t("cov.demand"),
         ("tickets", "population"),
-        key="gw_site_demand",
+        key=state.SITE_DEMAND,
         index=0 if target == "cameras" else 1,
         format_func=lambda v: t(f"cov.demand.{v}"),
     )
     candidates_kind = cols[3].radio(
         t("cov.candidates"),
         ("lattice", "intersections"),
-        key="gw_site_candidates",
+        key=state.SITE_CANDIDATES,
         format_func=lambda v: t(f"cov.candidates.{v}"),
     )
     spacing = cols[3].number_input(
@@ -141,11 +143,11 @@ def siting_panel(sel, settings_: Settings) -> None:
         1000.0,
         50.0 if target == "cameras" else 200.0,
         10.0,
-        key=f"gw_site_spacing_{target}",
+        key=state.key_of(state.SITE_SPACING, target),
         disabled=candidates_kind != "lattice",
     )
-    weights = category_weights(sel, "gw_site_weights", t("cov.weights")) if demand_kind == "tickets" else ()
-    if st.button(t("cov.run"), type="primary", key="gw_site_run"):
+    weights = category_weights(sel, state.SITE_WEIGHTS, t("cov.weights")) if demand_kind == "tickets" else ()
+    if st.button(t("cov.run"), type="primary", key=state.SITE_RUN):
         bar = st.progress(0.0, text=t("cov.stage.distances"))
         try:
             demand, candidates, existing = data.siting_inputs(
@@ -220,14 +222,14 @@ def siting_result(run: dict) -> None:
         }
     )
     shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
-    st.dataframe(shown, hide_index=True, width="stretch", key="gw_site_table")
+    st.dataframe(shown, hide_index=True, width="stretch", key=state.SITE_TABLE)
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         t("cov.sites_csv"),
         exports.csv_bytes(shown),
         "gridwatch_sites.csv",
         "text/csv",
-        key="gw_site_csv",
+        key=state.SITE_CSV,
         on_click="ignore",
     )
     geojson = sites[["rank", siting.CANDIDATE_ID, "adds", "geometry"]].to_json(drop_id=True)
@@ -236,6 +238,6 @@ def siting_result(run: dict) -> None:
         geojson.encode("utf-8"),
         "gridwatch_sites.geojson",
         "application/geo+json",
-        key="gw_site_geojson",
+        key=state.SITE_GEOJSON,
         on_click="ignore",
     )

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import exports
-from dashboard import data
+from dashboard import data, state
 from dashboard.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,13 +17,18 @@ def table_downloads(frame: pd.DataFrame, name: str, key: str, sheet: str) -> Non
     """Download buttons for ``frame`` as ``<name>.csv`` and ``<name>.xlsx`` (sheet ``sheet``)."""
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
-        t("perf.csv"), lambda: exports.csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv", on_click="ignore"
+        t("perf.csv"),
+        lambda: exports.csv_bytes(frame),
+        f"{name}.csv",
+        "text/csv",
+        key=state.key_of(key, "csv"),
+        on_click="ignore",
     )
     right.download_button(
         t("perf.xlsx"),
         lambda: data.xlsx_bytes(frame, sheet),
         f"{name}.xlsx",
         XLSX,
-        key=f"{key}_xlsx",
+        key=state.key_of(key, "xlsx"),
         on_click="ignore",
     )

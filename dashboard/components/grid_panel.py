@@ -7,6 +7,7 @@ import streamlit as st
 
 from core import schema
 from core.command import GridCard
+from dashboard import state
 from dashboard.components.text import md_text
 from dashboard.i18n import t
 
@@ -59,7 +60,7 @@ def render(card: GridCard) -> None:
         ),
         hide_index=True,
         width="stretch",
-        key="gw_cc_grid_tickets",
+        key=state.CC_GRID_TICKETS,
     )
 
 

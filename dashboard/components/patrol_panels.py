@@ -39,7 +39,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     """The roster: the map of today's districts, the table (team editable per grid), CSV import, exports."""
     if problems:
         problem_table(problems)
-    district_map(sel, roster, key="patrol_current_map")
+    district_map(sel, roster, key=state.PATROL_CURRENT_MAP)
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     # team names need not be unique: the editor shows "name · id" and maps back by id
@@ -53,7 +53,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         hide_index=True,
         width="stretch",
         height=320,
-        key="gw_roster_editor",
+        key=state.ROSTER_EDITOR,
         disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
         column_config={
             "team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(labels.values())),
@@ -64,12 +64,12 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     )
     by_label = {label: tid for tid, label in labels.items()}
     changed = edited["team"].fillna("").to_numpy() != table["team"].fillna("").to_numpy()
-    if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key="gw_roster_save"):
+    if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key=state.ROSTER_SAVE):
         new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_label), schema.GRID_ID: edited[schema.GRID_ID]})
         save(sel, new.dropna())
     left, right = st.columns(2)
-    upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload", help=t("patrol.import_help"))
-    if upload is not None and left.button(t("patrol.import_save"), key="gw_roster_import"):
+    upload = left.file_uploader(t("patrol.import"), type=["csv"], key=state.ROSTER_UPLOAD, help=t("patrol.import_help"))
+    if upload is not None and left.button(t("patrol.import_save"), key=state.ROSTER_IMPORT):
         try:
             save(sel, patrol.read_assignments_csv(upload.getvalue(), grids, teams))
         except ValidationError as exc:
@@ -77,7 +77,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         except GridWatchError as exc:
             show_error(exc)
     with right:
-        downloads(sel, roster, "gridwatch_duty_roster", "gw_roster")
+        downloads(sel, roster, "gridwatch_duty_roster", state.ROSTER_DOWNLOADS)
 
 
 def save(sel, roster: pd.DataFrame) -> None:
@@ -98,7 +98,7 @@ def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
         lambda: patrol.assignments_to_csv(roster, teams, grids),
         f"{name}.csv",
         "text/csv",
-        key=f"{key}_csv",
+        key=state.key_of(key, "csv"),
         on_click="ignore",
     )
     st.download_button(
@@ -106,7 +106,7 @@ def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
         lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
         f"{name}.xlsx",
         XLSX,
-        key=f"{key}_xlsx",
+        key=state.key_of(key, "xlsx"),
         on_click="ignore",
     )
 
@@ -119,7 +119,7 @@ def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
     chosen = st.multiselect(
         t("patrol.locks"),
         assigned,
-        key="gw_patrol_locks",
+        key=state.PATROL_LOCKS,
         help=t("patrol.locks_help"),
         format_func=lambda g: names[g],
         placeholder=t("patrol.no_locks"),
@@ -165,8 +165,8 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
     st.success(proposal_text(seconds, now_summary, new_summary))
     left, right = st.columns(2)
     for box, title, table, key in (
-        (left, "patrol.current_plan", roster, "patrol_map_now"),
-        (right, "patrol.proposed_plan", proposed, "patrol_map_new"),
+        (left, "patrol.current_plan", roster, state.PATROL_MAP_NOW),
+        (right, "patrol.proposed_plan", proposed, state.PATROL_MAP_NEW),
     ):
         with box:
             st.subheader(t(title))
@@ -187,10 +187,10 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
             + (f" ({t('patrol.now')})" if c.endswith("_now") else f" ({t('patrol.new')})" if c.endswith("_new") else "")
         )
     )
-    st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key="gw_patrol_compare")
+    st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key=state.PATROL_COMPARE)
     adopt, dl = st.columns([1, 2])
-    if adopt.button(t("patrol.adopt"), key="gw_patrol_adopt"):
+    if adopt.button(t("patrol.adopt"), key=state.PATROL_ADOPT):
         st.session_state.pop(state.PROPOSAL, None)
         save(sel, proposed)
     with dl:
-        downloads(sel, proposed, "gridwatch_proposed_roster", "gw_proposal")
+        downloads(sel, proposed, "gridwatch_proposed_roster", state.PROPOSAL_DOWNLOADS)

@@ -36,7 +36,7 @@ def render() -> None:
     wall = st.query_params.get("wall") == "1"
     head, mode = st.columns([5, 1], vertical_alignment="bottom")
     head.title(t("command.title"))
-    if mode.toggle(t("command.wall"), value=wall, key="gw_wall_toggle") != wall:
+    if mode.toggle(t("command.wall"), value=wall, key=state.WALL_TOGGLE) != wall:
         if wall:
             del st.query_params["wall"]
         else:
@@ -66,7 +66,7 @@ def render() -> None:
         )
         clicked = show_map(
             data.command_map(sel.workspace, sel.version, sel.language),
-            key="command_map",
+            key=state.COMMAND_MAP,
             height=760 if wall else 620,
             returned_objects=["last_clicked"],
             live=live_update(payload),
@@ -87,9 +87,9 @@ def render() -> None:
 def filters(sel) -> tuple[command.TicketFilter, str]:
     cols = st.columns([1.2, 1.3, 1, 1, 1.3])
     measure = cols[0].selectbox(
-        t("command.colour_by"), command.MEASURES, key="gw_cc_measure", format_func=lambda m: t(f"command.measure.{m}")
+        t("command.colour_by"), command.MEASURES, key=state.CC_MEASURE, format_func=lambda m: t(f"command.measure.{m}")
     )
-    return ticket_filter(sel, "gw_cc", cols[1:]), measure
+    return ticket_filter(sel, state.CC_FILTER, cols[1:]), measure
 
 
 def counter_row(c: command.Counters) -> None:
@@ -136,7 +136,7 @@ def overdue_section(sel, overdue) -> None:
         return
     event = st.dataframe(
         grid_panel.overdue_table(overdue),
-        key="gw_cc_overdue",
+        key=state.CC_OVERDUE,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",

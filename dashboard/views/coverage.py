@@ -112,10 +112,10 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
     cols = st.columns([1.4, 1.2, 1.2])
     measures = [m for m in MEASURES if m in table.columns or (m == "reach_share" and "any_share" in table.columns)]
     measure = cols[0].selectbox(
-        t("cov.measure"), measures, key="gw_cov_measure", format_func=lambda m: t(f"cov.col.{m}")
+        t("cov.measure"), measures, key=state.COV_MEASURE, format_func=lambda m: t(f"cov.col.{m}")
     )
     kinds = [coverage.ANY_KIND, *[k for k in schema.SERVICE_KINDS if f"{k}_share" in table.columns]]
-    kind = cols[1].selectbox(t("cov.kind"), kinds, key="gw_cov_kind", format_func=kind_label)
+    kind = cols[1].selectbox(t("cov.kind"), kinds, key=state.COV_KIND, format_func=kind_label)
     community = panels.layer_community(sel, cols[2], table)
     overlays = data.coverage_overlays(
         sel.workspace,
@@ -132,7 +132,7 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
     base, colours = data.coverage_map(
         sel.workspace, sel.version, table, column, title, overlays, panels.proposed_sites(sel)
     )
-    show_map(base, key="coverage_map", height=560, live=colours)
+    show_map(base, key=state.COVERAGE_MAP, height=560, live=colours)
     st.caption(t("cov.map_hint"))
 
 
@@ -145,5 +145,5 @@ def grid_table(table: pd.DataFrame) -> None:
     shown = tables.percent_rounded(table[[c for c in TABLE if c in table.columns]], ("_share",))
     shown["status"] = shown["status"].map(lambda s: t(f"cov.status.{s}"))
     shown = shown.reset_index().rename(columns=lambda c: t(f"cov.col.{c}"))
-    st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_cov_table")
-    table_downloads(shown, "gridwatch_coverage", "gw_cov", t("cov.title"))
+    st.dataframe(shown, hide_index=True, width="stretch", height=320, key=state.COV_TABLE)
+    table_downloads(shown, "gridwatch_coverage", state.COV_DOWNLOADS, t("cov.title"))

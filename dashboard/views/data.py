@@ -35,9 +35,11 @@ def render() -> None:
 
 
 def upload_section(sel, author: str) -> None:
-    layer_name = upload.layer_picker(key="gw_data_layer")
+    layer_name = upload.layer_picker(key=state.DATA_LAYER)
     nonce = st.session_state.get(state.UPLOAD_NONCE, 0)
-    file = st.file_uploader(t("data.file"), type=upload.FILE_TYPES, key=f"gw_upload_{layer_name}_{nonce}")
+    file = st.file_uploader(
+        t("data.file"), type=upload.FILE_TYPES, key=state.key_of(state.UPLOAD_FILE, layer_name, nonce)
+    )
     if file is None:
         st.caption(t("data.formats"))
         return
@@ -51,28 +53,28 @@ def upload_section(sel, author: str) -> None:
         columns,
         layer_name,
         first.read.source_crs if first else None,
-        key="gw_opts",
+        key=state.UPLOAD_OPTIONS,
     )
     if (
         first
         and first.read.confirm
-        and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs), key="gw_confirm_crs")
+        and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs), key=state.CONFIRM_CRS)
     ):
         options = replace(options, crs=options.crs or first.read.source_crs)
     offset = first.offset if first else None
     if offset is not None and offset.datum:
         st.warning(t("data.datum_found", datum=offset.datum.upper(), metres=f"{offset.shift_m:,.0f}"))
-        if st.checkbox(t("data.datum_convert", datum=offset.datum.upper()), key="gw_datum"):
+        if st.checkbox(t("data.datum_convert", datum=offset.datum.upper()), key=state.DATUM):
             options = replace(options, datum=offset.datum)
     check = checked(sel, layer_name, source, options, mode=mode) if options != UploadOptions() else first
     if check is None:
         return
     columns = [c for c in check.read.frame.columns if c != check.read.frame.geometry.name]  # as read now
     with st.expander(t("data.mapping"), expanded=bool(check.errors)):
-        mapping, fixed = upload.mapping_editor(check, columns, key=f"gw_mapping_{layer_name}")
+        mapping, fixed = upload.mapping_editor(check, columns, key=state.key_of(state.MAPPING, layer_name))
     if check.values:
         with st.expander(t("data.values"), expanded=True):
-            values = upload.value_editor(check, key=f"gw_values_{layer_name}_{source.digest[:12]}")
+            values = upload.value_editor(check, key=state.key_of(state.VALUES, layer_name, source.digest[:12]))
     else:
         values = check.value_map
     if (mapping, fixed, values) != (check.mapping, check.fixed, check.value_map):
@@ -95,7 +97,13 @@ def file_columns(source: data.Upload) -> list[str]:
     """The header of a table whose coordinates were not found (so its columns can be picked)."""
     opts = st.session_state
     try:
-        return list(data.file_columns(source, opts.get("gw_opts_layer"), opts.get("gw_opts_enc") or None))
+        return list(
+            data.file_columns(
+                source,
+                opts.get(state.key_of(state.UPLOAD_OPTIONS, "layer")),
+                opts.get(state.key_of(state.UPLOAD_OPTIONS, "enc")) or None,
+            )
+        )
     except ReadError:
         return []
 
@@ -127,17 +135,19 @@ def preview(sel, check) -> None:
         if unmapped:
             st.info(t("data.preview_unmapped", columns=", ".join(unmapped)))
         show_map(
-            data.boundary_preview(sel.workspace, sel.version, check, sel.language), key="gw_preview_map", height=480
+            data.boundary_preview(sel.workspace, sel.version, check, sel.language), key=state.PREVIEW_MAP, height=480
         )
         if not unmapped:
             upload.diff_tables(check)
     elif check.counts is not None:
-        show_map(data.points_preview(sel.workspace, sel.version, check, sel.language), key="gw_preview_map", height=480)
+        show_map(
+            data.points_preview(sel.workspace, sel.version, check, sel.language), key=state.PREVIEW_MAP, height=480
+        )
 
 
 def activation(sel, check, author: str) -> None:
     st.subheader(t("data.activate_title"))
-    note = st.text_input(t("data.note"), key="gw_note")
+    note = st.text_input(t("data.note"), key=state.NOTE)
     shrink = check.shrink
     confirmed = shrink is None
     if shrink is not None:
@@ -151,7 +161,7 @@ def activation(sel, check, author: str) -> None:
                 share=f"{shrink.removed / shrink.active:.0%}",
             )
         )
-        confirmed = st.checkbox(t("data.shrink_confirm"), key="gw_confirm_shrink")
+        confirmed = st.checkbox(t("data.shrink_confirm"), key=state.CONFIRM_SHRINK)
     if not check.can_activate:
         st.caption(t("data.cannot_activate"))
     elif not author:
@@ -160,7 +170,7 @@ def activation(sel, check, author: str) -> None:
         t("data.activate"),
         type="primary",
         disabled=not (check.can_activate and author and confirmed),
-        key="gw_activate",
+        key=state.ACTIVATE,
     ):
         try:
             version = data.activate(
@@ -197,10 +207,10 @@ def versions_section(sel, author: str) -> None:
     earlier = [h.version for h in history[1:]]
     if not earlier:
         return
-    target = st.selectbox(t("data.reactivate_which"), earlier, key="gw_reactivate_version")
+    target = st.selectbox(t("data.reactivate_which"), earlier, key=state.REACTIVATE_VERSION)
     if not author:
         st.caption(t("data.author_needed"))
-    if st.button(t("data.reactivate", version=target), disabled=not author, key="gw_reactivate"):
+    if st.button(t("data.reactivate", version=target), disabled=not author, key=state.REACTIVATE):
         version = data.reactivate(sel.workspace, target, author=author)
         st.session_state[state.FLASH] = t("data.reactivated", target=target, version=version)
         st.rerun()
@@ -217,16 +227,21 @@ def clear_section(sel, author: str) -> None:
         choices = points or list(held)
         names = {name: t(f"layer.{name}") for name in choices}
         layer_name = st.selectbox(
-            t("data.clear_which"), choices, format_func=names.__getitem__, key=f"gw_clear_layer_{sel.language}"
+            t("data.clear_which"),
+            choices,
+            format_func=names.__getitem__,
+            key=state.key_of(state.CLEAR_LAYER, sel.language),
         )
         if points and schema.GRIDS.name in held:
             st.caption(t("data.clear_grids_last"))
-        typed = st.text_input(t("data.clear_confirm", layer=layer_name), key=f"gw_clear_confirm_{layer_name}")
+        typed = st.text_input(
+            t("data.clear_confirm", layer=layer_name), key=state.key_of(state.CLEAR_CONFIRM, layer_name)
+        )
         if not author:
             st.caption(t("data.author_needed"))
         if st.button(
             t("data.clear", layer=t(f"layer.{layer_name}")),
-            key="gw_clear",
+            key=state.CLEAR,
             disabled=not author or typed.strip() != layer_name,
         ):
             try:

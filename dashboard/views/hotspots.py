@@ -48,21 +48,21 @@ def render() -> None:
     st.caption(t("hot.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
     if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):
         return
-    flt = ticket_filter(sel, "gw_hot", st.columns(3), stages=False)
+    flt = ticket_filter(sel, state.HOT_FILTER, st.columns(3), stages=False)
     cols = st.columns([1.2, 1, 1, 1.6])
     unit = cols[0].radio(
-        t("hot.unit"), ("grid", "hex"), horizontal=True, key="gw_hot_unit", format_func=lambda u: t(f"hot.unit.{u}")
+        t("hot.unit"), ("grid", "hex"), horizontal=True, key=state.HOT_UNIT, format_func=lambda u: t(f"hot.unit.{u}")
     )
     resolution = cols[1].selectbox(
         t("hot.resolution"),
         RESOLUTIONS,
         index=RESOLUTIONS.index(9),
-        key="gw_hot_res",
+        key=state.HOT_RESOLUTION,
         disabled=unit != "hex",
         help=t("hot.resolution_help"),
         format_func=lambda r: t("hot.resolution_value", r=r, m=f"{hotspots.hex_edge_m(r):,.0f}"),
     )
-    fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
+    fdr = cols[2].toggle(t("hot.fdr"), value=True, key=state.HOT_FDR, help=t("hot.fdr_help"))
     stacked = data.stacked_tickets(sel.workspace, sel.version, flt)
     if len(stacked):
         st.caption(
@@ -101,13 +101,17 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
     """The map; choosing what it shows reruns only this part, a click lists the unit's tickets."""
     choices = SHOW if unit == "grid" else tuple(s for s in SHOW if s != "per_1000")
     show = st.radio(
-        t("hot.show"), choices, horizontal=True, key="gw_hot_show", format_func=lambda s: t(f"hot.show.{s}")
+        t("hot.show"), choices, horizontal=True, key=state.HOT_SHOW, format_func=lambda s: t(f"hot.show.{s}")
     )
     base, colours = data.hotspot_map(
         sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, table, show, sel.language
     )
     clicked = show_map(
-        base, key=f"hot_map_{unit}_{resolution}", height=540, live=colours, returned_objects=["last_clicked"]
+        base,
+        key=state.key_of(state.HOT_MAP, unit, resolution),
+        height=540,
+        live=colours,
+        returned_objects=["last_clicked"],
     ).get("last_clicked")
     unit_id = clicked_unit(sel, unit, resolution, clicked)
     if unit_id is None or unit_id not in table.index:
@@ -130,7 +134,7 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
         readable(tickets, list(TICKET_COLUMNS)).rename(columns=lambda c: t(f"perf.ticket.{c}")),
         hide_index=True,
         width="stretch",
-        key="gw_hot_unit_tickets",
+        key=state.HOT_UNIT_TICKETS,
     )
 
 
@@ -154,8 +158,8 @@ def unit_table(table: pd.DataFrame, unit: str) -> None:
     shown["p"] = shown["p"].round(4)
     shown.insert(0, "unit", shown.index)
     shown = shown.rename(columns=lambda c: t(f"hot.col.{c}"))
-    st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_hot_table")
-    table_downloads(shown, f"gridwatch_hotspots_{unit}", "gw_hot_table", t("hot.title"))
+    st.dataframe(shown, hide_index=True, width="stretch", height=320, key=state.HOT_TABLE)
+    table_downloads(shown, f"gridwatch_hotspots_{unit}", state.HOT_TABLE, t("hot.title"))
 
 
 def time_patterns(sel, flt) -> None:
@@ -180,9 +184,9 @@ def repeat_cases(sel, flt) -> None:
     st.subheader(t("hot.repeats"))
     cols = st.columns([1, 1, 3])
     distance = cols[0].number_input(
-        t("hot.repeat_distance"), 10, 500, int(hotspots.REPEAT_DISTANCE_M), step=10, key="gw_hot_rep_m"
+        t("hot.repeat_distance"), 10, 500, int(hotspots.REPEAT_DISTANCE_M), step=10, key=state.HOT_REPEAT_M
     )
-    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, int(hotspots.REPEAT_DAYS), key="gw_hot_rep_days")
+    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, int(hotspots.REPEAT_DAYS), key=state.HOT_REPEAT_DAYS)
     cases, rates = data.repeats(sel.workspace, sel.version, sel.first, sel.last, flt, float(distance), float(days))
     total, share = hotspots.repeat_share(cases, rates)
     cols[2].metric(t("hot.repeat_count"), f"{len(cases):,}", help=t("hot.repeat_help", m=distance, d=days))
@@ -192,9 +196,9 @@ def repeat_cases(sel, flt) -> None:
     shown = readable(cases, list(cases.columns))
     shown["gap_hours"] = shown["gap_hours"].round(1)
     shown = shown.rename(columns=lambda c: t(f"hot.rep.{c}"))
-    left.dataframe(shown, hide_index=True, width="stretch", height=300, key="gw_hot_repeats")
+    left.dataframe(shown, hide_index=True, width="stretch", height=300, key=state.HOT_REPEATS)
     per_grid = rates[rates["tickets"] > 0].copy()
     per_grid["repeat_rate"] = (per_grid["repeat_rate"] * 100).round(1)
     per_grid = per_grid.reset_index().rename(columns=lambda c: t(f"hot.rep.{c}"))
-    right.dataframe(per_grid, hide_index=True, width="stretch", height=300, key="gw_hot_repeat_rates")
-    table_downloads(shown, "gridwatch_repeat_cases", "gw_hot_repeats", t("hot.title"))
+    right.dataframe(per_grid, hide_index=True, width="stretch", height=300, key=state.HOT_REPEAT_RATES)
+    table_downloads(shown, "gridwatch_repeat_cases", state.HOT_REPEATS, t("hot.title"))

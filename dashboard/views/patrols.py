@@ -93,12 +93,12 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
         table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")),
         hide_index=True,
         width="stretch",
-        key="gw_patrol_per_team",
+        key=state.PATROL_PER_TEAM,
     )
 
 
 def gaps(sel, roster: pd.DataFrame) -> None:
-    days = st.number_input(t("patrol.unvisited_days"), 1, 90, UNVISITED_DAYS, key="gw_patrol_days")
+    days = st.number_input(t("patrol.unvisited_days"), 1, 90, UNVISITED_DAYS, key=state.PATROL_DAYS)
     unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
     st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
     shown = unvisited.copy()
@@ -108,7 +108,7 @@ def gaps(sel, roster: pd.DataFrame) -> None:
         hide_index=True,
         width="stretch",
         height=260,
-        key="gw_patrol_unvisited",
+        key=state.PATROL_UNVISITED,
     )
     if versus is None:
         return
@@ -123,7 +123,7 @@ def gaps(sel, roster: pd.DataFrame) -> None:
         hide_index=True,
         width="stretch",
         height=300,
-        key="gw_patrol_versus",
+        key=state.PATROL_VERSUS,
     )
 
 
@@ -133,11 +133,11 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     st.caption(t("patrol.redesign_help"))
     cols = st.columns(3)
     weights = patrol.WorkloadWeights(
-        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key="gw_patrol_w_tickets"),
-        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_area"),
-        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"),
+        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key=state.PATROL_W_TICKETS),
+        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key=state.PATROL_W_AREA),
+        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key=state.PATROL_W_POPULATION),
     )
-    severity = category_weights(sel, "gw_patrol_severity", t("patrol.severity"))
+    severity = category_weights(sel, state.PATROL_SEVERITY, t("patrol.severity"))
     locks = panels.lock_picker(sel, roster)
     try:
         workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
@@ -145,7 +145,7 @@ def redesign(sel, roster: pd.DataFrame) -> None:
         show_error(exc)
         return
     inputs = (sel.workspace, sel.version, sel.first, sel.last, weights, severity, tuple(sorted(locks.items())))
-    if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):
+    if st.button(t("patrol.run"), type="primary", key=state.PATROL_RUN):
         bar = st.progress(0.0, text=t("patrol.solving"))
         try:
             result = data.propose_districts(

@@ -74,7 +74,7 @@ def render() -> None:
     if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):  # every indicator counts tickets
         return
     level = st.radio(
-        t("perf.level"), LEVELS, horizontal=True, key="gw_perf_level", format_func=lambda v: t(f"perf.level.{v}")
+        t("perf.level"), LEVELS, horizontal=True, key=state.PERF_LEVEL, format_func=lambda v: t(f"perf.level.{v}")
     )
     weights = data.composite_weights(sel.workspace)
     table = data.performance(sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())))
@@ -95,14 +95,14 @@ def render() -> None:
     shown = ranking_frame(sel, table, level)
     event = st.dataframe(
         shown,
-        key="gw_perf_table",
+        key=state.PERF_TABLE,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
         width="stretch",
         height=380,
     )
-    table_downloads(shown, f"gridwatch_{level}_ranking", "gw_perf", t("perf.ranking"))
+    table_downloads(shown, f"gridwatch_{level}_ranking", state.PERF_DOWNLOADS, t("perf.ranking"))
     if event.selection.rows:
         drill_down(sel, level, table.index[event.selection.rows[0]])
     else:
@@ -116,10 +116,10 @@ def render() -> None:
 def indicator_map(sel, table: pd.DataFrame, level: str) -> None:
     """The map of one indicator; choosing another reruns only this part."""
     chosen = st.selectbox(
-        t("perf.map_indicator"), MAPPABLE, key="gw_perf_map", format_func=lambda c: t(f"perf.col.{c}")
+        t("perf.map_indicator"), MAPPABLE, key=state.PERF_MAP_INDICATOR, format_func=lambda c: t(f"perf.col.{c}")
     )
     base, colours = data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language)
-    show_map(base, key="perf_map", height=460, live=colours)
+    show_map(base, key=state.PERF_MAP, height=460, live=colours)
 
 
 def headline(table: pd.DataFrame) -> None:
@@ -168,7 +168,7 @@ def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
 def drill_down(sel, level: str, unit: str) -> None:
     """The tickets behind one indicator of the selected unit: its denominator's, numerator flagged."""
     rate = st.selectbox(
-        t("perf.drill_indicator"), DRILLABLE, key="gw_perf_drill", format_func=lambda c: t(f"perf.col.{c}")
+        t("perf.drill_indicator"), DRILLABLE, key=state.PERF_DRILL, format_func=lambda c: t(f"perf.col.{c}")
     )
     numerator, denominator = metrics.RATES.get(rate, (rate, rate))  # a count is its own denominator
     tickets = data.behind(sel.workspace, sel.version, sel.first, sel.last, level, unit, numerator, denominator)
@@ -202,7 +202,7 @@ def drill_down(sel, level: str, unit: str) -> None:
         shown.rename(columns=lambda c: t(f"perf.ticket.{c}")),
         hide_index=True,
         width="stretch",
-        key="gw_perf_drill_table",
+        key=state.PERF_DRILL_TABLE,
     )
 
 
@@ -212,7 +212,7 @@ def patterns(sel, level: str) -> None:
         column = st.selectbox(
             t("perf.trend_indicator"),
             ("registered",) + tuple(metrics.RATES),
-            key="gw_perf_trend",
+            key=state.PERF_TREND,
             format_func=lambda c: t(f"perf.col.{c}"),
         )
         monthly = data.monthly(sel.workspace, sel.version, "community")
@@ -243,7 +243,7 @@ def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
         lambda: data.meeting_report(*args)[0],
         f"{name}.pdf",
         "application/pdf",
-        key="gw_report_pdf",
+        key=state.REPORT_PDF,
         on_click="ignore",
     )
     right.download_button(
@@ -251,7 +251,7 @@ def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
         lambda: data.meeting_report(*args)[1].encode("utf-8"),
         f"{name}.html",
         "text/html",
-        key="gw_report_html",
+        key=state.REPORT_HTML,
         on_click="ignore",
     )
 
@@ -261,11 +261,16 @@ def weight_editor(name: str, weights: dict[str, float]) -> None:
         st.caption(t("perf.weights_help"))
         chosen = {
             key: st.number_input(
-                t(f"perf.col.{key}"), 0.0, 10.0, float(weights.get(key, 0.0)), 0.05, key=f"gw_perf_weight_{key}"
+                t(f"perf.col.{key}"),
+                0.0,
+                10.0,
+                float(weights.get(key, 0.0)),
+                0.05,
+                key=state.key_of(state.PERF_WEIGHT, key),
             )
             for key in metrics.HIGHER_IS_BETTER
         }
-        if st.button(t("perf.save_weights"), key="gw_perf_save_weights"):
+        if st.button(t("perf.save_weights"), key=state.PERF_SAVE_WEIGHTS):
             if sum(chosen.values()) <= 0:
                 st.error(t("perf.weights_zero"))
             else:
