@@ -57,6 +57,7 @@ ANY_KIND = "any"
 """The service "kind" that stands for every kind together."""
 COVERAGE_PARTS = ("covered", "lost", "gap")
 STAFFING_STATUSES = ("no_worker", "unknown", "under", "within", "over")
+HOUSEHOLDS_PER_WORKER = (300, 500)  # the target range of households per grid worker, inclusive
 DISPLAY_TOLERANCE_M = 0.5  # simplification of map geometries (a 5° arc of 120 m strays 0.11 m from its chord)
 SLIVER_M2 = 1.0  # map polygons (or parts) smaller than this are dropped
 MAX_EDGE_M = 25.0  # road lines are densified to this, so a service point snaps within 12.5 m of its road
@@ -695,7 +696,7 @@ def member_measures(grids: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def staffing(grids: pd.DataFrame, households_per_worker: tuple[float, float] = (300, 500)) -> pd.DataFrame:
+def staffing(grids: pd.DataFrame, households_per_worker: tuple[float, float] = HOUSEHOLDS_PER_WORKER) -> pd.DataFrame:
     """Staffing per grid (index ``grid_id``, in ``grids`` order): ``no_leader`` and ``no_worker``
     (empty or blank names), ``households_per_worker`` (a grid has one grid worker, so its households;
     empty without a worker) and ``status`` (``STAFFING_STATUSES``): ``no_worker``, ``unknown``

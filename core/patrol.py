@@ -514,12 +514,15 @@ def nights_missed(compliance_table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+UNVISITED_DAYS = 14  # a grid not visited for this many days is a gap
+
+
 def unvisited_grids(
     checkins: pd.DataFrame,
     assignments: pd.DataFrame,
     grids: pd.DataFrame,
     as_of: pd.Timestamp,
-    days: int = 14,
+    days: int = UNVISITED_DAYS,
     teams: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Assigned grids where no team signed in during the ``days`` days up to ``as_of``, worst first.

@@ -19,6 +19,7 @@ from dashboard.components.live_map import Overlay
 from dashboard.i18n import message_text, show_error, t
 
 ALL = "__all__"
+WALK = coverage.WalkSettings()  # the walk inputs start at core's defaults
 CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is taken to cover
 
 
@@ -34,16 +35,24 @@ def settings(sel) -> Settings:
     with st.expander(t("cov.settings")):
         cols = st.columns(4)
         walk = coverage.WalkSettings(
-            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key=state.COV_MINUTES),
-            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key=state.COV_SPEED),
+            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, int(WALK.minutes), key=state.COV_MINUTES),
+            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, WALK.speed_kmh, 0.5, key=state.COV_SPEED),
             detour_factor=cols[2].number_input(
-                t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key=state.COV_DETOUR, help=t("cov.detour_help")
+                t("cov.detour"), 1.0, 2.0, WALK.detour_factor, 0.05, key=state.COV_DETOUR, help=t("cov.detour_help")
             ),
-            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key=state.COV_OFF_ROAD),
+            off_road_m=cols[3].number_input(
+                t("cov.off_road"), 0, 300, int(WALK.off_road_m), 10, key=state.COV_OFF_ROAD
+            ),
         )
         st.caption(t("cov.radius", radius=f"{walk.radius_m:,.0f}", walk=f"{walk.walk_m:,.0f}"))
         low, high = st.slider(
-            t("cov.target"), 50, 1500, (300, 500), 10, key=state.COV_TARGET, help=t("cov.target_help")
+            t("cov.target"),
+            50,
+            1500,
+            coverage.HOUSEHOLDS_PER_WORKER,
+            10,
+            key=state.COV_TARGET,
+            help=t("cov.target_help"),
         )
         left, right = st.columns(2)
         roads = session_file(left, "roads", data.LINE_TYPES)

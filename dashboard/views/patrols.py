@@ -18,7 +18,7 @@ from dashboard.components import patrol_panels as panels
 from dashboard.components.filters import category_weights
 from dashboard.i18n import show_error, t
 
-UNVISITED_DAYS = 14
+WEIGHTS = patrol.WorkloadWeights()  # the sliders start at core's defaults
 
 
 def render() -> None:
@@ -98,7 +98,7 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
 
 
 def gaps(sel, roster: pd.DataFrame) -> None:
-    days = st.number_input(t("patrol.unvisited_days"), 1, 90, UNVISITED_DAYS, key=state.PATROL_DAYS)
+    days = st.number_input(t("patrol.unvisited_days"), 1, 90, patrol.UNVISITED_DAYS, key=state.PATROL_DAYS)
     unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
     st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
     shown = unvisited.copy()
@@ -133,9 +133,11 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     st.caption(t("patrol.redesign_help"))
     cols = st.columns(3)
     weights = patrol.WorkloadWeights(
-        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key=state.PATROL_W_TICKETS),
-        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key=state.PATROL_W_AREA),
-        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key=state.PATROL_W_POPULATION),
+        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, WEIGHTS.tickets, 0.05, key=state.PATROL_W_TICKETS),
+        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, WEIGHTS.area, 0.05, key=state.PATROL_W_AREA),
+        population=cols[2].slider(
+            t("patrol.w.population"), 0.0, 1.0, WEIGHTS.population, 0.05, key=state.PATROL_W_POPULATION
+        ),
     )
     severity = category_weights(sel, state.PATROL_SEVERITY, t("patrol.severity"))
     locks = panels.lock_picker(sel, roster)
