@@ -72,8 +72,7 @@ PERF_MAP = "perf_map"
 PERF_DRILL = "gw_perf_drill"
 PERF_DRILL_TABLE = "gw_perf_drill_table"
 PERF_TREND = "gw_perf_trend"
-REPORT_PDF = "gw_report_pdf"
-REPORT_HTML = "gw_report_html"
+REPORT_DOWNLOADS = "gw_report"  # + _pdf, _html
 PERF_WEIGHT = "gw_perf_weight"  # + _<indicator>
 PERF_SAVE_WEIGHTS = "gw_perf_save_weights"
 
@@ -100,8 +99,7 @@ SITE_SPACING = "gw_site_spacing"  # + _<target>
 SITE_WEIGHTS = "gw_site_weights"
 SITE_RUN = "gw_site_run"
 SITE_TABLE = "gw_site_table"
-SITE_CSV = "gw_site_csv"
-SITE_GEOJSON = "gw_site_geojson"
+SITE_DOWNLOADS = "gw_site"  # + _csv, _geojson
 
 # ---- Hotspots ----
 HOT_FILTER = "gw_hot"  # + _category, _source, _community

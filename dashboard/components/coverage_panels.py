@@ -14,6 +14,7 @@ import streamlit as st
 from core import coverage, exports, geometry, schema, siting
 from core.errors import GridWatchError
 from dashboard import data, state
+from dashboard.components.downloads import Download, file_downloads
 from dashboard.components.filters import category_weights
 from dashboard.components.live_map import Overlay
 from dashboard.i18n import message_text, show_error, t
@@ -232,21 +233,9 @@ def siting_result(run: dict) -> None:
     )
     shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", key=state.SITE_TABLE)
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
-        t("cov.sites_csv"),
-        exports.csv_bytes(shown),
-        "gridwatch_sites.csv",
-        "text/csv",
-        key=state.SITE_CSV,
-        on_click="ignore",
-    )
     geojson = sites[["rank", siting.CANDIDATE_ID, "adds", "geometry"]].to_json(drop_id=True)
-    right.download_button(
-        t("cov.sites_geojson"),
-        geojson.encode("utf-8"),
-        "gridwatch_sites.geojson",
-        "application/geo+json",
-        key=state.SITE_GEOJSON,
-        on_click="ignore",
+    files = (
+        Download(t("cov.sites_csv"), exports.csv_bytes(shown), "csv", "text/csv"),
+        Download(t("cov.sites_geojson"), geojson.encode("utf-8"), "geojson", "application/geo+json"),
     )
+    file_downloads("gridwatch_sites", state.SITE_DOWNLOADS, files)

@@ -10,7 +10,7 @@ import streamlit as st
 from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from dashboard import data, state
-from dashboard.components.downloads import XLSX
+from dashboard.components import downloads
 from dashboard.components.map_view import show_map
 from dashboard.components.upload import problem_table
 from dashboard.i18n import show_error, t
@@ -77,7 +77,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         except GridWatchError as exc:
             show_error(exc)
     with right:
-        downloads(sel, roster, "gridwatch_duty_roster", state.ROSTER_DOWNLOADS)
+        roster_downloads(sel, roster, "gridwatch_duty_roster", state.ROSTER_DOWNLOADS)
 
 
 def save(sel, roster: pd.DataFrame) -> None:
@@ -89,26 +89,17 @@ def save(sel, roster: pd.DataFrame) -> None:
     st.rerun()
 
 
-def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
+def roster_downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     table = patrol.roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
-    st.download_button(
-        t("patrol.roster_csv"),
+    files = downloads.table_files(
         lambda: patrol.assignments_to_csv(roster, teams, grids),
-        f"{name}.csv",
-        "text/csv",
-        key=state.key_of(key, "csv"),
-        on_click="ignore",
-    )
-    st.download_button(
-        t("patrol.roster_xlsx"),
         lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
-        f"{name}.xlsx",
-        XLSX,
-        key=state.key_of(key, "xlsx"),
-        on_click="ignore",
+        t("patrol.roster_csv"),
+        t("patrol.roster_xlsx"),
     )
+    downloads.file_downloads(name, key, files, stacked=True)
 
 
 def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
@@ -193,4 +184,4 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
         st.session_state.pop(state.PROPOSAL, None)
         save(sel, proposed)
     with dl:
-        downloads(sel, proposed, "gridwatch_proposed_roster", state.PROPOSAL_DOWNLOADS)
+        roster_downloads(sel, proposed, "gridwatch_proposed_roster", state.PROPOSAL_DOWNLOADS)

@@ -11,7 +11,7 @@ import streamlit as st
 from core import hotspots, metrics, schema
 from dashboard import data, state
 from dashboard.components import charts, hints, tables
-from dashboard.components.downloads import table_downloads
+from dashboard.components.downloads import Download, file_downloads, table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.components.tickets import readable
 from dashboard.i18n import t
@@ -236,24 +236,12 @@ def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
     st.caption(t("report.help"))
     args = (sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())), sel.language)
     name = f"gridwatch_report_{sel.first.isoformat()}_{sel.last.isoformat()}"
-    left, right, _ = st.columns([1, 1, 4])
     # deferred: the report is made when a button is clicked, not on every visit of the page
-    left.download_button(
-        t("report.pdf"),
-        lambda: data.meeting_report(*args)[0],
-        f"{name}.pdf",
-        "application/pdf",
-        key=state.REPORT_PDF,
-        on_click="ignore",
+    files = (
+        Download(t("report.pdf"), lambda: data.meeting_report(*args)[0], "pdf", "application/pdf"),
+        Download(t("report.html"), lambda: data.meeting_report(*args)[1].encode("utf-8"), "html", "text/html"),
     )
-    right.download_button(
-        t("report.html"),
-        lambda: data.meeting_report(*args)[1].encode("utf-8"),
-        f"{name}.html",
-        "text/html",
-        key=state.REPORT_HTML,
-        on_click="ignore",
-    )
+    file_downloads(name, state.REPORT_DOWNLOADS, files)
 
 
 def weight_editor(name: str, weights: dict[str, float]) -> None:
