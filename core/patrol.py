@@ -514,6 +514,28 @@ def nights_missed(compliance_table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class ComplianceSummary:
+    """The district's patrol nights at a glance, from ``compliance`` and its ``nights_missed``."""
+
+    teams: int
+    compliance_rate: float  # nights signed in / nights not called off, over every team; NaN if none counted
+    missed: int  # team-nights missed
+    outside_sign_ins: int
+    called_off: int  # nights no team went out
+
+    @classmethod
+    def of(cls, compliance_table: pd.DataFrame, per_team: pd.DataFrame) -> ComplianceSummary:
+        counted = per_team["nights"].sum() - per_team[CALLED_OFF].sum()
+        return cls(
+            teams=len(per_team),
+            compliance_rate=float(per_team[SIGNED_IN].sum() / counted) if counted else np.nan,
+            missed=int(per_team["missed"].sum()),
+            outside_sign_ins=int(per_team["outside_sign_ins"].sum()),
+            called_off=int(compliance_table.loc[compliance_table[CALLED_OFF], NIGHT].nunique()),
+        )
+
+
 UNVISITED_DAYS = 14  # a grid not visited for this many days is a gap
 
 

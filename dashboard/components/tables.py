@@ -16,3 +16,13 @@ def percent_rounded(frame: pd.DataFrame, percent: tuple[str, ...], decimals: int
         elif shown[column].dtype.kind == "f":
             shown[column] = shown[column].round(decimals)
     return shown
+
+
+def rounded(frame: pd.DataFrame, decimals: dict[str, int], percent: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy of ``frame`` with each column of ``decimals`` that it holds rounded to its decimals, those
+    also in ``percent`` as percent first."""
+    shown = frame.copy()
+    for column, places in decimals.items():
+        if column in shown.columns:
+            shown[column] = ((shown[column] * 100) if column in percent else shown[column]).round(places)
+    return shown

@@ -15,7 +15,7 @@ import streamlit as st
 from core import hotspots, schema
 from core.hotspots import HotspotError
 from dashboard import data, state
-from dashboard.components import charts, hints
+from dashboard.components import charts, hints, tables
 from dashboard.components.downloads import table_downloads
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
@@ -152,10 +152,7 @@ def unit_table(table: pd.DataFrame, unit: str) -> None:
     shown = shown.sort_values(["confidence", "z"], ascending=False)
     shown["confidence"] = shown["confidence"].map(lambda c: t(f"hot.class.{int(c)}"))
     shown["pattern"] = shown["pattern"].map(lambda p: t(f"hot.pattern.{p}"))
-    for column in ("per_1000", "per_km2", "z", "trend_tau"):
-        if column in shown.columns:
-            shown[column] = shown[column].round(2)
-    shown["p"] = shown["p"].round(4)
+    shown = tables.rounded(shown, {"per_1000": 2, "per_km2": 2, "z": 2, "trend_tau": 2, "p": 4})
     shown.insert(0, "unit", shown.index)
     shown = shown.rename(columns=lambda c: t(f"hot.col.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", height=320, key=state.HOT_TABLE)
@@ -194,11 +191,10 @@ def repeat_cases(sel, flt) -> None:
         cols[2].caption(t("hot.repeat_share", share=f"{share:.1%}", total=f"{total:,}"))
     left, right = st.columns([3, 2])
     shown = readable(cases, list(cases.columns))
-    shown["gap_hours"] = shown["gap_hours"].round(1)
+    shown = tables.rounded(shown, {"gap_hours": 1})
     shown = shown.rename(columns=lambda c: t(f"hot.rep.{c}"))
     left.dataframe(shown, hide_index=True, width="stretch", height=300, key=state.HOT_REPEATS)
-    per_grid = rates[rates["tickets"] > 0].copy()
-    per_grid["repeat_rate"] = (per_grid["repeat_rate"] * 100).round(1)
+    per_grid = tables.rounded(rates[rates["tickets"] > 0], {"repeat_rate": 1}, percent=("repeat_rate",))
     per_grid = per_grid.reset_index().rename(columns=lambda c: t(f"hot.rep.{c}"))
     right.dataframe(per_grid, hide_index=True, width="stretch", height=300, key=state.HOT_REPEAT_RATES)
     table_downloads(shown, "gridwatch_repeat_cases", state.HOT_REPEATS, t("hot.title"))

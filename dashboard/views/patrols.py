@@ -13,7 +13,7 @@ import streamlit as st
 from core import patrol, schema
 from core.errors import GridWatchError
 from dashboard import data, state
-from dashboard.components import charts, hints
+from dashboard.components import charts, hints, tables
 from dashboard.components import patrol_panels as panels
 from dashboard.components.filters import category_weights
 from dashboard.i18n import show_error, t
@@ -59,21 +59,14 @@ def roster_tab(sel, roster: pd.DataFrame, problems: list) -> None:
 
 
 def headline(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
+    summary = patrol.ComplianceSummary.of(nights, per_team)
+    rate = "–" if pd.isna(summary.compliance_rate) else f"{summary.compliance_rate:.1%}"
     row = st.columns(5)
-    due = per_team["nights"].sum() - per_team["called_off"].sum()
-    row[0].metric(t("patrol.teams"), f"{len(per_team):,}")
-    row[1].metric(
-        t("patrol.compliance_rate"),
-        f"{per_team['signed_in'].sum() / due:.1%}" if due else "–",
-        help=t("patrol.compliance_help"),
-    )
-    row[2].metric(t("patrol.missed"), f"{int(per_team['missed'].sum()):,}")
-    row[3].metric(t("patrol.outside"), f"{int(per_team['outside_sign_ins'].sum()):,}", help=t("patrol.outside_help"))
-    row[4].metric(
-        t("patrol.called_off"),
-        f"{nights.loc[nights['called_off'], 'night'].nunique():,}",
-        help=t("patrol.called_off_help"),
-    )
+    row[0].metric(t("patrol.teams"), f"{summary.teams:,}")
+    row[1].metric(t("patrol.compliance_rate"), rate, help=t("patrol.compliance_help"))
+    row[2].metric(t("patrol.missed"), f"{summary.missed:,}")
+    row[3].metric(t("patrol.outside"), f"{summary.outside_sign_ins:,}", help=t("patrol.outside_help"))
+    row[4].metric(t("patrol.called_off"), f"{summary.called_off:,}", help=t("patrol.called_off_help"))
 
 
 def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
@@ -87,8 +80,7 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
     }
     chart = charts.compliance_calendar(nights, list(per_team["team_name"]), labels, titles, t("patrol.calendar"))
     st.altair_chart(chart, width="stretch")
-    table = per_team.copy()
-    table["compliance_rate"] = (table["compliance_rate"] * 100).round(1)
+    table = tables.rounded(per_team, {"compliance_rate": 1}, percent=("compliance_rate",))
     st.dataframe(
         table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")),
         hide_index=True,
@@ -114,10 +106,11 @@ def gaps(sel, roster: pd.DataFrame) -> None:
         return
     st.subheader(t("patrol.versus"))
     st.caption(t("patrol.versus_help"))
-    top = versus.sort_values("gap_rank").head(30).reset_index()
-    top["visits_per_100_tickets"] = top["visits_per_100_tickets"].round(1)
-    top["ticket_percentile"] = (top["ticket_percentile"] * 100).round(0)
-    top["gap"] = (top["gap"] * 100).round(2)
+    top = tables.rounded(
+        versus.sort_values("gap_rank").head(30).reset_index(),
+        {"visits_per_100_tickets": 1, "ticket_percentile": 0, "gap": 2},
+        percent=("ticket_percentile", "gap"),
+    )
     st.dataframe(
         top.rename(columns=lambda c: t(f"patrol.col.{c}")),
         hide_index=True,
