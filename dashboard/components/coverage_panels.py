@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import coverage, exports, geometry, schema, siting
+from core import coverage, exports, schema, siting
 from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.downloads import Download, file_downloads
@@ -108,8 +108,7 @@ def proposed_sites(sel) -> Overlay | None:
     if not run or run["key"] != (sel.workspace, sel.version):
         return None
     sites = run["sites"]
-    crs = geometry.metric_crs(sites)
-    circles = sites.to_crs(crs).buffer(run["radius_m"]).to_crs(schema.STORAGE_CRS)
+    circles = siting.site_circles(sites, run["radius_m"])
     tips = tuple(t("cov.site_tip", rank=r, adds=f"{a:,.0f}") for r, a in zip(sites["rank"], sites["adds"]))
     return Overlay(np.asarray(circles.array, dtype=object), t("cov.layer.sites"), data.SITE_COLOR, 0.35, tips=tips)
 
@@ -184,9 +183,7 @@ def siting_panel(sel, settings_: Settings) -> None:
             show_error(exc)
             return
         bar.empty()
-        sites = candidates.iloc[list(result.chosen)].reset_index(drop=True)
-        sites.insert(0, "rank", range(1, len(sites) + 1))
-        sites["adds"] = result.added
+        sites = result.sites(candidates)
         st.session_state[state.SITING] = {
             "key": (sel.workspace, sel.version),
             "result": result,
@@ -200,18 +197,22 @@ def siting_panel(sel, settings_: Settings) -> None:
         siting_result(run)
 
 
+def percent(share: float) -> str:
+    return "–" if np.isnan(share) else f"{share:.1%}"
+
+
 def siting_result(run: dict) -> None:
     result: siting.SitingResult = run["result"]
     unit = t(f"cov.unit.{run['demand']}")
     row = st.columns(4)
     row[0].metric(
         t("cov.before"),
-        f"{result.covered_before / result.total:.1%}" if result.total else "–",
+        percent(result.share_before),
         help=t("cov.of_total", total=f"{result.total:,.0f}", unit=unit),
     )
     row[1].metric(
         t("cov.after"),
-        f"{result.covered_after / result.total:.1%}" if result.total else "–",
+        percent(result.share_after),
         delta=f"+{result.objective:,.0f} {unit}",
     )
     row[2].metric(t("cov.greedy"), f"{result.greedy_objective:,.0f}", help=t("cov.greedy_help"))
