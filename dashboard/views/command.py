@@ -97,7 +97,7 @@ def counter_row(c: command.Counters) -> None:
     row[0].metric(
         t("command.new_today"),
         f"{c.new_today:,}",
-        delta=f"{c.new_today - c.new_yesterday:+,}",
+        delta=f"{c.new_change:+,}",
         delta_color="off",
         help=t("command.new_today_help"),
     )

@@ -158,7 +158,7 @@ def activation(sel, check, author: str) -> None:
                 active=f"{shrink.active:,}",
                 new=f"{shrink.new:,}",
                 removed=f"{shrink.removed:,}",
-                share=f"{shrink.removed / shrink.active:.0%}",
+                share=f"{shrink.removed_share:.0%}",
             )
         )
         confirmed = st.checkbox(t("data.shrink_confirm"), key=state.CONFIRM_SHRINK)
