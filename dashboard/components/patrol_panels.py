@@ -10,7 +10,7 @@ import streamlit as st
 from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from dashboard import data, state
-from dashboard.components import downloads
+from dashboard.components import downloads, tables
 from dashboard.components.map_view import show_map
 from dashboard.components.upload import problem_table
 from dashboard.i18n import show_error, t
@@ -100,6 +100,37 @@ def roster_downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
         t("patrol.roster_xlsx"),
     )
     downloads.file_downloads(name, key, files, stacked=True)
+
+
+def gaps(sel, roster: pd.DataFrame) -> None:
+    days = st.number_input(t("patrol.unvisited_days"), 1, 90, patrol.UNVISITED_DAYS, key=state.PATROL_DAYS)
+    unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
+    st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
+    shown = unvisited.copy()
+    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("patrol.never"))
+    st.dataframe(
+        shown.rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        height=260,
+        key=state.PATROL_UNVISITED,
+    )
+    if versus is None:
+        return
+    st.subheader(t("patrol.versus"))
+    st.caption(t("patrol.versus_help"))
+    top = tables.rounded(
+        versus.sort_values("gap_rank").head(30).reset_index(),
+        {"visits_per_100_tickets": 1, "ticket_percentile": 0, "gap": 2},
+        percent=("ticket_percentile", "gap"),
+    )
+    st.dataframe(
+        top.rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        height=300,
+        key=state.PATROL_VERSUS,
+    )
 
 
 def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:

@@ -55,7 +55,7 @@ def render() -> None:
     hints.load_next(sel, LIVE_LAYERS)
     flt, measure = filters(sel)
     _, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
-    counter_row(counters)
+    grid_panel.counter_row(counters)
 
     focus = st.session_state.get(state.FOCUS)
     grid_id = st.session_state.get(state.SELECTED_GRID)
@@ -90,21 +90,6 @@ def filters(sel) -> tuple[command.TicketFilter, str]:
         t("command.colour_by"), command.MEASURES, key=state.CC_MEASURE, format_func=lambda m: t(f"command.measure.{m}")
     )
     return ticket_filter(sel, state.CC_FILTER, cols[1:]), measure
-
-
-def counter_row(c: command.Counters) -> None:
-    row = st.columns(5)
-    row[0].metric(
-        t("command.new_today"),
-        f"{c.new_today:,}",
-        delta=f"{c.new_change:+,}",
-        delta_color="off",
-        help=t("command.new_today_help"),
-    )
-    row[1].metric(t("kpi.open_tickets"), f"{c.open:,}")
-    row[2].metric(t("kpi.overdue_tickets"), f"{c.overdue:,}")
-    row[3].metric(t("command.cameras_down"), f"{c.cameras_down:,} / {c.cameras_total:,}")
-    row[4].metric(t("command.teams_tonight"), f"{c.teams_signed_in:,} / {c.teams_total:,}")
 
 
 def select_clicked_grid(sel, click: dict | None) -> None:

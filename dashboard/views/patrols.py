@@ -45,7 +45,7 @@ def render() -> None:
         with tabs[0]:
             compliance_calendar(nights, per_team)
         with tabs[1]:
-            gaps(sel, roster)
+            panels.gaps(sel, roster)
     with tabs[2]:
         roster_tab(sel, roster, problems)
     with tabs[3]:
@@ -86,37 +86,6 @@ def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
         hide_index=True,
         width="stretch",
         key=state.PATROL_PER_TEAM,
-    )
-
-
-def gaps(sel, roster: pd.DataFrame) -> None:
-    days = st.number_input(t("patrol.unvisited_days"), 1, 90, patrol.UNVISITED_DAYS, key=state.PATROL_DAYS)
-    unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
-    st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
-    shown = unvisited.copy()
-    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("patrol.never"))
-    st.dataframe(
-        shown.rename(columns=lambda c: t(f"patrol.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        height=260,
-        key=state.PATROL_UNVISITED,
-    )
-    if versus is None:
-        return
-    st.subheader(t("patrol.versus"))
-    st.caption(t("patrol.versus_help"))
-    top = tables.rounded(
-        versus.sort_values("gap_rank").head(30).reset_index(),
-        {"visits_per_100_tickets": 1, "ticket_percentile": 0, "gap": 2},
-        percent=("ticket_percentile", "gap"),
-    )
-    st.dataframe(
-        top.rename(columns=lambda c: t(f"patrol.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        height=300,
-        key=state.PATROL_VERSUS,
     )
 
 
