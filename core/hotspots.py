@@ -16,6 +16,8 @@ time patterns.
 * **Repeats (重复案件).** A ticket is a repeat when an earlier ticket of the same category lies within
   ``distance_m`` and ``days``.
 * **Time.** Hour-of-day × weekday and month-by-month tables, optionally by category.
+
+Not here: the standard indicators per unit (``core.metrics``), the maps and charts (``dashboard``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,47 @@ from core.geometry import metric_crs
 
 if TYPE_CHECKING:  # esda and libpysal take ~2 s to import: only the functions that use them do
     from libpysal.graph import Graph
+
+__all__ = [
+    "CONFIDENCE",
+    "EMERGING",
+    "EMERGING_CLASSES",
+    "FINEST_RESOLUTION",
+    "HOURS",
+    "MAX_CELLS",
+    "PERSISTENT_SHARE",
+    "REPEAT_DAYS",
+    "REPEAT_DISTANCE_M",
+    "STACKED_DECIMALS",
+    "STACKED_FACTOR",
+    "STACKED_MIN_POINTS",
+    "TREND_ALPHA",
+    "WEEKDAYS",
+    "DensitySurface",
+    "HotspotError",
+    "SpotCounts",
+    "emerging_hotspots",
+    "gi_star",
+    "grid_graph",
+    "hex_boundaries",
+    "hex_cell_at",
+    "hex_cells_of",
+    "hex_counts",
+    "hex_cover",
+    "hex_edge_m",
+    "hex_graph",
+    "hex_resolution_for",
+    "hour_weekday",
+    "kernel_density",
+    "monthly_counts",
+    "monthly_seasonality",
+    "repeat_cases",
+    "repeat_rates",
+    "repeat_share",
+    "stacked_coordinates",
+    "stacked_mask",
+    "without_stacked",
+]
 
 FINEST_RESOLUTION = 9  # ~0.1 km² cells, edge ~200 m: about a block
 MAX_CELLS = 4_000  # cells over the whole extent at most; more is slow to draw and hard to read
