@@ -79,6 +79,7 @@ __all__ = [
     "repeat_share",
     "stacked_coordinates",
     "stacked_mask",
+    "stacked_total",
     "without_stacked",
 ]
 
@@ -130,6 +131,11 @@ def stacked_coordinates(
     limit = max(min_points, factor * np.percentile(counts.to_numpy(), 99))
     stacked = counts[counts >= limit]
     return stacked.rename("count").reset_index().astype({"count": "int64"})
+
+
+def stacked_total(stacked: pd.DataFrame) -> int:
+    """The points on all the coordinates of a ``stacked_coordinates`` table."""
+    return int(stacked["count"].sum())
 
 
 def stacked_mask(points: gpd.GeoDataFrame, stacked: pd.DataFrame | None = None) -> np.ndarray:

@@ -54,7 +54,7 @@ def render() -> None:
         st.caption(
             t(
                 "hot.stacked",
-                count=f"{int(stacked['count'].sum()):,}",
+                count=f"{hotspots.stacked_total(stacked):,}",
                 places=len(stacked),
                 where="; ".join(f"{r.lon:.6f}, {r.lat:.6f}" for r in stacked.head(3).itertuples()),
             )

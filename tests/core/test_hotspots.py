@@ -369,6 +369,7 @@ def test_points_stacked_on_one_coordinate_are_found_and_left_out_by_default():
     tickets = stacked_field()
     stacked = hotspots.stacked_coordinates(tickets)
     assert stacked.to_dict("records") == [{"lon": 120.15, "lat": 30.25, "count": 300}]
+    assert hotspots.stacked_total(stacked) == 300 and hotspots.stacked_total(stacked.iloc[:0]) == 0
     kept, found = hotspots.without_stacked(tickets)
     assert len(kept) == 2_000 and found.equals(stacked)
     repeats = hotspots.repeat_cases(tickets, 50.0, 7.0)
