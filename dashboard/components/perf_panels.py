@@ -1,5 +1,5 @@
 """Parts of the Performance page: the district totals with their formulas, the tickets behind a number,
-the meeting report's downloads and the composite's weights."""
+the ranking as shown, the meeting report's downloads and the composite's weights."""
 
 from __future__ import annotations
 
@@ -8,10 +8,34 @@ import streamlit as st
 
 from core import metrics, schema
 from dashboard import data, state
+from dashboard.components import tables
 from dashboard.components.downloads import Download, file_downloads
 from dashboard.components.tickets import readable
 from dashboard.i18n import t
 
+RANKING = (
+    "rank",
+    "composite_score",
+    "registered",
+    "registered_change",
+    "due",
+    "closed",
+    "closure_rate",
+    "closure_rate_change",
+    "on_time",
+    "on_time_rate",
+    "on_time_rate_smoothed",
+    "on_time_rate_change",
+    "rework_rate",
+    "satisfaction_rate",
+    "public_report_rate",
+    "handling_hours_median",
+    "handling_hours_p90",
+    "open",
+    "overdue",
+    "per_1000",
+    "per_km2",
+)
 DRILLABLE = (*metrics.RATES, "registered", "due", "closed", "on_time", "open", "overdue")
 HEADLINE = ("registered", "due", "closed", "on_time")
 
@@ -46,6 +70,19 @@ def headline(table: pd.DataFrame) -> None:
             )
         )
         st.caption(t("perf.definitions"))
+
+
+def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The ranking table as the page shows it: unit names, year-over-year beside the changes, rates in
+    percent, figures rounded, headings translated."""
+    names = data.unit_names(sel.workspace, sel.version, level)
+    frame = table[list(RANKING)].copy()
+    yoy = data.year_over_year(sel.workspace, sel.version, sel.first, sel.last, level).reindex(table.index)
+    frame.insert(frame.columns.get_loc("registered_change") + 1, "registered_yoy", yoy["registered"])
+    frame.insert(frame.columns.get_loc("on_time_rate_change") + 1, "on_time_rate_yoy", yoy["on_time_rate"])
+    frame = tables.percent_rounded(frame, ("rate", "rate_smoothed", "rate_change", "rate_yoy"))
+    frame.insert(0, "unit", table.index.map(lambda k: names.get(k, k)))
+    return frame.rename(columns=lambda c: t(f"perf.col.{c}"))
 
 
 def drill_down(sel, level: str, unit: str) -> None:

@@ -10,36 +10,13 @@ import streamlit as st
 
 from core import hotspots, metrics, schema
 from dashboard import data, state
-from dashboard.components import charts, hints, tables
+from dashboard.components import charts, hints
 from dashboard.components import perf_panels as panels
 from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
 
 LEVELS = ("grid", "community", "street")
-TABLE = (
-    "rank",
-    "composite_score",
-    "registered",
-    "registered_change",
-    "due",
-    "closed",
-    "closure_rate",
-    "closure_rate_change",
-    "on_time",
-    "on_time_rate",
-    "on_time_rate_smoothed",
-    "on_time_rate_change",
-    "rework_rate",
-    "satisfaction_rate",
-    "public_report_rate",
-    "handling_hours_median",
-    "handling_hours_p90",
-    "open",
-    "overdue",
-    "per_1000",
-    "per_km2",
-)
 MAPPABLE = (
     "composite_score",
     "closure_rate_smoothed",
@@ -90,7 +67,7 @@ def render() -> None:
     indicator_map(sel, table, level)
 
     st.subheader(t("perf.ranking"))
-    shown = ranking_frame(sel, table, level)
+    shown = panels.ranking_frame(sel, table, level)
     event = st.dataframe(
         shown,
         key=state.PERF_TABLE,
@@ -118,17 +95,6 @@ def indicator_map(sel, table: pd.DataFrame, level: str) -> None:
     )
     base, colours = data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language)
     show_map(base, key=state.PERF_MAP, height=460, live=colours)
-
-
-def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
-    names = data.unit_names(sel.workspace, sel.version, level)
-    frame = table[list(TABLE)].copy()
-    yoy = data.year_over_year(sel.workspace, sel.version, sel.first, sel.last, level).reindex(table.index)
-    frame.insert(frame.columns.get_loc("registered_change") + 1, "registered_yoy", yoy["registered"])
-    frame.insert(frame.columns.get_loc("on_time_rate_change") + 1, "on_time_rate_yoy", yoy["on_time_rate"])
-    frame = tables.percent_rounded(frame, ("rate", "rate_smoothed", "rate_change", "rate_yoy"))
-    frame.insert(0, "unit", table.index.map(lambda k: names.get(k, k)))
-    return frame.rename(columns=lambda c: t(f"perf.col.{c}"))
 
 
 def patterns(sel, level: str) -> None:
