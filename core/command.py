@@ -136,6 +136,11 @@ class Counters:
     teams_signed_in: int
     teams_total: int
 
+    @property
+    def new_change(self) -> int:
+        """New tickets today minus yesterday."""
+        return self.new_today - self.new_yesterday
+
 
 def counters(
     tickets: pd.DataFrame, cameras: pd.DataFrame, teams: pd.DataFrame, checkins: pd.DataFrame, as_of: pd.Timestamp

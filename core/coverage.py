@@ -18,9 +18,18 @@ from core import schema
 from core.errors import Problem, ValidationError
 from core.overlay import numeric_column
 
-__all__ = ["STAFFING_STATUSES", "member_measures", "staffing"]
+__all__ = [
+    "HOUSEHOLDS_PER_WORKER",
+    "OFF_TARGET_STATUSES",
+    "STAFFING_STATUSES",
+    "district_shares",
+    "member_measures",
+    "staffing",
+]
 
 STAFFING_STATUSES = ("no_worker", "unknown", "under", "within", "over")
+HOUSEHOLDS_PER_WORKER = (300, 500)  # the target range of households per grid worker, inclusive
+OFF_TARGET_STATUSES = ("no_worker", "under", "over")  # of STAFFING_STATUSES: what a grid needs done about
 
 
 def member_measures(grids: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
@@ -74,7 +83,7 @@ def member_measures(grids: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def staffing(grids: pd.DataFrame, households_per_worker: tuple[float, float] = (300, 500)) -> pd.DataFrame:
+def staffing(grids: pd.DataFrame, households_per_worker: tuple[float, float] = HOUSEHOLDS_PER_WORKER) -> pd.DataFrame:
     """Staffing per grid (index ``grid_id``, in ``grids`` order): ``no_leader`` and ``no_worker``
     (empty or blank names), ``households_per_worker`` (a grid has one grid worker, so its households;
     empty without a worker) and ``status`` (``STAFFING_STATUSES``): ``no_worker``, ``unknown``
@@ -102,3 +111,46 @@ def _blank(frame: pd.DataFrame, column: str) -> np.ndarray:
         return np.ones(len(frame), dtype=bool)
     values = frame[column]
     return (values.isna() | (values.astype("string").str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+
+
+def district_shares(table: pd.DataFrame) -> dict[str, float]:
+    """The district's figures from a coverage table (one row per grid: ``area_km2``, ``households``,
+    ``population`` and the columns of ``camera_coverage``, ``service_reach``, ``member_measures`` and
+    ``staffing``). Shares are of the district's sums, NaN where that sum is 0; a figure whose columns
+    the table lacks (its layer is not loaded) is left out:
+
+    * ``covered_share``, ``tickets_in_view_share``, ``key_points_covered_share`` and ``served_share``
+      (``any_served`` of the population);
+    * ``lost_share``: the grids' lost shares weighted by their areas;
+    * ``linked_share``: linked households of the grids with known households, each grid's capped at its
+      households (联户 counts a household once);
+    * ``grids_without_member`` and ``grids_off_target`` (``OFF_TARGET_STATUSES``), counts.
+    """
+
+    def share(part: pd.Series, whole: pd.Series) -> float:
+        total = whole.sum()
+        return float(part.sum() / total) if total else np.nan
+
+    out: dict[str, float] = {}
+    for name, (part, whole) in {
+        "covered_share": ("covered_area_km2", "area_km2"),
+        "lost_share": ("lost_share", "area_km2"),
+        "tickets_in_view_share": ("tickets_in_view", "tickets_recent"),
+        "key_points_covered_share": ("key_points_covered", "key_points"),
+        "served_share": ("any_served", schema.POPULATION),
+        "linked_share": ("linked_households", schema.HOUSEHOLDS),
+    }.items():
+        if part not in table or whole not in table:
+            continue
+        if name == "lost_share":
+            out[name] = share(table[part] * table[whole], table[whole])
+        elif name == "linked_share":
+            known = table[whole].notna() & (table[whole] > 0)
+            households = table.loc[known, whole]
+            out[name] = share(table.loc[known, part].clip(upper=households), households)
+        else:
+            out[name] = share(table[part], table[whole])
+    if "has_member" in table:
+        out["grids_without_member"] = int((~table["has_member"].astype(bool)).sum())
+    out["grids_off_target"] = int(table["status"].isin(OFF_TARGET_STATUSES).sum())
+    return out

@@ -16,6 +16,8 @@ time patterns.
 * **Repeats (重复案件).** A ticket is a repeat when an earlier ticket of the same category lies within
   ``distance_m`` and ``days``.
 * **Time.** Hour-of-day × weekday and month-by-month tables, optionally by category.
+
+Not here: the standard indicators per unit (``core.metrics``), the maps and charts (``dashboard``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,48 @@ from core.geometry import metric_crs
 if TYPE_CHECKING:  # esda and libpysal take ~2 s to import: only the functions that use them do
     from libpysal.graph import Graph
 
+__all__ = [
+    "CONFIDENCE",
+    "EMERGING",
+    "EMERGING_CLASSES",
+    "FINEST_RESOLUTION",
+    "HOURS",
+    "MAX_CELLS",
+    "PERSISTENT_SHARE",
+    "REPEAT_DAYS",
+    "REPEAT_DISTANCE_M",
+    "STACKED_DECIMALS",
+    "STACKED_FACTOR",
+    "STACKED_MIN_POINTS",
+    "TREND_ALPHA",
+    "WEEKDAYS",
+    "DensitySurface",
+    "HotspotError",
+    "SpotCounts",
+    "emerging_hotspots",
+    "gi_star",
+    "grid_graph",
+    "hex_boundaries",
+    "hex_cell_at",
+    "hex_cells_of",
+    "hex_counts",
+    "hex_cover",
+    "hex_edge_m",
+    "hex_graph",
+    "hex_resolution_for",
+    "hour_weekday",
+    "kernel_density",
+    "monthly_counts",
+    "monthly_seasonality",
+    "repeat_cases",
+    "repeat_rates",
+    "repeat_share",
+    "stacked_coordinates",
+    "stacked_mask",
+    "stacked_total",
+    "without_stacked",
+]
+
 FINEST_RESOLUTION = 9  # ~0.1 km² cells, edge ~200 m: about a block
 MAX_CELLS = 4_000  # cells over the whole extent at most; more is slow to draw and hard to read
 CONFIDENCE = ((3, 0.01), (2, 0.05), (1, 0.10))  # class: two-sided p below which a unit is that confident
@@ -55,8 +99,11 @@ EMERGING_CLASSES = (
     "historical",
     "none",
 )
+EMERGING = ("new", "consecutive", "intensifying")  # of EMERGING_CLASSES: the ones to act on first
 WEEKDAYS = 7
 HOURS = 24
+REPEAT_DISTANCE_M = 50.0  # a ticket this close to an earlier one ...
+REPEAT_DAYS = 7.0  # ... and this soon after it is a repeat case
 
 
 STACKED_MIN_POINTS = 50  # a coordinate holding at least this many points ...
@@ -80,6 +127,11 @@ def stacked_coordinates(
     limit = max(min_points, factor * np.percentile(counts.to_numpy(), 99))
     stacked = counts[counts >= limit]
     return stacked.rename("count").reset_index().astype({"count": "int64"})
+
+
+def stacked_total(stacked: pd.DataFrame) -> int:
+    """The points on all the coordinates of a ``stacked_coordinates`` table."""
+    return int(stacked["count"].sum())
 
 
 def stacked_mask(points: gpd.GeoDataFrame, stacked: pd.DataFrame | None = None) -> np.ndarray:
@@ -150,6 +202,16 @@ def hex_cover(areas: gpd.GeoSeries, resolution: int) -> pd.Index:
 def hex_boundaries(cells: pd.Index) -> list[np.ndarray]:
     """Each cell's outline as an (n, 2) array of lon/lat (open ring)."""
     return [np.asarray(h3.cell_to_boundary(cell))[:, ::-1] for cell in cells]
+
+
+def hex_edge_m(resolution: int) -> float:
+    """The average edge of an H3 cell of ``resolution``, in metres (how a resolution is described)."""
+    return float(h3.average_hexagon_edge_length(resolution, unit="m"))
+
+
+def hex_cell_at(lon: float, lat: float, resolution: int) -> str:
+    """The H3 cell of ``resolution`` holding the point lon/lat (EPSG:4326), e.g. a click on the map."""
+    return str(h3.latlng_to_cell(lat, lon, resolution))
 
 
 @dataclass(frozen=True)
@@ -348,6 +410,24 @@ def emerging_hotspots(counts: pd.DataFrame, graph: Graph, fdr: bool = False) -> 
     )
 
 
+@dataclass(frozen=True)
+class SpotCounts:
+    """Units per class of a hotspot table (``gi_star``'s ``confidence`` beside ``emerging_hotspots``'
+    ``pattern``)."""
+
+    hot: dict[int, int]  # confidence class (3 = 99 %, 2 = 95 %, 1 = 90 %) → hot spots of that class
+    cold: int  # cold spots of any confidence
+    emerging: int  # units of a pattern in EMERGING
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> SpotCounts:
+        return cls(
+            hot={level: int((table["confidence"] == level).sum()) for level, _ in CONFIDENCE},
+            cold=int((table["confidence"] < 0).sum()),
+            emerging=int(table["pattern"].isin(EMERGING).sum()),
+        )
+
+
 def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The Mann-Kendall trend test of every row against time at once: Kendall's tau-b and the two-sided
     p-value of S under the normal approximation with the tie-corrected variance (as
@@ -373,7 +453,10 @@ def _trailing_run(flags: np.ndarray) -> np.ndarray:
 
 # ---- repeats --------------------------------------------------------------------------------------
 def repeat_cases(
-    tickets: gpd.GeoDataFrame, distance_m: float = 50.0, days: float = 7.0, include_stacked: bool = False
+    tickets: gpd.GeoDataFrame,
+    distance_m: float = REPEAT_DISTANCE_M,
+    days: float = REPEAT_DAYS,
+    include_stacked: bool = False,
 ) -> pd.DataFrame:
     """Tickets with an earlier ticket of the same category within ``distance_m`` and ``days`` (重复案件).
     Tickets on stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``:
@@ -446,6 +529,13 @@ def repeat_rates(
     return pd.DataFrame(
         {"tickets": total.astype("int64"), "repeats": rep.astype("int64"), "repeat_rate": rate}, index=units
     )
+
+
+def repeat_share(repeats: pd.DataFrame, rates: pd.DataFrame) -> tuple[int, float]:
+    """(tickets of a ``repeat_rates`` table, the share of them the ``repeat_cases`` are; NaN without
+    tickets)."""
+    total = int(rates["tickets"].sum())
+    return total, len(repeats) / total if total else np.nan
 
 
 # ---- time patterns -----------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ __all__ = [
     "TREND_RATES",
     "MeetingFigures",
     "district_changes",
-    "district_rates",
     "district_totals",
     "meeting_figures",
     "monthly_indicators",
@@ -151,25 +150,14 @@ def district_totals(
     tickets: pd.DataFrame, grids: gpd.GeoDataFrame, period: metrics.Period, as_of: pd.Timestamp
 ) -> pd.Series:
     """The district's counts (``metrics.COUNTS``) of ``period``: its streets' counts summed."""
-    return metrics.indicators(tickets, grids, period, as_of, "street")[list(metrics.COUNTS)].sum()
-
-
-def district_rates(totals: pd.Series) -> pd.Series:
-    """Every rate of ``metrics.RATES`` from district totals (NaN where its denominator is 0)."""
-    return pd.Series(
-        {
-            rate: totals[numerator] / totals[denominator] if totals[denominator] else float("nan")
-            for rate, (numerator, denominator) in metrics.RATES.items()
-        },
-        dtype="float64",
-    )
+    return metrics.district_counts(metrics.indicators(tickets, grids, period, as_of, "street"))
 
 
 def district_changes(now: pd.Series, before: pd.Series, label: str) -> pd.DataFrame:
     """The district as one row ``label``: its registered tickets and each rate's change against
     ``before`` (``<rate>_change``), the shape ``metrics.worsened`` reads."""
     district = pd.DataFrame({"registered": [int(now["registered"])]}, index=[label])
-    for rate, change in (district_rates(now) - district_rates(before)).items():
+    for rate, change in (metrics.district_rates(now) - metrics.district_rates(before)).items():
         district[f"{rate}_change"] = change
     return district
 
@@ -219,7 +207,7 @@ def meeting_figures(
     )
     return MeetingFigures(
         totals=now,
-        rates=district_rates(now),
+        rates=metrics.district_rates(now),
         flags=flags,
         trend=monthly_rates(monthly),
         ranking=report_ranking(table, names),

@@ -13,7 +13,10 @@ The standard indicators of Chinese digital urban management (立案数, 应结�
 按期结案数 and 按期结案率, 返工率, 满意率, 监督举报率, handling time, per 1,000 residents and per km²)
 are ``indicators`` per grid, community or street; ``ticket_flags`` says which tickets each number
 counts, ``previous_period``/``same_period_last_year`` give 环比/同比, ``smoothed_rate`` ranks fairly
-and ``composite_score`` is the 综合指标值.
+and ``composite_score`` is the 综合指标值; ``district_counts``/``district_rates`` are the district's.
+
+Not here: coverage, hot spots and patrols (``core.coverage``, ``core.hotspots``, ``core.patrol``), and
+how a page shows a figure (``dashboard``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,43 @@ import pandas as pd
 
 from core import schema
 from core.geometry import area_km2
+
+__all__ = [
+    "COUNTS",
+    "DEFAULT_WEIGHTS",
+    "FLAG_POINTS",
+    "HIGHER_IS_BETTER",
+    "LEVELS",
+    "MIN_RANKED",
+    "PUBLIC_SOURCES",
+    "RATES",
+    "SATISFIED",
+    "HeadlineFigures",
+    "IndicatorOptions",
+    "Period",
+    "changes",
+    "composite_dropped",
+    "composite_score",
+    "data_as_of",
+    "district_counts",
+    "district_rates",
+    "due_mask",
+    "headline_figures",
+    "indicators",
+    "local_midnight",
+    "on_time_mask",
+    "open_mask",
+    "outside_grids_in_period",
+    "overdue_mask",
+    "previous_period",
+    "ranking",
+    "registered_mask",
+    "same_period_last_year",
+    "smoothed_rate",
+    "ticket_count_by_grid",
+    "ticket_flags",
+    "worsened",
+]
 
 
 def local_midnight(day: date | pd.Timestamp, tz) -> pd.Timestamp:
@@ -306,6 +346,20 @@ def indicators(
     out["per_km2"] = out["registered"] / out["area_km2"].where(out["area_km2"] > 0)
     out.index.name = key
     return out
+
+
+def district_counts(table: pd.DataFrame) -> pd.Series:
+    """Every count of ``COUNTS`` summed over the units of an ``indicators`` table: the district's (a
+    district's counts are the sums of its units')."""
+    return table[list(COUNTS)].sum()
+
+
+def district_rates(counts: pd.Series) -> pd.Series:
+    """Each rate of ``RATES`` from summed counts (``district_counts``): numerator over denominator, NaN
+    where the denominator is 0."""
+    return pd.Series(
+        {rate: counts[n] / counts[d] if counts[d] else np.nan for rate, (n, d) in RATES.items()}, dtype=float
+    )
 
 
 def previous_period(period: Period) -> Period:

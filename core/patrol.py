@@ -13,6 +13,8 @@ Not here: reading and checking the assignment table (``core.roster``), grid work
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -161,12 +163,37 @@ def nights_missed(compliance_table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class ComplianceSummary:
+    """The district's patrol nights at a glance, from ``compliance`` and its ``nights_missed``."""
+
+    teams: int
+    compliance_rate: float  # nights signed in / nights not called off, over every team; NaN if none counted
+    missed: int  # team-nights missed
+    outside_sign_ins: int
+    called_off: int  # nights no team went out
+
+    @classmethod
+    def of(cls, compliance_table: pd.DataFrame, per_team: pd.DataFrame) -> ComplianceSummary:
+        counted = per_team["nights"].sum() - per_team[CALLED_OFF].sum()
+        return cls(
+            teams=len(per_team),
+            compliance_rate=float(per_team[SIGNED_IN].sum() / counted) if counted else np.nan,
+            missed=int(per_team["missed"].sum()),
+            outside_sign_ins=int(per_team["outside_sign_ins"].sum()),
+            called_off=int(compliance_table.loc[compliance_table[CALLED_OFF], NIGHT].nunique()),
+        )
+
+
+UNVISITED_DAYS = 14  # a grid not visited for this many days is a gap
+
+
 def unvisited_grids(
     checkins: pd.DataFrame,
     assignments: pd.DataFrame,
     grids: pd.DataFrame,
     as_of: pd.Timestamp,
-    days: int = 14,
+    days: int = UNVISITED_DAYS,
     teams: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Assigned grids where no team signed in during the ``days`` days up to ``as_of``, worst first.

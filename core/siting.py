@@ -52,6 +52,7 @@ import scipy.sparse
 from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
+from core import schema
 from core.errors import Message, Problem, SitingError, ValidationError
 from core.geometry import metric_crs
 from core.overlay import numeric_column, points_xy
@@ -109,6 +110,30 @@ class SitingResult:
 
     COVERED_BEFORE = -2
     UNCOVERED = -1
+
+    @property
+    def share_before(self) -> float:
+        """The share of the demand existing sites cover (``covered_before`` / ``total``); NaN without demand."""
+        return self.covered_before / self.total if self.total else np.nan
+
+    @property
+    def share_after(self) -> float:
+        """The share covered with the chosen sites added (``covered_after`` / ``total``); NaN without demand."""
+        return self.covered_after / self.total if self.total else np.nan
+
+    def sites(self, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The chosen rows of ``candidates`` (the model's), in order: ``rank`` (1 = chosen first), the
+        candidates' columns and ``adds`` (the demand weight each adds)."""
+        sites = candidates.iloc[list(self.chosen)].reset_index(drop=True)
+        sites.insert(0, "rank", range(1, len(sites) + 1))
+        sites["adds"] = self.added
+        return sites
+
+
+def site_circles(sites: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoSeries:
+    """Each site's circle of ``radius_m`` (what it covers), drawn in the sites' metric CRS and returned in
+    EPSG:4326."""
+    return sites.to_crs(metric_crs(sites)).buffer(radius_m).to_crs(schema.STORAGE_CRS)
 
 
 @dataclass(frozen=True, eq=False)

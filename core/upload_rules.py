@@ -57,10 +57,15 @@ class Shrink:
     def removed(self) -> int:
         return self.active - self.new
 
+    @property
+    def removed_share(self) -> float:
+        """The share of the active features the upload would remove (the active layer is never empty)."""
+        return self.removed / self.active
+
     def __str__(self) -> str:
         return (
             f"replacing the active `{self.layer_name}` ({self.active:,} features) with this file "
-            f"({self.new:,} features) would remove {self.removed:,} ({self.removed / self.active:.0%}); "
+            f"({self.new:,} features) would remove {self.removed:,} ({self.removed_share:.0%}); "
             "check that the file is complete, or confirm that the layer is meant to shrink"
         )
 

@@ -11,14 +11,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import exports, geometry, reach, schema, siting
+from core import coverage, exports, reach, schema, siting
 from core.errors import GridWatchError
 from dashboard import data, state
+from dashboard.components.downloads import Download, file_downloads
 from dashboard.components.filters import category_weights
 from dashboard.components.live_map import Overlay
 from dashboard.i18n import message_text, show_error, t
 
 ALL = "__all__"
+WALK = reach.WalkSettings()  # the walk inputs start at core's defaults
 CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is taken to cover
 
 
@@ -34,15 +36,25 @@ def settings(sel) -> Settings:
     with st.expander(t("cov.settings")):
         cols = st.columns(4)
         walk = reach.WalkSettings(
-            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, 15, key="gw_cov_minutes"),
-            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, 5.0, 0.5, key="gw_cov_speed"),
+            minutes=cols[0].number_input(t("cov.minutes"), 5, 30, int(WALK.minutes), key=state.COV_MINUTES),
+            speed_kmh=cols[1].number_input(t("cov.speed"), 2.0, 8.0, WALK.speed_kmh, 0.5, key=state.COV_SPEED),
             detour_factor=cols[2].number_input(
-                t("cov.detour"), 1.0, 2.0, 1.25, 0.05, key="gw_cov_detour", help=t("cov.detour_help")
+                t("cov.detour"), 1.0, 2.0, WALK.detour_factor, 0.05, key=state.COV_DETOUR, help=t("cov.detour_help")
             ),
-            off_road_m=cols[3].number_input(t("cov.off_road"), 0, 300, 100, 10, key="gw_cov_off_road"),
+            off_road_m=cols[3].number_input(
+                t("cov.off_road"), 0, 300, int(WALK.off_road_m), 10, key=state.COV_OFF_ROAD
+            ),
         )
         st.caption(t("cov.radius", radius=f"{walk.radius_m:,.0f}", walk=f"{walk.walk_m:,.0f}"))
-        low, high = st.slider(t("cov.target"), 50, 1500, (300, 500), 10, key="gw_cov_target", help=t("cov.target_help"))
+        low, high = st.slider(
+            t("cov.target"),
+            50,
+            1500,
+            coverage.HOUSEHOLDS_PER_WORKER,
+            10,
+            key=state.COV_TARGET,
+            help=t("cov.target_help"),
+        )
         left, right = st.columns(2)
         roads = session_file(left, "roads", data.LINE_TYPES)
         key_points = session_file(right, "key_points", data.POINT_TYPES)
@@ -53,7 +65,7 @@ def session_file(box, kind: str, types: tuple[str, ...]) -> data.Upload | None:
     """A file read for this session only; None (with the reason shown) if it has nothing usable."""
     upload = box.file_uploader(
         t(f"cov.upload.{kind}"),
-        key=f"gw_cov_{kind}",
+        key=state.key_of(state.COV_FILE, kind),
         help=t(f"cov.upload.{kind}_help"),
         type=["zip", "geojson", "json", "gpkg", "kml", "kmz", "csv"],
     )
@@ -83,7 +95,7 @@ def layer_community(sel, box, table: pd.DataFrame) -> str | None:
     chosen = box.selectbox(
         t("cov.layers_for"),
         options,
-        key="gw_cov_community",
+        key=state.COV_COMMUNITY,
         format_func=lambda c: t("cov.all_communities") if c == ALL else c,
         help=t("cov.layers_for_help", n=f"{data.MAX_DRAWN_CAMERAS:,}"),
     )
@@ -96,8 +108,7 @@ def proposed_sites(sel) -> Overlay | None:
     if not run or run["key"] != (sel.workspace, sel.version):
         return None
     sites = run["sites"]
-    crs = geometry.metric_crs(sites)
-    circles = sites.to_crs(crs).buffer(run["radius_m"]).to_crs(schema.STORAGE_CRS)
+    circles = siting.site_circles(sites, run["radius_m"])
     tips = tuple(t("cov.site_tip", rank=r, adds=f"{a:,.0f}") for r, a in zip(sites["rank"], sites["adds"]))
     return Overlay(np.asarray(circles.array, dtype=object), t("cov.layer.sites"), data.SITE_COLOR, 0.35, tips=tips)
 
@@ -108,31 +119,31 @@ def siting_panel(sel, settings_: Settings) -> None:
     st.caption(t("cov.siting_help"))
     cols = st.columns(4)
     target = cols[0].radio(
-        t("cov.site_what"), ("cameras", "service"), key="gw_site_target", format_func=lambda v: t(f"cov.site_what.{v}")
+        t("cov.site_what"), ("cameras", "service"), key=state.SITE_TARGET, format_func=lambda v: t(f"cov.site_what.{v}")
     )
     kind = cols[0].selectbox(
         t("cov.kind"),
         [reach.ANY_KIND, *schema.SERVICE_KINDS],
-        key="gw_site_kind",
+        key=state.SITE_KIND,
         disabled=target == "cameras",
         format_func=lambda k: t("cov.any_kind") if k == reach.ANY_KIND else t(f"service_kind.{k}"),
     )
-    k = cols[1].number_input(t("cov.k"), 1, 50, 5, key="gw_site_k")
+    k = cols[1].number_input(t("cov.k"), 1, 50, 5, key=state.SITE_K)
     default_radius = CAMERA_RADIUS_M if target == "cameras" else settings_.walk.radius_m
     radius = cols[1].number_input(
-        t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0, key=f"gw_site_radius_{target}"
+        t("cov.site_radius"), 10.0, 3000.0, float(default_radius), 10.0, key=state.key_of(state.SITE_RADIUS, target)
     )
     demand_kind = cols[2].radio(
         t("cov.demand"),
         ("tickets", "population"),
-        key="gw_site_demand",
+        key=state.SITE_DEMAND,
         index=0 if target == "cameras" else 1,
         format_func=lambda v: t(f"cov.demand.{v}"),
     )
     candidates_kind = cols[3].radio(
         t("cov.candidates"),
         ("lattice", "intersections"),
-        key="gw_site_candidates",
+        key=state.SITE_CANDIDATES,
         format_func=lambda v: t(f"cov.candidates.{v}"),
     )
     spacing = cols[3].number_input(
@@ -141,11 +152,11 @@ def siting_panel(sel, settings_: Settings) -> None:
         1000.0,
         50.0 if target == "cameras" else 200.0,
         10.0,
-        key=f"gw_site_spacing_{target}",
+        key=state.key_of(state.SITE_SPACING, target),
         disabled=candidates_kind != "lattice",
     )
-    weights = category_weights(sel, "gw_site_weights", t("cov.weights")) if demand_kind == "tickets" else ()
-    if st.button(t("cov.run"), type="primary", key="gw_site_run"):
+    weights = category_weights(sel, state.SITE_WEIGHTS, t("cov.weights")) if demand_kind == "tickets" else ()
+    if st.button(t("cov.run"), type="primary", key=state.SITE_RUN):
         bar = st.progress(0.0, text=t("cov.stage.distances"))
         try:
             demand, candidates, existing = data.siting_inputs(
@@ -172,9 +183,7 @@ def siting_panel(sel, settings_: Settings) -> None:
             show_error(exc)
             return
         bar.empty()
-        sites = candidates.iloc[list(result.chosen)].reset_index(drop=True)
-        sites.insert(0, "rank", range(1, len(sites) + 1))
-        sites["adds"] = result.added
+        sites = result.sites(candidates)
         st.session_state[state.SITING] = {
             "key": (sel.workspace, sel.version),
             "result": result,
@@ -188,18 +197,22 @@ def siting_panel(sel, settings_: Settings) -> None:
         siting_result(run)
 
 
+def percent(share: float) -> str:
+    return "–" if np.isnan(share) else f"{share:.1%}"
+
+
 def siting_result(run: dict) -> None:
     result: siting.SitingResult = run["result"]
     unit = t(f"cov.unit.{run['demand']}")
     row = st.columns(4)
     row[0].metric(
         t("cov.before"),
-        f"{result.covered_before / result.total:.1%}" if result.total else "–",
+        percent(result.share_before),
         help=t("cov.of_total", total=f"{result.total:,.0f}", unit=unit),
     )
     row[1].metric(
         t("cov.after"),
-        f"{result.covered_after / result.total:.1%}" if result.total else "–",
+        percent(result.share_after),
         delta=f"+{result.objective:,.0f} {unit}",
     )
     row[2].metric(t("cov.greedy"), f"{result.greedy_objective:,.0f}", help=t("cov.greedy_help"))
@@ -220,22 +233,10 @@ def siting_result(run: dict) -> None:
         }
     )
     shown = table.rename(columns=lambda c: t(f"cov.site.{c}"))
-    st.dataframe(shown, hide_index=True, width="stretch", key="gw_site_table")
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
-        t("cov.sites_csv"),
-        exports.csv_bytes(shown),
-        "gridwatch_sites.csv",
-        "text/csv",
-        key="gw_site_csv",
-        on_click="ignore",
-    )
+    st.dataframe(shown, hide_index=True, width="stretch", key=state.SITE_TABLE)
     geojson = sites[["rank", siting.CANDIDATE_ID, "adds", "geometry"]].to_json(drop_id=True)
-    right.download_button(
-        t("cov.sites_geojson"),
-        geojson.encode("utf-8"),
-        "gridwatch_sites.geojson",
-        "application/geo+json",
-        key="gw_site_geojson",
-        on_click="ignore",
+    files = (
+        Download(t("cov.sites_csv"), exports.csv_bytes(shown), "csv", "text/csv"),
+        Download(t("cov.sites_geojson"), geojson.encode("utf-8"), "geojson", "application/geo+json"),
     )
+    file_downloads("gridwatch_sites", state.SITE_DOWNLOADS, files)

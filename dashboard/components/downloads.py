@@ -1,29 +1,58 @@
-"""The CSV and Excel pair every table offers. Both files are made when their button is clicked (not on
-every rerun) and go through ``core.exports``, so a cell a spreadsheet would run is neutralised."""
+"""Download buttons: the CSV and Excel pair every table offers, and any other row of files (a report as
+PDF and HTML, proposed sites as CSV and GeoJSON). A file given as a callable is made when its button is
+clicked, not on every rerun; tables go through ``core.exports``, so a cell a spreadsheet would run is
+neutralised."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from core import exports
-from dashboard import data
+from dashboard import data, state
 from dashboard.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@dataclass(frozen=True)
+class Download:
+    """One file of a row of downloads: ``<name>.<extension>``, keyed ``<key>_<extension>``."""
+
+    label: str
+    content: bytes | Callable[[], bytes]  # a callable runs when the button is clicked
+    extension: str
+    mime: str
+
+
+def file_downloads(name: str, key: str, files: Sequence[Download], *, stacked: bool = False) -> None:
+    """A button per file, side by side at the left of the page (``stacked``: one under another, where
+    the caller placed them). Clicking one does not rerun the page."""
+    boxes = [st] * len(files) if stacked else st.columns([1] * len(files) + [4])
+    for box, file in zip(boxes, files):
+        box.download_button(
+            file.label,
+            file.content,
+            f"{name}.{file.extension}",
+            file.mime,
+            key=state.key_of(key, file.extension),
+            on_click="ignore",
+        )
+
+
+def table_files(
+    csv: Callable[[], bytes], xlsx: Callable[[], bytes], csv_label: str, xlsx_label: str
+) -> tuple[Download, Download]:
+    """The CSV and Excel pair, each made on click by its callable."""
+    return Download(csv_label, csv, "csv", "text/csv"), Download(xlsx_label, xlsx, "xlsx", XLSX)
+
+
 def table_downloads(frame: pd.DataFrame, name: str, key: str, sheet: str) -> None:
     """Download buttons for ``frame`` as ``<name>.csv`` and ``<name>.xlsx`` (sheet ``sheet``)."""
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
-        t("perf.csv"), lambda: exports.csv_bytes(frame), f"{name}.csv", "text/csv", key=f"{key}_csv", on_click="ignore"
+    files = table_files(
+        lambda: exports.csv_bytes(frame), lambda: data.xlsx_bytes(frame, sheet), t("perf.csv"), t("perf.xlsx")
     )
-    right.download_button(
-        t("perf.xlsx"),
-        lambda: data.xlsx_bytes(frame, sheet),
-        f"{name}.xlsx",
-        XLSX,
-        key=f"{key}_xlsx",
-        on_click="ignore",
-    )
+    file_downloads(name, key, files)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core import command, schema
-from dashboard import data
+from dashboard import data, state
 from dashboard.i18n import t
 
 
@@ -16,12 +16,12 @@ def ticket_filter(sel, prefix: str, columns: list, *, stages: bool = True) -> co
     categories, communities = data.ticket_choices(sel.workspace, sel.version)
     boxes = iter(columns)
     chosen_categories = next(boxes).multiselect(
-        t("command.category"), categories, key=f"{prefix}_category", placeholder=t("command.all")
+        t("command.category"), categories, key=state.key_of(prefix, "category"), placeholder=t("command.all")
     )
     sources = next(boxes).multiselect(
         t("command.source"),
         schema.TICKET_SOURCES,
-        key=f"{prefix}_source",
+        key=state.key_of(prefix, "source"),
         format_func=lambda s: t(f"source.{s}"),
         placeholder=t("command.all"),
     )
@@ -29,7 +29,7 @@ def ticket_filter(sel, prefix: str, columns: list, *, stages: bool = True) -> co
         next(boxes).multiselect(
             t("command.stage"),
             schema.TICKET_STAGES,
-            key=f"{prefix}_stage",
+            key=state.key_of(prefix, "stage"),
             format_func=lambda s: t(f"stage.{s}"),
             placeholder=t("command.all"),
         )
@@ -37,7 +37,7 @@ def ticket_filter(sel, prefix: str, columns: list, *, stages: bool = True) -> co
         else []
     )
     chosen_communities = next(boxes).multiselect(
-        t("command.community"), communities, key=f"{prefix}_community", placeholder=t("command.all")
+        t("command.community"), communities, key=state.key_of(prefix, "community"), placeholder=t("command.all")
     )
     return command.TicketFilter(
         tuple(chosen_categories), tuple(sources), tuple(chosen_stages), tuple(chosen_communities)

@@ -1,4 +1,5 @@
-"""The command center's side panel for one grid, and its overdue table (text from files shown as text)."""
+"""Parts of the command center: its counters, the side panel for one grid and the overdue table (text
+from files shown as text)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from core import schema
-from core.command import GridCard
+from core.command import Counters, GridCard
+from dashboard import state
 from dashboard.components.text import md_text
 from dashboard.i18n import t
 
@@ -59,7 +61,7 @@ def render(card: GridCard) -> None:
         ),
         hide_index=True,
         width="stretch",
-        key="gw_cc_grid_tickets",
+        key=state.CC_GRID_TICKETS,
     )
 
 
@@ -76,3 +78,18 @@ def overdue_table(overdue: pd.DataFrame) -> pd.DataFrame:
             t("command.col.deadline"): overdue[schema.DEADLINE_AT].map(_when),
         }
     )
+
+
+def counter_row(c: Counters) -> None:
+    row = st.columns(5)
+    row[0].metric(
+        t("command.new_today"),
+        f"{c.new_today:,}",
+        delta=f"{c.new_change:+,}",
+        delta_color="off",
+        help=t("command.new_today_help"),
+    )
+    row[1].metric(t("kpi.open_tickets"), f"{c.open:,}")
+    row[2].metric(t("kpi.overdue_tickets"), f"{c.overdue:,}")
+    row[3].metric(t("command.cameras_down"), f"{c.cameras_down:,} / {c.cameras_total:,}")
+    row[4].metric(t("command.teams_tonight"), f"{c.teams_signed_in:,} / {c.teams_total:,}")

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import schema
+from core import patrol, schema
 from core.errors import GridWatchError, ValidationError
 from core.roster import assignments_to_csv, read_assignments_csv, roster_table, validate_assignments
 from dashboard import data, state
-from dashboard.components.downloads import XLSX
+from dashboard.components import downloads, tables
 from dashboard.components.map_view import show_map
 from dashboard.components.upload import problem_table
 from dashboard.i18n import show_error, t
@@ -40,7 +40,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     """The roster: the map of today's districts, the table (team editable per grid), CSV import, exports."""
     if problems:
         problem_table(problems)
-    district_map(sel, roster, key="patrol_current_map")
+    district_map(sel, roster, key=state.PATROL_CURRENT_MAP)
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     # team names need not be unique: the editor shows "name · id" and maps back by id
@@ -54,7 +54,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         hide_index=True,
         width="stretch",
         height=320,
-        key="gw_roster_editor",
+        key=state.ROSTER_EDITOR,
         disabled=[schema.GRID_ID, schema.NAME, schema.COMMUNITY],
         column_config={
             "team": st.column_config.SelectboxColumn(t("patrol.team"), options=list(labels.values())),
@@ -65,12 +65,12 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     )
     by_label = {label: tid for tid, label in labels.items()}
     changed = edited["team"].fillna("").to_numpy() != table["team"].fillna("").to_numpy()
-    if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key="gw_roster_save"):
+    if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key=state.ROSTER_SAVE):
         new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_label), schema.GRID_ID: edited[schema.GRID_ID]})
         save(sel, new.dropna())
     left, right = st.columns(2)
-    upload = left.file_uploader(t("patrol.import"), type=["csv"], key="gw_roster_upload", help=t("patrol.import_help"))
-    if upload is not None and left.button(t("patrol.import_save"), key="gw_roster_import"):
+    upload = left.file_uploader(t("patrol.import"), type=["csv"], key=state.ROSTER_UPLOAD, help=t("patrol.import_help"))
+    if upload is not None and left.button(t("patrol.import_save"), key=state.ROSTER_IMPORT):
         try:
             save(sel, read_assignments_csv(upload.getvalue(), grids, teams))
         except ValidationError as exc:
@@ -78,7 +78,7 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
         except GridWatchError as exc:
             show_error(exc)
     with right:
-        downloads(sel, roster, "gridwatch_duty_roster", "gw_roster")
+        roster_downloads(sel, roster, "gridwatch_duty_roster", state.ROSTER_DOWNLOADS)
 
 
 def save(sel, roster: pd.DataFrame) -> None:
@@ -90,25 +90,47 @@ def save(sel, roster: pd.DataFrame) -> None:
     st.rerun()
 
 
-def downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
+def roster_downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     table = roster_table(roster, teams, grids).rename(columns=lambda c: t(f"patrol.col.{c}"))
-    st.download_button(
-        t("patrol.roster_csv"),
+    files = downloads.table_files(
         lambda: assignments_to_csv(roster, teams, grids),
-        f"{name}.csv",
-        "text/csv",
-        key=f"{key}_csv",
-        on_click="ignore",
-    )
-    st.download_button(
-        t("patrol.roster_xlsx"),
         lambda: data.xlsx_bytes(table, t("patrol.tab.roster")),
-        f"{name}.xlsx",
-        XLSX,
-        key=f"{key}_xlsx",
-        on_click="ignore",
+        t("patrol.roster_csv"),
+        t("patrol.roster_xlsx"),
+    )
+    downloads.file_downloads(name, key, files, stacked=True)
+
+
+def gaps(sel, roster: pd.DataFrame) -> None:
+    days = st.number_input(t("patrol.unvisited_days"), 1, 90, patrol.UNVISITED_DAYS, key=state.PATROL_DAYS)
+    unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
+    st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
+    shown = unvisited.copy()
+    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("patrol.never"))
+    st.dataframe(
+        shown.rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        height=260,
+        key=state.PATROL_UNVISITED,
+    )
+    if versus is None:
+        return
+    st.subheader(t("patrol.versus"))
+    st.caption(t("patrol.versus_help"))
+    top = tables.rounded(
+        versus.sort_values("gap_rank").head(30).reset_index(),
+        {"visits_per_100_tickets": 1, "ticket_percentile": 0, "gap": 2},
+        percent=("ticket_percentile", "gap"),
+    )
+    st.dataframe(
+        top.rename(columns=lambda c: t(f"patrol.col.{c}")),
+        hide_index=True,
+        width="stretch",
+        height=300,
+        key=state.PATROL_VERSUS,
     )
 
 
@@ -120,7 +142,7 @@ def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:
     chosen = st.multiselect(
         t("patrol.locks"),
         assigned,
-        key="gw_patrol_locks",
+        key=state.PATROL_LOCKS,
         help=t("patrol.locks_help"),
         format_func=lambda g: names[g],
         placeholder=t("patrol.no_locks"),
@@ -166,8 +188,8 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
     st.success(proposal_text(seconds, now_summary, new_summary))
     left, right = st.columns(2)
     for box, title, table, key in (
-        (left, "patrol.current_plan", roster, "patrol_map_now"),
-        (right, "patrol.proposed_plan", proposed, "patrol_map_new"),
+        (left, "patrol.current_plan", roster, state.PATROL_MAP_NOW),
+        (right, "patrol.proposed_plan", proposed, state.PATROL_MAP_NEW),
     ):
         with box:
             st.subheader(t(title))
@@ -188,10 +210,10 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
             + (f" ({t('patrol.now')})" if c.endswith("_now") else f" ({t('patrol.new')})" if c.endswith("_new") else "")
         )
     )
-    st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key="gw_patrol_compare")
+    st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key=state.PATROL_COMPARE)
     adopt, dl = st.columns([1, 2])
-    if adopt.button(t("patrol.adopt"), key="gw_patrol_adopt"):
+    if adopt.button(t("patrol.adopt"), key=state.PATROL_ADOPT):
         st.session_state.pop(state.PROPOSAL, None)
         save(sel, proposed)
     with dl:
-        downloads(sel, proposed, "gridwatch_proposed_roster", "gw_proposal")
+        roster_downloads(sel, proposed, "gridwatch_proposed_roster", state.PROPOSAL_DOWNLOADS)

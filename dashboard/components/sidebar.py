@@ -59,7 +59,7 @@ def language_picker() -> str:
         index=codes.index(current),
         horizontal=True,
         format_func=i18n.LANGUAGES.get,
-        key="gw_language_widget",
+        key=state.LANGUAGE_WIDGET,
     )
     st.session_state[state.LANGUAGE] = chosen
     return chosen
@@ -76,20 +76,23 @@ def workspace_picker() -> str:
 
 def new_workspace() -> None:
     """The "New workspace" form: name, time zone, metric CRS, start from the demo; selects it when made."""
-    with st.sidebar.expander(t("sidebar.ws_new")), st.form("gw_new_workspace_form", border=False):
-        name = st.text_input(t("sidebar.ws_name"), help=t("sidebar.ws_name_help"), key="gw_new_ws_name")
+    with st.sidebar.expander(t("sidebar.ws_new")), st.form(state.NEW_WORKSPACE_FORM, border=False):
+        name = st.text_input(t("sidebar.ws_name"), help=t("sidebar.ws_name_help"), key=state.NEW_WORKSPACE_NAME)
         zone = st.selectbox(
             t("sidebar.ws_timezone"),
             COMMON_ZONES,
             index=0,
             accept_new_options=True,
             help=t("sidebar.ws_timezone_help"),
-            key="gw_new_ws_zone",
+            key=state.NEW_WORKSPACE_ZONE,
         )
         crs = st.text_input(
-            t("sidebar.ws_metric_crs"), value=workspaces.AUTO, help=t("sidebar.ws_metric_crs_help"), key="gw_new_ws_crs"
+            t("sidebar.ws_metric_crs"),
+            value=workspaces.AUTO,
+            help=t("sidebar.ws_metric_crs_help"),
+            key=state.NEW_WORKSPACE_CRS,
         )
-        from_demo = st.checkbox(t("sidebar.ws_from_demo"), key="gw_new_ws_demo")
+        from_demo = st.checkbox(t("sidebar.ws_from_demo"), key=state.NEW_WORKSPACE_DEMO)
         if not st.form_submit_button(t("sidebar.ws_create"), type="primary"):
             return
         name = name.strip()
@@ -111,8 +114,10 @@ def delete_workspace(name: str, names: list[str]) -> None:
             st.caption(t("sidebar.ws_delete_last"))
             return
         st.caption(t("sidebar.ws_delete_warning", name=name))
-        typed = st.text_input(t("sidebar.ws_delete_confirm", name=name), key=f"gw_delete_ws_{name}")
-        if st.button(t("sidebar.ws_delete_button", name=name), disabled=typed.strip() != name, key="gw_delete_ws"):
+        typed = st.text_input(t("sidebar.ws_delete_confirm", name=name), key=state.key_of(state.DELETE_WORKSPACE, name))
+        if st.button(
+            t("sidebar.ws_delete_button", name=name), disabled=typed.strip() != name, key=state.DELETE_WORKSPACE
+        ):
             try:
                 data.delete_workspace(name)
             except GridWatchError as exc:
@@ -127,7 +132,7 @@ def period_picker(as_of: date) -> tuple[date, date]:
     """Whole days ending at the data's ``as_of`` date, or a custom range. The choice survives a language
     switch (``state.kept``)."""
     names = {code: t(f"period.{code}") for code in PRESETS}
-    widget_key = f"{state.PERIOD_PRESET}_{i18n.current_language()}"
+    widget_key = state.key_of(state.PERIOD_PRESET, i18n.current_language())
     keep = state.kept(state.PERIOD_PRESET, widget_key, DEFAULT_PRESET)
     preset = st.sidebar.selectbox(
         t("sidebar.period"), list(PRESETS), format_func=names.__getitem__, key=widget_key, on_change=keep

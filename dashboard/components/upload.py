@@ -20,7 +20,7 @@ UPLOAD_LAYERS = ("grids", "cameras", "service_points", "tickets", "members", "pa
 
 def layer_picker(key: str) -> str:
     """The layer to upload; the choice (under ``key``) survives a language switch (``state.kept``)."""
-    widget_key = f"{key}_{current_language()}"
+    widget_key = state.key_of(key, current_language())
     names = {name: t(f"layer.{name}") for name in UPLOAD_LAYERS}
     return st.radio(
         t("data.layer"),
@@ -46,7 +46,11 @@ def mode_picker(layer_name: str) -> Mode:
     if layer_name == schema.GRIDS.name:
         return "replace"
     return st.radio(
-        t("data.mode"), ["replace", "append"], horizontal=True, key="gw_mode", format_func=lambda m: t(f"data.mode_{m}")
+        t("data.mode"),
+        ["replace", "append"],
+        horizontal=True,
+        key=state.UPLOAD_MODE,
+        format_func=lambda m: t(f"data.mode_{m}"),
     )
 
 
@@ -57,29 +61,40 @@ def options_form(
     with st.expander(t("data.options"), expanded=False):
         cols = st.columns(3)
         file_layer = (
-            cols[0].selectbox(t("data.file_layer"), file_layers, key=f"{key}_layer") if len(file_layers) > 1 else None
+            cols[0].selectbox(t("data.file_layer"), file_layers, key=state.key_of(key, "layer"))
+            if len(file_layers) > 1
+            else None
         )
         crs = (
-            cols[1].text_input(t("data.crs"), placeholder=detected_crs or "EPSG:4490", key=f"{key}_crs").strip() or None
+            cols[1]
+            .text_input(t("data.crs"), placeholder=detected_crs or "EPSG:4490", key=state.key_of(key, "crs"))
+            .strip()
+            or None
         )
         encoding = (
             cols[2].selectbox(
-                t("data.encoding"), ENCODINGS, key=f"{key}_enc", format_func=lambda e: e or t("data.detect")
+                t("data.encoding"), ENCODINGS, key=state.key_of(key, "enc"), format_func=lambda e: e or t("data.detect")
             )
             or None
         )
         choice = [""] + columns
         xy = st.columns(3)
         x_column = (
-            xy[0].selectbox(t("data.x_column"), choice, key=f"{key}_x", format_func=lambda c: c or t("data.detect"))
+            xy[0].selectbox(
+                t("data.x_column"), choice, key=state.key_of(key, "x"), format_func=lambda c: c or t("data.detect")
+            )
             or None
         )
         y_column = (
-            xy[1].selectbox(t("data.y_column"), choice, key=f"{key}_y", format_func=lambda c: c or t("data.detect"))
+            xy[1].selectbox(
+                t("data.y_column"), choice, key=state.key_of(key, "y"), format_func=lambda c: c or t("data.detect")
+            )
             or None
         )
         wkt_column = (
-            xy[2].selectbox(t("data.wkt_column"), choice, key=f"{key}_wkt", format_func=lambda c: c or t("data.detect"))
+            xy[2].selectbox(
+                t("data.wkt_column"), choice, key=state.key_of(key, "wkt"), format_func=lambda c: c or t("data.detect")
+            )
             or None
         )
     return UploadOptions(
@@ -89,13 +104,10 @@ def options_form(
         x_column=x_column,
         y_column=y_column,
         wkt_column=wkt_column,
-        repair_invalid=bool(st.session_state.get(REPAIR_KEY)),
-        polygonize=bool(st.session_state.get(POLYGONIZE_KEY)),
-        skip_missing_coordinates=bool(st.session_state.get(SKIP_KEY)),
+        repair_invalid=bool(st.session_state.get(state.OFFER_REPAIR)),
+        polygonize=bool(st.session_state.get(state.OFFER_POLYGONIZE)),
+        skip_missing_coordinates=bool(st.session_state.get(state.OFFER_SKIP)),
     )
-
-
-REPAIR_KEY, POLYGONIZE_KEY, SKIP_KEY = "gw_offer_repair", "gw_offer_polygonize", "gw_offer_skip"
 
 
 def skip_offer(check: UploadCheck) -> None:
@@ -103,16 +115,18 @@ def skip_offer(check: UploadCheck) -> None:
     missing = sum(len(p.rows) for p in check.errors if p.code == "missing_coordinates")
     left_out = check.left_out
     if missing:
-        st.checkbox(t("data.skip_offer", count=f"{missing:,}"), key=SKIP_KEY)
-    elif st.session_state.get(SKIP_KEY):
-        st.checkbox(t("data.skip_offer", count=f"{len(left_out) if left_out is not None else 0:,}"), key=SKIP_KEY)
+        st.checkbox(t("data.skip_offer", count=f"{missing:,}"), key=state.OFFER_SKIP)
+    elif st.session_state.get(state.OFFER_SKIP):
+        st.checkbox(
+            t("data.skip_offer", count=f"{len(left_out) if left_out is not None else 0:,}"), key=state.OFFER_SKIP
+        )
     if left_out is not None and len(left_out):
         st.download_button(
             t("data.skip_download", count=f"{len(left_out):,}"),
             exports.csv_bytes(privacy.mask_every_text(left_out)),
             file_name="left_out_rows.csv",
             mime="text/csv",
-            key="gw_left_out_csv",
+            key=state.LEFT_OUT_CSV,
         )
 
 
@@ -123,10 +137,10 @@ def repair_offers(check: UploadCheck) -> None:
     geometry_errors = [p for p in check.errors if p.column == schema.GEOMETRY]
     invalid = sum(len(p.rows) for p in geometry_errors if p.what.startswith("invalid geometry"))
     lines = sum(len(p.rows) for p in geometry_errors if "LineString" in p.what)
-    if invalid or st.session_state.get(REPAIR_KEY):
-        st.checkbox(t("data.repair_offer"), key=REPAIR_KEY)
-    if lines or st.session_state.get(POLYGONIZE_KEY):
-        st.checkbox(t("data.polygonize_offer"), key=POLYGONIZE_KEY)
+    if invalid or st.session_state.get(state.OFFER_REPAIR):
+        st.checkbox(t("data.repair_offer"), key=state.OFFER_REPAIR)
+    if lines or st.session_state.get(state.OFFER_POLYGONIZE):
+        st.checkbox(t("data.polygonize_offer"), key=state.OFFER_POLYGONIZE)
 
 
 def mapping_editor(check: UploadCheck, columns: list[str], key: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -185,7 +199,7 @@ def value_editor(check: UploadCheck, key: str) -> dict[str, dict[str, str]]:
         st.markdown(f"**{md_text(column)}**")
         edited = st.data_editor(
             table,
-            key=f"{key}_{column}",
+            key=state.key_of(key, column),
             hide_index=True,
             width="stretch",
             disabled=["value", "rows"],

@@ -36,7 +36,7 @@ def render() -> None:
     wall = st.query_params.get("wall") == "1"
     head, mode = st.columns([5, 1], vertical_alignment="bottom")
     head.title(t("command.title"))
-    if mode.toggle(t("command.wall"), value=wall, key="gw_wall_toggle") != wall:
+    if mode.toggle(t("command.wall"), value=wall, key=state.WALL_TOGGLE) != wall:
         if wall:
             del st.query_params["wall"]
         else:
@@ -55,7 +55,7 @@ def render() -> None:
     hints.load_next(sel, LIVE_LAYERS)
     flt, measure = filters(sel)
     _, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
-    counter_row(counters)
+    grid_panel.counter_row(counters)
 
     focus = st.session_state.get(state.FOCUS)
     grid_id = st.session_state.get(state.SELECTED_GRID)
@@ -66,7 +66,7 @@ def render() -> None:
         )
         clicked = show_map(
             data.command_map(sel.workspace, sel.version, sel.language),
-            key="command_map",
+            key=state.COMMAND_MAP,
             height=760 if wall else 620,
             returned_objects=["last_clicked"],
             live=live_update(payload),
@@ -87,24 +87,9 @@ def render() -> None:
 def filters(sel) -> tuple[command.TicketFilter, str]:
     cols = st.columns([1.2, 1.3, 1, 1, 1.3])
     measure = cols[0].selectbox(
-        t("command.colour_by"), command.MEASURES, key="gw_cc_measure", format_func=lambda m: t(f"command.measure.{m}")
+        t("command.colour_by"), command.MEASURES, key=state.CC_MEASURE, format_func=lambda m: t(f"command.measure.{m}")
     )
-    return ticket_filter(sel, "gw_cc", cols[1:]), measure
-
-
-def counter_row(c: command.Counters) -> None:
-    row = st.columns(5)
-    row[0].metric(
-        t("command.new_today"),
-        f"{c.new_today:,}",
-        delta=f"{c.new_today - c.new_yesterday:+,}",
-        delta_color="off",
-        help=t("command.new_today_help"),
-    )
-    row[1].metric(t("kpi.open_tickets"), f"{c.open:,}")
-    row[2].metric(t("kpi.overdue_tickets"), f"{c.overdue:,}")
-    row[3].metric(t("command.cameras_down"), f"{c.cameras_down:,} / {c.cameras_total:,}")
-    row[4].metric(t("command.teams_tonight"), f"{c.teams_signed_in:,} / {c.teams_total:,}")
+    return ticket_filter(sel, state.CC_FILTER, cols[1:]), measure
 
 
 def select_clicked_grid(sel, click: dict | None) -> None:
@@ -136,7 +121,7 @@ def overdue_section(sel, overdue) -> None:
         return
     event = st.dataframe(
         grid_panel.overdue_table(overdue),
-        key="gw_cc_overdue",
+        key=state.CC_OVERDUE,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import reach, schema
+from core import coverage, reach, schema
 from dashboard import data, state
 from dashboard.components import coverage_panels as panels
-from dashboard.components import hints
+from dashboard.components import hints, tables
 from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
 from dashboard.i18n import t
@@ -40,6 +40,18 @@ HELP = {
     "cov.linked_help",
     "cov.staffing_help",
 }
+FIGURES = (  # (label, coverage.district_shares figure), in the order shown
+    ("cov.covered", "covered_share"),
+    ("cov.lost", "lost_share"),
+    ("cov.in_view", "tickets_in_view_share"),
+    ("cov.key_points", "key_points_covered_share"),
+    ("cov.served", "served_share"),
+    ("cov.linked", "linked_share"),
+    ("cov.no_member", "grids_without_member"),
+    ("cov.staffing", "grids_off_target"),
+)
+
+
 TABLE = (
     "name",
     "community",
@@ -78,37 +90,20 @@ def render() -> None:
 
 def headline(table: pd.DataFrame) -> None:
     """District figures of the layers the workspace holds (a measure without its layer is not shown)."""
-
-    def share(num: str, den: str) -> str | None:
-        if num not in table or den not in table:
-            return None
-        total = table[den].sum()
-        return f"{table[num].sum() / total:.1%}" if total else "–"
-
-    linked = None
-    if "linked_households" in table:
-        known = table[schema.HOUSEHOLDS].notna() & (table[schema.HOUSEHOLDS] > 0)
-        households = table.loc[known, schema.HOUSEHOLDS]
-        capped = table.loc[known, "linked_households"].clip(upper=households)  # 联户 counts each household once
-        linked = f"{capped.sum() / households.sum():.1%}" if households.sum() else "–"
-    lost = None
-    if "lost_share" in table:
-        lost = f"{(table['lost_share'] * table['area_km2']).sum() / table['area_km2'].sum():.2%}"
-    figures = [
-        ("cov.covered", share("covered_area_km2", "area_km2")),
-        ("cov.lost", lost),
-        ("cov.in_view", share("tickets_in_view", "tickets_recent")),
-        ("cov.key_points", share("key_points_covered", "key_points")),
-        ("cov.served", share("any_served", schema.POPULATION)),
-        ("cov.linked", linked),
-        ("cov.no_member", f"{int((~table['has_member'].astype(bool)).sum()):,}" if "has_member" in table else None),
-        ("cov.staffing", f"{int(table['status'].isin(('no_worker', 'under', 'over')).sum()):,}"),
-    ]
-    shown = [(key, value) for key, value in figures if value is not None]
+    figures = coverage.district_shares(table)
+    shown = [(key, figure_text(name, figures[name])) for key, name in FIGURES if name in figures]
     for start in range(0, len(shown), 4):
         for box, (key, value) in zip(st.columns(4), shown[start : start + 4]):
             help_key = f"{key}_help"
             box.metric(t(key), value, help=t(help_key) if help_key in HELP else None)
+
+
+def figure_text(name: str, value: float) -> str:
+    if name.startswith("grids_"):  # a count
+        return f"{int(value):,}"
+    if pd.isna(value):
+        return "–"
+    return f"{value:.2%}" if name == "lost_share" else f"{value:.1%}"
 
 
 @st.fragment
@@ -117,10 +112,10 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
     cols = st.columns([1.4, 1.2, 1.2])
     measures = [m for m in MEASURES if m in table.columns or (m == "reach_share" and "any_share" in table.columns)]
     measure = cols[0].selectbox(
-        t("cov.measure"), measures, key="gw_cov_measure", format_func=lambda m: t(f"cov.col.{m}")
+        t("cov.measure"), measures, key=state.COV_MEASURE, format_func=lambda m: t(f"cov.col.{m}")
     )
     kinds = [reach.ANY_KIND, *[k for k in schema.SERVICE_KINDS if f"{k}_share" in table.columns]]
-    kind = cols[1].selectbox(t("cov.kind"), kinds, key="gw_cov_kind", format_func=kind_label)
+    kind = cols[1].selectbox(t("cov.kind"), kinds, key=state.COV_KIND, format_func=kind_label)
     community = panels.layer_community(sel, cols[2], table)
     overlays = data.coverage_overlays(
         sel.workspace,
@@ -137,7 +132,7 @@ def coverage_map(sel, table: pd.DataFrame, settings: panels.Settings) -> None:
     base, colours = data.coverage_map(
         sel.workspace, sel.version, table, column, title, overlays, panels.proposed_sites(sel)
     )
-    show_map(base, key="coverage_map", height=560, live=colours)
+    show_map(base, key=state.COVERAGE_MAP, height=560, live=colours)
     st.caption(t("cov.map_hint"))
 
 
@@ -147,13 +142,8 @@ def kind_label(kind: str) -> str:
 
 def grid_table(table: pd.DataFrame) -> None:
     st.subheader(t("cov.table"))
-    shown = table[[c for c in TABLE if c in table.columns]].copy()
-    for column in shown.columns:
-        if column.endswith("_share"):
-            shown[column] = (shown[column] * 100).round(1)
-        elif shown[column].dtype.kind == "f":
-            shown[column] = shown[column].round(1)
+    shown = tables.percent_rounded(table[[c for c in TABLE if c in table.columns]], ("_share",))
     shown["status"] = shown["status"].map(lambda s: t(f"cov.status.{s}"))
     shown = shown.reset_index().rename(columns=lambda c: t(f"cov.col.{c}"))
-    st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_cov_table")
-    table_downloads(shown, "gridwatch_coverage", "gw_cov", t("cov.title"))
+    st.dataframe(shown, hide_index=True, width="stretch", height=320, key=state.COV_TABLE)
+    table_downloads(shown, "gridwatch_coverage", state.COV_DOWNLOADS, t("cov.title"))

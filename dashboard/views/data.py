@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from core import schema
 from core.errors import GridWatchError, ReadError
 from core.uploads import UploadCheck, UploadOptions
 from dashboard import data, state
-from dashboard.components import upload
+from dashboard.components import upload, versions
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
 from dashboard.i18n import message_text, show_error, t
@@ -31,13 +30,15 @@ def render() -> None:
     with upload_tab:
         upload_section(sel, author)
     with versions_tab:
-        versions_section(sel, author)
+        versions.versions_section(sel, author)
 
 
 def upload_section(sel, author: str) -> None:
-    layer_name = upload.layer_picker(key="gw_data_layer")
+    layer_name = upload.layer_picker(key=state.DATA_LAYER)
     nonce = st.session_state.get(state.UPLOAD_NONCE, 0)
-    file = st.file_uploader(t("data.file"), type=upload.FILE_TYPES, key=f"gw_upload_{layer_name}_{nonce}")
+    file = st.file_uploader(
+        t("data.file"), type=upload.FILE_TYPES, key=state.key_of(state.UPLOAD_FILE, layer_name, nonce)
+    )
     if file is None:
         st.caption(t("data.formats"))
         return
@@ -51,28 +52,28 @@ def upload_section(sel, author: str) -> None:
         columns,
         layer_name,
         first.read.source_crs if first else None,
-        key="gw_opts",
+        key=state.UPLOAD_OPTIONS,
     )
     if (
         first
         and first.read.confirm
-        and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs), key="gw_confirm_crs")
+        and st.checkbox(t("data.confirm_crs", crs=first.read.source_crs), key=state.CONFIRM_CRS)
     ):
         options = replace(options, crs=options.crs or first.read.source_crs)
     offset = first.offset if first else None
     if offset is not None and offset.datum:
         st.warning(t("data.datum_found", datum=offset.datum.upper(), metres=f"{offset.shift_m:,.0f}"))
-        if st.checkbox(t("data.datum_convert", datum=offset.datum.upper()), key="gw_datum"):
+        if st.checkbox(t("data.datum_convert", datum=offset.datum.upper()), key=state.DATUM):
             options = replace(options, datum=offset.datum)
     check = checked(sel, layer_name, source, options, mode=mode) if options != UploadOptions() else first
     if check is None:
         return
     columns = [c for c in check.read.frame.columns if c != check.read.frame.geometry.name]  # as read now
     with st.expander(t("data.mapping"), expanded=bool(check.errors)):
-        mapping, fixed = upload.mapping_editor(check, columns, key=f"gw_mapping_{layer_name}")
+        mapping, fixed = upload.mapping_editor(check, columns, key=state.key_of(state.MAPPING, layer_name))
     if check.values:
         with st.expander(t("data.values"), expanded=True):
-            values = upload.value_editor(check, key=f"gw_values_{layer_name}_{source.digest[:12]}")
+            values = upload.value_editor(check, key=state.key_of(state.VALUES, layer_name, source.digest[:12]))
     else:
         values = check.value_map
     if (mapping, fixed, values) != (check.mapping, check.fixed, check.value_map):
@@ -88,14 +89,20 @@ def upload_section(sel, author: str) -> None:
     upload.repair_offers(check)
     upload.skip_offer(check)
     preview(sel, check)
-    activation(sel, check, author)
+    versions.activation(sel, check, author)
 
 
 def file_columns(source: data.Upload) -> list[str]:
     """The header of a table whose coordinates were not found (so its columns can be picked)."""
     opts = st.session_state
     try:
-        return list(data.file_columns(source, opts.get("gw_opts_layer"), opts.get("gw_opts_enc") or None))
+        return list(
+            data.file_columns(
+                source,
+                opts.get(state.key_of(state.UPLOAD_OPTIONS, "layer")),
+                opts.get(state.key_of(state.UPLOAD_OPTIONS, "enc")) or None,
+            )
+        )
     except ReadError:
         return []
 
@@ -127,112 +134,11 @@ def preview(sel, check) -> None:
         if unmapped:
             st.info(t("data.preview_unmapped", columns=", ".join(unmapped)))
         show_map(
-            data.boundary_preview(sel.workspace, sel.version, check, sel.language), key="gw_preview_map", height=480
+            data.boundary_preview(sel.workspace, sel.version, check, sel.language), key=state.PREVIEW_MAP, height=480
         )
         if not unmapped:
             upload.diff_tables(check)
     elif check.counts is not None:
-        show_map(data.points_preview(sel.workspace, sel.version, check, sel.language), key="gw_preview_map", height=480)
-
-
-def activation(sel, check, author: str) -> None:
-    st.subheader(t("data.activate_title"))
-    note = st.text_input(t("data.note"), key="gw_note")
-    shrink = check.shrink
-    confirmed = shrink is None
-    if shrink is not None:
-        st.error(
-            t(
-                "data.shrink",
-                layer=t(f"layer.{shrink.layer_name}"),
-                active=f"{shrink.active:,}",
-                new=f"{shrink.new:,}",
-                removed=f"{shrink.removed:,}",
-                share=f"{shrink.removed / shrink.active:.0%}",
-            )
+        show_map(
+            data.points_preview(sel.workspace, sel.version, check, sel.language), key=state.PREVIEW_MAP, height=480
         )
-        confirmed = st.checkbox(t("data.shrink_confirm"), key="gw_confirm_shrink")
-    if not check.can_activate:
-        st.caption(t("data.cannot_activate"))
-    elif not author:
-        st.caption(t("data.author_needed"))
-    if st.button(
-        t("data.activate"),
-        type="primary",
-        disabled=not (check.can_activate and author and confirmed),
-        key="gw_activate",
-    ):
-        try:
-            version = data.activate(
-                sel.workspace, check, note=note, author=author, confirm_shrink=shrink is not None and confirmed
-            )
-        except GridWatchError as exc:
-            show_error(exc)
-            return
-        st.session_state[state.FLASH] = t("data.activated", version=version)
-        st.session_state[state.UPLOAD_NONCE] = st.session_state.get(state.UPLOAD_NONCE, 0) + 1
-        st.rerun()
-
-
-def versions_section(sel, author: str) -> None:
-    history = data.history(sel.workspace, sel.version)
-    zone = data.workspace_timezone(sel.workspace)
-    st.caption(t("data.active_version", version=sel.version) + " · " + t("data.times_in", zone=zone))
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("data.version"): [h.version for h in history],
-                t("data.when"): [
-                    pd.Timestamp(h.created_at).tz_convert(zone).strftime("%Y-%m-%d %H:%M") for h in history
-                ],
-                t("data.author"): [h.author for h in history],
-                t("data.note"): [h.note for h in history],
-                t("data.changed_layers"): [", ".join(t(f"layer.{n}") for n in h.changed) for h in history],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    clear_section(sel, author)
-    earlier = [h.version for h in history[1:]]
-    if not earlier:
-        return
-    target = st.selectbox(t("data.reactivate_which"), earlier, key="gw_reactivate_version")
-    if not author:
-        st.caption(t("data.author_needed"))
-    if st.button(t("data.reactivate", version=target), disabled=not author, key="gw_reactivate"):
-        version = data.reactivate(sel.workspace, target, author=author)
-        st.session_state[state.FLASH] = t("data.reactivated", target=target, version=version)
-        st.rerun()
-
-
-def clear_section(sel, author: str) -> None:
-    """Remove a layer as a new version, after the layer's name is typed again (a rollback brings it back).
-    The grids go last: every point layer is placed by them."""
-    held = data.layers_held(sel.workspace, sel.version)
-    if not held:
-        return
-    with st.expander(t("data.clear_title")):
-        points = [name for name in held if name != schema.GRIDS.name]
-        choices = points or list(held)
-        names = {name: t(f"layer.{name}") for name in choices}
-        layer_name = st.selectbox(
-            t("data.clear_which"), choices, format_func=names.__getitem__, key=f"gw_clear_layer_{sel.language}"
-        )
-        if points and schema.GRIDS.name in held:
-            st.caption(t("data.clear_grids_last"))
-        typed = st.text_input(t("data.clear_confirm", layer=layer_name), key=f"gw_clear_confirm_{layer_name}")
-        if not author:
-            st.caption(t("data.author_needed"))
-        if st.button(
-            t("data.clear", layer=t(f"layer.{layer_name}")),
-            key="gw_clear",
-            disabled=not author or typed.strip() != layer_name,
-        ):
-            try:
-                version = data.clear_layer(sel.workspace, layer_name, author=author)
-            except GridWatchError as exc:
-                show_error(exc)
-                return
-            st.session_state[state.FLASH] = t("data.cleared", layer=t(f"layer.{layer_name}"), version=version)
-            st.rerun()

@@ -9,16 +9,14 @@ shows only swaps colours into it.
 
 from __future__ import annotations
 
-import altair as alt
-import h3
 import pandas as pd
 import streamlit as st
 
 from core import hotspots, schema
 from core.errors import HotspotError
 from dashboard import data, state
-from dashboard.components import hints, perf_charts
-from dashboard.components.downloads import table_downloads
+from dashboard.components import hints
+from dashboard.components import hotspot_panels as panels
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_map
 from dashboard.components.text import md_text
@@ -27,20 +25,6 @@ from dashboard.i18n import error_text, t
 
 SHOW = ("gi", "emerging", "density", "tickets", "per_1000")
 RESOLUTIONS = (7, 8, 9, 10)
-SEASON_CATEGORIES = 8  # lines in the month-by-month chart: the busiest categories
-TABLE = (
-    "name",
-    "community",
-    "tickets",
-    "per_1000",
-    "per_km2",
-    "z",
-    "p",
-    "confidence",
-    "pattern",
-    "hot_months",
-    "trend_tau",
-)
 TICKET_COLUMNS = (schema.TICKET_ID, schema.CREATED_AT, schema.CATEGORY, schema.DESCRIPTION, schema.SOURCE, schema.STAGE)
 
 
@@ -50,27 +34,27 @@ def render() -> None:
     st.caption(t("hot.caption", first=sel.first.isoformat(), last=sel.last.isoformat()))
     if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):
         return
-    flt = ticket_filter(sel, "gw_hot", st.columns(3), stages=False)
+    flt = ticket_filter(sel, state.HOT_FILTER, st.columns(3), stages=False)
     cols = st.columns([1.2, 1, 1, 1.6])
     unit = cols[0].radio(
-        t("hot.unit"), ("grid", "hex"), horizontal=True, key="gw_hot_unit", format_func=lambda u: t(f"hot.unit.{u}")
+        t("hot.unit"), ("grid", "hex"), horizontal=True, key=state.HOT_UNIT, format_func=lambda u: t(f"hot.unit.{u}")
     )
     resolution = cols[1].selectbox(
         t("hot.resolution"),
         RESOLUTIONS,
         index=RESOLUTIONS.index(9),
-        key="gw_hot_res",
+        key=state.HOT_RESOLUTION,
         disabled=unit != "hex",
         help=t("hot.resolution_help"),
-        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{h3.average_hexagon_edge_length(r, unit='m'):,.0f}"),
+        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{hotspots.hex_edge_m(r):,.0f}"),
     )
-    fdr = cols[2].toggle(t("hot.fdr"), value=True, key="gw_hot_fdr", help=t("hot.fdr_help"))
+    fdr = cols[2].toggle(t("hot.fdr"), value=True, key=state.HOT_FDR, help=t("hot.fdr_help"))
     stacked = data.stacked_tickets(sel.workspace, sel.version, flt)
     if len(stacked):
         st.caption(
             t(
                 "hot.stacked",
-                count=f"{int(stacked['count'].sum()):,}",
+                count=f"{hotspots.stacked_total(stacked):,}",
                 places=len(stacked),
                 where="; ".join(f"{r.lon:.6f}, {r.lat:.6f}" for r in stacked.head(3).itertuples()),
             )
@@ -82,18 +66,18 @@ def render() -> None:
     else:
         summary(table, sel)
         hotspot_map(sel, flt, unit, resolution, table)
-        unit_table(table, unit)
-    time_patterns(sel, flt)
-    repeat_cases(sel, flt)
+        panels.unit_table(table, unit)
+    panels.time_patterns(sel, flt)
+    panels.repeat_cases(sel, flt)
 
 
 def summary(table: pd.DataFrame, sel) -> None:
+    counts = hotspots.SpotCounts.of(table)
     row = st.columns(5)
-    for box, level in zip(row, (3, 2, 1)):
-        box.metric(t(f"hot.class.{level}"), f"{int((table['confidence'] == level).sum()):,}")
-    row[3].metric(t("hot.cold_spots"), f"{int((table['confidence'] < 0).sum()):,}")
-    emerging = table["pattern"].isin(("new", "consecutive", "intensifying"))
-    row[4].metric(t("hot.emerging"), f"{int(emerging.sum()):,}", help=t("hot.emerging_help"))
+    for box, (level, count) in zip(row, counts.hot.items()):
+        box.metric(t(f"hot.class.{level}"), f"{count:,}")
+    row[3].metric(t("hot.cold_spots"), f"{counts.cold:,}")
+    row[4].metric(t("hot.emerging"), f"{counts.emerging:,}", help=t("hot.emerging_help"))
     months = data.analysis_months(sel.first, sel.last)
     st.caption(t("hot.months", first=str(months[0]), last=str(months[-1]), n=len(months)))
 
@@ -103,13 +87,17 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
     """The map; choosing what it shows reruns only this part, a click lists the unit's tickets."""
     choices = SHOW if unit == "grid" else tuple(s for s in SHOW if s != "per_1000")
     show = st.radio(
-        t("hot.show"), choices, horizontal=True, key="gw_hot_show", format_func=lambda s: t(f"hot.show.{s}")
+        t("hot.show"), choices, horizontal=True, key=state.HOT_SHOW, format_func=lambda s: t(f"hot.show.{s}")
     )
     base, colours = data.hotspot_map(
         sel.workspace, sel.version, sel.first, sel.last, flt, unit, resolution, table, show, sel.language
     )
     clicked = show_map(
-        base, key=f"hot_map_{unit}_{resolution}", height=540, live=colours, returned_objects=["last_clicked"]
+        base,
+        key=state.key_of(state.HOT_MAP, unit, resolution),
+        height=540,
+        live=colours,
+        returned_objects=["last_clicked"],
     ).get("last_clicked")
     unit_id = clicked_unit(sel, unit, resolution, clicked)
     if unit_id is None or unit_id not in table.index:
@@ -132,7 +120,7 @@ def hotspot_map(sel, flt, unit: str, resolution: int, table: pd.DataFrame) -> No
         readable(tickets, list(TICKET_COLUMNS)).rename(columns=lambda c: t(f"perf.ticket.{c}")),
         hide_index=True,
         width="stretch",
-        key="gw_hot_unit_tickets",
+        key=state.HOT_UNIT_TICKETS,
     )
 
 
@@ -140,68 +128,5 @@ def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str |
     if not clicked:
         return None
     if unit == "hex":
-        return h3.latlng_to_cell(clicked["lat"], clicked["lng"], resolution)
+        return hotspots.hex_cell_at(clicked["lng"], clicked["lat"], resolution)
     return data.grid_at(sel.workspace, sel.version, clicked["lng"], clicked["lat"])
-
-
-def unit_table(table: pd.DataFrame, unit: str) -> None:
-    st.subheader(t("hot.table"))
-    shown = table[[c for c in TABLE if c in table.columns]].copy()
-    shown = shown.sort_values(["confidence", "z"], ascending=False)
-    shown["confidence"] = shown["confidence"].map(lambda c: t(f"hot.class.{int(c)}"))
-    shown["pattern"] = shown["pattern"].map(lambda p: t(f"hot.pattern.{p}"))
-    for column in ("per_1000", "per_km2", "z", "trend_tau"):
-        if column in shown.columns:
-            shown[column] = shown[column].round(2)
-    shown["p"] = shown["p"].round(4)
-    shown.insert(0, "unit", shown.index)
-    shown = shown.rename(columns=lambda c: t(f"hot.col.{c}"))
-    st.dataframe(shown, hide_index=True, width="stretch", height=320, key="gw_hot_table")
-    table_downloads(shown, f"gridwatch_hotspots_{unit}", "gw_hot_table", t("hot.title"))
-
-
-def time_patterns(sel, flt) -> None:
-    st.subheader(t("hot.time"))
-    matrix, season = data.time_patterns(sel.workspace, sel.version, sel.first, sel.last, flt)
-    left, right = st.columns(2)
-    left.altair_chart(
-        perf_charts.hour_weekday(
-            matrix, [t(f"perf.weekday.{d}") for d in range(hotspots.WEEKDAYS)], t("perf.col.registered")
-        ),
-        width="stretch",
-    )
-    top = season.sum().sort_values(ascending=False).index[:SEASON_CATEGORIES]
-    long = season[top].reset_index().melt(id_vars="month", var_name="category", value_name="tickets")
-    right.altair_chart(
-        alt.Chart(long, title=t("hot.season"))
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:O", title=None),
-            y=alt.Y("tickets:Q", title=t("perf.col.registered")),
-            color=alt.Color("category:N", title=t("command.category")),
-            tooltip=["category", "month", "tickets"],
-        ),
-        width="stretch",
-    )
-
-
-def repeat_cases(sel, flt) -> None:
-    st.subheader(t("hot.repeats"))
-    cols = st.columns([1, 1, 3])
-    distance = cols[0].number_input(t("hot.repeat_distance"), 10, 500, 50, step=10, key="gw_hot_rep_m")
-    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, 7, key="gw_hot_rep_days")
-    cases, rates = data.repeats(sel.workspace, sel.version, sel.first, sel.last, flt, float(distance), float(days))
-    total = int(rates["tickets"].sum())
-    cols[2].metric(t("hot.repeat_count"), f"{len(cases):,}", help=t("hot.repeat_help", m=distance, d=days))
-    if total:
-        cols[2].caption(t("hot.repeat_share", share=f"{len(cases) / total:.1%}", total=f"{total:,}"))
-    left, right = st.columns([3, 2])
-    shown = readable(cases, list(cases.columns))
-    shown["gap_hours"] = shown["gap_hours"].round(1)
-    shown = shown.rename(columns=lambda c: t(f"hot.rep.{c}"))
-    left.dataframe(shown, hide_index=True, width="stretch", height=300, key="gw_hot_repeats")
-    per_grid = rates[rates["tickets"] > 0].copy()
-    per_grid["repeat_rate"] = (per_grid["repeat_rate"] * 100).round(1)
-    per_grid = per_grid.reset_index().rename(columns=lambda c: t(f"hot.rep.{c}"))
-    right.dataframe(per_grid, hide_index=True, width="stretch", height=300, key="gw_hot_repeat_rates")
-    table_downloads(shown, "gridwatch_repeat_cases", "gw_hot_repeats", t("hot.title"))

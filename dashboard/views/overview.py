@@ -29,7 +29,7 @@ def render() -> None:
     row[4].metric(t("kpi.overdue_tickets"), f"{figures.overdue_tickets:,}")
     row[5].metric(t("kpi.members"), f"{figures.members:,}")
 
-    show_map(district_map, key="overview_map", height=620)
+    show_map(district_map, key=state.OVERVIEW_MAP, height=620)
     notes = [t("overview.tickets_in_period", count=f"{figures.tickets_in_period:,}")]
     if figures.unassigned_tickets:
         notes.append(t("overview.unassigned", count=f"{figures.unassigned_tickets:,}"))

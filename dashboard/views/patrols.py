@@ -7,27 +7,19 @@ The analysis is ``core.patrol``; the roster is a workspace setting (``data.assig
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import schema
+from core import patrol, schema
 from core.errors import GridWatchError
 from core.workload import WorkloadWeights
 from dashboard import data, state
-from dashboard.components import hints
+from dashboard.components import charts, hints, tables
 from dashboard.components import patrol_panels as panels
 from dashboard.components.filters import category_weights
 from dashboard.i18n import show_error, t
 
-UNVISITED_DAYS = 14
-STATUS_COLORS = {
-    "inside": "#1a9850",
-    "partly_outside": "#fdae61",
-    "outside": "#d73027",
-    "missed": "#4d4d4d",
-    "called_off": "#bdbdbd",
-}
+WEIGHTS = WorkloadWeights()  # the sliders start at core's defaults
 
 
 def render() -> None:
@@ -54,7 +46,7 @@ def render() -> None:
         with tabs[0]:
             compliance_calendar(nights, per_team)
         with tabs[1]:
-            gaps(sel, roster)
+            panels.gaps(sel, roster)
     with tabs[2]:
         roster_tab(sel, roster, problems)
     with tabs[3]:
@@ -68,89 +60,33 @@ def roster_tab(sel, roster: pd.DataFrame, problems: list) -> None:
 
 
 def headline(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
+    summary = patrol.ComplianceSummary.of(nights, per_team)
+    rate = "–" if pd.isna(summary.compliance_rate) else f"{summary.compliance_rate:.1%}"
     row = st.columns(5)
-    due = per_team["nights"].sum() - per_team["called_off"].sum()
-    row[0].metric(t("patrol.teams"), f"{len(per_team):,}")
-    row[1].metric(
-        t("patrol.compliance_rate"),
-        f"{per_team['signed_in'].sum() / due:.1%}" if due else "–",
-        help=t("patrol.compliance_help"),
-    )
-    row[2].metric(t("patrol.missed"), f"{int(per_team['missed'].sum()):,}")
-    row[3].metric(t("patrol.outside"), f"{int(per_team['outside_sign_ins'].sum()):,}", help=t("patrol.outside_help"))
-    row[4].metric(
-        t("patrol.called_off"),
-        f"{nights.loc[nights['called_off'], 'night'].nunique():,}",
-        help=t("patrol.called_off_help"),
-    )
+    row[0].metric(t("patrol.teams"), f"{summary.teams:,}")
+    row[1].metric(t("patrol.compliance_rate"), rate, help=t("patrol.compliance_help"))
+    row[2].metric(t("patrol.missed"), f"{summary.missed:,}")
+    row[3].metric(t("patrol.outside"), f"{summary.outside_sign_ins:,}", help=t("patrol.outside_help"))
+    row[4].metric(t("patrol.called_off"), f"{summary.called_off:,}", help=t("patrol.called_off_help"))
 
 
 def compliance_calendar(nights: pd.DataFrame, per_team: pd.DataFrame) -> None:
-    shown = nights.assign(state=nights["status"].where(~nights["called_off"], "called_off"))
-    shown["label"] = shown["state"].map(lambda s: t(f"patrol.status.{s}"))
-    shown["night"] = shown["night"].dt.strftime("%Y-%m-%d")
-    shown["first"] = shown["first_at"].dt.strftime("%H:%M").fillna("")
-    order = list(STATUS_COLORS)
-    chart = (
-        alt.Chart(shown, title=t("patrol.calendar"))
-        .mark_rect(stroke="white", strokeWidth=0.5)
-        .encode(
-            x=alt.X("night:O", title=None, axis=alt.Axis(labelAngle=-60)),
-            y=alt.Y("team_name:N", title=None, sort=list(per_team["team_name"])),
-            color=alt.Color(
-                "label:N",
-                title=None,
-                scale=alt.Scale(
-                    domain=[t(f"patrol.status.{s}") for s in order], range=[STATUS_COLORS[s] for s in order]
-                ),
-            ),
-            tooltip=[
-                alt.Tooltip("team_name:N", title=t("patrol.team")),
-                alt.Tooltip("night:O", title=t("patrol.night")),
-                alt.Tooltip("label:N", title=t("patrol.state")),
-                alt.Tooltip("sign_ins:Q", title=t("patrol.sign_ins")),
-                alt.Tooltip("first:N", title=t("patrol.first_at")),
-            ],
-        )
-    )
+    labels = {s: t(f"patrol.status.{s}") for s in charts.COMPLIANCE_COLORS}
+    titles = {
+        "team_name": t("patrol.team"),
+        "night": t("patrol.night"),
+        "label": t("patrol.state"),
+        "sign_ins": t("patrol.sign_ins"),
+        "first": t("patrol.first_at"),
+    }
+    chart = charts.compliance_calendar(nights, list(per_team["team_name"]), labels, titles, t("patrol.calendar"))
     st.altair_chart(chart, width="stretch")
-    table = per_team.copy()
-    table["compliance_rate"] = (table["compliance_rate"] * 100).round(1)
+    table = tables.rounded(per_team, {"compliance_rate": 1}, percent=("compliance_rate",))
     st.dataframe(
         table.reset_index().rename(columns=lambda c: t(f"patrol.col.{c}")),
         hide_index=True,
         width="stretch",
-        key="gw_patrol_per_team",
-    )
-
-
-def gaps(sel, roster: pd.DataFrame) -> None:
-    days = st.number_input(t("patrol.unvisited_days"), 1, 90, UNVISITED_DAYS, key="gw_patrol_days")
-    unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
-    st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
-    shown = unvisited.copy()
-    shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("patrol.never"))
-    st.dataframe(
-        shown.rename(columns=lambda c: t(f"patrol.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        height=260,
-        key="gw_patrol_unvisited",
-    )
-    if versus is None:
-        return
-    st.subheader(t("patrol.versus"))
-    st.caption(t("patrol.versus_help"))
-    top = versus.sort_values("gap_rank").head(30).reset_index()
-    top["visits_per_100_tickets"] = top["visits_per_100_tickets"].round(1)
-    top["ticket_percentile"] = (top["ticket_percentile"] * 100).round(0)
-    top["gap"] = (top["gap"] * 100).round(2)
-    st.dataframe(
-        top.rename(columns=lambda c: t(f"patrol.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        height=300,
-        key="gw_patrol_versus",
+        key=state.PATROL_PER_TEAM,
     )
 
 
@@ -160,11 +96,13 @@ def redesign(sel, roster: pd.DataFrame) -> None:
     st.caption(t("patrol.redesign_help"))
     cols = st.columns(3)
     weights = WorkloadWeights(
-        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, 0.5, 0.05, key="gw_patrol_w_tickets"),
-        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_area"),
-        population=cols[2].slider(t("patrol.w.population"), 0.0, 1.0, 0.25, 0.05, key="gw_patrol_w_population"),
+        tickets=cols[0].slider(t("patrol.w.tickets"), 0.0, 1.0, WEIGHTS.tickets, 0.05, key=state.PATROL_W_TICKETS),
+        area=cols[1].slider(t("patrol.w.area"), 0.0, 1.0, WEIGHTS.area, 0.05, key=state.PATROL_W_AREA),
+        population=cols[2].slider(
+            t("patrol.w.population"), 0.0, 1.0, WEIGHTS.population, 0.05, key=state.PATROL_W_POPULATION
+        ),
     )
-    severity = category_weights(sel, "gw_patrol_severity", t("patrol.severity"))
+    severity = category_weights(sel, state.PATROL_SEVERITY, t("patrol.severity"))
     locks = panels.lock_picker(sel, roster)
     try:
         workload = data.patrol_workload(sel.workspace, sel.version, sel.first, sel.last, weights, severity)
@@ -172,7 +110,7 @@ def redesign(sel, roster: pd.DataFrame) -> None:
         show_error(exc)
         return
     inputs = (sel.workspace, sel.version, sel.first, sel.last, weights, severity, tuple(sorted(locks.items())))
-    if st.button(t("patrol.run"), type="primary", key="gw_patrol_run"):
+    if st.button(t("patrol.run"), type="primary", key=state.PATROL_RUN):
         bar = st.progress(0.0, text=t("patrol.solving"))
         try:
             result = data.propose_districts(

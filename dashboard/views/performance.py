@@ -10,36 +10,13 @@ import streamlit as st
 
 from core import hotspots, metrics, schema
 from dashboard import data, state
-from dashboard.components import hints, perf_charts
+from dashboard.components import charts, hints
+from dashboard.components import perf_panels as panels
 from dashboard.components.downloads import table_downloads
 from dashboard.components.map_view import show_map
-from dashboard.components.tickets import readable
 from dashboard.i18n import t
 
 LEVELS = ("grid", "community", "street")
-TABLE = (
-    "rank",
-    "composite_score",
-    "registered",
-    "registered_change",
-    "due",
-    "closed",
-    "closure_rate",
-    "closure_rate_change",
-    "on_time",
-    "on_time_rate",
-    "on_time_rate_smoothed",
-    "on_time_rate_change",
-    "rework_rate",
-    "satisfaction_rate",
-    "public_report_rate",
-    "handling_hours_median",
-    "handling_hours_p90",
-    "open",
-    "overdue",
-    "per_1000",
-    "per_km2",
-)
 MAPPABLE = (
     "composite_score",
     "closure_rate_smoothed",
@@ -63,8 +40,6 @@ MAPPABLE = (
     "open",
     "overdue",
 )
-DRILLABLE = (*metrics.RATES, "registered", "due", "closed", "on_time", "open", "overdue")
-HEADLINE = ("registered", "due", "closed", "on_time")
 
 
 def render() -> None:
@@ -74,11 +49,11 @@ def render() -> None:
     if hints.needs(sel, (schema.GRIDS.name, schema.TICKETS.name)):  # every indicator counts tickets
         return
     level = st.radio(
-        t("perf.level"), LEVELS, horizontal=True, key="gw_perf_level", format_func=lambda v: t(f"perf.level.{v}")
+        t("perf.level"), LEVELS, horizontal=True, key=state.PERF_LEVEL, format_func=lambda v: t(f"perf.level.{v}")
     )
     weights = data.composite_weights(sel.workspace)
     table = data.performance(sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())))
-    headline(table)
+    panels.headline(table)
     notes = []
     outside = data.outside_grids(sel.workspace, sel.version, sel.first, sel.last)
     if outside:
@@ -92,122 +67,34 @@ def render() -> None:
     indicator_map(sel, table, level)
 
     st.subheader(t("perf.ranking"))
-    shown = ranking_frame(sel, table, level)
+    shown = panels.ranking_frame(sel, table, level)
     event = st.dataframe(
         shown,
-        key="gw_perf_table",
+        key=state.PERF_TABLE,
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
         width="stretch",
         height=380,
     )
-    table_downloads(shown, f"gridwatch_{level}_ranking", "gw_perf", t("perf.ranking"))
+    table_downloads(shown, f"gridwatch_{level}_ranking", state.PERF_DOWNLOADS, t("perf.ranking"))
     if event.selection.rows:
-        drill_down(sel, level, table.index[event.selection.rows[0]])
+        panels.drill_down(sel, level, table.index[event.selection.rows[0]])
     else:
         st.caption(t("perf.select_hint"))
     patterns(sel, level)
-    meeting_report(sel, level, weights)
-    weight_editor(sel.workspace, weights)
+    panels.meeting_report(sel, level, weights)
+    panels.weight_editor(sel.workspace, weights)
 
 
 @st.fragment
 def indicator_map(sel, table: pd.DataFrame, level: str) -> None:
     """The map of one indicator; choosing another reruns only this part."""
     chosen = st.selectbox(
-        t("perf.map_indicator"), MAPPABLE, key="gw_perf_map", format_func=lambda c: t(f"perf.col.{c}")
+        t("perf.map_indicator"), MAPPABLE, key=state.PERF_MAP_INDICATOR, format_func=lambda c: t(f"perf.col.{c}")
     )
     base, colours = data.performance_map(sel.workspace, sel.version, table, level, chosen, sel.language)
-    show_map(base, key="perf_map", height=460, live=colours)
-
-
-def headline(table: pd.DataFrame) -> None:
-    """District totals with the formula of each rate (the sums of the units' counts)."""
-    total = table[list(metrics.COUNTS)].sum()
-    row = st.columns(6)
-    for box, column in zip(row, HEADLINE):
-        box.metric(t(f"perf.col.{column}"), f"{int(total[column]):,}")
-    formulas = {}
-    for rate, (numerator, denominator) in metrics.RATES.items():
-        value = total[numerator] / total[denominator] if total[denominator] else float("nan")
-        formulas[rate] = (
-            value,
-            t(
-                "perf.formula",
-                rate=t(f"perf.col.{rate}"),
-                numerator=t(f"perf.col.{numerator}"),
-                denominator=t(f"perf.col.{denominator}"),
-                n=f"{int(total[numerator]):,}",
-                d=f"{int(total[denominator]):,}",
-            ),
-        )
-    for box, rate in zip(row[4:], ("closure_rate", "on_time_rate")):
-        value, formula = formulas[rate]
-        box.metric(t(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}", help=formula)
-    with st.expander(t("perf.formulas")):
-        st.markdown(
-            "\n".join(
-                f"- {formula} = {'–' if pd.isna(value) else f'{value:.2%}'}" for value, formula in formulas.values()
-            )
-        )
-        st.caption(t("perf.definitions"))
-
-
-def ranking_frame(sel, table: pd.DataFrame, level: str) -> pd.DataFrame:
-    names = data.unit_names(sel.workspace, sel.version, level)
-    frame = table[list(TABLE)].copy()
-    yoy = data.year_over_year(sel.workspace, sel.version, sel.first, sel.last, level).reindex(table.index)
-    frame.insert(frame.columns.get_loc("registered_change") + 1, "registered_yoy", yoy["registered"])
-    frame.insert(frame.columns.get_loc("on_time_rate_change") + 1, "on_time_rate_yoy", yoy["on_time_rate"])
-    for column in frame.columns:
-        if column.endswith(("rate", "rate_smoothed", "rate_change", "rate_yoy")):
-            frame[column] = (frame[column] * 100).round(1)
-        elif frame[column].dtype.kind == "f":
-            frame[column] = frame[column].round(1)
-    frame.insert(0, "unit", table.index.map(lambda k: names.get(k, k)))
-    return frame.rename(columns=lambda c: t(f"perf.col.{c}"))
-
-
-def drill_down(sel, level: str, unit: str) -> None:
-    """The tickets behind one indicator of the selected unit: its denominator's, numerator flagged."""
-    rate = st.selectbox(
-        t("perf.drill_indicator"), DRILLABLE, key="gw_perf_drill", format_func=lambda c: t(f"perf.col.{c}")
-    )
-    numerator, denominator = metrics.RATES.get(rate, (rate, rate))  # a count is its own denominator
-    tickets = data.behind(sel.workspace, sel.version, sel.first, sel.last, level, unit, numerator, denominator)
-    name = data.unit_names(sel.workspace, sel.version, level).get(unit, unit)
-    st.markdown(
-        t(
-            "perf.drill_caption",
-            unit=name,
-            rate=t(f"perf.col.{rate}"),
-            n=int(tickets["counted"].sum()),
-            d=len(tickets),
-            numerator=t(f"perf.col.{numerator}"),
-            denominator=t(f"perf.col.{denominator}"),
-        )
-    )
-    columns = [
-        schema.TICKET_ID,
-        "counted",
-        schema.CREATED_AT,
-        schema.CATEGORY,
-        schema.DESCRIPTION,
-        schema.STAGE,
-        schema.DEADLINE_AT,
-        schema.CLOSED_AT,
-        schema.REWORK_COUNT,
-        schema.SATISFACTION,
-        schema.SOURCE,
-    ]
-    shown = readable(tickets, columns)
-    st.dataframe(
-        shown.rename(columns=lambda c: t(f"perf.ticket.{c}")),
-        hide_index=True,
-        width="stretch",
-        key="gw_perf_drill_table",
-    )
+    show_map(base, key=state.PERF_MAP, height=460, live=colours)
 
 
 def patterns(sel, level: str) -> None:
@@ -216,64 +103,20 @@ def patterns(sel, level: str) -> None:
         column = st.selectbox(
             t("perf.trend_indicator"),
             ("registered",) + tuple(metrics.RATES),
-            key="gw_perf_trend",
+            key=state.PERF_TREND,
             format_func=lambda c: t(f"perf.col.{c}"),
         )
         monthly = data.monthly(sel.workspace, sel.version, "community")
         if not monthly.empty:
-            st.altair_chart(
-                perf_charts.trend_lines(monthly, column, t(f"perf.col.{column}"), t("perf.level.community"))
-            )
+            st.altair_chart(charts.trend_lines(monthly, column, t(f"perf.col.{column}"), t("perf.level.community")))
     flow = data.period_tickets(sel.workspace, sel.version, sel.first, sel.last)
     with heat_tab:
         st.altair_chart(
-            perf_charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"), t("perf.col.registered")),
+            charts.heat_table(flow, metrics.LEVELS[level], t(f"perf.level.{level}"), t("perf.col.registered")),
             width="stretch",
         )
     with time_tab:
         weekdays = [t(f"perf.weekday.{d}") for d in range(7)]
         st.altair_chart(
-            perf_charts.hour_weekday(hotspots.hour_weekday(flow), weekdays, t("perf.col.registered")), width="stretch"
+            charts.hour_weekday(hotspots.hour_weekday(flow), weekdays, t("perf.col.registered")), width="stretch"
         )
-
-
-def meeting_report(sel, level: str, weights: dict[str, float]) -> None:
-    st.subheader(t("report.heading"))
-    st.caption(t("report.help"))
-    args = (sel.workspace, sel.version, sel.first, sel.last, level, tuple(sorted(weights.items())), sel.language)
-    name = f"gridwatch_report_{sel.first.isoformat()}_{sel.last.isoformat()}"
-    left, right, _ = st.columns([1, 1, 4])
-    # deferred: the report is made when a button is clicked, not on every visit of the page
-    left.download_button(
-        t("report.pdf"),
-        lambda: data.meeting_report(*args)[0],
-        f"{name}.pdf",
-        "application/pdf",
-        key="gw_report_pdf",
-        on_click="ignore",
-    )
-    right.download_button(
-        t("report.html"),
-        lambda: data.meeting_report(*args)[1].encode("utf-8"),
-        f"{name}.html",
-        "text/html",
-        key="gw_report_html",
-        on_click="ignore",
-    )
-
-
-def weight_editor(name: str, weights: dict[str, float]) -> None:
-    with st.expander(t("perf.weights")):
-        st.caption(t("perf.weights_help"))
-        chosen = {
-            key: st.number_input(
-                t(f"perf.col.{key}"), 0.0, 10.0, float(weights.get(key, 0.0)), 0.05, key=f"gw_perf_weight_{key}"
-            )
-            for key in metrics.HIGHER_IS_BETTER
-        }
-        if st.button(t("perf.save_weights"), key="gw_perf_save_weights"):
-            if sum(chosen.values()) <= 0:
-                st.error(t("perf.weights_zero"))
-            else:
-                data.save_composite_weights(name, chosen)
-                st.rerun()

@@ -125,6 +125,7 @@ def test_counters_use_the_day_and_the_night_of_as_of():
     )
     c = command.counters(tickets(), cameras, teams, checkins, AS_OF)
     assert (c.new_today, c.new_yesterday) == (3, 2)  # t1 t2 t7 | t3 t4 (t5 cancelled)
+    assert c.new_change == 1
     assert (c.open, c.overdue) == (4, 3)
     assert (c.cameras_down, c.cameras_total) == (2, 4)
     assert (c.teams_signed_in, c.teams_total) == (1, 3)  # B signed before noon; Z is no team

@@ -3,6 +3,8 @@ and on the demo district."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,3 +69,28 @@ def test_demo_members_and_staffing_are_plausible(demo):
     assert members["members"].sum() == demo["members"][schema.GRID_ID].notna().sum()
     assert members["linked_share"].between(0, 1).all()
     assert set(coverage.staffing(grids)["status"]) <= set(coverage.STAFFING_STATUSES)
+
+
+def test_district_shares_are_of_the_district_sums_and_skip_layers_not_loaded():
+    table = pd.DataFrame(
+        {
+            "area_km2": [1.0, 3.0],
+            "covered_area_km2": [0.5, 1.5],
+            "lost_share": [0.2, 0.0],
+            "tickets_in_view": [0, 0],
+            "tickets_recent": [0, 0],
+            schema.POPULATION: [100.0, np.nan],
+            "any_served": [40.0, np.nan],
+            schema.HOUSEHOLDS: [10.0, np.nan],
+            "linked_households": [15, 4],  # more than the grid holds: capped; unknown households: left out
+            "has_member": [True, False],
+            "status": ["within", "no_worker"],
+        }
+    )
+    figures = coverage.district_shares(table)
+    assert figures["covered_share"] == 0.5 and figures["lost_share"] == pytest.approx(0.05)
+    assert math.isnan(figures["tickets_in_view_share"])  # no recent tickets: no share, not 0
+    assert figures["served_share"] == 0.4 and figures["linked_share"] == 1.0
+    assert (figures["grids_without_member"], figures["grids_off_target"]) == (1, 1)
+    assert "key_points_covered_share" not in figures
+    assert set(coverage.district_shares(table[["area_km2", "status"]])) == {"grids_off_target"}

@@ -370,6 +370,7 @@ def test_points_stacked_on_one_coordinate_are_found_and_left_out_by_default():
     tickets = stacked_field()
     stacked = hotspots.stacked_coordinates(tickets)
     assert stacked.to_dict("records") == [{"lon": 120.15, "lat": 30.25, "count": 300}]
+    assert hotspots.stacked_total(stacked) == 300 and hotspots.stacked_total(stacked.iloc[:0]) == 0
     kept, found = hotspots.without_stacked(tickets)
     assert len(kept) == 2_000 and found.equals(stacked)
     repeats = hotspots.repeat_cases(tickets, 50.0, 7.0)
@@ -394,3 +395,26 @@ def test_a_busy_real_place_is_not_a_stack():
 
 def test_the_demo_has_no_stacked_tickets():
     assert hotspots.stacked_coordinates(load_demo()["tickets"]).empty
+
+
+def test_hex_edge_and_the_cell_at_a_point():
+    assert 150 < hotspots.hex_edge_m(9) < 250  # about a block
+    assert hotspots.hex_edge_m(8) > hotspots.hex_edge_m(9)
+    cell = hotspots.hex_cell_at(116.39, 39.91, 9)
+    assert cell == hotspots.hex_cells_of(gpd.GeoDataFrame(geometry=[shapely.Point(116.39, 39.91)], crs=4326), 9)[0]
+
+
+def test_spot_counts_per_class_cold_and_emerging():
+    table = pd.DataFrame(
+        {"confidence": [3, 3, 2, 0, -1, -3], "pattern": ["new", "persistent", "intensifying", "none", "none", "none"]}
+    )
+    counts = hotspots.SpotCounts.of(table)
+    assert counts == hotspots.SpotCounts(hot={3: 2, 2: 1, 1: 0}, cold=2, emerging=2)
+    assert list(counts.hot) == [3, 2, 1]  # most confident first, as shown
+
+
+def test_repeat_share_of_the_tickets_and_none_without_tickets():
+    rates = pd.DataFrame({"tickets": [6, 2], "repeats": [1, 1]})
+    assert hotspots.repeat_share(pd.DataFrame(index=range(2)), rates) == (8, 0.25)
+    total, share = hotspots.repeat_share(pd.DataFrame(), rates.iloc[:0])
+    assert total == 0 and np.isnan(share)

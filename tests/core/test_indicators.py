@@ -84,7 +84,7 @@ def test_district_totals_and_rates_of_october():
         1,
     ]
     assert now["public_reports"] == 2 and now["open"] == 1 and now["overdue"] == 1  # T6 is in no unit
-    rates = indicators.district_rates(now)
+    rates = metrics.district_rates(now)
     assert rates.to_dict() == pytest.approx(
         {
             "closure_rate": 2 / 3,
@@ -94,7 +94,7 @@ def test_district_totals_and_rates_of_october():
             "public_report_rate": 2 / 3,
         }
     )
-    nobody_rated = indicators.district_rates(now.where(~now.index.isin(["rated", "satisfied"]), 0))
+    nobody_rated = metrics.district_rates(now.where(~now.index.isin(["rated", "satisfied"]), 0))
     assert np.isnan(nobody_rated["satisfaction_rate"]) and nobody_rated["closure_rate"] == pytest.approx(2 / 3)
 
 

@@ -168,6 +168,25 @@ def test_grid_totals_equal_the_street_and_rates_come_from_the_sums():
     assert by_grid.loc["g2", "area_km2"] == pytest.approx(0.96 * 1.11, rel=0.02)
 
 
+def test_district_counts_and_rates_are_the_sums_of_the_units():
+    counts = dict.fromkeys(metrics.COUNTS, 0)
+    table = pd.DataFrame(
+        [
+            {**counts, "registered": 10, "due": 8, "closed": 6, "on_time": 4, "rated": 0, "public_reports": 1},
+            {**counts, "registered": 30, "due": 12, "closed": 9, "on_time": 9, "reworked": 3, "public_reports": 3},
+        ],
+        index=["a", "b"],
+    ).assign(closure_rate=0.5)  # a unit's rate is not summed
+    total = metrics.district_counts(table)
+    assert list(total.index) == list(metrics.COUNTS)
+    assert (total["registered"], total["due"], total["closed"], total["on_time"]) == (40, 20, 15, 13)
+    rates = metrics.district_rates(total)
+    assert list(rates.index) == list(metrics.RATES)
+    assert rates["closure_rate"] == 0.75 and rates["on_time_rate"] == 0.65
+    assert rates["rework_rate"] == pytest.approx(3 / 15) and rates["public_report_rate"] == 0.1
+    assert np.isnan(rates["satisfaction_rate"])  # nothing rated: no rate, not 0
+
+
 def test_rework_denominator_is_configurable():
     tickets, grids, september = published_month()
     options = metrics.IndicatorOptions(rework_denominator="registered")

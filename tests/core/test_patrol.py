@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from patrol_cases import TZ, small_assignments, small_grids, small_teams, ts
@@ -90,6 +91,17 @@ def test_a_night_no_team_went_out_is_called_off_not_missed():
     assert summary["called_off"].tolist() == [1, 1, 1]
     assert summary["missed"].tolist() == [1, 1, 2]
     assert summary["compliance_rate"].tolist() == [0.75, 0.75, 0.5]
+
+
+def test_compliance_summary_counts_the_district_and_leaves_called_off_nights_out():
+    nights = pd.date_range("2026-10-01", "2026-10-05", freq="D")  # Oct 5: called off
+    table = patrol.compliance(checkins(), small_assignments(), small_teams(), nights)
+    summary = patrol.ComplianceSummary.of(table, patrol.nights_missed(table))
+    assert summary == patrol.ComplianceSummary(
+        teams=3, compliance_rate=8 / 12, missed=4, outside_sign_ins=2, called_off=1
+    )
+    every_night_off = table.assign(**{patrol.CALLED_OFF: True})
+    assert np.isnan(patrol.ComplianceSummary.of(every_night_off, patrol.nights_missed(every_night_off)).compliance_rate)
 
 
 def test_nights_in_a_period_start_at_noon_inside_it():

@@ -13,6 +13,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
+from coverage_cases import UTM, X0
 from coverage_cases import make_points as points
 
 from core import schema, siting
@@ -59,6 +60,19 @@ def test_demand_an_existing_site_covers_counts_before_and_adds_nothing():
     assert result.covered_before == 3
     assert result.chosen_ids == ("S1",) and result.objective == 8 and result.covered_after == 11
     assert result.assignment.tolist() == [siting.SitingResult.COVERED_BEFORE, 0, 0, siting.SitingResult.UNCOVERED]
+
+
+def test_the_result_gives_its_shares_its_sites_in_order_and_their_circles():
+    candidates = points(LINE_SITES, **{siting.CANDIDATE_ID: ["S0", "S1", "S2"]})
+    result = line_model(k=1, existing=[(-8, 0)]).solve(time_limit_s=5)
+    assert (result.share_before, result.share_after) == (3 / 14, 11 / 14)
+    sites = result.sites(candidates)
+    assert sites.columns.tolist() == ["rank", siting.CANDIDATE_ID, "geometry", "adds"]
+    assert sites[["rank", siting.CANDIDATE_ID, "adds"]].values.tolist() == [[1, "S1", 8.0]]
+    circles = siting.site_circles(sites, 6.0)
+    assert circles.crs == schema.STORAGE_CRS
+    assert circles.to_crs(UTM).area.iloc[0] == pytest.approx(np.pi * 36, rel=0.01)
+    assert circles.to_crs(UTM).centroid.x.iloc[0] - X0 == pytest.approx(10, abs=0.01)
 
 
 def test_nothing_to_add_when_existing_sites_cover_all_coverable_demand():

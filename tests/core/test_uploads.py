@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from core import schema, uploads
+from core import schema, upload_rules, uploads
 from core.errors import GridWatchError, ReadError
 from core.joins import assign_points
 from core.store import open_store
@@ -263,3 +263,9 @@ def test_report_lines_show_values_fixed_fields_and_left_out_rows(ws, demo):
     assert "  value: source 'Phone Call' (199 rows) → unknown (suggested: hotline)" in lines
     assert "  fixed values: handled_by=311" in lines
     assert "  left out: 4 row(s) without coordinates" in lines
+
+
+def test_a_shrink_says_how_much_it_removes():
+    shrink = upload_rules.Shrink("cameras", active=2_300, new=50)
+    assert (shrink.removed, shrink.removed_share) == (2_250, 2_250 / 2_300)
+    assert "would remove 2,250 (98%)" in str(shrink)

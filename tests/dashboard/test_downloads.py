@@ -6,6 +6,7 @@ import io
 
 import openpyxl
 import pandas as pd
+import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.components import downloads
@@ -26,3 +27,31 @@ def test_both_files_hold_the_table_with_formulas_neutralised(monkeypatch):
     book = openpyxl.load_workbook(io.BytesIO(made["gridwatch_test.xlsx"]))
     cells = [c for row in book.active.iter_rows() for c in row]
     assert [c for c in cells if c.data_type == "f"] == [] and cells[2].value.startswith("'=")
+
+
+def test_a_row_of_files_is_named_and_keyed_by_extension_and_made_on_click(monkeypatch):
+    made, calls = {}, []
+
+    def capture(self, label, data, file_name, mime=None, **kwargs):
+        assert kwargs["on_click"] == "ignore"  # a click does not rerun the page
+        made[kwargs["key"]] = (label, file_name, mime, data)
+
+    def report() -> bytes:
+        calls.append("pdf")
+        return b"%PDF"
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", capture)
+    monkeypatch.setattr(st, "download_button", lambda *args, **kwargs: capture(None, *args, **kwargs))  # bound
+    files = (
+        downloads.Download("Report (PDF)", report, "pdf", "application/pdf"),
+        downloads.Download("Sites", b"{}", "geojson", "application/geo+json"),
+    )
+    for stacked in (False, True):
+        made.clear(), calls.clear()
+        downloads.file_downloads("gridwatch_report", "gw_report", files, stacked=stacked)
+        assert {k: v[:3] for k, v in made.items()} == {
+            "gw_report_pdf": ("Report (PDF)", "gridwatch_report.pdf", "application/pdf"),
+            "gw_report_geojson": ("Sites", "gridwatch_report.geojson", "application/geo+json"),
+        }
+        assert made["gw_report_geojson"][3] == b"{}" and calls == []  # the PDF waits for its click
+        assert made["gw_report_pdf"][3]() == b"%PDF"
