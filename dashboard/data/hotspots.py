@@ -12,7 +12,6 @@ import shapely
 import streamlit as st
 
 from core import command, geometry, hotspot_units, hotspots, metrics, schema
-from core.hotspot_units import analysis_months  # noqa: F401 (views/hotspots.py calls data.analysis_months)
 from dashboard.components import live_map, maps
 from dashboard.data.workspace import (
     boundary_version,

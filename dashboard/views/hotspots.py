@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import hotspots, schema
+from core import hotspot_units, hotspots, schema
 from core.errors import HotspotError
 from dashboard import data, state
 from dashboard.components import hints
@@ -78,7 +78,7 @@ def summary(table: pd.DataFrame, sel) -> None:
         box.metric(t(f"hot.class.{level}"), f"{count:,}")
     row[3].metric(t("hot.cold_spots"), f"{counts.cold:,}")
     row[4].metric(t("hot.emerging"), f"{counts.emerging:,}", help=t("hot.emerging_help"))
-    months = data.analysis_months(sel.first, sel.last)
+    months = hotspot_units.analysis_months(sel.first, sel.last)
     st.caption(t("hot.months", first=str(months[0]), last=str(months[-1]), n=len(months)))
 
 
