@@ -24,10 +24,14 @@ from core.roster import GRID_NAME, TEAM_NAME, assignment_rows, id_text
 
 __all__ = [
     "CALLED_OFF",
+    "COMPLIANCE_STATUSES",
     "FIRST_AT",
+    "INSIDE",
     "LAST_AT",
     "NIGHT",
+    "OUTSIDE",
     "SIGNED_IN",
+    "SIGN_INS",
     "UNVISITED_DAYS",
     "ComplianceSummary",
     "compliance",
