@@ -40,14 +40,18 @@ from PIL import Image
 from core import schema
 from dashboard.components import maps
 from dashboard.components.offline import make_offline
+from dashboard.components.palettes import (
+    CAMERA_COLORS,
+    DENSITY_PALETTE,
+    DENSITY_RAMP,
+    DIVERGING,
+    PALETTE,
+    SERVICE_COLORS,
+)
 
 DETAIL_ZOOM = 16  # cameras one by one from here
 VIEW_ZOOM = 17  # camera view sectors from here
-CAMERA_COLORS = {"online": "#1a9850", "offline": "#969696", "fault": "#d7301f"}
-SERVICE_COLORS = ("#6a51a3", "#2171b5", "#cb181d", "#238b45", "#d94801", "#8c6d31", "#e7298a", "#525252")
 RATE_BREAKS = np.array([0.8, 0.9, 0.95, 0.99, 1.0])
-RATE_PALETTE = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
-DENSITY_PALETTE = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")
 _COMMON_JS = Path(__file__).with_name("map_common.js").read_text(encoding="utf-8")
 _JS = Path(__file__).with_name("live_map.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
 _CHOROPLETH_JS = Path(__file__).with_name("choropleth.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
@@ -326,7 +330,7 @@ def density_overlay(
         if peak <= 0
         else np.clip(np.log10(np.maximum(values, peak / 100) / (peak / 100)) / 2, 0, 1)
     )
-    ramp = np.array([[255, 255, 178], [254, 204, 92], [253, 141, 60], [240, 59, 32], [189, 0, 38]], dtype=float)
+    ramp = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in DENSITY_RAMP], dtype=float)
     position = scaled * (len(ramp) - 1)
     low = np.floor(position).astype(int).clip(0, len(ramp) - 2)
     frac = (position - low)[..., None]
@@ -353,10 +357,10 @@ def measure_colors(values: pd.Series, kind: str) -> tuple[list[int], tuple[str, 
         idx = np.searchsorted(RATE_BREAKS, values.to_numpy(dtype=float), side="left")
         lows = np.concatenate([[0.0], RATE_BREAKS[:-1]])
         texts = tuple(f"{lo:.0%}–{hi:.0%}" if hi < 1 else f"≥ {lo:.0%}" for lo, hi in zip(lows, RATE_BREAKS))
-        palette = RATE_PALETTE
+        palette = DIVERGING
     else:
         breaks = maps.class_breaks(values)
-        palette = maps.spread(maps.PALETTE, len(breaks))
+        palette = maps.spread(PALETTE, len(breaks))
         idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
         texts = maps.legend_for("", breaks).labels
     fill = [-1 if pd.isna(v) else int(min(i, len(palette) - 1)) for v, i in zip(values, idx)]

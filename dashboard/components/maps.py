@@ -27,11 +27,16 @@ from core import schema, settings
 from core.changes import GridDiff
 from core.geometry import simplify_for_display
 from dashboard.components.offline import make_offline
-
-# ColorBrewer YlOrRd, 6 classes: sequential, readable on a white or tiled background.
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
-NO_DATA = "#f0f0f0"
-NEUTRAL = "#ffffff"  # zero of a count, or a map with nothing to compare: neither good nor bad
+from dashboard.components.palettes import (
+    ACTIVE_OUTLINE,
+    CHANGE_COLORS,
+    COMMUNITY_OUTLINE,
+    DISTRICT_OUTLINE,
+    DIVERGING,
+    NEUTRAL,
+    NO_DATA,
+    PALETTE,
+)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,12 @@ def grid_count_layer(
 
 
 def outline_layer(
-    outlines: gpd.GeoDataFrame, label_column: str, *, layer_name: str, color: str = "#1f3b73", weight: float = 2.2
+    outlines: gpd.GeoDataFrame,
+    label_column: str,
+    *,
+    layer_name: str,
+    color: str = COMMUNITY_OUTLINE,
+    weight: float = 2.2,
 ) -> folium.GeoJson:
     """Unfilled outlines (communities, streets) that let clicks and hovers through to grids below."""
     props = pd.DataFrame({"label": outlines[label_column].map(html.escape).to_numpy()})
@@ -206,7 +216,6 @@ def district_map(
     return make_offline(m)
 
 
-STATUS_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1"}
 PREVIEW_ALL_MAX = 2_000  # above this many grids a change preview shows only the grids it touches
 
 
@@ -263,13 +272,15 @@ def boundary_preview_map(
             _feature_collection(
                 outline.to_frame("geometry"),
                 pd.DataFrame(index=outline.index),
-                [{"fill": False, "color": "#1f3b73", "weight": 2.5}] * len(outline),
+                [{"fill": False, "color": DISTRICT_OUTLINE, "weight": 2.5}] * len(outline),
             ),
             name=labels["outline_layer"],
             interactive=False,
         ).add_to(m)
     if active is not None and len(active):
-        outline_layer(active, schema.GRID_ID, layer_name=labels["active_layer"], color="#888888", weight=3.0).add_to(m)
+        outline_layer(
+            active, schema.GRID_ID, layer_name=labels["active_layer"], color=ACTIVE_OUTLINE, weight=3.0
+        ).add_to(m)
     props = pd.DataFrame(
         {
             "grid_id": new[schema.GRID_ID].fillna("").map(html.escape).to_numpy(),
@@ -279,9 +290,9 @@ def boundary_preview_map(
     )
     styles = [
         {
-            "fillColor": STATUS_COLORS[code],
+            "fillColor": CHANGE_COLORS[code],
             "fillOpacity": 0.35,
-            "color": STATUS_COLORS[code],
+            "color": CHANGE_COLORS[code],
             "weight": 1.2,
             "opacity": 1,
         }
@@ -295,15 +306,12 @@ def boundary_preview_map(
             fields=["grid_id", "name", "status"], aliases=["ID", html.escape(labels["grid"]), ""], sticky=True
         ),
     ).add_to(m)
-    codes = [code for code in STATUS_COLORS if code in set(status)]
+    codes = [code for code in CHANGE_COLORS if code in set(status)]
     LegendControl(
-        Legend(labels["new_layer"], tuple(labels[f"status.{c}"] for c in codes), tuple(STATUS_COLORS[c] for c in codes))
+        Legend(labels["new_layer"], tuple(labels[f"status.{c}"] for c in codes), tuple(CHANGE_COLORS[c] for c in codes))
     ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return make_offline(m)
-
-
-DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
 
 
 def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:

@@ -23,12 +23,10 @@ from dashboard.data.command import (
     ticket_choices,
 )
 from dashboard.data.coverage import (
-    COVERAGE_COLORS,
     DEMAND_SPACING_M,
     LINE_TYPES,
     MAX_DRAWN_CAMERAS,
     POINT_TYPES,
-    SITE_COLOR,
     SITING_SECONDS,
     VIEW_DISPLAY_M,
     camera_layers,
@@ -46,8 +44,6 @@ from dashboard.data.coverage import (
 )
 from dashboard.data.hotspots import (
     DENSITY_BANDWIDTH_M,
-    EMERGING_COLORS,
-    HOT_COLORS,
     MIN_EMERGING_MONTHS,
     analysed_tickets,
     analysis_months,
@@ -73,8 +69,6 @@ from dashboard.data.overview import (
 )
 from dashboard.data.patrols import (
     BASE_MARK_M,
-    TEAM_COLORS,
-    UNASSIGNED,
     assignments,
     district_map,
     district_report,
@@ -146,14 +140,11 @@ from dashboard.data.workspace import (
 
 __all__ = [
     "BASE_MARK_M",
-    "COVERAGE_COLORS",
     "DEFAULT_UPLOAD_OPTIONS",
     "DEMAND_SPACING_M",
     "DEMO_WORKSPACE",
     "DENSITY_BANDWIDTH_M",
     "DISPLAY_VERTICES",
-    "EMERGING_COLORS",
-    "HOT_COLORS",
     "LINE_TYPES",
     "MAX_DRAWN_CAMERAS",
     "MEASURE_KINDS",
@@ -162,10 +153,7 @@ __all__ = [
     "PREVIEW_LABEL_COLUMNS",
     "REPORT_COLUMNS",
     "REPORT_ROWS",
-    "SITE_COLOR",
     "SITING_SECONDS",
-    "TEAM_COLORS",
-    "UNASSIGNED",
     "UPLOAD_HASH",
     "VIEW_DISPLAY_M",
     "WEIGHTS_SETTING",

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import command, geometry, hotspots, metrics, schema
 from dashboard.components import live_map
+from dashboard.components.palettes import COMMUNITY_OUTLINE, STREET_OUTLINE
 from dashboard.data.workspace import (
     as_of,
     boundary_version,
@@ -29,9 +30,9 @@ from dashboard.i18n import translate
 def command_base(name: str, boundary_ver: int, lang: str) -> dict:
     """The static map's configuration: encoded boundaries and translated labels."""
     grids, communities = display_boundaries(name, boundary_ver)
-    outlines = [live_map.Outline(communities, "communities", "#1f3b73", 2.2)]
+    outlines = [live_map.Outline(communities, "communities", COMMUNITY_OUTLINE, 2.2)]
     if grids[schema.STREET].nunique() > 1:
-        outlines.append(live_map.Outline(geometry.streets_from_grids(grids), "streets", "#08306b", 3.4))
+        outlines.append(live_map.Outline(geometry.streets_from_grids(grids), "streets", STREET_OUTLINE, 3.4))
     return live_map.base_config(grids, outlines, command_labels(lang))
 
 

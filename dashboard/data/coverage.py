@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import command, coverage, geometry, schema, siting
 from dashboard.components import live_map, maps
+from dashboard.components.palettes import COVERAGE_COLORS
 from dashboard.data.hotspots import hotspot_tickets
 from dashboard.data.uploads import UPLOAD_HASH, Upload, extra_frame
 from dashboard.data.workspace import as_of, boundary_version, display_boundaries, grid_base, joined, layer, workspace
@@ -21,8 +22,6 @@ MAX_DRAWN_CAMERAS = 10_000  # more cameras than this: the camera layers are draw
 
 VIEW_DISPLAY_M = 2.0  # camera views are simplified this much for the map
 
-SITE_COLOR = "#6a3d9a"
-
 DEMAND_SPACING_M = 100.0  # residents are spread over a lattice this fine when they are the siting demand
 
 SITING_SECONDS = 20.0
@@ -30,15 +29,6 @@ SITING_SECONDS = 20.0
 LINE_TYPES = ("LineString", "MultiLineString")
 
 POINT_TYPES = ("Point",)
-
-COVERAGE_COLORS = {
-    "views": "#1a9850",
-    "down": "#d73027",
-    "lost": "#d73027",
-    "gap": "#fee08b",
-    "reach": "#4575b4",
-    "unserved": "#f46d43",
-}
 
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core import command, geometry, hotspots, metrics, schema
 from dashboard.components import live_map, maps
+from dashboard.components.palettes import DENSITY_LEGEND, EMERGING_COLORS, HOT_COLORS, NEUTRAL
 from dashboard.data.workspace import (
     boundary_version,
     display_boundaries,
@@ -28,26 +29,6 @@ if TYPE_CHECKING:
 
 
 # ---- Hotspots ------------------------------------------------------------------------------------
-HOT_COLORS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
-
-EMERGING_COLORS = dict(
-    zip(
-        hotspots.EMERGING_CLASSES,
-        (  # new … historical, none
-            "#fed976",
-            "#fd8d3c",
-            "#bd0026",
-            "#800026",
-            "#fc9272",
-            "#c994c7",
-            "#807dba",
-            "#bdbdbd",
-            "#f7f7f7",
-        ),
-        strict=True,
-    )
-)
-
 MIN_EMERGING_MONTHS = 6  # fewer months in the period: the twelve months that end with it are analysed
 
 DENSITY_BANDWIDTH_M = 250.0
@@ -224,10 +205,10 @@ def hotspot_map(
         legend = maps.Legend(
             tr("hot.density_legend", bandwidth=f"{surface.bandwidth_m:g}"),
             (f"{surface.values.max():,.0f}", f"{surface.values.max() / 10:,.0f}", f"{surface.values.max() / 100:,.0f}"),
-            ("#bd0026", "#fd8d3c", "#ffffb2"),
+            DENSITY_LEGEND,
         )
         return base, live_map.colour_update(
-            ["#ffffff"] * len(ids),
+            [NEUTRAL] * len(ids),
             [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
             legend,
             fill_opacity=0.0,

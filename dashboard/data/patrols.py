@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import geometry, metrics, patrol, schema, workspaces
 from dashboard.components import live_map, maps
+from dashboard.components.palettes import BASE_MARK, TEAM_COLORS, UNASSIGNED
 from dashboard.data.workspace import (
     as_of,
     boundary_version,
@@ -23,31 +24,6 @@ from dashboard.data.workspace import (
 from dashboard.i18n import translate
 
 # ---- Patrols ------------------------------------------------------------------------------------
-TEAM_COLORS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-    "#aec7e8",
-    "#ffbb78",
-    "#98df8a",
-    "#ff9896",
-    "#c5b0d5",
-    "#c49c94",
-    "#f7b6d2",
-    "#9edae5",
-    "#dbdb8d",
-    "#393b79",
-)
-
-UNASSIGNED = "#f0f0f0"
-
 BASE_MARK_M = 90.0  # radius of the disc that marks a team's base on the district map
 
 
@@ -211,7 +187,7 @@ def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[
     marks = live_map.Overlay(
         bases.array,
         translate(lang, "patrol.bases"),
-        "#222222",
+        BASE_MARK,
         fill_opacity=0.9,
         tips=tuple(translate(lang, "patrol.base_of", team=names[tid]) for tid in team_ids),
     )

@@ -13,7 +13,7 @@ from jinja2 import Template
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from core import schema
-from dashboard.components import live_map
+from dashboard.components import live_map, palettes
 
 
 def decode(text: str) -> list[tuple[float, float]]:
@@ -146,4 +146,4 @@ def test_density_hexagons_are_encoded_in_one_pass():
         [(31.0, 121.0), (31.1, 121.1)],
     ]
     assert payload["counts"] == [1, 9] and payload["cls"] == [0, len(payload["palette"]) - 1]
-    assert payload["palette"][0] == live_map.DENSITY_PALETTE[0]  # the lightest colour for the fewest
+    assert payload["palette"][0] == palettes.DENSITY_PALETTE[0]  # the lightest colour for the fewest

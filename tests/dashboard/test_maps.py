@@ -14,7 +14,7 @@ from folium.plugins import MarkerCluster
 from shapely.geometry import box
 
 from core import schema
-from dashboard.components import maps
+from dashboard.components import maps, palettes
 from dashboard.components.offline import OfflineAssetError, make_offline
 
 LABELS = {
@@ -82,7 +82,7 @@ def test_colour_classes_and_legend():
     breaks = maps.class_breaks(pd.Series([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50]))
     assert list(breaks) == sorted(set(breaks)) and breaks[-1] == 50
     colours = maps.colors_for(pd.Series([0, 50, np.nan]), breaks)
-    assert colours[0] == maps.PALETTE[0] and colours[1] == maps.PALETTE[-1] and colours[2] == maps.NO_DATA
+    assert colours[0] == palettes.PALETTE[0] and colours[1] == palettes.PALETTE[-1] and colours[2] == palettes.NO_DATA
     legend = maps.legend_for("t", np.array([2.0, 5.0, 9.0]))
     assert legend.labels == ("0–2", "3–5", "6–9")
     assert len(legend.colors) == 3
@@ -107,8 +107,8 @@ def test_grids_without_tickets_are_neutral_not_the_first_class():
         layer_name="Grids",
         legend_title="Tickets in period",
     )
-    assert {f["properties"]["style"]["fillColor"] for f in layer.data["features"]} == {maps.NEUTRAL}
-    assert legend.labels == ("0",) and legend.colors == (maps.NEUTRAL,)
+    assert {f["properties"]["style"]["fillColor"] for f in layer.data["features"]} == {palettes.NEUTRAL}
+    assert legend.labels == ("0",) and legend.colors == (palettes.NEUTRAL,)
     layer, legend = maps.grid_count_layer(
         grids,
         pd.Series([0, 3, 9]),
@@ -118,7 +118,7 @@ def test_grids_without_tickets_are_neutral_not_the_first_class():
         legend_title="Tickets in period",
     )
     fills = [f["properties"]["style"]["fillColor"] for f in layer.data["features"]]
-    assert fills[0] == maps.NEUTRAL and maps.NEUTRAL not in fills[1:]
+    assert fills[0] == palettes.NEUTRAL and palettes.NEUTRAL not in fills[1:]
     assert legend.labels[0] == "0" and legend.labels[1].startswith("1")
 
 
@@ -136,10 +136,10 @@ def test_choropleth_classes_run_from_worst_to_best_colour():
 
     values = pd.Series([0.2] + [0.5] * 5 + [0.9, None])  # shares sit on the fixed 0–100 % scale
     fills, legend, text = m.choropleth_classes(values, title="t", better=True, percent=True)
-    assert fills == [m.DIVERGING[1]] + [m.DIVERGING[2]] * 5 + [m.DIVERGING[4], m.NO_DATA]
-    assert legend.colors == m.DIVERGING and legend.labels[0] == "0.0% – 20.0%" and text(0.5) == "50.0%"
+    assert fills == [palettes.DIVERGING[1]] + [palettes.DIVERGING[2]] * 5 + [palettes.DIVERGING[4], palettes.NO_DATA]
+    assert legend.colors == palettes.DIVERGING and legend.labels[0] == "0.0% – 20.0%" and text(0.5) == "50.0%"
     worse_high, _, _ = m.choropleth_classes(values.dropna(), title="t", better=False, percent=True)
-    assert worse_high[0] == m.DIVERGING[3] and worse_high[-1] == m.DIVERGING[0]
+    assert worse_high[0] == palettes.DIVERGING[3] and worse_high[-1] == palettes.DIVERGING[0]
 
 
 def test_low_coverage_is_not_coloured_good_and_zero_is_neutral():
@@ -148,14 +148,14 @@ def test_low_coverage_is_not_coloured_good_and_zero_is_neutral():
     from dashboard.components import maps as m
 
     low, _, _ = m.choropleth_classes(pd.Series([0.01, 0.04, 0.08]), title="t", better=True, percent=True)
-    assert low == [m.DIVERGING[0]] * 3  # 1–8 % covered is bad, not the best of the bunch
+    assert low == [palettes.DIVERGING[0]] * 3  # 1–8 % covered is bad, not the best of the bunch
     none_lost, _, _ = m.choropleth_classes(pd.Series([0.0, 0.0]), title="t", better=False, percent=True)
-    assert none_lost == [m.DIVERGING[-1]] * 2  # no coverage lost is good
+    assert none_lost == [palettes.DIVERGING[-1]] * 2  # no coverage lost is good
     zeros, legend, _ = m.choropleth_classes(
         pd.Series([0.0, 0.0, None]), title="t", better=True, percent=False, zero_neutral=True
     )
-    assert zeros == [m.NEUTRAL, m.NEUTRAL, m.NO_DATA] and legend.colors == (m.NEUTRAL,)
+    assert zeros == [palettes.NEUTRAL, palettes.NEUTRAL, palettes.NO_DATA] and legend.colors == (palettes.NEUTRAL,)
     counts, legend, _ = m.choropleth_classes(
         pd.Series([0.0, 1, 2, 3, 4, 5]), title="t", better=None, percent=False, zero_neutral=True
     )
-    assert counts[0] == m.NEUTRAL and m.NEUTRAL not in counts[1:] and legend.labels[0] == "0"
+    assert counts[0] == palettes.NEUTRAL and palettes.NEUTRAL not in counts[1:] and legend.labels[0] == "0"
