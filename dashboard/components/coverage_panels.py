@@ -15,7 +15,7 @@ from core import coverage, exports, geometry, schema, siting
 from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.filters import category_weights
-from dashboard.components.live_map import Overlay
+from dashboard.components.maps import Overlay
 from dashboard.components.palettes import SITE_COLOR
 from dashboard.i18n import message_text, show_error, t
 

@@ -1,5 +1,6 @@
 // GridWatch command-center map: the base layers and window.gw.update(data) for the live ones.
-// dashboard/components/live_map.py inserts it and fills in the map variable and the configuration.
+// dashboard/components/maps.py (live_base_map) inserts it and fills in the map variable and the configuration
+// (components/map_builders.py: base_config; gw.update gets live_payload).
 // Every string in `cfg` and in update payloads was HTML-escaped on the server; it only goes into
 // tooltips and legends, never into code.
 (function () {

@@ -38,13 +38,26 @@ __all__ = [
 ]
 
 # ---- value classes -------------------------------------------------------------------------------
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")  # ColorBrewer YlOrRd, 6 classes
-DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
+PALETTE: tuple[str, ...] = (
+    "#ffffb2",
+    "#fed976",
+    "#feb24c",
+    "#fd8d3c",
+    "#f03b20",
+    "#bd0026",
+)  # ColorBrewer YlOrRd, 6 classes
+DIVERGING: tuple[str, ...] = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
 NO_DATA = "#f0f0f0"
 NEUTRAL = "#ffffff"  # zero of a count, or a map with nothing to compare: neither good nor bad
-DENSITY_PALETTE = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")  # ticket hexagons
-DENSITY_RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # the kernel density raster, low → high
-DENSITY_LEGEND = ("#bd0026", "#fd8d3c", "#ffffb2")  # its legend: the peak, a tenth, a hundredth
+DENSITY_PALETTE: tuple[str, ...] = ("#fee5d9", "#fcbba1", "#fc9272", "#fb6a4a", "#de2d26", "#a50f15")  # ticket hexagons
+DENSITY_RAMP: tuple[str, ...] = (
+    "#ffffb2",
+    "#fecc5c",
+    "#fd8d3c",
+    "#f03b20",
+    "#bd0026",
+)  # the kernel density raster, low → high
+DENSITY_LEGEND: tuple[str, ...] = ("#bd0026", "#fd8d3c", "#ffffb2")  # its legend: the peak, a tenth, a hundredth
 
 # ---- outlines ------------------------------------------------------------------------------------
 COMMUNITY_OUTLINE = "#1f3b73"
@@ -55,7 +68,16 @@ ACTIVE_OUTLINE = "#888888"  # the boundaries an upload would replace
 # ---- layers --------------------------------------------------------------------------------------
 CHANGE_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1"}  # a boundary upload's grids
 CAMERA_COLORS = {"online": "#1a9850", "offline": "#969696", "fault": "#d7301f"}
-SERVICE_COLORS = ("#6a51a3", "#2171b5", "#cb181d", "#238b45", "#d94801", "#8c6d31", "#e7298a", "#525252")
+SERVICE_COLORS: tuple[str, ...] = (
+    "#6a51a3",
+    "#2171b5",
+    "#cb181d",
+    "#238b45",
+    "#d94801",
+    "#8c6d31",
+    "#e7298a",
+    "#525252",
+)
 HOT_COLORS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
 EMERGING_COLORS = dict(
     zip(
@@ -83,7 +105,7 @@ COVERAGE_COLORS = {
     "unserved": "#f46d43",
 }
 SITE_COLOR = "#6a3d9a"  # proposed camera or service sites
-TEAM_COLORS = (
+TEAM_COLORS: tuple[str, ...] = (
     "#1f77b4",
     "#ff7f0e",
     "#2ca02c",
@@ -110,5 +132,5 @@ BASE_MARK = "#222222"  # a patrol team's base
 
 # ---- the meeting report --------------------------------------------------------------------------
 FLAG_COLORS = {"red": "#d73027", "yellow": "#fdae61"}
-TREND_COLORS = ("#2171b5", "#d94801", "#238b45", "#6a51a3")
+TREND_COLORS: tuple[str, ...] = ("#2171b5", "#d94801", "#238b45", "#6a51a3")
 REPORT_HEADER = "#eef2f7"

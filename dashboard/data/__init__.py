@@ -68,7 +68,6 @@ from dashboard.data.overview import (
     overview_map,
 )
 from dashboard.data.patrols import (
-    BASE_MARK_M,
     assignments,
     district_map,
     district_report,
@@ -139,7 +138,6 @@ from dashboard.data.workspace import (
 )
 
 __all__ = [
-    "BASE_MARK_M",
     "DEFAULT_UPLOAD_OPTIONS",
     "DEMAND_SPACING_M",
     "DEMO_WORKSPACE",

@@ -1,4 +1,4 @@
-"""Map builders without a browser: offline assets, escaped strings, styles from properties, legend."""
+"""components.maps without a browser: offline assets, escaped strings, colours as arrays, classes and legends."""
 
 from __future__ import annotations
 
@@ -17,13 +17,6 @@ from core import schema
 from dashboard.components import maps, palettes
 from dashboard.components.offline import OfflineAssetError, make_offline
 
-LABELS = {
-    "grid": "Grid",
-    "tickets": "Tickets",
-    "grids_layer": "Grids",
-    "communities_layer": "Communities",
-    "legend": "Tickets in period",
-}
 HOSTILE = '<img src=x onerror="alert(1)">'
 
 
@@ -41,9 +34,15 @@ def grids() -> gpd.GeoDataFrame:
 
 
 def rendered(counts=(0, 5, 12)) -> str:
+    """A map of ``grids`` with community outlines, coloured by ``counts``, as st_folium sends it."""
     g = grids()
     communities = g.dissolve(by=schema.COMMUNITY, as_index=False)
-    m = maps.district_map(g, communities, pd.Series(counts, index=g.index), labels=LABELS)
+    config = maps.choropleth_config(
+        g, schema.NAME, outlines=(maps.Outline(communities, "communities", palettes.COMMUNITY_OUTLINE, 2.2),)
+    )
+    m = maps.choropleth_base_map(config)
+    fills, legend = maps.count_classes(pd.Series(counts), "Tickets in period")
+    maps.colour_update(fills, [str(c) for c in counts], legend).add_to(m)
     return m.get_root().render()
 
 
@@ -64,18 +63,18 @@ def test_configured_tiles_are_used(monkeypatch):
 def test_strings_from_files_are_escaped():
     g = grids()
     communities = g.dissolve(by=schema.COMMUNITY, as_index=False)
-    m = maps.district_map(g, communities, pd.Series([1, 2, 3], index=g.index), labels=LABELS)
-    layers = [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
-    names = [f["properties"]["name"] for f in layers[0].data["features"]]
-    assert names == [html.escape(HOSTILE), "东门网格", ""]
-    assert [f["properties"]["label"] for f in layers[1].data["features"]] == ["&lt;b&gt;c&lt;/b&gt;", "c"]
-    assert HOSTILE not in m.get_root().render()
+    outline = maps.Outline(communities, "communities", "#000000", 1.0, label=HOSTILE)
+    config = maps.choropleth_config(g, schema.NAME, outlines=(outline,), layer=HOSTILE)
+    assert config["names"] == [html.escape(HOSTILE), "东门网格", ""]
+    assert config["layer"] == config["outlines"][0]["label"] == html.escape(HOSTILE)
+    assert HOSTILE not in maps.choropleth_base_map(config).get_root().render()
+    assert HOSTILE not in rendered()
 
 
-def test_styles_travel_as_properties_not_a_switch():
+def test_colours_travel_as_one_array_not_a_switch():
     page = rendered()
-    assert "switch(" not in page
-    assert page.count('"fillColor"') == 3
+    assert "switch(" not in page and '"fillColor"' not in page
+    assert page.count('"fills":[') == 1
 
 
 def test_colour_classes_and_legend():
@@ -94,30 +93,10 @@ def test_legend_with_one_value():
 
 
 def test_grids_without_tickets_are_neutral_not_the_first_class():
-    grids = gpd.GeoDataFrame(
-        {schema.GRID_ID: ["a", "b", "c"], schema.NAME: ["A", "B", "C"]},
-        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
-        crs=4326,
-    )
-    layer, legend = maps.grid_count_layer(
-        grids,
-        pd.Series([0, 0, 0]),
-        name_label="Grid",
-        count_label="Tickets",
-        layer_name="Grids",
-        legend_title="Tickets in period",
-    )
-    assert {f["properties"]["style"]["fillColor"] for f in layer.data["features"]} == {palettes.NEUTRAL}
+    fills, legend = maps.count_classes(pd.Series([0, 0, 0]), "Tickets in period")
+    assert set(fills) == {palettes.NEUTRAL}
     assert legend.labels == ("0",) and legend.colors == (palettes.NEUTRAL,)
-    layer, legend = maps.grid_count_layer(
-        grids,
-        pd.Series([0, 3, 9]),
-        name_label="Grid",
-        count_label="Tickets",
-        layer_name="Grids",
-        legend_title="Tickets in period",
-    )
-    fills = [f["properties"]["style"]["fillColor"] for f in layer.data["features"]]
+    fills, legend = maps.count_classes(pd.Series([0, 3, 9]), "Tickets in period")
     assert fills[0] == palettes.NEUTRAL and palettes.NEUTRAL not in fills[1:]
     assert legend.labels[0] == "0" and legend.labels[1].startswith("1")
 
