@@ -5,6 +5,7 @@
 (function () {
   var map = __MAP__;
   var cfg = __CONFIG__;
+  var C = cfg.colors;
   __COMMON__
   var canvas = L.canvas({padding: 0.4});
   var gwp = window.gwp = {values: null, title: '', map: map, weight: 0.6};
@@ -27,8 +28,8 @@
   var under = drawOutlines(true);
   var units = L.featureGroup().addTo(map);
   var layers = cfg.rings.map(function (polys, i) {
-    var layer = L.polygon(shapes(polys), {renderer: canvas, weight: 0.6, color: '#555555', opacity: 0.9,
-                                          fillColor: '#f0f0f0', fillOpacity: 0.8});
+    var layer = L.polygon(shapes(polys), {renderer: canvas, weight: 0.6, color: C.line, opacity: 0.9,
+                                          fillColor: C.noData, fillOpacity: 0.8});
     layer.bindTooltip(function () {
       if (!gwp.values) return '<b>' + cfg.names[i] + '</b>';
       return '<b>' + cfg.names[i] + '</b><br>' + (gwp.title ? gwp.title + ': ' : '') + gwp.values[i];
@@ -78,7 +79,7 @@
     gwp.weight = d.weight === undefined ? 0.6 : d.weight;
     layers.forEach(function (layer, i) {
       layer.setStyle({fillColor: d.fills[i], fillOpacity: d.fillOpacity, weight: gwp.weight,
-                      color: d.lines ? d.lines[i] : '#555555', opacity: d.lines ? 1 : 0.9});
+                      color: d.lines ? d.lines[i] : C.line, opacity: d.lines ? 1 : 0.9});
     });
     legend.getContainer().innerHTML = d.legend;
     gwp.updated = (gwp.updated || 0) + 1;

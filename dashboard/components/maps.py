@@ -38,7 +38,7 @@ from PIL import Image
 from core import settings
 from dashboard.components.map_encoding import escaped, polygon_rings, script_json
 from dashboard.components.offline import make_offline
-from dashboard.components.palettes import DENSITY_RAMP, DIVERGING, NEUTRAL, NO_DATA, PALETTE
+from dashboard.components.palettes import DENSITY_RAMP, DIVERGING, NEUTRAL, NO_DATA, PALETTE, SCRIPT_COLORS
 
 __all__ = [
     "Legend",
@@ -224,7 +224,8 @@ def base_map(bounds: tuple[float, float, float, float]) -> folium.Map:
 
 
 class _Script(MacroElement):
-    """A drawing script with its configuration, run against the map it is added to."""
+    """A drawing script with its configuration (and ``palettes.SCRIPT_COLORS``), run against the map it
+    is added to."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}{{ this.code.replace('__MAP__', this._parent.get_name()) }}{% endmacro %}"
@@ -233,7 +234,7 @@ class _Script(MacroElement):
     def __init__(self, code: str, config: dict):
         super().__init__()
         self._name = "GridWatchScript"
-        self.code = code.replace("__CONFIG__", script_json(config))
+        self.code = code.replace("__CONFIG__", script_json(config | {"colors": SCRIPT_COLORS}))
 
 
 class _Update(MacroElement):

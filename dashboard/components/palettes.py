@@ -1,9 +1,10 @@
 """Every colour the dashboard draws with: map fills, outlines, legends, layer colours and the report's charts.
 
 One room so that a colour means one thing on every page (green is good, red is bad, grey is "no data").
-Not here: which value gets which colour (``components.maps`` classes values into these palettes; the
-page builders in ``components.map_builders`` pick a palette per layer) and the colours fixed inside the
-map scripts (``live_map.js``, ``choropleth.js``: line greys, cluster badges).
+The map scripts get ``SCRIPT_COLORS`` with their configuration (only the white and shadow of marker
+badges stay in their inline styles). Not here: which value gets which colour (``components.maps``
+classes values into these palettes; the page builders in ``components.map_builders`` pick a palette per
+layer).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "NO_DATA",
     "PALETTE",
     "REPORT_HEADER",
+    "SCRIPT_COLORS",
     "SERVICE_COLORS",
     "SITE_COLOR",
     "STREET_OUTLINE",
@@ -129,6 +131,18 @@ TEAM_COLORS: tuple[str, ...] = (
 )
 UNASSIGNED = "#f0f0f0"  # a grid no patrol team covers
 BASE_MARK = "#222222"  # a patrol team's base
+
+# ---- inside the map scripts (live_map.js, choropleth.js get them as ``cfg.colors``) ---------------
+SCRIPT_COLORS = {
+    "line": "#555555",  # unit borders
+    "noData": NO_DATA,
+    "selected": "#08306b",  # the clicked grid's border
+    "alert": "#d7301f",  # overdue tickets, cameras down (cluster badges), the focus ring
+    "ticket": "#fd8d3c",  # an open ticket on time
+    "checkin": "#238b45",
+    "halo": "#ffffff",  # marker borders, density hexagon borders
+    "clusters": {"cameras": "#3b6fb6", "services": "#6a51a3", "tickets": "#e6550d", "checkins": "#238b45"},
+}
 
 # ---- the meeting report --------------------------------------------------------------------------
 FLAG_COLORS = {"red": "#d73027", "yellow": "#fdae61"}

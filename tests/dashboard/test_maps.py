@@ -75,6 +75,7 @@ def test_colours_travel_as_one_array_not_a_switch():
     page = rendered()
     assert "switch(" not in page and '"fillColor"' not in page
     assert page.count('"fills":[') == 1
+    assert f'"colors":{{"line":"{palettes.SCRIPT_COLORS["line"]}"' in page  # the script's own colours, from palettes
 
 
 def test_colour_classes_and_legend():
