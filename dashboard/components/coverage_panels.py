@@ -16,7 +16,8 @@ from core.errors import GridWatchError
 from dashboard import data, state
 from dashboard.components.downloads import Download, file_downloads
 from dashboard.components.filters import category_weights
-from dashboard.components.live_map import Overlay
+from dashboard.components.maps import Overlay
+from dashboard.components.palettes import SITE_COLOR
 from dashboard.i18n import message_text, show_error, t
 
 ALL = "__all__"
@@ -110,7 +111,7 @@ def proposed_sites(sel) -> Overlay | None:
     sites = run["sites"]
     circles = siting.site_circles(sites, run["radius_m"])
     tips = tuple(t("cov.site_tip", rank=r, adds=f"{a:,.0f}") for r, a in zip(sites["rank"], sites["adds"]))
-    return Overlay(np.asarray(circles.array, dtype=object), t("cov.layer.sites"), data.SITE_COLOR, 0.35, tips=tips)
+    return Overlay(np.asarray(circles.array, dtype=object), t("cov.layer.sites"), SITE_COLOR, 0.35, tips=tips)
 
 
 def siting_panel(sel, settings_: Settings) -> None:

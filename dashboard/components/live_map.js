@@ -1,5 +1,6 @@
 // GridWatch command-center map: the base layers and window.gw.update(data) for the live ones.
-// dashboard/components/live_map.py inserts it and fills in the map variable and the configuration.
+// dashboard/components/maps.py (live_base_map) inserts it and fills in the map variable and the configuration
+// (components/map_builders.py: base_config; gw.update gets live_payload).
 // Every string in `cfg` and in update payloads was HTML-escaped on the server; it only goes into
 // tooltips and legends, never into code.
 (function () {
@@ -7,6 +8,7 @@
   var map = __MAP__;
   var cfg = __CONFIG__;
   var L_ = cfg.labels;
+  var C = cfg.colors;
   var canvas = L.canvas({padding: 0.4});
   var CELL_PX = 84;
 
@@ -21,8 +23,8 @@
 
   // ---- grids and outlines (static for a boundary version) ----
   var gridLayers = cfg.grids.rings.map(function (polys, i) {
-    var layer = L.polygon(shapes(polys), {renderer: canvas, weight: 0.6, color: '#555555', opacity: 0.9,
-                                          fillColor: '#f0f0f0', fillOpacity: 0.72});
+    var layer = L.polygon(shapes(polys), {renderer: canvas, weight: 0.6, color: C.line, opacity: 0.9,
+                                          fillColor: C.noData, fillOpacity: 0.72});
     layer.bindTooltip(function () {
       var g = gw.grid;
       if (!g) return '<b>' + cfg.grids.names[i] + '</b>';
@@ -34,7 +36,7 @@
     return layer.addTo(groups.grids);
   });
   function gridLine(i) {
-    return i === gw.selected ? {weight: 3.2, color: '#08306b'} : {weight: 0.6, color: '#555555'};
+    return i === gw.selected ? {weight: 3.2, color: C.selected} : {weight: 0.6, color: C.line};
   }
   cfg.outlines.forEach(function (outline) {
     outline.rings.forEach(function (polys) {
@@ -67,7 +69,7 @@
     });
     Object.keys(bins).forEach(function (key) {
       var bin = bins[key], size = bin.n < 10 ? 24 : bin.n < 100 ? 30 : 38;
-      var badge = bin.alert ? '<i style="position:absolute;top:-5px;right:-7px;background:#d7301f;color:#fff;'
+      var badge = bin.alert ? '<i style="position:absolute;top:-5px;right:-7px;background:' + C.alert + ';color:#fff;'
         + 'border-radius:8px;padding:0 4px;font:bold 10px/14px sans-serif;font-style:normal">' + bin.alert + '</i>' : '';
       var icon = L.divIcon({className: '', iconSize: [size, size], html:
         '<div style="position:relative;width:' + size + 'px;height:' + size + 'px;border-radius:50%;'
@@ -94,12 +96,12 @@
   map.on('overlayadd overlayremove', redrawAll);
 
   function circle(ll, color, radius, tip) {
-    return L.circleMarker(ll, {renderer: canvas, radius: radius, color: '#ffffff', weight: 1,
+    return L.circleMarker(ll, {renderer: canvas, radius: radius, color: C.halo, weight: 1,
                                fillColor: color, fillOpacity: 0.95}).bindTooltip(tip);
   }
   var builders = {
     cameras: function (d) {
-      return {detailZoom: cfg.detailZoom, maxIndividual: 400, clusterColor: '#3b6fb6',
+      return {detailZoom: cfg.detailZoom, maxIndividual: 400, clusterColor: C.clusters.cameras,
         alert: function (i) { return d.status[i] !== 0; },
         clusterTip: function (bin) { return bin.n + ' ' + L_.cameras + (bin.alert ? ' · ' + bin.alert + ' ' + L_.down : ''); },
         marker: function (i) {
@@ -109,7 +111,7 @@
         }};
     },
     services: function (d) {
-      return {detailZoom: cfg.detailZoom - 2, maxIndividual: 300, clusterColor: '#6a51a3',
+      return {detailZoom: cfg.detailZoom - 2, maxIndividual: 300, clusterColor: C.clusters.services,
         clusterTip: function (bin) { return bin.n + ' ' + L_.services; },
         marker: function (i) {
           var kind = cfg.serviceKinds[d.kind[i]];
@@ -121,17 +123,17 @@
         }};
     },
     tickets: function (d) {
-      return {detailZoom: cfg.detailZoom - 1, maxIndividual: 600, clusterColor: '#e6550d',
+      return {detailZoom: cfg.detailZoom - 1, maxIndividual: 600, clusterColor: C.clusters.tickets,
         alert: function (i) { return d.overdue[i] === 1; },
         clusterTip: function (bin) { return bin.n + ' ' + L_.open + (bin.alert ? ' · ' + bin.alert + ' ' + L_.overdue : ''); },
         marker: function (i) {
-          return circle(this.latlngs[i], d.overdue[i] ? '#d7301f' : '#fd8d3c', 6, d.tips[i]);
+          return circle(this.latlngs[i], d.overdue[i] ? C.alert : C.ticket, 6, d.tips[i]);
         }};
     },
     checkins: function (d) {
-      return {detailZoom: cfg.detailZoom - 2, maxIndividual: 300, clusterColor: '#238b45',
+      return {detailZoom: cfg.detailZoom - 2, maxIndividual: 300, clusterColor: C.clusters.checkins,
         clusterTip: function (bin) { return bin.n + ' ' + L_.checkins; },
-        marker: function (i) { return circle(this.latlngs[i], '#238b45', 5, d.tips[i]); }};
+        marker: function (i) { return circle(this.latlngs[i], C.checkin, 5, d.tips[i]); }};
     }
   };
 
@@ -151,14 +153,14 @@
     var g = gw.grid = d.grid;
     gw.selected = d.selected;
     gridLayers.forEach(function (layer, i) {
-      var c = g.fill[i] < 0 ? '#f0f0f0' : g.palette[g.fill[i]];
+      var c = g.fill[i] < 0 ? C.noData : g.palette[g.fill[i]];
       layer.setStyle(Object.assign({fillColor: c}, gridLine(i)));
     });
     if (gw.selected >= 0) gridLayers[gw.selected].bringToFront();
     legend.getContainer().innerHTML = g.legend;
     groups.density.clearLayers();
     d.density.rings.forEach(function (ring, i) {
-      L.polygon(decode(ring), {renderer: canvas, weight: 0.5, color: '#ffffff', fillColor: d.density.palette[d.density.cls[i]],
+      L.polygon(decode(ring), {renderer: canvas, weight: 0.5, color: C.halo, fillColor: d.density.palette[d.density.cls[i]],
                                fillOpacity: 0.7}).bindTooltip(d.density.counts[i] + ' ' + L_.tickets).addTo(groups.density);
     });
     ['cameras', 'services', 'tickets', 'checkins'].forEach(function (name) {
@@ -170,7 +172,7 @@
     redrawAll();
     focusGroup.clearLayers();
     if (d.focus) {
-      L.circleMarker(d.focus, {radius: 16, color: '#d7301f', weight: 3, fill: false, interactive: false})
+      L.circleMarker(d.focus, {radius: 16, color: C.alert, weight: 3, fill: false, interactive: false})
         .addTo(focusGroup);
     }
     gw.updateMs = performance.now() - updateStarted;

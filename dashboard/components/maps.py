@@ -1,44 +1,90 @@
-"""Map builders: pure functions from frames to ``folium.Map`` (no Streamlit; testable without a browser).
+"""The one map system of every page: outlines drawn once, live layers swapped into them (no Streamlit).
 
-Every builder returns an offline map (``offline.make_offline``): no CDN, and no basemap unless
-``GRIDWATCH_TILES`` names a tile server. Feature styles travel as the GeoJSON property ``style``, which
-folium applies with one ``setStyle`` call, instead of a ``style_function`` (folium turns that into a
-JavaScript ``switch`` with a case per feature, which dominates drawing time on large layers).
-Strings from files are HTML-escaped here, because Leaflet tooltips render HTML.
+Every map has two parts, so that new data neither reloads it nor loses its zoom and position:
+
+* the **base map** — the outlines as encoded polylines and the script that draws them. It depends only
+  on the boundaries and the language, so st_folium sees the same script on every rerun and keeps its
+  component. ``live_base_map`` draws the Command center (grids, outlines, points; ``live_map.js``);
+  ``choropleth_base_map`` every other map (units coloured by one value, optional outlines and a layer
+  switch; ``choropleth.js``).
+* the **live part** — a ``FeatureGroup`` for st_folium's ``feature_group_to_add`` whose script calls
+  ``gw.update`` / ``gwp.update`` with the colours, hover values, legend and overlays
+  (``live_update``, ``colour_update``, ``choropleth_update``). st_folium swaps it in place.
+
+Every map is offline (``offline.make_offline``): no CDN, and no basemap unless ``GRIDWATCH_TILES`` names
+a tile server. Also here: the colour classes of values and their legends. Not here: the encodings
+(``components.map_encoding``), the colours (``components.palettes``), what each page draws
+(``components.map_builders``) and handing a map to the browser (``components.map_view``).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import itertools
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import MacroElement
-from folium.utilities import JsCode
 from jinja2 import Template
+from PIL import Image
 
-from core import schema, settings
-from core.changes import GridDiff
-from core.geometry import simplify_for_display
+from core import settings
+from dashboard.components.map_encoding import escaped, polygon_rings, script_json
 from dashboard.components.offline import make_offline
+from dashboard.components.palettes import DENSITY_RAMP, DIVERGING, NEUTRAL, NO_DATA, PALETTE, SCRIPT_COLORS
 
-# ColorBrewer YlOrRd, 6 classes: sequential, readable on a white or tiled background.
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
-NO_DATA = "#f0f0f0"
-NEUTRAL = "#ffffff"  # zero of a count, or a map with nothing to compare: neither good nor bad
+__all__ = [
+    "Legend",
+    "MetricScale",
+    "Outline",
+    "Overlay",
+    "base_map",
+    "choropleth_base_map",
+    "choropleth_classes",
+    "choropleth_config",
+    "choropleth_update",
+    "class_breaks",
+    "colors_for",
+    "colour_update",
+    "count_classes",
+    "density_overlay",
+    "legend_for",
+    "legend_html",
+    "live_base_map",
+    "live_update",
+    "measure_colors",
+    "spread",
+]
+
+RATE_BREAKS = np.array([0.8, 0.9, 0.95, 0.99, 1.0])
+_COMMON_JS = Path(__file__).with_name("map_common.js").read_text(encoding="utf-8")
+_JS = Path(__file__).with_name("live_map.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
+_CHOROPLETH_JS = Path(__file__).with_name("choropleth.js").read_text(encoding="utf-8").replace("__COMMON__", _COMMON_JS)
 
 
+# ---- colour classes and legends ------------------------------------------------------------------
 @dataclass(frozen=True)
 class Legend:
     title: str
     labels: tuple[str, ...]
     colors: tuple[str, ...]
+
+
+def legend_html(legend: Legend) -> str:
+    """The legend's title and colour swatches as HTML (text escaped)."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+        f'background:{c};border:1px solid #999"></span>{html.escape(lbl)}</div>'
+        for lbl, c in zip(legend.labels, legend.colors)
+    )
+    return f"<b>{html.escape(legend.title)}</b>{rows}"
 
 
 def class_breaks(values: pd.Series, classes: int = len(PALETTE)) -> np.ndarray:
@@ -62,248 +108,16 @@ def legend_for(title: str, breaks: np.ndarray, lowest: int = 0) -> Legend:
     return Legend(title, labels, tuple(palette[: len(breaks)]))
 
 
-def base_map(bounds: tuple[float, float, float, float]) -> folium.Map:
-    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy), offline unless tiles are configured."""
-    minx, miny, maxx, maxy = bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True, zoom_snap=0.25)
-    MetricScale().add_to(m)
-    tile_url = settings.tile_url()
-    if tile_url:
-        folium.TileLayer(tile_url, attr=settings.tile_attribution() or " ", name="basemap").add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    return m
-
-
-_HOVER_OUTLINE = JsCode("""
-function(feature, layer) {
-    var s = feature.properties.style;
-    layer.on('mouseover', function() { layer.setStyle({weight: s.weight + 2}); });
-    layer.on('mouseout', function() { layer.setStyle({weight: s.weight}); });
-}""")
-
-
-def _feature_collection(gdf: gpd.GeoDataFrame, properties: pd.DataFrame, styles: list[dict]) -> dict:
-    """A GeoJSON FeatureCollection; geometry JSON comes from shapely in one vectorised call."""
-    geometries = shapely.to_geojson(gdf.geometry.array)
-    records = json.loads(properties.to_json(orient="records", force_ascii=False))
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "geometry": json.loads(geometry), "properties": {**props, "style": style}}
-            for geometry, props, style in zip(geometries, records, styles)
-        ],
-    }
-
-
-def grid_count_layer(
-    grids: gpd.GeoDataFrame, counts: pd.Series, *, name_label: str, count_label: str, layer_name: str, legend_title: str
-) -> tuple[folium.GeoJson, Legend]:
-    """Grids filled by ``counts`` (indexed like ``grids``), with a hover tooltip of name and count. A grid
-    with no tickets is neutral grey, not the palette's lightest class: zero is not "a few"."""
+def count_classes(counts: pd.Series, title: str) -> tuple[list[str], Legend]:
+    """(fill per count, legend) of counts in quantile classes of the palette. A zero is neutral white,
+    not the palette's lightest class: zero is not "a few"."""
     zero = (counts == 0).to_numpy()
     breaks = class_breaks(counts[~zero])
     fills = [NEUTRAL if z else f for f, z in zip(colors_for(counts, breaks), zero, strict=True)]
-    props = pd.DataFrame(
-        {
-            "grid_id": grids[schema.GRID_ID].map(html.escape).to_numpy(),
-            "name": grids[schema.NAME].fillna("").map(html.escape).to_numpy(),
-            "count": counts.to_numpy(),
-        }
-    )
-    styles = [{"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.6, "opacity": 0.9} for f in fills]
-    layer = folium.GeoJson(
-        _feature_collection(grids, props, styles),
-        name=layer_name,
-        on_each_feature=_HOVER_OUTLINE,
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "count"], aliases=[html.escape(name_label), html.escape(count_label)], sticky=True
-        ),
-    )
-    legend = legend_for(legend_title, breaks, lowest=1) if (~zero).any() else Legend(legend_title, (), ())
+    legend = legend_for(title, breaks, lowest=1) if (~zero).any() else Legend(title, (), ())
     if zero.any():
-        legend = Legend(legend_title, ("0", *legend.labels), (NEUTRAL, *legend.colors))
-    return layer, legend
-
-
-def outline_layer(
-    outlines: gpd.GeoDataFrame, label_column: str, *, layer_name: str, color: str = "#1f3b73", weight: float = 2.2
-) -> folium.GeoJson:
-    """Unfilled outlines (communities, streets) that let clicks and hovers through to grids below."""
-    props = pd.DataFrame({"label": outlines[label_column].map(html.escape).to_numpy()})
-    styles = [{"fill": False, "color": color, "weight": weight, "opacity": 1.0}] * len(outlines)
-    return folium.GeoJson(_feature_collection(outlines, props, styles), name=layer_name, interactive=False)
-
-
-class MetricScale(MacroElement):
-    """A metric-only scale bar (folium's ``control_scale`` also shows feet and miles)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self):
-        super().__init__()
-        self._name = "MetricScale"
-
-
-class LegendControl(MacroElement):
-    """A legend drawn as a Leaflet control (no branca colormap: under st_folium that pulls d3 from a CDN)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function() {
-            var legend = L.control({position: 'bottomright'});
-            legend.onAdd = function() {
-                var div = L.DomUtil.create('div', 'gw-legend');
-                div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;'
-                    + 'font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)';
-                div.innerHTML = {{ this.html|tojson }};
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-    """)
-
-    def __init__(self, legend: Legend):
-        super().__init__()
-        self._name = "LegendControl"
-        self.html = legend_html(legend)
-
-
-def legend_html(legend: Legend) -> str:
-    """The legend's title and colour swatches as HTML (text escaped)."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-        f'background:{c};border:1px solid #999"></span>{html.escape(lbl)}</div>'
-        for lbl, c in zip(legend.labels, legend.colors)
-    )
-    return f"<b>{html.escape(legend.title)}</b>{rows}"
-
-
-def district_map(
-    grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, counts: pd.Series, *, labels: dict[str, str]
-) -> folium.Map:
-    """The Overview map: grids coloured by ticket count, community outlines on top, a legend.
-
-    ``grids`` should already be simplified for display; ``labels`` holds the translated strings
-    ``grid``, ``tickets``, ``grids_layer``, ``communities_layer`` and ``legend``.
-    """
-    m = base_map(tuple(grids.total_bounds))
-    layer, legend = grid_count_layer(
-        grids,
-        counts,
-        name_label=labels["grid"],
-        count_label=labels["tickets"],
-        layer_name=labels["grids_layer"],
-        legend_title=labels["legend"],
-    )
-    layer.add_to(m)
-    outline_layer(communities, schema.COMMUNITY, layer_name=labels["communities_layer"]).add_to(m)
-    LegendControl(legend).add_to(m)
-    return make_offline(m)
-
-
-STATUS_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1"}
-PREVIEW_ALL_MAX = 2_000  # above this many grids a change preview shows only the grids it touches
-
-
-def boundary_change_map(
-    active: gpd.GeoDataFrame | None,
-    new: gpd.GeoDataFrame,
-    diff: GridDiff,
-    outline: shapely.Geometry | None,
-    *,
-    labels: dict[str, str],
-) -> folium.Map:
-    """The Data page preview of a boundary upload: every grid for a district; for a city (more than
-    ``PREVIEW_ALL_MAX`` grids) only the added, changed and removed grids over the district outline.
-
-    ``active`` and ``new`` are the grids as stored and as checked; only what is drawn is simplified.
-    """
-    status = pd.Series("unchanged", index=new.index)
-    status[new[schema.GRID_ID].isin(diff.added[schema.GRID_ID])] = "added"
-    status[new[schema.GRID_ID].isin(diff.changed[schema.GRID_ID])] = "changed"
-    outline_shown = None
-    if len(new) > PREVIEW_ALL_MAX:
-        touched = (status != "unchanged").to_numpy()
-        new, status = new[touched], status[touched]
-        if active is not None:
-            gone = set(diff.removed[schema.GRID_ID]) | set(diff.changed[schema.GRID_ID])
-            active = active[active[schema.GRID_ID].isin(gone)]
-        if outline is not None:
-            outline_shown = simplify_for_display(gpd.GeoDataFrame(geometry=[outline], crs=schema.STORAGE_CRS)).geometry
-    active_shown = simplify_for_display(active) if active is not None and len(active) else None
-    shown = simplify_for_display(new) if len(new) else new
-    return boundary_preview_map(active_shown, shown, status, labels=labels, outline=outline_shown)
-
-
-def boundary_preview_map(
-    active: gpd.GeoDataFrame | None,
-    new: gpd.GeoDataFrame,
-    status: pd.Series,
-    *,
-    labels: dict[str, str],
-    outline: gpd.GeoSeries | None = None,
-) -> folium.Map:
-    """New boundaries coloured by ``status`` (added / changed / unchanged, aligned with ``new``) over the
-    active ones (grey), with a hover tooltip, for the Data page.
-
-    Pass display-simplified frames. For a whole city pass only the grids the change touches plus the
-    district ``outline``; drawing 20,000 grids twice makes a page of tens of megabytes.
-    ``labels`` holds ``grid``, ``active_layer``, ``new_layer``, ``outline_layer`` and ``status.<code>``.
-    """
-    frames = [f for f in (active, new, outline) if f is not None and len(f)]
-    bounds = np.array([f.total_bounds for f in frames])
-    m = base_map((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()))
-    if outline is not None:
-        folium.GeoJson(
-            _feature_collection(
-                outline.to_frame("geometry"),
-                pd.DataFrame(index=outline.index),
-                [{"fill": False, "color": "#1f3b73", "weight": 2.5}] * len(outline),
-            ),
-            name=labels["outline_layer"],
-            interactive=False,
-        ).add_to(m)
-    if active is not None and len(active):
-        outline_layer(active, schema.GRID_ID, layer_name=labels["active_layer"], color="#888888", weight=3.0).add_to(m)
-    props = pd.DataFrame(
-        {
-            "grid_id": new[schema.GRID_ID].fillna("").map(html.escape).to_numpy(),
-            "name": new[schema.NAME].fillna("").map(html.escape).to_numpy(),
-            "status": [labels[f"status.{code}"] for code in status],
-        }
-    )
-    styles = [
-        {
-            "fillColor": STATUS_COLORS[code],
-            "fillOpacity": 0.35,
-            "color": STATUS_COLORS[code],
-            "weight": 1.2,
-            "opacity": 1,
-        }
-        for code in status
-    ]
-    folium.GeoJson(
-        _feature_collection(new, props, styles),
-        name=labels["new_layer"],
-        on_each_feature=_HOVER_OUTLINE,
-        tooltip=folium.GeoJsonTooltip(
-            fields=["grid_id", "name", "status"], aliases=["ID", html.escape(labels["grid"]), ""], sticky=True
-        ),
-    ).add_to(m)
-    codes = [code for code in STATUS_COLORS if code in set(status)]
-    LegendControl(
-        Legend(labels["new_layer"], tuple(labels[f"status.{c}"] for c in codes), tuple(STATUS_COLORS[c] for c in codes))
-    ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    return make_offline(m)
-
-
-DIVERGING = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")  # worse → better
+        legend = Legend(title, ("0", *legend.labels), (NEUTRAL, *legend.colors))
+    return fills, legend
 
 
 def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
@@ -316,7 +130,7 @@ def spread(palette: tuple[str, ...], classes: int) -> tuple[str, ...]:
 
 def choropleth_classes(
     values: pd.Series, *, title: str, better: bool | None, percent: bool, zero_neutral: bool = False
-):
+) -> tuple[list[str], Legend, Callable[[float], str]]:
     """(fill colour per value, the legend, the value formatter) for ``values``, coloured for what they
     mean. A share with a direction (``better``: True = higher is better) sits on the fixed 0–100 %
     scale in five classes, red to green, so 8 % coverage is red however the other grids do. Other
@@ -362,3 +176,239 @@ def choropleth_classes(
         ((NEUTRAL,) if zero.any() else ()) + tuple(palette),
     )
     return fills, legend, text
+
+
+def measure_colors(values: pd.Series, kind: str) -> tuple[list[int], tuple[str, ...], Legend]:
+    """Palette index per grid (-1 = no value), the palette and the legend labels (title left empty).
+
+    Rates use fixed classes (red = worse); counts and per-1,000 figures use quantile classes."""
+    if kind == "rate":
+        idx = np.searchsorted(RATE_BREAKS, values.to_numpy(dtype=float), side="left")
+        lows = np.concatenate([[0.0], RATE_BREAKS[:-1]])
+        texts = tuple(f"{lo:.0%}–{hi:.0%}" if hi < 1 else f"≥ {lo:.0%}" for lo, hi in zip(lows, RATE_BREAKS))
+        palette = DIVERGING
+    else:
+        breaks = class_breaks(values)
+        palette = spread(PALETTE, len(breaks))
+        idx = np.searchsorted(breaks, values.to_numpy(dtype=float), side="left")
+        texts = legend_for("", breaks).labels
+    fill = [-1 if pd.isna(v) else int(min(i, len(palette) - 1)) for v, i in zip(values, idx)]
+    return fill, tuple(palette), Legend("", texts, tuple(palette[: len(texts)]))
+
+
+# ---- the map and its scripts ---------------------------------------------------------------------
+class MetricScale(MacroElement):
+    """A metric-only scale bar (folium's ``control_scale`` also shows feet and miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
+def base_map(bounds: tuple[float, float, float, float]) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy), offline unless tiles are configured."""
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True, zoom_snap=0.25)
+    MetricScale().add_to(m)
+    tile_url = settings.tile_url()
+    if tile_url:
+        folium.TileLayer(tile_url, attr=settings.tile_attribution() or " ", name="basemap").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+class _Script(MacroElement):
+    """A drawing script with its configuration (and ``palettes.SCRIPT_COLORS``), run against the map it
+    is added to."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this.code.replace('__MAP__', this._parent.get_name()) }}{% endmacro %}"
+    )
+
+    def __init__(self, code: str, config: dict):
+        super().__init__()
+        self._name = "GridWatchScript"
+        self.code = code.replace("__CONFIG__", script_json(config | {"colors": SCRIPT_COLORS}))
+
+
+class _Update(MacroElement):
+    """A call of ``window.<target>.update(payload)`` (the target was set up by a ``_Script``)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}window.{{ this.target }}.update({{ this.payload_json }});{% endmacro %}"
+    )
+
+    def __init__(self, target: str, payload: dict):
+        super().__init__()
+        self._name = "GridWatchUpdate"
+        self.target = target
+        self.payload_json = script_json(payload)
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Unfilled outlines drawn once with the base map; hovers and clicks pass through them."""
+
+    frame: gpd.GeoDataFrame
+    group: str  # the Command center's layer ("communities" or "streets"); other maps: their own layer
+    color: str
+    weight: float
+    label: str = ""  # other maps: the name in the layer switch ("" = always shown, no switch)
+    below: bool = False  # other maps: drawn under the units rather than over them
+
+
+# ---- the Command center's map (live_map.js) ------------------------------------------------------
+def live_base_map(config: dict) -> folium.Map:
+    """The Command center's static part, from ``map_builders.base_config`` (a new map object each time:
+    st_folium renames a map's variables as it renders it)."""
+    m = base_map(tuple(config["bounds"]))
+    _Script(_JS, config).add_to(m)
+    return make_offline(m)
+
+
+def live_update(payload: dict) -> folium.FeatureGroup:
+    """The Command center's live part (``map_builders.live_payload``), for ``feature_group_to_add``."""
+    group = folium.FeatureGroup(name="live", control=False)
+    _Update("gw", payload).add_to(group)
+    return group
+
+
+# ---- every other map: units coloured by a value (choropleth.js) ---------------------------------
+def choropleth_config(
+    units: gpd.GeoDataFrame,
+    label_column: str,
+    *,
+    outlines: tuple[Outline, ...] = (),
+    layer: str = "",
+    bounds: tuple[float, float, float, float] | None = None,
+) -> dict:
+    """The static part: encoded outlines and escaped names of ``units`` (display-simplified), the
+    ``outlines`` drawn with them, the units' ``layer`` name in a layer switch (with any labelled
+    outline; "" = no switch for them) and the ``bounds`` to fit (default: the units')."""
+    return {
+        "bounds": [float(v) for v in (units.total_bounds if bounds is None else bounds)],
+        "rings": polygon_rings(units.geometry.array),
+        "names": escaped(units[label_column]),
+        "layer": html.escape(layer),
+        "outlines": [
+            {
+                "rings": polygon_rings(o.frame.geometry.array),
+                "color": o.color,
+                "weight": o.weight,
+                "label": html.escape(o.label),
+                "below": o.below,
+            }
+            for o in outlines
+        ],
+    }
+
+
+def choropleth_base_map(config: dict) -> folium.Map:
+    m = base_map(tuple(config["bounds"]))
+    _Script(_CHOROPLETH_JS, config).add_to(m)
+    return make_offline(m)
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Polygons drawn over the units in one colour, as a layer of the map's layer switch."""
+
+    geometries: np.ndarray  # display-simplified polygons in EPSG:4326
+    label: str
+    color: str
+    fill_opacity: float = 0.5
+    on: bool = True
+    tips: tuple[str, ...] | None = None  # hover text per polygon (escaped here)
+
+
+def colour_update(
+    fills: list[str],
+    values: list[str],
+    legend: Legend,
+    *,
+    fill_opacity: float = 0.8,
+    overlay: folium.raster_layers.ImageOverlay | None = None,
+    hover_title: str | None = None,
+    overlays: tuple[Overlay, ...] = (),
+    lines: list[str] | None = None,
+    line_weight: float = 0.6,
+) -> folium.FeatureGroup:
+    """The live part: a fill colour and hover text per unit (under ``hover_title``, by default the
+    legend's title; "" = the text alone), the legend, optionally an image drawn over the units (with
+    ``fill_opacity`` 0 the units are outlines only), polygon ``overlays``, and a line colour per unit
+    (``lines``, default grey) of ``line_weight``."""
+    group = folium.FeatureGroup(name="live", control=False)
+    if overlay is not None:
+        overlay.add_to(group)
+    title = legend.title if hover_title is None else hover_title
+    layers = [
+        {
+            "rings": polygon_rings(o.geometries),
+            "label": html.escape(o.label),
+            "color": o.color,
+            "opacity": o.fill_opacity,
+            "on": o.on,
+            "tips": None if o.tips is None else [html.escape(tip) for tip in o.tips],
+        }
+        for o in overlays
+    ]
+    _Update(
+        "gwp",
+        {
+            "fills": fills,
+            "values": [html.escape(v) for v in values],
+            "title": html.escape(title),
+            "legend": legend_html(legend),
+            "fillOpacity": fill_opacity,
+            "overlays": layers,
+            "lines": lines,
+            "weight": line_weight,
+        },
+    ).add_to(group)
+    return group
+
+
+def choropleth_update(
+    values: pd.Series, *, title: str, better: bool | None, percent: bool, zero_neutral: bool = False
+) -> folium.FeatureGroup:
+    """Colours, hover values and legend for ``values`` (aligned with the config's units); see
+    ``choropleth_classes``."""
+    fills, legend, text = choropleth_classes(
+        values, title=title, better=better, percent=percent, zero_neutral=zero_neutral
+    )
+    return colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend)
+
+
+def density_overlay(
+    values: np.ndarray, bounds: tuple[float, float, float, float], *, opacity: float = 0.75
+) -> folium.raster_layers.ImageOverlay:
+    """A density raster (row 0 = north) as a PNG inlined in the page: yellow → red on a log scale from
+    a hundredth of the peak, transparent below it."""
+    peak = float(np.nanmax(values)) if values.size else 0.0
+    scaled = (
+        np.zeros(values.shape)
+        if peak <= 0
+        else np.clip(np.log10(np.maximum(values, peak / 100) / (peak / 100)) / 2, 0, 1)
+    )
+    ramp = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in DENSITY_RAMP], dtype=float)
+    position = scaled * (len(ramp) - 1)
+    low = np.floor(position).astype(int).clip(0, len(ramp) - 2)
+    frac = (position - low)[..., None]
+    rgb = ramp[low] * (1 - frac) + ramp[low + 1] * frac
+    alpha = np.where(values > peak / 100, 80 + 175 * scaled, 0) if peak > 0 else np.zeros(values.shape)
+    image = Image.fromarray(np.dstack([rgb, alpha]).round().astype(np.uint8), "RGBA")
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    west, south, east, north = bounds
+    return folium.raster_layers.ImageOverlay(
+        "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"),
+        bounds=[[south, west], [north, east]],
+        opacity=opacity,
+        interactive=False,
+    )

@@ -27,9 +27,10 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from dashboard.components.palettes import FLAG_COLORS, REPORT_HEADER, TREND_COLORS
+
 CJK_FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-FLAG_COLORS = {"red": "#d73027", "yellow": "#fdae61"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def trend_drawing(
     chart.categoryAxis.categoryNames = months
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.labels.fontSize = 7
-    palette = [colors.HexColor(c) for c in ("#2171b5", "#d94801", "#238b45", "#6a51a3")]
+    palette = [colors.HexColor(c) for c in TREND_COLORS]
     for k in range(len(chart.data)):
         chart.lines[k].strokeColor = palette[k % len(palette)]
         chart.lines[k].strokeWidth = 1.5
@@ -145,7 +146,7 @@ def _table(rows: list[list], header: bool = False) -> Table:
     table = Table(rows, repeatRows=1 if header else 0, hAlign="LEFT")
     style = [("GRID", (0, 0), (-1, -1), 0.25, colors.lightgrey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")))
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(REPORT_HEADER)))
     table.setStyle(TableStyle(style))
     return table
 

@@ -23,12 +23,10 @@ from dashboard.data.command import (
     ticket_choices,
 )
 from dashboard.data.coverage import (
-    COVERAGE_COLORS,
     DEMAND_SPACING_M,
     LINE_TYPES,
     MAX_DRAWN_CAMERAS,
     POINT_TYPES,
-    SITE_COLOR,
     SITING_SECONDS,
     VIEW_DISPLAY_M,
     camera_layers,
@@ -45,8 +43,6 @@ from dashboard.data.coverage import (
 )
 from dashboard.data.hotspots import (
     DENSITY_BANDWIDTH_M,
-    EMERGING_COLORS,
-    HOT_COLORS,
     analysed_tickets,
     density_surface,
     hex_units,
@@ -68,9 +64,6 @@ from dashboard.data.overview import (
     overview_map,
 )
 from dashboard.data.patrols import (
-    BASE_MARK_M,
-    TEAM_COLORS,
-    UNASSIGNED,
     assignments,
     district_map,
     district_report,
@@ -109,6 +102,7 @@ from dashboard.data.uploads import (
     boundary_preview,
     check,
     clear_layer,
+    extra_frame,
     extra_layer,
     file_columns,
     file_layers,
@@ -124,6 +118,7 @@ from dashboard.data.workspace import (
     create_workspace,
     delete_workspace,
     display_boundaries,
+    district_base,
     grid_base,
     grid_index,
     history,
@@ -138,24 +133,17 @@ from dashboard.data.workspace import (
 )
 
 __all__ = [
-    "BASE_MARK_M",
-    "COVERAGE_COLORS",
     "DEFAULT_UPLOAD_OPTIONS",
     "DEMAND_SPACING_M",
     "DEMO_WORKSPACE",
     "DENSITY_BANDWIDTH_M",
     "DISPLAY_VERTICES",
-    "EMERGING_COLORS",
-    "HOT_COLORS",
     "LINE_TYPES",
     "MAX_DRAWN_CAMERAS",
     "MEASURE_KINDS",
     "POINT_TYPES",
     "PREVIEW_LABEL_COLUMNS",
-    "SITE_COLOR",
     "SITING_SECONDS",
-    "TEAM_COLORS",
-    "UNASSIGNED",
     "UPLOAD_HASH",
     "VIEW_DISPLAY_M",
     "Upload",
@@ -187,8 +175,10 @@ __all__ = [
     "delete_workspace",
     "density_surface",
     "display_boundaries",
+    "district_base",
     "district_map",
     "district_report",
+    "extra_frame",
     "extra_layer",
     "file_columns",
     "file_layers",

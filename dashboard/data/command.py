@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import command, geometry, hotspots, metrics, schema
-from dashboard.components import live_map
+from core import command, hotspots, metrics, schema
+from dashboard.components import map_builders, maps
 from dashboard.data.workspace import (
     as_of,
     boundary_version,
@@ -29,10 +29,7 @@ from dashboard.i18n import translate
 def command_base(name: str, boundary_ver: int, lang: str) -> dict:
     """The static map's configuration: encoded boundaries and translated labels."""
     grids, communities = display_boundaries(name, boundary_ver)
-    outlines = [live_map.Outline(communities, "communities", "#1f3b73", 2.2)]
-    if grids[schema.STREET].nunique() > 1:
-        outlines.append(live_map.Outline(geometry.streets_from_grids(grids), "streets", "#08306b", 3.4))
-    return live_map.base_config(grids, outlines, command_labels(lang))
+    return map_builders.base_config(grids, map_builders.command_outlines(grids, communities), command_labels(lang))
 
 
 def command_labels(lang: str) -> dict:
@@ -68,7 +65,7 @@ def command_labels(lang: str) -> dict:
 
 
 def command_map(name: str, ver: int, lang: str) -> folium.Map:
-    return live_map.live_base_map(command_base(name, boundary_version(name, ver), lang))
+    return maps.live_base_map(command_base(name, boundary_version(name, ver), lang))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -100,7 +97,7 @@ def command_density(name: str, ver: int, first: date, last: date, flt: command.T
     flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
     resolution = hotspots.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
     counts = hotspots.hex_counts(flow, resolution)
-    return live_map.density_payload(hotspots.hex_boundaries(counts.index), counts)
+    return map_builders.density_payload(hotspots.hex_boundaries(counts.index), counts)
 
 
 MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_time_rate": "rate", "members": "count"}
@@ -110,7 +107,7 @@ MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_t
 def command_assets(name: str, ver: int) -> dict:
     """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
     clock = as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name))
-    return live_map.asset_payload(
+    return map_builders.asset_payload(
         layer(name, ver, schema.CAMERAS.name),
         layer(name, ver, schema.SERVICE_POINTS.name),
         command.tonight_checkins(
@@ -135,7 +132,7 @@ def command_tickets(
         "deadline": translate(lang, "command.deadline"),
         "stage": {s: translate(lang, f"stage.{s}") for s in schema.TICKET_STAGES},
     }
-    return live_map.ticket_payload(
+    return map_builders.ticket_payload(
         grids[schema.GRID_ID], measures, measure, MEASURE_KINDS[measure], open_tickets=open_now, labels=labels
     )
 
@@ -153,7 +150,7 @@ def command_payload(
 ) -> dict:
     """Everything the live layers draw for this selection (from the cached parts above)."""
     grids, _ = display_boundaries(name, boundary_version(name, ver))
-    return live_map.live_payload(
+    return map_builders.live_payload(
         grids[schema.GRID_ID],
         command_tickets(name, ver, first, last, flt, measure, lang),
         command_assets(name, ver),

@@ -13,7 +13,7 @@ from core.errors import SitingError
 from core.geometry import points_near  # camera_layers measures with it
 from core.reach import ANY_KIND, WalkSettings, reach_areas, service_reach, unserved_areas
 from core.siting_inputs import intersection_candidates, lattice_candidates, population_demand, ticket_demand
-from dashboard.components import live_map, maps
+from dashboard.components import map_builders, maps
 from dashboard.data.hotspots import hotspot_tickets
 from dashboard.data.uploads import UPLOAD_HASH, Upload, extra_frame
 from dashboard.data.workspace import as_of, boundary_version, display_boundaries, grid_base, joined, layer, workspace
@@ -24,8 +24,6 @@ MAX_DRAWN_CAMERAS = 10_000  # more cameras than this: the camera layers are draw
 
 VIEW_DISPLAY_M = 2.0  # camera views are simplified this much for the map
 
-SITE_COLOR = "#6a3d9a"
-
 DEMAND_SPACING_M = 100.0  # residents are spread over a lattice this fine when they are the siting demand
 
 SITING_SECONDS = 20.0
@@ -33,15 +31,6 @@ SITING_SECONDS = 20.0
 LINE_TYPES = ("LineString", "MultiLineString")
 
 POINT_TYPES = ("Point",)
-
-COVERAGE_COLORS = {
-    "views": "#1a9850",
-    "down": "#d73027",
-    "lost": "#d73027",
-    "gap": "#fee08b",
-    "reach": "#4575b4",
-    "unserved": "#f46d43",
-}
 
 
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
@@ -153,7 +142,7 @@ def coverage_overlays(
     roads: Upload | None,
     cameras_on: bool,
     lang: str,
-) -> tuple[live_map.Overlay, ...]:
+) -> tuple[maps.Overlay, ...]:
     """The map's layers: camera views (online / down), coverage lost while cameras are down, camera
     gaps, the 15-minute reach of ``kind`` and what it leaves unserved. The camera layers start switched
     on when ``cameras_on``, the service layers otherwise."""
@@ -162,36 +151,15 @@ def coverage_overlays(
         return translate(lang, key, **values)
 
     held = workspace(name).layers(ver)
-    layers = []
-    if schema.CAMERAS.name in held:
-        cam = camera_layers(name, ver, community)
-        online_names, down_names = cam["names"]
-        down_tips = tuple(f"{n} · {tr(f'camera_status.{s}')}" for n, s in zip(down_names, cam["status"], strict=True))
-        for key, tips in (("views", tuple(online_names)), ("down", down_tips), ("lost", None), ("gap", None)):
-            layers.append(
-                live_map.Overlay(
-                    cam[key],
-                    tr(f"cov.layer.{key}"),
-                    COVERAGE_COLORS[key],
-                    fill_opacity=0.25 if key == "views" else 0.45,
-                    on=cameras_on and key != "gap",
-                    tips=tips,
-                )
-            )
-    if schema.SERVICE_POINTS.name in held:
-        reach, unserved = service_layers(name, ver, community, kind, walk, roads)
-        label = tr(f"service_kind.{kind}") if kind != ANY_KIND else tr("cov.any_kind")
-        layers.append(
-            live_map.Overlay(
-                reach, tr("cov.layer.reach", kind=label), COVERAGE_COLORS["reach"], 0.12, on=not cameras_on
-            )
-        )
-        layers.append(
-            live_map.Overlay(
-                unserved, tr("cov.layer.unserved", kind=label), COVERAGE_COLORS["unserved"], 0.5, on=not cameras_on
-            )
-        )
-    return tuple(layers)
+    cameras = camera_layers(name, ver, community) if schema.CAMERAS.name in held else None
+    services = service_layers(name, ver, community, kind, walk, roads) if schema.SERVICE_POINTS.name in held else None
+    kind_label = tr(f"service_kind.{kind}") if kind != ANY_KIND else tr("cov.any_kind")
+    labels = {key: tr(f"cov.layer.{key}") for key in ("views", "down", "lost", "gap")} | {
+        "reach": tr("cov.layer.reach", kind=kind_label),
+        "unserved": tr("cov.layer.unserved", kind=kind_label),
+        "status": {s: tr(f"camera_status.{s}") for s in schema.CAMERA_STATUSES},
+    }
+    return map_builders.coverage_overlays(cameras, services, labels=labels, cameras_on=cameras_on)
 
 
 def coverage_map(
@@ -200,23 +168,18 @@ def coverage_map(
     table: pd.DataFrame,
     measure: str,
     title: str,
-    overlays: tuple[live_map.Overlay, ...],
-    sites: live_map.Overlay | None,
+    overlays: tuple[maps.Overlay, ...],
+    sites: maps.Overlay | None,
 ) -> tuple[folium.Map, folium.FeatureGroup]:
     """Grids coloured by ``measure`` (more coverage green, more coverage lost red; legend ``title``), with
     the coverage layers and the proposed sites."""
     boundary_ver = boundary_version(name, ver)
     grids, _ = display_boundaries(name, boundary_ver)
     values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
-    share = measure.endswith("_share")
-    better = False if measure == "lost_share" else True if share or measure == "members" else None
-    fills, legend, text = maps.choropleth_classes(
-        values, title=title, better=better, percent=share, zero_neutral=not share
-    )
     layers = overlays + ((sites,) if sites is not None else ())
     return (
-        live_map.choropleth_base_map(grid_base(name, boundary_ver)),
-        live_map.colour_update(fills, ["–" if pd.isna(v) else text(v) for v in values], legend, overlays=layers),
+        maps.choropleth_base_map(grid_base(name, boundary_ver)),
+        map_builders.coverage_update(values, measure, title=title, overlays=layers),
     )
 
 

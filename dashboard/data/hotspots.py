@@ -12,7 +12,8 @@ import shapely
 import streamlit as st
 
 from core import command, geometry, hotspot_units, hotspots, metrics, schema
-from dashboard.components import live_map, maps
+from dashboard.components import map_builders, maps
+from dashboard.components.palettes import EMERGING_COLORS, HOT_COLORS
 from dashboard.data.workspace import (
     boundary_version,
     display_boundaries,
@@ -28,25 +29,6 @@ if TYPE_CHECKING:
 
 
 # ---- Hotspots ------------------------------------------------------------------------------------
-HOT_COLORS = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7", 1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}
-
-EMERGING_COLORS = dict(
-    zip(
-        hotspots.EMERGING_CLASSES,
-        (  # new … historical, none
-            "#fed976",
-            "#fd8d3c",
-            "#bd0026",
-            "#800026",
-            "#fc9272",
-            "#c994c7",
-            "#807dba",
-            "#bdbdbd",
-            "#f7f7f7",
-        ),
-        strict=True,
-    )
-)
 
 DENSITY_BANDWIDTH_M = 250.0
 
@@ -132,7 +114,7 @@ def hotspot_table(
 def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> dict:
     if unit == "grid":
         return grid_base(name, boundary_ver)
-    return live_map.choropleth_config(hotspot_shapes(name, boundary_ver, unit, resolution), schema.NAME)
+    return maps.choropleth_config(hotspot_shapes(name, boundary_ver, unit, resolution), schema.NAME)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -168,42 +150,20 @@ def hotspot_map(
 
     boundary_ver = boundary_version(name, ver)
     ids = hotspot_shapes(name, boundary_ver, unit, resolution)["unit"].to_numpy()
-    rows = table.reindex(ids)
-    base = live_map.choropleth_base_map(hotspot_base(name, boundary_ver, unit, resolution))
-    title = tr(f"hot.show.{show}")
-    if show == "gi":
-        levels = sorted(HOT_COLORS, reverse=True)
-        legend = maps.Legend(title, tuple(tr(f"hot.class.{c}") for c in levels), tuple(HOT_COLORS[c] for c in levels))
-        fills = [HOT_COLORS[int(c)] for c in rows["confidence"].fillna(0)]
-        values = [
-            f"{tr(f'hot.class.{int(c)}')} (z = {z:.2f}, {n:,})"
-            for c, z, n in zip(rows["confidence"].fillna(0), rows["z"].fillna(0), rows["tickets"].fillna(0))
-        ]
-        return base, live_map.colour_update(fills, values, legend)
-    if show == "emerging":
-        legend = maps.Legend(
-            title, tuple(tr(f"hot.pattern.{p}") for p in EMERGING_COLORS), tuple(EMERGING_COLORS.values())
-        )
-        patterns = rows["pattern"].fillna("none")
-        return base, live_map.colour_update(
-            [EMERGING_COLORS[p] for p in patterns], [tr(f"hot.pattern.{p}") for p in patterns], legend
-        )
+    labels: dict = {
+        "title": tr(f"hot.show.{show}"),
+        "tickets": tr("hot.show.tickets"),
+        "class": {c: tr(f"hot.class.{c}") for c in HOT_COLORS},
+        "pattern": {p: tr(f"hot.pattern.{p}") for p in EMERGING_COLORS},
+    }
+    surface = None
     if show == "density":
         surface = density_surface(name, ver, first, last, flt, DENSITY_BANDWIDTH_M)
-        legend = maps.Legend(
-            tr("hot.density_legend", bandwidth=f"{surface.bandwidth_m:g}"),
-            (f"{surface.values.max():,.0f}", f"{surface.values.max() / 10:,.0f}", f"{surface.values.max() / 100:,.0f}"),
-            ("#bd0026", "#fd8d3c", "#ffffb2"),
-        )
-        return base, live_map.colour_update(
-            ["#ffffff"] * len(ids),
-            [f"{int(n):,}" for n in rows["tickets"].fillna(0)],
-            legend,
-            fill_opacity=0.0,
-            hover_title=tr("hot.show.tickets"),
-            overlay=live_map.density_overlay(surface.values, surface.bounds),
-        )
-    return base, live_map.choropleth_update(rows[show], title=title, better=None, percent=False, zero_neutral=True)
+        labels["density_legend"] = tr("hot.density_legend", bandwidth=f"{surface.bandwidth_m:g}")
+    return (
+        maps.choropleth_base_map(hotspot_base(name, boundary_ver, unit, resolution)),
+        map_builders.hotspot_update(table.reindex(ids), show, labels=labels, surface=surface),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

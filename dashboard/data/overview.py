@@ -9,8 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from core import metrics, schema
-from dashboard.components import maps
-from dashboard.data.workspace import as_of, boundary_version, display_boundaries, joined, layer, workspace_timezone
+from dashboard.components import map_builders, maps
+from dashboard.data.workspace import (
+    as_of,
+    boundary_version,
+    display_boundaries,
+    district_base,
+    joined,
+    layer,
+    workspace_timezone,
+)
 from dashboard.i18n import translate
 
 
@@ -31,13 +39,15 @@ def overview(name: str, ver: int, first: date, last: date) -> tuple[metrics.Head
     return figures, metrics.ticket_count_by_grid(tickets, grids, period)
 
 
-def overview_map(name: str, ver: int, first: date, last: date, lang: str) -> folium.Map:
-    """A new map each run from cached parts (st_folium renames a map's variables as it renders it, so
-    one map object must not be shown twice)."""
-    grids, communities = display_boundaries(name, boundary_version(name, ver))
+def overview_map(name: str, ver: int, first: date, last: date, lang: str) -> tuple[folium.Map, folium.FeatureGroup]:
+    """The grids (drawn once per boundary version) and, swapped into them, their ticket counts in the
+    period (a new map each run: st_folium renames a map's variables as it renders it, so one map object
+    must not be shown twice)."""
+    boundary_ver = boundary_version(name, ver)
+    grids, _ = display_boundaries(name, boundary_ver)
     _, counts = overview(name, ver, first, last)
-    labels = {
-        key: translate(lang, f"map.{key}") for key in ("grid", "tickets", "grids_layer", "communities_layer", "legend")
-    }
+    labels = {key: translate(lang, f"map.{key}") for key in ("tickets", "legend")}
     aligned = counts.reindex(grids[schema.GRID_ID]).reset_index(drop=True).set_axis(grids.index)
-    return maps.district_map(grids, communities, aligned, labels=labels)
+    return maps.choropleth_base_map(district_base(name, boundary_ver)), map_builders.district_counts(
+        aligned, labels=labels
+    )

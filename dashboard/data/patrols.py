@@ -8,10 +8,10 @@ import folium
 import pandas as pd
 import streamlit as st
 
-from core import contiguity, districts, geometry, metrics, patrol, patrol_inputs, schema, workspaces
+from core import contiguity, districts, metrics, patrol, patrol_inputs, schema, workspaces
 from core.roster import assignment_problems
 from core.workload import WorkloadWeights, plan_report
-from dashboard.components import live_map, maps
+from dashboard.components import map_builders, maps
 from dashboard.data.workspace import (
     as_of,
     boundary_version,
@@ -24,35 +24,8 @@ from dashboard.data.workspace import (
 )
 from dashboard.i18n import translate
 
+
 # ---- Patrols ------------------------------------------------------------------------------------
-TEAM_COLORS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-    "#aec7e8",
-    "#ffbb78",
-    "#98df8a",
-    "#ff9896",
-    "#c5b0d5",
-    "#c49c94",
-    "#f7b6d2",
-    "#9edae5",
-    "#dbdb8d",
-    "#393b79",
-)
-
-UNASSIGNED = "#f0f0f0"
-
-BASE_MARK_M = 90.0  # radius of the disc that marks a team's base on the district map
-
-
 def assignments(name: str) -> pd.DataFrame:
     """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
     return workspaces.patrol_assignments(workspace(name))
@@ -169,30 +142,12 @@ def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[
     boundary_ver = boundary_version(name, ver)
     grids, _ = display_boundaries(name, boundary_ver)
     teams = layer(name, ver, schema.PATROL_TEAMS.name)
-    team_ids = list(teams[schema.TEAM_ID])
-    colour = {tid: TEAM_COLORS[i % len(TEAM_COLORS)] for i, tid in enumerate(team_ids)}
-    names = dict(zip(teams[schema.TEAM_ID], teams[schema.NAME], strict=True))
-    owner = (
-        grids[schema.GRID_ID].map(roster.drop_duplicates(schema.GRID_ID).set_index(schema.GRID_ID)[schema.TEAM_ID])
-        if not roster.empty
-        else pd.Series(index=grids.index, dtype=object)
-    )
-    fills = [colour.get(o, UNASSIGNED) for o in owner]
-    none = translate(lang, "patrol.no_team")
-    values = [names.get(o, none) if isinstance(o, str) else none for o in owner]
-    legend = maps.Legend(
-        translate(lang, "patrol.legend"), tuple(names[tid] for tid in team_ids), tuple(colour[tid] for tid in team_ids)
-    )
-    crs = geometry.metric_crs(teams)
-    bases = teams.to_crs(crs).buffer(BASE_MARK_M).to_crs(schema.STORAGE_CRS)
-    marks = live_map.Overlay(
-        bases.array,
-        translate(lang, "patrol.bases"),
-        "#222222",
-        fill_opacity=0.9,
-        tips=tuple(translate(lang, "patrol.base_of", team=names[tid]) for tid in team_ids),
-    )
+    labels = {key: translate(lang, f"patrol.{key}") for key in ("legend", "team", "no_team", "bases")} | {
+        "base_of": {
+            tid: translate(lang, "patrol.base_of", team=n) for tid, n in zip(teams[schema.TEAM_ID], teams[schema.NAME])
+        }
+    }
     return (
-        live_map.choropleth_base_map(grid_base(name, boundary_ver)),
-        live_map.colour_update(fills, values, legend, overlays=(marks,), hover_title=translate(lang, "patrol.team")),
+        maps.choropleth_base_map(grid_base(name, boundary_ver)),
+        map_builders.team_update(grids[schema.GRID_ID], roster, teams, labels=labels),
     )

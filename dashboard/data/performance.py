@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core import exports, geometry, indicators, metrics, schema, workspaces
-from dashboard.components import live_map, maps, report
+from dashboard.components import map_builders, maps, report
 from dashboard.data.workspace import (
     as_of,
     boundary_version,
@@ -119,7 +119,7 @@ def performance_base(name: str, boundary_ver: int, level: str) -> dict:
     """The outlines of the units of ``level`` for an indicator map (grids: shared with every page)."""
     if level == "grid":
         return grid_base(name, boundary_ver)
-    return live_map.choropleth_config(unit_shapes(name, boundary_ver, level), metrics.LEVELS[level])
+    return maps.choropleth_config(unit_shapes(name, boundary_ver, level), metrics.LEVELS[level])
 
 
 def performance_map(
@@ -129,14 +129,10 @@ def performance_map(
     colours of ``column`` of the ranking table."""
     boundary_ver = boundary_version(name, ver)
     shapes = unit_shapes(name, boundary_ver, level)
-    base = column.removesuffix("_smoothed")
-    better = True if base == "composite_score" else metrics.HIGHER_IS_BETTER.get(base)
     values = table[column].reindex(shapes[metrics.LEVELS[level]].to_numpy())
     return (
-        live_map.choropleth_base_map(performance_base(name, boundary_ver, level)),
-        live_map.choropleth_update(
-            values, title=translate(lang, f"perf.col.{column}"), better=better, percent=base in metrics.RATES
-        ),
+        maps.choropleth_base_map(performance_base(name, boundary_ver, level)),
+        map_builders.performance_update(values, column, title=translate(lang, f"perf.col.{column}")),
     )
 
 

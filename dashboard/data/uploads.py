@@ -6,12 +6,18 @@ from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
-import pandas as pd
 import streamlit as st
 
-from core import geometry, io, schema, uploads
-from dashboard.components import maps
-from dashboard.data.workspace import boundary_version, display_boundaries, grid_index, layer, workspace
+from core import io, schema, uploads
+from dashboard.components import map_builders, maps
+from dashboard.data.workspace import (
+    boundary_version,
+    display_boundaries,
+    district_base,
+    grid_index,
+    layer,
+    workspace,
+)
 from dashboard.i18n import translate
 
 
@@ -122,33 +128,28 @@ def layers_held(name: str, ver: int) -> tuple[str, ...]:
 PREVIEW_LABEL_COLUMNS = (schema.GRID_ID, schema.NAME)  # the boundary preview's tooltip and change colours
 
 
-def boundary_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
+def boundary_preview(
+    name: str, ver: int, upload_check: uploads.UploadCheck, lang: str
+) -> tuple[folium.Map, folium.FeatureGroup]:
     """New boundaries, coloured by what the change does to them, over the active ones (built per run:
     st_folium must get a fresh map)."""
     state = active_state(name, ver)
-    keys = ("grid", "active_layer", "new_layer", "outline_layer", "status.added", "status.changed", "status.unchanged")
+    keys = ("active_layer", "new_layer", "outline_layer", "status.added", "status.changed", "status.unchanged")
     labels = {key: translate(lang, f"map.{key}") for key in keys}
     frame = upload_check.frame
-    unmapped = [c for c in PREVIEW_LABEL_COLUMNS if c not in frame.columns]
-    if unmapped:  # ids not mapped yet: nothing can be matched, so show the shapes as they are
-        shown = geometry.simplify_for_display(frame.assign(**dict.fromkeys(unmapped, "")))
-        outline = (
-            None
-            if state.outline is None
-            else geometry.simplify_for_display(
-                gpd.GeoDataFrame(geometry=[state.outline], crs=schema.STORAGE_CRS)
-            ).geometry
-        )
-        return maps.boundary_preview_map(
-            None, shown, pd.Series("added", index=shown.index), labels=labels, outline=outline
-        )
-    return maps.boundary_change_map(state.grids, frame, upload_check.diff, state.outline, labels=labels)
+    if any(c not in frame.columns for c in PREVIEW_LABEL_COLUMNS):  # ids not mapped yet: nothing can be matched
+        return map_builders.unmapped_preview_map(frame, state.outline, labels=labels)
+    return map_builders.boundary_change_map(state.grids, frame, upload_check.diff, state.outline, labels=labels)
 
 
-def points_preview(name: str, ver: int, upload_check: uploads.UploadCheck, lang: str) -> folium.Map:
+def points_preview(
+    name: str, ver: int, upload_check: uploads.UploadCheck, lang: str
+) -> tuple[folium.Map, folium.FeatureGroup]:
     """The uploaded points counted per active grid."""
-    grids, communities = display_boundaries(name, boundary_version(name, ver))
+    boundary_ver = boundary_version(name, ver)
+    grids, _ = display_boundaries(name, boundary_ver)
     counts = upload_check.counts.reindex(grids[schema.GRID_ID]).fillna(0).set_axis(grids.index)
-    labels = {key: translate(lang, f"map.{key}") for key in ("grid", "grids_layer", "communities_layer")}
-    labels["tickets"] = labels["legend"] = translate(lang, "map.points")
-    return maps.district_map(grids, communities, counts, labels=labels)
+    points = translate(lang, "map.points")
+    return maps.choropleth_base_map(district_base(name, boundary_ver)), map_builders.district_counts(
+        counts, labels={"tickets": points, "legend": points}
+    )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import geometry, joins, metrics, privacy, schema, store, validate, workspaces
 from core.errors import WorkspaceError
-from dashboard.components import live_map
+from dashboard.components import map_builders, maps
 from geodata import demo_seed
 
 DEMO_WORKSPACE = "demo"
@@ -132,7 +132,13 @@ def as_of(name: str, ver: int) -> pd.Timestamp | None:
 def grid_base(name: str, boundary_ver: int) -> dict:
     """The grids' display outlines for an indicator map (drawn once per boundary version)."""
     grids, _ = display_boundaries(name, boundary_ver)
-    return live_map.choropleth_config(grids, schema.NAME)
+    return maps.choropleth_config(grids, schema.NAME)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def district_base(name: str, boundary_ver: int) -> dict:
+    """The grids with the community outlines over them (Overview, the Data page's points preview)."""
+    return map_builders.district_config(*display_boundaries(name, boundary_ver))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

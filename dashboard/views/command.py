@@ -1,7 +1,7 @@
 """Command center: the live map duty staff watch all shift, the counters, the overdue list and the card
 of the grid they click.
 
-The map is drawn once per boundary version; live data is swapped into it (``components.live_map``), so
+The map is drawn once per boundary version; live data is swapped into it (``components.maps``), so
 neither a filter change nor a refresh reloads it or loses its zoom. Only clicks come back from the map.
 A fragment checks the store every ``GRIDWATCH_REFRESH_SECONDS`` and reruns the page when the workspace
 version changed. ``?wall=1`` is the wall-screen mode (``app.py`` hides the sidebar).
@@ -15,8 +15,8 @@ from core import command, schema, settings
 from dashboard import data, state
 from dashboard.components import grid_panel, hints
 from dashboard.components.filters import ticket_filter
-from dashboard.components.live_map import live_update
 from dashboard.components.map_view import show_map
+from dashboard.components.maps import live_update
 from dashboard.i18n import t
 
 FOCUS_ZOOM = 17

@@ -133,12 +133,10 @@ def preview(sel, check) -> None:
         unmapped = [c for c in data.PREVIEW_LABEL_COLUMNS if c not in check.frame.columns]
         if unmapped:
             st.info(t("data.preview_unmapped", columns=", ".join(unmapped)))
-        show_map(
-            data.boundary_preview(sel.workspace, sel.version, check, sel.language), key=state.PREVIEW_MAP, height=480
-        )
+        base, changes = data.boundary_preview(sel.workspace, sel.version, check, sel.language)
+        show_map(base, key=state.PREVIEW_MAP, height=480, live=changes)
         if not unmapped:
             upload.diff_tables(check)
     elif check.counts is not None:
-        show_map(
-            data.points_preview(sel.workspace, sel.version, check, sel.language), key=state.PREVIEW_MAP, height=480
-        )
+        base, counts = data.points_preview(sel.workspace, sel.version, check, sel.language)
+        show_map(base, key=state.PREVIEW_MAP, height=480, live=counts)

@@ -19,7 +19,7 @@ def render() -> None:
         return
     hints.load_next(sel, (schema.TICKETS.name, schema.CAMERAS.name, schema.MEMBERS.name))
     figures, _ = data.overview(sel.workspace, sel.version, sel.first, sel.last)
-    district_map = data.overview_map(sel.workspace, sel.version, sel.first, sel.last, sel.language)
+    district_map, counts = data.overview_map(sel.workspace, sel.version, sel.first, sel.last, sel.language)
 
     row = st.columns([1, 1, 1.5, 1, 1, 1])
     row[0].metric(t("kpi.grids"), f"{figures.grids:,}")
@@ -29,7 +29,7 @@ def render() -> None:
     row[4].metric(t("kpi.overdue_tickets"), f"{figures.overdue_tickets:,}")
     row[5].metric(t("kpi.members"), f"{figures.members:,}")
 
-    show_map(district_map, key=state.OVERVIEW_MAP, height=620)
+    show_map(district_map, key=state.OVERVIEW_MAP, height=620, live=counts)
     notes = [t("overview.tickets_in_period", count=f"{figures.tickets_in_period:,}")]
     if figures.unassigned_tickets:
         notes.append(t("overview.unassigned", count=f"{figures.unassigned_tickets:,}"))

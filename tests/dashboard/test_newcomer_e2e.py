@@ -24,10 +24,7 @@ COMMUNITIES = ("Loop", "Near North", "West Town")
 GRIDS_PER_COMMUNITY = 4
 N_TICKETS = 240
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-COUNT_GRIDS = (
-    "(() => { let n = 0; window.map.eachLayer(l => { if (l.feature && l.feature.properties.grid_id) n++; }); "
-    "return n; })()"
-)
+COUNT_GRIDS = "(window.gwp && gwp.updated ? gwp.layers.length : 0)"
 PAGES = ("Overview", "Command center", "Performance", "Coverage", "Hotspots", "Patrols")
 HINTS = {  # what each page says on a workspace that holds only boundaries
     "Overview": "load Tickets next",

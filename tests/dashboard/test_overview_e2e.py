@@ -12,28 +12,21 @@ from geodata import load_demo
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 COUNT_GRID_FEATURES = """() => {
-    let grids = 0, drawn = 0, communities = 0;
-    window.map.eachLayer(l => {
-        if (l.feature && l.feature.properties.grid_id !== undefined) {
-            grids += 1;
-            if (l._parts && l._parts.length) drawn += 1;
-        } else if (l.feature && l.feature.properties.label !== undefined) {
-            communities += 1;
-        }
-    });
-    return {grids, drawn, communities};
+    let drawn = 0;
+    gwp.layers.forEach(l => { if (l._parts && l._parts.length) drawn += 1; });
+    return {grids: gwp.layers.length, drawn, communities: gwp.outlines[0]};
 }"""
 
 # A grid whose centre really lies inside it (and away from the legend), in map container pixels.
 GRID_TO_HOVER = """() => {
     const size = window.map.getSize();
     let found = null;
-    window.map.eachLayer(l => {
-        if (found || !l.feature || l.feature.properties.grid_id === undefined) return;
+    gwp.layers.forEach((l, i) => {
+        if (found) return;
         const p = window.map.latLngToLayerPoint(l.getCenter());
         const c = window.map.latLngToContainerPoint(l.getCenter());
         if (l._containsPoint(p) && c.x < size.x * 0.7 && c.y > 80 && c.y < size.y - 80) {
-            found = {x: c.x, y: c.y, name: l.feature.properties.name, count: l.feature.properties.count};
+            found = {x: c.x, y: c.y, name: gwp.names[i], count: gwp.values[i]};
         }
     });
     return found;
@@ -57,7 +50,7 @@ def open_overview(page, app_url: str):
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     handle = page.wait_for_selector(MAP_FRAME).content_frame()
-    handle.wait_for_function("() => window.map && window.L", timeout=30_000)
+    handle.wait_for_function("() => window.map && window.L && window.gwp && gwp.updated", timeout=30_000)
     handle.wait_for_function("() => !window.map._animatingZoom && !window.map._panAnim?._inProgress")
     page.wait_for_timeout(500)  # let the canvas repaint after fitting the district
     return handle

@@ -14,8 +14,9 @@ in Debian's Chromium with every request leaving 127.0.0.1 blocked. Measured:
   it builds it, and all WebSocket bytes of a warm page load;
 * **filter** — choosing a category until the map has redrawn.
 
-Baselines measured in the same run: the **Overview** page (folium GeoJSON, the way maps were drawn
-before) for load time, and the same grids as folium GeoJSON for bytes.
+Baselines measured in the same run: the **Overview** page (an indicator map of the same system: grids
+and community outlines, one colour per grid) for load time, and the same grids and community outlines
+as folium GeoJSON (the way maps were drawn before) for bytes.
 Targets (issue 4): demo drawn ≤ 2 s and ≤ 1.5 MB; city ≤ 5 s and ≤ 5 MB; a filter change ≤ 0.5 s.
 """
 
@@ -156,11 +157,13 @@ def map_bytes(home: Path) -> tuple[int, int, int]:
     """(command-center map bytes as st_folium sends them, of which the live part, folium GeoJSON of the
     same grids) for the workspace's first name under ``home``."""
     os.environ["GRIDWATCH_HOME"] = str(home)
+    import folium
     import streamlit_folium as sf
 
     from core import command, store
     from dashboard import data
-    from dashboard.components import live_map, maps
+    from dashboard.components import maps
+    from dashboard.components.offline import make_offline
 
     name = store.list_workspaces(home)[0]
     ver = data.version(name)
@@ -179,21 +182,12 @@ def map_bytes(home: Path) -> tuple[int, int, int]:
     m = data.command_map(name, ver, "en")
     base = size(m)
     payload = data.command_payload(name, ver, first, as_of, command.TicketFilter(), "open", "en", None, None)
-    live = len(sf._get_feature_group_string(live_map.live_update(payload), m).encode())
+    live = len(sf._get_feature_group_string(maps.live_update(payload), m).encode())
     grids, communities = data.display_boundaries(name, data.boundary_version(name, ver))
-    counts = grids[grids.columns[0]].map(lambda _: 0)
-    geojson = maps.district_map(
-        grids,
-        communities,
-        counts,
-        labels={
-            "grid": "grid",
-            "tickets": "tickets",
-            "grids_layer": "grids",
-            "communities_layer": "communities",
-            "legend": "legend",
-        },
-    )
+    geojson = maps.base_map(tuple(grids.total_bounds))  # the baseline: the same outlines as folium GeoJSON
+    folium.GeoJson(grids.to_json(drop_id=True), name="grids").add_to(geojson)
+    folium.GeoJson(communities.to_json(drop_id=True), name="communities").add_to(geojson)
+    make_offline(geojson)
     return base + live, live, size(geojson)
 
 

@@ -18,8 +18,8 @@ read (core.io.read_upload from bytes, as the Data page does), schema (core.valid
 of the active grids), topology (core.boundaries.boundary_problems), diff (core.changes.diff_grids),
 index (the active grids' GridIndex, as the dashboard builds it), impact (core.changes.join_impact on
 100,000 tickets with that index; it builds the new version's), map
-(dashboard.components.maps.boundary_change_map: the grids the change touches, simplified, over the
-district outline, as the Data page shows a city) and html (``m.get_root().render()``). Stages marked * depend on the active
+(dashboard.components.map_builders.boundary_change_map: the grids the change touches, simplified, over the
+district outline, as the Data page shows a city) and html (``m.get_root().render()``, the live part added). Stages marked * depend on the active
 version only; the dashboard caches them per version (``dashboard/data/``), so an upload pays the rest.
 
 Baselines, on the same data in the same run: topology — geopandas ``sjoin(predicate="intersects")`` on
@@ -51,7 +51,7 @@ from core.geometry import metric_crs
 from core.io import read_upload
 from core.joins import GridIndex
 from core.validate import problems_in
-from dashboard.components import maps
+from dashboard.components import map_builders
 
 UTM = "EPSG:32651"
 CENTRE = pyproj.Transformer.from_crs(schema.STORAGE_CRS, UTM, always_xy=True).transform(120.17, 30.28)
@@ -244,8 +244,8 @@ def pipeline(payload: bytes, active: gpd.GeoDataFrame, points: gpd.GeoDataFrame)
     diff = stage("diff", lambda: changes.diff_grids(active, new))
     index = stage("index*", lambda: GridIndex.from_grids(active))
     stage("impact", lambda: changes.join_impact({"tickets": points}, active, new, active_index=index))
-    preview = stage("map", lambda: maps.boundary_change_map(active, new, diff, outline, labels=LABELS))
-    stage("html", lambda: preview.get_root().render())
+    preview, changes = stage("map", lambda: map_builders.boundary_change_map(active, new, diff, outline, labels=LABELS))
+    stage("html", lambda: changes.add_to(preview).get_root().render())  # as st_folium adds the live part
     return seconds, out
 
 
