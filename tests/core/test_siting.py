@@ -16,7 +16,7 @@ import pytest
 from coverage_cases import UTM, X0
 from coverage_cases import make_points as points
 
-from core import schema, siting
+from core import schema, siting, siting_solvers
 from core.errors import GridWatchError, SitingError, ValidationError
 from core.siting_inputs import lattice_candidates, ticket_demand
 
@@ -97,7 +97,7 @@ def test_cbc_proves_the_optimum_where_the_relaxation_is_not_enough():
     model = siting.MaximalCovering(
         demand, weight, candidates, tuple(f"c{i}" for i in range(12)), 80.0, 3, np.empty((0, 2))
     )
-    with mock.patch.object(siting, "_solve_exact", wraps=siting._solve_exact) as cbc:
+    with mock.patch.object(siting_solvers, "solve_exact", wraps=siting_solvers.solve_exact) as cbc:
         result = model.solve(time_limit_s=10)
     assert cbc.called
     assert result.objective == brute_force(demand, weight, candidates, 80.0, 3) == 67
@@ -112,7 +112,7 @@ def test_a_time_limited_solve_reports_the_lp_bound_and_gap():
     model = siting.MaximalCovering(
         demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6, np.empty((0, 2))
     )
-    with mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)):
+    with mock.patch.object(siting_solvers, "solve_exact", return_value=(np.empty(0, np.int64), False)):
         result = model.solve(time_limit_s=5)  # as if CBC ran out of time without improving anything
     assert result.status == "time_limit" and result.bound == "LP relaxation (HiGHS)"
     assert result.greedy_objective <= result.objective <= result.upper_bound
@@ -127,11 +127,11 @@ def test_without_the_lp_in_time_the_lagrangian_bound_stands_in():
     model = siting.MaximalCovering(
         demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6, np.empty((0, 2))
     )
-    reduced = siting._Reduced.build(siting._cover_matrix(demand, candidates, 400.0), np.ones(1000))
-    lp_bound, _ = siting._lp_relaxation(reduced, 6, 60)
+    reduced = siting_solvers.ReducedModel.build(siting_solvers.cover_matrix(demand, candidates, 400.0), np.ones(1000))
+    lp_bound, _ = siting_solvers.lp_relaxation(reduced, 6, 60)
     with (
-        mock.patch.object(siting, "_lp_relaxation", return_value=(np.inf, None)),
-        mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)),
+        mock.patch.object(siting_solvers, "lp_relaxation", return_value=(np.inf, None)),
+        mock.patch.object(siting_solvers, "solve_exact", return_value=(np.empty(0, np.int64), False)),
     ):
         result = model.solve(time_limit_s=5)
     assert result.bound == "Lagrangian relaxation" and result.status == "time_limit"
