@@ -7,8 +7,9 @@ An analysis unit is a grid (``grid_id``) or an H3 cell; ``key`` is each ticket's
 Tickets on stacked coordinates (``core.hotspots.stacked_coordinates``: a default point) are left out of
 the unit table, the density and the repeats, but a unit still lists them.
 
-What is NOT here: the statistics themselves (Gi*, emerging classes, H3 cells, density, repeats, the
-hour × weekday and month tables: ``core.hotspots``), and the map's colours and shapes (``dashboard``).
+What is NOT here: the statistics themselves (Gi*, emerging classes, density, the hour × weekday and
+month tables: ``core.hotspots``; H3 cells: ``core.hexes``; repeats: ``core.repeats``), and the map's
+colours and shapes (``dashboard``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from core import geometry, hotspots, metrics, schema
+from core import geometry, hexes, hotspots, metrics, repeats, schema
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -87,7 +88,7 @@ def analysed_tickets(
 
 def ticket_cells(tickets: pd.DataFrame, resolution: int) -> pd.Series:
     """The H3 cell of each ticket at ``resolution``, on the tickets' index."""
-    return pd.Series(hotspots.hex_cells_of(tickets, resolution), index=tickets.index)
+    return pd.Series(hexes.hex_cells_of(tickets, resolution), index=tickets.index)
 
 
 def unit_keys(tickets: pd.DataFrame, unit: str, resolution: int) -> pd.Series:
@@ -135,13 +136,13 @@ def unit_table(
 def repeat_tables(
     flow: gpd.GeoDataFrame, grids: pd.DataFrame, distance_m: float, days: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the repeat cases among ``flow`` — ``REPEAT_COLUMNS`` and what ``hotspots.repeat_cases`` finds —
+    """(the repeat cases among ``flow`` — ``REPEAT_COLUMNS`` and what ``repeats.repeat_cases`` finds —
     newest first, repeat rates per grid with its ``name``, most repeats first). ``flow`` is left as given:
     leave stacked coordinates out first (``analysed_tickets``)."""
-    found = hotspots.repeat_cases(flow, distance_m, days, include_stacked=True)
+    found = repeats.repeat_cases(flow, distance_m, days, include_stacked=True)
     cases = pd.DataFrame(flow.loc[found.index, list(REPEAT_COLUMNS)]).join(found)
     by_id = grids.set_index(schema.GRID_ID)
-    rates = hotspots.repeat_rates(flow, found, pd.Index(by_id.index))
+    rates = repeats.repeat_rates(flow, found, pd.Index(by_id.index))
     rates.insert(0, "name", by_id[schema.NAME])
     return cases.sort_values(schema.CREATED_AT, ascending=False), rates.sort_values(
         ["repeats", "repeat_rate"], ascending=False

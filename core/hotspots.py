@@ -1,9 +1,10 @@
-"""Where and when incidents concentrate: density, statistical hot spots, emerging hot spots, repeats and
-time patterns.
+"""Where and when incidents concentrate: density, statistical hot spots, emerging hot spots and time
+patterns.
 
-* **Density.** H3 hexagon bins (equal-area within a few percent at a district's scale, so a count per cell
-  is a density) and a kernel density surface (tickets binned on a fine raster, then smoothed with a
-  Gaussian kernel: the usual binned KDE, linear in the number of tickets).
+* **Stacked points.** Coordinates holding far more tickets than any real place (a geocoder's or a call
+  centre's default point) are found so that density and hot spots can leave them out.
+* **Density.** A kernel density surface (tickets binned on a fine raster, then smoothed with a Gaussian
+  kernel: the usual binned KDE, linear in the number of tickets).
 * **Hot and cold spots.** Getis-Ord Gi* from ``esda`` on grids (queen contiguity; an island grid is joined
   to its nearest grid) or on hexagons (the cells within ``k`` rings). Each unit gets its z-score, a
   two-sided p-value and a confidence class (±3 = 99 %, ±2 = 95 %, ±1 = 90 %, 0 = not significant);
@@ -13,11 +14,11 @@ time patterns.
   (Kendall's tau against time, vectorised over units; equal to ``scipy.stats.kendalltau``),
   classified as in ArcGIS's emerging hot spot
   analysis: new, consecutive, intensifying, persistent, diminishing, sporadic, oscillating, historical.
-* **Repeats (重复案件).** A ticket is a repeat when an earlier ticket of the same category lies within
-  ``distance_m`` and ``days``.
 * **Time.** Hour-of-day × weekday and month-by-month tables, optionally by category.
 
-Not here: the standard indicators per unit (``core.metrics``), the maps and charts (``dashboard``).
+Not here: H3 hexagon units, their cells and counts (``core.hexes``), repeat cases (``core.repeats``),
+the Hotspots page's unit table (``core.hotspot_units``), the standard indicators per unit
+(``core.metrics``), the maps and charts (``dashboard``).
 """
 
 from __future__ import annotations
@@ -45,12 +46,8 @@ __all__ = [
     "CONFIDENCE",
     "EMERGING",
     "EMERGING_CLASSES",
-    "FINEST_RESOLUTION",
     "HOURS",
-    "MAX_CELLS",
     "PERSISTENT_SHARE",
-    "REPEAT_DAYS",
-    "REPEAT_DISTANCE_M",
     "STACKED_DECIMALS",
     "STACKED_FACTOR",
     "STACKED_MIN_POINTS",
@@ -62,29 +59,17 @@ __all__ = [
     "emerging_hotspots",
     "gi_star",
     "grid_graph",
-    "hex_boundaries",
-    "hex_cell_at",
-    "hex_cells_of",
-    "hex_counts",
-    "hex_cover",
-    "hex_edge_m",
     "hex_graph",
-    "hex_resolution_for",
     "hour_weekday",
     "kernel_density",
     "monthly_counts",
     "monthly_seasonality",
-    "repeat_cases",
-    "repeat_rates",
-    "repeat_share",
     "stacked_coordinates",
     "stacked_mask",
     "stacked_total",
     "without_stacked",
 ]
 
-FINEST_RESOLUTION = 9  # ~0.1 km² cells, edge ~200 m: about a block
-MAX_CELLS = 4_000  # cells over the whole extent at most; more is slow to draw and hard to read
 CONFIDENCE = ((3, 0.01), (2, 0.05), (1, 0.10))  # class: two-sided p below which a unit is that confident
 PERSISTENT_SHARE = 0.9  # hot in at least this share of months: persistent / intensifying / diminishing
 TREND_ALPHA = 0.05  # Mann-Kendall significance for intensifying / diminishing
@@ -102,8 +87,6 @@ EMERGING_CLASSES = (
 EMERGING = ("new", "consecutive", "intensifying")  # of EMERGING_CLASSES: the ones to act on first
 WEEKDAYS = 7
 HOURS = 24
-REPEAT_DISTANCE_M = 50.0  # a ticket this close to an earlier one ...
-REPEAT_DAYS = 7.0  # ... and this soon after it is a repeat case
 
 
 STACKED_MIN_POINTS = 50  # a coordinate holding at least this many points ...
@@ -162,58 +145,6 @@ def without_stacked(points: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Data
 
 
 # ---- density --------------------------------------------------------------------------------------
-def hex_resolution_for(bounds: tuple[float, float, float, float], max_cells: int = MAX_CELLS) -> int:
-    """The finest resolution (≤ ``FINEST_RESOLUTION``) with at most ``max_cells`` cells over ``bounds``
-    (lon/lat: minx, miny, maxx, maxy)."""
-    minx, miny, maxx, maxy = bounds
-    geod = pyproj.Geod(ellps="WGS84")
-    area_km2 = abs(geod.polygon_area_perimeter([minx, maxx, maxx, minx], [miny, miny, maxy, maxy])[0]) / 1e6
-    for resolution in range(FINEST_RESOLUTION, -1, -1):
-        if area_km2 / h3.average_hexagon_area(resolution, unit="km^2") <= max_cells:
-            return resolution
-    return 0
-
-
-def hex_cells_of(points: pd.DataFrame, resolution: int) -> np.ndarray:
-    """The H3 cell of every point (a point GeoDataFrame in EPSG:4326), as an object array."""
-    lon, lat = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
-    return np.array([h3.latlng_to_cell(y, x, resolution) for x, y in zip(lon.tolist(), lat.tolist())], dtype=object)
-
-
-def hex_counts(points: pd.DataFrame, resolution: int) -> pd.Series:
-    """Points per H3 cell (index: cell id, sorted; only cells with points). ``points`` is a point
-    GeoDataFrame in EPSG:4326."""
-    if points.empty:
-        return pd.Series(dtype="int64", name="count")
-    return pd.Series(hex_cells_of(points, resolution)).value_counts().sort_index().rename("count").rename_axis("cell")
-
-
-def hex_cover(areas: gpd.GeoSeries, resolution: int) -> pd.Index:
-    """Every H3 cell whose centre lies in ``areas`` (polygons in EPSG:4326), sorted: the units of a hex
-    analysis, empty cells included, so quiet parts of the district count as quiet rather than missing."""
-    cells: set[str] = set()
-    for geom in areas.geometry.array:
-        if geom is None or geom.is_empty:
-            continue
-        cells.update(h3.geo_to_cells(geom.__geo_interface__, resolution))
-    return pd.Index(sorted(cells), name="cell")
-
-
-def hex_boundaries(cells: pd.Index) -> list[np.ndarray]:
-    """Each cell's outline as an (n, 2) array of lon/lat (open ring)."""
-    return [np.asarray(h3.cell_to_boundary(cell))[:, ::-1] for cell in cells]
-
-
-def hex_edge_m(resolution: int) -> float:
-    """The average edge of an H3 cell of ``resolution``, in metres (how a resolution is described)."""
-    return float(h3.average_hexagon_edge_length(resolution, unit="m"))
-
-
-def hex_cell_at(lon: float, lat: float, resolution: int) -> str:
-    """The H3 cell of ``resolution`` holding the point lon/lat (EPSG:4326), e.g. a click on the map."""
-    return str(h3.latlng_to_cell(lat, lon, resolution))
-
-
 @dataclass(frozen=True)
 class DensitySurface:
     """A kernel density surface: tickets per km² on a raster (row 0 = north) over ``bounds`` (lon/lat)."""
@@ -449,93 +380,6 @@ def _mann_kendall(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _trailing_run(flags: np.ndarray) -> np.ndarray:
     """Length of the unbroken run of True at the end of each row."""
     return np.cumprod(flags[:, ::-1], axis=1).sum(axis=1)
-
-
-# ---- repeats --------------------------------------------------------------------------------------
-def repeat_cases(
-    tickets: gpd.GeoDataFrame,
-    distance_m: float = REPEAT_DISTANCE_M,
-    days: float = REPEAT_DAYS,
-    include_stacked: bool = False,
-) -> pd.DataFrame:
-    """Tickets with an earlier ticket of the same category within ``distance_m`` and ``days`` (重复案件).
-    Tickets on stacked coordinates (``stacked_coordinates``) are left out unless ``include_stacked``:
-    hundreds of tickets at a call centre's default point are not repeats of one another.
-
-    Returns one row per repeat ticket (index as in ``tickets``): ``repeat_of`` (the first ticket of its
-    chain: follow each repeat back to a ticket that is not one) and ``gap_hours`` to the nearest earlier
-    match. Pairs are found with a k-d tree in (x, y, time) scaled so the search box is ``distance_m`` ×
-    ``days``, then filtered by true distance.
-    """
-    if distance_m <= 0 or days <= 0:
-        raise HotspotError(
-            f"repeat distance and days must be positive; got {distance_m} m, {days} days",
-            code="repeat_window",
-            params={"distance": distance_m, "days": days},
-        )
-    if not include_stacked:
-        tickets, _ = without_stacked(tickets)
-    empty = pd.DataFrame({"repeat_of": pd.Series(dtype="str"), "gap_hours": pd.Series(dtype="float64")})
-    if len(tickets) < 2:
-        return empty
-    xy = shapely.get_coordinates(tickets.to_crs(metric_crs(tickets)).geometry.array)
-    seconds = (tickets[schema.CREATED_AT] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
-    category = pd.factorize(tickets[schema.CATEGORY])[0]
-    window = days * 86_400
-    first, second = [], []
-    for c in np.unique(category):
-        rows = np.flatnonzero(category == c)
-        if rows.size < 2:
-            continue
-        scaled = np.column_stack([xy[rows] / distance_m, seconds[rows] / window])
-        pairs = cKDTree(scaled).query_pairs(1.0, p=np.inf, output_type="ndarray")
-        if not len(pairs):
-            continue
-        a, b = rows[pairs[:, 0]], rows[pairs[:, 1]]
-        near = np.hypot(*(xy[a] - xy[b]).T) <= distance_m
-        first.append(a[near])
-        second.append(b[near])
-    if not first:
-        return empty
-    a, b = np.concatenate(first), np.concatenate(second)
-    earlier = np.where(seconds[a] <= seconds[b], a, b)
-    later = np.where(seconds[a] <= seconds[b], b, a)
-    tie = seconds[a] == seconds[b]
-    earlier, later = np.where(tie, np.minimum(a, b), earlier), np.where(tie, np.maximum(a, b), later)
-    gap = (seconds[later] - seconds[earlier]) / 3600
-    order = np.lexsort((gap, later))
-    later, earlier, gap = later[order], earlier[order], gap[order]
-    keep = np.r_[True, later[1:] != later[:-1]]  # the nearest earlier match of each repeat
-    later, earlier, gap = later[keep], earlier[keep], gap[keep]
-    root = np.arange(len(tickets))
-    root[later] = earlier
-    for _ in range(64):  # follow chains back to their first ticket (pointer jumping)
-        jumped = root[root]
-        if np.array_equal(jumped, root):
-            break
-        root = jumped
-    ids = tickets[schema.TICKET_ID].to_numpy()
-    return pd.DataFrame({"repeat_of": ids[root[later]], "gap_hours": gap}, index=tickets.index[later])
-
-
-def repeat_rates(
-    tickets: pd.DataFrame, repeats: pd.DataFrame, units: pd.Index, key: str = schema.GRID_ID
-) -> pd.DataFrame:
-    """Per unit: ``tickets``, ``repeats`` (of them) and ``repeat_rate`` = repeats / tickets."""
-    total = tickets[key].value_counts().reindex(units, fill_value=0)
-    rep = tickets.loc[repeats.index, key].value_counts().reindex(units, fill_value=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(total > 0, rep / total.where(total > 0), np.nan)
-    return pd.DataFrame(
-        {"tickets": total.astype("int64"), "repeats": rep.astype("int64"), "repeat_rate": rate}, index=units
-    )
-
-
-def repeat_share(repeats: pd.DataFrame, rates: pd.DataFrame) -> tuple[int, float]:
-    """(tickets of a ``repeat_rates`` table, the share of them the ``repeat_cases`` are; NaN without
-    tickets)."""
-    total = int(rates["tickets"].sum())
-    return total, len(repeats) / total if total else np.nan
 
 
 # ---- time patterns -----------------------------------------------------------------------------------

@@ -34,25 +34,24 @@ spopt's ``MCLP.from_cost_matrix`` builds the same model from a dense cost matrix
 over every demand × candidate cell (10 million for 5,000 × 2,000) and makes y binary; building the
 sparse model directly gives the same optimum far faster (``tests/perf/bench_coverage.py`` measures it).
 
-Not here: building candidates and demand (``core.siting_inputs``), what is covered today
-(``core.viewsheds``, ``core.reach``).
+Here: the model (``MaximalCovering``: validation, the stages of ``solve``) and its ``SitingResult``.
+Not here: the reduced model and the algorithms the stages run, greedy, swaps, LP and Lagrangian bounds,
+CBC (``core.siting_solvers``); building candidates and demand (``core.siting_inputs``); what is covered
+today (``core.viewsheds``, ``core.reach``).
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pulp
 import scipy.sparse
-from scipy.optimize import linprog
 from scipy.spatial import cKDTree
 
-from core import schema
+from core import schema, siting_solvers
 from core.errors import Message, Problem, SitingError, ValidationError
 from core.geometry import metric_crs
 from core.overlay import numeric_column, points_xy
@@ -68,7 +67,6 @@ STAGES = ("distances", "greedy", "relaxation", "solving", "done")
 
 LP_SHARE = 0.5
 """Share of the time limit the LP relaxation may take (then the Lagrangian bound stands in)."""
-LAGRANGIAN_STEPS = 1000
 
 Progress = Callable[[str, float], None]
 
@@ -260,39 +258,39 @@ class MaximalCovering:
         started = time.perf_counter()
         report("distances", 0.0)
         before = self._covered_by_existing()
-        cover = _cover_matrix(self.demand_xy, self.candidate_xy, self.radius_m)
-        model = _Reduced.build(cover, np.where(before, 0.0, self.weight))
+        cover = siting_solvers.cover_matrix(self.demand_xy, self.candidate_xy, self.radius_m)
+        model = siting_solvers.ReducedModel.build(cover, np.where(before, 0.0, self.weight))
 
         report("greedy", 0.1)
-        greedy = _greedy(model.cover, model.weight, self.k)
+        greedy = siting_solvers.greedy(model.cover, model.weight, self.k)
         greedy_objective = model.objective(greedy)
-        best = _swap(model, greedy)
+        best = siting_solvers.swap(model, greedy)
 
         report("relaxation", 0.2)
         something_to_add = model.weight.sum() > 0
         upper, bound, proven = 0.0, Message("nothing to add", code="bound_none"), True
         if something_to_add:
-            upper, relaxed = _lp_relaxation(model, self.k, time_limit_s * LP_SHARE)
+            upper, relaxed = siting_solvers.lp_relaxation(model, self.k, time_limit_s * LP_SHARE)
             bound = Message("LP relaxation (HiGHS)", code="bound_lp")
             if relaxed is None:
-                upper = _lagrangian_bound(model, self.k, model.objective(best))
+                upper = siting_solvers.lagrangian_bound(model, self.k, model.objective(best))
                 bound = Message("Lagrangian relaxation", code="bound_lagrangian")
             else:
-                rounded = _swap(model, np.argsort(-relaxed, kind="stable")[: self.k])
+                rounded = siting_solvers.swap(model, np.argsort(-relaxed, kind="stable")[: self.k])
                 best = max(best, rounded, key=model.objective)
             proven = model.objective(best) >= upper * (1 - 1e-9)
 
         report("solving", 0.4)
         if not proven:
             remaining = time_limit_s - (time.perf_counter() - started)
-            chosen, proven = _solve_exact(model, self.k, best, max(1.0, remaining))
+            chosen, proven = siting_solvers.solve_exact(model, self.k, best, max(1.0, remaining))
             best = max(best, chosen, key=model.objective)
             bound = Message("CBC proved optimality", code="bound_cbc") if proven else bound
         status = ("optimal" if proven else "time_limit") if something_to_add else "nothing_to_add"
         objective = model.objective(best)
         upper = objective if status == "optimal" else max(upper, objective)
 
-        order, added = _greedy_order(model.cover, model.weight, best)
+        order, added = siting_solvers.greedy_order(model.cover, model.weight, best)
         sites = model.candidates[order]
         total = float(self.weight.sum())
         covered_before = float(self.weight[before].sum())
@@ -320,206 +318,6 @@ class MaximalCovering:
             return np.zeros(len(self.demand_xy), dtype=bool)
         distance, _ = cKDTree(self.existing_xy).query(self.demand_xy)
         return distance <= self.radius_m
-
-
-@dataclass(frozen=True, eq=False)
-class _Reduced:
-    """The model the solvers see: ``cover`` (rows: merged demand, columns: ``candidates`` that cover
-    something) as a boolean CSR matrix, and the merged ``weight`` of each row."""
-
-    cover: scipy.sparse.csr_matrix
-    weight: np.ndarray
-    candidates: np.ndarray
-
-    @classmethod
-    def build(cls, cover: scipy.sparse.csr_matrix, weight: np.ndarray) -> _Reduced:
-        useful = (weight > 0) & (np.diff(cover.indptr) > 0)
-        rows = cover[useful]
-        candidates = np.flatnonzero(np.diff(rows.tocsc().indptr) > 0)
-        rows = rows[:, candidates].tocsr()
-        rows.sort_indices()
-        keys = [rows.indices[a:b].tobytes() for a, b in zip(rows.indptr[:-1], rows.indptr[1:])]
-        _, first, group = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
-        merged = np.bincount(group.ravel(), weights=weight[useful], minlength=len(first))
-        return cls(rows[first].tocsr(), merged, candidates)
-
-    def objective(self, chosen: np.ndarray) -> float:
-        """Weight covered by the reduced-model columns ``chosen``."""
-        if len(chosen) == 0:
-            return 0.0
-        covered = np.asarray(self.cover[:, chosen].sum(axis=1)).ravel() > 0
-        return float(self.weight[covered].sum())
-
-
-def _cover_matrix(demand_xy: np.ndarray, candidate_xy: np.ndarray, radius_m: float) -> scipy.sparse.csr_matrix:
-    """Boolean (demand × candidates) matrix of pairs within ``radius_m`` (inclusive), from KD-trees."""
-    pairs = cKDTree(demand_xy).query_ball_tree(cKDTree(candidate_xy), radius_m)
-    counts = np.fromiter((len(p) for p in pairs), dtype=np.int64, count=len(pairs))
-    indices = np.fromiter((j for p in pairs for j in p), dtype=np.int64, count=int(counts.sum()))
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    data = np.ones(len(indices), dtype=bool)
-    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(len(demand_xy), len(candidate_xy)))
-
-
-def _greedy(cover: scipy.sparse.csr_matrix, weight: np.ndarray, k: int) -> np.ndarray:
-    """Greedy choice of up to ``k`` columns: each time the one adding the most uncovered weight (lowest
-    index on ties); stops early when nothing adds weight."""
-    by_column = cover.tocsc()
-    open_weight = weight.astype(float).copy()
-    chosen = []
-    for _ in range(min(k, cover.shape[1])):
-        gain = by_column.T @ open_weight
-        best = int(np.argmax(gain))
-        if gain[best] <= 0:
-            break
-        chosen.append(best)
-        open_weight[by_column.indices[by_column.indptr[best] : by_column.indptr[best + 1]]] = 0.0
-    return np.array(chosen, dtype=np.int64)
-
-
-def _greedy_order(
-    cover: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``chosen`` without the sites the others make redundant (whose weight is all covered twice),
-    ordered greedily (most new weight first), and the weight each adds in that order."""
-    by_column = cover[:, chosen].tocsc()
-    count = np.asarray(by_column.sum(axis=1)).ravel()
-    keep = np.ones(len(chosen), dtype=bool)
-    for column in range(len(chosen)):
-        rows = by_column.indices[by_column.indptr[column] : by_column.indptr[column + 1]]
-        if np.all((count[rows] >= 2) | (weight[rows] <= 0)):
-            keep[column] = False
-            count[rows] -= 1
-    kept = np.flatnonzero(keep)
-    order = kept[_greedy(by_column[:, kept].tocsr(), weight, len(kept))]
-    covered = np.zeros(cover.shape[0], dtype=bool)
-    added = []
-    for column in order:
-        rows = by_column.indices[by_column.indptr[column] : by_column.indptr[column + 1]]
-        added.append(weight[rows[~covered[rows]]].sum())
-        covered[rows] = True
-    return chosen[order], np.array(added, dtype=float)
-
-
-def _swap(model: _Reduced, chosen: np.ndarray) -> np.ndarray:
-    """Local search from ``chosen``: for each site in turn, swap it for the candidate that adds the most
-    in its place, while that covers more; repeat until no swap helps."""
-    chosen = np.array(chosen, dtype=np.int64)
-    if len(chosen) == 0:
-        return chosen
-    by_column = model.cover.tocsc()
-    gains = by_column.T.astype(float)
-    count = np.asarray(model.cover[:, chosen].sum(axis=1)).ravel()
-    improved = True
-    while improved:
-        improved = False
-        for position, site in enumerate(chosen):
-            rows = by_column.indices[by_column.indptr[site] : by_column.indptr[site + 1]]
-            count[rows] -= 1
-            gain = gains @ (model.weight * (count == 0))
-            best = int(np.argmax(gain))
-            if gain[best] > gain[site] * (1 + 1e-12) + 1e-12:
-                chosen[position] = site = best
-                rows = by_column.indices[by_column.indptr[site] : by_column.indptr[site + 1]]
-                improved = True
-            count[rows] += 1
-    return chosen
-
-
-def _solve_exact(model: _Reduced, k: int, start: np.ndarray, time_limit_s: float) -> tuple[np.ndarray, bool]:
-    """CBC on the reduced model, warm-started from ``start``: (chosen columns, proven optimal)."""
-    n, m = model.cover.shape
-    problem = pulp.LpProblem("mclp", pulp.LpMaximize)
-    x = [problem.add_variable(f"x{j}", 0, 1, cat=pulp.LpBinary) for j in range(m)]
-    y = [problem.add_variable(f"y{i}", 0, 1) for i in range(n)]
-    problem += pulp.LpAffineExpression(zip(y, model.weight.tolist()))
-    indptr, indices = model.cover.indptr, model.cover.indices
-    for i in range(n):
-        terms = [(x[j], 1) for j in indices[indptr[i] : indptr[i + 1]]]
-        terms.append((y[i], -1))
-        problem += pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintGE, rhs=0)
-    problem += pulp.LpConstraint(pulp.LpAffineExpression((v, 1) for v in x), pulp.LpConstraintLE, rhs=k)
-    started = set(start.tolist())
-    covered = np.asarray(model.cover[:, start].sum(axis=1)).ravel() > 0 if len(start) else np.zeros(n, bool)
-    for j, variable in enumerate(x):
-        variable.setInitialValue(1 if j in started else 0)
-    for i, variable in enumerate(y):
-        variable.setInitialValue(1 if covered[i] else 0)
-    solver = pulp.COIN_CMD(path=_cbc_path(), msg=False, timeLimit=time_limit_s, warmStart=True)
-    problem.solve(solver)
-    if problem.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        raise SitingError(
-            f"the solver found no solution ({pulp.LpStatus[problem.status]}); "
-            "try a longer time limit or fewer candidates",
-            code="no_solution",
-            params={"status": pulp.LpStatus[problem.status]},
-        )
-    chosen = np.array([j for j, variable in enumerate(x) if (variable.value() or 0) > 0.5], dtype=np.int64)
-    return chosen, problem.sol_status == pulp.LpSolutionOptimal
-
-
-def _cbc_path() -> str:
-    """The CBC executable: one on the PATH (``pip install pulp[cbc]`` provides it), else the one bundled
-    with pulp 3 (what its deprecated ``PULP_CBC_CMD`` runs)."""
-    return shutil.which("cbc") or pulp.PULP_CBC_CMD.pulp_cbc_path
-
-
-def _lp_relaxation(model: _Reduced, k: int, time_limit_s: float) -> tuple[float, np.ndarray | None]:
-    """The optimum of the LP relaxation (an upper bound on the covered weight) and its site values,
-    by HiGHS's interior point method (much faster than simplex on this degenerate LP); (inf, None) if
-    it does not finish in ``time_limit_s``."""
-    n, m = model.cover.shape
-    a_ub = scipy.sparse.vstack(
-        [
-            scipy.sparse.hstack([-model.cover.astype(float), scipy.sparse.identity(n)]),
-            scipy.sparse.hstack([np.ones((1, m)), scipy.sparse.csr_matrix((1, n))]),
-        ]
-    ).tocsr()
-    b_ub = np.concatenate([np.zeros(n), [k]])
-    result = linprog(
-        np.concatenate([np.zeros(m), -model.weight]),
-        A_ub=a_ub,
-        b_ub=b_ub,
-        bounds=(0, 1),
-        method="highs-ipm",
-        options={"time_limit": max(time_limit_s, 0.1)},
-    )
-    if result.status != 0:
-        return np.inf, None
-    return float(-result.fun), result.x[:m]
-
-
-def _lagrangian_bound(model: _Reduced, k: int, lower: float) -> float:
-    """An upper bound on the covered weight when the LP relaxation does not finish in time.
-
-    Relaxing y_i ≤ Σ_j a_ij x_j with multipliers 0 ≤ λ_i ≤ w_i leaves Σ_i max(0, w_i − λ_i) plus the K
-    largest Σ_i λ_i a_ij: an upper bound for any λ. Subgradient steps (Held–Karp step sizes towards
-    ``lower``, a known objective) lower it towards the LP bound; ``LAGRANGIAN_STEPS`` take about a
-    second for 5,000 × 2,000 with 80 candidates per demand point.
-    """
-    cover = model.cover.astype(float)
-    gains = cover.T.tocsr()
-    weight = model.weight
-    multipliers = weight / 2
-    best, step, stalled = np.inf, 2.0, 0
-    for _ in range(LAGRANGIAN_STEPS):
-        value = gains @ multipliers
-        top = np.argpartition(-value, k - 1)[:k] if k < len(value) else np.arange(len(value))
-        bound = np.maximum(weight - multipliers, 0).sum() + np.maximum(value[top], 0).sum()
-        if bound < best - 1e-9:
-            best, stalled = bound, 0
-        else:
-            stalled += 1
-            if stalled >= 20:
-                step, stalled = step / 2, 0
-        chosen = np.zeros(len(value))
-        chosen[top] = 1
-        slope = cover @ chosen - (weight > multipliers)
-        norm = slope @ slope
-        if norm == 0 or step < 1e-3 or best <= lower:
-            break
-        multipliers = np.clip(multipliers - step * (bound - lower) / norm * slope, 0, weight)
-    return float(best)
 
 
 def _assignment(cover: scipy.sparse.csr_matrix, sites: np.ndarray, before: np.ndarray) -> np.ndarray:

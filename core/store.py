@@ -2,12 +2,13 @@
 
 A workspace is a set of canonical layers (``core.schema.LAYERS``). Every write makes a new workspace
 *version* (an integer that only grows; the dashboard caches by it). A version maps each layer to an
-immutable stored table, so a write never changes what an earlier version points to:
+immutable stored table, so a write never changes what an earlier version points to. Every backend
+guarantees that writes are:
 
-* **atomic** — the new layer tables are written first; the version row that makes them visible is one
-  SQLite transaction. A crash before it leaves the previous version active and whole.
-* **serialized** — writers take an exclusive file lock (``<workspace>.lock``) around read-modify-write,
-  so concurrent appends cannot lose rows (plain concurrent GeoPackage appends do).
+* **atomic** — the new layer tables are written first and one transaction makes them visible; a crash
+  before it leaves the previous version active and whole.
+* **serialized** — writers hold an exclusive lock around read-modify-write, so concurrent appends
+  cannot lose rows.
 * **kept** — every version stays readable and can be made active again (``activate``; ``rollback`` is
   activating the previous one) until ``prune`` drops the oldest. ``clear`` removes a layer as a new
   version, so a rollback brings it back.
@@ -15,47 +16,38 @@ immutable stored table, so a write never changes what an earlier version points 
 Date-times are stored in UTC and read back in the workspace's time zone (its profile, a workspace
 setting: ``core.workspaces``), so code downstream uses the zone the data carry (``series.dt.tz``).
 
-``Store`` is the backend-neutral interface; ``GeoPackageStore`` is the embedded backend (one GeoPackage
-per workspace under ``<GRIDWATCH_HOME>/workspaces/``, WAL mode so readers never block on the writer).
-A PostGIS backend implements the same interface.
+Here: ``Store``, the backend-neutral interface (what a PostGIS backend would implement), its
+``VersionInfo``, workspace names and ``open_store``, which opens a workspace on the configured backend.
+What is NOT here: the embedded backend, one GeoPackage per workspace (``core.geopackage``).
 """
 
 from __future__ import annotations
 
 import abc
-import fcntl
-import json
 import re
-import sqlite3
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
-import pyogrio
-import shapely
 
 from core import schema, settings
-from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
+from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceError
 from core.validate import conform, validate
 
 __all__ = [
     "PROFILE_SETTING",
-    "GeoPackageStore",
     "Store",
     "VersionInfo",
     "check_name",
     "list_workspaces",
+    "no_such_workspace",
     "open_store",
     "prepare",
     "workspaces_dir",
 ]
 
-LOCK_TIMEOUT_S = 60.0
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PROFILE_SETTING = "profile"
 """The workspace setting holding its time zone and metric CRS (``core.workspaces.Profile``)."""
@@ -196,13 +188,16 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True,
             "unset GRIDWATCH_DB to use the embedded GeoPackage store",
             code="postgis_unavailable",
         )
+    from core.geopackage import GeoPackageStore  # the backend imports this interface
+
     path = workspaces_dir(home) / f"{workspace}.gpkg"
     if not create and not path.exists():
-        raise _missing(workspace)
+        raise no_such_workspace(workspace)
     return GeoPackageStore(path, new=new)
 
 
-def _missing(workspace: str) -> WorkspaceError:
+def no_such_workspace(workspace: str) -> WorkspaceError:
+    """The error for opening a workspace that does not exist (or no longer does)."""
     return WorkspaceError(
         f"there is no workspace `{workspace}`; create it with `gridwatch workspace create {workspace}`",
         code="not_found",
@@ -219,309 +214,3 @@ def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             params={"name": layer, "known": ", ".join(schema.LAYERS)},
         )
     return validate(conform(frame, layer), layer)
-
-
-class GeoPackageStore(Store):
-    """A workspace in one GeoPackage file (see the module docstring for the guarantees)."""
-
-    def __init__(self, path: Path, *, new: bool = False):
-        self.path = Path(path)
-        self.name = self.path.stem
-        self._lock_path = self.path.with_suffix(".lock")
-        self._ensure_meta(new)
-
-    # ---- reading ---------------------------------------------------------------------------------
-    def version(self) -> int:
-        with self._db() as db:
-            row = db.execute("SELECT MAX(version) FROM gw_versions").fetchone()
-        return int(row[0] or 0)
-
-    def history(self) -> list[VersionInfo]:
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT version, created_at, author, note, tables, changed FROM gw_versions ORDER BY version DESC"
-            ).fetchall()
-        return [
-            VersionInfo(v, datetime.fromisoformat(c), a, n, json.loads(t), tuple(json.loads(ch)))
-            for v, c, a, n, t, ch in rows
-        ]
-
-    def layers(self, version: int | None = None) -> tuple[str, ...]:
-        tables = self._tables(version)
-        return tuple(name for name in schema.LAYERS if name in tables)
-
-    def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:
-        table = self._tables(version).get(layer)
-        if table is None:
-            raise LayerNotFoundError(
-                f"workspace `{self.name}` has no `{layer}` layer"
-                + (f" in version {version}" if version else "")
-                + "; upload it first",
-                code="layer_not_found",
-                params={"workspace": self.name, "layer": layer},
-            )
-        try:
-            frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
-        except pyogrio.errors.DataLayerError as exc:
-            raise StoreError(
-                f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}",
-                code="layer_unreadable",
-                params={"workspace": self.name, "layer": layer, "reason": str(exc)},
-            ) from exc
-        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
-
-    def _tables(self, version: int | None) -> dict[str, str]:
-        if version == 0:
-            return {}  # an empty workspace's version: nothing stored yet
-        with self._db() as db:
-            if version is None:
-                row = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT 1").fetchone()
-            else:
-                row = db.execute("SELECT tables FROM gw_versions WHERE version = ?", (version,)).fetchone()
-        if row is None:
-            if not version:  # None (the latest) or 0 (the state before the first write): no layers yet
-                return {}
-            raise StoreError(
-                f"workspace `{self.name}` has no version {version}; pick one from its history",
-                code="no_such_version",
-                params={"workspace": self.name, "version": version},
-            )
-        return json.loads(row[0])
-
-    # ---- writing ---------------------------------------------------------------------------------
-    def write_layers(self, frames, *, note, author="system"):
-        prepared = {layer: prepare(layer, frame) for layer, frame in frames.items()}
-        with self._writer():
-            return self._commit(prepared, note=note, author=author)
-
-    def initialize(self, frames, *, note):
-        prepared = {layer: prepare(layer, frame) for layer, frame in frames.items()}
-        with self._writer():
-            if self.version() > 0:
-                return False
-            self._commit(prepared, note=note, author="system")
-            return True
-
-    def append(self, layer, rows, *, note, author="system"):
-        with self._writer():
-            current = self.read(layer) if layer in self._tables(None) else None
-            combined = rows if current is None else pd.concat([current, prepare(layer, rows)], ignore_index=True)
-            return self._commit({layer: prepare(layer, combined)}, note=note, author=author)
-
-    def activate(self, version, *, author="system", note=""):
-        with self._writer():
-            current = self._tables(None)
-            target = self._tables(version)
-            changed = tuple(name for name in schema.LAYERS if current.get(name) != target.get(name))
-            return self._record(dict(target), changed, note=note or f"re-activate version {version}", author=author)
-
-    def clear(self, layer, *, note, author="system"):
-        if layer not in schema.LAYERS:
-            raise LayerNotFoundError(
-                f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
-                code="unknown_layer",
-                params={"name": layer, "known": ", ".join(schema.LAYERS)},
-            )
-        with self._writer():
-            tables = self._tables(None)
-            if layer not in tables:
-                raise LayerNotFoundError(
-                    f"workspace `{self.name}` has no `{layer}` layer to clear",
-                    code="layer_not_found",
-                    params={"workspace": self.name, "layer": layer},
-                )
-            others = [name for name in tables if name != layer]
-            if layer == schema.GRIDS.name and others:
-                raise StoreError(
-                    f"the grids of workspace `{self.name}` place every point layer; clear "
-                    f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
-                    code="grids_clear_last",
-                    params={"workspace": self.name, "layers": ", ".join(others)},
-                )
-            del tables[layer]
-            return self._record(tables, (layer,), note=note or f"clear {layer}", author=author)
-
-    def drop(self):
-        with self._writer():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        self._lock_path.unlink(missing_ok=True)
-
-    def prune(self, keep):
-        if keep < 1:
-            raise ValueError(f"keep at least one version, got {keep}")
-        with self._writer():
-            with self._db() as db:
-                gone = db.execute(
-                    "DELETE FROM gw_versions WHERE version NOT IN (SELECT version FROM "
-                    "gw_versions ORDER BY version DESC LIMIT ?)",
-                    (keep,),
-                ).rowcount
-            self._drop_unreferenced()
-        return gone
-
-    def get_setting(self, key, default=None):
-        with self._db() as db:
-            row = db.execute("SELECT value FROM gw_settings WHERE key = ?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
-
-    def set_setting(self, key, value):
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO gw_settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, json.dumps(value)),
-            )
-
-    def _commit(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str) -> int:
-        self._drop_unreferenced()  # tables a writer that crashed before recording them left behind
-        version = self.version() + 1
-        tables = self._tables(None)
-        for layer, frame in frames.items():
-            table = f"{layer}__v{version}"
-            _write_table(self.path, table, frame, schema.LAYERS[layer])
-            tables[layer] = table
-        return self._record(tables, tuple(frames), note=note, author=author)
-
-    def _record(self, tables: dict[str, str], changed: tuple[str, ...], *, note: str, author: str) -> int:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            version = int(db.execute("SELECT COALESCE(MAX(version), 0) FROM gw_versions").fetchone()[0]) + 1
-            db.execute(
-                "INSERT INTO gw_versions (version, created_at, author, note, tables, changed) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (version, datetime.now(UTC).isoformat(), author, note, json.dumps(tables), json.dumps(list(changed))),
-            )
-            db.execute("COMMIT")
-        return version
-
-    def _drop_unreferenced(self) -> None:
-        with self._db() as db:
-            kept_rows = db.execute("SELECT tables FROM gw_versions").fetchall()
-            stored = [r[0] for r in db.execute("SELECT table_name FROM gpkg_contents")]
-        kept = {t for (row,) in kept_rows for t in json.loads(row).values()}
-        for table in stored:
-            if table not in kept and "__v" in table:
-                self._drop_table(table)
-
-    def _drop_table(self, table: str) -> None:
-        with self._db() as db:
-            exists = db.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (table,)).fetchone()
-            if not exists:
-                return
-            geom = db.execute("SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (table,)).fetchone()
-            db.execute("BEGIN IMMEDIATE")
-            if geom:
-                db.execute(f'DROP TABLE IF EXISTS "rtree_{table}_{geom[0]}"')
-            db.execute(f'DROP TABLE IF EXISTS "{table}"')
-            for meta in ("gpkg_contents", "gpkg_geometry_columns", "gpkg_extensions", "gpkg_ogr_contents"):
-                db.execute(f"DELETE FROM {meta} WHERE lower(table_name) = lower(?)", (table,))
-            db.execute("COMMIT")
-
-    # ---- plumbing --------------------------------------------------------------------------------
-    @contextmanager
-    def _writer(self) -> Iterator[None]:
-        """Hold the workspace's exclusive write lock (waits up to LOCK_TIMEOUT_S)."""
-        with open(self._lock_path, "a+") as handle:
-            deadline = time.monotonic() + LOCK_TIMEOUT_S
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise WorkspaceBusyError(
-                            f"workspace `{self.name}` is being changed by another writer; try again in a minute",
-                            code="workspace_busy",
-                            params={"workspace": self.name},
-                        ) from None
-                    time.sleep(0.05)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:  # mode=rw: a deleted workspace is an error, not a new empty file
-            db = sqlite3.connect(
-                f"{self.path.resolve().as_uri()}?mode=rw", uri=True, timeout=LOCK_TIMEOUT_S, isolation_level=None
-            )
-        except sqlite3.OperationalError:
-            raise _missing(self.name) from None
-        try:
-            yield db
-        finally:
-            db.close()
-
-    def _ensure_meta(self, new: bool) -> None:
-        if self.path.exists() and not new:
-            return
-        with self._writer():
-            if self.path.exists():
-                if new:
-                    raise WorkspaceError(
-                        f"workspace `{self.name}` already exists; pick another name, or delete it first",
-                        code="exists",
-                        params={"name": self.name},
-                    )
-                return
-            _create_geopackage(self.path)
-
-
-def _create_geopackage(path: Path) -> None:
-    """An empty GeoPackage with GridWatch's version table, in WAL mode."""
-    tmp = path.with_suffix(".creating.gpkg")
-    tmp.unlink(missing_ok=True)
-    empty = gpd.GeoDataFrame({"k": pd.Series([], dtype="str")}, geometry=gpd.GeoSeries([], crs=4326))
-    pyogrio.write_dataframe(empty, tmp, layer="gw_bootstrap", driver="GPKG", geometry_type="Point")
-    db = sqlite3.connect(tmp, isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(
-            "CREATE TABLE gw_versions (version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
-            "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL)"
-        )
-        db.execute("CREATE TABLE gw_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    finally:
-        db.close()
-    tmp.replace(path)
-
-
-def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.Layer) -> None:
-    out = frame.copy()
-    for col in layer.datetime_columns():
-        out[col] = out[col].dt.tz_convert("UTC")  # GeoPackage stores UTC date-times
-    geometry_type = "MultiPolygon" if "MultiPolygon" in layer.geometry_types else layer.geometry_types[0]
-    if geometry_type == "MultiPolygon":
-        out = out.set_geometry(_to_multi(out.geometry))
-    # Arrow writes ~8× faster (a million tickets: 11 s instead of 85 s) and keeps the same values.
-    pyogrio.write_dataframe(
-        out, path, layer=table, driver="GPKG", geometry_type=geometry_type, promote_to_multi=False, use_arrow=True
-    )
-
-
-def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    single = geoms.geom_type == "Polygon"
-    out = geoms.copy()
-    out[single] = shapely.multipolygons(shapely.get_parts(geoms[single].array).reshape(-1, 1))
-    return out
-
-
-def _restore(frame: gpd.GeoDataFrame, layer_name: str, tz: str) -> gpd.GeoDataFrame:
-    """Give a frame read back from storage the canonical dtypes (times in ``tz``, nullable ints, single
-    polygons)."""
-    layer = schema.LAYERS[layer_name]
-    for col in layer.columns:
-        if col.name not in frame.columns:
-            continue
-        if col.kind == "datetime":
-            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(tz)
-        elif col.kind == "int" and frame[col.name].dtype.kind == "f":
-            frame[col.name] = frame[col.name].astype("Int64")
-    if not layer.is_point_layer:
-        geoms = frame.geometry.array
-        one_part = (shapely.get_num_geometries(geoms) == 1) & (frame.geom_type == "MultiPolygon").to_numpy()
-        if one_part.any():
-            frame.loc[one_part, frame.geometry.name] = shapely.get_geometry(geoms[one_part], 0)
-    return frame

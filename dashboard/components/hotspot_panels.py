@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import hotspots
+from core import hotspots, repeats
 from dashboard import data, state
 from dashboard.components import charts, tables
 from dashboard.components.downloads import table_downloads
@@ -64,11 +64,11 @@ def repeat_cases(sel, flt) -> None:
     st.subheader(t("hot.repeats"))
     cols = st.columns([1, 1, 3])
     distance = cols[0].number_input(
-        t("hot.repeat_distance"), 10, 500, int(hotspots.REPEAT_DISTANCE_M), step=10, key=state.HOT_REPEAT_M
+        t("hot.repeat_distance"), 10, 500, int(repeats.REPEAT_DISTANCE_M), step=10, key=state.HOT_REPEAT_M
     )
-    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, int(hotspots.REPEAT_DAYS), key=state.HOT_REPEAT_DAYS)
+    days = cols[1].number_input(t("hot.repeat_days"), 1, 90, int(repeats.REPEAT_DAYS), key=state.HOT_REPEAT_DAYS)
     cases, rates = data.repeats(sel.workspace, sel.version, sel.first, sel.last, flt, float(distance), float(days))
-    total, share = hotspots.repeat_share(cases, rates)
+    total, share = repeats.repeat_share(cases, rates)
     cols[2].metric(t("hot.repeat_count"), f"{len(cases):,}", help=t("hot.repeat_help", m=distance, d=days))
     if total:
         cols[2].caption(t("hot.repeat_share", share=f"{share:.1%}", total=f"{total:,}"))

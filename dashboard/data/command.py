@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import command, hotspots, metrics, schema
+from core import command, hexes, metrics, schema
 from dashboard.components import map_builders, maps
 from dashboard.data.workspace import (
     as_of,
@@ -95,9 +95,9 @@ def command_density(name: str, ver: int, first: date, last: date, flt: command.T
     period = metrics.Period.from_dates(first, last, workspace_timezone(name))
     tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
     flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
-    resolution = hotspots.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
-    counts = hotspots.hex_counts(flow, resolution)
-    return map_builders.density_payload(hotspots.hex_boundaries(counts.index), counts)
+    resolution = hexes.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
+    counts = hexes.hex_counts(flow, resolution)
+    return map_builders.density_payload(hexes.hex_boundaries(counts.index), counts)
 
 
 MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_time_rate": "rate", "members": "count"}

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from core import command, geometry, hotspot_units, hotspots, metrics, schema
+from core import command, geometry, hexes, hotspot_units, hotspots, metrics, schema
 from dashboard.components import map_builders, maps
 from dashboard.components.palettes import EMERGING_COLORS, HOT_COLORS
 from dashboard.data.workspace import (
@@ -37,8 +37,8 @@ DENSITY_BANDWIDTH_M = 250.0
 def hex_units(name: str, boundary_ver: int, resolution: int) -> gpd.GeoDataFrame:
     """The H3 cells covering the district (empty ones included), with their outlines and a label."""
     grids = layer(name, boundary_ver, schema.GRIDS.name)
-    cells = hotspots.hex_cover(geometry.streets_from_grids(grids), resolution)
-    polygons = [shapely.Polygon(ring) for ring in hotspots.hex_boundaries(cells)]
+    cells = hexes.hex_cover(geometry.streets_from_grids(grids), resolution)
+    polygons = [shapely.Polygon(ring) for ring in hexes.hex_boundaries(cells)]
     return gpd.GeoDataFrame({"unit": cells, schema.NAME: cells}, geometry=polygons, crs=schema.STORAGE_CRS)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import hotspot_units, hotspots, schema
+from core import hexes, hotspot_units, hotspots, schema
 from core.errors import HotspotError
 from dashboard import data, state
 from dashboard.components import hints
@@ -46,7 +46,7 @@ def render() -> None:
         key=state.HOT_RESOLUTION,
         disabled=unit != "hex",
         help=t("hot.resolution_help"),
-        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{hotspots.hex_edge_m(r):,.0f}"),
+        format_func=lambda r: t("hot.resolution_value", r=r, m=f"{hexes.hex_edge_m(r):,.0f}"),
     )
     fdr = cols[2].toggle(t("hot.fdr"), value=True, key=state.HOT_FDR, help=t("hot.fdr_help"))
     stacked = data.stacked_tickets(sel.workspace, sel.version, flt)
@@ -128,5 +128,5 @@ def clicked_unit(sel, unit: str, resolution: int, clicked: dict | None) -> str |
     if not clicked:
         return None
     if unit == "hex":
-        return hotspots.hex_cell_at(clicked["lng"], clicked["lat"], resolution)
+        return hexes.hex_cell_at(clicked["lng"], clicked["lat"], resolution)
     return data.grid_at(sel.workspace, sel.version, clicked["lng"], clicked["lat"])

@@ -1,5 +1,5 @@
-"""core.hotspots: hexagon counts, Gi* (against esda and the textbook formula), planted and uniform fields,
-emerging classes, repeats, time tables and the kernel density surface."""
+"""core.hotspots: Gi* (against esda and the textbook formula), planted and uniform fields, emerging
+classes, stacked points, time tables and the kernel density surface."""
 
 from __future__ import annotations
 
@@ -14,37 +14,9 @@ import shapely
 from esda.getisord import G_Local  # the reference the wrapper is checked against
 from scipy import stats
 
-from core import geometry, hotspots, joins, schema
+from core import geometry, hexes, hotspots, joins, repeats, schema
 from core.errors import HotspotError
 from geodata.generate import DEMO_DIR, MANIFEST_NAME, load_demo
-
-
-def test_hex_counts_sum_to_the_points_and_match_h3():
-    rng = np.random.default_rng(3)
-    lon, lat = rng.uniform(120.1, 120.2, 2_000), rng.uniform(30.2, 30.3, 2_000)
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
-    counts = hotspots.hex_counts(points, 8)
-    assert counts.sum() == 2_000
-    expected = pd.Series([h3.latlng_to_cell(y, x, 8) for x, y in zip(lon, lat)]).value_counts()
-    assert counts.to_dict() == expected.to_dict()
-    assert hotspots.hex_counts(points.iloc[:0], 8).empty
-
-
-def test_resolution_keeps_the_cell_count_drawable():
-    district = (120.15, 30.25, 120.25, 30.32)  # ~70 km²
-    assert hotspots.hex_resolution_for(district) == hotspots.FINEST_RESOLUTION
-    city = (119.5, 29.8, 120.9, 30.6)  # ~12,000 km²
-    resolution = hotspots.hex_resolution_for(city)
-    assert resolution < hotspots.FINEST_RESOLUTION
-    assert 12_000 / h3.average_hexagon_area(resolution, unit="km^2") <= hotspots.MAX_CELLS
-    assert 12_000 / h3.average_hexagon_area(resolution + 1, unit="km^2") > hotspots.MAX_CELLS
-
-
-def test_boundaries_are_lon_lat_rings_around_the_cell():
-    cell = h3.latlng_to_cell(30.27, 120.18, 9)
-    ring = hotspots.hex_boundaries(pd.Index([cell]))[0]
-    assert ring.shape == (6, 2)
-    assert np.allclose(ring.mean(axis=0), [120.18, 30.27], atol=0.003)
 
 
 # ---- Gi* ---------------------------------------------------------------------------------------------
@@ -151,20 +123,6 @@ def test_hex_graph_neighbours_are_the_six_touching_cells():
     assert len(graph.neighbors[centre]) == 6
 
 
-def test_hex_cover_includes_empty_cells_and_counts_reindex_to_the_total():
-    area = gpd.GeoSeries([shapely.box(120.15, 30.25, 120.17, 30.27)], crs=4326)
-    cells = hotspots.hex_cover(area, 9)
-    rng = np.random.default_rng(2)
-    points = gpd.GeoDataFrame(
-        geometry=gpd.points_from_xy(rng.uniform(120.155, 120.165, 300), rng.uniform(30.255, 30.265, 300)), crs=4326
-    )
-    counts = hotspots.hex_counts(points, 9).reindex(cells, fill_value=0)
-    assert counts.sum() == 300
-    assert (counts == 0).sum() > 0  # quiet cells are units too
-    box_m2 = (0.02 * 96_200) * (0.02 * 110_900)
-    assert sum(h3.cell_area(c, unit="m^2") for c in cells) == pytest.approx(box_m2, rel=0.15)
-
-
 # ---- emerging hot spots ---------------------------------------------------------------------------------
 def test_emerging_classes():
     grids = lattice(12, 12)
@@ -209,53 +167,6 @@ def test_sporadic_and_oscillating():
     counts.loc[cold, 2] = 0
     counts.loc[cold, [0, 5, 7]] += 40
     assert hotspots.emerging_hotspots(counts, graph).loc["r07c07", "pattern"] == "oscillating"
-
-
-# ---- repeats -------------------------------------------------------------------------------------------
-def tickets_at(rows: list[tuple[str, float, float, str, str]]) -> gpd.GeoDataFrame:
-    """(ticket_id, east_m, north_m, created_at, category) near 30.27 N 120.18 E."""
-    lat0, lon0 = 30.27, 120.18
-    m_per_deg_lat, m_per_deg_lon = 110_900.0, 96_200.0
-    return gpd.GeoDataFrame(
-        {
-            schema.TICKET_ID: [r[0] for r in rows],
-            schema.CREATED_AT: pd.to_datetime([r[3] for r in rows]).tz_localize(schema.DEFAULT_TIMEZONE),
-            schema.CATEGORY: [r[4] for r in rows],
-            schema.GRID_ID: ["g1"] * (len(rows) - 1) + ["g2"],
-        },
-        geometry=gpd.points_from_xy(
-            [lon0 + r[1] / m_per_deg_lon for r in rows], [lat0 + r[2] / m_per_deg_lat for r in rows]
-        ),
-        crs=4326,
-    )
-
-
-def test_repeat_cases_chain_back_to_the_first_report():
-    tickets = tickets_at(
-        [
-            ("A", 0, 0, "2026-05-01 08:00", "noise"),
-            ("B", 20, 10, "2026-05-03 22:00", "noise"),  # 22 m, 2.6 days after A: repeat of A
-            ("C", 30, 30, "2026-05-08 21:00", "noise"),  # 14 m from B and 5 days after it: repeat, chain → A
-            ("D", 0, 0, "2026-05-02 09:00", "litter"),  # same spot, other category
-            ("E", 120, 0, "2026-05-02 09:00", "noise"),  # 120 m away
-            ("F", 0, 5, "2026-06-30 09:00", "noise"),  # same spot, seven weeks later
-            ("G", 1, 1, "2026-07-03 09:00", "noise"),  # repeat of F, in grid g2
-        ]
-    )
-    repeats = hotspots.repeat_cases(tickets, distance_m=50, days=7)
-    by_id = repeats.set_index(tickets.loc[repeats.index, schema.TICKET_ID])
-    assert sorted(by_id.index) == ["B", "C", "G"]
-    assert by_id.loc["B", "repeat_of"] == "A" and by_id.loc["C", "repeat_of"] == "A"
-    assert by_id.loc["G", "repeat_of"] == "F"
-    assert by_id.loc["B", "gap_hours"] == pytest.approx(62)
-    assert by_id.loc["C", "gap_hours"] == pytest.approx(5 * 24 - 1)  # to B, the nearest earlier match
-    rates = hotspots.repeat_rates(tickets, repeats, pd.Index(["g1", "g2", "g3"]))
-    assert rates.loc["g1"].tolist() == [6, 2, pytest.approx(2 / 6)]
-    assert rates.loc["g2"].tolist() == [1, 1, 1.0]
-    assert rates.loc["g3", "tickets"] == 0 and np.isnan(rates.loc["g3", "repeat_rate"])
-    assert hotspots.repeat_cases(tickets, distance_m=50, days=1).empty
-    with pytest.raises(HotspotError):
-        hotspots.repeat_cases(tickets, distance_m=0)
 
 
 # ---- time and density ------------------------------------------------------------------------------------
@@ -308,9 +219,9 @@ def test_the_demo_districts_planted_hot_spots_are_found():
         "old_estate": spots["old_estate"],
         "nightlife_street": np.mean(spots["nightlife_street"], axis=0).tolist(),
     }
-    cells = hotspots.hex_cover(geometry.streets_from_grids(grids), 9)
+    cells = hexes.hex_cover(geometry.streets_from_grids(grids), 9)
     on_hexes = hotspots.gi_star(
-        hotspots.hex_counts(tickets, 9).reindex(cells, fill_value=0), hotspots.hex_graph(cells), fdr=True
+        hexes.hex_counts(tickets, 9).reindex(cells, fill_value=0), hotspots.hex_graph(cells), fdr=True
     )
     on_grids = hotspots.gi_star(tickets[schema.GRID_ID].value_counts(), hotspots.grid_graph(grids), fdr=True)
     index = joins.GridIndex.from_grids(grids)
@@ -373,9 +284,9 @@ def test_points_stacked_on_one_coordinate_are_found_and_left_out_by_default():
     assert hotspots.stacked_total(stacked) == 300 and hotspots.stacked_total(stacked.iloc[:0]) == 0
     kept, found = hotspots.without_stacked(tickets)
     assert len(kept) == 2_000 and found.equals(stacked)
-    repeats = hotspots.repeat_cases(tickets, 50.0, 7.0)
-    with_stack = hotspots.repeat_cases(tickets, 50.0, 7.0, include_stacked=True)
-    assert len(with_stack) - len(repeats) == 299, "the stack: every ticket after the first is a 'repeat'"
+    cases = repeats.repeat_cases(tickets, 50.0, 7.0)
+    with_stack = repeats.repeat_cases(tickets, 50.0, 7.0, include_stacked=True)
+    assert len(with_stack) - len(cases) == 299, "the stack: every ticket after the first is a 'repeat'"
     area = gpd.GeoDataFrame(geometry=[shapely.box(120.1, 30.2, 120.2, 30.3)], crs=4326)
     excluded = hotspots.kernel_density(tickets, area, 200.0).values
     included = hotspots.kernel_density(tickets, area, 200.0, include_stacked=True).values
@@ -397,13 +308,6 @@ def test_the_demo_has_no_stacked_tickets():
     assert hotspots.stacked_coordinates(load_demo()["tickets"]).empty
 
 
-def test_hex_edge_and_the_cell_at_a_point():
-    assert 150 < hotspots.hex_edge_m(9) < 250  # about a block
-    assert hotspots.hex_edge_m(8) > hotspots.hex_edge_m(9)
-    cell = hotspots.hex_cell_at(116.39, 39.91, 9)
-    assert cell == hotspots.hex_cells_of(gpd.GeoDataFrame(geometry=[shapely.Point(116.39, 39.91)], crs=4326), 9)[0]
-
-
 def test_spot_counts_per_class_cold_and_emerging():
     table = pd.DataFrame(
         {"confidence": [3, 3, 2, 0, -1, -3], "pattern": ["new", "persistent", "intensifying", "none", "none", "none"]}
@@ -411,10 +315,3 @@ def test_spot_counts_per_class_cold_and_emerging():
     counts = hotspots.SpotCounts.of(table)
     assert counts == hotspots.SpotCounts(hot={3: 2, 2: 1, 1: 0}, cold=2, emerging=2)
     assert list(counts.hot) == [3, 2, 1]  # most confident first, as shown
-
-
-def test_repeat_share_of_the_tickets_and_none_without_tickets():
-    rates = pd.DataFrame({"tickets": [6, 2], "repeats": [1, 1]})
-    assert hotspots.repeat_share(pd.DataFrame(index=range(2)), rates) == (8, 0.25)
-    total, share = hotspots.repeat_share(pd.DataFrame(), rates.iloc[:0])
-    assert total == 0 and np.isnan(share)

@@ -16,7 +16,7 @@ import pytest
 from coverage_cases import UTM, X0
 from coverage_cases import make_points as points
 
-from core import schema, siting
+from core import schema, siting, siting_solvers
 from core.errors import GridWatchError, SitingError, ValidationError
 from core.siting_inputs import lattice_candidates, ticket_demand
 
@@ -97,7 +97,7 @@ def test_cbc_proves_the_optimum_where_the_relaxation_is_not_enough():
     model = siting.MaximalCovering(
         demand, weight, candidates, tuple(f"c{i}" for i in range(12)), 80.0, 3, np.empty((0, 2))
     )
-    with mock.patch.object(siting, "_solve_exact", wraps=siting._solve_exact) as cbc:
+    with mock.patch.object(siting_solvers, "solve_exact", wraps=siting_solvers.solve_exact) as cbc:
         result = model.solve(time_limit_s=10)
     assert cbc.called
     assert result.objective == brute_force(demand, weight, candidates, 80.0, 3) == 67
@@ -105,14 +105,20 @@ def test_cbc_proves_the_optimum_where_the_relaxation_is_not_enough():
     assert result.objective >= result.greedy_objective
 
 
-def test_a_time_limited_solve_reports_the_lp_bound_and_gap():
+def crowded_model() -> siting.MaximalCovering:
+    """1,000 demand points (600 in one blob) and a 20 × 20 lattice of candidates 100 m apart, with a 400 m
+    radius and K = 6: most points are within reach of dozens of candidates."""
     rng = np.random.default_rng(3)
     candidates = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(0, 2000, 100.0), np.arange(0, 2000, 100.0))])
     demand = np.concatenate([rng.normal(1000, 400, (600, 2)), rng.uniform(0, 2000, (400, 2))])
-    model = siting.MaximalCovering(
+    return siting.MaximalCovering(
         demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6, np.empty((0, 2))
     )
-    with mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)):
+
+
+def test_a_time_limited_solve_reports_the_lp_bound_and_gap():
+    model = crowded_model()
+    with mock.patch.object(siting_solvers, "solve_exact", return_value=(np.empty(0, np.int64), False)):
         result = model.solve(time_limit_s=5)  # as if CBC ran out of time without improving anything
     assert result.status == "time_limit" and result.bound == "LP relaxation (HiGHS)"
     assert result.greedy_objective <= result.objective <= result.upper_bound
@@ -121,17 +127,13 @@ def test_a_time_limited_solve_reports_the_lp_bound_and_gap():
 
 
 def test_without_the_lp_in_time_the_lagrangian_bound_stands_in():
-    rng = np.random.default_rng(3)
-    candidates = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(0, 2000, 100.0), np.arange(0, 2000, 100.0))])
-    demand = np.concatenate([rng.normal(1000, 400, (600, 2)), rng.uniform(0, 2000, (400, 2))])
-    model = siting.MaximalCovering(
-        demand, np.ones(1000), candidates, tuple(map(str, range(400))), 400.0, 6, np.empty((0, 2))
-    )
-    reduced = siting._Reduced.build(siting._cover_matrix(demand, candidates, 400.0), np.ones(1000))
-    lp_bound, _ = siting._lp_relaxation(reduced, 6, 60)
+    model = crowded_model()
+    cover = siting_solvers.cover_matrix(model.demand_xy, model.candidate_xy, 400.0)
+    reduced = siting_solvers.ReducedModel.build(cover, np.ones(1000))
+    lp_bound, _ = siting_solvers.lp_relaxation(reduced, 6, 60)
     with (
-        mock.patch.object(siting, "_lp_relaxation", return_value=(np.inf, None)),
-        mock.patch.object(siting, "_solve_exact", return_value=(np.empty(0, np.int64), False)),
+        mock.patch.object(siting_solvers, "lp_relaxation", return_value=(np.inf, None)),
+        mock.patch.object(siting_solvers, "solve_exact", return_value=(np.empty(0, np.int64), False)),
     ):
         result = model.solve(time_limit_s=5)
     assert result.bound == "Lagrangian relaxation" and result.status == "time_limit"

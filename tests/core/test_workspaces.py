@@ -9,7 +9,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import Point, box
+from shapely.geometry import box
+from store_cases import tickets_frame
 
 from core import command, metrics, patrol, schema, store, uploads, workspaces
 from core.errors import LayerNotFoundError, StoreError, WorkspaceError
@@ -22,22 +23,6 @@ def grids_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {schema.GRID_ID: ["g1"], schema.NAME: ["一网格"], schema.COMMUNITY: ["c"], schema.STREET: ["s"]},
         geometry=[box(0, 0, 1, 1)],
-        crs=schema.STORAGE_CRS,
-    )
-
-
-def tickets_frame(ids: list[str]) -> gpd.GeoDataFrame:
-    n = len(ids)
-    return gpd.GeoDataFrame(
-        {
-            schema.TICKET_ID: ids,
-            schema.CREATED_AT: pd.Series(pd.Timestamp("2026-03-01 08:30", tz=schema.DEFAULT_TIMEZONE), index=range(n)),
-            schema.CATEGORY: ["市容环境"] * n,
-            schema.SOURCE: ["resident"] * n,
-            schema.STAGE: ["closed"] * n,
-            schema.REWORK_COUNT: [0] * n,
-        },
-        geometry=[Point(0.5, 0.5)] * n,
         crs=schema.STORAGE_CRS,
     )
 

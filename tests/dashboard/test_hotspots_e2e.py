@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from core import command, geometry, hotspots, joins, metrics, schema
+from core import command, geometry, hexes, hotspots, joins, metrics, repeats, schema
 from geodata import load_demo
 
 HOT_99 = "#b2182b"
@@ -25,12 +25,12 @@ def expected():
     flow = tickets[metrics.registered_mask(tickets) & tickets[schema.ASSIGNED].astype(bool)]
     flow = flow[period.contains(flow[schema.CREATED_AT])]
     on_grids = hotspots.gi_star(flow[schema.GRID_ID].value_counts(), hotspots.grid_graph(grids), fdr=True)
-    cells = hotspots.hex_cover(geometry.streets_from_grids(grids), 9)
+    cells = hexes.hex_cover(geometry.streets_from_grids(grids), 9)
     on_hexes = hotspots.gi_star(
-        hotspots.hex_counts(flow, 9).reindex(cells, fill_value=0), hotspots.hex_graph(cells), fdr=True
+        hexes.hex_counts(flow, 9).reindex(cells, fill_value=0), hotspots.hex_graph(cells), fdr=True
     )
-    repeats = hotspots.repeat_cases(flow, 50, 7)
-    return grids, flow, on_grids, on_hexes, repeats
+    cases = repeats.repeat_cases(flow, 50, 7)
+    return grids, flow, on_grids, on_hexes, cases
 
 
 def drawn(map_ready, page, units: int):
@@ -50,7 +50,7 @@ def click_at(frame, lon: float, lat: float) -> None:
 
 
 def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, metric_values, map_ready):
-    grids, flow, on_grids, on_hexes, repeats = expected
+    grids, flow, on_grids, on_hexes, cases = expected
     page.goto(f"{app_url}/hotspots", wait_until="domcontentloaded")
     frame = drawn(map_ready, page, len(grids))
     values = metric_values(page)
@@ -74,7 +74,7 @@ def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, met
 
     assert page.get_by_role("heading", name="When").is_visible()
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
-    assert metric_values(page)["Repeat cases"] == f"{len(repeats):,}"
+    assert metric_values(page)["Repeat cases"] == f"{len(cases):,}"
 
     page.get_by_text("Hexagons", exact=True).click()
     frame = drawn(map_ready, page, len(on_hexes))
@@ -100,15 +100,15 @@ def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready):
         assert "热点（99% 置信度）" in frame.locator(".gw-legend").inner_text()
         category = flow[schema.CATEGORY].value_counts().index[0]
         only = command.TicketFilter(categories=(category,)).apply(flow)
-        repeats = len(hotspots.repeat_cases(only, 50, 7))
-        assert repeats != len(hotspots.repeat_cases(flow, 50, 7))
+        cases = len(repeats.repeat_cases(only, 50, 7))
+        assert cases != len(repeats.repeat_cases(flow, 50, 7))
         page.get_by_role("combobox", name="事件类型").click()
         page.get_by_role("option", name=category, exact=True).click()
         page.keyboard.press("Escape")
         page.wait_for_function(
             "(n) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => "
             "m.innerText.includes('重复案件') && m.innerText.includes(n))",
-            arg=f"{repeats:,}",
+            arg=f"{cases:,}",
             timeout=60_000,
         )
         drawn(map_ready, page, len(grids))

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from esda.getisord import G_Local
 
-from core import hotspots, schema
+from core import hexes, hotspots, schema
 
 GRIDS = 20_000
 TICKETS = 1_000_000
@@ -79,12 +79,10 @@ def main() -> None:
 
     print(f"Gi* on H3 bins (resolution {RESOLUTION}) of {TICKETS:,} tickets")
     area = gpd.GeoSeries([grids.union_all()], crs=schema.STORAGE_CRS)
-    cells, t_cover = timed(
-        "cells covering the city (empty ones included)", lambda: hotspots.hex_cover(area, RESOLUTION)
-    )
+    cells, t_cover = timed("cells covering the city (empty ones included)", lambda: hexes.hex_cover(area, RESOLUTION))
     counts, t_bin = timed(
         "binning the tickets (h3.latlng_to_cell)",
-        lambda: hotspots.hex_counts(tickets, RESOLUTION).reindex(cells, fill_value=0),
+        lambda: hexes.hex_counts(tickets, RESOLUTION).reindex(cells, fill_value=0),
     )
     hex_graph, t_hex_graph = timed("ring-1 neighbours (libpysal.graph.build_h3)", lambda: hotspots.hex_graph(cells))
     hex_result, t_hex_gi = timed(
