@@ -24,6 +24,24 @@ ALL = "__all__"
 WALK = reach.WalkSettings()  # the walk inputs start at core's defaults
 CAMERA_RADIUS_M = 60.0  # a typical useful camera range: what a new camera is taken to cover
 
+TABLE = (  # the grid table's columns, in order
+    "name",
+    "community",
+    "cameras_online",
+    "cameras_total",
+    "covered_share",
+    "lost_share",
+    "tickets_in_view_share",
+    "key_points_covered_share",
+    "any_share",
+    "members",
+    "in_service_members",
+    "linked_share",
+    "households",
+    "households_per_worker",
+    "status",
+)
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -103,19 +103,19 @@ def roster_downloads(sel, roster: pd.DataFrame, name: str, key: str) -> None:
     downloads.file_downloads(name, key, files, stacked=True)
 
 
+def _table(frame: pd.DataFrame, height: int, key: str) -> None:
+    st.dataframe(
+        frame.rename(columns=lambda c: t(f"patrol.col.{c}")), hide_index=True, width="stretch", height=height, key=key
+    )
+
+
 def gaps(sel, roster: pd.DataFrame) -> None:
     days = st.number_input(t("patrol.unvisited_days"), 1, 90, patrol.UNVISITED_DAYS, key=state.PATROL_DAYS)
     unvisited, versus = data.patrol_gaps(sel.workspace, sel.version, sel.first, sel.last, roster, int(days))
     st.subheader(t("patrol.unvisited", n=len(unvisited), days=days))
     shown = unvisited.copy()
     shown["last_visit"] = shown["last_visit"].dt.strftime("%Y-%m-%d").fillna(t("patrol.never"))
-    st.dataframe(
-        shown.rename(columns=lambda c: t(f"patrol.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        height=260,
-        key=state.PATROL_UNVISITED,
-    )
+    _table(shown, 260, state.PATROL_UNVISITED)
     if versus is None:
         return
     st.subheader(t("patrol.versus"))
@@ -125,13 +125,7 @@ def gaps(sel, roster: pd.DataFrame) -> None:
         {"visits_per_100_tickets": 1, "ticket_percentile": 0, "gap": 2},
         percent=("ticket_percentile", "gap"),
     )
-    st.dataframe(
-        top.rename(columns=lambda c: t(f"patrol.col.{c}")),
-        hide_index=True,
-        width="stretch",
-        height=300,
-        key=state.PATROL_VERSUS,
-    )
+    _table(top, 300, state.PATROL_VERSUS)
 
 
 def lock_picker(sel, roster: pd.DataFrame) -> dict[str, str]:

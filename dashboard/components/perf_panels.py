@@ -48,18 +48,8 @@ def headline(table: pd.DataFrame) -> None:
     for box, column in zip(row, HEADLINE):
         box.metric(t(f"perf.col.{column}"), f"{int(total[column]):,}")
     formulas = {}
-    for rate, (numerator, denominator) in metrics.RATES.items():
-        formulas[rate] = (
-            rates[rate],
-            t(
-                "perf.formula",
-                rate=t(f"perf.col.{rate}"),
-                numerator=t(f"perf.col.{numerator}"),
-                denominator=t(f"perf.col.{denominator}"),
-                n=f"{int(total[numerator]):,}",
-                d=f"{int(total[denominator]):,}",
-            ),
-        )
+    for rate in metrics.RATES:
+        formulas[rate] = (rates[rate], tables.rate_formula(t, rate, total))
     for box, rate in zip(row[4:], ("closure_rate", "on_time_rate")):
         value, formula = formulas[rate]
         box.metric(t(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}", help=formula)

@@ -3,7 +3,11 @@ figures themselves come from ``core``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
+
+from core import metrics
 
 
 def percent_rounded(frame: pd.DataFrame, percent: tuple[str, ...], decimals: int = 1) -> pd.DataFrame:
@@ -26,3 +30,17 @@ def rounded(frame: pd.DataFrame, decimals: dict[str, int], percent: tuple[str, .
         if column in shown.columns:
             shown[column] = ((shown[column] * 100) if column in percent else shown[column]).round(places)
     return shown
+
+
+def rate_formula(tr: Callable[..., str], rate: str, counts: pd.Series) -> str:
+    """How a rate of ``metrics.RATES`` is worked out from the district's ``counts``, worded by ``tr``
+    ("on-time rate = on time ÷ due = 8 ÷ 10")."""
+    numerator, denominator = metrics.RATES[rate]
+    return tr(
+        "perf.formula",
+        rate=tr(f"perf.col.{rate}"),
+        numerator=tr(f"perf.col.{numerator}"),
+        denominator=tr(f"perf.col.{denominator}"),
+        n=f"{int(counts[numerator]):,}",
+        d=f"{int(counts[denominator]):,}",
+    )

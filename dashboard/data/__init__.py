@@ -1,5 +1,5 @@
 """Cached loaders: every ``st.cache_*`` of the dashboard lives in this package,
-one module per page (``data/<page>.py`` beside ``views/<page>.py``) and ``workspace`` for what all pages share.
+one module per page (``data/<page>.py`` beside ``views/<page>.py``) and ``shared`` for what all pages share.
 
 Keys are the workspace name, its version (which changes on every write) and plain parameters — never a
 GeoDataFrame (CRS objects break Streamlit's hashing). Layers are ``cache_resource``: one shared,
@@ -92,25 +92,7 @@ from dashboard.data.performance import (
     xlsx_bytes,
     year_over_year,
 )
-from dashboard.data.uploads import (
-    DEFAULT_UPLOAD_OPTIONS,
-    PREVIEW_LABEL_COLUMNS,
-    UPLOAD_HASH,
-    Upload,
-    activate,
-    active_state,
-    boundary_preview,
-    check,
-    clear_layer,
-    extra_frame,
-    extra_layer,
-    file_columns,
-    file_layers,
-    layers_held,
-    points_preview,
-    reactivate,
-)
-from dashboard.data.workspace import (
+from dashboard.data.shared import (
     DEMO_WORKSPACE,
     DISPLAY_VERTICES,
     as_of,
@@ -130,6 +112,24 @@ from dashboard.data.workspace import (
     workspace_metric_crs,
     workspace_names,
     workspace_timezone,
+)
+from dashboard.data.uploads import (
+    DEFAULT_UPLOAD_OPTIONS,
+    PREVIEW_LABEL_COLUMNS,
+    UPLOAD_HASH,
+    Upload,
+    activate,
+    active_state,
+    boundary_preview,
+    check,
+    clear_layer,
+    extra_frame,
+    extra_layer,
+    file_columns,
+    file_layers,
+    layers_held,
+    points_preview,
+    reactivate,
 )
 
 __all__ = [

@@ -11,16 +11,7 @@ import streamlit as st
 
 from core import command, hexes, metrics, schema
 from dashboard.components import map_builders, maps
-from dashboard.data.workspace import (
-    as_of,
-    boundary_version,
-    display_boundaries,
-    grid_index,
-    joined,
-    layer,
-    workspace,
-    workspace_timezone,
-)
+from dashboard.data import shared
 from dashboard.i18n import translate
 
 
@@ -28,7 +19,7 @@ from dashboard.i18n import translate
 @st.cache_data(show_spinner=False, max_entries=4)
 def command_base(name: str, boundary_ver: int, lang: str) -> dict:
     """The static map's configuration: encoded boundaries and translated labels."""
-    grids, communities = display_boundaries(name, boundary_ver)
+    grids, communities = shared.display_boundaries(name, boundary_ver)
     return map_builders.base_config(grids, map_builders.command_outlines(grids, communities), command_labels(lang))
 
 
@@ -65,7 +56,7 @@ def command_labels(lang: str) -> dict:
 
 
 def command_map(name: str, ver: int, lang: str) -> folium.Map:
-    return maps.live_base_map(command_base(name, boundary_version(name, ver), lang))
+    return maps.live_base_map(command_base(name, shared.boundary_version(name, ver), lang))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -73,17 +64,21 @@ def command_state(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter
 ) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
     """Per-grid measures, the counters and the overdue list for the filter."""
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    clock = as_of(name, ver) or period.end
-    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
+    clock = shared.as_of(name, ver) or period.end
+    tickets = flt.apply(shared.joined(name, ver, schema.TICKETS.name))
     measures = command.grid_measures(
-        layer(name, ver, schema.GRIDS.name), tickets, joined(name, ver, schema.MEMBERS.name), period, clock
+        shared.layer(name, ver, schema.GRIDS.name),
+        tickets,
+        shared.joined(name, ver, schema.MEMBERS.name),
+        period,
+        clock,
     )
     counters = command.counters(
         tickets,
-        layer(name, ver, schema.CAMERAS.name),
-        layer(name, ver, schema.PATROL_TEAMS.name),
-        layer(name, ver, schema.PATROL_CHECKINS.name),
+        shared.layer(name, ver, schema.CAMERAS.name),
+        shared.layer(name, ver, schema.PATROL_TEAMS.name),
+        shared.layer(name, ver, schema.PATROL_CHECKINS.name),
         clock,
     )
     return measures, counters, command.overdue_list(tickets, clock)
@@ -92,10 +87,10 @@ def command_state(
 @st.cache_data(show_spinner=False, max_entries=16)
 def command_density(name: str, ver: int, first: date, last: date, flt: command.TicketFilter) -> dict:
     """H3 hexagons of the tickets created in the period."""
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
+    tickets = flt.apply(shared.joined(name, ver, schema.TICKETS.name))
     flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
-    resolution = hexes.hex_resolution_for(tuple(layer(name, ver, schema.GRIDS.name).total_bounds))
+    resolution = hexes.hex_resolution_for(tuple(shared.layer(name, ver, schema.GRIDS.name).total_bounds))
     counts = hexes.hex_counts(flow, resolution)
     return map_builders.density_payload(hexes.hex_boundaries(counts.index), counts)
 
@@ -106,12 +101,14 @@ MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_t
 @st.cache_data(show_spinner=False, max_entries=4)
 def command_assets(name: str, ver: int) -> dict:
     """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
-    clock = as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name))
+    clock = shared.as_of(name, ver) or pd.Timestamp.now(tz=shared.workspace_timezone(name))
     return map_builders.asset_payload(
-        layer(name, ver, schema.CAMERAS.name),
-        layer(name, ver, schema.SERVICE_POINTS.name),
+        shared.layer(name, ver, schema.CAMERAS.name),
+        shared.layer(name, ver, schema.SERVICE_POINTS.name),
         command.tonight_checkins(
-            layer(name, ver, schema.PATROL_CHECKINS.name), layer(name, ver, schema.PATROL_TEAMS.name), clock
+            shared.layer(name, ver, schema.PATROL_CHECKINS.name),
+            shared.layer(name, ver, schema.PATROL_TEAMS.name),
+            clock,
         ),
     )
 
@@ -122,9 +119,9 @@ def command_tickets(
 ) -> dict:
     """Grid colours for ``measure`` and the open-ticket markers for this filter."""
     measures, _, _ = command_state(name, ver, first, last, flt)
-    grids, _ = display_boundaries(name, boundary_version(name, ver))
-    clock = as_of(name, ver) or metrics.Period.from_dates(first, last, workspace_timezone(name)).end
-    tickets = flt.apply(joined(name, ver, schema.TICKETS.name))
+    grids, _ = shared.display_boundaries(name, shared.boundary_version(name, ver))
+    clock = shared.as_of(name, ver) or metrics.Period.from_dates(first, last, shared.workspace_timezone(name)).end
+    tickets = flt.apply(shared.joined(name, ver, schema.TICKETS.name))
     open_now = tickets[metrics.open_mask(tickets)]
     open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock))
     labels = {
@@ -149,7 +146,7 @@ def command_payload(
     selected: str | None,
 ) -> dict:
     """Everything the live layers draw for this selection (from the cached parts above)."""
-    grids, _ = display_boundaries(name, boundary_version(name, ver))
+    grids, _ = shared.display_boundaries(name, shared.boundary_version(name, ver))
     return map_builders.live_payload(
         grids[schema.GRID_ID],
         command_tickets(name, ver, first, last, flt, measure, lang),
@@ -164,27 +161,27 @@ def command_payload(
 def grid_card(name: str, ver: int, grid_id: str) -> command.GridCard:
     return command.grid_card(
         grid_id,
-        layer(name, ver, schema.GRIDS.name),
-        joined(name, ver, schema.TICKETS.name),
-        joined(name, ver, schema.CAMERAS.name),
-        joined(name, ver, schema.PATROL_CHECKINS.name),
-        layer(name, ver, schema.PATROL_TEAMS.name),
-        joined(name, ver, schema.MEMBERS.name),
-        as_of(name, ver) or pd.Timestamp.now(tz=workspace_timezone(name)),
+        shared.layer(name, ver, schema.GRIDS.name),
+        shared.joined(name, ver, schema.TICKETS.name),
+        shared.joined(name, ver, schema.CAMERAS.name),
+        shared.joined(name, ver, schema.PATROL_CHECKINS.name),
+        shared.layer(name, ver, schema.PATROL_TEAMS.name),
+        shared.joined(name, ver, schema.MEMBERS.name),
+        shared.as_of(name, ver) or pd.Timestamp.now(tz=shared.workspace_timezone(name)),
     )
 
 
 def grid_at(name: str, ver: int, lon: float, lat: float) -> str | None:
     """The grid under a map click (None outside every grid)."""
-    position = grid_index(name, ver).assign(np.array([lon]), np.array([lat]))[0]
-    return None if position < 0 else str(layer(name, ver, schema.GRIDS.name)[schema.GRID_ID].iloc[position])
+    position = shared.grid_index(name, ver).assign(np.array([lon]), np.array([lat]))[0]
+    return None if position < 0 else str(shared.layer(name, ver, schema.GRIDS.name)[schema.GRID_ID].iloc[position])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Categories and communities present, for the filters."""
-    grids = layer(name, ver, schema.GRIDS.name)
+    grids = shared.layer(name, ver, schema.GRIDS.name)
     categories = ()
-    if schema.TICKETS.name in workspace(name).layers(ver):
-        categories = tuple(sorted(layer(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
+    if schema.TICKETS.name in shared.workspace(name).layers(ver):
+        categories = tuple(sorted(shared.layer(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
     return categories, tuple(sorted(grids[schema.COMMUNITY].dropna().unique()))

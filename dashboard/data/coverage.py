@@ -14,9 +14,9 @@ from core.geometry import points_near  # camera_layers measures with it
 from core.reach import ANY_KIND, WalkSettings, reach_areas, service_reach, unserved_areas
 from core.siting_inputs import intersection_candidates, lattice_candidates, population_demand, ticket_demand
 from dashboard.components import map_builders, maps
+from dashboard.data import shared
 from dashboard.data.hotspots import hotspot_tickets
 from dashboard.data.uploads import UPLOAD_HASH, Upload, extra_frame
-from dashboard.data.workspace import as_of, boundary_version, display_boundaries, grid_base, joined, layer, workspace
 from dashboard.i18n import translate
 
 # ---- Coverage ------------------------------------------------------------------------------------
@@ -36,26 +36,26 @@ POINT_TYPES = ("Point",)
 @st.cache_data(show_spinner=False, max_entries=4, hash_funcs=UPLOAD_HASH)
 def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame | None:
     """Camera measures per grid (None without cameras)."""
-    if schema.CAMERAS.name not in workspace(name).layers(ver):
+    if schema.CAMERAS.name not in shared.workspace(name).layers(ver):
         return None
-    tickets = joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None
+    tickets = shared.joined(name, ver, schema.TICKETS.name) if shared.as_of(name, ver) is not None else None
     return viewsheds.camera_coverage(
-        layer(name, ver, schema.GRIDS.name),
-        joined(name, ver, schema.CAMERAS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
+        shared.joined(name, ver, schema.CAMERAS.name),
         tickets,
         extra_frame(key_points, POINT_TYPES),
-        as_of=as_of(name, ver),
+        as_of=shared.as_of(name, ver),
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
 def service_table(name: str, ver: int, walk: WalkSettings, roads: Upload | None) -> pd.DataFrame | None:
     """The 15-minute circle per grid (None without service points)."""
-    if schema.SERVICE_POINTS.name not in workspace(name).layers(ver):
+    if schema.SERVICE_POINTS.name not in shared.workspace(name).layers(ver):
         return None
     return service_reach(
-        layer(name, ver, schema.GRIDS.name),
-        layer(name, ver, schema.SERVICE_POINTS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
+        shared.layer(name, ver, schema.SERVICE_POINTS.name),
         walk,
         extra_frame(roads, LINE_TYPES),
     )
@@ -63,9 +63,11 @@ def service_table(name: str, ver: int, walk: WalkSettings, roads: Upload | None)
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def member_table(name: str, ver: int) -> pd.DataFrame | None:
-    if schema.MEMBERS.name not in workspace(name).layers(ver):
+    if schema.MEMBERS.name not in shared.workspace(name).layers(ver):
         return None
-    return coverage.member_measures(layer(name, ver, schema.GRIDS.name), joined(name, ver, schema.MEMBERS.name))
+    return coverage.member_measures(
+        shared.layer(name, ver, schema.GRIDS.name), shared.joined(name, ver, schema.MEMBERS.name)
+    )
 
 
 def coverage_table(
@@ -79,7 +81,7 @@ def coverage_table(
     """Every coverage measure per grid: cameras, the 15-minute circle, members (each cached on what it
     depends on) and staffing; the parts of layers the workspace lacks are left out."""
     return grid_coverage.coverage_table(
-        layer(name, ver, schema.GRIDS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
         [camera_table(name, ver, key_points), service_table(name, ver, walk, roads), member_table(name, ver)],
         households_per_worker,
         area_km2=grid_areas(name, ver),
@@ -88,18 +90,18 @@ def coverage_table(
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def grid_areas(name: str, ver: int) -> np.ndarray:
-    return geometry.area_km2(layer(name, ver, schema.GRIDS.name)).to_numpy()
+    return geometry.area_km2(shared.layer(name, ver, schema.GRIDS.name)).to_numpy()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def camera_layers(name: str, ver: int, community: str | None) -> dict[str, object]:
     """Display geometry of the camera layers (for ``community`` only, if given): views of online and of
     offline/faulty cameras with each camera's name and status, coverage lost and camera gaps."""
-    grids = layer(name, ver, schema.GRIDS.name)
+    grids = shared.layer(name, ver, schema.GRIDS.name)
     if community is not None:
         grids = grids[grids[schema.COMMUNITY] == community]
     near = points_near(
-        layer(name, ver, schema.CAMERAS.name), grids, schema.CAMERAS.column(schema.RANGE_M).max
+        shared.layer(name, ver, schema.CAMERAS.name), grids, schema.CAMERAS.column(schema.RANGE_M).max
     )  # no view reaches farther
     views = viewsheds.camera_views(near).simplify(VIEW_DISPLAY_M).to_crs(schema.STORAGE_CRS).array
     online = (near[schema.STATUS] == "online").to_numpy()
@@ -120,10 +122,10 @@ def service_layers(
     name: str, ver: int, community: str | None, kind: str, walk: WalkSettings, roads: Upload | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Display geometry of the 15-minute reach of ``kind`` and of what it leaves unserved."""
-    grids = layer(name, ver, schema.GRIDS.name)
+    grids = shared.layer(name, ver, schema.GRIDS.name)
     if community is not None:
         grids = grids[grids[schema.COMMUNITY] == community]
-    services = layer(name, ver, schema.SERVICE_POINTS.name)
+    services = shared.layer(name, ver, schema.SERVICE_POINTS.name)
     road_frame = extra_frame(roads, LINE_TYPES)
     reach = reach_areas(services, walk, road_frame)
     unserved = unserved_areas(grids, services, None if kind == ANY_KIND else kind, walk, road_frame)
@@ -150,7 +152,7 @@ def coverage_overlays(
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
-    held = workspace(name).layers(ver)
+    held = shared.workspace(name).layers(ver)
     cameras = camera_layers(name, ver, community) if schema.CAMERAS.name in held else None
     services = service_layers(name, ver, community, kind, walk, roads) if schema.SERVICE_POINTS.name in held else None
     kind_label = tr(f"service_kind.{kind}") if kind != ANY_KIND else tr("cov.any_kind")
@@ -173,12 +175,12 @@ def coverage_map(
 ) -> tuple[folium.Map, folium.FeatureGroup]:
     """Grids coloured by ``measure`` (more coverage green, more coverage lost red; legend ``title``), with
     the coverage layers and the proposed sites."""
-    boundary_ver = boundary_version(name, ver)
-    grids, _ = display_boundaries(name, boundary_ver)
+    boundary_ver = shared.boundary_version(name, ver)
+    grids, _ = shared.display_boundaries(name, boundary_ver)
     values = table[measure].reindex(grids[schema.GRID_ID].to_numpy()).astype(float)
     layers = overlays + ((sites,) if sites is not None else ())
     return (
-        maps.choropleth_base_map(grid_base(name, boundary_ver)),
+        maps.choropleth_base_map(shared.grid_base(name, boundary_ver)),
         map_builders.coverage_update(values, measure, title=title, overlays=layers),
     )
 
@@ -200,9 +202,9 @@ def siting_inputs(
     Demand: the tickets of the last ``TICKET_DAYS`` (weighted by category) or the population spread over
     a lattice. Candidates: a lattice of ``spacing_m`` or the intersections (roads, cameras at crossings).
     Existing: the online cameras, or the service points of ``kind``."""
-    grids = layer(name, ver, schema.GRIDS.name)
+    grids = shared.layer(name, ver, schema.GRIDS.name)
     if demand_kind == "tickets":
-        clock = as_of(name, ver)
+        clock = shared.as_of(name, ver)
         if clock is None:
             raise SitingError(
                 "the workspace has no tickets: choose residents as the demand, or load tickets",
@@ -213,7 +215,11 @@ def siting_inputs(
         demand = ticket_demand(recent, dict(weights))
     else:
         demand = population_demand(grids, DEMAND_SPACING_M)
-    cameras = layer(name, ver, schema.CAMERAS.name) if schema.CAMERAS.name in workspace(name).layers(ver) else None
+    cameras = (
+        shared.layer(name, ver, schema.CAMERAS.name)
+        if schema.CAMERAS.name in shared.workspace(name).layers(ver)
+        else None
+    )
     if candidates_kind == "lattice":
         candidates = lattice_candidates(grids, spacing_m)
     else:
@@ -221,7 +227,7 @@ def siting_inputs(
     if target == "cameras":
         existing = cameras[cameras[schema.STATUS] == "online"] if cameras is not None else None
     else:
-        services = layer(name, ver, schema.SERVICE_POINTS.name)
+        services = shared.layer(name, ver, schema.SERVICE_POINTS.name)
         existing = services if kind == ANY_KIND else services[services[schema.KIND] == kind]
     return demand, candidates, existing
 

@@ -14,14 +14,7 @@ import streamlit as st
 from core import command, geometry, hexes, hotspot_units, hotspots, metrics, schema
 from dashboard.components import map_builders, maps
 from dashboard.components.palettes import EMERGING_COLORS, HOT_COLORS
-from dashboard.data.workspace import (
-    boundary_version,
-    display_boundaries,
-    grid_base,
-    joined,
-    layer,
-    workspace_timezone,
-)
+from dashboard.data import shared
 from dashboard.i18n import translate
 
 if TYPE_CHECKING:
@@ -36,7 +29,7 @@ DENSITY_BANDWIDTH_M = 250.0
 @st.cache_data(show_spinner=False, max_entries=8)
 def hex_units(name: str, boundary_ver: int, resolution: int) -> gpd.GeoDataFrame:
     """The H3 cells covering the district (empty ones included), with their outlines and a label."""
-    grids = layer(name, boundary_ver, schema.GRIDS.name)
+    grids = shared.layer(name, boundary_ver, schema.GRIDS.name)
     cells = hexes.hex_cover(geometry.streets_from_grids(grids), resolution)
     polygons = [shapely.Polygon(ring) for ring in hexes.hex_boundaries(cells)]
     return gpd.GeoDataFrame({"unit": cells, schema.NAME: cells}, geometry=polygons, crs=schema.STORAGE_CRS)
@@ -46,7 +39,7 @@ def hotspot_shapes(name: str, boundary_ver: int, unit: str, resolution: int) -> 
     """The analysis units' display outlines with a ``unit`` id column (grid ids or H3 cells)."""
     if unit == "hex":
         return hex_units(name, boundary_ver, resolution)
-    grids, _ = display_boundaries(name, boundary_ver)
+    grids, _ = shared.display_boundaries(name, boundary_ver)
     return grids.assign(unit=grids[schema.GRID_ID])
 
 
@@ -54,13 +47,13 @@ def hotspot_shapes(name: str, boundary_ver: int, unit: str, resolution: int) -> 
 def hotspot_graph(name: str, boundary_ver: int, unit: str, resolution: int) -> Graph:
     if unit == "hex":
         return hotspots.hex_graph(pd.Index(hex_units(name, boundary_ver, resolution)["unit"]))
-    return hotspots.grid_graph(layer(name, boundary_ver, schema.GRIDS.name))
+    return hotspots.grid_graph(shared.layer(name, boundary_ver, schema.GRIDS.name))
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
 def hotspot_tickets(name: str, ver: int, flt: command.TicketFilter) -> gpd.GeoDataFrame:
     """Registered tickets inside the district that pass ``flt``."""
-    return hotspot_units.registered_inside(flt.apply(joined(name, ver, schema.TICKETS.name)))
+    return hotspot_units.registered_inside(flt.apply(shared.joined(name, ver, schema.TICKETS.name)))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -76,7 +69,7 @@ def analysed_tickets(name: str, ver: int, flt: command.TicketFilter, first: date
     return hotspot_units.analysed_tickets(
         hotspot_tickets(name, ver, flt),
         stacked_tickets(name, ver, flt),
-        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
     )
 
 
@@ -101,11 +94,11 @@ def hotspot_table(
     return hotspot_units.unit_table(
         hotspot_tickets(name, ver, flt),
         unit_keys(name, ver, flt, unit, resolution),
-        hotspot_graph(name, boundary_version(name, ver), unit, resolution),
-        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        hotspot_graph(name, shared.boundary_version(name, ver), unit, resolution),
+        metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
         hotspot_units.analysis_months(first, last),
         stacked=stacked_tickets(name, ver, flt),  # left out, like density and repeats
-        grids=layer(name, ver, schema.GRIDS.name) if unit == "grid" else None,
+        grids=shared.layer(name, ver, schema.GRIDS.name) if unit == "grid" else None,
         fdr=fdr,
     )
 
@@ -113,7 +106,7 @@ def hotspot_table(
 @st.cache_data(show_spinner=False, max_entries=8)
 def hotspot_base(name: str, boundary_ver: int, unit: str, resolution: int) -> dict:
     if unit == "grid":
-        return grid_base(name, boundary_ver)
+        return shared.grid_base(name, boundary_ver)
     return maps.choropleth_config(hotspot_shapes(name, boundary_ver, unit, resolution), schema.NAME)
 
 
@@ -123,7 +116,7 @@ def density_surface(
 ) -> hotspots.DensitySurface:
     return hotspots.kernel_density(
         analysed_tickets(name, ver, flt, first, last),
-        layer(name, ver, schema.GRIDS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
         bandwidth_m=bandwidth_m,
         include_stacked=True,
     )  # left out already
@@ -148,7 +141,7 @@ def hotspot_map(
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
-    boundary_ver = boundary_version(name, ver)
+    boundary_ver = shared.boundary_version(name, ver)
     ids = hotspot_shapes(name, boundary_ver, unit, resolution)["unit"].to_numpy()
     labels: dict = {
         "title": tr(f"hot.show.{show}"),
@@ -172,7 +165,7 @@ def repeats(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(repeat tickets of the period with their first report, repeat rates per grid)."""
     return hotspot_units.repeat_tables(
-        analysed_tickets(name, ver, flt, first, last), layer(name, ver, schema.GRIDS.name), distance_m, days
+        analysed_tickets(name, ver, flt, first, last), shared.layer(name, ver, schema.GRIDS.name), distance_m, days
     )  # stacked coordinates left out already
 
 
@@ -183,7 +176,7 @@ def time_patterns(
     """(weekday × hour table of the period's tickets, month × category table of the analysis months)."""
     return hotspot_units.time_patterns(
         hotspot_tickets(name, ver, flt),
-        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
         hotspot_units.analysis_months(first, last),
     )
 
@@ -192,9 +185,6 @@ def unit_tickets(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str, resolution: int, unit_id: str
 ) -> pd.DataFrame:
     """The period's tickets in one unit (a map click), newest first."""
-    return hotspot_units.unit_tickets(
-        hotspot_tickets(name, ver, flt),
-        unit_keys(name, ver, flt, unit, resolution),
-        unit_id,
-        metrics.Period.from_dates(first, last, workspace_timezone(name)),
-    )
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
+    tickets, keys = hotspot_tickets(name, ver, flt), unit_keys(name, ver, flt, unit, resolution)
+    return hotspot_units.unit_tickets(tickets, keys, unit_id, period)

@@ -12,28 +12,19 @@ from core import contiguity, districts, metrics, patrol, patrol_inputs, schema, 
 from core.roster import assignment_problems
 from core.workload import WorkloadWeights, plan_report
 from dashboard.components import map_builders, maps
-from dashboard.data.workspace import (
-    as_of,
-    boundary_version,
-    display_boundaries,
-    grid_base,
-    joined,
-    layer,
-    workspace,
-    workspace_timezone,
-)
+from dashboard.data import shared
 from dashboard.i18n import translate
 
 
 # ---- Patrols ------------------------------------------------------------------------------------
 def assignments(name: str) -> pd.DataFrame:
     """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
-    return workspaces.patrol_assignments(workspace(name))
+    return workspaces.patrol_assignments(shared.workspace(name))
 
 
 def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:
     """Replace the duty roster (a workspace setting: who set it and when are kept with it)."""
-    workspaces.save_patrol_assignments(workspace(name), roster, author=author)
+    workspaces.save_patrol_assignments(shared.workspace(name), roster, author=author)
 
 
 def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
@@ -41,7 +32,9 @@ def roster_problems(name: str, ver: int, roster: pd.DataFrame) -> list:
     boundary version removed)."""
     if roster.empty:
         return []
-    return assignment_problems(roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name))
+    return assignment_problems(
+        roster, shared.layer(name, ver, schema.GRIDS.name), shared.layer(name, ver, schema.PATROL_TEAMS.name)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -49,9 +42,9 @@ def patrol_compliance(
     name: str, ver: int, first: date, last: date, roster: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(night × team compliance of the period, per-team summary)."""
-    teams = layer(name, ver, schema.PATROL_TEAMS.name)
-    nights = patrol.nights_in(metrics.Period.from_dates(first, last, workspace_timezone(name)))
-    table = patrol.compliance(joined(name, ver, schema.PATROL_CHECKINS.name), roster, teams, nights)
+    teams = shared.layer(name, ver, schema.PATROL_TEAMS.name)
+    nights = patrol.nights_in(metrics.Period.from_dates(first, last, shared.workspace_timezone(name)))
+    table = patrol.compliance(shared.joined(name, ver, schema.PATROL_CHECKINS.name), roster, teams, nights)
     return table, patrol.nights_missed(table)
 
 
@@ -61,14 +54,14 @@ def patrol_gaps(
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(assigned grids not visited in the ``days`` days up to the data's latest sign-in or ticket, grids
     by tickets against patrol visits — None without tickets)."""
-    clock = as_of(name, ver)
+    clock = shared.as_of(name, ver)
     return patrol_inputs.patrol_gaps(
-        layer(name, ver, schema.GRIDS.name),
-        joined(name, ver, schema.PATROL_CHECKINS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
+        shared.joined(name, ver, schema.PATROL_CHECKINS.name),
         roster,
-        layer(name, ver, schema.PATROL_TEAMS.name),
-        joined(name, ver, schema.TICKETS.name) if clock is not None else None,
-        metrics.Period.from_dates(first, last, workspace_timezone(name)),
+        shared.layer(name, ver, schema.PATROL_TEAMS.name),
+        shared.joined(name, ver, schema.TICKETS.name) if clock is not None else None,
+        metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
         clock,
         days,
     )
@@ -84,10 +77,10 @@ def patrol_workload(
     severity: tuple[tuple[str, float], ...],
 ) -> pd.DataFrame:
     """The workload per grid of the period (area and population alone without a ticket layer)."""
-    tz = workspace_timezone(name)
+    tz = shared.workspace_timezone(name)
     return patrol_inputs.period_workload(
-        layer(name, ver, schema.GRIDS.name),
-        joined(name, ver, schema.TICKETS.name) if as_of(name, ver) is not None else None,
+        shared.layer(name, ver, schema.GRIDS.name),
+        shared.joined(name, ver, schema.TICKETS.name) if shared.as_of(name, ver) is not None else None,
         metrics.Period.from_dates(first, last, tz),
         weights,
         dict(severity),
@@ -97,14 +90,14 @@ def patrol_workload(
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def patrol_contiguity(name: str, boundary_ver: int) -> contiguity.Contiguity:
-    return contiguity.Contiguity.from_grids(layer(name, boundary_ver, schema.GRIDS.name))
+    return contiguity.Contiguity.from_grids(shared.layer(name, boundary_ver, schema.GRIDS.name))
 
 
 def usable_roster(name: str, ver: int, roster: pd.DataFrame) -> pd.DataFrame | None:
     """The roster rows whose grid and team still exist, one team per grid (None if nothing is left): what
     a redesign starts from and is compared with, even while the saved roster needs fixing."""
     return patrol_inputs.usable_roster(
-        roster, layer(name, ver, schema.GRIDS.name), layer(name, ver, schema.PATROL_TEAMS.name)
+        roster, shared.layer(name, ver, schema.GRIDS.name), shared.layer(name, ver, schema.PATROL_TEAMS.name)
     )
 
 
@@ -113,12 +106,12 @@ def propose_districts(
 ) -> districts.PlanResult:
     """Solve the balanced, contiguous districts (not cached: the page keeps the result in the session)."""
     plan = districts.DistrictPlan.from_geodataframes(
-        layer(name, ver, schema.GRIDS.name),
-        layer(name, ver, schema.PATROL_TEAMS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
+        shared.layer(name, ver, schema.PATROL_TEAMS.name),
         workload,
         current=usable_roster(name, ver, roster),
         locks=locks or None,
-        contiguity=patrol_contiguity(name, boundary_version(name, ver)),
+        contiguity=patrol_contiguity(name, shared.boundary_version(name, ver)),
     )
     return plan.solve(progress=progress)
 
@@ -128,26 +121,26 @@ def district_report(
     name: str, ver: int, assignment: pd.DataFrame, workload: pd.DataFrame, current: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, dict]:
     return plan_report(
-        layer(name, ver, schema.GRIDS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
         assignment,
-        layer(name, ver, schema.PATROL_TEAMS.name),
+        shared.layer(name, ver, schema.PATROL_TEAMS.name),
         workload,
         current=current,
-        contiguity=patrol_contiguity(name, boundary_version(name, ver)),
+        contiguity=patrol_contiguity(name, shared.boundary_version(name, ver)),
     )
 
 
 def district_map(name: str, ver: int, roster: pd.DataFrame, lang: str) -> tuple[folium.Map, folium.FeatureGroup]:
     """Grids coloured by their team (drawn once per boundary version) with the teams' bases marked."""
-    boundary_ver = boundary_version(name, ver)
-    grids, _ = display_boundaries(name, boundary_ver)
-    teams = layer(name, ver, schema.PATROL_TEAMS.name)
+    boundary_ver = shared.boundary_version(name, ver)
+    grids, _ = shared.display_boundaries(name, boundary_ver)
+    teams = shared.layer(name, ver, schema.PATROL_TEAMS.name)
     labels = {key: translate(lang, f"patrol.{key}") for key in ("legend", "team", "no_team", "bases")} | {
         "base_of": {
             tid: translate(lang, "patrol.base_of", team=n) for tid, n in zip(teams[schema.TEAM_ID], teams[schema.NAME])
         }
     }
     return (
-        maps.choropleth_base_map(grid_base(name, boundary_ver)),
+        maps.choropleth_base_map(shared.grid_base(name, boundary_ver)),
         map_builders.team_update(grids[schema.GRID_ID], roster, teams, labels=labels),
     )

@@ -10,28 +10,19 @@ import pandas as pd
 import streamlit as st
 
 from core import exports, geometry, indicators, metrics, schema, workspaces
-from dashboard.components import map_builders, maps, report
-from dashboard.data.workspace import (
-    as_of,
-    boundary_version,
-    display_boundaries,
-    grid_base,
-    joined,
-    layer,
-    workspace,
-    workspace_timezone,
-)
+from dashboard.components import map_builders, maps, report, tables
+from dashboard.data import shared
 from dashboard.i18n import translate
 
 
 # ---- Performance -------------------------------------------------------------------------------
 def composite_weights(name: str) -> dict[str, float]:
     """The workspace's saved composite weights (the defaults until someone saves others)."""
-    return workspaces.composite_weights(workspace(name))
+    return workspaces.composite_weights(shared.workspace(name))
 
 
 def save_composite_weights(name: str, weights: dict[str, float]) -> None:
-    workspaces.save_composite_weights(workspace(name), weights)
+    workspaces.save_composite_weights(shared.workspace(name), weights)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -39,34 +30,37 @@ def performance(
     name: str, ver: int, first: date, last: date, level: str, weights: tuple[tuple[str, float], ...]
 ) -> pd.DataFrame:
     """The ranking table of ``level`` for the period, with changes against the previous period."""
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
-    return indicators.period_ranking(tickets, grids, period, as_of(name, ver) or period.end, level, dict(weights))
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
+    tickets, grids = shared.joined(name, ver, schema.TICKETS.name), shared.layer(name, ver, schema.GRIDS.name)
+    return indicators.period_ranking(
+        tickets, grids, period, shared.as_of(name, ver) or period.end, level, dict(weights)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def outside_grids(name: str, ver: int, first: date, last: date) -> int:
     """Tickets of the period outside every grid (in Overview's count, in no unit's)."""
     return metrics.outside_grids_in_period(
-        joined(name, ver, schema.TICKETS.name), metrics.Period.from_dates(first, last, workspace_timezone(name))
+        shared.joined(name, ver, schema.TICKETS.name),
+        metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def year_over_year(name: str, ver: int, first: date, last: date, level: str) -> pd.DataFrame:
     """同比: the change of every indicator against the same period a year earlier."""
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
-    return indicators.year_over_year(tickets, grids, period, as_of(name, ver) or period.end, level)
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
+    tickets, grids = shared.joined(name, ver, schema.TICKETS.name), shared.layer(name, ver, schema.GRIDS.name)
+    return indicators.year_over_year(tickets, grids, period, shared.as_of(name, ver) or period.end, level)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def monthly(name: str, ver: int, level: str) -> pd.DataFrame:
     """Every indicator per unit and calendar month over the data's last 12 months (long format)."""
-    clock = as_of(name, ver)
+    clock = shared.as_of(name, ver)
     if clock is None:
         return pd.DataFrame()
-    tickets, grids = joined(name, ver, schema.TICKETS.name), layer(name, ver, schema.GRIDS.name)
+    tickets, grids = shared.joined(name, ver, schema.TICKETS.name), shared.layer(name, ver, schema.GRIDS.name)
     return indicators.monthly_indicators(tickets, grids, clock, level)
 
 
@@ -76,11 +70,11 @@ def behind(
 ) -> pd.DataFrame:
     """The tickets behind an indicator of one unit: those its denominator counts, with a flag for the
     ones its numerator counts."""
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
     return indicators.tickets_behind(
-        joined(name, ver, schema.TICKETS.name),
+        shared.joined(name, ver, schema.TICKETS.name),
         period,
-        as_of(name, ver) or period.end,
+        shared.as_of(name, ver) or period.end,
         level,
         unit,
         numerator,
@@ -91,24 +85,24 @@ def behind(
 @st.cache_data(show_spinner=False, max_entries=8)
 def unit_names(name: str, ver: int, level: str) -> dict[str, str]:
     """Display names of the units (grid names; communities and streets are their own names)."""
-    return indicators.unit_names(layer(name, ver, schema.GRIDS.name), level)
+    return indicators.unit_names(shared.layer(name, ver, schema.GRIDS.name), level)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def period_tickets(name: str, ver: int, first: date, last: date) -> pd.DataFrame:
     """The registered tickets of the period, inside the grids, without geometry (for the patterns)."""
-    tz = workspace_timezone(name)
+    tz = shared.workspace_timezone(name)
     return indicators.period_tickets(
-        joined(name, ver, schema.TICKETS.name),
+        shared.joined(name, ver, schema.TICKETS.name),
         metrics.Period.from_dates(first, last, tz),
-        as_of(name, ver) or pd.Timestamp.now(tz=tz),
+        shared.as_of(name, ver) or pd.Timestamp.now(tz=tz),
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def unit_shapes(name: str, boundary_ver: int, level: str) -> gpd.GeoDataFrame:
     """Display outlines of every unit of ``level``."""
-    grids, communities = display_boundaries(name, boundary_ver)
+    grids, communities = shared.display_boundaries(name, boundary_ver)
     if level == "grid":
         return grids
     return communities if level == "community" else geometry.streets_from_grids(grids)
@@ -118,7 +112,7 @@ def unit_shapes(name: str, boundary_ver: int, level: str) -> gpd.GeoDataFrame:
 def performance_base(name: str, boundary_ver: int, level: str) -> dict:
     """The outlines of the units of ``level`` for an indicator map (grids: shared with every page)."""
     if level == "grid":
-        return grid_base(name, boundary_ver)
+        return shared.grid_base(name, boundary_ver)
     return maps.choropleth_config(unit_shapes(name, boundary_ver, level), metrics.LEVELS[level])
 
 
@@ -127,7 +121,7 @@ def performance_map(
 ) -> tuple[folium.Map, folium.FeatureGroup]:
     """The units of ``level`` (drawn once per boundary version and level) and, swapped into them, the
     colours of ``column`` of the ranking table."""
-    boundary_ver = boundary_version(name, ver)
+    boundary_ver = shared.boundary_version(name, ver)
     shapes = unit_shapes(name, boundary_ver, level)
     values = table[column].reindex(shapes[metrics.LEVELS[level]].to_numpy())
     return (
@@ -151,13 +145,13 @@ def meeting_report(
     def tr(key: str, **values) -> str:
         return translate(lang, key, **values)
 
-    period = metrics.Period.from_dates(first, last, workspace_timezone(name))
-    clock = as_of(name, ver) or period.end
+    period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
+    clock = shared.as_of(name, ver) or period.end
     table = performance(name, ver, first, last, level, weights)
     names = unit_names(name, ver, level)
     figures = indicators.meeting_figures(
-        joined(name, ver, schema.TICKETS.name),
-        layer(name, ver, schema.GRIDS.name),
+        shared.joined(name, ver, schema.TICKETS.name),
+        shared.layer(name, ver, schema.GRIDS.name),
         period,
         clock,
         table,
@@ -167,21 +161,10 @@ def meeting_report(
     )
     now = figures.totals
     totals = [(tr(f"perf.col.{c}"), f"{int(now[c]):,}", "") for c in ("registered", "due", "closed", "on_time")]
-    for rate, (numerator, denominator) in metrics.RATES.items():
+    for rate in metrics.RATES:
         value = figures.rates[rate]
         totals.append(
-            (
-                tr(f"perf.col.{rate}"),
-                "–" if pd.isna(value) else f"{value:.2%}",
-                tr(
-                    "perf.formula",
-                    rate=tr(f"perf.col.{rate}"),
-                    numerator=tr(f"perf.col.{numerator}"),
-                    denominator=tr(f"perf.col.{denominator}"),
-                    n=f"{int(now[numerator]):,}",
-                    d=f"{int(now[denominator]):,}",
-                ),
-            )
+            (tr(f"perf.col.{rate}"), "–" if pd.isna(value) else f"{value:.2%}", tables.rate_formula(tr, rate, now))
         )
     flag_lines = [
         (
@@ -195,7 +178,7 @@ def meeting_report(
         )
         for row in figures.flags.itertuples()
     ]
-    shapes = unit_shapes(name, boundary_version(name, ver), level)
+    shapes = unit_shapes(name, shared.boundary_version(name, ver), level)
     key = metrics.LEVELS[level]
     fills, legend, _ = maps.choropleth_classes(
         table["composite_score"].reindex(shapes[key].to_numpy()), title="", better=True, percent=False

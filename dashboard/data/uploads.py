@@ -10,14 +10,7 @@ import streamlit as st
 
 from core import io, schema, uploads
 from dashboard.components import map_builders, maps
-from dashboard.data.workspace import (
-    boundary_version,
-    display_boundaries,
-    district_base,
-    grid_index,
-    layer,
-    workspace,
-)
+from dashboard.data import shared
 from dashboard.i18n import translate
 
 
@@ -65,11 +58,11 @@ def file_columns(upload: Upload, file_layer: str | None, encoding: str | None) -
 def active_state(name: str, ver: int) -> uploads.Active:
     """The active layers, outline and grid index that upload checks compare against (from the caches
     above, so nothing is read or indexed twice)."""
-    held = workspace(name).layers(ver)
-    points = {p: layer(name, ver, p) for p in schema.POINT_LAYERS if p in held}
+    held = shared.workspace(name).layers(ver)
+    points = {p: shared.layer(name, ver, p) for p in schema.POINT_LAYERS if p in held}
     if schema.GRIDS.name not in held:
         return uploads.Active.of(None, points)
-    return uploads.Active.of(layer(name, ver, schema.GRIDS.name), points, grid_index(name, ver))
+    return uploads.Active.of(shared.layer(name, ver, schema.GRIDS.name), points, shared.grid_index(name, ver))
 
 
 DEFAULT_UPLOAD_OPTIONS = uploads.UploadOptions()
@@ -92,7 +85,7 @@ def check(
     each holds a frame that fit in a read worker's memory (``GRIDWATCH_READ_MEMORY_MB``), so the cache
     holds at most three times that, however many files are dropped."""
     return uploads.check_upload(
-        workspace(name),
+        shared.workspace(name),
         layer_name,
         upload.name,
         upload.payload,
@@ -109,20 +102,20 @@ def activate(
     name: str, upload_check: uploads.UploadCheck, *, note: str, author: str, confirm_shrink: bool = False
 ) -> int:
     return uploads.activate_upload(
-        workspace(name), upload_check, note=note, author=author, confirm_shrink=confirm_shrink
+        shared.workspace(name), upload_check, note=note, author=author, confirm_shrink=confirm_shrink
     )
 
 
 def reactivate(name: str, version_number: int, *, author: str) -> int:
-    return workspace(name).activate(version_number, author=author)
+    return shared.workspace(name).activate(version_number, author=author)
 
 
 def clear_layer(name: str, layer_name: str, *, author: str) -> int:
-    return workspace(name).clear(layer_name, note=f"clear {layer_name}", author=author)
+    return shared.workspace(name).clear(layer_name, note=f"clear {layer_name}", author=author)
 
 
 def layers_held(name: str, ver: int) -> tuple[str, ...]:
-    return workspace(name).layers(ver)
+    return shared.workspace(name).layers(ver)
 
 
 PREVIEW_LABEL_COLUMNS = (schema.GRID_ID, schema.NAME)  # the boundary preview's tooltip and change colours
@@ -146,10 +139,10 @@ def points_preview(
     name: str, ver: int, upload_check: uploads.UploadCheck, lang: str
 ) -> tuple[folium.Map, folium.FeatureGroup]:
     """The uploaded points counted per active grid."""
-    boundary_ver = boundary_version(name, ver)
-    grids, _ = display_boundaries(name, boundary_ver)
+    boundary_ver = shared.boundary_version(name, ver)
+    grids, _ = shared.display_boundaries(name, boundary_ver)
     counts = upload_check.counts.reindex(grids[schema.GRID_ID]).fillna(0).set_axis(grids.index)
     points = translate(lang, "map.points")
-    return maps.choropleth_base_map(district_base(name, boundary_ver)), map_builders.district_counts(
+    return maps.choropleth_base_map(shared.district_base(name, boundary_ver)), map_builders.district_counts(
         counts, labels={"tickets": points, "legend": points}
     )

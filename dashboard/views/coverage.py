@@ -52,25 +52,6 @@ FIGURES = (  # (label, coverage.district_shares figure), in the order shown
 )
 
 
-TABLE = (
-    "name",
-    "community",
-    "cameras_online",
-    "cameras_total",
-    "covered_share",
-    "lost_share",
-    "tickets_in_view_share",
-    "key_points_covered_share",
-    "any_share",
-    "members",
-    "in_service_members",
-    "linked_share",
-    "households",
-    "households_per_worker",
-    "status",
-)
-
-
 def render() -> None:
     sel = st.session_state[state.SELECTION]
     st.title(t("cov.title"))
@@ -142,7 +123,7 @@ def kind_label(kind: str) -> str:
 
 def grid_table(table: pd.DataFrame) -> None:
     st.subheader(t("cov.table"))
-    shown = tables.percent_rounded(table[[c for c in TABLE if c in table.columns]], ("_share",))
+    shown = tables.percent_rounded(table[[c for c in panels.TABLE if c in table.columns]], ("_share",))
     shown["status"] = shown["status"].map(lambda s: t(f"cov.status.{s}"))
     shown = shown.reset_index().rename(columns=lambda c: t(f"cov.col.{c}"))
     st.dataframe(shown, hide_index=True, width="stretch", height=320, key=state.COV_TABLE)

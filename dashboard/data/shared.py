@@ -1,5 +1,5 @@
-"""Workspaces and their layers: the store, versions, layers, the point→grid join and display boundaries,
-shared by every page.
+"""What every page shares: workspaces and their store, versions, layers, the point→grid join and display
+boundaries.
 """
 
 from __future__ import annotations
