@@ -213,21 +213,7 @@ def assignment_rows(assignments: pd.DataFrame) -> pd.DataFrame:
     from 1 (as text, the index); a ``ValidationError`` if either column is missing."""
     missing = [c for c in (schema.TEAM_ID, schema.GRID_ID) if c not in assignments.columns]
     if missing:
-        raise ValidationError(
-            LAYER,
-            [
-                Problem(
-                    LAYER,
-                    c,
-                    (),
-                    f"required column `{c}` is missing",
-                    f"add a `{c}` column",
-                    code="missing_column",
-                    params={"column": c},
-                )
-                for c in missing
-            ],
-        )
+        raise ValidationError(LAYER, [Problem.missing_column(LAYER, c, f"add a `{c}` column") for c in missing])
     out = pd.DataFrame(
         {c: [id_text(v) for v in assignments[c]] for c in (schema.TEAM_ID, schema.GRID_ID)}, dtype=object
     )
