@@ -128,73 +128,28 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
     Western code page in the header is used but must be confirmed: ArcGIS writes "ANSI" there whatever
     the writing system's code page was, GBK included."""
     if override:
-        return (
-            override,
-            "user",
-            [
-                Message(
-                    f"read the attribute table as {override.upper()} (as chosen)",
-                    code="dbf_as_chosen",
-                    params={"encoding": override.upper()},
-                )
-            ],
-            [],
-        )
+        return _read_as(override, "user", "as chosen", "dbf_as_chosen")
     for suffix in (".cpg", ".cst"):
         declared = codec_name(parts[suffix][:64].decode("ascii", errors="ignore")) if suffix in parts else None
         if declared:
-            return (
-                declared,
-                "file",
-                [
-                    Message(
-                        f"read the attribute table as {declared.upper()} (from the {suffix} file)",
-                        code="dbf_from_cpg",
-                        params={"encoding": declared.upper(), "file": suffix},
-                    )
-                ],
-                [],
-            )
+            return _read_as(declared, "file", f"from the {suffix} file", "dbf_from_cpg", file=suffix)
     dbf = parts[".dbf"]
     ldid = dbf[29] if len(dbf) > 29 else 0
     if ldid in _LDID_CJK:
-        return (
-            _LDID_CJK[ldid],
-            "file",
-            [
-                Message(
-                    f"read the attribute table as {_LDID_CJK[ldid].upper()} (code page in the DBF header)",
-                    code="dbf_from_header",
-                    params={"encoding": _LDID_CJK[ldid].upper()},
-                )
-            ],
-            [],
-        )
+        return _read_as(_LDID_CJK[ldid], "file", "code page in the DBF header", "dbf_from_header")
     samples = _dbf_text(dbf)
     if all(s.isascii() for s in samples):
         return "utf-8", "detected", [], []
     detected, failures = _detect(samples)
     if ldid in _LDID_OTHER and not (detected == "utf-8" and failures == 0):
         codec = _LDID_OTHER[ldid]
-        return (
-            codec,
-            "file",
-            [
-                Message(
-                    f"read the attribute table as {codec.upper()} (code page in the DBF header)",
-                    code="dbf_from_header",
-                    params={"encoding": codec.upper()},
-                )
-            ],
-            [
-                Message(
-                    f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
-                    "garbled, pick the encoding the file was saved in (Chinese files are often GBK)",
-                    code="dbf_western",
-                    params={"encoding": codec.upper()},
-                )
-            ],
+        western = Message(
+            f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
+            "garbled, pick the encoding the file was saved in (Chinese files are often GBK)",
+            code="dbf_western",
+            params={"encoding": codec.upper()},
         )
+        return _read_as(codec, "file", "code page in the DBF header", "dbf_from_header", confirm=[western])
     confirm: list[str] = (
         [
             Message(
@@ -207,18 +162,19 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
         if failures
         else []
     )
-    return (
-        detected,
-        "detected",
-        [
-            Message(
-                f"read the attribute table as {detected.upper()} (detected; the shapefile has no .cpg file)",
-                code="dbf_detected",
-                params={"encoding": detected.upper()},
-            )
-        ],
-        confirm,
+    how = "detected; the shapefile has no .cpg file"
+    return _read_as(detected, "detected", how, "dbf_detected", confirm=confirm)
+
+
+def _read_as(
+    codec: str, origin: str, how: str, code: str, *, confirm: list[str] | None = None, **params: str
+) -> tuple[str, str, list[str], list[str]]:
+    """``shapefile_encoding``'s answer: the attribute table read as ``codec`` (found ``how``), with a
+    note saying so and what the user should ``confirm``."""
+    note = Message(
+        f"read the attribute table as {codec.upper()} ({how})", code=code, params={"encoding": codec.upper(), **params}
     )
+    return codec, origin, [note], list(confirm or [])
 
 
 def repair_dbf_text(dbf: bytes, encoding: str) -> tuple[bytes, int, int]:
