@@ -90,9 +90,8 @@ def _check_member(name: str, member: str, info: zipfile.ZipInfo) -> None:
     archive, inner = basename(name), basename(member)[:80]
     if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member) or ".." in parts:
         raise ReadError(
-            f"`{archive}` contains a file with an unsafe path (`{member[:80]}`): "
-            "archives may not point outside themselves. Re-create the zip from the layer's "
-            "files only.",
+            f"`{archive}` contains a file with an unsafe path (`{member[:80]}`): archives may not point outside "
+            "themselves. Re-create the zip from the layer's files only.",
             code="zip_unsafe_path",
             params={"name": archive, "member": member[:80]},
         )

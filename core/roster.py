@@ -246,22 +246,24 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
     team_ids, grid_ids = teams[schema.TEAM_ID].astype(str), grids[schema.GRID_ID].astype(str)
     problems = []
 
-    def rows(mask: pd.Series) -> tuple[str, ...]:
-        return tuple(table.index[mask.to_numpy()])
+    def problem(
+        column: str | None,
+        mask: pd.Series | None,
+        what: str,
+        fix: str,
+        code: str,
+        severity: str = "error",
+        /,
+        **params: object,
+    ) -> Problem:
+        """A problem of the table in the rows where ``mask`` holds (None: of the whole table)."""
+        rows = () if mask is None else tuple(table.index[mask.to_numpy()])
+        return Problem(LAYER, column, rows, what, fix, severity=severity, code=code, params=params)
 
     for column, values, what in ((schema.TEAM_ID, team, "team"), (schema.GRID_ID, grid, "grid")):
         if (values == "").any():
-            problems.append(
-                Problem(
-                    LAYER,
-                    column,
-                    rows(values == ""),
-                    f"the {what} is empty",
-                    f"fill in the {what} id (or name), or delete the row",
-                    code="missing_value",
-                    params={"column": column},
-                )
-            )
+            empty, fill = f"the {what} is empty", f"fill in the {what} id (or name), or delete the row"
+            problems.append(problem(column, values == "", empty, fill, "missing_value", column=column))
     unknown_team = (team != "") & ~team.isin(team_ids)
     unknown_grid = (grid != "") & ~grid.isin(grid_ids)
     for column, values, unknown, what, code, fix in (
@@ -284,60 +286,30 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
     ):
         if unknown.any():
             examples = examples_text(values[unknown])
-            problems.append(
-                Problem(
-                    LAYER,
-                    column,
-                    rows(unknown),
-                    f"unknown {what}(s) {examples}",
-                    fix,
-                    code=code,
-                    params={"examples": examples},
-                )
-            )
+            problems.append(problem(column, unknown, f"unknown {what}(s) {examples}", fix, code, examples=examples))
     valid = (team != "") & (grid != "") & ~unknown_team & ~unknown_grid
     pairs = table[valid].drop_duplicates()
     teams_per_grid = pairs.groupby(schema.GRID_ID)[schema.TEAM_ID].nunique()
     twice = teams_per_grid.index[teams_per_grid > 1]
     if len(twice):
         examples = examples_text(twice)
+        given_twice = f"grid(s) {examples} given to more than one team"
+        keep_one = "keep one team per grid and delete the other rows"
+        in_twice = valid & grid.isin(twice)
         problems.append(
-            Problem(
-                LAYER,
-                schema.GRID_ID,
-                rows(valid & grid.isin(twice)),
-                f"grid(s) {examples} given to more than one team",
-                "keep one team per grid and delete the other rows",
-                code="grid_assigned_twice",
-                params={"examples": examples},
-            )
+            problem(schema.GRID_ID, in_twice, given_twice, keep_one, "grid_assigned_twice", examples=examples)
         )
     repeated = valid & table.duplicated(keep="first")
     if repeated.any():
-        problems.append(
-            Problem(
-                LAYER,
-                None,
-                rows(repeated),
-                "the same team and grid are listed again",
-                "nothing to do: the repeated rows are ignored",
-                severity="warning",
-                code="duplicate_row",
-            )
-        )
+        again, ignored = "the same team and grid are listed again", "nothing to do: the repeated rows are ignored"
+        problems.append(problem(None, repeated, again, ignored, "duplicate_row", "warning"))
     uncovered = grid_ids[~grid_ids.isin(grid[valid])]
     if len(uncovered):
         examples = examples_text(uncovered)
+        count = len(uncovered)
+        no_team = f"{count} grid(s) have no team: {examples}"
+        go_on = "assign them to a team, or go on if nobody is meant to patrol them"
         problems.append(
-            Problem(
-                LAYER,
-                schema.GRID_ID,
-                (),
-                f"{len(uncovered)} grid(s) have no team: {examples}",
-                "assign them to a team, or go on if nobody is meant to patrol them",
-                severity="warning",
-                code="grid_uncovered",
-                params={"count": len(uncovered), "examples": examples},
-            )
+            problem(schema.GRID_ID, None, no_team, go_on, "grid_uncovered", "warning", count=count, examples=examples)
         )
     return problems
