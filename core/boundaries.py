@@ -38,7 +38,7 @@ Not here: the repairs offered before a file is checked (``core.repairs``), the s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -187,6 +187,7 @@ class _Summary:
 
     noun: str
     fix: str
+    _: KW_ONLY
     code: str
     params: dict = field(default_factory=dict)
 
@@ -299,7 +300,7 @@ def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _
         )
 
     grouped = [np.array(members) for members in groups.values()]
-    rest = _Summary("groups of rows with identical polygons", "keep one row per grid", "more_duplicate_polygons")
+    rest = _Summary("groups of rows with identical polygons", "keep one row per grid", code="more_duplicate_polygons")
     return _Findings(layer.areas[leaders], grouped, layer.geometries[leaders], describe, rest, severity="error")
 
 
@@ -351,7 +352,7 @@ def _overlaps(
     rest = _Summary(
         "overlapping pairs of grids" + (" of different communities" if crossing else ""),
         "redraw the shared borders so every place lies in one grid",
-        "more_crossings" if crossing else "more_overlaps",
+        code="more_crossings" if crossing else "more_overlaps",
     )
     column = schema.COMMUNITY if crossing else schema.GEOMETRY
     return _Findings(area[index], pairs, shared[index], describe, rest, column=column, severity="error")
@@ -376,8 +377,11 @@ def _gap_problems(
             {"area": square_metres(areas[k])},
         )
 
-    code = "more_gaps_inside" if boundary is not None else "more_gaps_enclosed"
-    rest = _Summary(f"gaps {inside}", "extend the neighbouring grids over them", code)
+    rest = _Summary(
+        f"gaps {inside}",
+        "extend the neighbouring grids over them",
+        code="more_gaps_inside" if boundary is not None else "more_gaps_enclosed",
+    )
     return _Findings(areas, _grouped(around, neighbour, len(pieces)), pieces, describe, rest).problems(layer)
 
 
@@ -419,8 +423,8 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
     rest = _Summary(
         f"grids with slivers under {limit}",
         "delete the slivers or merge them into their neighbours",
-        "more_slivers",
-        {"limit": limit},
+        code="more_slivers",
+        params={"limit": limit},
     )
     findings = _Findings(total[grids], list(grids[:, None]), parts[small[first]], describe, rest)
     return findings.problems(layer, smallest_first=True)
@@ -481,7 +485,7 @@ def _outside_problems(
     rest = _Summary(
         "grids reaching beyond the active district",
         "check the grids' outer borders against the district boundary",
-        "more_outside",
+        code="more_outside",
     )
     return _Findings(outside[flagged], list(flagged[:, None]), bits[largest[flagged]], describe, rest).problems(layer)
 

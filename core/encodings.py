@@ -128,15 +128,22 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
     Western code page in the header is used but must be confirmed: ArcGIS writes "ANSI" there whatever
     the writing system's code page was, GBK included."""
     if override:
-        return _read_as(override, "user", "as chosen", "dbf_as_chosen")
+        note = Message(_read_as(override, "as chosen"), code="dbf_as_chosen", params={"encoding": override.upper()})
+        return override, "user", [note], []
     for suffix in (".cpg", ".cst"):
         declared = codec_name(parts[suffix][:64].decode("ascii", errors="ignore")) if suffix in parts else None
         if declared:
-            return _read_as(declared, "file", f"from the {suffix} file", "dbf_from_cpg", file=suffix)
+            params = {"encoding": declared.upper(), "file": suffix}
+            note = Message(_read_as(declared, f"from the {suffix} file"), code="dbf_from_cpg", params=params)
+            return declared, "file", [note], []
     dbf = parts[".dbf"]
     ldid = dbf[29] if len(dbf) > 29 else 0
     if ldid in _LDID_CJK:
-        return _read_as(_LDID_CJK[ldid], "file", "code page in the DBF header", "dbf_from_header")
+        codec = _LDID_CJK[ldid]
+        note = Message(
+            _read_as(codec, "code page in the DBF header"), code="dbf_from_header", params={"encoding": codec.upper()}
+        )
+        return codec, "file", [note], []
     samples = _dbf_text(dbf)
     if all(s.isascii() for s in samples):
         return "utf-8", "detected", [], []
@@ -149,7 +156,10 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
             code="dbf_western",
             params={"encoding": codec.upper()},
         )
-        return _read_as(codec, "file", "code page in the DBF header", "dbf_from_header", confirm=[western])
+        note = Message(
+            _read_as(codec, "code page in the DBF header"), code="dbf_from_header", params={"encoding": codec.upper()}
+        )
+        return codec, "file", [note], [western]
     confirm: list[str] = (
         [
             Message(
@@ -163,18 +173,13 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
         else []
     )
     how = "detected; the shapefile has no .cpg file"
-    return _read_as(detected, "detected", how, "dbf_detected", confirm=confirm)
+    note = Message(_read_as(detected, how), code="dbf_detected", params={"encoding": detected.upper()})
+    return detected, "detected", [note], confirm
 
 
-def _read_as(
-    codec: str, origin: str, how: str, code: str, *, confirm: list[str] | None = None, **params: str
-) -> tuple[str, str, list[str], list[str]]:
-    """``shapefile_encoding``'s answer: the attribute table read as ``codec`` (found ``how``), with a
-    note saying so and what the user should ``confirm``."""
-    note = Message(
-        f"read the attribute table as {codec.upper()} ({how})", code=code, params={"encoding": codec.upper(), **params}
-    )
-    return codec, origin, [note], list(confirm or [])
+def _read_as(codec: str, how: str) -> str:
+    """The note that the attribute table is read as ``codec`` (found ``how``)."""
+    return f"read the attribute table as {codec.upper()} ({how})"
 
 
 def repair_dbf_text(dbf: bytes, encoding: str) -> tuple[bytes, int, int]:

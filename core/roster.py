@@ -251,9 +251,10 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
         mask: pd.Series | None,
         what: str,
         fix: str,
+        /,
+        *,
         code: str,
         severity: str = "error",
-        /,
         **params: object,
     ) -> Problem:
         """A problem of the table in the rows where ``mask`` holds (None: of the whole table)."""
@@ -263,7 +264,7 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
     for column, values, what in ((schema.TEAM_ID, team, "team"), (schema.GRID_ID, grid, "grid")):
         if (values == "").any():
             empty, fill = f"the {what} is empty", f"fill in the {what} id (or name), or delete the row"
-            problems.append(problem(column, values == "", empty, fill, "missing_value", column=column))
+            problems.append(problem(column, values == "", empty, fill, code="missing_value", column=column))
     unknown_team = (team != "") & ~team.isin(team_ids)
     unknown_grid = (grid != "") & ~grid.isin(grid_ids)
     for column, values, unknown, what, code, fix in (
@@ -286,7 +287,9 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
     ):
         if unknown.any():
             examples = examples_text(values[unknown])
-            problems.append(problem(column, unknown, f"unknown {what}(s) {examples}", fix, code, examples=examples))
+            problems.append(
+                problem(column, unknown, f"unknown {what}(s) {examples}", fix, code=code, examples=examples)
+            )
     valid = (team != "") & (grid != "") & ~unknown_team & ~unknown_grid
     pairs = table[valid].drop_duplicates()
     teams_per_grid = pairs.groupby(schema.GRID_ID)[schema.TEAM_ID].nunique()
@@ -297,12 +300,12 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
         keep_one = "keep one team per grid and delete the other rows"
         in_twice = valid & grid.isin(twice)
         problems.append(
-            problem(schema.GRID_ID, in_twice, given_twice, keep_one, "grid_assigned_twice", examples=examples)
+            problem(schema.GRID_ID, in_twice, given_twice, keep_one, code="grid_assigned_twice", examples=examples)
         )
     repeated = valid & table.duplicated(keep="first")
     if repeated.any():
         again, ignored = "the same team and grid are listed again", "nothing to do: the repeated rows are ignored"
-        problems.append(problem(None, repeated, again, ignored, "duplicate_row", "warning"))
+        problems.append(problem(None, repeated, again, ignored, code="duplicate_row", severity="warning"))
     uncovered = grid_ids[~grid_ids.isin(grid[valid])]
     if len(uncovered):
         examples = examples_text(uncovered)
@@ -310,6 +313,15 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
         no_team = f"{count} grid(s) have no team: {examples}"
         go_on = "assign them to a team, or go on if nobody is meant to patrol them"
         problems.append(
-            problem(schema.GRID_ID, None, no_team, go_on, "grid_uncovered", "warning", count=count, examples=examples)
+            problem(
+                schema.GRID_ID,
+                None,
+                no_team,
+                go_on,
+                code="grid_uncovered",
+                severity="warning",
+                count=count,
+                examples=examples,
+            )
         )
     return problems

@@ -54,12 +54,10 @@ _BARE_MAIN = types.ModuleType("__main__")
 _context: multiprocessing.context.ForkServerContext | None = None
 
 
-def _stopped(label: str, what: str, advice: str, code: str, **params: str) -> ReadError:
-    """The error for a read of ``label`` stopped at a limit: ``what`` it took (e.g. "took longer than 30 s")
-    and ``advice`` on what to upload instead."""
-    return ReadError(
-        f"`{label}` {what} to read, so reading was stopped. {advice}", code=code, params={"file": label, **params}
-    )
+def _stopped(label: str, what: str, advice: str) -> str:
+    """The message for a read of ``label`` stopped at a limit: ``what`` it took (e.g. "took longer than
+    30 s") and ``advice`` on what to upload instead."""
+    return f"`{label}` {what} to read, so reading was stopped. {advice}"
 
 
 def _server() -> multiprocessing.context.ForkServerContext:
@@ -91,7 +89,8 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
         with contextlib.suppress(OSError):  # the worker died taking them in
             receiver.send((function, args))  # after the start: the file's bytes are streamed, not copied
         if not receiver.poll(seconds):
-            raise _stopped(label, f"took longer than {seconds:g} s", _SLOW_ADVICE, "read_time", seconds=f"{seconds:g}")
+            why = _stopped(label, f"took longer than {seconds:g} s", _SLOW_ADVICE)
+            raise ReadError(why, code="read_time", params={"file": label, "seconds": f"{seconds:g}"})
         try:
             with warnings.catch_warnings():  # geometry with NaN vertices warns as it is rebuilt from WKB;
                 warnings.simplefilter("ignore", RuntimeWarning)  # validation reports such geometry
@@ -106,9 +105,8 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
     if outcome == "ok":
         return value
     if outcome == "memory":
-        raise _stopped(
-            label, f"needs more than {memory_mb:,} MB of memory", _LARGE_ADVICE, "read_memory", mb=f"{memory_mb:,}"
-        )
+        why = _stopped(label, f"needs more than {memory_mb:,} MB of memory", _LARGE_ADVICE)
+        raise ReadError(why, code="read_memory", params={"file": label, "mb": f"{memory_mb:,}"})
     if outcome == "error":
         raise value
     raise RuntimeError(f"reading `{label}` failed in the worker:\n{value}")

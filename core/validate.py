@@ -153,30 +153,32 @@ def _problem_from_check(
     spec = layer.column(column)
     examples = ", ".join(repr(v) for v in group["failure_case"].dropna().unique()[:3])
 
-    def problem(what: str, fix: str, code: str, **params: str) -> Problem:
+    def problem(what: str, fix: str, *, code: str, **params: str) -> Problem:
         return Problem(layer.name, column, rows, what, fix, code=code, params=params)
 
+    def out_of_range(side: str, bound: str, value: float | None, *, code: str) -> Problem:
+        limit = f"{value:g}"
+        what, fix = f"value(s) {examples} {side} {limit}", f"use values of {bound} {limit}"
+        return problem(what, fix, code=code, examples=examples, limit=limit)
+
     if check == "not_nullable":
-        return problem("value is missing", f"fill in `{column}` ({spec.doc})", "missing_value", column=column)
+        return problem("value is missing", f"fill in `{column}` ({spec.doc})", code="missing_value", column=column)
     if check == "field_uniqueness":
-        what = f"ids are not unique ({examples})"
-        return problem(what, f"give every row its own `{column}`", "not_unique", column=column, examples=examples)
+        what, fix = f"ids are not unique ({examples})", f"give every row its own `{column}`"
+        return problem(what, fix, code="not_unique", column=column, examples=examples)
     if check.startswith(("allowed", "isin")):
         allowed = ", ".join(spec.allowed or ())
         what, fix = f"unknown value(s) {examples}", f"use one of: {allowed}"
-        return problem(what, fix, "unknown_values", examples=examples, allowed=allowed)
-    if check.startswith(("min", "max")):
-        below = check.startswith("min")
-        limit = f"{spec.min if below else spec.max:g}"
-        what = f"value(s) {examples} {'below' if below else 'above'} {limit}"
-        fix = f"use values of {'at least' if below else 'at most'} {limit}"
-        return problem(what, fix, "below_min" if below else "above_max", examples=examples, limit=limit)
+        return problem(what, fix, code="unknown_values", examples=examples, allowed=allowed)
+    if check.startswith("min"):
+        return out_of_range("below", "at least", spec.min, code="below_min")
+    if check.startswith("max"):
+        return out_of_range("above", "at most", spec.max, code="above_max")
     if check.startswith("kind"):
         what = f"expected {spec.kind} values, got {examples}"
-        return problem(what, _KIND_FIX[spec.kind], f"wrong_kind_{spec.kind}", examples=examples)
-    return problem(
-        f"failed check {check} ({examples})", "correct the values", "failed_check", check=check, examples=examples
-    )
+        return problem(what, _KIND_FIX[spec.kind], code=f"wrong_kind_{spec.kind}", examples=examples)
+    what = f"failed check {check} ({examples})"
+    return problem(what, "correct the values", code="failed_check", check=check, examples=examples)
 
 
 def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:
