@@ -173,8 +173,8 @@ def read_with_options(name: str, data: bytes, options: ReadOptions, crs: str | N
     check_size(name, data)
     encoding = None if options.encoding is None else _codec(name, options.encoding)
     chosen_crs = user_crs(name, crs) if crs else None
-    options = ReadOptions(options.file_layer, encoding, options.x_column, options.y_column, options.wkt_column)
-    result = sandbox.run(basename(name), _read_for_transfer, name, data, options, chosen_crs)
+    reading = ReadOptions(options.file_layer, encoding, options.x_column, options.y_column, options.wkt_column)
+    result = sandbox.run(basename(name), _read_for_transfer, name, data, reading, chosen_crs)
     if isinstance(result.frame, _ArrowFrame):
         result = replace(result, frame=result.frame.restored())
     return result

@@ -2,7 +2,7 @@
 
 ::
 
-    bytes ──io.read_upload──> raw frame (EPSG:4326) ──[datum fix]──[repairs]──io.apply_mapping──> canonical
+    bytes ──io.read_with_options──> raw frame (EPSG:4326) ──[datum fix]──[repairs]──io.apply_mapping──> canonical
           ──validate.problems_in (+ boundaries.boundary_problems for grids)──> one report
           ──changes.diff_grids / join_impact (grids) or grid assignment (points)──> preview
           ──activate_upload──> new workspace version (only if the report has no errors)
