@@ -87,40 +87,30 @@ def member_name(info: zipfile.ZipInfo) -> str:
 
 def _check_member(name: str, member: str, info: zipfile.ZipInfo) -> None:
     parts = member.replace("\\", "/").split("/")
+    archive, inner = basename(name), basename(member)[:80]
     if member.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member) or ".." in parts:
         raise ReadError(
-            f"`{basename(name)}` contains a file with an unsafe path (`{member[:80]}`): "
-            "archives may not point outside themselves. Re-create the zip from the layer's "
-            "files only.",
+            f"`{archive}` contains a file with an unsafe path (`{member[:80]}`): archives may not point outside "
+            "themselves. Re-create the zip from the layer's files only.",
             code="zip_unsafe_path",
-            params={"name": basename(name), "member": member[:80]},
+            params={"name": archive, "member": member[:80]},
         )
     if info.file_size > formats.MAX_UPLOAD_BYTES:
+        size, limit = megabytes(info.file_size), megabytes(formats.MAX_UPLOAD_BYTES)
         raise ReadError(
-            f"`{basename(name)}` contains `{basename(member)[:80]}`, which unpacks to "
-            f"{megabytes(info.file_size)}; a file may unpack to at most {megabytes(formats.MAX_UPLOAD_BYTES)}. "
+            f"`{archive}` contains `{inner}`, which unpacks to {size}; a file may unpack to at most {limit}. "
             "Split the layer (e.g. by street) or simplify its geometry, then upload the parts.",
             code="member_too_big",
-            params={
-                "file": basename(name),
-                "member": basename(member)[:80],
-                "size": megabytes(info.file_size),
-                "limit": megabytes(formats.MAX_UPLOAD_BYTES),
-            },
+            params={"file": archive, "member": inner, "size": size, "limit": limit},
         )
     ratio = info.file_size / max(info.compress_size, 1)
     if info.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO:
+        shown = f"{ratio:,.0f}"
         raise ReadError(
-            f"`{basename(name)}` contains `{basename(member)[:80]}`, compressed "
-            f"{ratio:,.0f}:1 (the limit is {MAX_COMPRESSION_RATIO}:1), which is how zip "
-            "bombs look. Upload the layer's files zipped normally.",
+            f"`{archive}` contains `{inner}`, compressed {shown}:1 (the limit is {MAX_COMPRESSION_RATIO}:1), "
+            "which is how zip bombs look. Upload the layer's files zipped normally.",
             code="zip_bomb",
-            params={
-                "name": basename(name),
-                "member": basename(member)[:80],
-                "ratio": f"{ratio:,.0f}",
-                "limit": MAX_COMPRESSION_RATIO,
-            },
+            params={"name": archive, "member": inner, "ratio": shown, "limit": MAX_COMPRESSION_RATIO},
         )
 
 

@@ -38,7 +38,7 @@ Not here: the repairs offered before a file is checked (``core.repairs``), the s
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -181,26 +181,33 @@ def _union(geometries: np.ndarray, suspect: np.ndarray) -> shapely.Geometry:
 
 
 @dataclass(frozen=True)
+class _Summary:
+    """How the findings not listed are summed up in one problem: "``count`` more ``noun``, ``area`` in
+    all", with ``fix``; ``code`` (with ``count``, ``area`` and ``params``) words it in another language."""
+
+    noun: str
+    fix: str
+    _: KW_ONLY
+    code: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class _Findings:
     """Findings of one kind, as parallel arrays: how big (m²), which grids, and the piece to point at.
 
     ``describe(k, names, where)`` words finding ``k`` as ``(what, fix, code, params)`` (``code`` and
     ``params`` let the front end word it in another language; ``params`` gains ``at``, the lon/lat);
-    ``column`` and ``severity`` are those of its problems, and ``noun``/``fix`` word the summary of the
-    findings not listed (``summary_code``, with ``count``, ``area`` and ``summary_params``, words it in
-    another language).
+    ``rest`` sums up the findings not listed; ``column`` and ``severity`` are those of all its problems.
     """
 
     sizes: np.ndarray
     grids: list[np.ndarray]
     pieces: np.ndarray
     describe: Callable[[int, tuple[str, ...], str], tuple[str, str, str, dict]]
-    column: str
-    severity: str
-    noun: str
-    fix: str
-    summary_code: str
-    summary_params: dict = field(default_factory=dict)
+    rest: _Summary
+    column: str = schema.GEOMETRY
+    severity: str = "warning"
 
     def problems(self, layer: _MetricGrids, *, smallest_first: bool = False) -> list[Problem]:
         """The largest ``_LISTED`` findings (smallest with ``smallest_first``), then one for the rest."""
@@ -229,11 +236,11 @@ class _Findings:
                     schema.GRIDS.name,
                     self.column,
                     layer.names(grids),
-                    f"{len(rest)} more {self.noun}, {square_metres(self.sizes[rest].sum())} in all",
-                    self.fix,
+                    f"{len(rest)} more {self.rest.noun}, {square_metres(self.sizes[rest].sum())} in all",
+                    self.rest.fix,
                     self.severity,
-                    code=self.summary_code,
-                    params={**self.summary_params, "count": len(rest), "area": square_metres(self.sizes[rest].sum())},
+                    code=self.rest.code,
+                    params={**self.rest.params, "count": len(rest), "area": square_metres(self.sizes[rest].sum())},
                 )
             )
         return problems
@@ -292,17 +299,9 @@ def _duplicates(layer: _MetricGrids, first: np.ndarray, second: np.ndarray) -> _
             {"count": len(names), "area": area},
         )
 
-    return _Findings(
-        layer.areas[leaders],
-        [np.array(members) for members in groups.values()],
-        layer.geometries[leaders],
-        describe,
-        schema.GEOMETRY,
-        "error",
-        "groups of rows with identical polygons",
-        "keep one row per grid",
-        summary_code="more_duplicate_polygons",
-    )
+    grouped = [np.array(members) for members in groups.values()]
+    rest = _Summary("groups of rows with identical polygons", "keep one row per grid", code="more_duplicate_polygons")
+    return _Findings(layer.areas[leaders], grouped, layer.geometries[leaders], describe, rest, severity="error")
 
 
 def _overlaps(
@@ -349,17 +348,14 @@ def _overlaps(
             params,
         )
 
-    return _Findings(
-        area[index],
-        list(np.stack([first[index], second[index]], axis=1)),
-        shared[index],
-        describe,
-        schema.COMMUNITY if crossing else schema.GEOMETRY,
-        "error",
+    pairs = list(np.stack([first[index], second[index]], axis=1))
+    rest = _Summary(
         "overlapping pairs of grids" + (" of different communities" if crossing else ""),
         "redraw the shared borders so every place lies in one grid",
-        summary_code="more_crossings" if crossing else "more_overlaps",
+        code="more_crossings" if crossing else "more_overlaps",
     )
+    column = schema.COMMUNITY if crossing else schema.GEOMETRY
+    return _Findings(area[index], pairs, shared[index], describe, rest, column=column, severity="error")
 
 
 def _gap_problems(
@@ -381,23 +377,19 @@ def _gap_problems(
             {"area": square_metres(areas[k])},
         )
 
-    return _Findings(
-        areas,
-        _grouped(around, neighbour, len(pieces)),
-        pieces,
-        describe,
-        schema.GEOMETRY,
-        "warning",
+    rest = _Summary(
         f"gaps {inside}",
         "extend the neighbouring grids over them",
-        summary_code="more_gaps_inside" if boundary is not None else "more_gaps_enclosed",
-    ).problems(layer)
+        code="more_gaps_inside" if boundary is not None else "more_gaps_enclosed",
+    )
+    return _Findings(areas, _grouped(around, neighbour, len(pieces)), pieces, describe, rest).problems(layer)
 
 
 def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]:
     """One warning per grid that is, or has a separate piece, smaller than ``sliver_max_m2``."""
     parts, owner = shapely.get_parts(layer.geometries, return_index=True)
     areas = shapely.area(parts)
+    limit = square_metres(sliver_max_m2)
     pieces = np.bincount(owner, minlength=len(layer.geometries))
     small = np.flatnonzero(areas < sliver_max_m2)
     grids, first = np.unique(owner[small], return_index=True)
@@ -410,7 +402,7 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
             "grid": names[0],
             "area": square_metres(total[grid]),
             "count": int(count[grid]),
-            "limit": square_metres(sliver_max_m2),
+            "limit": limit,
         }
         if pieces[grid] == 1:
             return (
@@ -421,25 +413,20 @@ def _sliver_problems(layer: _MetricGrids, sliver_max_m2: float) -> list[Problem]
             )
         return (
             f"grid {names[0]} has {count[grid]:,} separate {'piece' if count[grid] == 1 else 'pieces'} under "
-            f"{square_metres(sliver_max_m2)} ({square_metres(total[grid])} in all) {where}",
+            f"{limit} ({square_metres(total[grid])} in all) {where}",
             "delete the stray piece or merge it into the grid it lies in (QGIS: Multipart to "
             "singleparts, then Eliminate selected polygons)",
             "sliver_pieces",
             params,
         )
 
-    findings = _Findings(
-        total[grids],
-        list(grids[:, None]),
-        parts[small[first]],
-        describe,
-        schema.GEOMETRY,
-        "warning",
-        f"grids with slivers under {square_metres(sliver_max_m2)}",
+    rest = _Summary(
+        f"grids with slivers under {limit}",
         "delete the slivers or merge them into their neighbours",
-        summary_code="more_slivers",
-        summary_params={"limit": square_metres(sliver_max_m2)},
+        code="more_slivers",
+        params={"limit": limit},
     )
+    findings = _Findings(total[grids], list(grids[:, None]), parts[small[first]], describe, rest)
     return findings.problems(layer, smallest_first=True)
 
 
@@ -495,17 +482,12 @@ def _outside_problems(
             params,
         )
 
-    return _Findings(
-        outside[flagged],
-        list(flagged[:, None]),
-        bits[largest[flagged]],
-        describe,
-        schema.GEOMETRY,
-        "warning",
+    rest = _Summary(
         "grids reaching beyond the active district",
         "check the grids' outer borders against the district boundary",
-        summary_code="more_outside",
-    ).problems(layer)
+        code="more_outside",
+    )
+    return _Findings(outside[flagged], list(flagged[:, None]), bits[largest[flagged]], describe, rest).problems(layer)
 
 
 def _reach(bits: np.ndarray, boundary: shapely.Geometry) -> np.ndarray:

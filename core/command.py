@@ -217,10 +217,10 @@ def grid_card(
     team_names = teams.set_index(schema.TEAM_ID)[schema.NAME]
     in_grid_members = members[members[schema.GRID_ID] == grid_id]
 
-    def whole(value) -> int | None:
-        return None if pd.isna(value) else int(value)
+    def whole(value: float | None) -> int | None:
+        return None if value is None or pd.isna(value) else int(value)
 
-    def text(value) -> str:
+    def text(value: object) -> str:
         return "" if pd.isna(value) else str(value)
 
     return GridCard(

@@ -46,23 +46,11 @@ def member_measures(grids: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     layer = schema.MEMBERS.name
     missing = [c for c in (schema.GRID_ID, schema.KIND, schema.LINKED_HOUSEHOLDS) if c not in members.columns]
     if missing:
-        raise ValidationError(
-            layer,
-            [
-                Problem(
-                    layer,
-                    c,
-                    (),
-                    f"required column `{c}` is missing",
-                    "join the members to the grids first (core.joins.join_to_grids)"
-                    if c == schema.GRID_ID
-                    else f"add a `{c}` column (see core.schema.MEMBERS)",
-                    code="missing_column",
-                    params={"column": c},
-                )
-                for c in missing
-            ],
-        )
+        joined_first = "join the members to the grids first (core.joins.join_to_grids)"
+        fixes = {
+            c: joined_first if c == schema.GRID_ID else f"add a `{c}` column (see core.schema.MEMBERS)" for c in missing
+        }
+        raise ValidationError(layer, [Problem.missing_column(layer, c, fix) for c, fix in fixes.items()])
     ids = pd.Index(grids[schema.GRID_ID], name=schema.GRID_ID)
     mine = members[members[schema.GRID_ID].isin(ids)]
 

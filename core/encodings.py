@@ -128,73 +128,38 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
     Western code page in the header is used but must be confirmed: ArcGIS writes "ANSI" there whatever
     the writing system's code page was, GBK included."""
     if override:
-        return (
-            override,
-            "user",
-            [
-                Message(
-                    f"read the attribute table as {override.upper()} (as chosen)",
-                    code="dbf_as_chosen",
-                    params={"encoding": override.upper()},
-                )
-            ],
-            [],
-        )
+        note = Message(_read_as(override, "as chosen"), code="dbf_as_chosen", params={"encoding": override.upper()})
+        return override, "user", [note], []
     for suffix in (".cpg", ".cst"):
         declared = codec_name(parts[suffix][:64].decode("ascii", errors="ignore")) if suffix in parts else None
         if declared:
-            return (
-                declared,
-                "file",
-                [
-                    Message(
-                        f"read the attribute table as {declared.upper()} (from the {suffix} file)",
-                        code="dbf_from_cpg",
-                        params={"encoding": declared.upper(), "file": suffix},
-                    )
-                ],
-                [],
-            )
+            params = {"encoding": declared.upper(), "file": suffix}
+            note = Message(_read_as(declared, f"from the {suffix} file"), code="dbf_from_cpg", params=params)
+            return declared, "file", [note], []
     dbf = parts[".dbf"]
     ldid = dbf[29] if len(dbf) > 29 else 0
     if ldid in _LDID_CJK:
-        return (
-            _LDID_CJK[ldid],
-            "file",
-            [
-                Message(
-                    f"read the attribute table as {_LDID_CJK[ldid].upper()} (code page in the DBF header)",
-                    code="dbf_from_header",
-                    params={"encoding": _LDID_CJK[ldid].upper()},
-                )
-            ],
-            [],
+        codec = _LDID_CJK[ldid]
+        note = Message(
+            _read_as(codec, "code page in the DBF header"), code="dbf_from_header", params={"encoding": codec.upper()}
         )
+        return codec, "file", [note], []
     samples = _dbf_text(dbf)
     if all(s.isascii() for s in samples):
         return "utf-8", "detected", [], []
     detected, failures = _detect(samples)
     if ldid in _LDID_OTHER and not (detected == "utf-8" and failures == 0):
         codec = _LDID_OTHER[ldid]
-        return (
-            codec,
-            "file",
-            [
-                Message(
-                    f"read the attribute table as {codec.upper()} (code page in the DBF header)",
-                    code="dbf_from_header",
-                    params={"encoding": codec.upper()},
-                )
-            ],
-            [
-                Message(
-                    f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
-                    "garbled, pick the encoding the file was saved in (Chinese files are often GBK)",
-                    code="dbf_western",
-                    params={"encoding": codec.upper()},
-                )
-            ],
+        western = Message(
+            f"the DBF header says its text is {codec.upper()}, a Western code page; if names look "
+            "garbled, pick the encoding the file was saved in (Chinese files are often GBK)",
+            code="dbf_western",
+            params={"encoding": codec.upper()},
         )
+        note = Message(
+            _read_as(codec, "code page in the DBF header"), code="dbf_from_header", params={"encoding": codec.upper()}
+        )
+        return codec, "file", [note], [western]
     confirm: list[str] = (
         [
             Message(
@@ -207,18 +172,14 @@ def shapefile_encoding(parts: dict[str, bytes], override: str | None) -> tuple[s
         if failures
         else []
     )
-    return (
-        detected,
-        "detected",
-        [
-            Message(
-                f"read the attribute table as {detected.upper()} (detected; the shapefile has no .cpg file)",
-                code="dbf_detected",
-                params={"encoding": detected.upper()},
-            )
-        ],
-        confirm,
-    )
+    how = "detected; the shapefile has no .cpg file"
+    note = Message(_read_as(detected, how), code="dbf_detected", params={"encoding": detected.upper()})
+    return detected, "detected", [note], confirm
+
+
+def _read_as(codec: str, how: str) -> str:
+    """The note that the attribute table is read as ``codec`` (found ``how``)."""
+    return f"read the attribute table as {codec.upper()} ({how})"
 
 
 def repair_dbf_text(dbf: bytes, encoding: str) -> tuple[bytes, int, int]:

@@ -100,6 +100,18 @@ class Problem:
     code: str = ""
     params: dict = field(default_factory=dict, compare=False)
 
+    @classmethod
+    def missing_column(cls, layer: str, column: str, fix: str, *, doc: str = "") -> Problem:
+        """A required ``column`` (described by ``doc``, if given) that ``layer`` does not have."""
+        what = f"required column `{column}` ({doc}) is missing" if doc else f"required column `{column}` is missing"
+        return cls(layer, column, (), what, fix, code="missing_column", params={"column": column})
+
+    @classmethod
+    def not_a_code(cls, layer: str, column: str, rows: tuple[str, ...], codes: tuple[str, ...], fix: str) -> Problem:
+        """Values of ``column`` in ``rows`` that are none of ``codes``."""
+        allowed = ", ".join(codes)
+        return cls(layer, column, rows, f"is not one of {allowed}", fix, code="not_a_code", params={"allowed": allowed})
+
     def __str__(self) -> str:
         where = f"`{self.layer}`"
         if self.column:

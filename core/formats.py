@@ -62,9 +62,10 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """What the user chose for a read: the layer (sheet, folder), the text codec, the geometry columns."""
+    """What the user chose for a read: the layer inside the file (sheet, folder), the text codec, the
+    geometry columns. ``core.uploads.UploadOptions`` adds the rest of an upload's choices."""
 
-    layer: str | None = None
+    file_layer: str | None = None
     encoding: str | None = None
     x_column: str | None = None
     y_column: str | None = None

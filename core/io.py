@@ -66,6 +66,7 @@ __all__ = [
     "gcj02_to_wgs84",
     "list_layers",
     "read_upload",
+    "read_with_options",
     "suggest_mapping",
     "table_columns",
     "wgs84_to_gcj02",
@@ -163,12 +164,17 @@ def read_upload(
     ``wkt_column`` the geometry columns of a table. Raises ``ReadError`` saying what to do otherwise.
     The file is read in a worker with the read limits (``core.sandbox``).
     """
+    return read_with_options(name, data, ReadOptions(layer, encoding, x_column, y_column, wkt_column), crs)
+
+
+def read_with_options(name: str, data: bytes, options: ReadOptions, crs: str | None = None) -> ReadResult:
+    """:func:`read_upload` with the layer, encoding and geometry columns as one ``options`` (an upload's
+    ``core.uploads.UploadOptions`` is one)."""
     check_size(name, data)
-    if encoding is not None:
-        encoding = _codec(name, encoding)
+    encoding = None if options.encoding is None else _codec(name, options.encoding)
     chosen_crs = user_crs(name, crs) if crs else None
-    options = ReadOptions(layer, encoding, x_column, y_column, wkt_column)
-    result = sandbox.run(basename(name), _read_for_transfer, name, data, options, chosen_crs)
+    reading = ReadOptions(options.file_layer, encoding, options.x_column, options.y_column, options.wkt_column)
+    result = sandbox.run(basename(name), _read_for_transfer, name, data, reading, chosen_crs)
     if isinstance(result.frame, _ArrowFrame):
         result = replace(result, frame=result.frame.restored())
     return result
@@ -262,7 +268,7 @@ def _read_csv(name: str, data: bytes, options: ReadOptions) -> RawRead:
 def _read_xlsx(name: str, data: bytes, options: ReadOptions) -> RawRead:
     sheets = tables.xlsx_sheets(name, data)
     notes: list[str] = []
-    sheet = pick_layer(name, sheets, options.layer, notes)
+    sheet = pick_layer(name, sheets, options.file_layer, notes)
     table = tables.read_xlsx_table(name, data, sheet)
     frame, crs, table_notes = table_geometry(name, table, options)
     raw = RawRead(frame, crs, sheets, sheet, notes=notes + table_notes)

@@ -218,20 +218,8 @@ def join_to_grids(
     ``street`` those come out missing.
     """
     if GRID_ID not in grids.columns:
-        raise ValidationError(
-            "grids",
-            [
-                Problem(
-                    "grids",
-                    GRID_ID,
-                    (),
-                    f"required column `{GRID_ID}` is missing",
-                    f"add a `{GRID_ID}` column, or map one of the file's columns to it",
-                    code="missing_column",
-                    params={"column": GRID_ID},
-                )
-            ],
-        )
+        fix = f"add a `{GRID_ID}` column, or map one of the file's columns to it"
+        raise ValidationError("grids", [Problem.missing_column("grids", GRID_ID, fix)])
     assignment = assign_points(points, grids, index)
     joined = points.drop(columns=[c for c in (COMMUNITY, STREET, ASSIGNED) if c in points.columns])
     if GRID_ID in joined.columns:

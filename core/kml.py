@@ -127,11 +127,11 @@ def read_kmz(name: str, data: bytes, options: ReadOptions) -> RawRead:
 
 
 def read_kml(name: str, data: bytes, options: ReadOptions) -> RawRead:
-    """The Placemarks of the layer ``options.layer`` (else the first) as WGS84 features."""
+    """The Placemarks of the layer ``options.file_layer`` (else the first) as WGS84 features."""
     found = placemarks(basename(name), data, file_stem(name))
     layers = tuple(dict.fromkeys(layer for layer, _ in found))
     notes: list[str] = []
-    layer = pick_layer(name, layers, options.layer, notes)
+    layer = pick_layer(name, layers, options.file_layer, notes)
     rows, geoms, with_z = features([item for item in found if item[0] == layer])
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=np.array(geoms, dtype=object))
     if with_z:

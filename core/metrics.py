@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 
-def local_midnight(day: date | pd.Timestamp, tz) -> pd.Timestamp:
+def local_midnight(day: date | pd.Timestamp, tz: str | tzinfo) -> pd.Timestamp:
     """The first moment of calendar ``day`` in ``tz``. Where the clock jumps over midnight (e.g.
     America/Santiago in September) the day starts at the first minute that exists; where midnight
     comes twice, at the first."""

@@ -100,17 +100,8 @@ def metric_grids(grids: gpd.GeoDataFrame) -> tuple[pyproj.CRS, np.ndarray]:
     layer = schema.GRIDS.name
     problems = []
     if schema.GRID_ID not in grids.columns:
-        problems.append(
-            Problem(
-                layer,
-                schema.GRID_ID,
-                (),
-                f"required column `{schema.GRID_ID}` is missing",
-                f"add a `{schema.GRID_ID}` column, or map one of the file's columns to it",
-                code="missing_column",
-                params={"column": schema.GRID_ID},
-            )
-        )
+        fix = f"add a `{schema.GRID_ID}` column, or map one of the file's columns to it"
+        problems.append(Problem.missing_column(layer, schema.GRID_ID, fix))
     if grids.crs is None:
         problems.append(
             Problem(

@@ -301,37 +301,13 @@ def _reach(
     """The reach of each kind present and of ``ANY_KIND``, in the metric ``crs``."""
     layer = schema.SERVICE_POINTS.name
     if schema.KIND not in service_points.columns:
-        raise ValidationError(
-            layer,
-            [
-                Problem(
-                    layer,
-                    schema.KIND,
-                    (),
-                    f"required column `{schema.KIND}` is missing",
-                    "add the kind of each service point",
-                    code="missing_column",
-                    params={"column": schema.KIND},
-                )
-            ],
-        )
+        raise ValidationError(layer, [Problem.missing_column(layer, schema.KIND, "add the kind of each service point")])
     kinds = service_points[schema.KIND].to_numpy(dtype=object)
     unknown = ~np.isin(kinds, schema.SERVICE_KINDS)
     if unknown.any():
-        raise ValidationError(
-            layer,
-            [
-                Problem(
-                    layer,
-                    schema.KIND,
-                    row_ids(service_points, unknown, schema.POINT_ID),
-                    f"is not one of {', '.join(schema.SERVICE_KINDS)}",
-                    "map the file's kinds to these codes",
-                    code="not_a_code",
-                    params={"allowed": ", ".join(schema.SERVICE_KINDS)},
-                )
-            ],
-        )
+        rows = row_ids(service_points, unknown, schema.POINT_ID)
+        fix = "map the file's kinds to these codes"
+        raise ValidationError(layer, [Problem.not_a_code(layer, schema.KIND, rows, schema.SERVICE_KINDS, fix)])
     xy = points_xy(service_points, layer, crs)
     network = RoadNetwork.from_roads(roads, crs) if roads is not None else None
     reach = {}

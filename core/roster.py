@@ -213,21 +213,7 @@ def assignment_rows(assignments: pd.DataFrame) -> pd.DataFrame:
     from 1 (as text, the index); a ``ValidationError`` if either column is missing."""
     missing = [c for c in (schema.TEAM_ID, schema.GRID_ID) if c not in assignments.columns]
     if missing:
-        raise ValidationError(
-            LAYER,
-            [
-                Problem(
-                    LAYER,
-                    c,
-                    (),
-                    f"required column `{c}` is missing",
-                    f"add a `{c}` column",
-                    code="missing_column",
-                    params={"column": c},
-                )
-                for c in missing
-            ],
-        )
+        raise ValidationError(LAYER, [Problem.missing_column(LAYER, c, f"add a `{c}` column") for c in missing])
     out = pd.DataFrame(
         {c: [id_text(v) for v in assignments[c]] for c in (schema.TEAM_ID, schema.GRID_ID)}, dtype=object
     )
@@ -260,22 +246,25 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
     team_ids, grid_ids = teams[schema.TEAM_ID].astype(str), grids[schema.GRID_ID].astype(str)
     problems = []
 
-    def rows(mask: pd.Series) -> tuple[str, ...]:
-        return tuple(table.index[mask.to_numpy()])
+    def problem(
+        column: str | None,
+        mask: pd.Series | None,
+        what: str,
+        fix: str,
+        /,
+        *,
+        code: str,
+        severity: str = "error",
+        **params: object,
+    ) -> Problem:
+        """A problem of the table in the rows where ``mask`` holds (None: of the whole table)."""
+        rows = () if mask is None else tuple(table.index[mask.to_numpy()])
+        return Problem(LAYER, column, rows, what, fix, severity=severity, code=code, params=params)
 
     for column, values, what in ((schema.TEAM_ID, team, "team"), (schema.GRID_ID, grid, "grid")):
         if (values == "").any():
-            problems.append(
-                Problem(
-                    LAYER,
-                    column,
-                    rows(values == ""),
-                    f"the {what} is empty",
-                    f"fill in the {what} id (or name), or delete the row",
-                    code="missing_value",
-                    params={"column": column},
-                )
-            )
+            empty, fill = f"the {what} is empty", f"fill in the {what} id (or name), or delete the row"
+            problems.append(problem(column, values == "", empty, fill, code="missing_value", column=column))
     unknown_team = (team != "") & ~team.isin(team_ids)
     unknown_grid = (grid != "") & ~grid.isin(grid_ids)
     for column, values, unknown, what, code, fix in (
@@ -299,15 +288,7 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
         if unknown.any():
             examples = examples_text(values[unknown])
             problems.append(
-                Problem(
-                    LAYER,
-                    column,
-                    rows(unknown),
-                    f"unknown {what}(s) {examples}",
-                    fix,
-                    code=code,
-                    params={"examples": examples},
-                )
+                problem(column, unknown, f"unknown {what}(s) {examples}", fix, code=code, examples=examples)
             )
     valid = (team != "") & (grid != "") & ~unknown_team & ~unknown_grid
     pairs = table[valid].drop_duplicates()
@@ -315,43 +296,32 @@ def _problems(table: pd.DataFrame, grids: pd.DataFrame, teams: pd.DataFrame) -> 
     twice = teams_per_grid.index[teams_per_grid > 1]
     if len(twice):
         examples = examples_text(twice)
+        given_twice = f"grid(s) {examples} given to more than one team"
+        keep_one = "keep one team per grid and delete the other rows"
+        in_twice = valid & grid.isin(twice)
         problems.append(
-            Problem(
-                LAYER,
-                schema.GRID_ID,
-                rows(valid & grid.isin(twice)),
-                f"grid(s) {examples} given to more than one team",
-                "keep one team per grid and delete the other rows",
-                code="grid_assigned_twice",
-                params={"examples": examples},
-            )
+            problem(schema.GRID_ID, in_twice, given_twice, keep_one, code="grid_assigned_twice", examples=examples)
         )
     repeated = valid & table.duplicated(keep="first")
     if repeated.any():
-        problems.append(
-            Problem(
-                LAYER,
-                None,
-                rows(repeated),
-                "the same team and grid are listed again",
-                "nothing to do: the repeated rows are ignored",
-                severity="warning",
-                code="duplicate_row",
-            )
-        )
+        again, ignored = "the same team and grid are listed again", "nothing to do: the repeated rows are ignored"
+        problems.append(problem(None, repeated, again, ignored, code="duplicate_row", severity="warning"))
     uncovered = grid_ids[~grid_ids.isin(grid[valid])]
     if len(uncovered):
         examples = examples_text(uncovered)
+        count = len(uncovered)
+        no_team = f"{count} grid(s) have no team: {examples}"
+        go_on = "assign them to a team, or go on if nobody is meant to patrol them"
         problems.append(
-            Problem(
-                LAYER,
+            problem(
                 schema.GRID_ID,
-                (),
-                f"{len(uncovered)} grid(s) have no team: {examples}",
-                "assign them to a team, or go on if nobody is meant to patrol them",
-                severity="warning",
+                None,
+                no_team,
+                go_on,
                 code="grid_uncovered",
-                params={"count": len(uncovered), "examples": examples},
+                severity="warning",
+                count=count,
+                examples=examples,
             )
         )
     return problems

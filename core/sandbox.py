@@ -42,9 +42,22 @@ _PRELOAD = ["core.io"]
 # Allocators that reserve address space up front would count against RLIMIT_AS without using memory:
 # Arrow's default pool (pandas strings) reserves 1 GB at its first use, glibc 64 MB per thread arena.
 _WORKER_ENVIRONMENT = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
+_SLOW_ADVICE = (
+    "A file this slow is damaged or built to stall the server (e.g. a GeoPackage view that never ends). "
+    "Export the layer again as a plain file, or split it, and upload that."
+)
+_LARGE_ADVICE = (
+    "Split the file (e.g. by street), simplify its geometry or drop columns you do not need, then upload the parts."
+)
 _lock = threading.Lock()
 _BARE_MAIN = types.ModuleType("__main__")
 _context: multiprocessing.context.ForkServerContext | None = None
+
+
+def _stopped(label: str, what: str, advice: str) -> str:
+    """The message for a read of ``label`` stopped at a limit: ``what`` it took (e.g. "took longer than
+    30 s") and ``advice`` on what to upload instead."""
+    return f"`{label}` {what} to read, so reading was stopped. {advice}"
 
 
 def _server() -> multiprocessing.context.ForkServerContext:
@@ -76,13 +89,8 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
         with contextlib.suppress(OSError):  # the worker died taking them in
             receiver.send((function, args))  # after the start: the file's bytes are streamed, not copied
         if not receiver.poll(seconds):
-            raise ReadError(
-                f"`{label}` took longer than {seconds:g} s to read, so reading was stopped. A file this "
-                "slow is damaged or built to stall the server (e.g. a GeoPackage view that never ends). "
-                "Export the layer again as a plain file, or split it, and upload that.",
-                code="read_time",
-                params={"file": label, "seconds": f"{seconds:g}"},
-            )
+            why = _stopped(label, f"took longer than {seconds:g} s", _SLOW_ADVICE)
+            raise ReadError(why, code="read_time", params={"file": label, "seconds": f"{seconds:g}"})
         try:
             with warnings.catch_warnings():  # geometry with NaN vertices warns as it is rebuilt from WKB;
                 warnings.simplefilter("ignore", RuntimeWarning)  # validation reports such geometry
@@ -97,13 +105,8 @@ def run(label: str, function: Callable[..., T], *args: object) -> T:
     if outcome == "ok":
         return value
     if outcome == "memory":
-        raise ReadError(
-            f"`{label}` needs more than {memory_mb:,} MB of memory to read, so reading was stopped. Split "
-            "the file (e.g. by street), simplify its geometry or drop columns you do not need, then upload "
-            "the parts.",
-            code="read_memory",
-            params={"file": label, "mb": f"{memory_mb:,}"},
-        )
+        why = _stopped(label, f"needs more than {memory_mb:,} MB of memory", _LARGE_ADVICE)
+        raise ReadError(why, code="read_memory", params={"file": label, "mb": f"{memory_mb:,}"})
     if outcome == "error":
         raise value
     raise RuntimeError(f"reading `{label}` failed in the worker:\n{value}")

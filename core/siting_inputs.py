@@ -41,12 +41,7 @@ def lattice_candidates(area: shapely.Geometry | gpd.GeoSeries | gpd.GeoDataFrame
     """Candidate sites on a square lattice of ``spacing_m`` inside ``area`` (a shapely geometry in
     EPSG:4326, or a layer whose union is the area, e.g. the grids): ``candidate_id`` L1, L2, … and
     points in EPSG:4326."""
-    if not spacing_m > 0:
-        raise SitingError(
-            f"the lattice spacing must be a positive number of metres, got {spacing_m}",
-            code="spacing",
-            params={"value": spacing_m},
-        )
+    _check_spacing(spacing_m)
     shapes = (
         area if isinstance(area, (gpd.GeoSeries, gpd.GeoDataFrame)) else gpd.GeoSeries([area], crs=schema.STORAGE_CRS)
     )
@@ -93,6 +88,15 @@ def _candidates(prefix: str, xy: np.ndarray, crs: pyproj.CRS) -> gpd.GeoDataFram
     )
 
 
+def _check_spacing(spacing_m: float) -> None:
+    if not spacing_m > 0:
+        raise SitingError(
+            f"the lattice spacing must be a positive number of metres, got {spacing_m}",
+            code="spacing",
+            params={"value": spacing_m},
+        )
+
+
 def _lattice_in(shapes: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Points of a square lattice (cell centres of a ``spacing_m`` grid aligned to multiples of it) that
     lie in or on one of the metric ``shapes``: (n, 2) coordinates and the position of the first shape
@@ -134,12 +138,7 @@ def population_demand(grids: gpd.GeoDataFrame, spacing_m: float) -> gpd.GeoDataF
     (a grid too small to hold one gets a single point inside it), so the weights of a grid's points
     add up to its population (grids of unknown population add none). Columns ``grid_id``, ``weight``,
     point in EPSG:4326."""
-    if not spacing_m > 0:
-        raise SitingError(
-            f"the lattice spacing must be a positive number of metres, got {spacing_m}",
-            code="spacing",
-            params={"value": spacing_m},
-        )
+    _check_spacing(spacing_m)
     crs = metric_crs(grids)
     polygons = np.asarray(grids.geometry.to_crs(crs).array, dtype=object)
     population = np.zeros(len(grids))

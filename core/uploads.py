@@ -2,7 +2,7 @@
 
 ::
 
-    bytes ──io.read_upload──> raw frame (EPSG:4326) ──[datum fix]──[repairs]──io.apply_mapping──> canonical
+    bytes ──io.read_with_options──> raw frame (EPSG:4326) ──[datum fix]──[repairs]──io.apply_mapping──> canonical
           ──validate.problems_in (+ boundaries.boundary_problems for grids)──> one report
           ──changes.diff_grids / join_impact (grids) or grid assignment (points)──> preview
           ──activate_upload──> new workspace version (only if the report has no errors)
@@ -25,6 +25,7 @@ import shapely
 
 from core import boundaries, changes, io, joins, repairs, schema, upload_rules
 from core.errors import GridWatchError, Message, Problem, ReadError
+from core.formats import ReadOptions
 from core.store import Store
 from core.upload_rules import Shrink
 from core.validate import conform, problems_in, row_labels, with_defaults
@@ -49,15 +50,11 @@ Mode = Literal["replace", "append"]
 
 
 @dataclass(frozen=True)
-class UploadOptions:
-    """What the user chose about reading the file (everything optional: detection fills the rest)."""
+class UploadOptions(ReadOptions):
+    """What the user chose about an upload (everything optional: detection fills the rest): how to read
+    the file (``ReadOptions``), the coordinate system its numbers are in, and what to convert or repair."""
 
-    file_layer: str | None = None
     crs: str | None = None
-    encoding: str | None = None
-    x_column: str | None = None
-    y_column: str | None = None
-    wkt_column: str | None = None
     datum: str | None = None  # "gcj02" / "bd09": convert to WGS84
     repair_invalid: bool = False
     polygonize: bool = False
@@ -197,16 +194,7 @@ def check_upload(
             params={"name": layer_name, "known": ", ".join(schema.LAYERS)},
         )
     layer = schema.LAYERS[layer_name]
-    read = io.read_upload(
-        name,
-        data,
-        layer=options.file_layer,
-        crs=options.crs,
-        encoding=options.encoding,
-        x_column=options.x_column,
-        y_column=options.y_column,
-        wkt_column=options.wkt_column,
-    )
+    read = io.read_with_options(name, data, options, options.crs)
     active = active if active is not None else Active.from_store(store)
     grids = active.grids
     frame, notes = read.frame, list(read.notes)

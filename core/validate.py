@@ -138,17 +138,8 @@ def _column_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem
     problems = []
     for missing in cases.loc[cases["check"] == "column_in_dataframe", "failure_case"].unique():
         spec = layer.column(str(missing))
-        problems.append(
-            Problem(
-                layer.name,
-                spec.name,
-                (),
-                f"required column `{spec.name}` ({spec.doc}) is missing",
-                f"add a `{spec.name}` column, or map one of the file's columns to it",
-                code="missing_column",
-                params={"column": spec.name},
-            )
-        )
+        fix = f"add a `{spec.name}` column, or map one of the file's columns to it"
+        problems.append(Problem.missing_column(layer.name, spec.name, fix, doc=spec.doc))
     cases = cases[cases["check"] != "column_in_dataframe"]
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
         problems.append(_problem_from_check(gdf, layer, column, str(check), group))
@@ -161,76 +152,33 @@ def _problem_from_check(
     rows = row_labels(gdf, layer, pd.Index(group["index"].dropna()))
     spec = layer.column(column)
     examples = ", ".join(repr(v) for v in group["failure_case"].dropna().unique()[:3])
+
+    def problem(what: str, fix: str, *, code: str, **params: str) -> Problem:
+        return Problem(layer.name, column, rows, what, fix, code=code, params=params)
+
+    def out_of_range(side: str, bound: str, value: float | None, *, code: str) -> Problem:
+        limit = f"{value:g}"
+        what, fix = f"value(s) {examples} {side} {limit}", f"use values of {bound} {limit}"
+        return problem(what, fix, code=code, examples=examples, limit=limit)
+
     if check == "not_nullable":
-        return Problem(
-            layer.name,
-            column,
-            rows,
-            "value is missing",
-            f"fill in `{column}` ({spec.doc})",
-            code="missing_value",
-            params={"column": column},
-        )
+        return problem("value is missing", f"fill in `{column}` ({spec.doc})", code="missing_value", column=column)
     if check == "field_uniqueness":
-        return Problem(
-            layer.name,
-            column,
-            rows,
-            f"ids are not unique ({examples})",
-            f"give every row its own `{column}`",
-            code="not_unique",
-            params={"column": column, "examples": examples},
-        )
+        what, fix = f"ids are not unique ({examples})", f"give every row its own `{column}`"
+        return problem(what, fix, code="not_unique", column=column, examples=examples)
     if check.startswith(("allowed", "isin")):
         allowed = ", ".join(spec.allowed or ())
-        return Problem(
-            layer.name,
-            column,
-            rows,
-            f"unknown value(s) {examples}",
-            f"use one of: {allowed}",
-            code="unknown_values",
-            params={"examples": examples, "allowed": allowed},
-        )
+        what, fix = f"unknown value(s) {examples}", f"use one of: {allowed}"
+        return problem(what, fix, code="unknown_values", examples=examples, allowed=allowed)
     if check.startswith("min"):
-        return Problem(
-            layer.name,
-            column,
-            rows,
-            f"value(s) {examples} below {spec.min:g}",
-            f"use values of at least {spec.min:g}",
-            code="below_min",
-            params={"examples": examples, "limit": f"{spec.min:g}"},
-        )
+        return out_of_range("below", "at least", spec.min, code="below_min")
     if check.startswith("max"):
-        return Problem(
-            layer.name,
-            column,
-            rows,
-            f"value(s) {examples} above {spec.max:g}",
-            f"use values of at most {spec.max:g}",
-            code="above_max",
-            params={"examples": examples, "limit": f"{spec.max:g}"},
-        )
+        return out_of_range("above", "at most", spec.max, code="above_max")
     if check.startswith("kind"):
-        return Problem(
-            layer.name,
-            column,
-            rows,
-            f"expected {spec.kind} values, got {examples}",
-            _KIND_FIX[spec.kind],
-            code=f"wrong_kind_{spec.kind}",
-            params={"examples": examples},
-        )
-    return Problem(
-        layer.name,
-        column,
-        rows,
-        f"failed check {check} ({examples})",
-        "correct the values",
-        code="failed_check",
-        params={"check": check, "examples": examples},
-    )
+        what = f"expected {spec.kind} values, got {examples}"
+        return problem(what, _KIND_FIX[spec.kind], code=f"wrong_kind_{spec.kind}", examples=examples)
+    what = f"failed check {check} ({examples})"
+    return problem(what, "correct the values", code="failed_check", check=check, examples=examples)
 
 
 def _geometry_problems(gdf: gpd.GeoDataFrame, layer: schema.Layer) -> list[Problem]:

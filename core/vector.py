@@ -159,10 +159,10 @@ def read_zipped_shapefile(
     shapefiles: dict[str, dict[str, zipfile.ZipInfo]],
     options: ReadOptions,
 ) -> RawRead:
-    """The shapefile layer ``options.layer`` (else the first) of an opened archive, whose
+    """The shapefile layer ``options.file_layer`` (else the first) of an opened archive, whose
     ``shapefile_layers`` are ``shapefiles``; archives beside it are noted, never opened."""
     notes: list[str] = []
-    layer = pick_layer(name, tuple(shapefiles), options.layer, notes)
+    layer = pick_layer(name, tuple(shapefiles), options.file_layer, notes)
     parts = shapefiles[layer]
     missing = [suffix for suffix in (".shx", ".dbf") if suffix not in parts]
     if missing:
@@ -310,7 +310,7 @@ def read_gpkg(name: str, data: bytes, options: ReadOptions) -> RawRead:
     with saved(data, ".gpkg") as path:
         layers = gpkg_layers(name, path)
         notes: list[str] = []
-        layer = pick_layer(name, layers, options.layer, notes)
+        layer = pick_layer(name, layers, options.file_layer, notes)
         frame, gdal_notes = gdal(name, pyogrio.read_dataframe, path, layer=layer)
     crs = pyproj.CRS.from_user_input(frame.crs) if frame.crs is not None else None
     raw = RawRead(frame, crs, layers, layer, notes=notes + gdal_notes)

@@ -221,21 +221,8 @@ def _check_cameras(cameras: gpd.GeoDataFrame, columns: tuple[str, ...]) -> None:
     layer = schema.CAMERAS.name
     missing = [c for c in columns if c not in cameras.columns]
     if missing:
-        raise ValidationError(
-            layer,
-            [
-                Problem(
-                    layer,
-                    c,
-                    (),
-                    f"required column `{c}` is missing",
-                    f"add a `{c}` column (see core.schema.CAMERAS), or map one of the file's columns to it",
-                    code="missing_column",
-                    params={"column": c},
-                )
-                for c in missing
-            ],
-        )
+        fix = "add a `{}` column (see core.schema.CAMERAS), or map one of the file's columns to it"
+        raise ValidationError(layer, [Problem.missing_column(layer, c, fix.format(c)) for c in missing])
     problems = []
     for column in (c for c in (schema.FOV_DEG, schema.RANGE_M) if c in columns):
         values = pd.to_numeric(cameras[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -255,17 +242,9 @@ def _check_cameras(cameras: gpd.GeoDataFrame, columns: tuple[str, ...]) -> None:
     if schema.STATUS in columns:
         status = ~cameras[schema.STATUS].isin(schema.CAMERA_STATUSES).to_numpy(dtype=bool)
         if status.any():
-            problems.append(
-                Problem(
-                    layer,
-                    schema.STATUS,
-                    row_ids(cameras, status, schema.CAMERA_ID),
-                    f"is not one of {', '.join(schema.CAMERA_STATUSES)}",
-                    "map the file's status values to these codes",
-                    code="not_a_code",
-                    params={"allowed": ", ".join(schema.CAMERA_STATUSES)},
-                )
-            )
+            rows = row_ids(cameras, status, schema.CAMERA_ID)
+            fix = "map the file's status values to these codes"
+            problems.append(Problem.not_a_code(layer, schema.STATUS, rows, schema.CAMERA_STATUSES, fix))
     if problems:
         raise ValidationError(layer, problems)
 

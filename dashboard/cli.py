@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 APP = Path(__file__).with_name("app.py")
@@ -62,6 +63,10 @@ IMPORT_LAYERS = {
 }
 
 
+# Each ``UploadOptions`` field comes from the import argument of the same name, except these.
+_OPTION_ARGUMENTS = {"file_layer": "layer", "repair_invalid": "repair"}
+
+
 def import_file(args: argparse.Namespace) -> int:
     from core import geometry, store, uploads, workspaces
     from core.errors import GridWatchError
@@ -72,18 +77,8 @@ def import_file(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
-    options = uploads.UploadOptions(
-        file_layer=args.layer,
-        crs=args.crs,
-        encoding=args.encoding,
-        x_column=args.x_column,
-        y_column=args.y_column,
-        wkt_column=args.wkt_column,
-        datum=args.datum,
-        repair_invalid=args.repair,
-        polygonize=args.polygonize,
-        skip_missing_coordinates=args.skip_missing_coordinates,
-    )
+    chosen = {f.name: getattr(args, _OPTION_ARGUMENTS.get(f.name, f.name)) for f in fields(uploads.UploadOptions)}
+    options = uploads.UploadOptions(**chosen)
     try:
         ws = store.open_store(args.workspace, create=False)
         layer_name = IMPORT_LAYERS[args.layer_name]
