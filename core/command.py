@@ -22,6 +22,21 @@ import pandas as pd
 from core import metrics, schema
 from core.privacy import mask_phone
 
+__all__ = [
+    "MEASURES",
+    "NIGHT_STARTS_AT_HOUR",
+    "Counters",
+    "GridCard",
+    "TicketFilter",
+    "counters",
+    "grid_card",
+    "grid_measures",
+    "night_of",
+    "overdue_list",
+    "today",
+    "tonight_checkins",
+]
+
 MEASURES = ("open", "overdue", "per_1000", "on_time_rate", "members")
 """Grid colourings offered on the command-center map (columns of ``grid_measures``)."""
 

@@ -23,6 +23,18 @@ import pyproj
 import shapely
 from numpy.typing import ArrayLike
 
+__all__ = [
+    "OffsetGuess",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
+    "convert_datum",
+    "detect_datum_offset",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "wgs84_to_bd09",
+    "wgs84_to_gcj02",
+]
+
 GCJ02 = "gcj02"
 BD09 = "bd09"
 DATUMS = (GCJ02, BD09)

@@ -56,7 +56,7 @@ from core.errors import Message, Problem, SitingError, ValidationError
 from core.geometry import metric_crs
 from core.overlay import numeric_column, points_xy
 
-__all__ = ["CANDIDATE_ID", "STAGES", "WEIGHT", "MaximalCovering", "Progress", "SitingResult"]
+__all__ = ["CANDIDATE_ID", "STAGES", "WEIGHT", "MaximalCovering", "Progress", "SitingResult", "site_circles"]
 
 CANDIDATE_ID = "candidate_id"
 WEIGHT = "weight"

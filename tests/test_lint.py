@@ -1,4 +1,4 @@
-"""The code passes its own linters: ruff (lint and format) over the tree."""
+"""The code passes its own checks: ruff (lint and format) over the tree, mypy over core/."""
 
 import subprocess
 import sys
@@ -18,4 +18,9 @@ def test_ruff_finds_nothing():
 
 def test_code_is_formatted():
     result = run("ruff", "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_core_type_checks():
+    result = run("mypy")  # files and strictness: [tool.mypy] in pyproject.toml
     assert result.returncode == 0, result.stdout + result.stderr
