@@ -189,6 +189,28 @@ def map_ready():
     return _map_ready
 
 
+def _choose(combobox, option: str, attempts: int = 3) -> None:
+    """Open a selectbox and pick ``option``. A click that lands while the form around it is still being
+    drawn (a loaded machine) opens nothing, so the dropdown is opened again until the option shows."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(attempts):
+        combobox.click()
+        try:
+            combobox.page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
+            return
+        except PlaywrightError:
+            if attempt == attempts - 1:
+                raise
+            combobox.page.keyboard.press("Escape")
+
+
+@pytest.fixture
+def choose():
+    """``choose(combobox, option)``: pick ``option`` from a selectbox, as a user does."""
+    return _choose
+
+
 @pytest.fixture
 def listener():
     """A tiny HTTP server on 127.0.0.1 recording every request; answers with a WKT of WGS84."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from core import command, geometry, hexes, hotspots, joins, metrics, repeats, schema
 from geodata import load_demo
@@ -68,8 +69,8 @@ def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, met
     n = int((flow[schema.GRID_ID] == hottest).sum())
     page.get_by_text(f"{name}: Hot spot, 99% confidence").wait_for(timeout=60_000)
     assert page.get_by_text(f"{n} tickets in the period").is_visible()
-    table = page.locator('[data-testid="stDataFrame"]').first
-    assert int(table.locator("[role=grid]").get_attribute("aria-rowcount")) == n + 1  # + header
+    table = page.locator('[data-testid="stDataFrame"]').first  # the unit's tickets, drawn after its caption
+    expect(table.locator("[role=grid]")).to_have_attribute("aria-rowcount", str(n + 1), timeout=30_000)  # + header
     page.screenshot(path=artifacts / "hotspots_grids.png", full_page=True)
 
     assert page.get_by_role("heading", name="When").is_visible()
