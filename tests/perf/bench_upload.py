@@ -244,8 +244,8 @@ def pipeline(payload: bytes, active: gpd.GeoDataFrame, points: gpd.GeoDataFrame)
     diff = stage("diff", lambda: changes.diff_grids(active, new))
     index = stage("index*", lambda: GridIndex.from_grids(active))
     stage("impact", lambda: changes.join_impact({"tickets": points}, active, new, active_index=index))
-    preview, changes = stage("map", lambda: map_builders.boundary_change_map(active, new, diff, outline, labels=LABELS))
-    stage("html", lambda: changes.add_to(preview).get_root().render())  # as st_folium adds the live part
+    preview, live = stage("map", lambda: map_builders.boundary_change_map(active, new, diff, outline, labels=LABELS))
+    stage("html", lambda: live.add_to(preview).get_root().render())  # as st_folium adds the live part
     return seconds, out
 
 
