@@ -11,25 +11,11 @@ import pandas as pd
 import shapely
 from shapely.geometry import Point, box
 from test_map_encoding import decode
+from test_maps import HOSTILE, grids
 
 from core import hotspots, schema
 from core.changes import GridDiff
 from dashboard.components import map_builders, maps, palettes
-
-HOSTILE = '<img src=x onerror="alert(1)">'
-
-
-def grids() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {
-            schema.GRID_ID: ["g1", "g2", "g3"],
-            schema.NAME: [HOSTILE, "东门网格", None],
-            schema.COMMUNITY: ["<b>c</b>", "c", "c"],
-            schema.STREET: ["s"] * 3,
-        },
-        geometry=[box(120.0, 30.0, 120.01, 30.01), box(120.01, 30.0, 120.02, 30.01), box(120.02, 30.0, 120.03, 30.01)],
-        crs=schema.STORAGE_CRS,
-    )
 
 
 def base_config(m) -> dict:
