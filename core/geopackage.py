@@ -8,8 +8,13 @@
   so concurrent appends cannot lose rows (plain concurrent GeoPackage appends do).
 * **readers never wait** — the file is in WAL mode, so reads do not block on the writer.
 
-Versions and settings live in two tables beside the layers (``gw_versions``, ``gw_settings``); each
-layer version is its own table ``<layer>__v<version>``, dropped when no kept version refers to it.
+Versions and settings live in two tables beside the layers (``gw_versions``, ``gw_settings``). A layer
+written whole is a table of its own, ``<layer>__v<version>``, dropped when no kept version refers to it.
+An append adds its rows to the layer's table in place: a version names, per layer, its table and the
+last row it sees (``rows``: the highest ``fid``), so writing N rows costs N rows, not the layer, and
+every earlier version still reads exactly what it held. Rows a crashed writer left beyond the last
+recorded version are deleted by the next writer; an append to a table whose later rows belong to a
+version that is no longer the latest (after re-activating an older one) copies the table first.
 
 What is NOT here: the interface, workspace names and opening a workspace (``core.store``), a workspace's
 profile (``core.workspaces``).
@@ -71,7 +76,8 @@ class GeoPackageStore(Store):
         return tuple(name for name in schema.LAYERS if name in tables)
 
     def read(self, layer: str, version: int | None = None) -> gpd.GeoDataFrame:
-        table = self._tables(version).get(layer)
+        tables, rows = self._state(version)
+        table = tables.get(layer)
         if table is None:
             raise LayerNotFoundError(
                 f"workspace `{self.name}` has no `{layer}` layer"
@@ -81,7 +87,9 @@ class GeoPackageStore(Store):
                 params={"workspace": self.name, "layer": layer},
             )
         try:
-            frame = pyogrio.read_dataframe(self.path, layer=table, use_arrow=True)
+            last = rows.get(layer)
+            where = None if last is None else f"fid <= {int(last)}"
+            frame = pyogrio.read_dataframe(self.path, layer=table, where=where, use_arrow=True)
         except pyogrio.errors.DataLayerError as exc:
             raise StoreError(
                 f"layer `{layer}` of workspace `{self.name}` could not be read: {exc}",
@@ -91,22 +99,27 @@ class GeoPackageStore(Store):
         return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def _tables(self, version: int | None) -> dict[str, str]:
+        return self._state(version)[0]
+
+    def _state(self, version: int | None) -> tuple[dict[str, str], dict[str, int]]:
+        """The tables of a version (the latest for None) and, per layer, the last row it sees (a layer
+        missing from the second is its whole table)."""
         if version == 0:
-            return {}  # an empty workspace's version: nothing stored yet
+            return {}, {}  # an empty workspace's version: nothing stored yet
         with self._db() as db:
             if version is None:
-                row = db.execute("SELECT tables FROM gw_versions ORDER BY version DESC LIMIT 1").fetchone()
+                row = db.execute("SELECT tables, rows FROM gw_versions ORDER BY version DESC LIMIT 1").fetchone()
             else:
-                row = db.execute("SELECT tables FROM gw_versions WHERE version = ?", (version,)).fetchone()
+                row = db.execute("SELECT tables, rows FROM gw_versions WHERE version = ?", (version,)).fetchone()
         if row is None:
             if not version:  # None (the latest) or 0 (the state before the first write): no layers yet
-                return {}
+                return {}, {}
             raise StoreError(
                 f"workspace `{self.name}` has no version {version}; pick one from its history",
                 code="no_such_version",
                 params={"workspace": self.name, "version": version},
             )
-        return json.loads(row[0])
+        return json.loads(row[0]), json.loads(row[1])
 
     # ---- writing ---------------------------------------------------------------------------------
     def write_layers(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str = "system") -> int:
@@ -123,6 +136,27 @@ class GeoPackageStore(Store):
             return True
 
     def append(self, layer: str, rows: gpd.GeoDataFrame, *, note: str, author: str = "system") -> int:
+        new = prepare(layer, rows)
+        with self._writer():
+            tables, marks = self._state(None)
+            table = tables.get(layer)
+            if table is None:
+                return self._commit({layer: new}, note=note, author=author)
+            seen = marks.get(layer, self._last_row(table))  # a table written before rows were recorded: all of it
+            self._refuse_stored_ids(layer, table, seen, new)
+            if self._last_row(table) > seen and self._rows_beyond_are_kept(table, seen):
+                combined = pd.concat([self.read(layer), new], ignore_index=True)  # an older version re-activated
+                return self._commit({layer: prepare(layer, combined)}, note=note, author=author)
+            self._delete_beyond(table, seen)  # what a writer that crashed before recording left behind
+            if len(new):
+                _write_table(self.path, table, new, schema.LAYERS[layer], append=True)
+            return self._record(
+                tables, (layer,), note=note, author=author, rows={**marks, layer: self._last_row(table)}
+            )
+
+    def append_by_copy(self, layer: str, rows: gpd.GeoDataFrame, *, note: str, author: str = "system") -> int:
+        """Append by writing the whole layer again as a new table: what ``append`` did before it wrote in
+        place (kept as the baseline ``tests/perf/bench_live.py`` measures it against)."""
         with self._writer():
             current = self.read(layer) if layer in self._tables(None) else None
             combined = rows if current is None else pd.concat([current, prepare(layer, rows)], ignore_index=True)
@@ -130,10 +164,15 @@ class GeoPackageStore(Store):
 
     def activate(self, version: int, *, author: str = "system", note: str = "") -> int:
         with self._writer():
-            current = self._tables(None)
-            target = self._tables(version)
-            changed = tuple(name for name in schema.LAYERS if current.get(name) != target.get(name))
-            return self._record(dict(target), changed, note=note or f"re-activate version {version}", author=author)
+            current, current_rows = self._state(None)
+            target, target_rows = self._state(version)
+            changed = tuple(
+                name
+                for name in schema.LAYERS
+                if (current.get(name), current_rows.get(name)) != (target.get(name), target_rows.get(name))
+            )
+            note = note or f"re-activate version {version}"
+            return self._record(dict(target), changed, note=note, author=author, rows=target_rows)
 
     def clear(self, layer: str, *, note: str, author: str = "system") -> int:
         if layer not in schema.LAYERS:
@@ -159,7 +198,8 @@ class GeoPackageStore(Store):
                     params={"workspace": self.name, "layers": ", ".join(others)},
                 )
             del tables[layer]
-            return self._record(tables, (layer,), note=note or f"clear {layer}", author=author)
+            rows = {name: last for name, last in self._state(None)[1].items() if name != layer}
+            return self._record(tables, (layer,), note=note or f"clear {layer}", author=author, rows=rows)
 
     def drop(self) -> None:
         with self._writer():
@@ -196,24 +236,85 @@ class GeoPackageStore(Store):
     def _commit(self, frames: Mapping[str, gpd.GeoDataFrame], *, note: str, author: str) -> int:
         self._drop_unreferenced()  # tables a writer that crashed before recording them left behind
         version = self.version() + 1
-        tables = self._tables(None)
+        tables, rows = self._state(None)
         for layer, frame in frames.items():
             table = f"{layer}__v{version}"
             _write_table(self.path, table, frame, schema.LAYERS[layer])
-            tables[layer] = table
-        return self._record(tables, tuple(frames), note=note, author=author)
+            self._index_ids(table, schema.LAYERS[layer])
+            tables[layer], rows[layer] = table, self._last_row(table)
+        return self._record(tables, tuple(frames), note=note, author=author, rows=rows)
 
-    def _record(self, tables: dict[str, str], changed: tuple[str, ...], *, note: str, author: str) -> int:
+    def _record(
+        self, tables: dict[str, str], changed: tuple[str, ...], *, note: str, author: str, rows: dict[str, int]
+    ) -> int:
+        kept = {layer: int(last) for layer, last in rows.items() if layer in tables}
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             version = int(db.execute("SELECT COALESCE(MAX(version), 0) FROM gw_versions").fetchone()[0]) + 1
             db.execute(
-                "INSERT INTO gw_versions (version, created_at, author, note, tables, changed) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (version, datetime.now(UTC).isoformat(), author, note, json.dumps(tables), json.dumps(list(changed))),
+                "INSERT INTO gw_versions (version, created_at, author, note, tables, changed, rows) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    version,
+                    datetime.now(UTC).isoformat(),
+                    author,
+                    note,
+                    json.dumps(tables),
+                    json.dumps(list(changed)),
+                    json.dumps(kept),
+                ),
             )
             db.execute("COMMIT")
         return version
+
+    # ---- appending in place ----------------------------------------------------------------------
+    def _last_row(self, table: str) -> int:
+        with self._db() as db:
+            return int(db.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table}"').fetchone()[0])
+
+    def _rows_beyond_are_kept(self, table: str, seen: int) -> bool:
+        """Whether a kept version sees rows of ``table`` past ``seen`` (they are not a crash's leftovers)."""
+        with self._db() as db:
+            versions = db.execute("SELECT tables, rows FROM gw_versions").fetchall()
+        for tables_json, rows_json in versions:
+            tables, rows = json.loads(tables_json), json.loads(rows_json)
+            for layer, name in tables.items():
+                if name == table and rows.get(layer, seen + 1) > seen:
+                    return True
+        return False
+
+    def _delete_beyond(self, table: str, seen: int) -> None:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(f'DELETE FROM "{table}" WHERE fid > ?', (seen,))
+            db.execute("COMMIT")
+
+    def _index_ids(self, table: str, layer: schema.Layer) -> None:
+        """An index on the layer's id, so an append checks its ids against the stored ones by lookup."""
+        with self._db() as db:
+            db.execute(f'CREATE INDEX IF NOT EXISTS "{table}__id" ON "{table}" ("{layer.id_column}")')
+
+    def _refuse_stored_ids(self, layer: str, table: str, seen: int, new: gpd.GeoDataFrame) -> None:
+        """Raise the layer's not-unique problem when an appended id is already stored (as validating the
+        whole layer would), naming the rows involved."""
+        spec = schema.LAYERS[layer]
+        self._index_ids(table, spec)
+        ids = [str(v) for v in new[spec.id_column]]
+        clash: list[str] = []
+        with self._db() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                clash += [
+                    r[0]
+                    for r in db.execute(
+                        f'SELECT "{spec.id_column}" FROM "{table}" WHERE fid <= ? AND "{spec.id_column}" IN ({marks})',
+                        (seen, *chunk),
+                    )
+                ]
+        if clash:
+            again = new[new[spec.id_column].isin(clash)]  # stands for the stored rows with those ids
+            prepare(layer, pd.concat([again, new], ignore_index=True))  # raises the not-unique problem
 
     def _drop_unreferenced(self) -> None:
         with self._db() as db:
@@ -276,6 +377,7 @@ class GeoPackageStore(Store):
 
     def _ensure_meta(self, new: bool) -> None:
         if self.path.exists() and not new:
+            self._add_rows_column()
             return
         with self._writer():
             if self.path.exists():
@@ -287,6 +389,28 @@ class GeoPackageStore(Store):
                     )
                 return
             _create_geopackage(self.path)
+
+    def _add_rows_column(self) -> None:
+        """A workspace made before appends wrote in place gets the ``rows`` column (its versions see
+        their whole tables)."""
+        with self._db() as db:
+            columns = [r[1] for r in db.execute("PRAGMA table_info(gw_versions)")]
+        if "rows" in columns:
+            return
+        with self._writer(), self._db() as db:
+            if "rows" in [r[1] for r in db.execute("PRAGMA table_info(gw_versions)")]:
+                return
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ALTER TABLE gw_versions ADD COLUMN rows TEXT NOT NULL DEFAULT '{}'")
+            last: dict[str, int] = {}  # tables were only ever written whole: each version saw all of its rows
+            for version, tables_json in db.execute("SELECT version, tables FROM gw_versions").fetchall():
+                tables = json.loads(tables_json)
+                for table in tables.values():
+                    if table not in last:
+                        last[table] = int(db.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{table}"').fetchone()[0])
+                rows = {layer: last[table] for layer, table in tables.items()}
+                db.execute("UPDATE gw_versions SET rows = ? WHERE version = ?", (json.dumps(rows), version))
+            db.execute("COMMIT")
 
 
 def _create_geopackage(path: Path) -> None:
@@ -300,7 +424,8 @@ def _create_geopackage(path: Path) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(
             "CREATE TABLE gw_versions (version INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
-            "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL)"
+            "author TEXT NOT NULL, note TEXT NOT NULL, tables TEXT NOT NULL, changed TEXT NOT NULL, "
+            "rows TEXT NOT NULL DEFAULT '{}')"
         )
         db.execute("CREATE TABLE gw_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     finally:
@@ -308,7 +433,7 @@ def _create_geopackage(path: Path) -> None:
     tmp.replace(path)
 
 
-def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.Layer) -> None:
+def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.Layer, *, append: bool = False) -> None:
     out = frame.copy()
     for col in layer.datetime_columns():
         out[col] = out[col].dt.tz_convert("UTC")  # GeoPackage stores UTC date-times
@@ -317,7 +442,14 @@ def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.
         out = out.set_geometry(_to_multi(out.geometry))
     # Arrow writes ~8× faster (a million tickets: 11 s instead of 85 s) and keeps the same values.
     pyogrio.write_dataframe(
-        out, path, layer=table, driver="GPKG", geometry_type=geometry_type, promote_to_multi=False, use_arrow=True
+        out,
+        path,
+        layer=table,
+        driver="GPKG",
+        geometry_type=geometry_type,
+        promote_to_multi=False,
+        use_arrow=True,
+        append=append,
     )
 
 

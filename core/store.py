@@ -96,7 +96,8 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def append(self, layer: str, rows: gpd.GeoDataFrame, *, note: str, author: str = "system") -> int:
-        """Add rows to a layer (ids must stay unique) in one new version; returns it."""
+        """Add rows to a layer (ids must stay unique) in one new version; returns it. Costs what it adds:
+        the stored rows are not rewritten, and every earlier version still reads what it held."""
 
     @abc.abstractmethod
     def activate(self, version: int, *, author: str = "system", note: str = "") -> int:

@@ -11,7 +11,7 @@ import pytest
 from store_cases import grids_frame, tickets_frame
 
 from core import schema
-from core.errors import LayerNotFoundError, StoreError
+from core.errors import LayerNotFoundError, StoreError, ValidationError
 from core.geopackage import GeoPackageStore
 from core.store import open_store
 
@@ -138,3 +138,57 @@ def test_concurrent_writers_lose_no_rows(tmp_path):
     assert len(ids) == writers * batches * 3
     assert ids.is_unique
     assert ws.version() == writers * batches
+
+
+def _tables(ws: GeoPackageStore) -> list[str]:
+    db = sqlite3.connect(ws.path)
+    try:
+        return sorted(r[0] for r in db.execute("SELECT table_name FROM gpkg_contents WHERE table_name LIKE '%__v%'"))
+    finally:
+        db.close()
+
+
+def test_an_append_adds_its_rows_in_place_and_earlier_versions_keep_theirs(ws):
+    ws.write(schema.TICKETS.name, tickets_frame([f"t{i}" for i in range(200)]), note="import")
+    before = ws.path.stat().st_size
+    assert ws.append(schema.TICKETS.name, tickets_frame(["n1"]), note="one new") == 2
+    assert ws.append(schema.TICKETS.name, tickets_frame(["n2", "n3"]), note="two new") == 3
+    assert _tables(ws) == ["tickets__v1"]  # no copy of the layer
+    assert ws.path.stat().st_size - before < 64 * 1024
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist()[-3:] == ["n1", "n2", "n3"]
+    assert len(ws.read(schema.TICKETS.name, version=1)) == 200
+    assert ws.read(schema.TICKETS.name, version=2)[schema.TICKET_ID].tolist()[-1] == "n1"
+    assert [v.changed for v in ws.history()][:2] == [(schema.TICKETS.name,), (schema.TICKETS.name,)]
+
+
+def test_an_appended_id_already_stored_is_refused_naming_it(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1", "t2"]), note="a")
+    ws.append(schema.TICKETS.name, tickets_frame(["t3"]), note="b")
+    with pytest.raises(ValidationError, match=r"not unique \('t3'\)"):
+        ws.append(schema.TICKETS.name, tickets_frame(["t4", "t3"]), note="again")
+    assert ws.version() == 2
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1", "t2", "t3"]
+
+
+def test_an_append_after_reactivating_an_older_version_leaves_the_newer_one_whole(ws):
+    ws.write(schema.TICKETS.name, tickets_frame(["t1"]), note="a")
+    ws.append(schema.TICKETS.name, tickets_frame(["t2"]), note="b")  # version 2 sees t1, t2
+    ws.activate(1)  # version 3 sees t1 again
+    assert ws.append(schema.TICKETS.name, tickets_frame(["t9"]), note="c") == 4
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1", "t9"]
+    assert ws.read(schema.TICKETS.name, version=2)[schema.TICKET_ID].tolist() == ["t1", "t2"]
+    assert ws.read(schema.TICKETS.name, version=3)[schema.TICKET_ID].tolist() == ["t1"]
+
+
+def test_a_workspace_from_before_in_place_appends_keeps_every_version(tmp_path):
+    old = open_store("old", tmp_path)
+    old.write(schema.TICKETS.name, tickets_frame(["t1", "t2"]), note="a")
+    old.write(schema.GRIDS.name, grids_frame(), note="b")  # version 2 shares version 1's tickets table
+    db = sqlite3.connect(old.path, isolation_level=None)  # as a workspace written by an earlier GridWatch
+    db.execute("ALTER TABLE gw_versions DROP COLUMN rows")
+    db.close()
+    ws = open_store("old", tmp_path)
+    ws.append(schema.TICKETS.name, tickets_frame(["t3"]), note="c")
+    assert ws.read(schema.TICKETS.name)[schema.TICKET_ID].tolist() == ["t1", "t2", "t3"]
+    assert ws.read(schema.TICKETS.name, version=2)[schema.TICKET_ID].tolist() == ["t1", "t2"]
+    assert ws.read(schema.TICKETS.name, version=1)[schema.TICKET_ID].tolist() == ["t1", "t2"]
