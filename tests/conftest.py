@@ -189,13 +189,18 @@ def map_ready():
     return _map_ready
 
 
-def _choose(combobox, option: str, attempts: int = 3) -> None:
-    """Open a selectbox and pick ``option``. A click that lands while the form around it is still being
-    drawn (a loaded machine) opens nothing, so the dropdown is opened again until the option shows."""
+def _choose(combobox, option: str, *, typed: bool = False, attempts: int = 3) -> None:
+    """Open a selectbox (or multiselect) and pick ``option``, typing it first to filter a long list when
+    ``typed``. A click that lands while the page is still being drawn or rerun (a loaded machine) opens
+    nothing or a list that is then replaced, so the dropdown is opened again until the option shows."""
     from playwright.sync_api import Error as PlaywrightError
 
     for attempt in range(attempts):
+        combobox.scroll_into_view_if_needed()
         combobox.click()
+        if typed:
+            combobox.fill("")
+            combobox.press_sequentially(option)
         try:
             combobox.page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
             return
@@ -207,7 +212,7 @@ def _choose(combobox, option: str, attempts: int = 3) -> None:
 
 @pytest.fixture
 def choose():
-    """``choose(combobox, option)``: pick ``option`` from a selectbox, as a user does."""
+    """``choose(combobox, option, typed=False)``: pick ``option`` from a selectbox, as a user does."""
     return _choose
 
 

@@ -48,7 +48,7 @@ def coloured(map_ready, page, check: str):
     return map_ready(page, f"window.gwp && gwp.updated && ({check})")
 
 
-def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path, metric_values, map_ready):
+def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path, metric_values, map_ready, choose):
     grids, cameras, cams, reach, unserved, solved = expected
     page.goto(f"{app_url}/coverage", wait_until="domcontentloaded")
     frame = coloured(map_ready, page, f"gwp.count === {len(grids)} && gwp.overlays && gwp.overlays.length >= 6")
@@ -69,8 +69,7 @@ def test_figures_layers_and_siting(page, app_url, expected, artifacts, tmp_path,
     switch = frame.locator(".leaflet-control-layers").inner_text()
     assert "Camera views (online)" in switch and "Unserved: Any service point" in switch
 
-    page.get_by_role("combobox", name="Map shows").click()
-    page.get_by_role("option", name="Residents within 15 min of the chosen kind (%)").click()
+    choose(page.get_by_role("combobox", name="Map shows"), "Residents within 15 min of the chosen kind (%)")
     frame = coloured(map_ready, page, "gwp.title.startsWith('Residents within 15 min')")
     unserved_on = frame.evaluate("""() => { const labels = [...document.querySelectorAll(
         '.leaflet-control-layers-overlays label')]; const l = labels.find(x => x.innerText.includes('Unserved'));

@@ -235,7 +235,7 @@ def test_boundary_preview_before_the_ids_are_mapped(page, app_url, artifacts):
     page.screenshot(path=str(artifacts / "data_preview_unmapped.png"))
 
 
-def test_coordinate_columns_can_be_picked_when_none_were_found(page, app_url):
+def test_coordinate_columns_can_be_picked_when_none_were_found(page, app_url, choose):
     open_data_page(page, app_url)
     pick_layer(page, "Service points")
     text = "编号,名称,东,北\nS1,甲,120.15,30.27\nS2,乙,120.16,30.28\n"
@@ -243,9 +243,6 @@ def test_coordinate_columns_can_be_picked_when_none_were_found(page, app_url):
     page.get_by_text(re.compile("has no columns GridWatch recognises as coordinates")).wait_for(timeout=60_000)
     page.get_by_text("Reading options").click()
     for label, column in (("Longitude / X column", "东"), ("Latitude / Y column", "北")):
-        box = page.get_by_role("combobox", name=label)
-        box.scroll_into_view_if_needed()
-        box.click()
-        box.press_sequentially(column)  # typing opens the list filtered to the file's column
-        page.get_by_role("option", name=column, exact=True).click()
+        # typing opens the list filtered to the file's column
+        choose(page.get_by_role("combobox", name=label), column, typed=True)
     page.get_by_text("made points from columns `东` (x) and `北` (y)").wait_for(timeout=60_000)

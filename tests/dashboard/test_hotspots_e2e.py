@@ -90,7 +90,7 @@ def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, met
     assert page.offsite == []
 
 
-def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready):
+def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready, choose):
     grids, flow, *_ = expected
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
     page = context.new_page()
@@ -103,8 +103,7 @@ def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready):
         only = command.TicketFilter(categories=(category,)).apply(flow)
         cases = len(repeats.repeat_cases(only, 50, 7))
         assert cases != len(repeats.repeat_cases(flow, 50, 7))
-        page.get_by_role("combobox", name="事件类型").click()
-        page.get_by_role("option", name=category, exact=True).click()
+        choose(page.get_by_role("combobox", name="事件类型"), category)
         page.keyboard.press("Escape")
         page.wait_for_function(
             "(n) => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => "

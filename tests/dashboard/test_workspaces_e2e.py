@@ -84,14 +84,13 @@ def test_create_in_the_app_select_it_and_see_a_cli_one_then_delete(page, app_url
     assert not list(store.workspaces_dir(app_url.home).glob("chicago*"))
 
 
-def test_a_language_switch_keeps_your_name_and_the_period(page, app_url):
+def test_a_language_switch_keeps_your_name_and_the_period(page, app_url, choose):
     page.goto(f"{app_url}/data", wait_until="domcontentloaded")
     name = page.get_by_role("textbox", name="Your name")
     name.wait_for(timeout=120_000)
     name.fill("测试员")
     name.press("Enter")
-    page.get_by_role("combobox", name="Period").click()
-    page.get_by_role("option", name="Last 90 days").click()
+    choose(page.get_by_role("combobox", name="Period"), "Last 90 days")
     expect(page.get_by_role("combobox", name="Period")).to_have_value("Last 90 days")
     page.get_by_text("中文", exact=True).click()
     expect(page.get_by_role("heading", name="数据管理：边界与图层")).to_be_visible(timeout=60_000)
