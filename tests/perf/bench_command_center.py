@@ -35,18 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CHROMIUM = os.environ.get("GRIDWATCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+import conftest as _conftest  # noqa: E402
+
+CHROMIUM = str(_conftest.CHROMIUM)  # the browser and flags the browser tests use
+CHROMIUM_ARGS = _conftest.CHROMIUM_ARGS
+MAP_FRAME = _conftest.MAP_FRAME
 REPEATS = 3
 FILTER_CATEGORIES = ("噪音扰民", "违章停车", "市容环境")  # present in the demo and the generated city
 
