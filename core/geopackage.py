@@ -8,7 +8,8 @@
   so concurrent appends cannot lose rows (plain concurrent GeoPackage appends do).
 * **readers never wait** — the file is in WAL mode, so reads do not block on the writer.
 
-Versions and settings live in two tables beside the layers (``gw_versions``, ``gw_settings``). A layer
+Versions, settings and the event log live in tables beside the layers (``gw_versions``, ``gw_settings``,
+``gw_events``: one row per event, ``seq`` its rowid, a unique index on (kind, source, source_id)). A layer
 written whole is a table of its own, ``<layer>__v<version>``, dropped when no kept version refers to it.
 An append adds its rows to the layer's table in place: a version names, per layer, its table and the
 last row it sees (``rows``: the highest ``fid``), so writing N rows costs N rows, not the layer, and
@@ -26,16 +27,18 @@ import fcntl
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 
+from core import events as ev
 from core import schema
 from core.errors import LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
 from core.store import Store, VersionInfo, no_such_workspace, prepare
@@ -220,6 +223,101 @@ class GeoPackageStore(Store):
             self._drop_unreferenced()
         return gone
 
+    def lookup(self, layer: str, ids: Sequence[str], version: int | None = None) -> gpd.GeoDataFrame:
+        tables, rows = self._state(version)
+        table, spec = tables.get(layer), schema.LAYERS[layer]
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        if table is None or not wanted:
+            return self.read(layer, version).iloc[:0] if table is not None else gpd.GeoDataFrame()
+        self._index_ids(table, spec)
+        fids: list[int] = []
+        with self._db() as db:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                fids += [
+                    r[0]
+                    for r in db.execute(
+                        f'SELECT fid FROM "{table}" WHERE fid <= ? AND "{spec.id_column}" IN ({", ".join("?" * len(chunk))})',
+                        (rows.get(layer, 1 << 62), *chunk),
+                    )
+                ]
+        where = f"fid IN ({', '.join(str(int(f)) for f in fids)})" if fids else "0"
+        frame = pyogrio.read_dataframe(self.path, layer=table, where=where, use_arrow=True)
+        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
+
+    def append_events(self, events: pd.DataFrame) -> ev.EventReceipt:
+        frame = ev.event_frame(events)
+        names = [c for c in ev.COLUMNS if c != "seq"]
+        received = datetime.now(UTC).isoformat()
+        seqs: list[int] = []
+        refs: list[str] = []
+        duplicate: list[bool] = []
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")  # one writer at a time: seqs of a batch are consecutive
+            try:
+                nxt = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM gw_events").fetchone()[0]) + 1
+                batch: dict[tuple, tuple[int, str]] = {}
+                values = []
+                for row in frame.itertuples(index=False):
+                    key = (row.kind, row.source, row.source_id)
+                    known = None
+                    if not pd.isna(row.source_id):
+                        known = (
+                            batch.get(key)
+                            or db.execute(
+                                "SELECT seq, ref FROM gw_events WHERE kind = ? AND source = ? AND source_id = ?", key
+                            ).fetchone()
+                        )
+                    if known is not None:
+                        seqs.append(int(known[0]))
+                        refs.append(str(known[1]))
+                        duplicate.append(True)
+                        continue
+                    record = row._asdict()
+                    record["received_at"] = received
+                    values.append((nxt, *(_sql_value(record[c]) for c in names)))
+                    batch[key] = (nxt, row.ref)
+                    seqs.append(nxt)
+                    refs.append(row.ref)
+                    duplicate.append(False)
+                    nxt += 1
+                db.executemany(
+                    f"INSERT INTO gw_events (seq, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))})",
+                    values,
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return ev.EventReceipt(seqs, refs, duplicate, nxt - 1 if values else self.event_mark())
+
+    def events(
+        self, *, after: int = 0, upto: int | None = None, kinds: Sequence[str] = (), refs: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        where: list[str] = ["seq > ?"]
+        params: list[object] = [int(after)]
+        if upto is not None:
+            where.append("seq <= ?")
+            params.append(int(upto))
+        if kinds:
+            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            params += list(kinds)
+        if refs is not None:
+            wanted = list(dict.fromkeys(str(r) for r in refs))
+            if not wanted:
+                return ev.event_frame([])
+            where.append("ref IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(wanted))
+        with self._db() as db:
+            frame = pd.read_sql_query(
+                f"SELECT * FROM gw_events WHERE {' AND '.join(where)} ORDER BY seq", db, params=params
+            )
+        return ev.event_frame(frame)
+
+    def event_mark(self) -> int:
+        with self._db() as db:
+            return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM gw_events").fetchone()[0])
+
     def get_setting(self, key: str, default: object = None) -> object:
         with self._db() as db:
             row = db.execute("SELECT value FROM gw_settings WHERE key = ?", (key,)).fetchone()
@@ -378,6 +476,7 @@ class GeoPackageStore(Store):
     def _ensure_meta(self, new: bool) -> None:
         if self.path.exists() and not new:
             self._add_rows_column()
+            self._add_event_log()
             return
         with self._writer():
             if self.path.exists():
@@ -389,6 +488,14 @@ class GeoPackageStore(Store):
                     )
                 return
             _create_geopackage(self.path)
+
+    def _add_event_log(self) -> None:
+        """A workspace made before events were kept gets the event log (empty)."""
+        with self._db() as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'gw_events'").fetchone():
+                return
+            for statement in _EVENT_LOG:
+                db.execute(statement)
 
     def _add_rows_column(self) -> None:
         """A workspace made before appends wrote in place gets the ``rows`` column (its versions see
@@ -413,6 +520,31 @@ class GeoPackageStore(Store):
             db.execute("COMMIT")
 
 
+_EVENT_LOG = (
+    "CREATE TABLE IF NOT EXISTS gw_events (seq INTEGER PRIMARY KEY, "
+    + ", ".join(
+        f"{name} {'REAL' if kind == 'float' else 'INTEGER' if kind == 'bool' else 'TEXT'}"
+        for name, kind in ev.COLUMNS.items()
+        if name != "seq"
+    )
+    + ")",
+    "CREATE UNIQUE INDEX IF NOT EXISTS gw_events__source ON gw_events (kind, source, source_id) "
+    "WHERE source_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS gw_events__ref ON gw_events (ref, seq)",
+)
+
+
+def _sql_value(value: object) -> object:
+    """An event value as SQLite stores it: times as UTC ISO text, missing values as NULL."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    return value
+
+
 def _create_geopackage(path: Path) -> None:
     """An empty GeoPackage with GridWatch's version table, in WAL mode."""
     tmp = path.with_suffix(".creating.gpkg")
@@ -428,6 +560,8 @@ def _create_geopackage(path: Path) -> None:
             "rows TEXT NOT NULL DEFAULT '{}')"
         )
         db.execute("CREATE TABLE gw_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        for statement in _EVENT_LOG:
+            db.execute(statement)
     finally:
         db.close()
     tmp.replace(path)

@@ -13,6 +13,11 @@ guarantees that writes are:
   activating the previous one) until ``prune`` drops the oldest. ``clear`` removes a layer as a new
   version, so a rollback brings it back.
 
+Events (``core.events``: new tickets, stage changes, sign-ins, camera status) are not versioned: they
+are appended to the workspace's event log in one transaction per batch, never rewritten and never rolled
+back, each with a ``seq`` that only grows (the highest is the *event mark*). A record sent twice (same
+kind, source and source id) is stored once.
+
 Date-times are stored in UTC and read back in the workspace's time zone (its profile, a workspace
 setting: ``core.workspaces``), so code downstream uses the zone the data carry (``series.dt.tz``).
 
@@ -25,15 +30,17 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from core import schema, settings
 from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceError
+from core.events import EventReceipt
 from core.validate import conform, validate
 
 __all__ = [
@@ -115,6 +122,28 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def prune(self, keep: int) -> int:
         """Forget all but the newest ``keep`` versions and drop their tables; returns how many went."""
+
+    @abc.abstractmethod
+    def lookup(self, layer: str, ids: Sequence[str], version: int | None = None) -> gpd.GeoDataFrame:
+        """The rows of ``layer`` (as of ``version``, default active) with these ids, found by index: what
+        the intake reads to check an update against the stored record. A missing layer gives no rows."""
+
+    @abc.abstractmethod
+    def append_events(self, events: pd.DataFrame) -> EventReceipt:
+        """Store events (rows of ``core.events.COLUMNS``; ``seq`` and ``received_at`` are given here) in
+        one transaction, in order; a row whose (kind, source, source_id) is stored already, or came
+        earlier in the batch, is not stored again. Costs what it adds."""
+
+    @abc.abstractmethod
+    def events(
+        self, *, after: int = 0, upto: int | None = None, kinds: Sequence[str] = (), refs: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Stored events with ``after < seq <= upto`` (``upto`` None: all), in ``seq`` order, optionally
+        only these ``kinds`` and ``refs``; times in UTC (``core.events.event_frame``)."""
+
+    @abc.abstractmethod
+    def event_mark(self) -> int:
+        """The highest ``seq`` stored (0 before the first event): a cheap read, polled by the dashboard."""
 
     @abc.abstractmethod
     def get_setting(self, key: str, default: object = None) -> object:
