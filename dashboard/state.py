@@ -23,6 +23,7 @@ UPLOAD_DIGEST = "gw_upload_digest"
 SELECTED_GRID = "gw_selected_grid"
 LAST_MAP_CLICK = "gw_last_map_click"
 FOCUS = "gw_focus"
+CC_SINCE = "gw_cc_since"  # (workspace, version, event mark) when the command center was opened: what came later is new
 PROPOSAL = "gw_patrol_proposal"
 SITING = "gw_siting_run"
 

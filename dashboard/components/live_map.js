@@ -127,7 +127,9 @@
         alert: function (i) { return d.overdue[i] === 1; },
         clusterTip: function (bin) { return bin.n + ' ' + L_.open + (bin.alert ? ' · ' + bin.alert + ' ' + L_.overdue : ''); },
         marker: function (i) {
-          return circle(this.latlngs[i], d.overdue[i] ? C.alert : C.ticket, 6, d.tips[i]);
+          var dot = circle(this.latlngs[i], d.overdue[i] ? C.alert : C.ticket, d.fresh[i] ? 8 : 6, d.tips[i]);
+          if (d.fresh[i]) dot.setStyle({color: C.fresh, weight: 3});
+          return dot;
         }};
     },
     checkins: function (d) {

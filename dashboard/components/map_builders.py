@@ -310,7 +310,8 @@ def ticket_payload(
 ) -> dict:
     """Grid colours and tooltips for ``measure`` and the open-ticket markers. ``grid_ids`` is the
     base map's grid order; ``measures`` is ``core.command.grid_measures``; ``kind`` is "count",
-    "ratio" or "rate"; ``open_tickets`` carries an ``overdue`` flag. ``labels``: ``measure`` (the
+    "ratio" or "rate"; ``open_tickets`` carries an ``overdue`` flag and may carry ``new`` (arrived
+    since the page was opened). ``labels``: ``measure`` (the
     legend title), ``stage`` (code → text) and ``deadline``."""
     rows = measures.reindex(grid_ids.to_numpy())
     values = rows[measure]
@@ -345,6 +346,9 @@ def ticket_payload(
             "pts": points_code(open_tickets),
             "tips": ticket_tips,
             "overdue": open_tickets["overdue"].astype(int).tolist(),
+            "fresh": (open_tickets["new"] if "new" in open_tickets else pd.Series(False, index=open_tickets.index))
+            .astype(int)
+            .tolist(),
         },
     }
 

@@ -69,7 +69,7 @@ ACTIVE_OUTLINE = "#888888"  # the boundaries an upload would replace
 
 # ---- layers --------------------------------------------------------------------------------------
 CHANGE_COLORS = {"added": "#1a9850", "changed": "#f46d43", "unchanged": "#74add1"}  # a boundary upload's grids
-CAMERA_COLORS = {"online": "#1a9850", "offline": "#969696", "fault": "#d7301f"}
+CAMERA_COLORS = {"online": "#1a9850", "offline": "#d7301f", "fault": "#e6550d"}  # a camera down is red
 SERVICE_COLORS: tuple[str, ...] = (
     "#6a51a3",
     "#2171b5",
@@ -139,6 +139,7 @@ SCRIPT_COLORS = {
     "selected": "#08306b",  # the clicked grid's border
     "alert": "#d7301f",  # overdue tickets, cameras down (cluster badges), the focus ring
     "ticket": "#fd8d3c",  # an open ticket on time
+    "fresh": "#6a00a8",  # the ring of a ticket that arrived since the page was opened
     "checkin": "#238b45",
     "halo": "#ffffff",  # marker borders, density hexagon borders
     "clusters": {"cameras": "#3b6fb6", "services": "#6a51a3", "tickets": "#e6550d", "checkins": "#238b45"},

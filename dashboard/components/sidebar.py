@@ -48,6 +48,8 @@ class Selection:
     last: date
     as_of: date
     language: str
+    mark: int = 0
+    """The event mark: events (``core.events``) up to it are shown."""
 
 
 def language_picker() -> str:
@@ -157,8 +159,8 @@ def render_sidebar() -> Selection:
     if state.WORKSPACE_FLASH in st.session_state:
         st.sidebar.success(st.session_state.pop(state.WORKSPACE_FLASH))
     new_workspace()
-    ver = data.version(name)
-    latest = data.as_of(name, ver)
+    ver, mark = data.version(name), data.event_mark(name)
+    latest = data.live_as_of(name, ver, mark)
     zone = data.workspace_timezone(name)
     as_of = latest.date() if latest is not None else pd.Timestamp.now(tz=zone).date()
     first, last = period_picker(as_of)
@@ -171,4 +173,4 @@ def render_sidebar() -> Selection:
         )
     )
     delete_workspace(name, data.workspace_names())
-    return Selection(name, ver, first, last, as_of, language)
+    return Selection(name, ver, first, last, as_of, language, mark)

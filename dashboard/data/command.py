@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import command, hexes, metrics, schema
+from core import command, hexes, live, metrics, schema
 from dashboard.components import map_builders, maps
 from dashboard.data import shared
 from dashboard.i18n import translate
@@ -61,12 +61,12 @@ def command_map(name: str, ver: int, lang: str) -> folium.Map:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def command_state(
-    name: str, ver: int, first: date, last: date, flt: command.TicketFilter
+    name: str, ver: int, mark: int, first: date, last: date, flt: command.TicketFilter
 ) -> tuple[pd.DataFrame, command.Counters, pd.DataFrame]:
     """Per-grid measures, the counters and the overdue list for the filter."""
     period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
-    clock = shared.as_of(name, ver) or period.end
-    tickets = flt.apply(shared.joined(name, ver, schema.TICKETS.name))
+    clock = shared.live_as_of(name, ver, mark) or period.end
+    tickets = flt.apply(shared.live_joined(name, ver, mark, schema.TICKETS.name))
     measures = command.grid_measures(
         shared.layer(name, ver, schema.GRIDS.name),
         tickets,
@@ -76,19 +76,19 @@ def command_state(
     )
     counters = command.counters(
         tickets,
-        shared.layer(name, ver, schema.CAMERAS.name),
+        shared.live_joined(name, ver, mark, schema.CAMERAS.name),
         shared.layer(name, ver, schema.PATROL_TEAMS.name),
-        shared.layer(name, ver, schema.PATROL_CHECKINS.name),
+        shared.live_joined(name, ver, mark, schema.PATROL_CHECKINS.name),
         clock,
     )
     return measures, counters, command.overdue_list(tickets, clock)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def command_density(name: str, ver: int, first: date, last: date, flt: command.TicketFilter) -> dict:
+def command_density(name: str, ver: int, mark: int, first: date, last: date, flt: command.TicketFilter) -> dict:
     """H3 hexagons of the tickets created in the period."""
     period = metrics.Period.from_dates(first, last, shared.workspace_timezone(name))
-    tickets = flt.apply(shared.joined(name, ver, schema.TICKETS.name))
+    tickets = flt.apply(shared.live_joined(name, ver, mark, schema.TICKETS.name))
     flow = tickets[period.contains(tickets[schema.CREATED_AT]) & metrics.registered_mask(tickets)]
     resolution = hexes.hex_resolution_for(tuple(shared.layer(name, ver, schema.GRIDS.name).total_bounds))
     counts = hexes.hex_counts(flow, resolution)
@@ -99,14 +99,14 @@ MEASURE_KINDS = {"open": "count", "overdue": "count", "per_1000": "ratio", "on_t
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def command_assets(name: str, ver: int) -> dict:
+def command_assets(name: str, ver: int, mark: int) -> dict:
     """Cameras, service points and tonight's sign-ins as the map draws them (no filter changes them)."""
-    clock = shared.as_of(name, ver) or pd.Timestamp.now(tz=shared.workspace_timezone(name))
+    clock = shared.live_as_of(name, ver, mark) or pd.Timestamp.now(tz=shared.workspace_timezone(name))
     return map_builders.asset_payload(
-        shared.layer(name, ver, schema.CAMERAS.name),
+        shared.live_joined(name, ver, mark, schema.CAMERAS.name),
         shared.layer(name, ver, schema.SERVICE_POINTS.name),
         command.tonight_checkins(
-            shared.layer(name, ver, schema.PATROL_CHECKINS.name),
+            shared.live_joined(name, ver, mark, schema.PATROL_CHECKINS.name),
             shared.layer(name, ver, schema.PATROL_TEAMS.name),
             clock,
         ),
@@ -115,15 +115,28 @@ def command_assets(name: str, ver: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def command_tickets(
-    name: str, ver: int, first: date, last: date, flt: command.TicketFilter, measure: str, lang: str
+    name: str,
+    ver: int,
+    mark: int,
+    first: date,
+    last: date,
+    flt: command.TicketFilter,
+    measure: str,
+    lang: str,
+    since: int,
 ) -> dict:
-    """Grid colours for ``measure`` and the open-ticket markers for this filter."""
-    measures, _, _ = command_state(name, ver, first, last, flt)
+    """Grid colours for ``measure`` and the open-ticket markers for this filter; tickets that arrived
+    after event ``since`` are marked new."""
+    measures, _, _ = command_state(name, ver, mark, first, last, flt)
     grids, _ = shared.display_boundaries(name, shared.boundary_version(name, ver))
-    clock = shared.as_of(name, ver) or metrics.Period.from_dates(first, last, shared.workspace_timezone(name)).end
-    tickets = flt.apply(shared.joined(name, ver, schema.TICKETS.name))
+    clock = (
+        shared.live_as_of(name, ver, mark)
+        or metrics.Period.from_dates(first, last, shared.workspace_timezone(name)).end
+    )
+    tickets = flt.apply(shared.live_joined(name, ver, mark, schema.TICKETS.name))
     open_now = tickets[metrics.open_mask(tickets)]
-    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock))
+    arrived = open_now[live.EVENT_SEQ].fillna(0) if live.EVENT_SEQ in open_now else pd.Series(0, index=open_now.index)
+    open_now = open_now.assign(overdue=metrics.overdue_mask(open_now, clock), new=arrived > since)
     labels = {
         "measure": translate(lang, f"command.measure.{measure}"),
         "deadline": translate(lang, "command.deadline"),
@@ -137,6 +150,8 @@ def command_tickets(
 def command_payload(
     name: str,
     ver: int,
+    mark: int,
+    since: int,
     first: date,
     last: date,
     flt: command.TicketFilter,
@@ -149,25 +164,25 @@ def command_payload(
     grids, _ = shared.display_boundaries(name, shared.boundary_version(name, ver))
     return map_builders.live_payload(
         grids[schema.GRID_ID],
-        command_tickets(name, ver, first, last, flt, measure, lang),
-        command_assets(name, ver),
-        command_density(name, ver, first, last, flt),
+        command_tickets(name, ver, mark, first, last, flt, measure, lang, since),
+        command_assets(name, ver, mark),
+        command_density(name, ver, mark, first, last, flt),
         focus=focus,
         selected=selected,
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def grid_card(name: str, ver: int, grid_id: str) -> command.GridCard:
+def grid_card(name: str, ver: int, mark: int, grid_id: str) -> command.GridCard:
     return command.grid_card(
         grid_id,
         shared.layer(name, ver, schema.GRIDS.name),
-        shared.joined(name, ver, schema.TICKETS.name),
-        shared.joined(name, ver, schema.CAMERAS.name),
-        shared.joined(name, ver, schema.PATROL_CHECKINS.name),
+        shared.live_joined(name, ver, mark, schema.TICKETS.name),
+        shared.live_joined(name, ver, mark, schema.CAMERAS.name),
+        shared.live_joined(name, ver, mark, schema.PATROL_CHECKINS.name),
         shared.layer(name, ver, schema.PATROL_TEAMS.name),
         shared.joined(name, ver, schema.MEMBERS.name),
-        shared.as_of(name, ver) or pd.Timestamp.now(tz=shared.workspace_timezone(name)),
+        shared.live_as_of(name, ver, mark) or pd.Timestamp.now(tz=shared.workspace_timezone(name)),
     )
 
 

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from core import geometry, joins, metrics, privacy, schema, store, validate, workspaces
+from core import geometry, joins, live, metrics, privacy, schema, store, validate, workspaces
 from core.errors import WorkspaceError
 from dashboard.components import map_builders, maps
 from geodata import demo_seed
@@ -106,6 +106,32 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     return points
 
 
+def event_mark(name: str) -> int:
+    """The workspace's event mark (a cheap read; with the version, the key of every live cache)."""
+    return workspace(name).event_mark()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def live_layers(name: str, ver: int) -> live.LiveLayers:
+    """The point layers of ``ver`` extended by events as they arrive (one per version, shared)."""
+    log = workspace(name)
+    return live.LiveLayers(
+        layer(name, ver, schema.GRIDS.name),
+        grid_index(name, ver),
+        log.timezone(),
+        lambda after, upto, kinds: log.events(after=after, upto=upto, kinds=kinds),
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def live_joined(name: str, ver: int, mark: int, layer_name: str) -> gpd.GeoDataFrame:
+    """``joined`` with the events up to ``mark`` folded in (new tickets, stages, sign-ins, camera
+    status); other layers, and mark 0, are ``joined`` itself. Shared and read-only."""
+    if layer_name not in live.LIVE_KINDS or mark == 0:
+        return joined(name, ver, layer_name)
+    return live_layers(name, ver).at(layer_name, mark, lambda: joined(name, ver, layer_name))
+
+
 def boundary_version(name: str, ver: int) -> int:
     """The version in which the grids active at ``ver`` were stored: the key of display geometry, so a
     ticket written to the store does not re-simplify the boundaries."""
@@ -126,6 +152,14 @@ def as_of(name: str, ver: int) -> pd.Timestamp | None:
     if schema.TICKETS.name not in workspace(name).layers(ver):
         return None
     return metrics.data_as_of(layer(name, ver, schema.TICKETS.name))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def live_as_of(name: str, ver: int, mark: int) -> pd.Timestamp | None:
+    """``as_of`` with the tickets that arrived as events up to ``mark``."""
+    if mark == 0:
+        return as_of(name, ver)
+    return metrics.data_as_of(live_joined(name, ver, mark, schema.TICKETS.name))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

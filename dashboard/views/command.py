@@ -4,7 +4,8 @@ of the grid they click.
 The map is drawn once per boundary version; live data is swapped into it (``components.maps``), so
 neither a filter change nor a refresh reloads it or loses its zoom. Only clicks come back from the map.
 A fragment checks the store every ``GRIDWATCH_REFRESH_SECONDS`` and reruns the page when the workspace
-version changed. ``?wall=1`` is the wall-screen mode (``app.py`` hides the sidebar).
+version or its event mark changed (tickets, stages, sign-ins or camera status arrived through the
+intake API); tickets that arrived since the page was opened are ringed on the map. ``?wall=1`` is the wall-screen mode (``app.py`` hides the sidebar).
 """
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def render() -> None:
             seconds=f"{settings.refresh_seconds():g}",
         )
     )
+    since = opened_at(sel)
     if hints.needs(sel, (schema.GRIDS.name,)):
         return
     hints.load_next(sel, LIVE_LAYERS)
     flt, measure = filters(sel)
-    _, counters, overdue = data.command_state(sel.workspace, sel.version, sel.first, sel.last, flt)
+    _, counters, overdue = data.command_state(sel.workspace, sel.version, sel.mark, sel.first, sel.last, flt)
     grid_panel.counter_row(counters)
 
     focus = st.session_state.get(state.FOCUS)
@@ -62,7 +64,7 @@ def render() -> None:
     map_side, panel_side = st.columns([3, 1.25])
     with map_side:
         payload = data.command_payload(
-            sel.workspace, sel.version, sel.first, sel.last, flt, measure, sel.language, focus, grid_id
+            sel.workspace, sel.version, sel.mark, since, sel.first, sel.last, flt, measure, sel.language, focus, grid_id
         )
         clicked = show_map(
             data.command_map(sel.workspace, sel.version, sel.language),
@@ -81,7 +83,7 @@ def render() -> None:
         else:
             grid_panel.render(card)
     overdue_section(sel, overdue)
-    watch_for_new_version(sel.workspace, sel.version)
+    watch_for_new_data(sel.workspace, (sel.version, sel.mark))
 
 
 def filters(sel) -> tuple[command.TicketFilter, str]:
@@ -106,7 +108,7 @@ def selected_card(sel, grid_id: str | None) -> command.GridCard | None:
     if not grid_id:
         return None
     try:
-        return data.grid_card(sel.workspace, sel.version, grid_id)
+        return data.grid_card(sel.workspace, sel.version, sel.mark, grid_id)
     except KeyError as exc:
         if exc.args != (grid_id,):  # core.command.grid_card's "no such grid"; any other KeyError is a bug
             raise
@@ -138,10 +140,20 @@ def overdue_section(sel, overdue) -> None:
             st.rerun()
 
 
-def watch_for_new_version(name: str, shown: int) -> None:
+def opened_at(sel) -> int:
+    """The event mark when this session opened the command center on this version: what arrived later
+    is new. A new version (a file stored) starts the count again."""
+    opened = st.session_state.get(state.CC_SINCE)
+    if opened is None or opened[:2] != (sel.workspace, sel.version) or opened[2] > sel.mark:
+        opened = (sel.workspace, sel.version, sel.mark)
+        st.session_state[state.CC_SINCE] = opened
+    return opened[2]
+
+
+def watch_for_new_data(name: str, shown: tuple[int, int]) -> None:
     @st.fragment(run_every=settings.refresh_seconds())
     def check() -> None:
-        if data.version(name) != shown:
+        if (data.version(name), data.event_mark(name)) != shown:
             st.rerun(scope="app")
 
     check()

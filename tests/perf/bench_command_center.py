@@ -176,7 +176,7 @@ def map_bytes(home: Path) -> tuple[int, int, int]:
 
     m = data.command_map(name, ver, "en")
     base = size(m)
-    payload = data.command_payload(name, ver, first, as_of, command.TicketFilter(), "open", "en", None, None)
+    payload = data.command_payload(name, ver, 0, 0, first, as_of, command.TicketFilter(), "open", "en", None, None)
     live = len(sf._get_feature_group_string(maps.live_update(payload), m).encode())
     grids, communities = data.display_boundaries(name, data.boundary_version(name, ver))
     geojson = maps.base_map(tuple(grids.total_bounds))  # the baseline: the same outlines as folium GeoJSON
