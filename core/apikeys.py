@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from core.errors import GridWatchError
 from core.store import Store
 
-__all__ = ["SETTING", "KeyInfo", "create_key", "list_keys", "revoke_key", "source_of"]
+__all__ = ["SETTING", "KeyInfo", "create_key", "key_state", "list_keys", "revoke_key", "source_of"]
 
 SETTING = "api_keys"
 """The workspace setting holding {source: {hash, created_at, revoked, last4}}."""
@@ -37,7 +37,7 @@ _SOURCE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _RECHECK_S = 1.0
 _lock = threading.Lock()
 _read: dict[str, tuple[float, str]] = {}  # workspace -> (when read, setting as JSON)
-_derived: dict[str, list[tuple[bytes, str]]] = {}  # setting as JSON -> [(hash, source)] of live keys
+_derived: dict[str, list[tuple[bytes, str, bool]]] = {}  # setting as JSON -> [(hash, source, revoked)]
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,14 @@ def list_keys(store: Store) -> list[KeyInfo]:
 
 def source_of(store: Store, key: str | None) -> str | None:
     """The source whose live (not revoked) key ``key`` is, or None."""
+    source, revoked = key_state(store, key)
+    return None if revoked else source
+
+
+def key_state(store: Store, key: str | None) -> tuple[str | None, bool]:
+    """(source, revoked) of ``key``: (None, False) for a key that was never issued."""
     if not key:
-        return None
+        return None, False
     where, now = _workspace_key(store), time.monotonic()
     with _lock:
         seen = _read.get(where)
@@ -123,20 +129,20 @@ def source_of(store: Store, key: str | None) -> str | None:
         with _lock:
             _read[where] = seen
     content = seen[1]
-    live = _derived.get(content)
-    if live is None:
-        live = [
-            (bytes.fromhex(entry["hash"]), source)
+    known = _derived.get(content)
+    if known is None:
+        known = [
+            (bytes.fromhex(entry["hash"]), source, bool(entry.get("revoked")))
             for source, entry in json.loads(content).items()
-            if isinstance(entry, dict) and not entry.get("revoked") and isinstance(entry.get("hash"), str)
+            if isinstance(entry, dict) and isinstance(entry.get("hash"), str)
         ]
         with _lock:
             if len(_derived) > 64:
                 _derived.clear()
-            _derived[content] = live
+            _derived[content] = known
     given = hashlib.sha256(key.encode("utf-8", "replace")).digest()
-    found = None
-    for digest, source in live:  # compare with every key, so the time does not tell which one matched
+    found: tuple[str | None, bool] = (None, False)
+    for digest, source, revoked in known:  # compare with every key, so the time does not tell which matched
         if hmac.compare_digest(digest, given):
-            found = source
+            found = (source, revoked)
     return found
