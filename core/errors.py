@@ -27,6 +27,7 @@ params={"name": name})``. ``core`` never names places in the user interface; the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -190,7 +191,7 @@ class IntakeProblem:
     field: str
     code: str
     message: str
-    params: dict = field(default_factory=dict, compare=False)
+    params: dict = dataclasses.field(default_factory=dict, compare=False)  # ``field`` is a field name here
 
     def as_dict(self) -> dict[str, str]:
         return {"record": self.record, "field": self.field, "code": self.code, "message": self.message}
