@@ -87,7 +87,7 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise IntakeError(self.items)
+            raise IntakeError(self.items, code="intake_rejected")
 
 
 # ---- values -----------------------------------------------------------------------------------------
