@@ -27,6 +27,7 @@ import json
 import math
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ __all__ = [
     "open311_events",
     "parse_time",
     "service_code_map",
+    "set_service_codes",
     "stage_events",
     "ticket_requests",
 ]
@@ -64,16 +66,40 @@ MAX_BULK_RECORDS = 10_000
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _MAX_TEXT = 4000
 _SERVICE_FIELDS = ("service_code", "service_name", "category", "description")
+_RECHECK_S = 1.0  # how long a read of the workspace's version or service codes is reused
 _lock = threading.Lock()
 _indexes: dict[tuple[str, int], GridIndex | None] = {}
+_versions: dict[str, tuple[float, int]] = {}
+_codes: dict[str, tuple[float, list[dict[str, str]]]] = {}
+_defaults: dict[tuple[str, int], list[dict[str, str]]] = {}
+
+
+def _where(store: Store) -> str:
+    return str(getattr(store, "path", store.name))
+
+
+def _version(store: Store) -> int:
+    """The store's version, read at most once a second per workspace."""
+    now = time.monotonic()
+    seen = _versions.get(_where(store))
+    if seen is None or now - seen[0] > _RECHECK_S:
+        seen = (now, store.version())
+        _versions[_where(store)] = seen
+    return seen[1]
 
 
 @dataclass(frozen=True)
 class IntakeBatch:
-    """Events ready to store (``frame``) and, per record, the ref (ticket, sign-in or camera id) it got."""
+    """Events ready to store, one ``rows`` mapping each (``frame`` gives them as an event frame), and per
+    record the ref (ticket, sign-in or camera id) it got. Rows of several batches can be stored as one
+    frame, which is what a writer grouping requests does."""
 
-    frame: pd.DataFrame
+    rows: tuple[Mapping[str, object], ...]
     refs: tuple[str, ...]
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return ev.event_frame(self.rows)
 
 
 class _Problems:
@@ -188,7 +214,7 @@ def _ticket_ref(source: str, source_id: str | None) -> str:
 def grid_index(store: Store) -> GridIndex | None:
     """The point-in-grid index of the active grids (None when there are none), cached per
     (workspace, version)."""
-    key = (str(getattr(store, "path", store.name)), store.version())
+    key = (_where(store), _version(store))
     with _lock:
         if key in _indexes:
             return _indexes[key]
@@ -212,7 +238,17 @@ def _outside(store: Store, lon: Sequence[float], lat: Sequence[float]) -> np.nda
 
 
 def default_service_codes(store: Store) -> list[dict[str, str]]:
-    """One service code per category in the workspace's tickets layer, sorted: ``c01``, ``c02``…"""
+    """One service code per category in the workspace's tickets layer, sorted: ``c01``, ``c02``…
+    (cached per workspace version)."""
+    key = (_where(store), _version(store))
+    if key not in _defaults:
+        if len(_defaults) > 16:
+            _defaults.clear()
+        _defaults[key] = _default_codes(store)
+    return _defaults[key]
+
+
+def _default_codes(store: Store) -> list[dict[str, str]]:
     try:
         tickets = store.read(schema.TICKETS.name) if schema.TICKETS.name in store.layers() else None
     except LayerNotFoundError:
@@ -252,10 +288,24 @@ def check_service_codes(entries: object) -> list[dict[str, str]]:
     return out
 
 
+def set_service_codes(store: Store, entries: object) -> list[dict[str, str]]:
+    """Check ``entries`` (``check_service_codes``) and save them as the workspace's service codes."""
+    checked = check_service_codes(entries)
+    store.set_setting(SERVICE_CODES_SETTING, checked)
+    _codes.pop(_where(store), None)
+    return checked
+
+
 def service_code_map(store: Store) -> list[dict[str, str]]:
-    """The workspace's service codes: the ``service_codes`` setting, or the default list."""
-    saved = store.get_setting(SERVICE_CODES_SETTING)
-    return check_service_codes(saved) if saved is not None else default_service_codes(store)
+    """The workspace's service codes: the ``service_codes`` setting, or the default list (read at most
+    once a second per workspace, so a change is seen within a second)."""
+    now = time.monotonic()
+    seen = _codes.get(_where(store))
+    if seen is None or now - seen[0] > _RECHECK_S:
+        saved = store.get_setting(SERVICE_CODES_SETTING)
+        seen = (now, check_service_codes(saved) if saved is not None else default_service_codes(store))
+        _codes[_where(store)] = seen
+    return seen[1]
 
 
 # ---- tickets ----------------------------------------------------------------------------------------
@@ -317,11 +367,13 @@ def _ticket_record(
     }
 
 
-def _finish(store: Store, rows: Sequence[Mapping[str, object]]) -> IntakeBatch:
-    frame = ev.event_frame(rows)
-    if len(frame) and frame["lon"].notna().any():
-        frame["outside"] = _outside(store, frame["lon"].to_numpy(), frame["lat"].to_numpy())
-    return IntakeBatch(frame, tuple(str(r["ref"]) for r in rows))
+def _finish(store: Store, rows: Sequence[dict[str, object]]) -> IntakeBatch:
+    if rows:
+        lon = np.array([r.get("lon") for r in rows], dtype=float)
+        lat = np.array([r.get("lat") for r in rows], dtype=float)
+        for row, outside in zip(rows, _outside(store, lon, lat), strict=True):
+            row["outside"] = bool(outside)
+    return IntakeBatch(tuple(rows), tuple(str(r["ref"]) for r in rows))
 
 
 def open311_events(store: Store, fields: Mapping[str, object], *, source: str, source_id: str | None) -> IntakeBatch:
@@ -490,7 +542,7 @@ def stage_events(store: Store, ticket_id: str, payload: object, *, source: str) 
             }
         )
     problems.raise_if_any()
-    return IntakeBatch(ev.event_frame(rows), tuple(ticket_id for _ in rows))
+    return IntakeBatch(tuple(rows), tuple(ticket_id for _ in rows))
 
 
 def _known(store: Store, layer: str, column: str, ids: Iterable[str]) -> set[str]:
@@ -561,7 +613,7 @@ def camera_events(store: Store, camera_id: str, payload: object, *, source: str)
             }
         )
     problems.raise_if_any()
-    return IntakeBatch(ev.event_frame(rows), tuple(camera_id for _ in rows))
+    return IntakeBatch(tuple(rows), tuple(camera_id for _ in rows))
 
 
 # ---- reading back -----------------------------------------------------------------------------------

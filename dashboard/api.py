@@ -108,24 +108,27 @@ class _Writer:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.queue: asyncio.Queue[tuple[pd.DataFrame, asyncio.Future]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[tuple, asyncio.Future]] = asyncio.Queue()
         self.task: asyncio.Task | None = None
 
-    async def store_events(self, frame: pd.DataFrame) -> ev.EventReceipt:
+    async def store_events(self, rows: tuple) -> ev.EventReceipt:
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
         done: asyncio.Future = asyncio.get_running_loop().create_future()
-        await self.queue.put((frame, done))
+        await self.queue.put((rows, done))
         return await done
+
+    def _append(self, rows: list) -> ev.EventReceipt:
+        return self.store.append_events(ev.event_frame(rows))
 
     async def _run(self) -> None:
         while True:
             batch = [await self.queue.get()]
             while not self.queue.empty() and sum(len(f) for f, _ in batch) < 50_000:
                 batch.append(self.queue.get_nowait())
-            frames = [f for f, _ in batch]
+            rows = [row for part, _ in batch for row in part]
             try:
-                receipt = await asyncio.to_thread(self.store.append_events, pd.concat(frames, ignore_index=True))
+                receipt = await asyncio.to_thread(self._append, rows)
             except Exception as exc:  # every waiter learns; the writer goes on
                 for _, done in batch:
                     if not done.done():
@@ -262,7 +265,7 @@ def create_app(workspace: str | None = None) -> FastAPI:
         batch = await asyncio.to_thread(
             intake.open311_events, store, fields, source=source, source_id=idempotency_key(request)
         )
-        receipt = await writer_for(store).store_events(batch.frame)
+        receipt = await writer_for(store).store_events(batch.rows)
         answer = [{"service_request_id": receipt.refs[0], "service_notice": "", "account_id": None}]
         return JSONResponse(answer, status_code=200 if receipt.duplicate[0] else 201)
 
@@ -358,7 +361,7 @@ def create_app(workspace: str | None = None) -> FastAPI:
         source = source_for(request, store)
         body = await body_of(request)
         batch = await asyncio.to_thread(intake.bulk_events, store, body, source=source)
-        receipt = await writer_for(store).store_events(batch.frame)
+        receipt = await writer_for(store).store_events(batch.rows)
         return JSONResponse(
             {
                 "stored": receipt.stored,
@@ -370,7 +373,7 @@ def create_app(workspace: str | None = None) -> FastAPI:
         )
 
     async def store_batch(store: Store, batch: intake.IntakeBatch) -> JSONResponse:
-        receipt = await writer_for(store).store_events(batch.frame)
+        receipt = await writer_for(store).store_events(batch.rows)
         return JSONResponse(
             {
                 "stored": receipt.stored,

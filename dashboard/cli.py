@@ -135,8 +135,7 @@ def services_command(args: argparse.Namespace) -> int:
         except json.JSONDecodeError as exc:
             print(f"error: {args.file} is not JSON ({exc.msg}, line {exc.lineno})", file=sys.stderr)
             return 1
-        checked = intake.check_service_codes(entries)
-        ws.set_setting(intake.SERVICE_CODES_SETTING, checked)
+        checked = intake.set_service_codes(ws, entries)
         print(f"workspace `{ws.name}` now has {len(checked)} service code(s)")
         return 0
     except GridWatchError as exc:

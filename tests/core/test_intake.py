@@ -137,10 +137,7 @@ def test_sign_ins_need_a_known_team_and_cameras_a_known_id_and_status(ws):
 
 def test_service_codes_default_to_the_categories_and_can_be_set(ws):
     assert [c["service_code"] for c in intake.service_code_map(ws)] == ["c01"]
-    ws.set_setting(
-        intake.SERVICE_CODES_SETTING,
-        intake.check_service_codes([{"service_code": "lamp", "service_name": "路灯", "category": "市政设施"}]),
-    )
+    intake.set_service_codes(ws, [{"service_code": "lamp", "service_name": "路灯", "category": "市政设施"}])
     batch = intake.open311_events(ws, {"service_code": "lamp", "lat": 0.5, "long": 0.5}, source="a", source_id=None)
     assert batch.frame["category"].iloc[0] == "市政设施"
     with pytest.raises(GridWatchError):
