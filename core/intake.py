@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -230,7 +231,7 @@ def grid_index(store: Store) -> GridIndex | None:
     return index
 
 
-def _outside(store: Store, lon: Sequence[float], lat: Sequence[float]) -> np.ndarray:
+def _outside(store: Store, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     index = grid_index(store)
     if index is None:
         return np.ones(len(lon), dtype=bool)
@@ -367,7 +368,7 @@ def _ticket_record(
     }
 
 
-def _finish(store: Store, rows: Sequence[dict[str, object]]) -> IntakeBatch:
+def _finish(store: Store, rows: Sequence[dict[str, Any]]) -> IntakeBatch:
     if rows:
         lon = np.array([r.get("lon") for r in rows], dtype=float)
         lat = np.array([r.get("lat") for r in rows], dtype=float)
