@@ -93,7 +93,7 @@ def bulk(url: str, key: str, total: int, chunk: int) -> float:
         for start in range(0, total, chunk):
             body = "\n".join(
                 json.dumps(
-                    {"source_id": f"b{i}", "category": "市容环境", "lat": 0.5, "long": 0.5, "requested_datetime": AT}
+                    {"source_id": f"k{i}", "category": "市容环境", "lat": 0.5, "long": 0.5, "requested_datetime": AT}
                 )
                 for i in range(start, min(total, start + chunk))
             )
@@ -131,7 +131,7 @@ def main() -> None:
             seconds = asyncio.run(singles(url, key, [f"s{i}" for i in range(args.single)], args.clients))
             report(f"{args.clients} clients, single (x2 retry)", store, "bench-s", args.single, seconds)
             seconds = bulk(url, key, args.bulk, 10_000)
-            report("bulk, chunks of 10,000 (x2)", store, "bench-b", args.bulk, seconds)
+            report("bulk, chunks of 10,000 (x2)", store, "bench-k", args.bulk, seconds)
         finally:
             proc.terminate()
             proc.wait(timeout=10)
