@@ -10,6 +10,8 @@
     │   ├── WorkspaceBusyError     another writer held the lock for too long
     │   └── WorkspaceError         a workspace cannot be created, found or deleted as asked
     ├── ConfigError                a setting (environment variable) is wrong
+    ├── IntakeError                records sent to the intake API that cannot be stored (core.intake);
+    │                              ``.problems`` lists every ``IntakeProblem``
     ├── HotspotError               a hot-spot analysis cannot run on what was asked (core.hotspots)
     ├── SitingError                a siting model cannot be built or solved (core.siting, core.siting_inputs)
     └── DistrictPlanError          patrol districts cannot be formed as asked (core.workload, core.districts)
@@ -25,6 +27,7 @@ params={"name": name})``. ``core`` never names places in the user interface; the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -32,6 +35,8 @@ __all__ = [
     "DistrictPlanError",
     "GridWatchError",
     "HotspotError",
+    "IntakeError",
+    "IntakeProblem",
     "LayerNotFoundError",
     "Message",
     "Problem",
@@ -174,3 +179,33 @@ class SitingError(GridWatchError):
 
 class DistrictPlanError(GridWatchError):
     """Patrol districts cannot be made as asked (more teams than grids, conflicting locks …)."""
+
+
+@dataclass(frozen=True)
+class IntakeProblem:
+    """One thing wrong with a record sent to the intake API: which ``record`` (its position in the
+    request, ``#1``…, or the sender's id), which ``field``, a ``code`` (``params`` fill in its wording)
+    and the English ``message`` saying what arrived and what to send instead."""
+
+    record: str
+    field: str
+    code: str
+    message: str
+    params: dict = dataclasses.field(default_factory=dict, compare=False)  # ``field`` is a field name here
+
+    def as_dict(self) -> dict[str, str]:
+        return {"record": self.record, "field": self.field, "code": self.code, "message": self.message}
+
+
+class IntakeError(GridWatchError):
+    """Records that cannot be stored; ``problems`` lists every problem of the whole request (nothing of
+    it was stored)."""
+
+    def __init__(self, problems: list[IntakeProblem], *, code: str = "intake_rejected") -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"- {p.record} `{p.field}`: {p.message}" for p in self.problems)
+        super().__init__(
+            f"{len(self.problems)} problem(s); nothing was stored:\n{lines}",
+            code=code,
+            params={"count": len(self.problems)},
+        )

@@ -124,13 +124,14 @@ def event_frame(records: Sequence[Mapping[str, object]] | pd.DataFrame) -> pd.Da
         elif kind == "float":
             out[name] = pd.to_numeric(given, errors="coerce").astype("float64")
         elif kind == "bool":
-            out[name] = given.astype("object").where(given.notna(), False).astype(bool)
-        else:
-            text = pd.Series(given.to_numpy(dtype=object), dtype=object)
-            filled = text.notna()
-            text[filled] = text[filled].astype(str).to_numpy(dtype=object)
-            text[~filled] = None
-            out[name] = text
+            missing = pd.isna(given.to_numpy(dtype=object))
+            out[name] = pd.Series(np.where(missing, False, given.to_numpy(dtype=object)).astype(bool))
+        else:  # text: str values, None where missing (one pass over the values, not per-column masks)
+            values = given.to_numpy(dtype=object)
+            missing = pd.isna(values)
+            out[name] = pd.Series(
+                [None if gone else str(v) for v, gone in zip(values, missing, strict=True)], dtype=object
+            )
     return pd.DataFrame(out, index=pd.RangeIndex(size))
 
 

@@ -1,6 +1,11 @@
 """``gridwatch`` command.
 
-* ``serve`` starts the dashboard on 127.0.0.1;
+* ``serve`` starts the dashboard on 127.0.0.1 and the intake API beside it (port + 1); both stop together;
+* ``api [--port 8601] [--workspace NAME]`` starts only the intake API (``dashboard.api``) on 127.0.0.1;
+* ``apikey create|revoke|list --workspace NAME [--source NAME]`` manages the API keys of the sources
+  that send events (a new key is printed once; only its hash is kept);
+* ``services list|set FILE --workspace NAME`` shows or replaces the Open311 service code map (JSON: a
+  list of {service_code, service_name, category, description});
 * ``demo`` rewrites the bundled demo data;
 * ``import LAYER FILE`` checks a file like the Data page does, prints the report, and with
   ``--activate`` stores it as a new workspace version. Exit status 1 when the report has errors, or when
@@ -14,15 +19,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from dataclasses import fields
 from pathlib import Path
 
 APP = Path(__file__).with_name("app.py")
 
 
-def serve(port: int) -> None:
+def serve(port: int) -> int:
+    """The dashboard (streamlit) and the intake API (uvicorn, on ``port + 1``) as child processes; when
+    either ends, or on SIGTERM / Ctrl-C, both are stopped. Returns the dashboard's exit status."""
     args = [
         sys.executable,
         "-m",
@@ -44,8 +55,92 @@ def serve(port: int) -> None:
         "--client.showErrorDetails",
         "none",
     ]
+    api_args = [sys.executable, "-m", "dashboard.cli", "api", "--port", str(port + 1)]
     print(f"GridWatch: http://127.0.0.1:{port}  (data in {os.environ.get('GRIDWATCH_HOME', 'var')}/)")
-    os.execv(sys.executable, args)
+    print(f"intake API: http://127.0.0.1:{port + 1}/open311/v2/services.json")
+    sys.stdout.flush()
+    children = [subprocess.Popen(args), subprocess.Popen(api_args)]
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    return children[0].returncode or 0
+
+
+def api(port: int, workspace: str | None) -> None:
+    from dashboard.api import serve_api
+
+    print(f"GridWatch intake API: http://127.0.0.1:{port}/open311/v2/services.json", flush=True)
+    serve_api(port, workspace)
+
+
+def apikey_command(args: argparse.Namespace) -> int:
+    from core import apikeys, store
+    from core.errors import GridWatchError
+
+    try:
+        ws = store.open_store(args.workspace, create=False)
+        if args.action == "list":
+            for info in apikeys.list_keys(ws):
+                state = "revoked" if info.revoked else "active"
+                print(f"{info.source:24} {info.created_at:26} {state:8} …{info.last4}")
+            return 0
+        if not args.source:
+            print("error: --source NAME is required", file=sys.stderr)
+            return 2
+        if args.action == "create":
+            key = apikeys.create_key(ws, args.source)
+            print(key)
+            print(f"API key for source `{args.source}` in workspace `{ws.name}`; it is shown only now", file=sys.stderr)
+        else:
+            apikeys.revoke_key(ws, args.source)
+            print(f"revoked the API key of source `{args.source}` in workspace `{ws.name}`")
+        return 0
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def services_command(args: argparse.Namespace) -> int:
+    from core import intake, store
+    from core.errors import GridWatchError
+
+    try:
+        ws = store.open_store(args.workspace, create=False)
+        if args.action == "list":
+            print(json.dumps(intake.service_code_map(ws), indent=1, ensure_ascii=False))
+            return 0
+        try:
+            entries = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except OSError as exc:
+            print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return 2
+        except json.JSONDecodeError as exc:
+            print(f"error: {args.file} is not JSON ({exc.msg}, line {exc.lineno})", file=sys.stderr)
+            return 1
+        checked = intake.set_service_codes(ws, entries)
+        print(f"workspace `{ws.name}` now has {len(checked)} service code(s)")
+        return 0
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def demo(seed: int | None) -> None:
@@ -202,6 +297,17 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     p_serve = sub.add_parser("serve", help="start the dashboard on 127.0.0.1")
     p_serve.add_argument("--port", type=int, default=8501)
+    p_api = sub.add_parser("api", help="start the intake API (Open311) on 127.0.0.1")
+    p_api.add_argument("--port", type=int, default=8601)
+    p_api.add_argument("--workspace", default=None, help="default workspace (else GRIDWATCH_WORKSPACE, else demo)")
+    p_key = sub.add_parser("apikey", help="create, revoke or list the API keys of event sources")
+    p_key.add_argument("action", choices=["create", "revoke", "list"])
+    p_key.add_argument("--workspace", default="demo")
+    p_key.add_argument("--source", help="who sends with the key (letters, digits, '_', '.', '-')")
+    p_services = sub.add_parser("services", help="list or set the Open311 service code map")
+    p_services.add_argument("action", choices=["list", "set"])
+    p_services.add_argument("file", nargs="?", help="with set: a JSON list of service codes")
+    p_services.add_argument("--workspace", default="demo")
     p_demo = sub.add_parser("demo", help="regenerate the bundled demo district")
     p_demo.add_argument("--seed", type=int, default=None)
     p_import = sub.add_parser("import", help="check a file (and with --activate, store it)")
@@ -278,7 +384,15 @@ def main(argv: list[str] | None = None) -> None:
     p_clear.add_argument("--author", default=os.environ.get("USER", "cli"))
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(args.port)
+        sys.exit(serve(args.port))
+    elif args.command == "api":
+        api(args.port, args.workspace)
+    elif args.command == "apikey":
+        sys.exit(apikey_command(args))
+    elif args.command == "services":
+        if args.action == "set" and not args.file:
+            parser.error("services set needs FILE")
+        sys.exit(services_command(args))
     elif args.command == "demo":
         demo(args.seed)
     elif args.command == "workspace":
