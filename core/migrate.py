@@ -23,7 +23,7 @@ from psycopg import sql
 
 from core import events as ev
 from core import schema
-from core.errors import WorkspaceError
+from core.errors import ConfigError, WorkspaceError
 from core.geopackage import GeoPackageStore
 from core.postgis import PostgisStore
 from core.store import no_such_workspace, restore, workspaces_dir
@@ -46,6 +46,12 @@ class MigrateResult:
 def migrate_workspaces(url: str, names: list[str] | None = None, home: Path | None = None) -> list[MigrateResult]:
     """Copy the GeoPackage workspaces ``names`` (default: all under the data directory) into the PostGIS
     database at ``url``; every target is checked before the first is copied."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f"the migration target must be a postgresql:// URL, got {url[:40]!r}",
+            code="database_url",
+            params={"value": url[:40]},
+        )
     chosen = names if names else sorted(p.stem for p in workspaces_dir(home).glob("*.gpkg"))
     for name in chosen:
         if not (workspaces_dir(home) / f"{name}.gpkg").exists():

@@ -261,3 +261,26 @@ def test_migrate_copies_history_settings_and_events(tmp_path, monkeypatch):
         from core.postgis import PostgisStore
 
         PostgisStore(url, name).drop()
+
+
+def test_gridwatch_migrate_copies_a_workspace_and_refuses_a_second_time(tmp_path, monkeypatch, capsys):
+    from core.postgis import PostgisStore
+    from core.store import open_store
+    from dashboard.cli import main
+
+    url = database_url()
+    monkeypatch.delenv("GRIDWATCH_DB", raising=False)
+    monkeypatch.setenv("GRIDWATCH_HOME", str(tmp_path))
+    name = fresh_name("cli")
+    open_store(name).write(TICKETS, tickets_frame(["t1"]), note="a")
+    try:
+        for expected in (0, 1):
+            with pytest.raises(SystemExit) as info:
+                main(["migrate", "--to", url, "--workspace", name])
+            assert info.value.code == expected
+        out, err = capsys.readouterr()
+        assert f"{name}" in out and "1 versions" in out and "already holds data" in err
+        assert "gridwatch:gridwatch" not in out + err  # the password is never printed
+        assert ids(PostgisStore(url, name, create=False)) == ["t1"]
+    finally:
+        PostgisStore(url, name).drop()
