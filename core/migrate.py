@@ -132,10 +132,10 @@ def migrate_workspace(url: str, name: str, home: Path | None = None) -> MigrateR
 
 
 def _refuse_not_empty(url: str, name: str) -> None:
-    from core.postgis import connect, schema_name
+    from core.postgis import connection, schema_name
 
-    conn = connect(url)
-    exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema_name(name),)).fetchone()
+    with connection(url) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema_name(name),)).fetchone()
     if exists is None:
         return
     target = PostgisStore(url, name, create=False)

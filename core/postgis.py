@@ -45,6 +45,7 @@ import psycopg
 import shapely
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 
 from core import events as ev
 from core import schema
@@ -55,7 +56,7 @@ __all__ = [
     "CHANNEL",
     "LOCK_TIMEOUT_S",
     "PostgisStore",
-    "connect",
+    "connection",
     "list_postgis_workspaces",
     "schema_name",
 ]
@@ -66,8 +67,9 @@ CHANNEL = "gridwatch_events"
 """The NOTIFY channel an events batch is announced on, with payload ``<workspace>:<event mark>``."""
 _COMMENT = "gridwatch workspace "
 _SQL_TYPES = {"str": "text", "int": "bigint", "float": "double precision", "datetime": "timestamptz", "bool": "boolean"}
-_local = threading.local()
-_opened: list[psycopg.Connection] = []  # closed at exit, so none is left for the garbage collector
+_IDLE = 4
+_idle: dict[tuple[int, str], list[psycopg.Connection]] = {}  # per process and URL: connections to reuse
+_pool_lock = threading.Lock()
 
 
 def schema_name(workspace: str) -> str:
@@ -95,17 +97,7 @@ def _reason(exc: Exception, url: str) -> str:
     return text.replace(str(password), "***") if password else text
 
 
-def connect(url: str) -> psycopg.Connection:
-    """A connection (autocommit; writes open explicit transactions) to the database at ``url``, reused
-    per thread and process; a ConfigError naming host and port (never the password) when it cannot be
-    reached or has no PostGIS."""
-    cache: dict[tuple[int, str], psycopg.Connection] | None = getattr(_local, "connections", None)
-    if cache is None:
-        cache = _local.connections = {}
-    key = (os.getpid(), url)
-    conn = cache.get(key)
-    if conn is not None and not conn.closed and not conn.broken:
-        return conn
+def _open(url: str) -> psycopg.Connection:
     host, port = _where(url)
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="gridwatch")
@@ -124,30 +116,52 @@ def connect(url: str) -> psycopg.Connection:
             code="postgis_missing",
             params={"host": host, "port": port},
         )
-    cache[key] = conn
-    conn._gridwatch_pid = os.getpid()  # type: ignore[attr-defined]
-    _opened.append(conn)
     return conn
 
 
-@atexit.register
-def _close_all() -> None:
-    for conn in _opened:
-        if os.getpid() == _pid(conn):
+@contextmanager
+def connection(url: str) -> Iterator[psycopg.Connection]:
+    """A connection to the database at ``url`` (autocommit; writes open explicit transactions), taken
+    from this process's idle ones or opened, and put back after (at most ``_IDLE`` are kept per URL).
+    Raises a ConfigError naming host and port (never the password) when the database cannot be reached
+    or has no PostGIS."""
+    key = (os.getpid(), url)
+    with _pool_lock:
+        idle = _idle.get(key)
+        conn = idle.pop() if idle else None
+    if conn is None or conn.closed or conn.broken:
+        conn = _open(url)
+    try:
+        yield conn
+    finally:
+        reusable = not conn.closed and not conn.broken and conn.info.transaction_status == TransactionStatus.IDLE
+        with _pool_lock:
+            idle = _idle.get(key)
+            if idle is None:
+                idle = _idle[key] = []
+            if reusable and len(idle) < _IDLE:
+                idle.append(conn)
+                conn = None
+        if conn is not None:
             conn.close()
 
 
-def _pid(conn: psycopg.Connection) -> int:
-    return int(getattr(conn, "_gridwatch_pid", -1))
+@atexit.register
+def _close_idle() -> None:
+    with _pool_lock:
+        for (pid, _url), idle in _idle.items():
+            while pid == os.getpid() and idle:
+                idle.pop().close()
 
 
 def list_postgis_workspaces(url: str) -> list[str]:
     """Names of the workspaces in the database at ``url``, sorted."""
-    rows = connect(url).execute(
-        "SELECT substr(obj_description(oid, 'pg_namespace'), %s) FROM pg_namespace "
-        "WHERE obj_description(oid, 'pg_namespace') LIKE %s",
-        (len(_COMMENT) + 1, _COMMENT + "%"),
-    )
+    with connection(url) as conn:
+        rows = conn.execute(
+            "SELECT substr(obj_description(oid, 'pg_namespace'), %s) FROM pg_namespace "
+            "WHERE obj_description(oid, 'pg_namespace') LIKE %s",
+            (len(_COMMENT) + 1, _COMMENT + "%"),
+        ).fetchall()
     return sorted(r[0] for r in rows)
 
 
@@ -585,9 +599,8 @@ class PostgisStore(Store):
     # ---- plumbing --------------------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[psycopg.Cursor]:
-        conn = connect(self.url)
         try:
-            with conn.cursor() as cur:
+            with connection(self.url) as conn, conn.cursor() as cur:
                 yield cur
         except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
             raise no_such_workspace(self.name) from None
@@ -595,9 +608,8 @@ class PostgisStore(Store):
     @contextmanager
     def _writer(self, key: str = "layers") -> Iterator[psycopg.Cursor]:
         """One transaction holding the workspace's advisory lock ``key`` (waits up to LOCK_TIMEOUT_S)."""
-        conn = connect(self.url)
         try:
-            with conn.transaction(), conn.cursor() as cur:
+            with connection(self.url) as conn, conn.transaction(), conn.cursor() as cur:
                 cur.execute(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
                 cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{self.schema}:{key}",))
                 cur.execute("SET LOCAL lock_timeout = 0")
@@ -615,8 +627,7 @@ class PostgisStore(Store):
         return cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)).fetchone() is not None
 
     def _ensure_schema(self, create: bool, new: bool) -> None:
-        conn = connect(self.url)
-        with conn.cursor() as cur:
+        with self._read() as cur:
             if self._exists(cur) and not new:
                 return
         if not create:

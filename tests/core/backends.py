@@ -30,10 +30,11 @@ def database_url() -> str:
     if not url:
         reason = "GRIDWATCH_TEST_DB is not set (a postgresql:// URL of a database with PostGIS)"
     else:
-        from core.postgis import connect
+        from core.postgis import connection
 
         try:
-            connect(url)
+            with connection(url):
+                pass
         except GridWatchError as exc:
             reason = f"GRIDWATCH_TEST_DB: {exc}"
     if reason:

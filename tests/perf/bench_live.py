@@ -52,17 +52,15 @@ TIMED_APPENDS = 100
 def size_mb(store: Store) -> float:
     """The workspace's bytes on disk once the write-ahead log is folded in (PostGIS: its tables)."""
     if not isinstance(store, GeoPackageStore):
-        from core.postgis import connect
+        from core.postgis import PostgisStore, connection
 
-        row = (
-            connect(store.url)
-            .execute(  # type: ignore[attr-defined]
-                "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = %s AND c.relkind = 'r'",
-                (store.schema,),  # type: ignore[attr-defined]
-            )
-            .fetchone()
-        )
+        assert isinstance(store, PostgisStore)
+        with connection(store.url) as conn:
+            row = conn.execute(
+                "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+                (store.schema,),
+            ).fetchone()
         return float(row[0]) / MB
     db = sqlite3.connect(store.path)
     try:
