@@ -284,3 +284,21 @@ def test_gridwatch_migrate_copies_a_workspace_and_refuses_a_second_time(tmp_path
         assert ids(PostgisStore(url, name, create=False)) == ["t1"]
     finally:
         PostgisStore(url, name).drop()
+
+
+def test_postgis_announces_each_events_batch_with_its_mark():
+    import psycopg
+
+    from core.postgis import CHANNEL, PostgisStore
+
+    url = database_url()
+    store = PostgisStore(url, fresh_name("notify"), new=True)
+    try:
+        with psycopg.connect(url, autocommit=True) as listener:
+            listener.execute(f"LISTEN {CHANNEL}")
+            store.append_events(pd.DataFrame([new_ticket("1"), new_ticket("2")]))
+            store.append_events(pd.DataFrame([new_ticket("1")]))  # nothing new: nothing announced
+            heard = [n.payload for n in listener.notifies(timeout=2, stop_after=2)]
+        assert heard == [f"{store.name}:2"]
+    finally:
+        store.drop()
