@@ -36,12 +36,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 from core import events as ev
 from core import schema
 from core.errors import LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
-from core.store import Store, VersionInfo, no_such_workspace, prepare
+from core.store import Store, VersionInfo, no_such_workspace, prepare, restore, to_multi
 
 __all__ = ["LOCK_TIMEOUT_S", "GeoPackageStore"]
 
@@ -99,7 +98,7 @@ class GeoPackageStore(Store):
                 code="layer_unreadable",
                 params={"workspace": self.name, "layer": layer, "reason": str(exc)},
             ) from exc
-        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
+        return restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def _tables(self, version: int | None) -> dict[str, str]:
         return self._state(version)[0]
@@ -243,7 +242,7 @@ class GeoPackageStore(Store):
                 ]
         where = f"fid IN ({', '.join(str(int(f)) for f in fids)})" if fids else "0"
         frame = pyogrio.read_dataframe(self.path, layer=table, where=where, use_arrow=True)
-        return _restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
+        return restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
     def append_events(self, events: pd.DataFrame) -> ev.EventReceipt:
         frame = ev.event_frame(events)
@@ -573,7 +572,7 @@ def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.
         out[col] = out[col].dt.tz_convert("UTC")  # GeoPackage stores UTC date-times
     geometry_type = "MultiPolygon" if "MultiPolygon" in layer.geometry_types else layer.geometry_types[0]
     if geometry_type == "MultiPolygon":
-        out = out.set_geometry(_to_multi(out.geometry))
+        out = out.set_geometry(to_multi(out.geometry))
     # Arrow writes ~8× faster (a million tickets: 11 s instead of 85 s) and keeps the same values.
     pyogrio.write_dataframe(
         out,
@@ -585,29 +584,3 @@ def _write_table(path: Path, table: str, frame: gpd.GeoDataFrame, layer: schema.
         use_arrow=True,
         append=append,
     )
-
-
-def _to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    single = geoms.geom_type == "Polygon"
-    out = geoms.copy()
-    out[single] = shapely.multipolygons(shapely.get_parts(geoms[single].array).reshape(-1, 1))
-    return out
-
-
-def _restore(frame: gpd.GeoDataFrame, layer_name: str, tz: str) -> gpd.GeoDataFrame:
-    """Give a frame read back from storage the canonical dtypes (times in ``tz``, nullable ints, single
-    polygons)."""
-    layer = schema.LAYERS[layer_name]
-    for col in layer.columns:
-        if col.name not in frame.columns:
-            continue
-        if col.kind == "datetime":
-            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(tz)
-        elif col.kind == "int" and frame[col.name].dtype.kind == "f":
-            frame[col.name] = frame[col.name].astype("Int64")
-    if not layer.is_point_layer:
-        geoms = frame.geometry.array
-        one_part = (shapely.get_num_geometries(geoms) == 1) & (frame.geom_type == "MultiPolygon").to_numpy()
-        if one_part.any():
-            frame.loc[one_part, frame.geometry.name] = shapely.get_geometry(geoms[one_part], 0)
-    return frame

@@ -3,7 +3,7 @@
 | variable | default | meaning |
 |---|---|---|
 | ``GRIDWATCH_HOME`` | ``./var`` | data directory: workspaces live in ``<home>/workspaces/`` |
-| ``GRIDWATCH_DB`` | unset | a ``postgresql://`` URL selects the PostGIS store (not built yet) |
+| ``GRIDWATCH_DB`` | unset | a ``postgresql://`` URL selects the PostGIS store (``core.postgis``): one schema ``gw_<name>`` per workspace; the database needs ``CREATE EXTENSION postgis`` |
 | ``GRIDWATCH_TILES`` | unset | basemap tile URL template (``{z}/{x}/{y}``); unset = no basemap, works offline |
 | ``GRIDWATCH_TILES_ATTRIBUTION`` | ``""`` | attribution shown with those tiles |
 | ``GRIDWATCH_REFRESH_SECONDS`` | ``30`` | how often the command center checks the store for a new version |

@@ -21,9 +21,11 @@ kind, source and source id) is stored once.
 Date-times are stored in UTC and read back in the workspace's time zone (its profile, a workspace
 setting: ``core.workspaces``), so code downstream uses the zone the data carry (``series.dt.tz``).
 
-Here: ``Store``, the backend-neutral interface (what a PostGIS backend would implement), its
-``VersionInfo``, workspace names and ``open_store``, which opens a workspace on the configured backend.
-What is NOT here: the embedded backend, one GeoPackage per workspace (``core.geopackage``).
+Here: ``Store``, the backend-neutral interface, its ``VersionInfo``, workspace names, ``open_store``,
+which opens a workspace on the configured backend (PostGIS when ``GRIDWATCH_DB`` is set, else the
+embedded GeoPackage store), and what backends share (``prepare`` before writing, ``restore`` after
+reading). What is NOT here: the backends, one GeoPackage per workspace (``core.geopackage``) and one
+PostgreSQL schema per workspace (``core.postgis``).
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from core import schema, settings
-from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceError
+from core.errors import LayerNotFoundError, StoreError, WorkspaceError
 from core.events import EventReceipt
 from core.validate import conform, validate
 
@@ -52,6 +55,8 @@ __all__ = [
     "no_such_workspace",
     "open_store",
     "prepare",
+    "restore",
+    "to_multi",
     "workspaces_dir",
 ]
 
@@ -190,7 +195,13 @@ def workspaces_dir(home: Path | None = None) -> Path:
 
 
 def list_workspaces(home: Path | None = None) -> list[str]:
-    """Names of the workspaces under the data directory, sorted."""
+    """Names of the workspaces on the configured backend (the data directory, or the PostGIS database
+    ``GRIDWATCH_DB`` names), sorted."""
+    url = settings.database_url()
+    if url:
+        from core.postgis import list_postgis_workspaces
+
+        return list_postgis_workspaces(url)
     return sorted(p.stem for p in workspaces_dir(home).glob("*.gpkg") if _NAME.match(p.stem))
 
 
@@ -212,12 +223,11 @@ def open_store(workspace: str, home: Path | None = None, *, create: bool = True,
     processes creating the same name one fails). A new workspace with a time zone and metric CRS is
     made by ``core.workspaces.create_workspace``."""
     check_name(workspace)
-    if settings.database_url():
-        raise ConfigError(
-            "GRIDWATCH_DB is set, but the PostGIS store is not available in this build; "
-            "unset GRIDWATCH_DB to use the embedded GeoPackage store",
-            code="postgis_unavailable",
-        )
+    url = settings.database_url()
+    if url:
+        from core.postgis import PostgisStore  # the backend imports this interface
+
+        return PostgisStore(url, workspace, create=create, new=new)
     from core.geopackage import GeoPackageStore  # the backend imports this interface
 
     path = workspaces_dir(home) / f"{workspace}.gpkg"
@@ -244,3 +254,30 @@ def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             params={"name": layer, "known": ", ".join(schema.LAYERS)},
         )
     return validate(conform(frame, layer), layer)
+
+
+def to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``geoms`` with every Polygon made a one-part MultiPolygon (how backends store polygon layers)."""
+    single = geoms.geom_type == "Polygon"
+    out = geoms.copy()
+    out[single] = shapely.multipolygons(shapely.get_parts(geoms[single].array).reshape(-1, 1))
+    return out
+
+
+def restore(frame: gpd.GeoDataFrame, layer_name: str, tz: str) -> gpd.GeoDataFrame:
+    """Give a frame read back from storage the canonical dtypes (times in ``tz``, nullable ints, single
+    polygons): what every backend does after reading a layer."""
+    layer = schema.LAYERS[layer_name]
+    for col in layer.columns:
+        if col.name not in frame.columns:
+            continue
+        if col.kind == "datetime":
+            frame[col.name] = pd.to_datetime(frame[col.name], utc=True).dt.tz_convert(tz)
+        elif col.kind == "int" and frame[col.name].dtype.kind == "f":
+            frame[col.name] = frame[col.name].astype("Int64")
+    if not layer.is_point_layer:
+        geoms = frame.geometry.array
+        one_part = (shapely.get_num_geometries(geoms) == 1) & (frame.geom_type == "MultiPolygon").to_numpy()
+        if one_part.any():
+            frame.loc[one_part, frame.geometry.name] = shapely.get_geometry(geoms[one_part], 0)
+    return frame

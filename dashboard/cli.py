@@ -13,7 +13,10 @@
 * ``workspace create NAME [--timezone ZONE] [--metric-crs EPSG:CODE|auto] [--from-demo]``,
   ``workspace list``, ``workspace delete NAME`` and ``workspace clear NAME LAYER`` manage workspaces.
   Deleting or clearing asks for the name typed again on stdin; ``--confirm NAME`` (the same name again)
-  does it without asking, for scripts. Exit status 1 when the names do not match (nothing changes).
+  does it without asking, for scripts. Exit status 1 when the names do not match (nothing changes);
+* ``migrate --to postgresql://… [--workspace NAME]`` copies GeoPackage workspaces (default: all under
+  ``GRIDWATCH_HOME``) into a PostGIS database with every version, their settings and events; then set
+  ``GRIDWATCH_DB`` to that URL. Exit status 1 when a target workspace there already holds data.
 """
 
 from __future__ import annotations
@@ -277,6 +280,21 @@ def workspace_command(args: argparse.Namespace) -> int:
         return 1
 
 
+def migrate_command(args: argparse.Namespace) -> int:
+    from core import migrate
+    from core.errors import GridWatchError
+
+    try:
+        results = migrate.migrate_workspaces(args.to, args.workspace or None)
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for r in results:
+        print(f"{r.name:24} {r.versions:>4} versions {r.rows:>9,} rows {r.events:>9,} events {r.settings:>3} settings")
+    print(f"copied {len(results)} workspace(s); set GRIDWATCH_DB to that URL to use them")
+    return 0
+
+
 def _value_options(items) -> dict[str, dict[str, str]]:
     """``--value FIELD:FILE VALUE=CODE`` options as {field: {file value: code}}; the file value may be
     quoted and may hold "=" (the code, after the last "=", never does)."""
@@ -382,6 +400,11 @@ def main(argv: list[str] | None = None) -> None:
     p_clear.add_argument("--confirm", metavar="LAYER", help="the layer again, to clear without asking")
     p_clear.add_argument("--note", default="")
     p_clear.add_argument("--author", default=os.environ.get("USER", "cli"))
+    p_migrate = sub.add_parser("migrate", help="copy GeoPackage workspaces into PostGIS with their history")
+    p_migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user:password@host:port/database")
+    p_migrate.add_argument(
+        "--workspace", action="append", metavar="NAME", help="copy only this workspace (repeatable; default: all)"
+    )
     args = parser.parse_args(argv)
     if args.command == "serve":
         sys.exit(serve(args.port))
@@ -397,6 +420,8 @@ def main(argv: list[str] | None = None) -> None:
         demo(args.seed)
     elif args.command == "workspace":
         sys.exit(workspace_command(args))
+    elif args.command == "migrate":
+        sys.exit(migrate_command(args))
     else:
         sys.exit(import_file(args))
 

@@ -68,6 +68,14 @@ def test_duplicate_ids_across_an_append_are_rejected(ws):
 def test_bad_workspace_names_and_backends_are_refused(tmp_path, monkeypatch):
     with pytest.raises(WorkspaceError, match="letters, digits"):
         open_store("../etc", tmp_path)
-    monkeypatch.setenv("GRIDWATCH_DB", "postgresql://localhost/gridwatch")
-    with pytest.raises(ConfigError, match="unset GRIDWATCH_DB"):
+    monkeypatch.setenv("GRIDWATCH_DB", "mysql://localhost/gridwatch")
+    with pytest.raises(ConfigError, match="must be a postgresql:// URL"):
         open_store("x", tmp_path)
+
+
+def test_an_unreachable_database_is_a_config_error_without_the_password(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_DB", "postgresql://gw:s3cret-pw@127.0.0.1:1/gridwatch")
+    with pytest.raises(ConfigError, match=r"cannot reach the database at 127\.0\.0\.1:1:") as info:
+        open_store("x", tmp_path)
+    assert info.value.code == "database_unreachable" and info.value.params["port"] == "1"
+    assert "s3cret-pw" not in str(info.value) and "check GRIDWATCH_DB" in str(info.value)
