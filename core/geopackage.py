@@ -39,8 +39,18 @@ import pyogrio
 
 from core import events as ev
 from core import schema
-from core.errors import LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
-from core.store import Store, VersionInfo, no_such_workspace, prepare, restore, to_multi
+from core.errors import StoreError, WorkspaceBusyError, WorkspaceError
+from core.store import (
+    Store,
+    VersionInfo,
+    no_such_layer,
+    no_such_version,
+    no_such_workspace,
+    prepare,
+    restore,
+    to_multi,
+    without_layer,
+)
 
 __all__ = ["LOCK_TIMEOUT_S", "GeoPackageStore"]
 
@@ -81,13 +91,7 @@ class GeoPackageStore(Store):
         tables, rows = self._state(version)
         table = tables.get(layer)
         if table is None:
-            raise LayerNotFoundError(
-                f"workspace `{self.name}` has no `{layer}` layer"
-                + (f" in version {version}" if version else "")
-                + "; upload it first",
-                code="layer_not_found",
-                params={"workspace": self.name, "layer": layer},
-            )
+            raise no_such_layer(self.name, layer, version)
         try:
             last = rows.get(layer)
             where = None if last is None else f"fid <= {int(last)}"
@@ -116,11 +120,7 @@ class GeoPackageStore(Store):
         if row is None:
             if not version:  # None (the latest) or 0 (the state before the first write): no layers yet
                 return {}, {}
-            raise StoreError(
-                f"workspace `{self.name}` has no version {version}; pick one from its history",
-                code="no_such_version",
-                params={"workspace": self.name, "version": version},
-            )
+            raise no_such_version(self.name, version)
         return json.loads(row[0]), json.loads(row[1])
 
     # ---- writing ---------------------------------------------------------------------------------
@@ -177,30 +177,8 @@ class GeoPackageStore(Store):
             return self._record(dict(target), changed, note=note, author=author, rows=target_rows)
 
     def clear(self, layer: str, *, note: str, author: str = "system") -> int:
-        if layer not in schema.LAYERS:
-            raise LayerNotFoundError(
-                f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
-                code="unknown_layer",
-                params={"name": layer, "known": ", ".join(schema.LAYERS)},
-            )
         with self._writer():
-            tables = self._tables(None)
-            if layer not in tables:
-                raise LayerNotFoundError(
-                    f"workspace `{self.name}` has no `{layer}` layer to clear",
-                    code="layer_not_found",
-                    params={"workspace": self.name, "layer": layer},
-                )
-            others = [name for name in tables if name != layer]
-            if layer == schema.GRIDS.name and others:
-                raise StoreError(
-                    f"the grids of workspace `{self.name}` place every point layer; clear "
-                    f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
-                    code="grids_clear_last",
-                    params={"workspace": self.name, "layers": ", ".join(others)},
-                )
-            del tables[layer]
-            rows = {name: last for name, last in self._state(None)[1].items() if name != layer}
+            tables, rows = without_layer(self.name, layer, *self._state(None))
             return self._record(tables, (layer,), note=note or f"clear {layer}", author=author, rows=rows)
 
     def drop(self) -> None:

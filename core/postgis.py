@@ -49,8 +49,19 @@ from psycopg.pq import TransactionStatus
 
 from core import events as ev
 from core import schema
-from core.errors import ConfigError, LayerNotFoundError, StoreError, WorkspaceBusyError, WorkspaceError
-from core.store import Store, VersionInfo, check_name, no_such_workspace, prepare, restore, to_multi
+from core.errors import ConfigError, WorkspaceBusyError, WorkspaceError
+from core.store import (
+    Store,
+    VersionInfo,
+    check_name,
+    no_such_layer,
+    no_such_version,
+    no_such_workspace,
+    prepare,
+    restore,
+    to_multi,
+    without_layer,
+)
 
 __all__ = [
     "CHANNEL",
@@ -297,30 +308,8 @@ class PostgisStore(Store):
             return self._record(cur, dict(target), changed, note=note, author=author, rows=target_rows)
 
     def clear(self, layer: str, *, note: str, author: str = "system") -> int:
-        if layer not in schema.LAYERS:
-            raise LayerNotFoundError(
-                f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
-                code="unknown_layer",
-                params={"name": layer, "known": ", ".join(schema.LAYERS)},
-            )
         with self._writer() as cur:
-            tables, marks = self._state(cur, None)
-            if layer not in tables:
-                raise LayerNotFoundError(
-                    f"workspace `{self.name}` has no `{layer}` layer to clear",
-                    code="layer_not_found",
-                    params={"workspace": self.name, "layer": layer},
-                )
-            others = [name for name in tables if name != layer]
-            if layer == schema.GRIDS.name and others:
-                raise StoreError(
-                    f"the grids of workspace `{self.name}` place every point layer; clear "
-                    f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
-                    code="grids_clear_last",
-                    params={"workspace": self.name, "layers": ", ".join(others)},
-                )
-            del tables[layer]
-            rows = {name: last for name, last in marks.items() if name != layer}
+            tables, rows = without_layer(self.name, layer, *self._state(cur, None))
             return self._record(cur, tables, (layer,), note=note or f"clear {layer}", author=author, rows=rows)
 
     def drop(self) -> None:
@@ -420,24 +409,14 @@ class PostgisStore(Store):
         if row is None:
             if not version:
                 return {}, {}
-            raise StoreError(
-                f"workspace `{self.name}` has no version {version}; pick one from its history",
-                code="no_such_version",
-                params={"workspace": self.name, "version": version},
-            )
+            raise no_such_version(self.name, version)
         return dict(row[0]), {k: int(v) for k, v in row[1].items()}
 
     def _read_layer(self, cur: psycopg.Cursor, layer: str, version: int | None) -> gpd.GeoDataFrame:
         tables, rows = self._state(cur, version)
         table = tables.get(layer)
         if table is None:
-            raise LayerNotFoundError(
-                f"workspace `{self.name}` has no `{layer}` layer"
-                + (f" in version {version}" if version else "")
-                + "; upload it first",
-                code="layer_not_found",
-                params={"workspace": self.name, "layer": layer},
-            )
+            raise no_such_layer(self.name, layer, version)
         last = rows.get(layer)
         where = sql.SQL("TRUE") if last is None else sql.SQL("fid <= {}").format(sql.Literal(int(last)))
         return self._select(cur, layer, table, where)

@@ -50,13 +50,17 @@ __all__ = [
     "PROFILE_SETTING",
     "Store",
     "VersionInfo",
+    "check_layer",
     "check_name",
     "list_workspaces",
+    "no_such_layer",
+    "no_such_version",
     "no_such_workspace",
     "open_store",
     "prepare",
     "restore",
     "to_multi",
+    "without_layer",
     "workspaces_dir",
 ]
 
@@ -247,13 +251,64 @@ def no_such_workspace(workspace: str) -> WorkspaceError:
 
 def prepare(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Conform ``frame`` to the canonical ``layer`` and validate it (raises ValidationError)."""
+    check_layer(layer)
+    return validate(conform(frame, layer), layer)
+
+
+def check_layer(layer: str) -> None:
+    """Raise LayerNotFoundError unless ``layer`` is a canonical layer name."""
     if layer not in schema.LAYERS:
         raise LayerNotFoundError(
             f"unknown layer {layer!r}; expected one of {', '.join(schema.LAYERS)}",
             code="unknown_layer",
             params={"name": layer, "known": ", ".join(schema.LAYERS)},
         )
-    return validate(conform(frame, layer), layer)
+
+
+def no_such_layer(workspace: str, layer: str, version: int | None = None) -> LayerNotFoundError:
+    """The error for reading a layer the workspace (at ``version``) does not hold."""
+    return LayerNotFoundError(
+        f"workspace `{workspace}` has no `{layer}` layer"
+        + (f" in version {version}" if version else "")
+        + "; upload it first",
+        code="layer_not_found",
+        params={"workspace": workspace, "layer": layer},
+    )
+
+
+def no_such_version(workspace: str, version: int) -> StoreError:
+    """The error for a version the workspace does not keep."""
+    return StoreError(
+        f"workspace `{workspace}` has no version {version}; pick one from its history",
+        code="no_such_version",
+        params={"workspace": workspace, "version": version},
+    )
+
+
+def without_layer(
+    workspace: str, layer: str, tables: Mapping[str, str], rows: Mapping[str, int]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The tables and row marks of a version once ``layer`` is cleared; raises when the workspace has no
+    such layer, or when it is the grids and a point layer (which they place) is still there."""
+    check_layer(layer)
+    if layer not in tables:
+        raise LayerNotFoundError(
+            f"workspace `{workspace}` has no `{layer}` layer to clear",
+            code="layer_not_found",
+            params={"workspace": workspace, "layer": layer},
+        )
+    others = [name for name in tables if name != layer]
+    if layer == schema.GRIDS.name and others:
+        raise StoreError(
+            f"the grids of workspace `{workspace}` place every point layer; clear "
+            f"{', '.join(f'`{name}`' for name in others)} first, or upload new grids",
+            code="grids_clear_last",
+            params={"workspace": workspace, "layers": ", ".join(others)},
+        )
+    return (
+        {name: table for name, table in tables.items() if name != layer},
+        {name: last for name, last in rows.items() if name != layer},
+    )
 
 
 def to_multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:

@@ -406,29 +406,25 @@ def create_app(workspace: str | None = None) -> FastAPI:
             return {**payload, "source_id": key}
         return payload
 
-    @app.post("/api/v1/tickets/{ticket_id}/stages")
-    async def stages(ticket_id: str, request: Request) -> JSONResponse:
+    async def intake_one(request: Request, read) -> JSONResponse:
+        """Check and store one record (or a list) of a single-record route: ``read(store, payload, source)``
+        turns it into events; an Idempotency-Key is the source id of a record without one."""
         store = store_for(request)
         source = source_for(request, store)
         payload = with_key(await json_of(request), idempotency_key(request))
-        batch = await asyncio.to_thread(intake.stage_events, store, ticket_id, payload, source=source)
-        return await store_batch(store, batch)
+        return await store_batch(store, await asyncio.to_thread(read, store, payload, source))
+
+    @app.post("/api/v1/tickets/{ticket_id}/stages")
+    async def stages(ticket_id: str, request: Request) -> JSONResponse:
+        return await intake_one(request, lambda st, p, src: intake.stage_events(st, ticket_id, p, source=src))
 
     @app.post("/api/v1/checkins")
     async def checkins(request: Request) -> JSONResponse:
-        store = store_for(request)
-        source = source_for(request, store)
-        payload = with_key(await json_of(request), idempotency_key(request))
-        batch = await asyncio.to_thread(intake.checkin_events, store, payload, source=source)
-        return await store_batch(store, batch)
+        return await intake_one(request, lambda st, p, src: intake.checkin_events(st, p, source=src))
 
     @app.post("/api/v1/cameras/{camera_id}/status")
     async def camera(camera_id: str, request: Request) -> JSONResponse:
-        store = store_for(request)
-        source = source_for(request, store)
-        payload = with_key(await json_of(request), idempotency_key(request))
-        batch = await asyncio.to_thread(intake.camera_events, store, camera_id, payload, source=source)
-        return await store_batch(store, batch)
+        return await intake_one(request, lambda st, p, src: intake.camera_events(st, camera_id, p, source=src))
 
     @app.get("/api/v1/events/mark")
     async def mark(request: Request) -> JSONResponse:

@@ -13,12 +13,12 @@ def card_script(raised: str) -> None:
     from dashboard import data, state
     from dashboard.views import command
 
-    def broken(name, ver, grid_id):
+    def broken(name, ver, mark, grid_id):
         raise KeyError(raised)
 
     data.grid_card = broken
     st.session_state[state.SELECTED_GRID] = "g1"
-    card = command.selected_card(type("Sel", (), {"workspace": "w", "version": 1}), "g1")
+    card = command.selected_card(type("Sel", (), {"workspace": "w", "version": 1, "mark": 0}), "g1")
     st.write(f"card={card} selected={st.session_state[state.SELECTED_GRID]}")
 
 
