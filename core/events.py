@@ -47,6 +47,7 @@ __all__ = [
     "TIME_COLUMNS",
     "EventReceipt",
     "event_frame",
+    "event_rows",
     "fold_cameras",
     "fold_checkins",
     "fold_tickets",
@@ -133,6 +134,42 @@ def event_frame(records: Sequence[Mapping[str, object]] | pd.DataFrame) -> pd.Da
                 [None if gone else str(v) for v, gone in zip(values, missing, strict=True)], dtype=object
             )
     return pd.DataFrame(out, index=pd.RangeIndex(size))
+
+
+def event_rows(records: Sequence[Mapping[str, object]] | pd.DataFrame) -> list[dict[str, object]]:
+    """Events as rows of every ``COLUMNS`` column, values as ``event_frame`` gives them but in plain
+    Python (times as UTC ``Timestamp``; None where missing, False for a missing flag). A frame is
+    converted column by column; a short list of records (one API request's) without pandas, which
+    is what keeps storing one event cheap."""
+    if isinstance(records, pd.DataFrame):
+        frame = event_frame(records)
+        return [
+            dict(zip(frame.columns, (_plain(v) for v in row), strict=True)) for row in frame.itertuples(index=False)
+        ]
+    return [{name: _coerce(kind, record.get(name)) for name, kind in COLUMNS.items()} for record in records]
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and value != value)
+
+
+def _plain(value: object) -> object:
+    return None if _missing(value) else value
+
+
+def _coerce(kind: str, value: object) -> object:
+    if kind == "bool":
+        return False if _missing(value) else bool(value)
+    if _missing(value):
+        return None
+    if kind == "datetime":
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if kind == "int":
+        return int(value)  # type: ignore[call-overload]
+    if kind == "float":
+        return float(value)  # type: ignore[arg-type]
+    return str(value)
 
 
 def stage_problem(current: str, new: str, *, rework: bool = False) -> str | None:

@@ -222,8 +222,8 @@ class GeoPackageStore(Store):
         frame = pyogrio.read_dataframe(self.path, layer=table, where=where, use_arrow=True)
         return restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
-    def append_events(self, events: pd.DataFrame) -> ev.EventReceipt:
-        frame = ev.event_frame(events)
+    def append_events(self, events: pd.DataFrame | Sequence[Mapping[str, object]]) -> ev.EventReceipt:
+        rows = ev.event_rows(events)
         names = [c for c in ev.COLUMNS if c != "seq"]
         received = datetime.now(UTC).isoformat()
         seqs: list[int] = []
@@ -235,10 +235,10 @@ class GeoPackageStore(Store):
                 nxt = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM gw_events").fetchone()[0]) + 1
                 batch: dict[tuple, tuple[int, str]] = {}
                 values = []
-                for row in frame.itertuples(index=False):
-                    key = (row.kind, row.source, row.source_id)
+                for row in rows:
+                    key = (row["kind"], row["source"], row["source_id"])
                     known = None
-                    if not pd.isna(row.source_id):
+                    if row["source_id"] is not None:
                         known = (
                             batch.get(key)
                             or db.execute(
@@ -250,12 +250,11 @@ class GeoPackageStore(Store):
                         refs.append(str(known[1]))
                         duplicate.append(True)
                         continue
-                    record = row._asdict()
-                    record["received_at"] = received
-                    values.append((nxt, *(_sql_value(record[c]) for c in names)))
-                    batch[key] = (nxt, row.ref)
+                    row["received_at"] = received
+                    values.append((nxt, *(_sql_value(row[c]) for c in names)))
+                    batch[key] = (nxt, str(row["ref"]))
                     seqs.append(nxt)
-                    refs.append(row.ref)
+                    refs.append(str(row["ref"]))
                     duplicate.append(False)
                     nxt += 1
                 db.executemany(

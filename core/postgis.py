@@ -330,41 +330,40 @@ class PostgisStore(Store):
             self._drop_unreferenced(cur)
         return gone
 
-    def append_events(self, events: pd.DataFrame) -> ev.EventReceipt:
-        frame = ev.event_frame(events)
+    def append_events(self, events: pd.DataFrame | Sequence[Mapping[str, object]]) -> ev.EventReceipt:
+        rows = ev.event_rows(events)
         names = [c for c in ev.COLUMNS if c != "seq"]
         received = datetime.now(UTC)
         seqs: list[int] = []
         refs: list[str] = []
         duplicate: list[bool] = []
         with self._writer(key="events") as cur:
-            keyed = frame[frame["source_id"].notna()]
+            keyed = [(r["kind"], r["source"], r["source_id"]) for r in rows if r["source_id"] is not None]
             stored: dict[tuple, tuple[int, str]] = {}
-            if len(keyed):
+            if keyed:
                 found = cur.execute(
                     self._q(
                         "SELECT e.kind, e.source, e.source_id, e.seq, e.ref FROM {s}.events e "
                         "JOIN unnest(%s::text[], %s::text[], %s::text[]) AS k(kind, source, source_id) "
                         "USING (kind, source, source_id)"
                     ),
-                    (list(keyed["kind"]), list(keyed["source"]), list(keyed["source_id"])),
+                    tuple(map(list, zip(*keyed, strict=True))),
                 ).fetchall()
                 stored = {(k, s, i): (int(q), r) for k, s, i, q, r in found}
             values: list[list[object]] = []
-            for row in frame.itertuples(index=False):
-                key = (row.kind, row.source, row.source_id)
-                known = stored.get(key) if not pd.isna(row.source_id) else None
+            for row in rows:
+                key = (row["kind"], row["source"], row["source_id"])
+                known = stored.get(key) if row["source_id"] is not None else None
                 if known is not None:
                     seqs.append(known[0])
                     refs.append(str(known[1]))
                     duplicate.append(True)
                     continue
-                record = row._asdict()
-                record["received_at"] = received
-                values.append([_py(record[c]) for c in names])
-                stored[key] = (-len(values), row.ref)  # a later copy in this batch: filled in below
+                row["received_at"] = received
+                values.append([_py(row[c]) for c in names])
+                stored[key] = (-len(values), str(row["ref"]))  # a later copy in this batch: filled in below
                 seqs.append(-len(values))
-                refs.append(row.ref)
+                refs.append(str(row["ref"]))
                 duplicate.append(False)
             mark = self._event_mark(cur)
             if values:

@@ -138,8 +138,8 @@ class Store(abc.ABC):
         the intake reads to check an update against the stored record. A missing layer gives no rows."""
 
     @abc.abstractmethod
-    def append_events(self, events: pd.DataFrame) -> EventReceipt:
-        """Store events (rows of ``core.events.COLUMNS``; ``seq`` and ``received_at`` are given here) in
+    def append_events(self, events: pd.DataFrame | Sequence[Mapping[str, object]]) -> EventReceipt:
+        """Store events (a frame or records of ``core.events.COLUMNS``; ``seq`` and ``received_at`` are given here) in
         one transaction, in order; a row whose (kind, source, source_id) is stored already, or came
         earlier in the batch, is not stored again. Costs what it adds."""
 

@@ -128,7 +128,7 @@ class _Writer:
         return await done
 
     def _append(self, rows: list) -> ev.EventReceipt:
-        receipt = self.store.append_events(pd.DataFrame(rows))  # the store makes it an event frame
+        receipt = self.store.append_events(rows)
         for row, seq, ref in zip(rows, receipt.seqs, receipt.refs, strict=True):
             if row.get("source_id"):
                 self.stored[(row.get("kind"), row.get("source"), row.get("source_id"))] = (seq, ref)

@@ -1,15 +1,17 @@
-"""The command center is live: a ticket, a camera status and a sign-in that arrive as events show on the
-open page within seconds, without a reload and without losing the map's view."""
+"""The command center is live: a ticket, a camera status and a sign-in posted to the intake API (served
+by the same ``gridwatch serve``, on port + 1) show on the open page within seconds, without a reload and
+without losing the map's view."""
 
 from __future__ import annotations
 
 import time
 
+import httpx
 import pandas as pd
 import pytest
 from test_command_e2e import open_command
 
-from core import events, metrics, schema, store
+from core import apikeys, metrics, schema, store
 from geodata import load_demo
 
 LIVE_STATE = """() => ({updates: gw.updated, tips: gw.points.tickets.d.tips, fresh: gw.points.tickets.d.fresh,
@@ -34,17 +36,23 @@ def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, 
     camera = cameras[cameras[schema.STATUS] == "online"].iloc[0]
     team = layers[schema.PATROL_TEAMS.name][schema.TEAM_ID].iloc[0]
     centre = layers[schema.GRIDS.name].geometry.iloc[0].representative_point()
-    at = as_of + pd.Timedelta(minutes=1)
-    rows = [
-        {"kind": events.TICKET, "source": "hotline", "source_id": "L1", "ref": "hotline-L1", "at": at,
-         "category": "市容环境", "channel": "hotline", "description": "<b>井盖</b> 13812345678",
-         "lon": centre.x, "lat": centre.y},
-        {"kind": events.CAMERA, "source": "vms", "ref": camera[schema.CAMERA_ID], "status": "offline", "at": at},
-        {"kind": events.CHECKIN, "source": "app", "source_id": "K1", "ref": "app-K1", "team_id": team, "at": at,
-         "lon": centre.x, "lat": centre.y},
-    ]  # fmt: skip
-    store.open_store("demo", app_url.home).append_events(pd.DataFrame(rows))
-    posted = time.monotonic()
+    at = (as_of + pd.Timedelta(minutes=1)).isoformat()
+    with intake_client(app_url) as api:
+        hotline = next(
+            c["service_code"] for c in api.get("/open311/v2/services.json").json() if c["group"] == "市容环境"
+        )
+        posted = time.monotonic()
+        ticket = api.post(
+            "/open311/v2/requests.json",
+            data={"service_code": hotline, "lat": centre.y, "long": centre.x, "requested_datetime": at,
+                  "description": "<b>井盖</b> 13812345678"},
+            headers={"Idempotency-Key": "L1"},
+        )  # fmt: skip
+        assert ticket.status_code == 201, ticket.text
+        ticket_id = ticket.json()[0]["service_request_id"]
+        beat = api.post(f"/api/v1/cameras/{camera[schema.CAMERA_ID]}/status", json={"status": "offline", "at": at})
+        signed = api.post("/api/v1/checkins", json={"team_id": team, "lat": centre.y, "long": centre.x, "at": at})
+    assert (beat.status_code, signed.status_code) == (201, 201), beat.text + signed.text
 
     frame.wait_for_function(f"() => window.gw.updated > {before['updates']}", timeout=30_000)
     page.wait_for_function(
@@ -56,7 +64,7 @@ def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, 
     assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
     assert frame.evaluate("() => [map.getZoom(), map.getCenter().lat, map.getCenter().lng]") == pytest.approx(view)
 
-    tip = next(i for i, t in enumerate(after["tips"]) if "hotline-L1" in t)
+    tip = next(i for i, t in enumerate(after["tips"]) if ticket_id in t)
     assert after["fresh"][tip] == 1 and sum(after["fresh"]) == 1, "the new ticket, and only it, is marked new"
     assert "&lt;b&gt;井盖&lt;/b&gt;" in after["tips"][tip] and "13812345678" not in after["tips"][tip]
     position = list(cameras[schema.CAMERA_ID]).index(camera[schema.CAMERA_ID])
@@ -67,5 +75,21 @@ def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, 
     down, total = (int(v.replace(",", "")) for v in shown["Cameras offline or faulty"].split(" / "))
     assert now["Cameras offline or faulty"] == f"{down + 1:,} / {total:,}"
     assert after["checkins"] == before["checkins"] + 1, "tonight's sign-ins on the map"
-    assert visible_after <= 5 + 2, f"visible {visible_after:.1f} s after the write"
+    assert visible_after <= 5 + 2, f"visible {visible_after:.1f} s after the POST"
     page.screenshot(path=artifacts / "command_live.png")
+
+
+def intake_client(app_url) -> httpx.Client:
+    """An HTTP client of the intake API beside the dashboard, with a key of source ``hotline``."""
+    base = f"http://127.0.0.1:{int(app_url.rsplit(':', 1)[1]) + 1}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{base}/open311/v2/services.json", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    else:
+        pytest.fail("the intake API beside the dashboard did not answer within 60 s")
+    key = apikeys.create_key(store.open_store("demo", app_url.home), "hotline")
+    return httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30)

@@ -30,6 +30,7 @@ def sidebar(page):
 
 def workspace_options(page) -> list[str]:
     page.get_by_role("combobox", name="Workspace").click()
+    page.get_by_role("option").first.wait_for(timeout=30_000)  # the list opens after a rerun settles
     options = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")
     return options
