@@ -70,14 +70,14 @@ def mask_text(value: object) -> object:
 
 
 def mask_free_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its free-text columns (:data:`FREE_TEXT_COLUMNS`) masked; the same frame when it
-    has none."""
+    """``frame`` with its free-text columns (:data:`FREE_TEXT_COLUMNS`) masked, each keeping its dtype
+    (a text column of only missing values stays text); the same frame when it has none."""
     present = [c for c in FREE_TEXT_COLUMNS if c in frame.columns]
     if not present:
         return frame
     masked = frame.copy()
     for column in present:
-        masked[column] = masked[column].map(mask_text)
+        masked[column] = masked[column].map(mask_text).astype(masked[column].dtype)
     return masked
 
 

@@ -75,3 +75,24 @@ def test_events_extend_the_joined_layer_step_by_step(ws):
         third[columns].reset_index(drop=True), whole[columns].reset_index(drop=True), check_dtype=False
     )
     assert len(state.at("tickets", 1, lambda: base)) == 3, "an earlier mark starts again from the stored layer"
+
+
+def test_tickets_without_any_optional_text_extend_the_layer(ws):
+    """An Open311 post without description: the batch's text columns hold only missing values, read
+    back as text or as floats, and still fill the stored layer's text columns."""
+    grids = ws.read("grids")
+    index = joins.GridIndex.from_grids(grids)
+
+    def read(after, upto, kinds):  # the events as the GeoPackage gives them back: text columns as text
+        events = ws.events(after=after, upto=upto, kinds=kinds)
+        return events.astype({"description": "str", "channel": "str"})
+
+    state = live.LiveLayers(grids, index, ws.timezone(), read)
+    stored = ws.read("tickets").assign(**{schema.DESCRIPTION: ["井盖", "路灯"]})  # a text column
+    base = privacy.mask_free_text(joins.join_to_grids(stored, grids, index))
+    state.at("tickets", 0, lambda: base)
+    bare = {k: v for k, v in ticket(1).items() if k not in ("description", "channel")}
+    ws.append_events([bare])
+    frame = state.at("tickets", ws.event_mark(), lambda: base).set_index(schema.TICKET_ID)
+    assert pd.isna(frame.loc["app-1", schema.DESCRIPTION]) and frame.loc["app-1", schema.GRID_ID] == "g1"
+    assert frame[schema.DESCRIPTION].dtype == base[schema.DESCRIPTION].dtype
