@@ -222,6 +222,18 @@ class GeoPackageStore(Store):
         frame = pyogrio.read_dataframe(self.path, layer=table, where=where, use_arrow=True)
         return restore(frame.set_index(pd.RangeIndex(len(frame))), layer, self.timezone())
 
+    def distinct(self, layer: str, column: str, version: int | None = None) -> list[str]:
+        tables, rows = self._state(version)
+        table = tables.get(layer)
+        if table is None or column not in schema.LAYERS[layer].column_names:
+            return []
+        with self._db() as db:
+            found = db.execute(
+                f'SELECT DISTINCT "{column}" FROM "{table}" WHERE fid <= ? AND "{column}" IS NOT NULL',
+                (rows.get(layer, 1 << 62),),
+            ).fetchall()
+        return sorted(str(r[0]) for r in found if str(r[0]))
+
     def append_events(self, events: pd.DataFrame | Sequence[Mapping[str, object]]) -> ev.EventReceipt:
         rows = ev.event_rows(events)
         names = [c for c in ev.COLUMNS if c != "seq"]

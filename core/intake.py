@@ -250,11 +250,7 @@ def default_service_codes(store: Store) -> list[dict[str, str]]:
 
 
 def _default_codes(store: Store) -> list[dict[str, str]]:
-    try:
-        tickets = store.read(schema.TICKETS.name) if schema.TICKETS.name in store.layers() else None
-    except LayerNotFoundError:
-        tickets = None
-    categories = sorted({str(c) for c in tickets[schema.CATEGORY].dropna()}) if tickets is not None else []
+    categories = store.distinct(schema.TICKETS.name, schema.CATEGORY)
     return [
         {"service_code": f"c{i:02d}", "service_name": name, "category": name, "description": name}
         for i, name in enumerate(categories, start=1)

@@ -219,6 +219,22 @@ class PostgisStore(Store):
             )
             return self._select(cur, layer, table, where)
 
+    def distinct(self, layer: str, column: str, version: int | None = None) -> list[str]:
+        if column not in schema.LAYERS[layer].column_names:
+            return []
+        with self._read() as cur:
+            tables, rows = self._state(cur, version)
+            table = tables.get(layer)
+            if table is None:
+                return []
+            query = sql.SQL("SELECT DISTINCT {c} FROM {s}.{t} WHERE fid <= {last} AND {c} IS NOT NULL").format(
+                c=sql.Identifier(column),
+                s=sql.Identifier(self.schema),
+                t=sql.Identifier(table),
+                last=sql.Literal(int(rows.get(layer, 1 << 62))),
+            )
+            return sorted(str(r[0]) for r in cur.execute(query).fetchall() if str(r[0]))
+
     def events(
         self, *, after: int = 0, upto: int | None = None, kinds: Sequence[str] = (), refs: Sequence[str] | None = None
     ) -> pd.DataFrame:

@@ -138,6 +138,11 @@ class Store(abc.ABC):
         the intake reads to check an update against the stored record. A missing layer gives no rows."""
 
     @abc.abstractmethod
+    def distinct(self, layer: str, column: str, version: int | None = None) -> list[str]:
+        """The distinct non-empty values of a text ``column`` of ``layer`` (as of ``version``, default
+        active), sorted, read by the database without loading the layer; a missing layer gives none."""
+
+    @abc.abstractmethod
     def append_events(self, events: pd.DataFrame | Sequence[Mapping[str, object]]) -> EventReceipt:
         """Store events (a frame or records of ``core.events.COLUMNS``; ``seq`` and ``received_at`` are given here) in
         one transaction, in order; a row whose (kind, source, source_id) is stored already, or came

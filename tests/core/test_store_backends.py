@@ -140,6 +140,14 @@ def test_lookup_finds_rows_by_id_as_of_a_version(ws):
     assert ws.lookup(GRIDS, ["g1"]).empty
 
 
+def test_distinct_reads_a_column_s_values_as_of_a_version(ws):
+    ws.write(TICKETS, tickets_frame(["t1", "t2"]).assign(**{schema.CATEGORY: ["噪音扰民", "市容环境"]}), note="a")
+    ws.append(TICKETS, tickets_frame(["t3"]).assign(**{schema.CATEGORY: ["违章停车"]}), note="b")
+    assert ws.distinct(TICKETS, schema.CATEGORY) == ["噪音扰民", "市容环境", "违章停车"]
+    assert ws.distinct(TICKETS, schema.CATEGORY, version=1) == ["噪音扰民", "市容环境"]
+    assert ws.distinct(GRIDS, schema.CATEGORY) == [] and ws.distinct(TICKETS, "no_such_column") == []
+
+
 def test_settings_and_timezone(ws):
     assert ws.get_setting("mapping.grids", {}) == {} and ws.timezone() == schema.DEFAULT_TIMEZONE
     ws.set_setting("profile", {"timezone": "Europe/Berlin", "metric_crs": "EPSG:25832"})
