@@ -38,9 +38,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core import apikeys, intake, schema
 from core import events as ev
 from core.errors import GridWatchError, IntakeError, WorkspaceError
-from core.store import Store, open_store
+from core.store import Store, list_workspaces, open_store
 
 MAX_BODY = 10 * 2**20
+DEMO = "demo"
 DEFAULT_DAYS = 90
 MAX_LISTED = 1000
 _REMEMBERED = 200_000  # stored (source, source id) keys a writer remembers, to answer retries at once
@@ -162,15 +163,25 @@ class _Writer:
 
 
 def create_app(workspace: str | None = None) -> FastAPI:
-    """The intake API over ``workspace`` (default: ``GRIDWATCH_WORKSPACE``, else "demo"); a request may
-    pick another with ``?workspace=``."""
-    default = workspace or os.environ.get("GRIDWATCH_WORKSPACE", "demo")
+    """The intake API over ``workspace`` (default: ``GRIDWATCH_WORKSPACE``, else "demo", or the only
+    workspace when there is one and it is not the demo); a request may pick another with ``?workspace=``."""
+    configured = workspace or os.environ.get("GRIDWATCH_WORKSPACE")
     app = FastAPI(title="GridWatch intake API", docs_url=None, redoc_url=None, openapi_url=None)
     stores: dict[str, Store] = {}
     writers: dict[str, _Writer] = {}
+    found: list[str] = []  # the default once it exists
+
+    def default_name() -> str:
+        if configured:
+            return configured
+        if not found:
+            names = list_workspaces()
+            if DEMO in names or len(names) == 1:
+                found.append(DEMO if DEMO in names else names[0])
+        return found[0] if found else DEMO
 
     def store_for(request: Request) -> Store:
-        name = request.query_params.get("workspace") or default
+        name = request.query_params.get("workspace") or default_name()
         if name not in stores:
             try:
                 stores[name] = open_store(name, create=False)

@@ -317,7 +317,11 @@ def main(argv: list[str] | None = None) -> None:
     p_serve.add_argument("--port", type=int, default=8501)
     p_api = sub.add_parser("api", help="start the intake API (Open311) on 127.0.0.1")
     p_api.add_argument("--port", type=int, default=8601)
-    p_api.add_argument("--workspace", default=None, help="default workspace (else GRIDWATCH_WORKSPACE, else demo)")
+    p_api.add_argument(
+        "--workspace",
+        default=None,
+        help="default workspace (else GRIDWATCH_WORKSPACE, else demo, or the only workspace)",
+    )
     p_key = sub.add_parser("apikey", help="create, revoke or list the API keys of event sources")
     p_key.add_argument("action", choices=["create", "revoke", "list"])
     p_key.add_argument("--workspace", default="demo")

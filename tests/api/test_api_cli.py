@@ -53,3 +53,23 @@ def test_services_list_and_set(home, tmp_path, capsys):
     assert [c["service_code"] for c in intake.service_code_map(open_store("intake", home, create=False))] == ["lamp"]
     mapping.write_text(json.dumps([{"service_code": "x"}]))
     assert run("services", "set", str(mapping), "--workspace", "intake") == 1
+
+
+def test_the_api_defaults_to_the_only_workspace(home, monkeypatch):
+    """Without --workspace or GRIDWATCH_WORKSPACE, a data directory holding one workspace that is not
+    the demo is served (a city's own), not answered with `no workspace demo`."""
+    import asyncio
+
+    import httpx
+
+    from dashboard.api import create_app
+
+    monkeypatch.delenv("GRIDWATCH_WORKSPACE", raising=False)
+
+    async def ask() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.get("/open311/v2/services.json")
+
+    answer = asyncio.run(ask())
+    assert answer.status_code == 200 and answer.json()[0]["group"] == "市容环境"
