@@ -46,8 +46,12 @@ REPEATS = 3
 FILTER_CATEGORIES = ("噪音扰民", "违章停车", "市容环境")  # present in the demo and the generated city
 
 
-def serve(home: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "GRIDWATCH_HOME": str(home), "GRIDWATCH_REFRESH_SECONDS": "3600"}
+def serve(home: Path, port: int, *, refresh: int | None = 3600) -> subprocess.Popen:
+    """``gridwatch serve`` on ``home`` at ``port`` (its API on port + 1), checking for a new version or
+    events every ``refresh`` seconds (None: the default); returns once the dashboard answers."""
+    env = {**os.environ, "GRIDWATCH_HOME": str(home), "GRIDWATCH_REFRESH_SECONDS": str(refresh)}
+    if refresh is None:
+        env.pop("GRIDWATCH_REFRESH_SECONDS")
     env.pop("GRIDWATCH_TILES", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
