@@ -83,7 +83,7 @@ class LiveLayers:
             out.loc[new.index, column] = placed[column].to_numpy()
         for column in spec.column_names:
             if spec.column(column).kind == "str" and column in placed.columns:
-                out.loc[new.index, column] = placed[column].astype(out[column].dtype).to_numpy()
+                out.loc[new.index, column] = placed[column].to_numpy()
         if layer == schema.TICKETS.name:
             out.loc[new.index, schema.GRID_ID_AT_CREATION] = placed[schema.GRID_ID].to_numpy()
         seqs = arrived.drop_duplicates("ref").set_index("ref")["seq"]

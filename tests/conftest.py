@@ -18,6 +18,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +65,30 @@ class AppUrl(str):
 
 
 REFRESH_SECONDS = 2
+
+
+def intake_client(port: int, store) -> httpx.Client:
+    """A client of the intake API that ``gridwatch serve`` on ``port`` starts on port + 1, once it
+    answers, with a new key of source ``hotline`` in ``store``; TimeoutError if it does not within 2 min."""
+    from core import apikeys
+
+    base = f"http://127.0.0.1:{port + 1}"
+    for _ in range(240):
+        try:
+            if httpx.get(f"{base}/open311/v2/services.json", timeout=5).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    else:
+        raise TimeoutError(f"the intake API at {base} did not answer within 2 min")
+    return httpx.Client(base_url=base, headers={"X-API-Key": apikeys.create_key(store, "hotline")}, timeout=300)
+
+
+@pytest.fixture
+def intake():
+    """``intake_client(port, store)``, for tests (the benchmarks import it)."""
+    return intake_client
 
 
 @pytest.fixture(scope="module")

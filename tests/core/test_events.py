@@ -69,6 +69,21 @@ def test_a_record_sent_twice_is_stored_once_and_answers_with_the_stored_row(ws):
     assert len(ws.events()) == 2
 
 
+def test_records_and_frames_give_the_same_plain_rows():
+    """What the API hands the store (records, converted without pandas) and what a file import hands
+    it (a frame) are the same rows: every column, UTC times, None for missing, False for no flag."""
+    records = [
+        new_ticket("a", at="2026-03-02T17:00:00+08:00", description="井盖"),
+        stage("hotline-a", "closed", 5, rework=True),
+        {"kind": ev.CAMERA, "source": "vms", "ref": "c1", "status": "offline", "at": AT},
+    ]
+    rows = ev.event_rows(records)
+    assert rows == ev.event_rows(pd.DataFrame(records))
+    assert [list(r) for r in rows] == [list(ev.COLUMNS)] * 3
+    assert rows[0]["at"] == AT and str(rows[0]["at"].tz) == "UTC"
+    assert (rows[0]["stage"], rows[0]["rework"], rows[1]["rework"], rows[2]["lon"]) == (None, False, True, None)
+
+
 def test_times_come_back_in_utc_and_kinds_in_their_dtypes(ws):
     ws.append_events(pd.DataFrame([new_ticket("1", deadline_at=AT + pd.Timedelta(days=3))]))
     row = ws.events().iloc[0]

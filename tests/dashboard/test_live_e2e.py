@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pandas as pd
 import pytest
 from test_command_e2e import open_command
 
-from core import apikeys, metrics, schema, store
+from core import metrics, schema, store
 from geodata import load_demo
 
 LIVE_STATE = """() => ({updates: gw.updated, tips: gw.points.tickets.d.tips, fresh: gw.points.tickets.d.fresh,
@@ -24,7 +23,7 @@ def demo():
     return layers, metrics.data_as_of(layers[schema.TICKETS.name])
 
 
-def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, metric_values):
+def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, metric_values, intake):
     layers, as_of = demo
     frame = open_command(page, f"{app_url}/command")
     page.evaluate("window.__sameDocument = true")
@@ -37,7 +36,7 @@ def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, 
     team = layers[schema.PATROL_TEAMS.name][schema.TEAM_ID].iloc[0]
     centre = layers[schema.GRIDS.name].geometry.iloc[0].representative_point()
     at = (as_of + pd.Timedelta(minutes=1)).isoformat()
-    with intake_client(app_url) as api:
+    with intake(int(app_url.rsplit(":", 1)[1]), store.open_store("demo", app_url.home)) as api:
         hotline = next(
             c["service_code"] for c in api.get("/open311/v2/services.json").json() if c["group"] == "市容环境"
         )
@@ -77,19 +76,3 @@ def test_events_show_on_the_open_command_center(page, app_url, demo, artifacts, 
     assert after["checkins"] == before["checkins"] + 1, "tonight's sign-ins on the map"
     assert visible_after <= 5 + 2, f"visible {visible_after:.1f} s after the POST"
     page.screenshot(path=artifacts / "command_live.png")
-
-
-def intake_client(app_url) -> httpx.Client:
-    """An HTTP client of the intake API beside the dashboard, with a key of source ``hotline``."""
-    base = f"http://127.0.0.1:{int(app_url.rsplit(':', 1)[1]) + 1}"
-    for _ in range(120):
-        try:
-            if httpx.get(f"{base}/open311/v2/services.json", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    else:
-        pytest.fail("the intake API beside the dashboard did not answer within 60 s")
-    key = apikeys.create_key(store.open_store("demo", app_url.home), "hotline")
-    return httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30)

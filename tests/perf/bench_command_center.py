@@ -246,13 +246,9 @@ def main() -> None:
             targets=(2.0, 1.5),
         )
         if not args.skip_city:
-            home = args.city_home
-            if home is None:
-                from city import write_city
+            from city import city_home
 
-                home = Path(tmp) / "city"
-                print("building the city workspace …", flush=True)
-                write_city(home)
+            home = city_home(args.city_home, Path(tmp))
             bench(browser, "city (20,000 grids, 1,000,000 tickets, 50,000 cameras)", home, 8732, targets=(5.0, 5.0))
         browser.close()
 

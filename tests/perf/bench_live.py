@@ -38,7 +38,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from city import write_city
+from city import city_home
 
 from core import schema
 from core.geopackage import GeoPackageStore
@@ -113,12 +113,7 @@ def main() -> None:
             layers = city_layers(n_tickets=args.tickets)
             print(f"  written in {timed(lambda: store.initialize(layers, note='city')):.0f} s", flush=True)
         else:
-            home = args.city_home
-            if home is None:
-                home = Path(tmp) / "city"
-                print(f"building the city workspace ({args.tickets:,} tickets) …", flush=True)
-                write_city(home, n_tickets=args.tickets)
-            store = open_store("city", home, create=False)
+            store = open_store("city", city_home(args.city_home, Path(tmp), n_tickets=args.tickets), create=False)
         try:
             measure(store, args.timed)
         finally:

@@ -33,31 +33,18 @@ import httpx
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: conftest's helpers
 
 from bench_command_center import CHROMIUM, CHROMIUM_ARGS, MAP_FRAME, load, new_page, serve, wait_drawn
 from bench_live import new_tickets
+from conftest import intake_client
 
-from core import apikeys, metrics, schema
-from core.store import Store, list_workspaces, open_store
+from core import metrics, schema
+from core.store import list_workspaces, open_store
 
 POSTS = 5
 BULK = 1_000
 HAS_TICKET = "id => window.gw && gw.points.tickets.d.tips.some(t => t.includes(`<b>${id}</b>`))"
-
-
-def intake(port: int, store: Store) -> httpx.Client:
-    """A client of the intake API beside the dashboard on ``port``, with a key of source ``hotline``."""
-    base = f"http://127.0.0.1:{port + 1}"
-    for _ in range(240):
-        try:
-            if httpx.get(f"{base}/open311/v2/services.json", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    else:
-        raise SystemExit("the intake API beside the dashboard did not answer")
-    return httpx.Client(base_url=base, headers={"X-API-Key": apikeys.create_key(store, "hotline")}, timeout=300)
 
 
 def post_to_visible(browser, url: str, api: httpx.Client, places: list, at: pd.Timestamp) -> list[float]:
@@ -105,7 +92,7 @@ def bench(browser, label: str, home: Path, port: int) -> None:
         points = store.read(schema.GRIDS.name).geometry.representative_point()
         places = [(p.x, p.y) for p in points.sample(BULK, replace=True, random_state=1)]
         warm = load(browser, url, wait_drawn)[0]
-        with intake(port, store) as api:
+        with intake_client(port, store) as api:
             visible = post_to_visible(browser, url, api, places[:POSTS], at)
             bulk_post(api, places, at, str(tickets[schema.CATEGORY].iloc[0]))
         after_events = load(browser, url, wait_drawn)[0]
@@ -139,14 +126,9 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         bench(browser, "demo district", Path(tmp) / "demo", 8741)
         if not args.skip_city:
-            home = args.city_home
-            if home is None:
-                from city import write_city
+            from city import city_home
 
-                home = Path(tmp) / "city"
-                print("building the city workspace …", flush=True)
-                write_city(home)
-            bench(browser, "city (20,000 grids, 1,000,000 tickets)", home, 8743)
+            bench(browser, "city (20,000 grids, 1,000,000 tickets)", city_home(args.city_home, Path(tmp)), 8743)
         browser.close()
 
 

@@ -97,6 +97,16 @@ def write_city(home: Path, name: str = "city", **sizes) -> Store:
     return _store(home, name, city_layers(**sizes))
 
 
+def city_home(home: Path | None, tmp: Path, **sizes) -> Path:
+    """``home`` when a benchmark was given one (a city built before), else a city built under ``tmp``
+    (``sizes`` as for ``city_layers``), saying so while it builds."""
+    if home is not None:
+        return home
+    print(f"building the city workspace {sizes or ''} …", flush=True)
+    write_city(tmp / "city", **sizes)
+    return tmp / "city"
+
+
 def _store(home: Path, name: str, layers: dict[str, gpd.GeoDataFrame]) -> Store:
     store = open_store(name, Path(home))
     if not store.initialize(layers, note=NOTE):
