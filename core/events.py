@@ -29,7 +29,7 @@ What is NOT here: storing events (``core.store``), reading API requests into eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -46,11 +46,15 @@ __all__ = [
     "TICKET",
     "TIME_COLUMNS",
     "EventReceipt",
+    "apply_stages",
     "event_frame",
     "event_rows",
     "fold_cameras",
     "fold_checkins",
     "fold_tickets",
+    "new_checkins",
+    "new_tickets",
+    "row_positions",
     "stage_problem",
     "ticket_history",
 ]
@@ -192,14 +196,49 @@ def fold_tickets(tickets: gpd.GeoDataFrame, events: pd.DataFrame, tz: str) -> gp
     """``tickets`` (a canonical layer, or what an earlier fold returned) with ``events`` applied: new
     tickets appended (one whose id is held already is the stored record, and is left as it is), then
     stage changes in ``seq`` order. Returns a new frame; ``tickets`` is not changed."""
-    new = _new_tickets(events[events["kind"] == TICKET], tickets, tz)
-    out = tickets if new.empty else pd.concat([tickets, new], ignore_index=True)
-    stages = events[events["kind"] == STAGE]
-    if stages.empty:
-        return out if out is not tickets else tickets.copy()
-    if out is tickets:
-        out = tickets.copy()
-    return _apply_stages(out, stages.sort_values("seq"), tz)
+    positions = row_positions(tickets, schema.TICKET_ID)
+    new = new_tickets(events, positions, tickets, tz)
+    out = tickets.copy(deep=False) if new.empty else pd.concat([tickets, new], ignore_index=True)
+    positions.update(zip(new[schema.TICKET_ID], range(len(tickets), len(out)), strict=True))
+    return apply_stages(out, events, tz, positions)
+
+
+def row_positions(frame: pd.DataFrame, id_column: str) -> dict[str, int]:
+    """Each id of ``frame[id_column]`` and its row position (the first, if an id repeats): what
+    ``new_tickets``, ``new_checkins`` and ``apply_stages`` look ids up in. A caller folding batch after
+    batch keeps it and extends it with the rows it appends, so no fold reads every id again."""
+    ids = frame[id_column].tolist()
+    return dict(zip(reversed(ids), range(len(ids) - 1, -1, -1), strict=True))
+
+
+def new_tickets(events: pd.DataFrame, held: Container[str], like: gpd.GeoDataFrame, tz: str) -> gpd.GeoDataFrame:
+    """The tickets the ``ticket`` events of ``events`` bring whose ids ``held`` does not hold, once
+    each, as canonical ``tickets`` rows in the dtypes of ``like`` (the layer they will join)."""
+    rows = events[events["kind"] == TICKET]
+    rows = rows[[ref not in held for ref in rows["ref"]]].drop_duplicates("ref")
+    if rows.empty:
+        return like.iloc[:0]
+    at = pd.DatetimeIndex(rows["at"]).tz_convert(tz)
+    stage = rows["stage"].fillna("received").to_numpy(dtype=object)
+    columns = {
+        schema.TICKET_ID: rows["ref"].to_numpy(dtype=object),
+        schema.CREATED_AT: at,
+        schema.CATEGORY: rows["category"].to_numpy(dtype=object),
+        schema.SUBCATEGORY: rows["subcategory"].to_numpy(dtype=object),
+        schema.DESCRIPTION: rows["description"].to_numpy(dtype=object),
+        schema.SOURCE: rows["channel"].to_numpy(dtype=object),
+        schema.STAGE: stage,
+        schema.DISPATCHED_AT: pd.NaT,
+        schema.DEADLINE_AT: pd.DatetimeIndex(rows["deadline_at"]).tz_convert(tz),
+        schema.CLOSED_AT: pd.NaT,
+        schema.REWORK_COUNT: pd.array(np.zeros(len(rows), dtype=int), dtype="Int64"),
+        schema.SATISFACTION: rows["satisfaction"].to_numpy(dtype=object),
+        schema.HANDLED_BY: rows["handled_by"].to_numpy(dtype=object),
+    }
+    new = gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=like.crs)
+    for column in (schema.DISPATCHED_AT, schema.CLOSED_AT):
+        new[column] = pd.Series(pd.NaT, index=new.index, dtype=f"datetime64[ns, {tz}]")
+    return new.astype({c: like[c].dtype for c in new.columns if c in like.columns and c != new.geometry.name})
 
 
 def fold_cameras(cameras: gpd.GeoDataFrame, events: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -218,11 +257,15 @@ def fold_cameras(cameras: gpd.GeoDataFrame, events: pd.DataFrame) -> gpd.GeoData
 
 def fold_checkins(checkins: gpd.GeoDataFrame, events: pd.DataFrame, tz: str) -> gpd.GeoDataFrame:
     """``checkins`` with the sign-in events appended (as canonical ``patrol_checkins`` rows)."""
+    new = new_checkins(events, set(checkins[schema.CHECKIN_ID]), tz)
+    return checkins.copy(deep=False) if new.empty else pd.concat([checkins, new], ignore_index=True)
+
+
+def new_checkins(events: pd.DataFrame, held: Container[str], tz: str) -> gpd.GeoDataFrame:
+    """The sign-ins the ``checkin`` events of ``events`` bring whose ids ``held`` does not hold, once
+    each, as canonical ``patrol_checkins`` rows."""
     rows = events[events["kind"] == CHECKIN]
-    if rows.empty:
-        return checkins.copy()
-    held = set(checkins[schema.CHECKIN_ID])
-    rows = rows[~rows["ref"].isin(held)].drop_duplicates("ref")
+    rows = rows[[ref not in held for ref in rows["ref"]]].drop_duplicates("ref")
     new = gpd.GeoDataFrame(
         {
             schema.CHECKIN_ID: rows["ref"].to_numpy(dtype=object),
@@ -232,7 +275,7 @@ def fold_checkins(checkins: gpd.GeoDataFrame, events: pd.DataFrame, tz: str) -> 
         geometry=gpd.points_from_xy(rows["lon"], rows["lat"]),
         crs=schema.STORAGE_CRS,
     )
-    return pd.concat([checkins, new.astype({schema.CHECKIN_ID: "str", schema.TEAM_ID: "str"})], ignore_index=True)
+    return new.astype({schema.CHECKIN_ID: "str", schema.TEAM_ID: "str"})
 
 
 def ticket_history(events: pd.DataFrame, ticket_id: str) -> pd.DataFrame:
@@ -252,33 +295,6 @@ def ticket_history(events: pd.DataFrame, ticket_id: str) -> pd.DataFrame:
     )
 
 
-def _new_tickets(rows: pd.DataFrame, held: gpd.GeoDataFrame, tz: str) -> gpd.GeoDataFrame:
-    rows = rows[~rows["ref"].isin(held[schema.TICKET_ID])].drop_duplicates("ref")
-    if rows.empty:
-        return held.iloc[:0]
-    at = pd.DatetimeIndex(rows["at"]).tz_convert(tz)
-    stage = rows["stage"].fillna("received").to_numpy(dtype=object)
-    columns = {
-        schema.TICKET_ID: rows["ref"].to_numpy(dtype=object),
-        schema.CREATED_AT: at,
-        schema.CATEGORY: rows["category"].to_numpy(dtype=object),
-        schema.SUBCATEGORY: rows["subcategory"].to_numpy(dtype=object),
-        schema.DESCRIPTION: rows["description"].to_numpy(dtype=object),
-        schema.SOURCE: rows["channel"].to_numpy(dtype=object),
-        schema.STAGE: stage,
-        schema.DISPATCHED_AT: pd.NaT,
-        schema.DEADLINE_AT: pd.DatetimeIndex(rows["deadline_at"]).tz_convert(tz),
-        schema.CLOSED_AT: pd.NaT,
-        schema.REWORK_COUNT: pd.array(np.zeros(len(rows), dtype=int), dtype="Int64"),
-        schema.SATISFACTION: rows["satisfaction"].to_numpy(dtype=object),
-        schema.HANDLED_BY: rows["handled_by"].to_numpy(dtype=object),
-    }
-    new = gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]), crs=held.crs)
-    for column in (schema.DISPATCHED_AT, schema.CLOSED_AT):
-        new[column] = pd.Series(pd.NaT, index=new.index, dtype=f"datetime64[ns, {tz}]")
-    return new.astype({c: held[c].dtype for c in new.columns if c in held.columns and c != new.geometry.name})
-
-
 def _times(values: object, like: pd.Series) -> pd.DatetimeIndex:
     """Event times in the zone and unit of the layer column ``like`` (rounded down to its unit)."""
     dtype = like.dtype
@@ -287,9 +303,18 @@ def _times(values: object, like: pd.Series) -> pd.DatetimeIndex:
     return index.floor({"s": "s", "ms": "ms", "us": "us"}.get(unit, "ns")).as_unit(unit)
 
 
-def _apply_stages(tickets: gpd.GeoDataFrame, stages: pd.DataFrame, tz: str) -> gpd.GeoDataFrame:
-    position = pd.Index(tickets[schema.TICKET_ID]).get_indexer(stages["ref"])
+def apply_stages(
+    tickets: gpd.GeoDataFrame, events: pd.DataFrame, tz: str, positions: Mapping[str, int] | None = None
+) -> gpd.GeoDataFrame:
+    """``tickets`` with the ``stage`` events of ``events`` applied in ``seq`` order; ``positions`` is
+    ``row_positions(tickets, ticket_id)`` (read from ``tickets`` when not given). Returns a new frame
+    that shares every column no stage changed (copy-on-write: ``tickets`` is not changed)."""
+    stages = events[events["kind"] == STAGE].sort_values("seq")
+    if positions is None:
+        positions = row_positions(tickets, schema.TICKET_ID)
+    position = np.array([positions.get(ref, -1) for ref in stages["ref"]], dtype=np.int64)
     stages = stages[position >= 0].assign(_row=position[position >= 0])
+    tickets = tickets.copy(deep=False)
     if stages.empty:
         return tickets
     rows = stages.groupby("_row", sort=False)

@@ -44,51 +44,59 @@ class LiveLayers:
 
     def __init__(self, grids: gpd.GeoDataFrame, index: joins.GridIndex, tz: str, read_events: ReadEvents) -> None:
         self._grids, self._index, self._tz, self._read = grids, index, tz, read_events
-        self._held: dict[str, tuple[int, gpd.GeoDataFrame]] = {}
+        self._held: dict[str, tuple[int, gpd.GeoDataFrame, dict[str, int]]] = {}
         self._lock = threading.Lock()
 
     def at(self, layer: str, mark: int, base: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         """``layer`` (joined to grids) with every event up to ``mark`` folded in; ``base()`` gives the
         stored layer joined, when there is nothing to extend."""
         with self._lock:
-            start, frame = self._held.get(layer, (0, None))
+            start, frame, positions = self._held.get(layer, (0, None, {}))
             if frame is None or start > mark:
-                start, frame = 0, _numbered(base())
+                frame = _numbered(base())
+                start, positions = 0, ev.row_positions(frame, schema.LAYERS[layer].id_column)
             if start < mark:
-                frame = self._extend(layer, frame, self._read(start, mark, LIVE_KINDS[layer]))
-            self._held[layer] = (mark, frame)
+                frame = self._extend(layer, frame, positions, self._read(start, mark, LIVE_KINDS[layer]))
+            self._held[layer] = (mark, frame, positions)
             return frame
 
-    def _extend(self, layer: str, frame: gpd.GeoDataFrame, events: pd.DataFrame) -> gpd.GeoDataFrame:
+    def _extend(
+        self, layer: str, frame: gpd.GeoDataFrame, positions: dict[str, int], events: pd.DataFrame
+    ) -> gpd.GeoDataFrame:
+        """``frame`` with ``events`` folded in: new rows joined on their own and appended (the held rows
+        are shared, not copied), ``positions`` extended with them."""
         if events.empty:
             return frame
         if layer == schema.CAMERAS.name:
             return ev.fold_cameras(frame, events)
-        before = len(frame)
         if layer == schema.TICKETS.name:
-            out = ev.fold_tickets(frame, events, self._tz)
-            arrived = events[events["kind"] == ev.TICKET]
+            new, kind = ev.new_tickets(events, positions, frame, self._tz), ev.TICKET
         else:
-            out = ev.fold_checkins(frame, events, self._tz)
-            arrived = events[events["kind"] == ev.CHECKIN]
-        if len(out) == before:
-            return out
-        new = out.iloc[before:]
-        spec = schema.LAYERS[layer]
-        placed = privacy.mask_free_text(
-            joins.join_to_grids(new[[*spec.column_names, new.geometry.name]], self._grids, self._index)
-        )
-        for column in (*schema.JOINED_COLUMNS, schema.ASSIGNED):
-            out[column] = out[column].astype(placed[column].dtype) if column in out.columns else placed[column].iloc[:0]
-            out.loc[new.index, column] = placed[column].to_numpy()
-        for column in spec.column_names:
-            if spec.column(column).kind == "str" and column in placed.columns:
-                out.loc[new.index, column] = placed[column].to_numpy()
+            new, kind = ev.new_checkins(events, positions, self._tz), ev.CHECKIN
+        out = frame
+        if not new.empty:
+            out = pd.concat([frame, self._placed(layer, new, events[events["kind"] == kind], frame)], ignore_index=True)
+            positions.update(zip(new[schema.LAYERS[layer].id_column], range(len(frame), len(out)), strict=True))
         if layer == schema.TICKETS.name:
-            out.loc[new.index, schema.GRID_ID_AT_CREATION] = placed[schema.GRID_ID].to_numpy()
+            return ev.apply_stages(out, events, self._tz, positions)
+        return out if out is not frame else frame.copy(deep=False)
+
+    def _placed(
+        self, layer: str, new: gpd.GeoDataFrame, arrived: pd.DataFrame, like: gpd.GeoDataFrame
+    ) -> gpd.GeoDataFrame:
+        """``new`` rows joined to the grids, free text masked, marked with the event that brought each,
+        in the columns and dtypes of ``like``."""
+        spec = schema.LAYERS[layer]
+        placed = privacy.mask_free_text(joins.join_to_grids(new, self._grids, self._index))
+        if layer == schema.TICKETS.name:
+            placed[schema.GRID_ID_AT_CREATION] = placed[schema.GRID_ID]
         seqs = arrived.drop_duplicates("ref").set_index("ref")["seq"]
-        out.loc[new.index, EVENT_SEQ] = new[spec.id_column].map(seqs).to_numpy(dtype="float64")
-        return out
+        placed[EVENT_SEQ] = new[spec.id_column].map(seqs).to_numpy(dtype="float64")
+        placed = placed.reindex(columns=[*like.columns, *placed.columns.difference(like.columns, sort=False)])
+        geometry = like.geometry.name
+        return placed.astype(
+            {c: like[c].dtype for c in like.columns if c != geometry and placed[c].dtype != like[c].dtype}
+        )
 
 
 def _numbered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

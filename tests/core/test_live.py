@@ -60,12 +60,14 @@ def test_events_extend_the_joined_layer_step_by_step(ws):
     assert not bool(by_id.loc["app-2", schema.ASSIGNED])  # outside every grid: kept, unassigned
     assert "13812345678" not in by_id.loc["app-2", schema.DESCRIPTION], "phone numbers are masked"
     assert list(second[live.EVENT_SEQ].iloc[2:]) == [1.0, 2.0]
+    assert {c: second[c].dtype for c in base.columns} == {c: base[c].dtype for c in base.columns}, "no column upcast"
 
     ws.append_events(pd.DataFrame([{"kind": ev.STAGE, "source": "app", "at": AT, "ref": "app-1", "stage": "closed"}]))
     third = state.at("tickets", 3, lambda: base)
     assert reads[-1] == (2, 3), "only the new event is read"
     assert third.set_index(schema.TICKET_ID).loc["app-1", schema.STAGE] == "closed"
     assert second.set_index(schema.TICKET_ID).loc["app-1", schema.STAGE] == "received", "handed-out frames stay"
+    assert len(base) == 2 and list(base[schema.STAGE]) == list(ws.read("tickets")[schema.STAGE])
 
     whole = privacy.mask_free_text(
         joins.join_to_grids(ev.fold_tickets(ws.read("tickets"), ws.events(), ws.timezone()), grids, index)
