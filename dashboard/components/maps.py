@@ -7,9 +7,10 @@ Every map has two parts, so that new data neither reloads it nor loses its zoom 
   component. ``live_base_map`` draws the Command center (grids, outlines, points; ``live_map.js``);
   ``choropleth_base_map`` every other map (units coloured by one value, optional outlines and a layer
   switch; ``choropleth.js``).
-* the **live part** — a ``FeatureGroup`` for st_folium's ``feature_group_to_add`` whose script calls
-  ``gw.update`` / ``gwp.update`` with the colours, hover values, legend and overlays
-  (``live_update``, ``colour_update``, ``choropleth_update``). st_folium swaps it in place.
+* the **live part** — the script that calls ``gw.update`` / ``gwp.update`` with the colours, hover
+  values, legend and overlays: ``live_script`` for the Command center (run by the prepared map,
+  ``map_view.show_prepared_map``), a ``FeatureGroup`` for st_folium's ``feature_group_to_add``
+  elsewhere (``colour_update``, ``choropleth_update``). Either is swapped in place.
 
 Every map is offline (``offline.make_offline``): no CDN, and no basemap unless ``GRIDWATCH_TILES`` names
 a tile server. Also here: the colour classes of values and their legends. Not here: the encodings
@@ -58,7 +59,7 @@ __all__ = [
     "legend_for",
     "legend_html",
     "live_base_map",
-    "live_update",
+    "live_script",
     "measure_colors",
     "spread",
 ]
@@ -272,11 +273,10 @@ def live_base_map(config: dict) -> folium.Map:
     return make_offline(m)
 
 
-def live_update(payload: dict) -> folium.FeatureGroup:
-    """The Command center's live part (``map_builders.live_payload``), for ``feature_group_to_add``."""
-    group = folium.FeatureGroup(name="live", control=False)
-    _Update("gw", payload).add_to(group)
-    return group
+def live_script(payload: dict) -> str:
+    """The Command center's live part (``map_builders.live_payload``): the script that hands it to the
+    drawn map (``map_view.show_prepared_map``; no Jinja, so a city's payload costs only its JSON)."""
+    return f"window.gw.update({script_json(payload)});"
 
 
 # ---- every other map: units coloured by a value (choropleth.js) ---------------------------------

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core import command, hexes, live, metrics, schema
-from dashboard.components import map_builders, maps
+from dashboard.components import map_builders, map_view, maps
 from dashboard.data import shared
 from dashboard.i18n import translate
 
@@ -55,8 +54,14 @@ def command_labels(lang: str) -> dict:
     )
 
 
-def command_map(name: str, ver: int, lang: str) -> folium.Map:
-    return maps.live_base_map(command_base(name, shared.boundary_version(name, ver), lang))
+def command_map(name: str, ver: int, lang: str) -> map_view.PreparedMap:
+    """The Command center's base map, rendered once per boundary version and language."""
+    return _prepared_command_map(name, shared.boundary_version(name, ver), lang)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _prepared_command_map(name: str, boundary_ver: int, lang: str) -> map_view.PreparedMap:
+    return map_view.prepare_map(maps.live_base_map(command_base(name, boundary_ver, lang)))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -16,8 +16,8 @@ from core import command, schema, settings
 from dashboard import data, state
 from dashboard.components import grid_panel, hints
 from dashboard.components.filters import ticket_filter
-from dashboard.components.map_view import show_map
-from dashboard.components.maps import live_update
+from dashboard.components.map_view import show_prepared_map
+from dashboard.components.maps import live_script
 from dashboard.i18n import t
 
 FOCUS_ZOOM = 17
@@ -66,12 +66,12 @@ def render() -> None:
         payload = data.command_payload(
             sel.workspace, sel.version, sel.mark, since, sel.first, sel.last, flt, measure, sel.language, focus, grid_id
         )
-        clicked = show_map(
+        clicked = show_prepared_map(
             data.command_map(sel.workspace, sel.version, sel.language),
             key=state.COMMAND_MAP,
             height=760 if wall else 620,
             returned_objects=["last_clicked"],
-            live=live_update(payload),
+            live=live_script(payload),
             center=focus,
             zoom=FOCUS_ZOOM if focus else None,
         )

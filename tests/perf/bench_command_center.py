@@ -179,9 +179,9 @@ def map_bytes(home: Path) -> tuple[int, int, int]:
         return len((sf._get_map_string(m) + sf._get_header(m)).encode()) + assets
 
     m = data.command_map(name, ver, "en")
-    base = size(m)
+    base = len((m.script + m.header).encode()) + sum(len(url) for url in (*m.css_links, *m.js_links))
     payload = data.command_payload(name, ver, 0, 0, first, as_of, command.TicketFilter(), "open", "en", None, None)
-    live = len(sf._get_feature_group_string(maps.live_update(payload), m).encode())
+    live = len(maps.live_script(payload).encode())
     grids, communities = data.display_boundaries(name, data.boundary_version(name, ver))
     geojson = maps.base_map(tuple(grids.total_bounds))  # the baseline: the same outlines as folium GeoJSON
     folium.GeoJson(grids.to_json(drop_id=True), name="grids").add_to(geojson)
