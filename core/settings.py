@@ -6,7 +6,7 @@
 | ``GRIDWATCH_DB`` | unset | a ``postgresql://`` URL selects the PostGIS store (``core.postgis``): one schema ``gw_<name>`` per workspace; the database needs ``CREATE EXTENSION postgis`` |
 | ``GRIDWATCH_TILES`` | unset | basemap tile URL template (``{z}/{x}/{y}``); unset = no basemap, works offline |
 | ``GRIDWATCH_TILES_ATTRIBUTION`` | ``""`` | attribution shown with those tiles |
-| ``GRIDWATCH_REFRESH_SECONDS`` | ``3`` | how often the command center checks the store for a new version or new events |
+| ``GRIDWATCH_REFRESH_SECONDS`` | ``2`` | how often the command center checks the store for a new version or new events |
 | ``GRIDWATCH_READ_MEMORY_MB`` | ``1024`` | memory a worker reading one uploaded file may use, in MB (at least 64) |
 | ``GRIDWATCH_READ_SECONDS`` | ``60`` | time a worker reading one uploaded file may take, in seconds (at least 1) |
 """
@@ -72,7 +72,7 @@ def tile_attribution() -> str:
 def refresh_seconds() -> float:
     """Seconds between the command center's checks for a new workspace version or new events (at least
     1). A check is two indexed reads, so the default keeps a posted ticket on the map within 5 s."""
-    text = os.environ.get("GRIDWATCH_REFRESH_SECONDS", "3").strip()
+    text = os.environ.get("GRIDWATCH_REFRESH_SECONDS", "2").strip()
     try:
         seconds = float(text)
     except ValueError:

@@ -19,6 +19,7 @@ keys ``intake.*``); anything unexpected is a generic 500, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -166,7 +167,6 @@ def create_app(workspace: str | None = None) -> FastAPI:
     """The intake API over ``workspace`` (default: ``GRIDWATCH_WORKSPACE``, else "demo", or the only
     workspace when there is one and it is not the demo); a request may pick another with ``?workspace=``."""
     configured = workspace or os.environ.get("GRIDWATCH_WORKSPACE")
-    app = FastAPI(title="GridWatch intake API", docs_url=None, redoc_url=None, openapi_url=None)
     stores: dict[str, Store] = {}
     writers: dict[str, _Writer] = {}
     found: list[str] = []  # the default once it exists
@@ -188,6 +188,24 @@ def create_app(workspace: str | None = None) -> FastAPI:
             except WorkspaceError as exc:
                 raise ApiError(404, "workspace_unknown", str(exc), params={"name": name[:64]}) from None
         return stores[name]
+
+    def warm() -> None:
+        """What the first write would otherwise wait for: the default workspace's grid index (1.6 s on a
+        city) and service codes."""
+        try:
+            store = open_store(default_name(), create=False)
+            intake.grid_index(store)
+            intake.service_code_map(store)
+        except GridWatchError:
+            pass  # no workspace yet: the first request builds what it needs
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        warming = asyncio.create_task(asyncio.to_thread(warm))
+        yield
+        warming.cancel()
+
+    app = FastAPI(title="GridWatch intake API", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
     def writer_for(store: Store) -> _Writer:
         if store.name not in writers:

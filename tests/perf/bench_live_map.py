@@ -6,7 +6,7 @@ after 1,000 new tickets.
     python tests/perf/bench_live_map.py --skip-city
 
 Each workspace is served by ``gridwatch serve`` (dashboard, and the intake API on port + 1) with the
-dashboard checking for new events at the default interval (``GRIDWATCH_REFRESH_SECONDS``, 3 s), and
+dashboard checking for new events at the default interval (``GRIDWATCH_REFRESH_SECONDS``, 2 s), and
 driven in Debian's Chromium with every request leaving 127.0.0.1 blocked. Measured:
 
 * **POST → visible** — one Open311 ``POST /open311/v2/requests.json`` until its marker is in the open
@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,7 @@ from core.store import list_workspaces, open_store
 
 POSTS = 5
 BULK = 1_000
+RUN = uuid.uuid4().hex[:8]  # record ids of this run: a reused city home has the last run's
 HAS_TICKET = "id => window.gw && gw.points.tickets.d.tips.some(t => t.includes(`<b>${id}</b>`))"
 
 
@@ -60,7 +62,7 @@ def post_to_visible(browser, url: str, api: httpx.Client, places: list, at: pd.T
         r = api.post(
             "/open311/v2/requests.json",
             data={"service_code": code, "lat": lat, "long": lon, "requested_datetime": at.isoformat()},
-            headers={"Idempotency-Key": f"bench-visible-{i}"},
+            headers={"Idempotency-Key": f"bench-visible-{RUN}-{i}"},
         )
         assert r.status_code == 201, r.text
         frame.wait_for_function(HAS_TICKET, arg=r.json()[0]["service_request_id"], timeout=60_000)
@@ -72,7 +74,7 @@ def post_to_visible(browser, url: str, api: httpx.Client, places: list, at: pd.T
 def bulk_post(api: httpx.Client, places: list, at: pd.Timestamp, category: str) -> None:
     body = "\n".join(
         json.dumps(
-            {"source_id": f"bench-bulk-{i}", "category": category, "lat": lat, "long": lon,
+            {"source_id": f"bench-bulk-{RUN}-{i}", "category": category, "lat": lat, "long": lon,
              "requested_datetime": at.isoformat()}
         )
         for i, (lon, lat) in enumerate(places)
