@@ -14,7 +14,10 @@
     │                              ``.problems`` lists every ``IntakeProblem``
     ├── HotspotError               a hot-spot analysis cannot run on what was asked (core.hotspots)
     ├── SitingError                a siting model cannot be built or solved (core.siting, core.siting_inputs)
-    └── DistrictPlanError          patrol districts cannot be formed as asked (core.workload, core.districts)
+    ├── DistrictPlanError          patrol districts cannot be formed as asked (core.workload, core.districts)
+    ├── AccountError               an account cannot be made or changed as asked (core.accounts)
+    ├── SignInError                a sign-in is refused: wrong password, locked or disabled account
+    └── AccessError                the signed-in account may not do or see what was asked
 
 Anything else that escapes ``core`` is a bug.
 
@@ -31,6 +34,8 @@ import dataclasses
 from dataclasses import dataclass, field
 
 __all__ = [
+    "AccessError",
+    "AccountError",
     "ConfigError",
     "DistrictPlanError",
     "GridWatchError",
@@ -41,6 +46,7 @@ __all__ = [
     "Message",
     "Problem",
     "ReadError",
+    "SignInError",
     "SitingError",
     "StoreError",
     "ValidationError",
@@ -179,6 +185,19 @@ class SitingError(GridWatchError):
 
 class DistrictPlanError(GridWatchError):
     """Patrol districts cannot be made as asked (more teams than grids, conflicting locks …)."""
+
+
+class AccountError(GridWatchError):
+    """An account that cannot be made or changed as asked: a taken or malformed name, a short password,
+    an unknown role or scope."""
+
+
+class SignInError(GridWatchError):
+    """A sign-in refused; a wrong name and a wrong password get the same answer."""
+
+
+class AccessError(GridWatchError):
+    """The signed-in account lacks the right a page, action or download asks for."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@
 | ``GRIDWATCH_REFRESH_SECONDS`` | ``2`` | how often the command center checks the store for a new version or new events |
 | ``GRIDWATCH_READ_MEMORY_MB`` | ``1024`` | memory a worker reading one uploaded file may use, in MB (at least 64) |
 | ``GRIDWATCH_READ_SECONDS`` | ``60`` | time a worker reading one uploaded file may take, in seconds (at least 1) |
+| ``GRIDWATCH_SESSION_MINUTES`` | ``30`` | a signed-in session ends after this many minutes without use (at least 1) |
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "read_memory_mb",
     "read_seconds",
     "refresh_seconds",
+    "session_minutes",
     "tile_attribution",
     "tile_url",
 ]
@@ -88,6 +90,11 @@ def refresh_seconds() -> float:
             params={"value": text},
         )
     return seconds
+
+
+def session_minutes() -> float:
+    """Minutes a signed-in session may go unused before it ends (``core.accounts``)."""
+    return _number("GRIDWATCH_SESSION_MINUTES", "30", 1)
 
 
 def _number(variable: str, default: str, least: float) -> float:
