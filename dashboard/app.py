@@ -15,7 +15,7 @@ import streamlit as st
 from core import geometry
 from core.errors import GridWatchError, LayerNotFoundError
 from dashboard import data, state
-from dashboard.components import hints
+from dashboard.components import hints, signin
 from dashboard.components.sidebar import render_sidebar
 from dashboard.i18n import show_error, t
 from dashboard.views import command, coverage, hotspots, overview, patrols, performance
@@ -52,26 +52,34 @@ wall = st.query_params.get("wall") == "1"
 if wall:
     st.html(WALL_CSS)
 
+account = signin.gate()  # the sign-in form, until someone is signed in
 if not guarded(lambda: st.session_state.update({state.SELECTION: render_sidebar()}), "sidebar"):
     st.stop()
+signin.sign_out(account)
 
-page = st.navigation(
-    [
-        # The default page is served at / only; a hidden twin keeps the Overview's own address /overview working.
-        st.Page(overview.render, title=t("page.overview"), icon=":material/map:", url_path="home", default=True),
-        st.Page(
-            overview.render, title=t("page.overview"), icon=":material/map:", url_path="overview", visibility="hidden"
-        ),
-        st.Page(command.render, title=t("page.command"), icon=":material/crisis_alert:", url_path="command"),
-        st.Page(performance.render, title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
-        st.Page(coverage.render, title=t("page.coverage"), icon=":material/videocam:", url_path="coverage"),
-        st.Page(
-            hotspots.render, title=t("page.hotspots"), icon=":material/local_fire_department:", url_path="hotspots"
-        ),
-        st.Page(patrols.render, title=t("page.patrols"), icon=":material/local_police:", url_path="patrols"),
-        hints.data_page(),
-    ],
-    position="hidden" if wall else "sidebar",
+PAGES = (  # (render, the right it needs, st.Page options); the menu lists only what the account may open
+    # The default page is served at / only; a hidden twin keeps the Overview's own address /overview working.
+    (overview.render, None, dict(title=t("page.overview"), icon=":material/map:", url_path="home", default=True)),
+    (
+        overview.render,
+        None,
+        dict(title=t("page.overview"), icon=":material/map:", url_path="overview", visibility="hidden"),
+    ),
+    (command.render, "command", dict(title=t("page.command"), icon=":material/crisis_alert:", url_path="command")),
+    (
+        performance.render,
+        "performance",
+        dict(title=t("page.performance"), icon=":material/leaderboard:", url_path="performance"),
+    ),
+    (coverage.render, "coverage", dict(title=t("page.coverage"), icon=":material/videocam:", url_path="coverage")),
+    (
+        hotspots.render,
+        "hotspots",
+        dict(title=t("page.hotspots"), icon=":material/local_fire_department:", url_path="hotspots"),
+    ),
+    (patrols.render, "patrols", dict(title=t("page.patrols"), icon=":material/local_police:", url_path="patrols")),
 )
+pages = [signin.page(render, right, **options) for render, right, options in PAGES] + [hints.data_page()]
+page = st.navigation(pages, position="hidden" if wall else "sidebar")
 with geometry.measuring_in(data.workspace_metric_crs(st.session_state[state.SELECTION].workspace)):
     guarded(page.run, f"page {page.title}")

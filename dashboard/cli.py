@@ -6,6 +6,10 @@
   that send events (a new key is printed once; only its hash is kept);
 * ``services list|set FILE --workspace NAME`` shows or replaces the Open311 service code map (JSON: a
   list of {service_code, service_name, category, description});
+* ``user add NAME --role ROLE [--scope street:NAME|community:NAME] [--display-name TEXT]`` (password
+  read from stdin), ``user list``, ``user disable|enable|unlock NAME``, ``user reset-password NAME``
+  (prints a one-time password) manage the accounts (``core.accounts``); the first ``serve`` on an
+  install without accounts makes ``admin`` and prints its one-time password;
 * ``demo`` rewrites the bundled demo data;
 * ``import LAYER FILE`` checks a file like the Data page does, prints the report, and with
   ``--activate`` stores it as a new workspace version. Exit status 1 when the report has errors, or when
@@ -85,6 +89,71 @@ def serve(port: int) -> int:
                 child.kill()
                 child.wait()
     return children[0].returncode or 0
+
+
+def first_admin() -> None:
+    """On a fresh install (no account yet): make the account ``admin`` and print its one-time password."""
+    from core import accounts
+    from core.errors import GridWatchError
+
+    try:
+        password = accounts.book().first_admin()
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return
+    if password:
+        print(f"first sign-in: user `admin`, one-time password {password}  (you set your own at the first sign-in)")
+
+
+def user_command(args: argparse.Namespace) -> int:
+    """``gridwatch user add|list|disable|enable|unlock|reset-password``; a new password is read from
+    stdin (``add``) or made and printed once (``reset-password``)."""
+    import getpass
+    import secrets
+
+    from core import accounts, audit
+    from core.errors import GridWatchError
+
+    by = f"cli:{os.environ.get('USER', 'cli')}"
+    try:
+        book = accounts.book()
+        if args.action == "list":
+            for a in book.accounts():
+                flags = ",".join(f for f, on in (("disabled", a.disabled), ("locked", a.locked)) if on) or "active"
+                print(f"{a.username:20} {','.join(sorted(a.roles)):32} {a.scope!s:28} {flags}")
+            return 0
+        if args.action == "add":
+            if not args.role:
+                print("error: name at least one --role", file=sys.stderr)
+                return 2
+            scope = accounts.Scope.parse(args.scope)
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"password for {args.name}: ")
+            else:
+                password = sys.stdin.readline().rstrip("\n")
+            book.add(args.name, password, args.role, display_name=args.display_name, scope=scope)
+            print(
+                f"account `{args.name}` added ({', '.join(sorted(args.role))}; {scope}); the password is changed at the first sign-in"
+            )
+            detail = f"added: {','.join(sorted(args.role))}; {scope}"
+        elif args.action == "reset-password":
+            password = secrets.token_urlsafe(12)
+            book.set_password(args.name, password, must_change=True)
+            print(f"one-time password of `{args.name}`: {password}  (changed at the next sign-in)")
+            detail = "password reset"
+        elif args.action == "unlock":
+            book.unlock(args.name)
+            print(f"account `{args.name}` unlocked")
+            detail = "unlocked"
+        else:
+            book.update(args.name, disabled=args.action == "disable")
+            print(f"account `{args.name}` {args.action}d")
+            detail = f"{args.action}d"
+        audit.record("account_changed", by, target=args.name, detail=detail)
+        return 0
+    except GridWatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def api(port: int, workspace: str | None) -> None:
@@ -409,9 +478,22 @@ def main(argv: list[str] | None = None) -> None:
     p_migrate.add_argument(
         "--workspace", action="append", metavar="NAME", help="copy only this workspace (repeatable; default: all)"
     )
+    p_user = sub.add_parser("user", help="add, list, disable, enable, unlock accounts; reset a password")
+    p_user.add_argument("action", choices=["add", "list", "disable", "enable", "unlock", "reset-password"])
+    p_user.add_argument("name", nargs="?", help="the user name (all but list)")
+    p_user.add_argument(
+        "--role", action="append", choices=["duty", "leader", "data_admin", "analyst"], help="with add (repeatable)"
+    )
+    p_user.add_argument("--scope", default="district", help="district, street:NAME or community:NAME")
+    p_user.add_argument("--display-name", help="the name shown in the app and the audit log")
     args = parser.parse_args(argv)
+    if args.command == "user" and args.action != "list" and not args.name:
+        parser.error(f"user {args.action} needs NAME")
     if args.command == "serve":
+        first_admin()
         sys.exit(serve(args.port))
+    elif args.command == "user":
+        sys.exit(user_command(args))
     elif args.command == "api":
         api(args.port, args.workspace)
     elif args.command == "apikey":

@@ -15,8 +15,10 @@ WORKSPACE_FLASH = "gw_workspace_flash"
 PERIOD_PRESET = "gw_period_preset"
 PERIOD_RANGE = "gw_period_range"
 SELECTION = "gw_selection"
-AUTHOR = "gw_author"
-AUTHOR_INPUT = "gw_author_input"
+ACCOUNT = "gw_account"  # the signed-in core.accounts.Account of this run (components.signin)
+SESSION_TOKEN = "gw_session_token"
+SESSION_COOKIE = "gw_session"  # the browser cookie holding the session token
+COOKIE_PENDING = "gw_cookie_pending"  # a session cookie to hand the browser on the next run
 FLASH = "gw_flash"
 UPLOAD_NONCE = "gw_upload_nonce"
 UPLOAD_DIGEST = "gw_upload_digest"
@@ -44,6 +46,15 @@ def key_of(prefix: str, *parts: object) -> str:
     """The key of one member of a family: ``prefix`` and ``parts`` joined by "_"."""
     return "_".join((prefix, *map(str, parts)))
 
+
+# ---- signing in ----
+SIGNIN_FORM = "gw_signin_form"
+SIGNIN_USERNAME = "gw_signin_username"
+SIGNIN_PASSWORD = "gw_signin_password"
+PASSWORD_FORM = "gw_password_form"
+NEW_PASSWORD = "gw_new_password"
+NEW_PASSWORD_AGAIN = "gw_new_password_again"
+SIGN_OUT = "gw_sign_out"
 
 # ---- the sidebar ----
 LANGUAGE_WIDGET = "gw_language_widget"

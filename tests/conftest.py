@@ -58,10 +58,38 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+TESTER, TESTER_PASSWORD = "tester", "tester password 1"
+
+
 class AppUrl(str):
     """The served dashboard's base URL; ``home`` is its data directory."""
 
     home: Path
+
+    def book(self):
+        """The served install's account book."""
+        from core import accounts
+
+        return accounts.book(f"sqlite:///{self.home / 'accounts.sqlite'}")
+
+    def account(self, username: str = TESTER, roles=None, scope: str = "district"):
+        """The account ``username`` of the served install (made, with every role unless ``roles``
+        says otherwise, on first use)."""
+        from core import accounts
+        from core.errors import AccountError
+
+        book = self.book()
+        try:
+            return book.get(username)
+        except AccountError:
+            return book.add(
+                username, TESTER_PASSWORD, roles or accounts.ROLES, scope=accounts.Scope.parse(scope), must_change=False
+            )
+
+    def sign_in(self, context, username: str = TESTER, **kw) -> None:
+        """Give the browser ``context`` a session of ``username`` (as the sign-in form would)."""
+        token = self.book().open_session(self.account(username, **kw))
+        context.add_cookies([{"name": "gw_session", "value": token, "url": str(self), "sameSite": "Strict"}])
 
 
 REFRESH_SECONDS = 2
@@ -150,9 +178,12 @@ class OffsiteRequests(list):
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh page that blocks and records every request leaving 127.0.0.1."""
+def page(browser, request):
+    """A fresh page that blocks and records every request leaving 127.0.0.1; signed in to the test's
+    ``app_url`` as ``TESTER`` (every role) when it uses one."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="en-US")
+    if "app_url" in request.fixturenames:
+        request.getfixturevalue("app_url").sign_in(context)
     offsite = OffsiteRequests()
 
     def guard(route):

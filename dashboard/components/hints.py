@@ -18,14 +18,20 @@ DATA_URL_PATH = "data"
 
 def data_page() -> st.Page:
     """The Data page as ``app.py`` registers it (a link to it must name the same page)."""
+    from dashboard.components import signin
     from dashboard.views import data as data_view
 
-    return st.Page(data_view.render, title=t("page.data"), icon=":material/database:", url_path=DATA_URL_PATH)
+    return signin.page(
+        data_view.render, "data", title=t("page.data"), icon=":material/database:", url_path=DATA_URL_PATH
+    )
 
 
 def data_link(box=None) -> None:
-    """A link to the Data page."""
-    (box or st).page_link(data_page(), label=t("hint.open_data"), icon=":material/database:")
+    """A link to the Data page (for an account that may open it)."""
+    from dashboard.components import signin
+
+    if signin.may("data"):
+        (box or st).page_link(data_page(), label=t("hint.open_data"), icon=":material/database:")
 
 
 def layer_names(layers: Sequence[str]) -> str:

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import patrol, schema
+from core import audit, patrol, schema
 from core.errors import GridWatchError, ValidationError
 from core.roster import assignments_to_csv, read_assignments_csv, roster_table, validate_assignments
 from dashboard import data, state
-from dashboard.components import downloads, tables
+from dashboard.components import downloads, signin, tables
 from dashboard.components.map_view import show_map
 from dashboard.components.upload import problem_table
 from dashboard.i18n import show_error, t
@@ -85,7 +85,9 @@ def save(sel, roster: pd.DataFrame) -> None:
     grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
     teams = data.layer(sel.workspace, sel.version, schema.PATROL_TEAMS.name)
     checked = validate_assignments(roster, grids, teams)
-    data.save_assignments(sel.workspace, checked, author=st.session_state.get(state.AUTHOR) or "dashboard")
+    account = signin.require("roster")
+    data.save_assignments(sel.workspace, checked, author=signin.author(account))
+    audit.record("roster_saved", account.username, workspace=sel.workspace, detail=f"{len(checked)} assignments")
     st.session_state[state.FLASH] = t("patrol.saved", n=len(checked))
     st.rerun()
 

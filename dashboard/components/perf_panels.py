@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import metrics, schema
+from core import audit, metrics, schema
 from dashboard import data, state
-from dashboard.components import tables
+from dashboard.components import signin, tables
 from dashboard.components.downloads import Download, file_downloads
 from dashboard.components.tickets import readable
 from dashboard.i18n import t
@@ -143,9 +143,11 @@ def weight_editor(name: str, weights: dict[str, float]) -> None:
             )
             for key in metrics.HIGHER_IS_BETTER
         }
-        if st.button(t("perf.save_weights"), key=state.PERF_SAVE_WEIGHTS):
+        if signin.may("weights") and st.button(t("perf.save_weights"), key=state.PERF_SAVE_WEIGHTS):
             if sum(chosen.values()) <= 0:
                 st.error(t("perf.weights_zero"))
             else:
+                account = signin.require("weights")
                 data.save_composite_weights(name, chosen)
+                audit.record("weights_saved", account.username, workspace=name)
                 st.rerun()

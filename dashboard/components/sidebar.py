@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from core import workspaces
+from core import audit, workspaces
 from core.errors import GridWatchError
 from dashboard import data, i18n, state
+from dashboard.components import signin
 from dashboard.i18n import show_error, t
 
 PRESETS = {"1d": 1, "7d": 7, "30d": 30, "90d": 90, "365d": 365, "custom": None}
@@ -99,10 +100,12 @@ def new_workspace() -> None:
             return
         name = name.strip()
         try:
+            account = signin.require("workspaces")
             data.create_workspace(name, workspaces.Profile(zone or "", crs), from_demo=from_demo)
         except GridWatchError as exc:  # a bad name or zone, or another writer holds the data directory
             show_error(exc)
             return
+        audit.record("workspace_changed", account.username, workspace=name, detail="created")
     st.session_state[state.NEW_WORKSPACE] = name
     st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_created", name=name)
     st.rerun()
@@ -121,10 +124,12 @@ def delete_workspace(name: str, names: list[str]) -> None:
             t("sidebar.ws_delete_button", name=name), disabled=typed.strip() != name, key=state.DELETE_WORKSPACE
         ):
             try:
+                account = signin.require("workspaces")
                 data.delete_workspace(name)
             except GridWatchError as exc:
                 show_error(exc)
                 return
+            audit.record("workspace_changed", account.username, workspace=name, detail="deleted")
             st.session_state[state.NEW_WORKSPACE] = next(n for n in names if n != name)
             st.session_state[state.WORKSPACE_FLASH] = t("sidebar.ws_deleted", name=name)
             st.rerun()
@@ -158,7 +163,8 @@ def render_sidebar() -> Selection:
     name = workspace_picker()
     if state.WORKSPACE_FLASH in st.session_state:
         st.sidebar.success(st.session_state.pop(state.WORKSPACE_FLASH))
-    new_workspace()
+    if signin.may("workspaces"):
+        new_workspace()
     ver, mark = data.version(name), data.event_mark(name)
     latest = data.live_as_of(name, ver, mark)
     zone = data.workspace_timezone(name)
@@ -172,5 +178,6 @@ def render_sidebar() -> Selection:
             zone=zone,
         )
     )
-    delete_workspace(name, data.workspace_names())
+    if signin.may("workspaces"):
+        delete_workspace(name, data.workspace_names())
     return Selection(name, ver, first, last, as_of, language, mark)

@@ -24,16 +24,14 @@ def render() -> None:
     st.title(t("data.title"))
     if state.FLASH in st.session_state:
         st.success(st.session_state.pop(state.FLASH))
-    keep = state.kept(state.AUTHOR, state.AUTHOR_INPUT, "")  # survives a language switch and other pages
-    author = st.text_input(t("data.author"), key=state.AUTHOR_INPUT, on_change=keep, help=t("data.author_help")).strip()
     upload_tab, versions_tab = st.tabs([t("data.upload_tab"), t("data.versions_tab")])
     with upload_tab:
-        upload_section(sel, author)
+        upload_section(sel)
     with versions_tab:
-        versions.versions_section(sel, author)
+        versions.versions_section(sel)
 
 
-def upload_section(sel, author: str) -> None:
+def upload_section(sel) -> None:
     layer_name = upload.layer_picker(key=state.DATA_LAYER)
     nonce = st.session_state.get(state.UPLOAD_NONCE, 0)
     file = st.file_uploader(
@@ -89,7 +87,7 @@ def upload_section(sel, author: str) -> None:
     upload.repair_offers(check)
     upload.skip_offer(check)
     preview(sel, check)
-    versions.activation(sel, check, author)
+    versions.activation(sel, check)
 
 
 def file_columns(source: data.Upload) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from signed import sign_in
 from streamlit.testing.v1 import AppTest
 
 from core import schema
@@ -25,6 +26,7 @@ def home(tmp_path_factory):
 def run(language: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state[state.LANGUAGE] = language
+    sign_in(at)
     return at.run()
 
 
@@ -164,7 +166,7 @@ def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
     at = AppTest.from_function(data_page, default_timeout=120)
     at.session_state[state.LANGUAGE] = "en"
     at.session_state[state.WORKSPACE] = "clear-me"
-    at.session_state[state.AUTHOR] = "王芳"
+    sign_in(at, "wang.fang", ["data_admin"], display_name="王芳")
     at.run()
     labelled(at.selectbox, "Layer to remove").select("tickets").run()
     button = at.button(key="gw_clear")
@@ -180,7 +182,7 @@ def test_clearing_a_layer_on_the_data_page_needs_its_name_typed_again():
     ]
     ws = store.open_store("clear-me", home, create=False)
     assert schema.TICKETS.name not in ws.layers()
-    assert ws.history()[0].author == "王芳"
+    assert ws.history()[0].author == "王芳 (wang.fang)"
 
 
 def every_page():

@@ -189,3 +189,32 @@ def test_a_malformed_value_option_is_explained(home, tmp_path, capsys):
     path.write_text("ticket_id,lon,lat\nA,120.1,30.2\n", encoding="utf-8")
     assert run("tickets", str(path), "--value", "source=hotline") == 1
     assert "is not FIELD:VALUE=CODE" in capsys.readouterr().err
+
+
+def test_user_accounts_are_managed_from_the_command_line(home, monkeypatch, capsys):
+    from core import accounts, audit
+    from core.errors import SignInError
+    from dashboard.cli import first_admin
+
+    first_admin()
+    printed = capsys.readouterr().out.split("one-time password ")[1].split()[0]
+    assert accounts.book().authenticate("admin", printed).must_change
+    first_admin()
+    assert capsys.readouterr().out == ""  # only on an install without accounts
+    monkeypatch.setattr("sys.stdin", io.StringIO("leader password 1\n"))
+    assert run("add", "wang.fang", "--role", "leader", "--scope", "community:城东社区", command="user") == 0
+    assert accounts.book().get("wang.fang").scope == accounts.Scope("community", "城东社区")
+    assert run("disable", "wang.fang", command="user") == 0
+    with pytest.raises(SignInError, match="disabled"):
+        accounts.book().authenticate("wang.fang", "leader password 1")
+    assert run("enable", "wang.fang", command="user") == 0
+    assert run("reset-password", "wang.fang", command="user") == 0
+    new = capsys.readouterr().out.split("one-time password of `wang.fang`: ")[1].split()[0]
+    assert accounts.book().authenticate("wang.fang", new).must_change
+    run("list", command="user")
+    listed = capsys.readouterr().out
+    assert "wang.fang" in listed and "community:城东社区" in listed and "admin" in listed
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert run("add", "li.lei", "--role", "duty", command="user") == 1
+    assert "at least 10 characters" in capsys.readouterr().err
+    assert audit.entries(action="account_changed")["target"].tolist() == ["wang.fang"] * 4

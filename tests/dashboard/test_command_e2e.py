@@ -193,6 +193,7 @@ def test_overdue_row_zooms_the_map_and_wall_mode(page, app_url, artifacts):
 
 def test_chinese_labels(browser, app_url, artifacts, metric_values):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+    app_url.sign_in(context)
     page = context.new_page()
     try:
         open_command(page, f"{app_url}/command")

@@ -93,6 +93,7 @@ def test_hot_spots_on_grids_and_hexagons(page, app_url, expected, artifacts, met
 def test_filters_and_chinese(browser, app_url, expected, artifacts, map_ready, choose):
     grids, flow, *_ = expected
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+    app_url.sign_in(context)
     page = context.new_page()
     try:
         page.goto(f"{app_url}/hotspots", wait_until="domcontentloaded")

@@ -92,6 +92,7 @@ def test_overview_map_and_figures_in_english(page, app_url, expected, artifacts,
 
 def test_overview_in_chinese(browser, app_url, expected, artifacts, metric_values):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+    app_url.sign_in(context)
     try:
         page = context.new_page()
         frame = open_overview(page, app_url)

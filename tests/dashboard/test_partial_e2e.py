@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
+from signed import sign_in
 from streamlit.testing.v1 import AppTest
 
 from core import schema, store
@@ -92,6 +93,7 @@ def test_every_page_on_a_partial_workspace(page, workspace, lang):
     at.session_state[state.LANGUAGE] = lang
     at.session_state[state.WORKSPACE] = workspace
     at.session_state["page"] = page
+    sign_in(at)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -117,6 +119,7 @@ def test_the_data_link_opens_the_data_page_in_a_browser(browser, app_url):
     layers = load_demo()
     store.open_store("grids-only", home=app_url.home).write_layers({"grids": layers["grids"]}, note="partial")
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+    app_url.sign_in(context)
     page = context.new_page()
     try:
         page.goto(app_url, wait_until="domcontentloaded")
