@@ -9,6 +9,7 @@
 | ``GRIDWATCH_REFRESH_SECONDS`` | ``2`` | how often the command center checks the store for a new version or new events |
 | ``GRIDWATCH_READ_MEMORY_MB`` | ``1024`` | memory a worker reading one uploaded file may use, in MB (at least 64) |
 | ``GRIDWATCH_READ_SECONDS`` | ``60`` | time a worker reading one uploaded file may take, in seconds (at least 1) |
+| ``GRIDWATCH_ALLOWED_HOSTS`` | ``127.0.0.1,localhost`` | the Host names the dashboard answers (a reverse proxy's name goes here); any other gets 400 |
 | ``GRIDWATCH_SESSION_MINUTES`` | ``30`` | a signed-in session ends after this many minutes without use (at least 1) |
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from core.errors import ConfigError
 
 __all__ = [
+    "allowed_hosts",
     "database_url",
     "home",
     "read_memory_mb",
@@ -90,6 +92,12 @@ def refresh_seconds() -> float:
             params={"value": text},
         )
     return seconds
+
+
+def allowed_hosts() -> list[str]:
+    """The Host names the dashboard answers (``dashboard.server``), without ports."""
+    text = os.environ.get("GRIDWATCH_ALLOWED_HOSTS", "127.0.0.1,localhost")
+    return [host.strip() for host in text.split(",") if host.strip()] or ["127.0.0.1"]
 
 
 def session_minutes() -> float:

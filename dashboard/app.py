@@ -1,4 +1,8 @@
-"""The frame: page config, the shared sidebar, navigation. Run with ``gridwatch serve``.
+"""The frame: page config, sign-in, the shared sidebar, navigation. Run with ``gridwatch serve``
+(``server.py`` serves it inside ``st.App`` with the Host check).
+
+Nobody gets past ``signin.gate()`` without a session; the menu lists the pages the account's rights
+allow, and each page checks its right again when it runs (``signin.page``).
 
 A ``GridWatchError`` is shown in the reader's language (its message says what to do; a missing layer
 also gets a link to the Data page); anything else is a bug: it is logged with its traceback on the

@@ -35,7 +35,7 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
-APP = Path(__file__).with_name("app.py")
+SERVER = Path(__file__).with_name("server.py")  # app.py inside st.App, with the Host check
 
 
 def serve(port: int) -> int:
@@ -46,7 +46,7 @@ def serve(port: int) -> int:
         "-m",
         "streamlit",
         "run",
-        str(APP),
+        str(SERVER),
         "--server.address",
         "127.0.0.1",
         "--server.port",
