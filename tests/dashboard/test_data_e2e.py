@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from playwright.sync_api import expect
 
 from geodata import load_demo
 
@@ -142,7 +143,9 @@ def test_an_invalid_polygon_is_repaired_on_request(page, app_url, artifacts):
     page.get_by_text(re.compile(r"repaired 1 invalid geometry .*m²")).wait_for(timeout=60_000)
     page.get_by_text("No errors, 1 warning(s): you may activate.").wait_for(timeout=60_000)
     assert "in no grid" in page.locator('[data-testid="stTable"]').inner_text()  # the loop left a hole
-    assert page.get_by_role("button", name="Activate as a new version").is_enabled()  # signed by the account
+    expect(page.get_by_role("button", name="Activate as a new version")).to_be_enabled(
+        timeout=30_000
+    )  # no name to type
     page.screenshot(path=str(artifacts / "data_repaired.png"))
 
 
