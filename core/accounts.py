@@ -15,7 +15,9 @@ code path serves both; ``core.audit`` keeps its log in the same database.
   sign-out, and when its account is disabled, locked or given a new password.
 * **Roles and rights**: an account holds one or more of ``ROLES``; ``RIGHTS`` says what each may do
   (``may``, ``require``). Pages and actions ask for a right, never for a role, and the server checks it
-  on every run. ``SCOPE_LEVELS``: an account sees the whole district, one street or one community.
+  on every run. ``SCOPE_LEVELS``: an account sees the whole district, one street or one community
+  (``Scope.select`` keeps a frame's rows in the scope); what changes or shows the whole workspace
+  (``DISTRICT_RIGHTS``) needs the district scope.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import argon2
+import pandas as pd
 import sqlalchemy as sa
 
-from core import settings
+from core import schema, settings
 from core.errors import AccessError, AccountError, SignInError
 
 __all__ = [
+    "DISTRICT_RIGHTS",
     "LOCK_AFTER",
     "MIN_PASSWORD",
     "RIGHTS",
@@ -65,6 +69,10 @@ RIGHTS: dict[str, frozenset[str]] = {
 ``roster`` (save the duty roster), ``weights`` (save composite weights), ``reports`` (downloads and
 reports), ``workspaces`` (create, delete), ``users``, ``keys``, ``audit``, ``contact`` (reveal a masked
 phone number)."""
+
+DISTRICT_RIGHTS = frozenset({"data", "workspaces", "users", "keys", "audit", "roster", "weights"})
+"""Rights that change or show the whole workspace (boundaries, settings, accounts, the audit log): an
+account scoped to a street or community does not hold them, whatever its roles."""
 
 SCOPE_LEVELS = ("district", "street", "community")
 MIN_PASSWORD = 10
@@ -141,6 +149,15 @@ class Scope:
     def __str__(self) -> str:
         return self.level if self.name is None else f"{self.level}:{self.name}"
 
+    def select(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` (grids, or a point layer joined to them) in this scope: all of them for
+        the district; else those whose ``street`` / ``community`` is the scope's (a point outside
+        every grid is in no street's or community's scope)."""
+        if self.name is None:
+            return frame
+        column = schema.STREET if self.level == "street" else schema.COMMUNITY
+        return frame[(frame[column] == self.name).fillna(False).to_numpy(dtype=bool)]
+
 
 @dataclass(frozen=True)
 class Account:
@@ -157,7 +174,8 @@ class Account:
 
     @property
     def rights(self) -> frozenset[str]:
-        return frozenset().union(*(RIGHTS[r] for r in self.roles if r in RIGHTS))
+        rights = frozenset().union(*(RIGHTS[r] for r in self.roles if r in RIGHTS))
+        return rights if self.scope.name is None else rights - DISTRICT_RIGHTS
 
 
 def may(account: Account | None, right: str | None) -> bool:

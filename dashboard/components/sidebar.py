@@ -44,6 +44,7 @@ class Selection:
     """What the sidebar selected; every page reads this."""
 
     workspace: str
+    """The workspace as the signed-in account sees it (``data.scoped``): the name every loader takes."""
     version: int
     first: date
     last: date
@@ -180,4 +181,6 @@ def render_sidebar() -> Selection:
     )
     if signin.may("workspaces"):
         delete_workspace(name, data.workspace_names())
-    return Selection(name, ver, first, last, as_of, language, mark)
+    account = st.session_state.get(state.ACCOUNT)
+    view = data.scoped(name, account.scope) if account is not None else name  # what every page reads
+    return Selection(view, ver, first, last, as_of, language, mark)

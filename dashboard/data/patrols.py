@@ -18,8 +18,13 @@ from dashboard.i18n import translate
 
 # ---- Patrols ------------------------------------------------------------------------------------
 def assignments(name: str) -> pd.DataFrame:
-    """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved)."""
-    return workspaces.patrol_assignments(shared.workspace(name))
+    """The workspace's patrol duty roster (``team_id``, ``grid_id``; empty until one is saved); in a
+    scoped view only the rows of the scope's grids."""
+    roster = workspaces.patrol_assignments(shared.workspace(name))
+    if shared.view_of(name)[1].name is None:
+        return roster
+    grids = shared.layer(name, shared.version(name), schema.GRIDS.name)
+    return roster[roster[schema.GRID_ID].isin(grids[schema.GRID_ID])].reset_index(drop=True)
 
 
 def save_assignments(name: str, roster: pd.DataFrame, *, author: str) -> None:

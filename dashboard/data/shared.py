@@ -1,5 +1,13 @@
 """What every page shares: workspaces and their store, versions, layers, the point→grid join and display
-boundaries.
+boundaries — each seen through the signed-in account's scope.
+
+**Scopes.** Every loader takes the *view* name of a workspace: its name, or for an account scoped to a
+street or community the name with the scope after ``|`` (``scoped``: ``demo|community:城东社区``). A
+scoped view's grids are the scope's grids and its point layers the points joined — against *all* the
+grids, so a point is placed where it is — into the scope's grids. Every page reads through these
+loaders, so every count, map, drill-down and download of a scoped account holds only its scope, and
+the caches keep each view apart because the view is part of every key. The store itself (version,
+events, history, settings) is the workspace's.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from core import geometry, joins, live, metrics, privacy, schema, store, validate, workspaces
+from core.accounts import Scope
 from core.errors import WorkspaceError
 from dashboard.components import map_builders, maps
 from geodata import demo_seed
@@ -46,8 +55,24 @@ def delete_workspace(name: str) -> None:
     st.cache_resource.clear()
 
 
-@st.cache_resource(show_spinner=False)
+def scoped(name: str, scope: Scope) -> str:
+    """The view name of workspace ``name`` seen in ``scope``."""
+    return name if scope.name is None else f"{name}|{scope}"
+
+
+def view_of(name: str) -> tuple[str, Scope]:
+    """(workspace name, scope) of a view name (workspace names never hold ``|``)."""
+    base, _, scope = name.partition("|")
+    return base, Scope.parse(scope) if scope else Scope()
+
+
 def workspace(name: str) -> store.Store:
+    """The store of the workspace a view name names."""
+    return _store(view_of(name)[0])
+
+
+@st.cache_resource(show_spinner=False)
+def _store(name: str) -> store.Store:
     return store.open_store(name, create=False)
 
 
@@ -72,6 +97,13 @@ def layer(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     a copy on every call, and unpickling a million tickets takes seconds.) A point layer the workspace
     does not hold yet is empty, so pages show zeros for it (and ``missing`` names it); without grids
     there is nothing to join to, and reading them raises ``LayerNotFoundError``."""
+    base, scope = view_of(name)
+    if scope.name is not None:
+        whole = layer(base, ver, layer_name)
+        if layer_name == schema.GRIDS.name:
+            return scope.select(whole)
+        placed = joined(base, ver, layer_name)  # same rows, same order, joined to all the grids
+        return whole.iloc[scope.select(placed.assign(_row=range(len(placed))))["_row"].to_numpy()]
     if layer_name != schema.GRIDS.name and layer_name not in workspace(name).layers(ver):
         return validate.empty_layer(layer_name, workspace(name).timezone())
     return workspace(name).read(layer_name, ver)
@@ -94,6 +126,9 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     they had under the boundaries active when they were created. Free text has its phone and ID numbers
     masked (``core.privacy``): everything shown or downloaded reads points from here. Shared and
     read-only, like ``layer``."""
+    base, scope = view_of(name)
+    if scope.name is not None:
+        return scope.select(joined(base, ver, layer_name))
     grids = layer(name, ver, schema.GRIDS.name)
     points = privacy.mask_free_text(joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver)))
     if layer_name == schema.TICKETS.name:
@@ -127,6 +162,9 @@ def live_layers(name: str, ver: int) -> live.LiveLayers:
 def live_joined(name: str, ver: int, mark: int, layer_name: str) -> gpd.GeoDataFrame:
     """``joined`` with the events up to ``mark`` folded in (new tickets, stages, sign-ins, camera
     status); other layers, and mark 0, are ``joined`` itself. Shared and read-only."""
+    base, scope = view_of(name)
+    if scope.name is not None:
+        return scope.select(live_joined(base, ver, mark, layer_name))
     if layer_name not in live.LIVE_KINDS or mark == 0:
         return joined(name, ver, layer_name)
     return live_layers(name, ver).at(layer_name, mark, lambda: joined(name, ver, layer_name))
@@ -151,7 +189,7 @@ def as_of(name: str, ver: int) -> pd.Timestamp | None:
     """The data's own "now": the latest ticket creation time (None for a workspace without tickets)."""
     if schema.TICKETS.name not in workspace(name).layers(ver):
         return None
-    return metrics.data_as_of(layer(name, ver, schema.TICKETS.name))
+    return metrics.data_as_of(layer(view_of(name)[0], ver, schema.TICKETS.name))  # the data's date, not the scope's
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -159,7 +197,7 @@ def live_as_of(name: str, ver: int, mark: int) -> pd.Timestamp | None:
     """``as_of`` with the tickets that arrived as events up to ``mark``."""
     if mark == 0:
         return as_of(name, ver)
-    return metrics.data_as_of(live_joined(name, ver, mark, schema.TICKETS.name))
+    return metrics.data_as_of(live_joined(view_of(name)[0], ver, mark, schema.TICKETS.name))
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
