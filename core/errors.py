@@ -15,6 +15,7 @@
     ├── HotspotError               a hot-spot analysis cannot run on what was asked (core.hotspots)
     ├── SitingError                a siting model cannot be built or solved (core.siting, core.siting_inputs)
     ├── DistrictPlanError          patrol districts cannot be formed as asked (core.workload, core.districts)
+    ├── DispatchError              an action on a ticket that cannot be taken (core.dispatch)
     ├── AccountError               an account cannot be made or changed as asked (core.accounts)
     ├── SignInError                a sign-in is refused: wrong password, locked or disabled account
     └── AccessError                the signed-in account may not do or see what was asked
@@ -37,6 +38,7 @@ __all__ = [
     "AccessError",
     "AccountError",
     "ConfigError",
+    "DispatchError",
     "DistrictPlanError",
     "GridWatchError",
     "HotspotError",
@@ -185,6 +187,11 @@ class SitingError(GridWatchError):
 
 class DistrictPlanError(GridWatchError):
     """Patrol districts cannot be made as asked (more teams than grids, conflicting locks …)."""
+
+
+class DispatchError(GridWatchError):
+    """An action on a ticket (dispatch, deadline, escalate, verify, close) that cannot be taken: the
+    ticket is closed, the stage cannot move that way, or a target, reason or deadline is missing."""
 
 
 class AccountError(GridWatchError):

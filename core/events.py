@@ -12,7 +12,8 @@ An event is one row of ``COLUMNS``:
   ``lon``/``lat`` (WGS 84) and ``outside`` (the point lies in no grid: stored, and flagged as the file
   import flags it).
 * ``stage`` — ticket ``ref`` reached ``stage`` at ``at``, by ``by`` (``note``); ``rework`` when it was
-  sent back to handling; it may carry ``satisfaction`` and ``handled_by``.
+  sent back to handling; it may carry ``satisfaction``, ``handled_by`` and a new ``deadline_at``
+  (``core.dispatch``: dispatch, deadline, escalate, verify, close from the command center).
 * ``checkin`` — patrol team ``team_id`` signed in at ``lon``/``lat`` at ``at`` (``ref``: sign-in id).
 * ``camera`` — camera ``ref`` reported ``status`` at ``at``.
 
@@ -327,7 +328,8 @@ def apply_stages(
         first = tickets.index[dispatched.index.to_numpy()]
         empty = tickets.loc[first, schema.DISPATCHED_AT].isna().to_numpy()
         tickets.loc[first[empty], schema.DISPATCHED_AT] = _times(
-            dispatched.to_numpy()[empty], tickets[schema.DISPATCHED_AT]
+            dispatched.iloc[np.flatnonzero(empty)],
+            tickets[schema.DISPATCHED_AT],  # a Series keeps its zone
         )
     closed = last["stage"].isin(_FINAL).to_numpy()
     tickets.loc[index[closed], schema.CLOSED_AT] = at[closed]
@@ -338,6 +340,10 @@ def apply_stages(
         tickets.loc[where, schema.REWORK_COUNT] = (
             tickets.loc[where, schema.REWORK_COUNT].fillna(0) + reworked.to_numpy()
         )
+    deadlines = stages[stages["deadline_at"].notna()].groupby("_row")["deadline_at"].last()
+    if len(deadlines):  # a deadline set or extended (core.dispatch)
+        where = tickets.index[deadlines.index.to_numpy()]
+        tickets.loc[where, schema.DEADLINE_AT] = _times(deadlines, tickets[schema.DEADLINE_AT])
     for column in (schema.SATISFACTION, schema.HANDLED_BY):
         given = stages[stages[column].notna()].groupby("_row")[column].last()
         if len(given):

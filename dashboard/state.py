@@ -74,6 +74,14 @@ CC_MEASURE = "gw_cc_measure"
 CC_FILTER = "gw_cc"  # + _category, _source, _stage, _community (components.filters.ticket_filter)
 CC_OVERDUE = "gw_cc_overdue"
 CC_GRID_TICKETS = "gw_cc_grid_tickets"
+SELECTED_TICKET = "gw_selected_ticket"  # the ticket whose history and actions are shown
+CC_TICKET_HISTORY = "gw_cc_ticket_history"
+DISPATCH_FORM = "gw_dispatch_form"
+DISPATCH_ACTION = "gw_dispatch_action"
+DISPATCH_TO = "gw_dispatch_to"
+DISPATCH_DATE = "gw_dispatch_date"
+DISPATCH_TIME = "gw_dispatch_time"
+DISPATCH_REASON = "gw_dispatch_reason"
 
 # ---- Performance ----
 PERF_LEVEL = "gw_perf_level"

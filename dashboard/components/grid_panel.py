@@ -48,7 +48,7 @@ def render(card: GridCard) -> None:
         st.caption(t("command.no_open"))
         return
     tickets = card.open_tickets
-    st.dataframe(
+    picked = st.dataframe(
         pd.DataFrame(
             {
                 t("command.col.created"): tickets[schema.CREATED_AT].map(_when),
@@ -62,7 +62,11 @@ def render(card: GridCard) -> None:
         hide_index=True,
         width="stretch",
         key=state.CC_GRID_TICKETS,
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    if picked.selection.rows:  # its history and actions below the overdue list
+        st.session_state[state.SELECTED_TICKET] = str(tickets[schema.TICKET_ID].iloc[picked.selection.rows[0]])
 
 
 def overdue_table(overdue: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import command, hexes, live, metrics, schema
+from core import command, hexes, live, metrics, privacy, schema
+from core import events as ev
 from dashboard.components import map_builders, map_view, maps
 from dashboard.data import shared
 from dashboard.i18n import translate
@@ -205,3 +206,24 @@ def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...
     if schema.TICKETS.name in shared.workspace(name).layers(ver):
         categories = tuple(sorted(shared.layer(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
     return categories, tuple(sorted(grids[schema.COMMUNITY].dropna().unique()))
+
+
+def ticket(name: str, ver: int, mark: int, ticket_id: str) -> pd.Series | None:
+    """Ticket ``ticket_id`` as it stands at ``mark`` (None when it is not in the view: another scope,
+    or gone)."""
+    tickets = shared.live_joined(name, ver, mark, schema.TICKETS.name)
+    rows = tickets[tickets[schema.TICKET_ID] == ticket_id]
+    return None if rows.empty else rows.iloc[0]
+
+
+def ticket_history(name: str, ticket_id: str) -> pd.DataFrame:
+    """The recorded events of one ticket, oldest first (``core.events.ticket_history``), free text
+    masked."""
+    events = shared.workspace(name).events(kinds=(ev.TICKET, ev.STAGE), refs=[ticket_id])
+    history = ev.ticket_history(events, ticket_id)
+    return history.assign(by=history["by"].map(privacy.mask_text), note=history["note"].map(privacy.mask_text))
+
+
+def record_action(name: str, rows: list[dict]) -> int:
+    """Store the events of an action on a ticket; the new event mark."""
+    return shared.workspace(name).append_events(rows).mark

@@ -5,7 +5,9 @@ The map is drawn once per boundary version; live data is swapped into it (``comp
 neither a filter change nor a refresh reloads it or loses its zoom. Only clicks come back from the map.
 A fragment checks the store every ``GRIDWATCH_REFRESH_SECONDS`` and reruns the page when the workspace
 version or its event mark changed (tickets, stages, sign-ins or camera status arrived through the
-intake API); tickets that arrived since the page was opened are ringed on the map. ``?wall=1`` is the wall-screen mode (``app.py`` hides the sidebar).
+intake API); tickets that arrived since the page was opened are ringed on the map. A ticket picked in the grid card
+or the overdue list shows its history and, for duty staff, the actions on it
+(``components.ticket_actions``). ``?wall=1`` is the wall-screen mode (``app.py`` hides the sidebar).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 
 from core import command, schema, settings
 from dashboard import data, state
-from dashboard.components import grid_panel, hints
+from dashboard.components import grid_panel, hints, ticket_actions
 from dashboard.components.filters import ticket_filter
 from dashboard.components.map_view import show_prepared_map
 from dashboard.components.maps import live_script
@@ -51,6 +53,8 @@ def render() -> None:
             seconds=f"{settings.refresh_seconds():g}",
         )
     )
+    if state.FLASH in st.session_state:
+        st.success(st.session_state.pop(state.FLASH))
     since = opened_at(sel)
     if hints.needs(sel, (schema.GRIDS.name,)):
         return
@@ -83,6 +87,7 @@ def render() -> None:
         else:
             grid_panel.render(card)
     overdue_section(sel, overdue)
+    selected_ticket(sel)
     watch_for_new_data(sel.workspace, (sel.version, sel.mark))
 
 
@@ -133,6 +138,7 @@ def overdue_section(sel, overdue) -> None:
     rows = event.selection.rows
     if rows:
         ticket = overdue.iloc[rows[0]]
+        st.session_state[state.SELECTED_TICKET] = str(ticket[schema.TICKET_ID])
         focus = (float(ticket.geometry.y), float(ticket.geometry.x))
         if st.session_state.get(state.FOCUS) != focus:
             st.session_state[state.FOCUS] = focus
@@ -148,6 +154,17 @@ def opened_at(sel) -> int:
         opened = (sel.workspace, sel.version, sel.mark)
         st.session_state[state.CC_SINCE] = opened
     return opened[2]
+
+
+def selected_ticket(sel) -> None:
+    """The history and actions of the ticket picked in the grid card or the overdue list."""
+    ticket_id = st.session_state.get(state.SELECTED_TICKET)
+    ticket = data.ticket(sel.workspace, sel.version, sel.mark, ticket_id) if ticket_id else None
+    if ticket is None:
+        return
+    grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
+    worker = grids.loc[grids[schema.GRID_ID] == ticket[schema.GRID_ID], schema.WORKER]
+    ticket_actions.render(sel, ticket, str(worker.iloc[0]) if len(worker) and isinstance(worker.iloc[0], str) else None)
 
 
 def watch_for_new_data(name: str, shown: tuple[int, int]) -> None:
