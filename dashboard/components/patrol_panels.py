@@ -65,11 +65,17 @@ def render(sel, roster: pd.DataFrame, problems: list) -> None:
     )
     by_label = {label: tid for tid, label in labels.items()}
     changed = edited["team"].fillna("").to_numpy() != table["team"].fillna("").to_numpy()
-    if changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key=state.ROSTER_SAVE):
+    if not signin.may("roster"):
+        st.caption(t("patrol.roster_read_only"))
+    elif changed.any() and st.button(t("patrol.save_edits", n=int(changed.sum())), key=state.ROSTER_SAVE):
         new = pd.DataFrame({schema.TEAM_ID: edited["team"].map(by_label), schema.GRID_ID: edited[schema.GRID_ID]})
         save(sel, new.dropna())
     left, right = st.columns(2)
-    upload = left.file_uploader(t("patrol.import"), type=["csv"], key=state.ROSTER_UPLOAD, help=t("patrol.import_help"))
+    upload = None
+    if signin.may("roster"):
+        upload = left.file_uploader(
+            t("patrol.import"), type=["csv"], key=state.ROSTER_UPLOAD, help=t("patrol.import_help")
+        )
     if upload is not None and left.button(t("patrol.import_save"), key=state.ROSTER_IMPORT):
         try:
             save(sel, read_assignments_csv(upload.getvalue(), grids, teams))
@@ -208,7 +214,7 @@ def comparison(sel, roster: pd.DataFrame, proposed: pd.DataFrame, workload: pd.D
     )
     st.dataframe(both.reset_index(drop=True), hide_index=True, width="stretch", key=state.PATROL_COMPARE)
     adopt, dl = st.columns([1, 2])
-    if adopt.button(t("patrol.adopt"), key=state.PATROL_ADOPT):
+    if signin.may("roster") and adopt.button(t("patrol.adopt"), key=state.PATROL_ADOPT):
         st.session_state.pop(state.PROPOSAL, None)
         save(sel, proposed)
     with dl:

@@ -31,16 +31,19 @@ def render(sel, ticket: pd.Series, worker: str | None) -> None:
         )
     )
     history = data.ticket_history(sel.workspace, ticket_id)
+    if history.empty or history["stage"].iloc[0] != "received":  # a ticket from a file: no event of its arrival
+        created = pd.DataFrame({"at": [ticket[schema.CREATED_AT]], "stage": ["received"], "by": [""], "note": [""]})
+        history = created if history.empty else pd.concat([created, history[created.columns]], ignore_index=True)
     zone = data.workspace_timezone(sel.workspace)
     st.dataframe(
         pd.DataFrame(
             {
                 t("dispatch.col.at"): pd.to_datetime(history["at"], utc=True)
                 .dt.tz_convert(zone)
-                .dt.strftime("%m-%d %H:%M"),
+                .dt.strftime("%Y-%m-%d %H:%M"),
                 t("dispatch.col.stage"): history["stage"].map(lambda s: t(f"stage.{s}")),
-                t("dispatch.col.by"): history["by"],
-                t("dispatch.col.note"): history["note"],
+                t("dispatch.col.by"): history["by"].fillna(""),
+                t("dispatch.col.note"): history["note"].fillna(""),
             }
         ),
         hide_index=True,

@@ -243,3 +243,16 @@ def test_ticket_text_is_masked_for_the_pages_and_kept_in_the_store():
     first = shown.loc[shown[schema.TICKET_ID] == tickets[schema.TICKET_ID].iloc[0], schema.DESCRIPTION].iloc[0]
     assert first == "请回电138****5678，身份证110***********1234"
     assert ws.read(schema.TICKETS.name)[schema.DESCRIPTION].iloc[0] == tickets[schema.DESCRIPTION].iloc[0]
+
+
+def test_an_analyst_may_try_roster_changes_but_not_save_them():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state[state.LANGUAGE] = "en"
+    sign_in(at, "ana.lyst", ["analyst"])
+    at.switch_page("views/patrols.py")
+    at.run()
+    assert not at.exception and not at.error
+    assert "Saving the roster is for duty staff and leaders" in " ".join(c.value for c in at.caption)
+    keys = {b.key for b in at.button}
+    assert not keys & {state.ROSTER_SAVE, state.ROSTER_IMPORT, state.PATROL_ADOPT}
+    assert not [u for u in at.get("file_uploader") if u.proto.id.endswith(state.ROSTER_UPLOAD)]
