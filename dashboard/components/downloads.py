@@ -1,7 +1,8 @@
 """Download buttons: the CSV and Excel pair every table offers, and any other row of files (a report as
 PDF and HTML, proposed sites as CSV and GeoJSON). A file given as a callable is made when its button is
 clicked, not on every rerun; tables go through ``core.exports``, so a cell a spreadsheet would run is
-neutralised."""
+neutralised. Every file made is recorded in the audit log (``download``: the signed-in account, the
+workspace view, the file's name)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core import exports
+from core import audit, exports
 from dashboard import data, state
 from dashboard.i18n import t
 
@@ -32,15 +33,30 @@ def file_downloads(name: str, key: str, files: Sequence[Download], *, stacked: b
     """A button per file, side by side at the left of the page (``stacked``: one under another, where
     the caller placed them). Clicking one does not rerun the page."""
     boxes = [st] * len(files) if stacked else st.columns([1] * len(files) + [4])
+    account = st.session_state.get(state.ACCOUNT)
+    selection = st.session_state.get(state.SELECTION)
     for box, file in zip(boxes, files):
         box.download_button(
             file.label,
-            file.content,
+            _audited(file, f"{name}.{file.extension}", account, selection),
             f"{name}.{file.extension}",
             file.mime,
             key=state.key_of(key, file.extension),
             on_click="ignore",
         )
+
+
+def _audited(file: Download, filename: str, account, selection) -> Callable[[], bytes]:
+    """``file``'s content, made on click and recorded as a download of ``account`` (captured when the
+    button is drawn: the click is served outside the page's run)."""
+
+    def made() -> bytes:
+        content = file.content() if callable(file.content) else file.content
+        who = account.username if account is not None else "?"
+        audit.record("download", who, workspace=getattr(selection, "workspace", None), target=filename)
+        return content
+
+    return made
 
 
 def table_files(

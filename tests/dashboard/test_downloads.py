@@ -6,10 +6,17 @@ import io
 
 import openpyxl
 import pandas as pd
+import pytest
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from core import audit
 from dashboard.components import downloads
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDWATCH_HOME", str(tmp_path))  # where the downloads are audited
 
 
 def test_both_files_hold_the_table_with_formulas_neutralised(monkeypatch):
@@ -53,5 +60,7 @@ def test_a_row_of_files_is_named_and_keyed_by_extension_and_made_on_click(monkey
             "gw_report_pdf": ("Report (PDF)", "gridwatch_report.pdf", "application/pdf"),
             "gw_report_geojson": ("Sites", "gridwatch_report.geojson", "application/geo+json"),
         }
-        assert made["gw_report_geojson"][3] == b"{}" and calls == []  # the PDF waits for its click
-        assert made["gw_report_pdf"][3]() == b"%PDF"
+        assert calls == []  # the PDF waits for its click
+        assert made["gw_report_geojson"][3]() == b"{}" and made["gw_report_pdf"][3]() == b"%PDF"
+    made_files = audit.entries(action="download")["target"].tolist()
+    assert sorted(made_files) == ["gridwatch_report.geojson"] * 2 + ["gridwatch_report.pdf"] * 2  # each click audited

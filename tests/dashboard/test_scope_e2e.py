@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from core import schema
+from core import audit, schema
 from geodata import load_demo
 
 COMMUNITY = "柳岸社区"
@@ -58,6 +58,9 @@ def test_a_community_leader_receives_nothing_of_another_community(scoped_page, a
         button.first.click()
     csv = download.value.path().read_text(encoding="utf-8-sig")
     assert COMMUNITY in csv and not [n for n in names if n in csv]
+    downloads = audit.entries(account="liuan.leader", action="download", book=app_url.book())
+    assert downloads["target"].str.endswith(".csv").tolist() == [True]  # every download is audited
+    assert downloads["workspace"].tolist() == [f"demo|community:{COMMUNITY}"]
     received = b"".join(f if isinstance(f, bytes) else f.encode() for f in page.frames_seen)
     assert COMMUNITY.encode() in received
     assert not [n for n in names if n.encode() in received]
