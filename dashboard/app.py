@@ -22,7 +22,7 @@ from dashboard import data, state
 from dashboard.components import hints, signin
 from dashboard.components.sidebar import render_sidebar
 from dashboard.i18n import show_error, t
-from dashboard.views import command, coverage, hotspots, overview, patrols, performance
+from dashboard.views import admin, command, coverage, hotspots, overview, patrols, performance
 
 log = logging.getLogger("gridwatch")
 
@@ -83,7 +83,9 @@ PAGES = (  # (render, the right it needs, st.Page options); the menu lists only 
     ),
     (patrols.render, "patrols", dict(title=t("page.patrols"), icon=":material/local_police:", url_path="patrols")),
 )
-pages = [signin.page(render, right, **options) for render, right, options in PAGES] + [hints.data_page()]
+ADMIN = (admin.render, "audit", dict(title=t("page.admin"), icon=":material/admin_panel_settings:", url_path="admin"))
+pages = [signin.page(render, right, **options) for render, right, options in PAGES]
+pages += [hints.data_page(), signin.page(ADMIN[0], ADMIN[1], **ADMIN[2])]
 page = st.navigation(pages, position="hidden" if wall else "sidebar")
 with geometry.measuring_in(data.workspace_metric_crs(st.session_state[state.SELECTION].workspace)):
     guarded(page.run, f"page {page.title}")

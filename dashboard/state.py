@@ -56,6 +56,24 @@ NEW_PASSWORD = "gw_new_password"
 NEW_PASSWORD_AGAIN = "gw_new_password_again"
 SIGN_OUT = "gw_sign_out"
 
+# ---- Administration ----
+AUDIT_ACCOUNT = "gw_audit_account"
+AUDIT_ACTION = "gw_audit_action"
+AUDIT_DAYS = "gw_audit_days"
+AUDIT_TABLE = "gw_audit_table"
+AUDIT_DOWNLOADS = "gw_audit"  # + _csv, _xlsx
+ACCOUNTS_TABLE = "gw_accounts_table"
+ACCOUNT_FORM = "gw_account_form"
+ACCOUNT_NAME = "gw_account_name"
+ACCOUNT_DISPLAY = "gw_account_display"
+ACCOUNT_ROLES = "gw_account_roles"
+ACCOUNT_SCOPE = "gw_account_scope"
+ACCOUNT_PICK = "gw_account_pick"
+ACCOUNT_ACTION = "gw_account"  # + _disable, _enable, _unlock, _reset
+KEYS_TABLE = "gw_keys_table"
+KEY_SOURCE = "gw_key_source"
+KEY_ACTION = "gw_key"  # + _create, _revoke
+
 # ---- the sidebar ----
 LANGUAGE_WIDGET = "gw_language_widget"
 NEW_WORKSPACE_FORM = "gw_new_workspace_form"

@@ -49,7 +49,16 @@ def test_the_first_admin_signs_in_with_the_printed_password_and_sets_their_own(b
         page.get_by_role("textbox", name="New password", exact=True).fill("the admin's own 1")
         page.get_by_role("textbox", name="New password again").fill("the admin's own 1")
         page.get_by_role("button", name="Save and sign in").click()
-        assert menu(page) == ["Overview", "Command center", "Performance", "Coverage", "Hotspots", "Patrols", "Data"]
+        assert menu(page) == [
+            "Overview",
+            "Command center",
+            "Performance",
+            "Coverage",
+            "Hotspots",
+            "Patrols",
+            "Data",
+            "Administration",
+        ]
         page.reload()  # the session cookie keeps the browser signed in
         assert "Data" in menu(page)
     finally:
