@@ -92,6 +92,7 @@ CC_MEASURE = "gw_cc_measure"
 CC_FILTER = "gw_cc"  # + _category, _source, _stage, _community (components.filters.ticket_filter)
 CC_OVERDUE = "gw_cc_overdue"
 CC_GRID_TICKETS = "gw_cc_grid_tickets"
+REVEAL_PHONE = "gw_reveal_phone"  # + _<grid_id>
 SELECTED_TICKET = "gw_selected_ticket"  # the ticket whose history and actions are shown
 CC_TICKET_HISTORY = "gw_cc_ticket_history"
 DISPATCH_FORM = "gw_dispatch_form"

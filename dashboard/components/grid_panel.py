@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import schema
+from core import audit, schema
 from core.command import Counters, GridCard
-from dashboard import state
+from dashboard import data, state
+from dashboard.components import signin
 from dashboard.components.text import md_text
 from dashboard.i18n import t
 
@@ -17,7 +18,7 @@ def _when(value: pd.Timestamp | None) -> str:
     return "–" if value is None or pd.isna(value) else value.strftime("%Y-%m-%d %H:%M")
 
 
-def render(card: GridCard) -> None:
+def render(card: GridCard, sel=None) -> None:
     st.subheader(md_text(card.name or card.grid_id))
     st.caption(" · ".join(md_text(v) for v in (card.grid_id, card.community, card.street) if v))
     people = st.columns(2)
@@ -25,6 +26,8 @@ def render(card: GridCard) -> None:
     people[1].markdown(
         f"**{t('command.worker')}**  \n{md_text(card.worker or '–')}  \n{md_text(card.worker_phone or '')}"
     )
+    if sel is not None and card.worker_phone and signin.may("contact"):
+        reveal_phone(sel, card)
     figures = st.columns(2)
     figures[0].metric(t("command.households"), "–" if card.households is None else f"{card.households:,}")
     figures[1].metric(t("command.population"), "–" if card.population is None else f"{card.population:,}")
@@ -67,6 +70,18 @@ def render(card: GridCard) -> None:
     )
     if picked.selection.rows:  # its history and actions below the overdue list
         st.session_state[state.SELECTED_TICKET] = str(tickets[schema.TICKET_ID].iloc[picked.selection.rows[0]])
+
+
+def reveal_phone(sel, card: GridCard) -> None:
+    """The worker's full number, for an account with the contact right, after an explicit click that
+    is audited (``unmask``); shown for this run only."""
+    if st.button(t("command.reveal_phone"), key=state.key_of(state.REVEAL_PHONE, card.grid_id)):
+        account = signin.require("contact")
+        grids = data.layer(sel.workspace, sel.version, schema.GRIDS.name)
+        phone = grids.loc[grids[schema.GRID_ID] == card.grid_id, schema.WORKER_PHONE]
+        if len(phone) and isinstance(phone.iloc[0], str):
+            audit.record("unmask", account.username, workspace=sel.workspace, target=f"{card.grid_id} worker_phone")
+            st.info(t("command.phone_revealed", phone=md_text(phone.iloc[0])))
 
 
 def overdue_table(overdue: pd.DataFrame) -> pd.DataFrame:

@@ -85,7 +85,7 @@ def render() -> None:
         if card is None:
             st.info(t("command.click_hint"))
         else:
-            grid_panel.render(card)
+            grid_panel.render(card, sel)
     overdue_section(sel, overdue)
     selected_ticket(sel)
     watch_for_new_data(sel.workspace, (sel.version, sel.mark))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from playwright.sync_api import expect
 from shapely.geometry import Point
 
-from core import command, joins, metrics, schema, store
+from core import audit, command, joins, metrics, schema, store
 from geodata import load_demo
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
@@ -121,6 +122,12 @@ def test_map_counters_overdue_list_and_grid_card(page, app_url, demo, artifacts,
     assert panel["Party members"] == f"{card.members}"
     assert page.get_by_text(card.worker_phone).is_visible() and "****" in card.worker_phone
     page.screenshot(path=artifacts / "command_en.png")
+    full = layers[schema.GRIDS.name][schema.WORKER_PHONE].iloc[grid_id]
+    assert page.get_by_text(full).count() == 0  # masked until asked for
+    page.get_by_role("button", name="Show the full number (recorded)").click()  # the contact right (duty staff)
+    expect(page.get_by_text(f"Full number: {full}")).to_be_visible(timeout=30_000)
+    revealed = audit.entries(action="unmask", book=app_url.book())
+    assert revealed["account"].tolist() == ["tester"] and revealed["target"].iloc[0].startswith(card.grid_id)
     assert not dialogs and not page.offsite
 
 
