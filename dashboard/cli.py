@@ -66,7 +66,8 @@ def serve(port: int) -> int:
     print(f"GridWatch: http://127.0.0.1:{port}  (data in {os.environ.get('GRIDWATCH_HOME', 'var')}/)")
     print(f"intake API: http://127.0.0.1:{port + 1}/open311/v2/services.json")
     sys.stdout.flush()
-    children = [subprocess.Popen(args), subprocess.Popen(api_args)]
+    env = {**os.environ, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret()}  # not on the command line: ps shows it
+    children = [subprocess.Popen(args, env=env), subprocess.Popen(api_args)]
 
     def stop(signum, frame) -> None:
         raise KeyboardInterrupt
@@ -89,6 +90,30 @@ def serve(port: int) -> int:
                 child.kill()
                 child.wait()
     return children[0].returncode or 0
+
+
+def cookie_secret() -> str:
+    """This install's secret for Streamlit's signed cookies (XSRF), made once into
+    ``GRIDWATCH_HOME/cookie_secret`` (readable by the owner only), so every dashboard process of the
+    install and every restart share it; it is never in the repository."""
+    import secrets
+
+    from core import settings
+
+    path = settings.home() / "cookie_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".cookie_secret.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(32))
+        try:
+            os.link(draft, path)  # whole or not at all; a process that lost the race reads the winner's
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def first_admin() -> None:

@@ -218,3 +218,13 @@ def test_user_accounts_are_managed_from_the_command_line(home, monkeypatch, caps
     assert run("add", "li.lei", "--role", "duty", command="user") == 1
     assert "at least 10 characters" in capsys.readouterr().err
     assert audit.entries(action="account_changed")["target"].tolist() == ["wang.fang"] * 4
+
+
+def test_the_cookie_secret_is_made_once_per_install_and_private(home):
+    import stat
+
+    from dashboard.cli import cookie_secret
+
+    first = cookie_secret()
+    assert len(first) >= 40 and cookie_secret() == first
+    assert stat.S_IMODE((home / "cookie_secret").stat().st_mode) == 0o600
