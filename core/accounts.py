@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import argon2
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -77,6 +78,7 @@ account scoped to a street or community does not hold them, whatever its roles."
 SCOPE_LEVELS = ("district", "street", "community")
 MIN_PASSWORD = 10
 LOCK_AFTER = 10
+_TOUCH_EVERY = timedelta(seconds=30)  # how fresh a session's last use is kept (the idle limit is minutes)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _hasher = argon2.PasswordHasher()
 _DUMMY = _hasher.hash(secrets.token_urlsafe(16))  # verified against for an unknown name: same cost, same answer
@@ -153,10 +155,14 @@ class Scope:
         """The rows of ``frame`` (grids, or a point layer joined to them) in this scope: all of them for
         the district; else those whose ``street`` / ``community`` is the scope's (a point outside
         every grid is in no street's or community's scope)."""
+        return frame if self.name is None else frame[self.mask(frame)]
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which rows of ``frame`` ``select`` keeps."""
         if self.name is None:
-            return frame
+            return np.ones(len(frame), dtype=bool)
         column = schema.STREET if self.level == "street" else schema.COMMUNITY
-        return frame[(frame[column] == self.name).fillna(False).to_numpy(dtype=bool)]
+        return (frame[column] == self.name).fillna(False).to_numpy(dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -407,7 +413,8 @@ class AccountBook:
 
     def session(self, token: str | None) -> Account | None:
         """The account signed in with ``token``, when the session is open, was used within
-        ``settings.session_minutes()`` and its account may still sign in; marks it used."""
+        ``settings.session_minutes()`` and its account may still sign in; marks it used (at most once
+        a ``_TOUCH_EVERY``, so the runs of a busy page read the book but do not write it)."""
         if not token:
             return None
         digest, now = _digest(token), _now()
@@ -423,7 +430,8 @@ class AccountBook:
             if idle or row.disabled or row.locked:
                 c.execute(sessions_table.delete().where(sessions_table.c.token_hash == digest))
                 return None
-            c.execute(sessions_table.update().where(sessions_table.c.token_hash == digest).values(last_seen=now))
+            if now - _utc(row.last_seen) > _TOUCH_EVERY:
+                c.execute(sessions_table.update().where(sessions_table.c.token_hash == digest).values(last_seen=now))
         return _account(row)
 
     def close_session(self, token: str | None) -> None:

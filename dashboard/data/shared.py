@@ -102,8 +102,7 @@ def layer(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
         whole = layer(base, ver, layer_name)
         if layer_name == schema.GRIDS.name:
             return scope.select(whole)
-        placed = joined(base, ver, layer_name)  # same rows, same order, joined to all the grids
-        return whole.iloc[scope.select(placed.assign(_row=range(len(placed))))["_row"].to_numpy()]
+        return whole[scope.mask(joined(base, ver, layer_name))]  # joined: the same rows, in order
     if layer_name != schema.GRIDS.name and layer_name not in workspace(name).layers(ver):
         return validate.empty_layer(layer_name, workspace(name).timezone())
     return workspace(name).read(layer_name, ver)
