@@ -1,8 +1,8 @@
 """Who may sign in, with which roles and scope, and their sessions: the installation's account book.
 
 The book is one small SQL database for the whole installation (every workspace): the PostGIS database
-when ``GRIDWATCH_DB`` is set (tables ``gw_accounts``, ``gw_sessions``, ``gw_audit``, shared by every
-dashboard and API process), else ``accounts.sqlite`` under ``GRIDWATCH_HOME``. One SQLAlchemy Core
+when ``GRIDWATCH_DB`` is set (tables ``gw_accounts``, ``gw_sessions``, ``gw_identities``, ``gw_audit``,
+shared by every dashboard and API process), else ``accounts.sqlite`` under ``GRIDWATCH_HOME``. One SQLAlchemy Core
 code path serves both; ``core.audit`` keeps its log in the same database.
 
 * **Passwords** are argon2id hashes (argon2-cffi's defaults), at least ``MIN_PASSWORD`` characters.
@@ -13,6 +13,11 @@ code path serves both; ``core.audit`` keeps its log in the same database.
 * **Sessions**: ``open_session`` returns a random token (256 bits) that the browser keeps in a cookie;
   the book keeps only its SHA-256. A session ends after ``settings.session_minutes()`` without use, on
   sign-out, and when its account is disabled, locked or given a new password.
+* **Single sign-on** (``settings.single_sign_on``): an account may be linked to identities at the
+  OpenID Connect provider (``link``; compared without case); ``sso_sign_in`` takes an identity the
+  provider vouched for, with the time its ID token was issued, and accepts each token once and only
+  while it is fresh (``SSO_FRESH``), so a sign-out or an idle timeout is not undone by the browser's
+  leftover provider cookie. An account made for single sign-on only has no usable password.
 * **Roles and rights**: an account holds one or more of ``ROLES``; ``RIGHTS`` says what each may do
   (``may``, ``require``). Pages and actions ask for a right, never for a role, and the server checks it
   on every run. ``SCOPE_LEVELS``: an account sees the whole district, one street or one community
@@ -47,6 +52,7 @@ __all__ = [
     "RIGHTS",
     "ROLES",
     "SCOPE_LEVELS",
+    "SSO_FRESH",
     "Account",
     "AccountBook",
     "Scope",
@@ -78,6 +84,7 @@ account scoped to a street or community does not hold them, whatever its roles."
 SCOPE_LEVELS = ("district", "street", "community")
 MIN_PASSWORD = 10
 LOCK_AFTER = 10
+SSO_FRESH = timedelta(minutes=10)  # how old a provider's ID token may be when it signs in
 _TOUCH_EVERY = timedelta(seconds=30)  # how fresh a session's last use is kept (the idle limit is minutes)
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _hasher = argon2.PasswordHasher()
@@ -107,6 +114,14 @@ sessions_table = sa.Table(
     sa.Column("username", sa.String(64), nullable=False, index=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+)
+identities_table = sa.Table(  # single sign-on identities linked to accounts
+    "gw_identities",
+    _meta,
+    sa.Column("identity", sa.String(320), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, index=True),
+    sa.Column("last_issued", sa.Float, nullable=False),  # when the newest ID token that signed in was issued
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 audit_table = sa.Table(  # core.audit's log
     "gw_audit",
@@ -245,20 +260,25 @@ class AccountBook:
     def add(
         self,
         username: str,
-        password: str,
+        password: str | None,
         roles: Iterable[str],
         *,
         display_name: str | None = None,
         scope: Scope = Scope(),
         must_change: bool = True,
+        sso: str | None = None,
     ) -> Account:
-        """A new account; ``AccountError`` when the name is taken or not valid."""
+        """A new account; ``AccountError`` when the name is taken or not valid. ``password`` None: an
+        account that signs in through single sign-on only (its password is random and never shown);
+        ``sso``: an identity linked to it in the same transaction."""
         if not _NAME.match(username):
             raise AccountError(
                 f"user name `{username[:64]}` must be 2–64 letters, digits or . _ @ -",
                 code="username_invalid",
                 params={"name": username[:64]},
             )
+        if password is None:
+            password, must_change = secrets.token_urlsafe(32), False
         _check_password(password)
         now = _now()
         row = dict(
@@ -275,13 +295,18 @@ class AccountBook:
             created_at=now,
             updated_at=now,
         )
+        key = _identity(sso) if sso is not None else None
         try:
             with self.engine.begin() as c:
                 c.execute(accounts_table.insert().values(**row))
+                if key is not None:
+                    c.execute(_link_row(key, username))
         except sa.exc.IntegrityError:
-            raise AccountError(
-                f"there is already an account `{username}`", code="username_taken", params={"name": username}
-            ) from None
+            if key is None or self._owner(key) is None:
+                raise AccountError(
+                    f"there is already an account `{username}`", code="username_taken", params={"name": username}
+                ) from None
+            raise self._taken(key) from None
         return self.get(username)
 
     def get(self, username: str) -> Account:
@@ -364,6 +389,91 @@ class AccountBook:
             return None
         return password
 
+    # ---- single sign-on identities --------------------------------------------------------------
+    def link(self, username: str, identity: str) -> None:
+        """Link the provider identity ``identity`` (e.g. an e-mail address) to account ``username``."""
+        self.get(username)
+        key = _identity(identity)
+        try:
+            with self.engine.begin() as c:
+                c.execute(_link_row(key, username))
+        except sa.exc.IntegrityError:
+            raise self._taken(key) from None
+
+    def _owner(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(
+                sa.select(identities_table.c.username).where(identities_table.c.identity == key)
+            ).scalar_one_or_none()
+
+    def _taken(self, key: str) -> AccountError:
+        owner = self._owner(key) or "?"
+        return AccountError(
+            f"the identity `{key}` is linked to `{owner}` already; unlink it there first",
+            code="sso_taken",
+            params={"identity": key, "name": owner},
+        )
+
+    def unlink(self, identity: str) -> str:
+        """Remove a linked identity; returns the account it was linked to."""
+        key = _identity(identity)
+        with self.engine.begin() as c:
+            owner = c.execute(
+                sa.delete(identities_table)
+                .where(identities_table.c.identity == key)
+                .returning(identities_table.c.username)
+            ).scalar_one_or_none()
+        if owner is None:
+            raise AccountError(
+                f"no account is linked to the identity `{key}`", code="sso_not_linked", params={"identity": key}
+            )
+        return owner
+
+    def identities(self) -> dict[str, list[str]]:
+        """Each account's linked identities (accounts without any are left out)."""
+        out: dict[str, list[str]] = {}
+        with self.engine.connect() as c:
+            for row in c.execute(sa.select(identities_table).order_by(identities_table.c.identity)):
+                out.setdefault(row.username, []).append(row.identity)
+        return out
+
+    def sso_sign_in(self, identity: str, issued_at: float) -> Account:
+        """The account linked to ``identity``, which the provider vouched for in an ID token issued at
+        ``issued_at`` (seconds since the epoch); else ``SignInError``: ``sso_unlinked`` (no account has
+        it), ``sso_used`` (that token signed in already, or is older than ``SSO_FRESH``: sign in at the
+        provider again), ``signin_locked``, ``signin_disabled``."""
+        key = _identity(identity)
+        now = _now().timestamp()
+        with self.engine.begin() as c:
+            row = c.execute(
+                sa.select(identities_table.c.last_issued, accounts_table)
+                .join(accounts_table, accounts_table.c.username == identities_table.c.username)
+                .where(identities_table.c.identity == key)
+            ).first()
+            if row is None:
+                raise SignInError(
+                    f"no GridWatch account is linked to `{key}`; ask a data admin to link it to yours",
+                    code="sso_unlinked",
+                    params={"identity": key},
+                )
+            refusal = _refusal(row)
+            if refusal is not None:
+                raise refusal
+            fresh = now - issued_at <= SSO_FRESH.total_seconds()
+            taken = fresh and (
+                c.execute(
+                    identities_table.update()
+                    .where(identities_table.c.identity == key, identities_table.c.last_issued < issued_at)
+                    .values(last_issued=issued_at)
+                ).rowcount
+                == 1
+            )  # a token is taken once, even by two runs at the same time
+            if not taken:
+                raise SignInError(
+                    "this single sign-on was used already; sign in through the provider again", code="sso_used"
+                )
+        return _account(row)
+
     # ---- signing in -----------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> Account:
         """The account when ``password`` is right and it may sign in; else ``SignInError`` (code
@@ -379,16 +489,8 @@ class AccountBook:
             where = accounts_table.c.username == username
             if row is None:
                 refusal = SignInError("wrong user name or password", code="signin_wrong")
-            elif row.locked:
-                refusal = SignInError(
-                    f"account `{username}` is locked after {LOCK_AFTER} wrong passwords; ask a data admin to unlock it",
-                    code="signin_locked",
-                    params={"name": username, "count": LOCK_AFTER},
-                )
-            elif row.disabled:
-                refusal = SignInError(
-                    f"account `{username}` is disabled", code="signin_disabled", params={"name": username}
-                )
+            elif row.locked or row.disabled:
+                refusal = _refusal(row)
             elif not right:
                 failures = accounts_table.c.failures + 1  # counted in SQL: concurrent failures all count
                 c.execute(accounts_table.update().where(where).values(failures=failures, locked=failures >= LOCK_AFTER))
@@ -438,6 +540,36 @@ class AccountBook:
         if token:
             with self.engine.begin() as c:
                 c.execute(sessions_table.delete().where(sessions_table.c.token_hash == _digest(token)))
+
+
+def _refusal(row: sa.Row) -> SignInError | None:
+    """Why the account in ``row`` may not sign in now, if it may not."""
+    if row.locked:
+        return SignInError(
+            f"account `{row.username}` is locked after {LOCK_AFTER} wrong passwords; ask a data admin to unlock it",
+            code="signin_locked",
+            params={"name": row.username, "count": LOCK_AFTER},
+        )
+    if row.disabled:
+        return SignInError(
+            f"account `{row.username}` is disabled", code="signin_disabled", params={"name": row.username}
+        )
+    return None
+
+
+def _link_row(key: str, username: str) -> sa.Insert:
+    return identities_table.insert().values(identity=key, username=username, last_issued=0.0, created_at=_now())
+
+
+def _identity(text: str) -> str:
+    key = text.strip().casefold()
+    if not key or len(key) > 320:
+        raise AccountError(
+            "a single sign-on identity is 1–320 characters (e.g. the e-mail address the provider gives)",
+            code="sso_identity_invalid",
+            params={"identity": key[:64]},
+        )
+    return key
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -11,16 +11,23 @@
 | ``GRIDWATCH_READ_SECONDS`` | ``60`` | time a worker reading one uploaded file may take, in seconds (at least 1) |
 | ``GRIDWATCH_ALLOWED_HOSTS`` | ``127.0.0.1,localhost`` | the Host names the dashboard answers (a reverse proxy's name goes here); any other gets 400 |
 | ``GRIDWATCH_SESSION_MINUTES`` | ``30`` | a signed-in session ends after this many minutes without use (at least 1) |
+| ``GRIDWATCH_SSO_METADATA_URL`` | unset | an OpenID Connect provider's discovery URL (``…/.well-known/openid-configuration``): the sign-in page offers single sign-on through it |
+| ``GRIDWATCH_SSO_CLIENT_ID`` / ``GRIDWATCH_SSO_CLIENT_SECRET`` | unset | GridWatch's client at that provider (both needed with the URL) |
+| ``GRIDWATCH_SSO_REDIRECT_URI`` | ``http://127.0.0.1:{port}/oauth2callback`` | the address the provider sends the browser back to (registered at the provider; ends in ``/oauth2callback``) |
+| ``GRIDWATCH_SSO_CLAIM`` | ``email`` | the identity claim that is matched to an account's linked identity |
+| ``GRIDWATCH_SSO_LABEL`` | ``single sign-on`` | the provider's name on the sign-in button |
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ConfigError
 
 __all__ = [
+    "SingleSignOn",
     "allowed_hosts",
     "database_url",
     "home",
@@ -28,6 +35,7 @@ __all__ = [
     "read_seconds",
     "refresh_seconds",
     "session_minutes",
+    "single_sign_on",
     "tile_attribution",
     "tile_url",
 ]
@@ -103,6 +111,49 @@ def allowed_hosts() -> list[str]:
 def session_minutes() -> float:
     """Minutes a signed-in session may go unused before it ends (``core.accounts``)."""
     return _number("GRIDWATCH_SESSION_MINUTES", "30", 1)
+
+
+@dataclass(frozen=True)
+class SingleSignOn:
+    """The OpenID Connect provider the sign-in page offers (``GRIDWATCH_SSO_*``)."""
+
+    metadata_url: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    claim: str
+    label: str
+
+
+def single_sign_on() -> SingleSignOn | None:
+    """The configured single sign-on, or None (accounts sign in with their passwords only)."""
+    url = os.environ.get("GRIDWATCH_SSO_METADATA_URL", "").strip()
+    if not url:
+        return None
+    client_id = os.environ.get("GRIDWATCH_SSO_CLIENT_ID", "").strip()
+    client_secret = os.environ.get("GRIDWATCH_SSO_CLIENT_SECRET", "").strip()
+    redirect = os.environ.get("GRIDWATCH_SSO_REDIRECT_URI", "").strip() or "http://127.0.0.1:{port}/oauth2callback"
+    missing = [name for name, value in (("CLIENT_ID", client_id), ("CLIENT_SECRET", client_secret)) if not value]
+    if missing:
+        raise ConfigError(
+            f"single sign-on needs GRIDWATCH_SSO_{missing[0]} as well as GRIDWATCH_SSO_METADATA_URL",
+            code="sso_incomplete",
+            params={"variable": f"GRIDWATCH_SSO_{missing[0]}"},
+        )
+    if not url.startswith(("https://", "http://")) or not redirect.endswith("/oauth2callback"):
+        raise ConfigError(
+            "GRIDWATCH_SSO_METADATA_URL must be an http(s) URL and GRIDWATCH_SSO_REDIRECT_URI must end in /oauth2callback",
+            code="sso_address",
+            params={"value": (url if not url.startswith(("https://", "http://")) else redirect)[:80]},
+        )
+    return SingleSignOn(
+        metadata_url=url,
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_uri=redirect,
+        claim=os.environ.get("GRIDWATCH_SSO_CLAIM", "").strip() or "email",
+        label=os.environ.get("GRIDWATCH_SSO_LABEL", "").strip() or "single sign-on",
+    )
 
 
 def _number(variable: str, default: str, least: float) -> float:

@@ -62,6 +62,13 @@ def serve(port: int) -> int:
         "--client.showErrorDetails",
         "none",
     ]
+    from core.errors import ConfigError
+
+    try:
+        args += sso_secrets()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     api_args = [sys.executable, "-m", "dashboard.cli", "api", "--port", str(port + 1)]
     print(f"GridWatch: http://127.0.0.1:{port}  (data in {os.environ.get('GRIDWATCH_HOME', 'var')}/)")
     print(f"intake API: http://127.0.0.1:{port + 1}/open311/v2/services.json")
@@ -116,6 +123,32 @@ def cookie_secret() -> str:
     return path.read_text().strip()
 
 
+def sso_secrets() -> list[str]:
+    """Streamlit's ``st.login`` reads its OpenID Connect client from a secrets file: when single sign-on
+    is configured (``GRIDWATCH_SSO_*``), write it to ``GRIDWATCH_HOME/sso_secrets.toml`` (readable by
+    the owner only, rewritten at every start) and return the arguments that point Streamlit at it."""
+    from core import settings
+
+    path = settings.home() / "sso_secrets.toml"
+    sso = settings.single_sign_on()
+    path.unlink(missing_ok=True)  # made anew below, owner-only; switched off: no client secret is left behind
+    if sso is None:
+        return []
+    entries = {
+        "redirect_uri": sso.redirect_uri,
+        "cookie_secret": cookie_secret(),
+        "client_id": sso.client_id,
+        "client_secret": sso.client_secret,
+        "server_metadata_url": sso.metadata_url,
+    }
+    # a JSON string is a TOML basic string
+    text = "[auth]\n" + "".join(f"{name} = {json.dumps(value)}\n" for name, value in entries.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return ["--secrets.files", str(path)]
+
+
 def first_admin() -> None:
     """On a fresh install (no account yet): make the account ``admin`` and print its one-time password."""
     from core import accounts
@@ -131,8 +164,8 @@ def first_admin() -> None:
 
 
 def user_command(args: argparse.Namespace) -> int:
-    """``gridwatch user add|list|disable|enable|unlock|reset-password``; a new password is read from
-    stdin (``add``) or made and printed once (``reset-password``)."""
+    """``gridwatch user add|list|disable|enable|unlock|reset-password|link|unlink``; a new password is
+    read from stdin (``add`` without ``--sso``) or made and printed once (``reset-password``)."""
     import getpass
     import secrets
 
@@ -143,24 +176,40 @@ def user_command(args: argparse.Namespace) -> int:
     try:
         book = accounts.book()
         if args.action == "list":
+            linked = book.identities()
             for a in book.accounts():
                 flags = ",".join(f for f, on in (("disabled", a.disabled), ("locked", a.locked)) if on) or "active"
-                print(f"{a.username:20} {','.join(sorted(a.roles)):32} {a.scope!s:28} {flags}")
+                sso = " ".join(linked.get(a.username, []))
+                print(f"{a.username:20} {','.join(sorted(a.roles)):32} {a.scope!s:28} {flags:9} {sso}".rstrip())
             return 0
         if args.action == "add":
             if not args.role:
                 print("error: name at least one --role", file=sys.stderr)
                 return 2
             scope = accounts.Scope.parse(args.scope)
-            if sys.stdin.isatty():
+            if args.sso:
+                password = None
+            elif sys.stdin.isatty():
                 password = getpass.getpass(f"password for {args.name}: ")
             else:
                 password = sys.stdin.readline().rstrip("\n")
-            book.add(args.name, password, args.role, display_name=args.display_name, scope=scope)
-            print(
-                f"account `{args.name}` added ({', '.join(sorted(args.role))}; {scope}); the password is changed at the first sign-in"
+            book.add(args.name, password, args.role, display_name=args.display_name, scope=scope, sso=args.sso)
+            if args.sso:
+                signs_in = f"signs in through single sign-on as {args.sso.strip().casefold()}"
+            else:
+                signs_in = "the password is changed at the first sign-in"
+            print(f"account `{args.name}` added ({', '.join(sorted(args.role))}; {scope}); {signs_in}")
+            detail = f"added: {','.join(sorted(args.role))}; {scope}" + (
+                f"; sso {args.sso.strip()}" if args.sso else ""
             )
-            detail = f"added: {','.join(sorted(args.role))}; {scope}"
+        elif args.action == "link":
+            book.link(args.name, args.identity)
+            print(f"`{args.identity.strip().casefold()}` now signs in to `{args.name}` through single sign-on")
+            detail = f"sso linked: {args.identity.strip()}"
+        elif args.action == "unlink":
+            owner = book.unlink(args.name)
+            print(f"`{args.name.strip().casefold()}` no longer signs in to `{owner}`")
+            args.name, detail = owner, f"sso unlinked: {args.name.strip()}"
         elif args.action == "reset-password":
             password = secrets.token_urlsafe(12)
             book.set_password(args.name, password, must_change=True)
@@ -503,9 +552,17 @@ def main(argv: list[str] | None = None) -> None:
     p_migrate.add_argument(
         "--workspace", action="append", metavar="NAME", help="copy only this workspace (repeatable; default: all)"
     )
-    p_user = sub.add_parser("user", help="add, list, disable, enable, unlock accounts; reset a password")
-    p_user.add_argument("action", choices=["add", "list", "disable", "enable", "unlock", "reset-password"])
-    p_user.add_argument("name", nargs="?", help="the user name (all but list)")
+    p_user = sub.add_parser(
+        "user", help="add, list, disable, enable, unlock accounts; reset a password; link single sign-on identities"
+    )
+    p_user.add_argument(
+        "action", choices=["add", "list", "disable", "enable", "unlock", "reset-password", "link", "unlink"]
+    )
+    p_user.add_argument("name", nargs="?", help="the user name (all but list; unlink: the identity)")
+    p_user.add_argument("identity", nargs="?", help="link: the single sign-on identity (e.g. an e-mail address)")
+    p_user.add_argument(
+        "--sso", metavar="IDENTITY", help="with add: an account that signs in through single sign-on only, as IDENTITY"
+    )
     p_user.add_argument(
         "--role", action="append", choices=["duty", "leader", "data_admin", "analyst"], help="with add (repeatable)"
     )
@@ -514,6 +571,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "user" and args.action != "list" and not args.name:
         parser.error(f"user {args.action} needs NAME")
+    if args.command == "user" and args.action == "link" and not args.identity:
+        parser.error("user link needs NAME and IDENTITY")
     if args.command == "serve":
         first_admin()
         sys.exit(serve(args.port))

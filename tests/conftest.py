@@ -124,11 +124,18 @@ def app_url(tmp_path_factory) -> AppUrl:
     """The dashboard served by ``gridwatch serve`` on a fresh data directory (demo seeded), one per
     test module so that a module that changes the workspace does not affect another. The command
     center checks for new data every ``REFRESH_SECONDS``."""
+    yield from served(tmp_path_factory)
+
+
+def served(tmp_path_factory, **settings: str):
+    """``gridwatch serve`` on a fresh data directory with these extra ``GRIDWATCH_*`` settings (a
+    fixture's body: yields its ``AppUrl``, stops it afterwards). ``{port}`` in a value is the port."""
     home = tmp_path_factory.mktemp("gridwatch_home")
     port = _free_port()
     log = open(home / "server.log", "w")  # noqa: SIM115 (open as long as the server runs)
     env = {**os.environ, "GRIDWATCH_HOME": str(home), "GRIDWATCH_REFRESH_SECONDS": str(REFRESH_SECONDS)}
     env.pop("GRIDWATCH_TILES", None)
+    env.update({name: value.replace("{port}", str(port)) for name, value in settings.items()})
     proc = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
         cwd=ROOT,

@@ -7,6 +7,12 @@ sign-out, account disabled or locked). Every run checks the token against the ac
 what the browser holds is never trusted on its own. The cookie is written by a script in the page
 (Streamlit gives a page no way to send a Set-Cookie header), so it cannot be HttpOnly; everything a
 file or a resident sent is escaped before it reaches the page, which is what keeps scripts out.
+
+Single sign-on (when ``settings.single_sign_on`` is configured) goes through Streamlit's ``st.login``:
+the provider's answer (``st.user``, in Streamlit's own signed cookie) is only a claim of identity.
+The run that sees a fresh one asks the book for the account linked to it (``sso_sign_in``, which takes
+each ID token once) and opens an ordinary GridWatch session, so the idle timeout, sign-out, disabling
+and locking work the same for both ways in.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from collections.abc import Callable
 import streamlit as st
 import streamlit.components.v1 as components
 
-from core import accounts, audit
+from core import accounts, audit, settings
 from core.accounts import Account
 from core.errors import GridWatchError, SignInError
 from dashboard import state
@@ -50,7 +56,7 @@ def gate() -> Account:
     """The signed-in account; otherwise the sign-in form (or the password change a one-time password
     asks for) is drawn and the run stops."""
     _write_cookie()
-    account = current()
+    account = current() or _from_single_sign_on()
     if account is not None and not account.must_change:
         return account
     from dashboard.components.sidebar import language_picker  # the sidebar imports this module
@@ -67,8 +73,50 @@ def gate() -> Account:
     raise AssertionError  # st.stop() does not return
 
 
+def _from_single_sign_on() -> Account | None:
+    """A provider sign-in this browser session has not handled yet, as a new session of the account
+    linked to it (the run then starts again, signed in); None when there is none or it was refused
+    (the refusal is audited and shown with the form)."""
+    sso = settings.single_sign_on()
+    if sso is None or not st.user.is_logged_in:
+        return None
+    claims = st.user.to_dict()
+    identity, issued = str(claims.get(sso.claim) or "").strip(), claims.get("iat")
+    if st.session_state.get(state.SSO_SEEN) == (identity, issued):
+        return None
+    st.session_state[state.SSO_SEEN] = (identity, issued)
+    book = accounts.book()
+    try:
+        if not identity or not isinstance(issued, int | float):
+            raise SignInError(
+                f"the provider's answer has no `{sso.claim}`", code="sso_no_claim", params={"claim": sso.claim}
+            )
+        if sso.claim == "email" and claims.get("email_verified") is False:
+            raise SignInError(
+                f"the provider has not verified `{identity}`", code="sso_unverified", params={"identity": identity}
+            )
+        account = book.sso_sign_in(identity, float(issued))
+    except SignInError as exc:
+        if exc.code != "sso_used":  # used: the sign-in that a sign-out or timeout ended, not news
+            audit.record("signin_refused", identity[:64] or "?", detail=exc.code)
+            st.session_state[state.SSO_REFUSAL] = exc
+        return None
+    st.session_state.pop(state.SSO_REFUSAL, None)
+    _open(book, account, detail="sso")
+    st.rerun()
+    raise AssertionError  # st.rerun() does not return
+
+
 def _sign_in_form() -> None:
     st.subheader(t("signin.title"))
+    sso = settings.single_sign_on()
+    if sso is not None:
+        if state.SSO_REFUSAL in st.session_state:
+            show_error(st.session_state[state.SSO_REFUSAL])
+        if st.button(t("signin.sso", provider=sso.label), type="primary", key=state.SIGNIN_SSO):
+            st.session_state.pop(state.SSO_REFUSAL, None)
+            st.login()
+        st.caption(t("signin.or_password"))
     with st.form(state.SIGNIN_FORM):
         username = st.text_input(t("signin.username"), key=state.SIGNIN_USERNAME)
         password = st.text_input(t("signin.password"), type="password", key=state.SIGNIN_PASSWORD)
@@ -111,12 +159,12 @@ def _change_password(account: Account) -> None:
     st.rerun()
 
 
-def _open(book: accounts.AccountBook, account: Account) -> None:
+def _open(book: accounts.AccountBook, account: Account, detail: str | None = None) -> None:
     token = book.open_session(account)
     st.session_state[state.SESSION_TOKEN] = token
     st.session_state[state.COOKIE_PENDING] = token
     if not account.must_change:
-        audit.record("signin", account.username)
+        audit.record("signin", account.username, detail=detail)
 
 
 def sign_out(account: Account) -> None:

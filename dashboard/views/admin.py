@@ -23,7 +23,9 @@ def render() -> None:
     st.title(t("admin.title"))
     if state.FLASH in st.session_state:
         st.success(st.session_state.pop(state.FLASH))
-    log_tab, people_tab, keys_tab = st.tabs([t("admin.tab.audit"), t("admin.tab.accounts"), t("admin.tab.keys")])
+    log_tab, people_tab, keys_tab = st.tabs(
+        [t("admin.tab.audit"), t("admin.tab.accounts"), t("admin.tab.keys")], key=state.ADMIN_TABS
+    )
     with log_tab:
         audit_log(sel)
     with people_tab:
@@ -73,6 +75,7 @@ def audit_log(sel) -> None:
 def accounts_section() -> None:
     book = accounts.book()
     listed = book.accounts()
+    linked = book.identities()
     st.dataframe(
         pd.DataFrame(
             {
@@ -88,6 +91,7 @@ def accounts_section() -> None:
                     else t("admin.state.active")
                     for a in listed
                 ],
+                t("admin.col.sso"): [", ".join(linked.get(a.username, [])) for a in listed],
             }
         ),
         hide_index=True,
@@ -103,19 +107,24 @@ def accounts_section() -> None:
         scope = st.text_input(
             t("admin.col.scope"), value="district", help=t("admin.scope_help"), key=state.ACCOUNT_SCOPE
         )
+        sso = st.text_input(t("admin.sso"), help=t("admin.sso_help"), key=state.ACCOUNT_SSO).strip()
         if st.form_submit_button(t("admin.add"), type="primary"):
-            password = secrets.token_urlsafe(12)
+            name = username.strip()
+            password = None if sso else secrets.token_urlsafe(12)
             change(
                 lambda: book.add(
-                    username.strip(),
+                    name,
                     password,
                     roles,
                     display_name=display.strip() or None,
                     scope=accounts.Scope.parse(scope),
+                    sso=sso or None,
                 ),
-                username.strip(),
-                "added",
-                t("admin.added", name=username.strip(), password=password),
+                name,
+                f"added; sso {sso}" if sso else "added",
+                t("admin.added_sso", name=name, identity=sso.casefold())
+                if sso
+                else t("admin.added", name=name, password=password),
             )
     names = [a.username for a in listed]
     if not names:
@@ -137,6 +146,23 @@ def accounts_section() -> None:
             who,
             "password reset",
             t("admin.reset_done", name=who, password=password),
+        )
+    identity = st.text_input(t("admin.identity"), help=t("admin.sso_help"), key=state.ACCOUNT_IDENTITY).strip()
+    link, unlink = st.columns(2)
+    if link.button(t("admin.link"), key=state.key_of(state.ACCOUNT_ACTION, "link")):
+        change(
+            lambda: book.link(who, identity),
+            who,
+            f"sso linked: {identity}",
+            t("admin.linked", identity=identity.casefold(), name=who),
+        )
+    if unlink.button(t("admin.unlink"), key=state.key_of(state.ACCOUNT_ACTION, "unlink")):
+        owner = {i: name for name, ids in linked.items() for i in ids}.get(identity.casefold(), who)
+        change(
+            lambda: book.unlink(identity),
+            owner,
+            f"sso unlinked: {identity}",
+            t("admin.unlinked", identity=identity.casefold(), name=owner),
         )
 
 

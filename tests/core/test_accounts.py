@@ -202,3 +202,44 @@ def test_a_scope_selects_its_grids_and_points_and_drops_whole_workspace_rights()
     assert Scope("community", "无此社区").select(frame).empty
     scoped = accounts.Account("w", "w", frozenset(accounts.ROLES), Scope("community", "城东社区"))
     assert not scoped.rights & accounts.DISTRICT_RIGHTS and {"performance", "command", "dispatch"} <= scoped.rights
+
+
+def test_a_linked_identity_signs_in_once_per_fresh_id_token(book):
+    import time
+
+    book.add("lin", None, ["leader"], sso="Lin@Example.org")
+    assert book.identities() == {"lin": ["lin@example.org"]}  # compared without case
+    with pytest.raises(SignInError):
+        book.authenticate("lin", "")  # an account for single sign-on only has no password anyone knows
+    now = time.time()
+    assert book.sso_sign_in(" LIN@example.org", now).username == "lin"
+    for issued in (now, now - 1, now + 1 - accounts.SSO_FRESH.total_seconds() - 60):
+        with pytest.raises(SignInError) as refused:  # the same token again, an older one, a stale one
+            book.sso_sign_in("lin@example.org", issued)
+        assert refused.value.code == "sso_used"
+    assert book.sso_sign_in("lin@example.org", now + 1).username == "lin"  # a new sign-in at the provider
+    with pytest.raises(SignInError) as refused:
+        book.sso_sign_in("stranger@example.org", now)
+    assert refused.value.code == "sso_unlinked"
+    book.update("lin", disabled=True)
+    with pytest.raises(SignInError, match="disabled"):
+        book.sso_sign_in("lin@example.org", now + 2)
+
+
+def test_identities_are_linked_to_one_account_and_unlinked(book):
+    book.add("lin", PASSWORD, ["duty"])
+    book.link("lin", "lin@example.org")
+    with pytest.raises(AccountError) as taken:
+        book.add("lin2", None, ["duty"], sso="LIN@example.org")
+    assert taken.value.code == "sso_taken" and taken.value.params["name"] == "lin"
+    assert [a.username for a in book.accounts()] == ["lin"]  # the refused account was not half-made
+    with pytest.raises(AccountError, match="no account `nobody`"):
+        book.link("nobody", "x@example.org")
+    with pytest.raises(AccountError) as blank:
+        book.link("lin", "  ")
+    assert blank.value.code == "sso_identity_invalid"
+    assert book.unlink("Lin@example.org") == "lin"
+    assert book.identities() == {}
+    with pytest.raises(AccountError) as gone:
+        book.unlink("lin@example.org")
+    assert gone.value.code == "sso_not_linked"

@@ -65,6 +65,36 @@ def test_a_data_admin_adds_an_account_reads_the_audit_log_and_makes_a_key(page, 
     assert changes == ["revoke", "create"]
 
 
+def test_a_data_admin_links_and_unlinks_a_single_sign_on_identity(page, app_url, artifacts):
+    app_url.book().add("qian", "qian password 1", ["analyst"], must_change=False)
+    page.goto(f"{app_url}/admin")
+    page.get_by_role("heading", name="Administration: audit log, accounts, API keys").wait_for(timeout=120_000)
+    page.get_by_role("tab", name="Accounts").click()
+    page.get_by_role("combobox", name="Account").click()
+    page.get_by_role("option", name="qian").click()
+    page.get_by_role("textbox", name="Single sign-on identity", exact=True).fill("Qian@Example.org")
+    page.get_by_role("button", name="Link to this account").click()
+    expect(page.get_by_text(re.compile("`?qian@example.org`? now signs in to `?qian`?"))).to_be_visible(timeout=60_000)
+    assert app_url.book().identities()["qian"] == ["qian@example.org"]
+    page.get_by_role("tab", name="Accounts").click()
+    accounts_table = page.get_by_role("tabpanel", name="Accounts").locator('[data-testid="stDataFrame"]')
+    expect(accounts_table).to_contain_text("qian@example.org", timeout=30_000)
+    page.screenshot(path=artifacts / "admin_sso_linked.png", full_page=True)
+    page.get_by_role("textbox", name="Single sign-on identity", exact=True).fill("nobody@example.org")
+    page.get_by_role("button", name="Unlink the identity").click()
+    expect(page.get_by_text(re.compile("No account is linked to the identity `?nobody@example.org`?"))).to_be_visible(
+        timeout=60_000
+    )
+    page.get_by_role("textbox", name="Single sign-on identity", exact=True).fill("qian@example.org")
+    page.get_by_role("button", name="Unlink the identity").click()
+    expect(page.get_by_text(re.compile("`?qian@example.org`? no longer signs in to `?qian`?"))).to_be_visible(
+        timeout=60_000
+    )
+    assert "qian" not in app_url.book().identities()
+    details = audit.entries(action="account_changed", account="tester", book=app_url.book())["detail"].tolist()
+    assert details[:2] == ["sso unlinked: qian@example.org", "sso linked: Qian@Example.org"]
+
+
 def test_a_leader_cannot_open_administration(browser, app_url):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="en-US")
     app_url.sign_in(context, "leader2", roles=["leader"])

@@ -220,6 +220,50 @@ def test_user_accounts_are_managed_from_the_command_line(home, monkeypatch, caps
     assert audit.entries(action="account_changed")["target"].tolist() == ["wang.fang"] * 4
 
 
+def test_single_sign_on_identities_are_linked_from_the_command_line(home, capsys):
+    from core import accounts, audit
+
+    assert run("add", "lin", "--role", "leader", "--sso", "Lin@Example.org", command="user") == 0
+    assert "signs in through single sign-on as lin@example.org" in capsys.readouterr().out
+    assert not accounts.book().get("lin").must_change  # no one-time password to change
+    assert run("link", "lin", "lin.work@example.org", command="user") == 0
+    run("list", command="user")
+    assert "active    lin.work@example.org lin@example.org" in capsys.readouterr().out
+    assert run("unlink", "lin@example.org", command="user") == 0
+    assert accounts.book().identities() == {"lin": ["lin.work@example.org"]}
+    assert run("link", "nobody", "x@example.org", command="user") == 1
+    assert "no account `nobody`" in capsys.readouterr().err
+    details = audit.entries(action="account_changed")["detail"].tolist()
+    assert details == [
+        "sso unlinked: lin@example.org",
+        "sso linked: lin.work@example.org",
+        "added: leader; district; sso Lin@Example.org",
+    ]
+
+
+def test_single_sign_on_settings_become_streamlits_secrets_file_private_to_the_owner(home, monkeypatch, capsys):
+    import stat
+    import tomllib
+
+    from dashboard.cli import cookie_secret, sso_secrets
+
+    assert sso_secrets() == []
+    monkeypatch.setenv("GRIDWATCH_SSO_METADATA_URL", "http://127.0.0.1:9400/.well-known/openid-configuration")
+    monkeypatch.setenv("GRIDWATCH_SSO_CLIENT_ID", "gridwatch")
+    with pytest.raises(Exception, match="GRIDWATCH_SSO_CLIENT_SECRET"):
+        sso_secrets()
+    monkeypatch.setenv("GRIDWATCH_SSO_CLIENT_SECRET", 'se"cret\\')
+    args = sso_secrets()
+    path = home / "sso_secrets.toml"
+    assert args == ["--secrets.files", str(path)]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    auth = tomllib.loads(path.read_text())["auth"]
+    assert auth["client_secret"] == 'se"cret\\' and auth["cookie_secret"] == cookie_secret()
+    assert auth["redirect_uri"] == "http://127.0.0.1:{port}/oauth2callback"
+    monkeypatch.setenv("GRIDWATCH_SSO_METADATA_URL", "")
+    assert sso_secrets() == [] and not path.exists()  # switched off: the client secret is gone
+
+
 def test_the_cookie_secret_is_made_once_per_install_and_private(home):
     import stat
 
