@@ -59,6 +59,7 @@ def test_the_first_admin_signs_in_with_the_printed_password_and_sets_their_own(b
             "Data",
             "Administration",
         ]
+        page.wait_for_function("document.cookie.includes('gw_session=')", timeout=30_000)  # handed by a script
         page.reload()  # the session cookie keeps the browser signed in
         assert "Data" in menu(page)
     finally:

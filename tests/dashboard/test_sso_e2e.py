@@ -101,6 +101,7 @@ def test_a_linked_identity_signs_in_with_its_accounts_roles_and_signs_out(browse
         assert menu(page) == ["Overview", "Command center", "Performance", "Coverage", "Hotspots", "Patrols"]
         expect(page.get_by_text("Signed in: 林主任 (lin) · leader · whole district")).to_be_visible()
         page.screenshot(path=artifacts / "sso_signed_in.png")
+        page.wait_for_function("document.cookie.includes('gw_session=')", timeout=30_000)  # handed by a script
         page.reload()  # GridWatch's own session keeps the browser signed in
         assert "Performance" in menu(page)
         page.get_by_role("button", name="Sign out").click()
