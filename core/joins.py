@@ -124,6 +124,18 @@ class GridIndex:
         labels = _label_cells(edge, origin, cell_size, geometries, tree, label_dtype)
         return cls(geometries, tree, labels, origin, float(cell_size))
 
+    @classmethod
+    def from_raster(
+        cls, grids: gpd.GeoDataFrame, labels: np.ndarray, origin: tuple[float, float], cell_size: float
+    ) -> GridIndex:
+        """The index of ``grids`` around a raster that ``from_grids`` built for the same grids before
+        (``labels``, ``origin``, ``cell_size``; kept by ``core.derived``): the slow part, skipped."""
+        geometries = np.asarray(shapely.force_2d(_geometry_array(grids)), dtype=object)
+        shapely.prepare(geometries)
+        return cls(
+            geometries, shapely.STRtree(geometries), labels, (float(origin[0]), float(origin[1])), float(cell_size)
+        )
+
     def __setstate__(self, state: dict) -> None:
         # prepared geometries do not survive pickling; prepare them again
         self.__dict__.update(state)

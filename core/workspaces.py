@@ -30,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 import pyproj
 
-from core import metrics, schema, store
+from core import derived, metrics, schema, store
 from core.errors import WorkspaceError
 
 __all__ = [
@@ -162,8 +162,10 @@ def create_workspace(
 
 
 def delete_workspace(name: str, home: Path | None = None) -> None:
-    """Remove the workspace's file and its -wal, -shm and .lock companions (every version goes)."""
+    """Remove the workspace's file and its -wal, -shm and .lock companions (every version goes), and
+    the data derived from it."""
     store.open_store(name, home, create=False).drop()
+    derived.clear(name, home)
 
 
 def roster_record(roster: pd.DataFrame, *, author: str, tz: str) -> dict[str, object]:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 import folium
 import folium.elements
 import streamlit as st
-import streamlit_folium as sf
-from streamlit_folium import st_folium
 
 
 def show_map(
@@ -36,7 +34,7 @@ def show_map(
     and zooming never rerun the page). ``live`` is swapped into the drawn map without reloading it;
     a new ``center``/``zoom`` moves the drawn map."""
     return (
-        st_folium(
+        _folium().st_folium(
             m,
             key=key,
             height=height,
@@ -70,6 +68,7 @@ def prepare_map(m: folium.Map) -> PreparedMap:
     """Render ``m`` the way st_folium does (once: the result does not change with later reruns)."""
     m.get_root().render()
     m.render()
+    sf = _folium()
     html, header, script = sf._get_html(m), sf._get_header(m), sf._get_map_string(m)
     assets = [e for e in _elements(m) if isinstance(e, folium.elements.JSCSSMixin)]
     (south, west), (north, east) = m.get_bounds()
@@ -111,7 +110,7 @@ def show_prepared_map(
 
     initial = {"last_clicked": None, "bounds": prepared.bounds, "zoom": prepared.zoom}
     return (
-        sf._component_func(
+        _folium()._component_func(
             script=prepared.script,
             header=prepared.header,
             html=prepared.html,
@@ -134,3 +133,12 @@ def show_prepared_map(
         )
         or {}
     )
+
+
+def _folium():
+    """``streamlit_folium``, imported on first use inside a page run: a custom component registers
+    itself with Streamlit only when imported with a run's context, so an import by the server's warm-up
+    thread (``dashboard.server``) would leave the browser without the component (404)."""
+    import streamlit_folium
+
+    return streamlit_folium

@@ -204,7 +204,7 @@ def ticket_choices(name: str, ver: int) -> tuple[tuple[str, ...], tuple[str, ...
     grids = shared.layer(name, ver, schema.GRIDS.name)
     categories = ()
     if schema.TICKETS.name in shared.workspace(name).layers(ver):
-        categories = tuple(sorted(shared.layer(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
+        categories = tuple(sorted(shared.joined(name, ver, schema.TICKETS.name)[schema.CATEGORY].dropna().unique()))
     return categories, tuple(sorted(grids[schema.COMMUNITY].dropna().unique()))
 
 

@@ -16,7 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from core import geometry, joins, live, metrics, privacy, schema, store, validate, workspaces
+from core import derived, geometry, joins, live, metrics, privacy, schema, store, validate, workspaces
 from core.accounts import Scope
 from core.errors import WorkspaceError
 from dashboard.components import map_builders, maps
@@ -116,7 +116,10 @@ def missing(name: str, ver: int, layer_names: tuple[str, ...]) -> tuple[str, ...
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def grid_index(name: str, ver: int) -> joins.GridIndex:
-    return joins.GridIndex.from_grids(layer(name, ver, schema.GRIDS.name))
+    grids = layer(name, ver, schema.GRIDS.name)
+    if view_of(name)[1].name is not None:
+        return joins.GridIndex.from_grids(grids)  # a scope's few grids: quick to index
+    return derived.cached_index(workspace(name), derived.content_key(workspace(name), ver, (schema.GRIDS.name,)), grids)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -128,6 +131,13 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     base, scope = view_of(name)
     if scope.name is not None:
         return scope.select(joined(base, ver, layer_name))
+    if layer_name not in workspace(name).layers(ver):
+        return _joined(name, ver, layer_name)  # an empty layer: nothing worth keeping
+    key = derived.content_key(workspace(name), ver, (layer_name, schema.GRIDS.name))
+    return derived.cached(workspace(name), f"joined-{layer_name}", key, lambda: _joined(name, ver, layer_name))
+
+
+def _joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
     grids = layer(name, ver, schema.GRIDS.name)
     points = privacy.mask_free_text(joins.join_to_grids(layer(name, ver, layer_name), grids, grid_index(name, ver)))
     if layer_name == schema.TICKETS.name:
@@ -169,6 +179,27 @@ def live_joined(name: str, ver: int, mark: int, layer_name: str) -> gpd.GeoDataF
     return live_layers(name, ver).at(layer_name, mark, lambda: joined(name, ver, layer_name))
 
 
+def warm() -> None:
+    """Load what every page starts from for the workspace a new session opens (the first one): its
+    grids and their index, its point layers joined with the events so far, its display boundaries —
+    from the derived data kept beside it when there is some. ``dashboard.server`` runs this when the
+    server starts, so the first visitor after a restart finds it in memory or nearly; a visitor who
+    comes sooner waits for the same computation (the caches compute a value once), not for a second."""
+    names = store.list_workspaces()
+    if not names:
+        return
+    name = names[0]
+    ver = version(name)
+    grid_index(name, ver)
+    display_boundaries(name, boundary_version(name, ver))
+    mark = event_mark(name)
+    held = workspace(name).layers(ver)
+    for layer_name in (schema.TICKETS.name, schema.CAMERAS.name, schema.MEMBERS.name, schema.PATROL_CHECKINS.name):
+        if layer_name in held:  # the layers the pages read joined
+            live_joined(name, ver, mark, layer_name)
+    live_as_of(name, ver, mark)
+
+
 def boundary_version(name: str, ver: int) -> int:
     """The version in which the grids active at ``ver`` were stored: the key of display geometry, so a
     ticket written to the store does not re-simplify the boundaries."""
@@ -178,9 +209,19 @@ def boundary_version(name: str, ver: int) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Grids and community outlines simplified for the web map (at most ``DISPLAY_VERTICES`` vertices)."""
-    grids = geometry.simplify_for_display(layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES)
-    return grids, geometry.communities_from_grids(grids)
+    """Grids and community outlines simplified for the web map (at most ``DISPLAY_VERTICES`` vertices;
+    kept beside the workspace, like ``joined``)."""
+    ws = workspace(name)
+    key = f"{derived.content_key(ws, boundary_ver, (schema.GRIDS.name,))}_{DISPLAY_VERTICES}"
+    grids = derived.cached(
+        ws,
+        "display-grids",
+        key,
+        lambda: geometry.simplify_for_display(
+            layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES
+        ),
+    )
+    return grids, derived.cached(ws, "display-communities", key, lambda: geometry.communities_from_grids(grids))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -188,7 +229,7 @@ def as_of(name: str, ver: int) -> pd.Timestamp | None:
     """The data's own "now": the latest ticket creation time (None for a workspace without tickets)."""
     if schema.TICKETS.name not in workspace(name).layers(ver):
         return None
-    return metrics.data_as_of(layer(view_of(name)[0], ver, schema.TICKETS.name))  # the data's date, not the scope's
+    return metrics.data_as_of(joined(view_of(name)[0], ver, schema.TICKETS.name))  # the data's date, not the scope's
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
