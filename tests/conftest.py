@@ -191,11 +191,18 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="en-US")
     if "app_url" in request.fixturenames:
         request.getfixturevalue("app_url").sign_in(context)
+    yield guarded_page(context)
+    context.close()
+
+
+def guarded_page(context, hosts: tuple[str, ...] = ("127.0.0.1", "localhost")):
+    """A new page of ``context`` that blocks every request to a host not in ``hosts`` and records it
+    (``page.offsite``)."""
     offsite = OffsiteRequests()
 
     def guard(route):
         parsed = urlparse(route.request.url)
-        if parsed.scheme in ("data", "blob", "about") or parsed.hostname in ("127.0.0.1", "localhost"):
+        if parsed.scheme in ("data", "blob", "about") or parsed.hostname in hosts:
             route.continue_()
         else:
             offsite.append(route.request.url)
@@ -204,8 +211,7 @@ def page(browser, request):
     context.route("**/*", guard)
     pg = context.new_page()
     pg.offsite = offsite
-    yield pg
-    context.close()
+    return pg
 
 
 @pytest.fixture(scope="session")

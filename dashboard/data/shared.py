@@ -210,17 +210,19 @@ def boundary_version(name: str, ver: int) -> int:
 @st.cache_data(show_spinner=False, max_entries=4)
 def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Grids and community outlines simplified for the web map (at most ``DISPLAY_VERTICES`` vertices;
-    kept beside the workspace, like ``joined``)."""
+    kept beside the workspace, like ``joined``, for the whole workspace; a scope's few are computed)."""
+
+    def simplified() -> gpd.GeoDataFrame:
+        return geometry.simplify_for_display(
+            layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES
+        )
+
+    if view_of(name)[1].name is not None:
+        grids = simplified()
+        return grids, geometry.communities_from_grids(grids)
     ws = workspace(name)
     key = f"{derived.content_key(ws, boundary_ver, (schema.GRIDS.name,))}_{DISPLAY_VERTICES}"
-    grids = derived.cached(
-        ws,
-        "display-grids",
-        key,
-        lambda: geometry.simplify_for_display(
-            layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES
-        ),
-    )
+    grids = derived.cached(ws, "display-grids", key, simplified)
     return grids, derived.cached(ws, "display-communities", key, lambda: geometry.communities_from_grids(grids))
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from core import derived, schema
+from core.accounts import Scope
 from dashboard.data import shared
 
 POINT_LAYERS = (schema.TICKETS.name, schema.MEMBERS.name, schema.CAMERAS.name, schema.PATROL_CHECKINS.name)
@@ -56,3 +57,17 @@ def test_the_servers_warm_up_loads_what_the_pages_start_from(demo_home, monkeypa
     for name in POINT_LAYERS:
         assert len(shared.live_joined("demo", ver, shared.event_mark("demo"), name)) > 0
     assert len(shared.display_boundaries("demo", shared.boundary_version("demo", ver))[0]) == 130
+
+
+def test_a_scoped_view_keeps_nothing_that_a_district_view_would_load(demo_home):
+    ver = demo_home
+    community = shared.layer("demo", ver, schema.GRIDS.name)[schema.COMMUNITY].iloc[0]
+    view = shared.scoped("demo", Scope("community", community))
+    scoped_grids, _ = shared.display_boundaries(view, ver)
+    shared.joined(view, ver, schema.TICKETS.name)
+    shared.grid_index(view, ver)
+    assert derived.wait_for_writes()
+    assert set(scoped_grids[schema.COMMUNITY]) == {community}
+    assert not derived.directory("demo").exists() or not any(derived.directory("demo").glob("display-*"))
+    whole, _ = shared.display_boundaries("demo", ver)
+    assert len(whole) == 130

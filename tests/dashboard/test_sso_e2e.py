@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from core import audit
-from tests.conftest import _free_port, served
+from tests.conftest import _free_port, guarded_page, served
 
 PROVIDER_LABEL = "Test ID"
 
@@ -58,20 +58,7 @@ def browser_page(browser, locale="en-US"):
     """A fresh browser (no cookies) that records what it fetched from anywhere but 127.0.0.1 (and
     blocks it)."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale=locale)
-    offsite: list[str] = []
-
-    def guard(route):
-        host = route.request.url.split("/")[2].split(":")[0]
-        if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            route.continue_()
-        else:
-            offsite.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page = context.new_page()
-    page.offsite = offsite
-    return page
+    return guarded_page(context, hosts=("127.0.0.1",))
 
 
 def sign_in_at_provider(page, app_url, identity: str, button: str) -> None:
