@@ -2,8 +2,8 @@
 loads it instead of computing it again.
 
 What is kept: the point layers joined to grids (grid, community, street, the grid at creation for
-tickets, free text masked), the grids simplified for display and the raster of the grids'
-``GridIndex`` — what every page starts from and
+tickets, free text masked), the grids simplified for display, the raster of the grids'
+``GridIndex`` and the per-grid tables of the Coverage page — what every page starts from and
 what took most of a cold start (on the 20,000-grid city: reading, joining, masking and placing 1M
 tickets in the boundaries of their day, and simplifying the grids, about 30 s; loading them back 2 s).
 
@@ -29,9 +29,12 @@ import shutil
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 
 from core import joins, settings, store
 
@@ -40,6 +43,7 @@ __all__ = ["FORMAT", "cached", "cached_index", "clear", "content_key", "director
 FORMAT = 1
 """Raised when a derived entry's computation changes, so entries of an older GridWatch are not used."""
 
+Frame = TypeVar("Frame", bound=pd.DataFrame)
 _log = logging.getLogger(__name__)
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _writing: set[Path] = set()
@@ -62,14 +66,17 @@ def content_key(ws: store.Store, ver: int, layers: Sequence[str]) -> str:
     return _SAFE.sub("_", "_".join(parts))
 
 
-def cached(ws: store.Store, kind: str, key: str, compute: Callable[[], gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def cached(ws: store.Store, kind: str, key: str, compute: Callable[[], Frame]) -> Frame:
     """The ``kind`` entry (e.g. ``joined-tickets``) of ``key`` loaded from disk, or ``compute()``d and
-    saved in the background when there is none (or it cannot be read)."""
+    saved in the background when there is none (or it cannot be read). A GeoDataFrame comes back as
+    one, a DataFrame (a per-grid table) as a DataFrame."""
     folder = directory(ws.name)
     path = folder / f"{kind}.{key}.f{FORMAT}.parquet"
     if path.exists():
         try:
-            return gpd.read_parquet(path)
+            if b"geo" in (pq.read_schema(path).metadata or {}):
+                return gpd.read_parquet(path)
+            return pd.read_parquet(path)
         except Exception:  # a damaged or foreign file is only a cache: compute again and replace it
             _log.warning("derived entry %s is unreadable; computing it again", path.name, exc_info=True)
             path.unlink(missing_ok=True)
@@ -111,14 +118,17 @@ def cached_index(ws: store.Store, key: str, grids: gpd.GeoDataFrame) -> joins.Gr
     return index
 
 
-def _save(frame: gpd.GeoDataFrame, path: Path, kind: str) -> None:
+def _save(frame: pd.DataFrame, path: Path, kind: str) -> None:
     draft = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:  # GeoArrow's native points and polygons read back faster than WKB
-            frame.to_parquet(draft, index=True, geometry_encoding="geoarrow")
-        except (ValueError, NotImplementedError, TypeError):  # mixed geometry types: WKB holds them all
+        if not isinstance(frame, gpd.GeoDataFrame):
             frame.to_parquet(draft, index=True)
+        else:
+            try:  # GeoArrow's native points and polygons read back faster than WKB
+                frame.to_parquet(draft, index=True, geometry_encoding="geoarrow")
+            except (ValueError, NotImplementedError, TypeError):  # mixed geometry types: WKB holds them all
+                frame.to_parquet(draft, index=True)
         os.replace(draft, path)  # readers see the whole entry or none
         for old in path.parent.glob(f"{kind}.*.parquet"):
             if old != path:

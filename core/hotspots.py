@@ -58,6 +58,8 @@ __all__ = [
     "SpotCounts",
     "emerging_hotspots",
     "gi_star",
+    "graph_from_table",
+    "graph_table",
     "grid_graph",
     "hex_graph",
     "hour_weekday",
@@ -208,6 +210,19 @@ def grid_graph(grids: gpd.GeoDataFrame) -> Graph:
     graph = Graph.build_contiguity(frame, rook=False)
     xy = shapely.get_coordinates(frame.to_crs(metric_crs(frame)).representative_point().array)
     return _join_isolates(graph, ids, xy)
+
+
+def graph_table(graph: Graph) -> pd.DataFrame:
+    """``graph``'s links as a table (``focal``, ``neighbor``, ``weight``), to keep it on disk."""
+    return graph.adjacency.reset_index()
+
+
+def graph_from_table(table: pd.DataFrame, transformation: str = "O") -> Graph:
+    """The graph whose links ``graph_table`` listed (every unit has a link: ``grid_graph`` and
+    ``hex_graph`` join each isolate to its nearest unit)."""
+    from libpysal.graph import Graph
+
+    return Graph(table.set_index(["focal", "neighbor"])["weight"], transformation=transformation, is_sorted=True)
 
 
 def hex_graph(cells: pd.Index, rings: int = 1) -> Graph:

@@ -39,13 +39,20 @@ def camera_table(name: str, ver: int, key_points: Upload | None) -> pd.DataFrame
     if schema.CAMERAS.name not in shared.workspace(name).layers(ver):
         return None
     tickets = shared.joined(name, ver, schema.TICKETS.name) if shared.as_of(name, ver) is not None else None
-    return viewsheds.camera_coverage(
-        shared.layer(name, ver, schema.GRIDS.name),
-        shared.joined(name, ver, schema.CAMERAS.name),
-        tickets,
-        extra_frame(key_points, POINT_TYPES),
-        as_of=shared.as_of(name, ver),
-    )
+
+    def measured() -> pd.DataFrame:
+        return viewsheds.camera_coverage(
+            shared.layer(name, ver, schema.GRIDS.name),
+            shared.joined(name, ver, schema.CAMERAS.name),
+            tickets,
+            extra_frame(key_points, POINT_TYPES),
+            as_of=shared.as_of(name, ver),
+        )
+
+    if key_points is not None:
+        return measured()  # an uploaded file's: for this session only
+    inputs = (schema.GRIDS.name, schema.CAMERAS.name, schema.TICKETS.name)
+    return shared.kept(name, ver, "camera-table", inputs, measured)
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=UPLOAD_HASH)
@@ -53,12 +60,18 @@ def service_table(name: str, ver: int, walk: WalkSettings, roads: Upload | None)
     """The 15-minute circle per grid (None without service points)."""
     if schema.SERVICE_POINTS.name not in shared.workspace(name).layers(ver):
         return None
-    return service_reach(
-        shared.layer(name, ver, schema.GRIDS.name),
-        shared.layer(name, ver, schema.SERVICE_POINTS.name),
-        walk,
-        extra_frame(roads, LINE_TYPES),
-    )
+
+    def measured() -> pd.DataFrame:
+        return service_reach(
+            shared.layer(name, ver, schema.GRIDS.name),
+            shared.layer(name, ver, schema.SERVICE_POINTS.name),
+            walk,
+            extra_frame(roads, LINE_TYPES),
+        )
+
+    if roads is not None:
+        return measured()  # an uploaded road network's: for this session only
+    return shared.kept(name, ver, "service-table", (schema.GRIDS.name, schema.SERVICE_POINTS.name), measured, walk)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

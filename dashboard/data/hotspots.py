@@ -47,7 +47,14 @@ def hotspot_shapes(name: str, boundary_ver: int, unit: str, resolution: int) -> 
 def hotspot_graph(name: str, boundary_ver: int, unit: str, resolution: int) -> Graph:
     if unit == "hex":
         return hotspots.hex_graph(pd.Index(hex_units(name, boundary_ver, resolution)["unit"]))
-    return hotspots.grid_graph(shared.layer(name, boundary_ver, schema.GRIDS.name))
+    links = shared.kept(
+        name,
+        boundary_ver,
+        "grid-graph",
+        (schema.GRIDS.name,),
+        lambda: hotspots.graph_table(hotspots.grid_graph(shared.layer(name, boundary_ver, schema.GRIDS.name))),
+    )
+    return hotspots.graph_from_table(links)
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
@@ -90,17 +97,25 @@ def unit_keys(name: str, ver: int, flt: command.TicketFilter, unit: str, resolut
 def hotspot_table(
     name: str, ver: int, first: date, last: date, flt: command.TicketFilter, unit: str, resolution: int, fdr: bool
 ) -> pd.DataFrame:
-    """Per unit: tickets in the period, rates (grids), Gi* z / p / confidence, and the emerging class."""
-    return hotspot_units.unit_table(
-        hotspot_tickets(name, ver, flt),
-        unit_keys(name, ver, flt, unit, resolution),
-        hotspot_graph(name, shared.boundary_version(name, ver), unit, resolution),
-        metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
-        hotspot_units.analysis_months(first, last),
-        stacked=stacked_tickets(name, ver, flt),  # left out, like density and repeats
-        grids=shared.layer(name, ver, schema.GRIDS.name) if unit == "grid" else None,
-        fdr=fdr,
-    )
+    """Per unit: tickets in the period, rates (grids), Gi* z / p / confidence, and the emerging class.
+    Without a filter (what the page opens with) it is kept beside the workspace for a restart."""
+
+    def table() -> pd.DataFrame:
+        return hotspot_units.unit_table(
+            hotspot_tickets(name, ver, flt),
+            unit_keys(name, ver, flt, unit, resolution),
+            hotspot_graph(name, shared.boundary_version(name, ver), unit, resolution),
+            metrics.Period.from_dates(first, last, shared.workspace_timezone(name)),
+            hotspot_units.analysis_months(first, last),
+            stacked=stacked_tickets(name, ver, flt),  # left out, like density and repeats
+            grids=shared.layer(name, ver, schema.GRIDS.name) if unit == "grid" else None,
+            fdr=fdr,
+        )
+
+    if flt != command.TicketFilter():
+        return table()
+    inputs = (schema.TICKETS.name, schema.GRIDS.name)
+    return shared.kept(name, ver, f"hotspot-table-{unit}", inputs, table, (first, last, resolution, fdr))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

@@ -12,6 +12,10 @@ events, history, settings) is the workspace's.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -23,6 +27,8 @@ from dashboard.components import map_builders, maps
 from geodata import demo_seed
 
 DEMO_WORKSPACE = "demo"
+
+Frame = TypeVar("Frame", bound=pd.DataFrame)
 
 DISPLAY_VERTICES = 250_000  # grid vertices sent to a map: ~1 MB encoded, drawn in about a second
 
@@ -133,8 +139,25 @@ def joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
         return scope.select(joined(base, ver, layer_name))
     if layer_name not in workspace(name).layers(ver):
         return _joined(name, ver, layer_name)  # an empty layer: nothing worth keeping
-    key = derived.content_key(workspace(name), ver, (layer_name, schema.GRIDS.name))
-    return derived.cached(workspace(name), f"joined-{layer_name}", key, lambda: _joined(name, ver, layer_name))
+    return kept(
+        name, ver, f"joined-{layer_name}", (layer_name, schema.GRIDS.name), lambda: _joined(name, ver, layer_name)
+    )
+
+
+def kept(
+    name: str, ver: int, kind: str, inputs: tuple[str, ...], compute: Callable[[], Frame], params: object = ""
+) -> Frame:
+    """``compute()`` — a frame derived from the layers ``inputs`` of view ``name`` at ``ver`` and from
+    ``params`` — kept beside the workspace (``core.derived``) so that a restart loads it. Only the whole
+    workspace's view is kept: a scope's is computed from it (and small), and never stored where the
+    whole workspace's would be found."""
+    if view_of(name)[1].name is not None:
+        return compute()
+    ws = workspace(name)
+    key = derived.content_key(ws, ver, inputs)
+    if params != "":
+        key += "_" + hashlib.sha256(repr(params).encode()).hexdigest()[:12]
+    return derived.cached(ws, kind, key, compute)
 
 
 def _joined(name: str, ver: int, layer_name: str) -> gpd.GeoDataFrame:
@@ -217,13 +240,16 @@ def display_boundaries(name: str, boundary_ver: int) -> tuple[gpd.GeoDataFrame, 
             layer(name, boundary_ver, schema.GRIDS.name), max_vertices=DISPLAY_VERTICES
         )
 
-    if view_of(name)[1].name is not None:
-        grids = simplified()
-        return grids, geometry.communities_from_grids(grids)
-    ws = workspace(name)
-    key = f"{derived.content_key(ws, boundary_ver, (schema.GRIDS.name,))}_{DISPLAY_VERTICES}"
-    grids = derived.cached(ws, "display-grids", key, simplified)
-    return grids, derived.cached(ws, "display-communities", key, lambda: geometry.communities_from_grids(grids))
+    grids = kept(name, boundary_ver, "display-grids", (schema.GRIDS.name,), simplified, DISPLAY_VERTICES)
+    communities = kept(
+        name,
+        boundary_ver,
+        "display-communities",
+        (schema.GRIDS.name,),
+        lambda: geometry.communities_from_grids(grids),
+        DISPLAY_VERTICES,
+    )
+    return grids, communities
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

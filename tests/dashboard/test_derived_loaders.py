@@ -71,3 +71,59 @@ def test_a_scoped_view_keeps_nothing_that_a_district_view_would_load(demo_home):
     assert not derived.directory("demo").exists() or not any(derived.directory("demo").glob("display-*"))
     whole, _ = shared.display_boundaries("demo", ver)
     assert len(whole) == 130
+
+
+def test_the_coverage_tables_are_kept_and_an_uploads_are_not(demo_home, monkeypatch):
+    from core.reach import WalkSettings
+    from dashboard.data import coverage
+
+    ver, walk = demo_home, WalkSettings()
+    cameras, services = coverage.camera_table("demo", ver, None), coverage.service_table("demo", ver, walk, None)
+    assert derived.wait_for_writes()
+    kinds = sorted(p.name.split(".")[0] for p in derived.directory("demo").glob("*.parquet"))
+    assert "camera-table" in kinds and "service-table" in kinds
+    coverage.camera_table.clear()
+    coverage.service_table.clear()
+
+    def never(*args, **kwargs):
+        raise AssertionError("computed again after the restart")
+
+    monkeypatch.setattr(coverage.viewsheds, "camera_coverage", never)
+    monkeypatch.setattr(coverage, "service_reach", never)
+    pd.testing.assert_frame_equal(coverage.camera_table("demo", ver, None), cameras)
+    pd.testing.assert_frame_equal(coverage.service_table("demo", ver, walk, None), services)
+    with pytest.raises(AssertionError, match="computed again"):
+        coverage.service_table("demo", ver, WalkSettings(minutes=10.0), None)  # other settings: another entry
+
+
+def test_the_grid_contiguity_graph_is_kept(demo_home, monkeypatch):
+    from core import hotspots
+    from dashboard.data import hotspots as hotspot_data
+
+    ver = demo_home
+    made = hotspots.grid_graph(shared.layer("demo", ver, schema.GRIDS.name))
+    first = hotspot_data.hotspot_graph("demo", ver, "grid", 9)
+    assert derived.wait_for_writes()
+    hotspot_data.hotspot_graph.clear()
+    monkeypatch.setattr(hotspots, "grid_graph", lambda *a: (_ for _ in ()).throw(AssertionError("computed again")))
+    loaded = hotspot_data.hotspot_graph("demo", ver, "grid", 9)
+    for graph in (first, loaded):
+        pd.testing.assert_series_equal(graph.adjacency, made.adjacency)
+        assert list(graph.unique_ids) == list(made.unique_ids)
+
+
+def test_the_unfiltered_hotspot_table_is_kept_equal(demo_home, monkeypatch):
+    from datetime import date
+
+    from core import command, hotspot_units
+    from dashboard.data import hotspots as hotspot_data
+
+    ver, everything = demo_home, command.TicketFilter()
+    args = ("demo", ver, date(2026, 8, 1), date(2026, 10, 31), everything, "grid", 9, False)
+    made = hotspot_data.hotspot_table(*args)
+    assert derived.wait_for_writes()
+    hotspot_data.hotspot_table.clear()
+    monkeypatch.setattr(hotspot_units, "unit_table", lambda *a, **k: (_ for _ in ()).throw(AssertionError("again")))
+    pd.testing.assert_frame_equal(hotspot_data.hotspot_table(*args), made)
+    with pytest.raises(AssertionError, match="again"):  # a filtered table is computed (and not kept)
+        hotspot_data.hotspot_table(*args[:4], command.TicketFilter(categories=("噪音扰民",)), *args[5:])
